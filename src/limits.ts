@@ -1,0 +1,37 @@
+// Every DynamoDB service limit monodyne enforces, named once. Source: the DynamoDB
+// Developer Guide, "Service, account, and table quotas" and the API reference.
+
+/** Maximum item size, including attribute names (Developer Guide: Item size limit). */
+export const itemSizeBytesMax = 400 * 1024;
+/** Partition key value: 1 to 2048 bytes. */
+export const partitionKeyBytesMax = 2048;
+/** Sort key value: 1 to 1024 bytes. */
+export const sortKeyBytesMax = 1024;
+/** Table names: 3 to 255 characters of [a-zA-Z0-9_.-]. */
+export const tableNameLengthMin = 3;
+export const tableNameLengthMax = 255;
+export const tableNamePattern = /^[a-zA-Z0-9_.-]+$/;
+/** Attribute names in key schemas and expressions: at most 255 bytes (key attributes). */
+export const keyAttributeNameBytesMax = 255;
+/** Query and Scan return at most 1 MB of data per page before filtering. */
+export const pageBytesMax = 1024 * 1024;
+/** Number: up to 38 significant digits. */
+export const numberDigitsMax = 38;
+/** Positive range 1E-130 to 9.9999999999999999999999999999999999999E+125. */
+export const numberExponentMax = 125;
+export const numberExponentMin = -130;
+/** Nested attributes up to 32 levels deep. */
+export const nestingDepthMax = 32;
+/** ListTables Limit: 1 to 100. */
+export const listTablesLimitMax = 100;
+/** BatchWriteItem: at most 25 put/delete requests. */
+export const batchWriteItemsMax = 25;
+/** BatchGetItem: at most 100 keys, 16 MB response. */
+export const batchGetKeysMax = 100;
+export const batchGetResponseBytesMax = 16 * 1024 * 1024;
+/** Expression strings are at most 4 KB. */
+export const expressionBytesMax = 4096;
+/** Request payload limit for the DynamoDB HTTP API (16 MB). */
+export const requestBodyBytesMax = 16 * 1024 * 1024;
+/** Each table's provisioned throughput: at least 1 unit. */
+export const provisionedUnitsMin = 1;
