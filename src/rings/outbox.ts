@@ -1,0 +1,73 @@
+// Producer side of one ring: frames that do not fit yet wait in an in-memory FIFO, so a full
+// ring slows the producer down (backpressure) without dropping or reordering anything.
+import type { Doorbell } from './doorbell.ts';
+import type { SpscRing } from './ring.ts';
+
+const NO_FRAME = new Uint8Array(0);
+// Compact the queue array once this many sent slots sit in front of the unsent ones.
+const QUEUE_COMPACT_MIN_SLOTS = 1024;
+
+export class Outbox {
+  readonly ring: SpscRing;
+  readonly doorbell: Doorbell;
+  // queue[queueHead..] are the frames not yet in the ring, oldest first.
+  private queue: Uint8Array[] = [];
+  private queueHead = 0;
+
+  constructor(ring: SpscRing, doorbell: Doorbell) {
+    this.ring = ring;
+    this.doorbell = doorbell;
+  }
+
+  /**
+   * Writes the frame now if nothing is queued and the ring has room, else queues it for
+   * flush(). The Outbox keeps a reference to a queued payload: do not modify it afterwards.
+   * Throws a RangeError for a payload that can never fit (> ring.maxFrameBytes).
+   */
+  send(payload: Uint8Array): void {
+    if (payload.length > this.ring.maxFrameBytes) {
+      throw new RangeError(`frame of ${payload.length} bytes exceeds the ring's maxFrameBytes ${this.ring.maxFrameBytes}`);
+    }
+    if (this.queueHead === this.queue.length && this.ring.tryWrite(payload)) {
+      this.doorbell.ring();
+      return;
+    }
+    this.queue.push(payload);
+  }
+
+  /**
+   * Moves queued frames into the ring in order until it is full; rings the doorbell once if it
+   * wrote any. Returns true when nothing is left queued. Call it whenever the consumer may have
+   * made room (e.g. on each response from that consumer, or each event-loop turn while pending).
+   */
+  flush(): boolean {
+    const queue = this.queue;
+    const queueLength = queue.length;
+    let head = this.queueHead;
+    if (head === queueLength) return true;
+    const ring = this.ring;
+    const first = head;
+    while (head < queueLength && ring.tryWrite(queue[head])) {
+      queue[head] = NO_FRAME; // drop the reference so the payload can be collected
+      head++;
+    }
+    if (head !== first) this.doorbell.ring();
+    if (head === queueLength) {
+      queue.length = 0;
+      this.queueHead = 0;
+      return true;
+    }
+    if (head >= QUEUE_COMPACT_MIN_SLOTS && head * 2 >= queueLength) {
+      queue.copyWithin(0, head);
+      queue.length = queueLength - head;
+      head = 0;
+    }
+    this.queueHead = head;
+    return false;
+  }
+
+  /** Frames queued and not yet in the ring. */
+  pending(): number {
+    return this.queue.length - this.queueHead;
+  }
+}
