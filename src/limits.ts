@@ -35,3 +35,5 @@ export const expressionBytesMax = 4096;
 export const requestBodyBytesMax = 16 * 1024 * 1024;
 /** Each table's provisioned throughput: at least 1 unit. */
 export const provisionedUnitsMin = 1;
+/** Largest ReadCapacityUnits/WriteCapacityUnits accepted by CreateTable/UpdateTable. */
+export const provisionedUnitsMax = 1_000_000_000_000;

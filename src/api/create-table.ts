@@ -1,0 +1,100 @@
+// CreateTable: validates the definition as DynamoDB does, then has the control plane place
+// the table's partitions. The table is servable when the response is sent, so it reports ACTIVE.
+import { checkRequestShape, tableNameShape, type Shape } from '../validation/request-shape.ts';
+import { validationError } from '../protocol/errors.ts';
+import type { ApiContext, RequestFacts } from './context.ts';
+import { tableDescription } from './table-description.ts';
+import type { AttributeDefinition, KeySchemaElement } from '../values/types.ts';
+import type { BillingMode } from '../control/table-record.ts';
+import { provisionedUnitsMax } from '../limits.ts';
+
+const keySchemaShape: Shape = {
+  type: 'List',
+  notNull: true,
+  minLength: 1,
+  maxLength: 2,
+  member: {
+    type: 'Structure',
+    members: {
+      AttributeName: { type: 'String', notNull: true, minLength: 1, maxLength: 255 },
+      KeyType: { type: 'String', notNull: true, enum: ['HASH', 'RANGE'] },
+    },
+  },
+};
+
+const provisionedThroughputShape: Shape = {
+  type: 'Structure',
+  members: {
+    ReadCapacityUnits: { type: 'Long', notNull: true, min: 1 },
+    WriteCapacityUnits: { type: 'Long', notNull: true, min: 1 },
+  },
+};
+
+const createTableShape: Record<string, Shape> = {
+  AttributeDefinitions: {
+    type: 'List',
+    notNull: true,
+    member: {
+      type: 'Structure',
+      members: {
+        AttributeName: { type: 'String', notNull: true, minLength: 1, maxLength: 255 },
+        AttributeType: { type: 'String', notNull: true, enum: ['S', 'N', 'B'] },
+      },
+    },
+  },
+  TableName: tableNameShape,
+  KeySchema: keySchemaShape,
+  BillingMode: { type: 'String', enum: ['PROVISIONED', 'PAY_PER_REQUEST'] },
+  ProvisionedThroughput: provisionedThroughputShape,
+};
+
+const invalid = 'One or more parameter values were invalid: ';
+
+export async function createTable(ctx: ApiContext, input: Record<string, unknown>, facts: RequestFacts): Promise<string> {
+  checkRequestShape(input, createTableShape);
+  const name = input.TableName as string;
+  const keySchema = input.KeySchema as KeySchemaElement[];
+  const definitions = input.AttributeDefinitions as AttributeDefinition[];
+  const billingMode = (input.BillingMode as BillingMode | undefined) ?? 'PROVISIONED';
+  const throughput = input.ProvisionedThroughput as { ReadCapacityUnits: number; WriteCapacityUnits: number } | undefined;
+
+  if (input.GlobalSecondaryIndexes !== undefined || input.LocalSecondaryIndexes !== undefined) {
+    throw validationError(`${invalid}Secondary indexes are not supported by this server yet`);
+  }
+  if (billingMode === 'PAY_PER_REQUEST') {
+    if (throughput !== undefined) {
+      throw validationError(`${invalid}Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST`);
+    }
+  } else {
+    if (throughput === undefined) {
+      throw validationError(`${invalid}ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED`);
+    }
+    for (const field of ['ReadCapacityUnits', 'WriteCapacityUnits'] as const) {
+      if (throughput[field] > provisionedUnitsMax) throw validationError(`Given value ${throughput[field]} for ${field} is out of bounds`);
+    }
+  }
+  const defined = definitions.map((d) => d.AttributeName);
+  const keys = keySchema.map((k) => k.AttributeName);
+  if (keys.length > defined.length) throw validationError('Invalid KeySchema: Some index key attribute have no definition');
+  if (keys.some((k) => !defined.includes(k))) {
+    throw validationError(`${invalid}Some index key attributes are not defined in AttributeDefinitions. Keys: [${keys.join(', ')}], AttributeDefinitions: [${defined.join(', ')}]`);
+  }
+  if (keys.length === 2 && keys[0] === keys[1]) throw validationError('Both the Hash Key and the Range Key element in the KeySchema have the same name');
+  if (keySchema[0].KeyType !== 'HASH') throw validationError('Invalid KeySchema: The first KeySchemaElement is not a HASH key type');
+  if (keySchema.length === 2 && keySchema[1].KeyType !== 'RANGE') throw validationError('Invalid KeySchema: The second KeySchemaElement is not a RANGE key type');
+  if (new Set(defined).size !== defined.length) throw validationError(`${invalid}Duplicate AttributeName in AttributeDefinitions`);
+  if (keySchema.length !== definitions.length) {
+    throw validationError(`${invalid}Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions`);
+  }
+
+  const table = await ctx.control.createTable({
+    name,
+    region: facts.region,
+    keySchema: keySchema.map((k) => ({ AttributeName: k.AttributeName, KeyType: k.KeyType })),
+    attributeDefinitions: definitions.map((d) => ({ AttributeName: d.AttributeName, AttributeType: d.AttributeType })),
+    billingMode,
+    readCapacityUnits: throughput?.ReadCapacityUnits ?? 0,
+    writeCapacityUnits: throughput?.WriteCapacityUnits ?? 0,
+  });
+  return JSON.stringify({ TableDescription: tableDescription(table, 'ACTIVE') });
+}

@@ -1,0 +1,64 @@
+// Maps X-Amz-Target to an operation, parses the JSON body, and runs the operation.
+import { DynamoError } from '../protocol/errors.ts';
+import { targetPrefix } from '../protocol/wire.ts';
+import type { HttpExchange, RequestHandler } from '../protocol/front-door.ts';
+import type { ApiContext, Operation, RequestFacts } from './context.ts';
+import { createTable } from './create-table.ts';
+import { describeTable } from './describe-table.ts';
+import { deleteTable } from './delete-table.ts';
+import { listTables } from './list-tables.ts';
+import { putItem } from './put-item.ts';
+import { getItem } from './get-item.ts';
+import { deleteItem } from './delete-item.ts';
+import { query } from './query.ts';
+import { scan } from './scan.ts';
+
+/** Every operation monodyne serves, by its X-Amz-Target name. */
+export const operations: Record<string, Operation> = {
+  CreateTable: createTable,
+  DescribeTable: describeTable,
+  DeleteTable: deleteTable,
+  ListTables: listTables,
+  PutItem: putItem,
+  GetItem: getItem,
+  DeleteItem: deleteItem,
+  Query: query,
+  Scan: scan,
+};
+
+const defaultRegion = 'us-east-1';
+const credentialScopeRegion = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\//;
+
+export class Dispatcher implements RequestHandler {
+  private readonly ctx: ApiContext;
+
+  constructor(ctx: ApiContext) {
+    this.ctx = ctx;
+  }
+
+  async handle(exchange: HttpExchange): Promise<string> {
+    const target = exchange.target;
+    const operation = target.startsWith(targetPrefix) ? operations[target.slice(targetPrefix.length)] : undefined;
+    if (operation === undefined) throw new DynamoError('UnknownOperationException', '');
+    const input = parseBody(exchange.body!);
+    return operation(this.ctx, input, requestFacts(exchange));
+  }
+}
+
+function parseBody(body: Buffer): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.length === 0 ? '{}' : body.toString('utf8'));
+  } catch {
+    throw new DynamoError('SerializationException', 'Start of structure or map found where not expected.');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new DynamoError('SerializationException', 'Start of structure or map found where not expected.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function requestFacts(exchange: HttpExchange): RequestFacts {
+  const match = credentialScopeRegion.exec(exchange.authorization);
+  return { region: match ? match[1] : defaultRegion };
+}

@@ -1,0 +1,119 @@
+// The control plane (DynamoDB's auto-admin, in small): creates and deletes tables, places
+// each partition's three replicas on three zones with leaders spread evenly, persists the
+// catalog and publishes new map versions to the router and the storage nodes.
+import { randomUUID } from 'node:crypto';
+import type { Catalog } from './catalog.ts';
+import type { TableRecord, BillingMode } from './table-record.ts';
+import { PartitionMap, splitHashSpace } from '../router/partition-map.ts';
+import type { StorageNodes } from '../router/storage-nodes.ts';
+import type { PartitionAssignment } from '../storage/messages.ts';
+import type { AttributeDefinition, KeySchemaElement } from '../values/types.ts';
+import { DynamoError } from '../protocol/errors.ts';
+
+/** Each partition has this many replicas, each in a different zone. */
+export const replicationFactor = 3;
+
+export interface NewTable {
+  name: string;
+  region: string;
+  keySchema: KeySchemaElement[];
+  attributeDefinitions: AttributeDefinition[];
+  billingMode: BillingMode;
+  readCapacityUnits: number;
+  writeCapacityUnits: number;
+}
+
+export class ControlPlane {
+  readonly catalog: Catalog;
+  readonly map: PartitionMap;
+  private readonly nodes: StorageNodes;
+  private readonly initialPartitions: number;
+  /** Table names being created or deleted: a second request for one is refused meanwhile. */
+  private readonly busy = new Set<string>();
+
+  constructor(catalog: Catalog, map: PartitionMap, nodes: StorageNodes, initialPartitions: number) {
+    this.catalog = catalog;
+    this.map = map;
+    this.nodes = nodes;
+    this.initialPartitions = initialPartitions;
+    for (const table of catalog.all()) map.setTable(table.tableId, table.partitions);
+    if (catalog.mapVersion > map.version) map.version = catalog.mapVersion;
+  }
+
+  /** Every partition assignment in the catalog, for storage nodes starting up. */
+  static assignmentsOf(catalog: Catalog): PartitionAssignment[] {
+    return catalog.all().flatMap((t) => t.partitions);
+  }
+
+  getTable(name: string): TableRecord | undefined {
+    return this.catalog.get(name);
+  }
+
+  async createTable(spec: NewTable): Promise<TableRecord> {
+    if (this.catalog.get(spec.name) !== undefined || this.busy.has(spec.name)) {
+      throw new DynamoError('ResourceInUseException', `Table already exists: ${spec.name}`);
+    }
+    this.busy.add(spec.name);
+    try {
+      const tableId = `${spec.name}.${randomUUID()}`;
+      const version = this.catalog.nextMapVersion();
+      const partitions = this.placePartitions(tableId, version);
+      const table: TableRecord = {
+        name: spec.name,
+        tableId,
+        arn: `arn:aws:dynamodb:${spec.region}:000000000000:table/${spec.name}`,
+        keySchema: spec.keySchema,
+        attributeDefinitions: spec.attributeDefinitions,
+        billingMode: spec.billingMode,
+        readCapacityUnits: spec.readCapacityUnits,
+        writeCapacityUnits: spec.writeCapacityUnits,
+        createdAt: Date.now() / 1000,
+        partitions,
+      };
+      // Storage nodes first, so the table is servable the moment it is visible.
+      await this.nodes.controlAll({ type: 'assign', assignments: partitions });
+      await this.catalog.put(table);
+      this.map.setTable(tableId, partitions);
+      this.map.version = version;
+      return table;
+    } finally {
+      this.busy.delete(spec.name);
+    }
+  }
+
+  async deleteTable(name: string): Promise<TableRecord> {
+    const table = this.catalog.get(name);
+    if (table === undefined || this.busy.has(name)) {
+      throw new DynamoError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
+    }
+    this.busy.add(name);
+    try {
+      await this.catalog.delete(name);
+      this.map.deleteTable(table.tableId);
+      this.map.version = this.catalog.nextMapVersion();
+      await this.nodes.controlAll({ type: 'dropTable', table: table.tableId });
+      return table;
+    } finally {
+      this.busy.delete(name);
+    }
+  }
+
+  /**
+   * Cuts the hash space into the initial partitions and places replicas: partition i is led by
+   * the zone leading the fewest partitions so far, with followers in the next two zones, so
+   * every zone leads about a third of all partitions across tables.
+   */
+  private placePartitions(tableId: string, version: number): PartitionAssignment[] {
+    const zones = this.nodes.count;
+    const leads = new Array<number>(zones).fill(0);
+    for (const t of this.catalog.all()) for (const p of t.partitions) leads[p.leader]++;
+    return splitHashSpace(this.initialPartitions).map((range, pid) => {
+      let leader = 0;
+      for (let z = 1; z < zones; z++) if (leads[z] < leads[leader]) leader = z;
+      leads[leader]++;
+      const replicas: number[] = [];
+      for (let r = 0; r < replicationFactor; r++) replicas.push((leader + r) % zones);
+      return { table: tableId, pid, hashStart: range.hashStart, hashEnd: range.hashEnd, replicas, leader, epoch: 1, version };
+    });
+  }
+}

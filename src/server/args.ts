@@ -1,0 +1,49 @@
+// Command-line flags of the monodyne bin.
+import { ConfigError, flagKeys, listSettings } from './config.ts';
+
+export const usage = `Usage: monodyne [options]
+
+A DynamoDB-compatible database server in one Node.js process.
+
+Options:
+  --port N          port to listen on (default 8000; 0 picks a free port)
+  --host ADDR       address to bind (default 127.0.0.1)
+  --data-dir DIR    where data is stored (default ./data)
+  --workers N       storage worker threads, at least 3 (default 3)
+  --config FILE     JSON config file (see config/default.json for every key)
+  --help            show this help
+
+Every setting can also be given as an environment variable:
+${listSettings().map((s) => `  ${s.env.padEnd(34)} ${s.key}`).join('\n')}
+Precedence: defaults < --config file < environment < flags.
+`;
+
+export interface ParsedArgs {
+  help: boolean;
+  configFile?: string;
+  flags: Record<string, string>;
+}
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const out: ParsedArgs = { help: false, flags: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      out.help = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (see --help)`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (name !== 'config' && !(name in flagKeys)) throw new ConfigError(`unknown option --${name} (see --help)`);
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new ConfigError(`option --${name} needs a value`);
+    }
+    if (name === 'config') out.configFile = value;
+    else out.flags[flagKeys[name]] = value;
+  }
+  return out;
+}
+

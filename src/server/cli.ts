@@ -1,0 +1,48 @@
+// The monodyne command line: parses flags, resolves the configuration, starts the server
+// and stops it cleanly on SIGINT/SIGTERM.
+import { ConfigError, describeConfig, resolveConfig } from './config.ts';
+import { parseArgs, usage, type ParsedArgs } from './args.ts';
+
+async function main(): Promise<void> {
+  let args: ParsedArgs;
+  let config;
+  try {
+    args = parseArgs(process.argv.slice(2));
+    if (args.help) {
+      process.stdout.write(usage);
+      return;
+    }
+    config = resolveConfig({ configFile: args.configFile ?? process.env.MONODYNE_CONFIG, env: process.env, flags: args.flags });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`monodyne: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  // Loaded only now, so --help and bad flags answer without starting anything.
+  const { startServer } = await import('./main.ts');
+  const server = await startServer(config);
+  console.log(`monodyne listening on ${server.endpoint}`);
+  console.log(`config: ${describeConfig(config)}`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`monodyne: ${signal} received, draining requests and closing storage`);
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        console.error('monodyne: error while stopping:', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(`monodyne: failed to start: ${(err as Error).message}`);
+  process.exit(1);
+});

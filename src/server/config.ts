@@ -1,0 +1,192 @@
+// Configuration: embedded defaults (config/default.json) < config file < MONODYNE_* environment
+// variables < command-line flags. Every key is validated; a bad one stops start-up naming it.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface Config {
+  server: { host: string; port: number; drainTimeoutMs: number };
+  storage: { dataDir: string; workers: number; sync: boolean; mapSizeBytes: number; requestTimeoutMs: number };
+  tables: { initialPartitions: number };
+  rings: { capacityBytes: number };
+  log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
+}
+
+export class ConfigError extends Error {}
+
+type Kind =
+  | { type: 'string'; nonEmpty?: boolean }
+  | { type: 'int'; min: number; max: number; powerOfTwo?: boolean }
+  | { type: 'bool' }
+  | { type: 'enum'; values: readonly string[] };
+
+/** The schema of every key: the single place that says which settings exist and what they accept. */
+const schema: Record<string, Record<string, Kind>> = {
+  server: {
+    host: { type: 'string', nonEmpty: true },
+    port: { type: 'int', min: 0, max: 65535 },
+    drainTimeoutMs: { type: 'int', min: 0, max: 600_000 },
+  },
+  storage: {
+    dataDir: { type: 'string', nonEmpty: true },
+    workers: { type: 'int', min: 3, max: 64 },
+    sync: { type: 'bool' },
+    mapSizeBytes: { type: 'int', min: 1 << 24, max: 2 ** 44 },
+    requestTimeoutMs: { type: 'int', min: 100, max: 600_000 },
+  },
+  tables: {
+    initialPartitions: { type: 'int', min: 1, max: 256 },
+  },
+  rings: {
+    capacityBytes: { type: 'int', min: 2 * 1024 * 1024, max: 1 << 30, powerOfTwo: true },
+  },
+  log: {
+    level: { type: 'enum', values: ['debug', 'info', 'warn', 'error', 'silent'] },
+  },
+};
+
+const defaultsPath = fileURLToPath(new URL('../../config/default.json', import.meta.url));
+
+export function loadDefaults(): Config {
+  return JSON.parse(readFileSync(defaultsPath, 'utf8')) as Config;
+}
+
+/** MONODYNE_ + the key path in upper snake case: storage.dataDir → MONODYNE_STORAGE_DATA_DIR. */
+export function envVarName(section: string, key: string): string {
+  const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+  return `MONODYNE_${snake(section)}_${snake(key)}`;
+}
+
+function coerce(path: string, kind: Kind, raw: unknown, fromText: boolean): unknown {
+  switch (kind.type) {
+    case 'string':
+      if (typeof raw !== 'string' || (kind.nonEmpty && raw.length === 0)) {
+        throw new ConfigError(`${path} must be a non-empty string (got ${JSON.stringify(raw)})`);
+      }
+      return raw;
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      if (fromText && typeof raw === 'string') {
+        const t = raw.toLowerCase();
+        if (t === 'true' || t === '1' || t === 'yes') return true;
+        if (t === 'false' || t === '0' || t === 'no') return false;
+      }
+      throw new ConfigError(`${path} must be true or false (got ${JSON.stringify(raw)})`);
+    }
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : fromText && typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(n) || n < kind.min || n > kind.max) {
+        throw new ConfigError(`${path} must be an integer from ${kind.min} to ${kind.max} (got ${JSON.stringify(raw)})`);
+      }
+      if (kind.powerOfTwo && (n & (n - 1)) !== 0) throw new ConfigError(`${path} must be a power of two (got ${n})`);
+      return n;
+    }
+    case 'enum':
+      if (typeof raw !== 'string' || !kind.values.includes(raw)) {
+        throw new ConfigError(`${path} must be one of ${kind.values.join(', ')} (got ${JSON.stringify(raw)})`);
+      }
+      return raw;
+  }
+}
+
+function applyObject(config: Config, source: string, overrides: unknown): void {
+  if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) {
+    throw new ConfigError(`${source}: the configuration must be a JSON object`);
+  }
+  for (const [section, values] of Object.entries(overrides as Record<string, unknown>)) {
+    const sectionSchema = schema[section];
+    if (!sectionSchema) throw new ConfigError(`${source}: unknown setting "${section}"`);
+    if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+      throw new ConfigError(`${source}: "${section}" must be an object`);
+    }
+    for (const [key, raw] of Object.entries(values as Record<string, unknown>)) {
+      const kind = sectionSchema[key];
+      if (!kind) throw new ConfigError(`${source}: unknown setting "${section}.${key}"`);
+      setKey(config, section, key, coerce(`${source}: ${section}.${key}`, kind, raw, false));
+    }
+  }
+}
+
+function setKey(config: Config, section: string, key: string, value: unknown): void {
+  (config as unknown as Record<string, Record<string, unknown>>)[section][key] = value;
+}
+
+export interface ConfigSources {
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Already-parsed overrides from command-line flags, as "section.key" → text. */
+  flags?: Record<string, string>;
+}
+
+export function resolveConfig(sources: ConfigSources): Config {
+  const config = loadDefaults();
+  if (sources.configFile) {
+    let text: string;
+    try {
+      text = readFileSync(sources.configFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${sources.configFile}: ${(err as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`config file ${sources.configFile} is not valid JSON: ${(err as Error).message}`);
+    }
+    applyObject(config, sources.configFile, parsed);
+  }
+  const env = sources.env ?? {};
+  const known = new Set<string>();
+  for (const [section, keys] of Object.entries(schema)) {
+    for (const [key, kind] of Object.entries(keys)) {
+      const name = envVarName(section, key);
+      known.add(name);
+      const raw = env[name];
+      if (raw !== undefined) setKey(config, section, key, coerce(`environment variable ${name}`, kind, raw, true));
+    }
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('MONODYNE_') && !known.has(name) && !environmentSwitches.has(name)) {
+      throw new ConfigError(`unknown environment variable ${name}`);
+    }
+  }
+  for (const [path, raw] of Object.entries(sources.flags ?? {})) {
+    const [section, key] = path.split('.');
+    const kind = schema[section]?.[key];
+    if (!kind) throw new ConfigError(`unknown setting ${path}`);
+    setKey(config, section, key, coerce(`--${flagNameOf(path)}`, kind, raw, true));
+  }
+  return config;
+}
+
+/** MONODYNE_* variables that are not config keys but are understood elsewhere. */
+const environmentSwitches = new Set<string>(['MONODYNE_CONFIG']);
+
+/** The command-line flags and the config key each one sets. */
+export const flagKeys: Record<string, string> = {
+  port: 'server.port',
+  host: 'server.host',
+  'data-dir': 'storage.dataDir',
+  workers: 'storage.workers',
+};
+
+function flagNameOf(path: string): string {
+  for (const [flag, key] of Object.entries(flagKeys)) if (key === path) return flag;
+  return path;
+}
+
+export function describeConfig(config: Config): string {
+  return (
+    `host=${config.server.host} port=${config.server.port} dataDir=${config.storage.dataDir} ` +
+    `workers=${config.storage.workers} sync=${config.storage.sync} partitionsPerTable=${config.tables.initialPartitions} ` +
+    `replicas=3 (W=2)`
+  );
+}
+
+/** All keys with their environment variable names, for --help and the README. */
+export function listSettings(): Array<{ key: string; env: string }> {
+  const out: Array<{ key: string; env: string }> = [];
+  for (const [section, keys] of Object.entries(schema)) {
+    for (const key of Object.keys(keys)) out.push({ key: `${section}.${key}`, env: envVarName(section, key) });
+  }
+  return out;
+}

@@ -1,0 +1,62 @@
+// Starts monodyne: the catalog and partition map, the storage nodes (worker threads), the
+// router and the HTTP front door; and stops them in reverse order, draining requests first.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Config } from './config.ts';
+import { Catalog } from '../control/catalog.ts';
+import { ControlPlane } from '../control/control-plane.ts';
+import { PartitionMap } from '../router/partition-map.ts';
+import { StorageNodes } from '../router/storage-nodes.ts';
+import { Router } from '../router/router.ts';
+import { Dispatcher } from '../api/dispatcher.ts';
+import { FrontDoor } from '../protocol/front-door.ts';
+
+export interface RunningServer {
+  port: number;
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const dataDir = resolve(config.storage.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  if (!config.storage.sync) console.warn('[monodyne] storage.sync is off: acknowledged writes are not fsynced and can be lost in a machine crash');
+
+  const catalog = Catalog.open(`${dataDir}/catalog`, config.storage.sync);
+  const nodes = await StorageNodes.start(
+    {
+      workers: config.storage.workers,
+      dataDir,
+      sync: config.storage.sync,
+      mapSizeBytes: config.storage.mapSizeBytes,
+      ringCapacityBytes: config.rings.capacityBytes,
+      requestTimeoutMs: config.storage.requestTimeoutMs,
+    },
+    ControlPlane.assignmentsOf(catalog),
+  );
+  const map = new PartitionMap();
+  const control = new ControlPlane(catalog, map, nodes, config.tables.initialPartitions);
+  const router = new Router(map, nodes);
+  const frontDoor = new FrontDoor(new Dispatcher({ control, router }));
+  let port: number;
+  try {
+    port = await frontDoor.listen({ host: config.server.host, port: config.server.port });
+  } catch (err) {
+    await nodes.stop();
+    await catalog.close();
+    throw err;
+  }
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      await frontDoor.drain(config.server.drainTimeoutMs);
+      await nodes.stop();
+      await catalog.close();
+      frontDoor.close();
+    })();
+    return closing;
+  };
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  return { port, endpoint: `http://${host}:${port}`, close };
+}

@@ -1,0 +1,164 @@
+// The frames that cross the rings: router ⇄ storage node requests and responses, and
+// leader ⇄ follower replication traffic. Pure types and constants, shared by both sides.
+import type { Item } from '../values/types.ts';
+
+/** Storage operations a router can ask of a partition replica. */
+export const Op = {
+  Get: 1,
+  Write: 2,
+  Query: 3,
+  Scan: 4,
+} as const;
+export type OpCode = (typeof Op)[keyof typeof Op];
+
+/** What a write does to one item once its condition (if any) holds. */
+export const WriteKind = {
+  Put: 1,
+  Delete: 2,
+} as const;
+export type WriteKindCode = (typeof WriteKind)[keyof typeof WriteKind];
+
+/** Response status codes a storage node sends back. */
+export const Status = {
+  Ok: 0,
+  /** The node does not hold this partition (or not in the role asked); `ver` has its map version. */
+  WrongReplica: 1,
+  /** A DynamoDB error to pass to the client: `err` = error name, `msg` = message. */
+  ClientError: 2,
+  /** Something broke inside the node; the router answers InternalServerError. */
+  Internal: 3,
+} as const;
+export type StatusCode = (typeof Status)[keyof typeof Status];
+
+/** Fields every router → storage request carries. */
+export interface RequestBase {
+  /** Router's request id, echoed in the response. */
+  id: number;
+  op: OpCode;
+  /** Table id (unique across re-creations of a table with the same name). */
+  t: string;
+  /** Partition id within the table. */
+  p: number;
+  /** Map version the router routed with. */
+  v: number;
+}
+
+export interface GetRequest extends RequestBase {
+  op: typeof Op.Get;
+  /** Encoded item key. */
+  k: Uint8Array;
+  /** Consistent read: only the leader may answer. */
+  c: boolean;
+}
+
+export interface WriteRequest extends RequestBase {
+  op: typeof Op.Write;
+  k: Uint8Array;
+  w: WriteKindCode;
+  /** The new item, for puts, and its DynamoDB size in bytes. */
+  item: Item | null;
+  sz: number;
+  /** Return the old item (ReturnValues ALL_OLD). */
+  old: boolean;
+}
+
+export interface RangeRequest extends RequestBase {
+  op: typeof Op.Query | typeof Op.Scan;
+  /** Lower bound (encoded key) and whether it is included. */
+  lo: Uint8Array;
+  loInc: boolean;
+  /** Upper bound (encoded key) and whether it is included; null = end of partition. */
+  hi: Uint8Array | null;
+  hiInc: boolean;
+  /** Keys must start with this prefix (begins_with, or one partition key for Query). */
+  pre: Uint8Array | null;
+  /** Iterate backwards (ScanIndexForward false). */
+  rev: boolean;
+  /** Stop after this many items (0 = no limit). */
+  lim: number;
+  /** Stop once this many bytes of items have been read. */
+  max: number;
+  c: boolean;
+  /** Key attribute names, to build LastEvaluatedKey from the last item read. */
+  kn: string[];
+}
+
+export type StorageRequest = GetRequest | WriteRequest | RangeRequest;
+
+export interface StorageResponse {
+  id: number;
+  s: StatusCode;
+  /** GetItem result / old item of a write, as DynamoDB JSON text (serialized off the main thread). */
+  item?: string | null;
+  /** Query/Scan page: the items as one JSON array text, and how many. */
+  items?: string;
+  count?: number;
+  /** Key attributes of the last item read when the page stopped early, else null. */
+  last?: Item | null;
+  /** Bytes read (for capacity accounting). */
+  n?: number;
+  /** WrongReplica: the node's map version for this table. */
+  ver?: number;
+  err?: string;
+  msg?: string;
+}
+
+/** Replication frames between storage nodes. */
+export const Repl = {
+  /** Leader → follower: log entries to apply in order. */
+  Entries: 1,
+  /** Follower → leader: durable position (cumulative). */
+  Ack: 2,
+  /** Follower → leader: resend after this index (gap detected). */
+  Resend: 3,
+} as const;
+
+/** One physical change in the replication log: the key and the new item bytes, or null for a delete. */
+export interface LogMutation {
+  k: Uint8Array;
+  /** cbor-x encoded item, or null to delete. */
+  b: Uint8Array | null;
+}
+
+export interface LogEntry {
+  /** Epoch of the leader that wrote it. */
+  e: number;
+  /** Position in the partition's log, 1-based, strictly increasing by 1. */
+  i: number;
+  m: LogMutation[];
+}
+
+export interface ReplEntries {
+  r: typeof Repl.Entries;
+  t: string;
+  p: number;
+  /** Sender worker id. */
+  from: number;
+  entries: LogEntry[];
+}
+
+export interface ReplAck {
+  r: typeof Repl.Ack | typeof Repl.Resend;
+  t: string;
+  p: number;
+  from: number;
+  /** Highest log index the follower has durably applied. */
+  i: number;
+}
+
+export type ReplFrame = ReplEntries | ReplAck;
+
+/** Where a partition lives, as told to storage nodes by the control plane. */
+export interface PartitionAssignment {
+  table: string;
+  pid: number;
+  /** Inclusive start and exclusive end of the partition's 32-bit hash range (end may be 2^32). */
+  hashStart: number;
+  hashEnd: number;
+  /** Worker ids holding replicas; replicas[0] is not necessarily the leader. */
+  replicas: number[];
+  leader: number;
+  epoch: number;
+  /** Map version at which this assignment was published. */
+  version: number;
+}

@@ -1,0 +1,112 @@
+// One replica of one partition on a storage node: its data B-tree, its replication log and,
+// when it leads, the followers' acknowledged positions and the writes waiting on them.
+import type { ReplicaDbs } from './node-store.ts';
+import type { LogEntry, PartitionAssignment } from './messages.ts';
+
+/** A client write that is committed locally and waits for one follower to have it (W = 2). */
+export interface PendingWrite {
+  index: number;
+  requestId: number;
+  /** Stored bytes of the item before the write, when the request asked for them. */
+  old: Uint8Array | null;
+}
+
+export class PartitionReplica {
+  readonly table: string;
+  readonly pid: number;
+  hashStart: number;
+  hashEnd: number;
+  replicas: number[];
+  leader: number;
+  epoch: number;
+  version: number;
+  readonly dbs: ReplicaDbs;
+  /** Highest log index applied and committed here (0 = empty log). */
+  appliedIndex: number;
+  /** Lowest log index still kept (entries below were trimmed). */
+  logFirstIndex: number;
+
+  /** Leader: each follower's highest durably applied index. */
+  readonly followerAcked = new Map<number, number>();
+  /** Leader: writes committed locally, in log order, not yet acknowledged by a follower. */
+  readonly pending: PendingWrite[] = [];
+  pendingHead = 0;
+  /** Entries appended in the current write transaction, sent to followers after it commits. */
+  staged: LogEntry[] = [];
+  /** Follower: a gap was seen; the leader has been asked to resend after this index. */
+  resendRequestedAfter = -1;
+
+  constructor(assignment: PartitionAssignment, dbs: ReplicaDbs) {
+    this.table = assignment.table;
+    this.pid = assignment.pid;
+    this.hashStart = assignment.hashStart;
+    this.hashEnd = assignment.hashEnd;
+    this.replicas = assignment.replicas;
+    this.leader = assignment.leader;
+    this.epoch = assignment.epoch;
+    this.version = assignment.version;
+    this.dbs = dbs;
+    this.appliedIndex = 0;
+    this.logFirstIndex = 1;
+    for (const key of dbs.log.getKeys({ reverse: true, limit: 1 })) this.appliedIndex = key;
+    for (const key of dbs.log.getKeys({ limit: 1 })) this.logFirstIndex = key;
+  }
+
+  update(assignment: PartitionAssignment): void {
+    if (assignment.epoch < this.epoch) {
+      throw new Error(`epoch went backwards for ${this.table}/${this.pid}: ${this.epoch} → ${assignment.epoch}`);
+    }
+    this.hashStart = assignment.hashStart;
+    this.hashEnd = assignment.hashEnd;
+    this.replicas = assignment.replicas;
+    this.leader = assignment.leader;
+    this.epoch = assignment.epoch;
+    this.version = assignment.version;
+  }
+
+  followers(self: number): number[] {
+    return this.replicas.filter((w) => w !== self);
+  }
+
+  ownsHash(hash32: number): boolean {
+    return hash32 >= this.hashStart && hash32 < this.hashEnd;
+  }
+
+  /** Highest index acknowledged by any follower: with the leader's own copy, that is W = 2. */
+  bestFollowerIndex(): number {
+    let best = 0;
+    for (const index of this.followerAcked.values()) if (index > best) best = index;
+    return best;
+  }
+
+  /** Lowest index every follower has: log entries at or below it are no longer needed for catch-up. */
+  slowestFollowerIndex(self: number): number {
+    let slowest = Infinity;
+    for (const w of this.replicas) {
+      if (w === self) continue;
+      slowest = Math.min(slowest, this.followerAcked.get(w) ?? 0);
+    }
+    return slowest === Infinity ? this.appliedIndex : slowest;
+  }
+
+  /** Takes the pending writes that are now acknowledged by at least one follower. */
+  takeAcknowledged(out: PendingWrite[]): void {
+    const acked = this.bestFollowerIndex();
+    const pending = this.pending;
+    while (this.pendingHead < pending.length && pending[this.pendingHead].index <= acked) {
+      out.push(pending[this.pendingHead]);
+      this.pendingHead++;
+    }
+    if (this.pendingHead > 1024 && this.pendingHead * 2 > pending.length) {
+      pending.splice(0, this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  /** Drops pending writes (they will never be acknowledged here), e.g. when leadership moves. */
+  takeAllPending(out: PendingWrite[]): void {
+    for (let i = this.pendingHead; i < this.pending.length; i++) out.push(this.pending[i]);
+    this.pending.length = 0;
+    this.pendingHead = 0;
+  }
+}

@@ -1,0 +1,127 @@
+// Entry point of a storage worker thread (spawned by piscina). It runs one storage node for
+// the life of the server: the piscina task only settles when the node is told to stop.
+import type { MessagePort } from 'node:worker_threads';
+import { NodeStore } from './node-store.ts';
+import { StorageNode } from './storage-node.ts';
+import type { PartitionAssignment } from './messages.ts';
+import { SpscRing } from '../rings/ring.ts';
+import { Doorbell } from '../rings/doorbell.ts';
+import { Outbox } from '../rings/outbox.ts';
+
+export interface StorageNodeTask {
+  id: number;
+  dataDir: string;
+  sync: boolean;
+  mapSizeBytes: number;
+  /** Router → this node, and this node → router. */
+  requestRing: SharedArrayBuffer;
+  responseRing: SharedArrayBuffer;
+  /** This node's doorbell (rung by anyone writing to its inbound rings) and the router's. */
+  doorbell: SharedArrayBuffer;
+  routerDoorbell: SharedArrayBuffer;
+  /** Replication rings keyed by peer id: from the peer to this node, and from this node to the peer. */
+  peerIn: Record<number, SharedArrayBuffer>;
+  peerOut: Record<number, SharedArrayBuffer>;
+  peerDoorbells: Record<number, SharedArrayBuffer>;
+  control: MessagePort;
+  assignments: PartitionAssignment[];
+}
+
+/** Control messages from the control plane (postMessage: rare, never per request). */
+export type ControlMessage =
+  | { type: 'assign'; seq: number; assignments: PartitionAssignment[] }
+  | { type: 'dropTable'; seq: number; table: string }
+  | { type: 'describe'; seq: number }
+  | { type: 'stop'; seq: number };
+
+/** A control message before the control channel numbers it. */
+export type ControlRequest = ControlMessage extends infer M ? (M extends { seq: number } ? Omit<M, 'seq'> : never) : never;
+
+export interface ControlReply {
+  seq: number;
+  ok: boolean;
+  error?: string;
+  result?: unknown;
+}
+
+/** How long an idle node sleeps before looking at its rings again without a doorbell. */
+const idleWaitMs = 50;
+/** Pumps in a row before letting the event loop run (control messages, timers). */
+const pumpsPerYield = 16;
+
+export default async function runStorageNode(task: StorageNodeTask): Promise<string> {
+  const doorbell = new Doorbell(task.doorbell);
+  const routerDoorbell = new Doorbell(task.routerDoorbell);
+  const peerIn = new Map<number, SpscRing>();
+  const peerOut = new Map<number, Outbox>();
+  for (const [peer, sab] of Object.entries(task.peerIn)) peerIn.set(Number(peer), new SpscRing(sab));
+  for (const [peer, sab] of Object.entries(task.peerOut)) {
+    peerOut.set(Number(peer), new Outbox(new SpscRing(sab), new Doorbell(task.peerDoorbells[Number(peer)])));
+  }
+  const store = new NodeStore({ path: `${task.dataDir}/node-${task.id}`, sync: task.sync, mapSizeBytes: task.mapSizeBytes });
+  const node = new StorageNode(task.id, store, {
+    requests: new SpscRing(task.requestRing),
+    responses: new Outbox(new SpscRing(task.responseRing), routerDoorbell),
+    peerIn,
+    peerOut,
+  });
+  node.assign(task.assignments);
+
+  let stopping = false;
+  let stopSeq = -1;
+  task.control.on('message', (msg: ControlMessage) => {
+    const reply: ControlReply = { seq: msg.seq, ok: true };
+    try {
+      switch (msg.type) {
+        case 'assign':
+          node.assign(msg.assignments);
+          break;
+        case 'dropTable':
+          node.dropTable(msg.table);
+          break;
+        case 'describe':
+          reply.result = node.describe();
+          break;
+        case 'stop':
+          stopping = true;
+          stopSeq = msg.seq;
+          doorbell.ring();
+          return;
+      }
+    } catch (err) {
+      reply.ok = false;
+      reply.error = (err as Error).stack ?? String(err);
+    }
+    task.control.postMessage(reply);
+    doorbell.ring();
+  });
+  task.control.postMessage({ seq: 0, ok: true, result: 'ready' } satisfies ControlReply);
+
+  let pumps = 0;
+  while (!stopping) {
+    if (node.pump()) {
+      if (++pumps >= pumpsPerYield) {
+        pumps = 0;
+        await yieldToEventLoop();
+      }
+      continue;
+    }
+    pumps = 0;
+    doorbell.prepareSleep();
+    if (node.hasInput()) {
+      doorbell.cancelSleep();
+      continue;
+    }
+    await doorbell.waitAsync(node.hasBacklog() ? 1 : idleWaitMs);
+  }
+  // Finish what was drained, then close LMDB cleanly.
+  node.pump();
+  await node.close();
+  task.control.postMessage({ seq: stopSeq, ok: true } satisfies ControlReply);
+  task.control.close();
+  return 'stopped';
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,98 @@
+// Configuration: defaults, file, environment and flags, and the errors for bad settings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, envVarName, loadDefaults, resolveConfig, listSettings } from '../../src/server/config.ts';
+import { parseArgs } from '../../src/server/args.ts';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+test('the embedded defaults: 127.0.0.1:8000, ./data, 3 workers, durable writes', () => {
+  const c = loadDefaults();
+  assert.equal(c.server.host, '127.0.0.1');
+  assert.equal(c.server.port, 8000);
+  assert.equal(c.storage.dataDir, './data');
+  assert.equal(c.storage.workers, 3);
+  assert.equal(c.storage.sync, true);
+});
+
+test('environment variable names are MONODYNE_ + the key path in upper snake case', () => {
+  assert.equal(envVarName('storage', 'dataDir'), 'MONODYNE_STORAGE_DATA_DIR');
+  assert.equal(envVarName('server', 'port'), 'MONODYNE_SERVER_PORT');
+  assert.equal(envVarName('rings', 'capacityBytes'), 'MONODYNE_RINGS_CAPACITY_BYTES');
+  // Every key has one, so every key can be set from the environment.
+  for (const { key, env } of listSettings()) {
+    const [section, name] = key.split('.');
+    assert.equal(env, envVarName(section, name));
+  }
+});
+
+test('precedence: defaults < file < environment < flags', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'monodyne-config-'));
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ server: { port: 9001, host: '127.0.0.2' }, storage: { workers: 4 } }));
+  const fromFile = resolveConfig({ configFile: file });
+  assert.equal(fromFile.server.port, 9001);
+  assert.equal(fromFile.storage.workers, 4);
+  const fromEnv = resolveConfig({ configFile: file, env: { MONODYNE_SERVER_PORT: '9002', MONODYNE_STORAGE_SYNC: 'false' } });
+  assert.equal(fromEnv.server.port, 9002);
+  assert.equal(fromEnv.storage.sync, false);
+  assert.equal(fromEnv.server.host, '127.0.0.2');
+  const fromFlags = resolveConfig({ configFile: file, env: { MONODYNE_SERVER_PORT: '9002' }, flags: { 'server.port': '9003' } });
+  assert.equal(fromFlags.server.port, 9003);
+});
+
+test('a bad setting is refused with a message naming it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'monodyne-config-'));
+  const cases: Array<[() => unknown, RegExp]> = [
+    [() => resolveConfig({ env: { MONODYNE_SERVER_PORT: 'eighty' } }), /MONODYNE_SERVER_PORT must be an integer/],
+    [() => resolveConfig({ env: { MONODYNE_STORAGE_WORKERS: '2' } }), /MONODYNE_STORAGE_WORKERS must be an integer from 3/],
+    [() => resolveConfig({ env: { MONODYNE_NO_SUCH: '1' } }), /unknown environment variable MONODYNE_NO_SUCH/],
+    [() => resolveConfig({ flags: { 'server.port': '70000' } }), /--port must be an integer from 0 to 65535/],
+    [() => resolveConfig({ env: { MONODYNE_LOG_LEVEL: 'loud' } }), /MONODYNE_LOG_LEVEL must be one of/],
+    [() => resolveConfig({ env: { MONODYNE_RINGS_CAPACITY_BYTES: '3000000' } }), /power of two/],
+    [
+      () => {
+        const f = join(dir, 'unknown.json');
+        writeFileSync(f, JSON.stringify({ storage: { dataDirectory: 'x' } }));
+        return resolveConfig({ configFile: f });
+      },
+      /unknown setting "storage.dataDirectory"/,
+    ],
+    [
+      () => {
+        const f = join(dir, 'broken.json');
+        writeFileSync(f, '{ nope');
+        return resolveConfig({ configFile: f });
+      },
+      /is not valid JSON/,
+    ],
+    [() => resolveConfig({ configFile: join(dir, 'absent.json') }), /cannot read config file/],
+  ];
+  for (const [fn, message] of cases) assert.throws(fn, (err: Error) => err instanceof ConfigError && message.test(err.message));
+});
+
+test('command-line flags', () => {
+  assert.deepEqual(parseArgs(['--port', '9000', '--host=0.0.0.0', '--data-dir', '/tmp/x', '--workers', '5', '--config', 'c.json']), {
+    help: false,
+    configFile: 'c.json',
+    flags: { 'server.port': '9000', 'server.host': '0.0.0.0', 'storage.dataDir': '/tmp/x', 'storage.workers': '5' },
+  });
+  assert.equal(parseArgs(['--help']).help, true);
+  assert.throws(() => parseArgs(['--bogus', '1']), /unknown option --bogus/);
+  assert.throws(() => parseArgs(['--port']), /needs a value/);
+});
+
+const bin = fileURLToPath(new URL('../../bin/monodyne.js', import.meta.url));
+
+test('the bin prints --help, and exits with a message on a bad setting', () => {
+  const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--data-dir DIR/);
+  assert.match(help.stdout, /MONODYNE_STORAGE_DATA_DIR/);
+  const bad = spawnSync(process.execPath, [bin, '--workers', 'many'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--workers must be an integer/);
+});
