@@ -105,20 +105,20 @@ export type ExpressionKind =
   | 'UpdateExpression';
 
 export interface ParsedCondition {
-  readonly kind: 'ConditionExpression' | 'FilterExpression' | 'KeyConditionExpression';
+  readonly grammar: 'condition';
   readonly root: ConditionNode;
   /** The first error that does not depend on the request's names and values, if any. */
   readonly staticError: string | null;
 }
 
 export interface ParsedUpdate {
-  readonly kind: 'UpdateExpression';
+  readonly grammar: 'update';
   readonly actions: UpdateAction[];
   readonly staticError: string | null;
 }
 
 export interface ParsedProjection {
-  readonly kind: 'ProjectionExpression';
+  readonly grammar: 'projection';
   readonly paths: PathNode[];
   readonly staticError: string | null;
 }

@@ -490,13 +490,13 @@ function parserFor(text: string, keywords: ReadonlySet<string>): Parser {
 }
 
 /** Parses a ConditionExpression, FilterExpression or KeyConditionExpression. */
-export function parseConditionExpression(text: string, kind: ParsedCondition['kind']): ParsedCondition {
+export function parseConditionExpression(text: string): ParsedCondition {
   const parser = parserFor(text, conditionKeywords);
   const root = parser.run(() => parser.parseCondition());
   const errors: ConditionStaticErrors = { parens: null, unknownFunction: null, misusedFunction: null, reserved: null };
   checkConditionNode(root, errors);
   const staticError = errors.parens ?? errors.unknownFunction ?? errors.misusedFunction ?? errors.reserved;
-  return { kind, root, staticError };
+  return { grammar: 'condition', root, staticError };
 }
 
 /** Parses an UpdateExpression. */
@@ -510,7 +510,7 @@ export function parseUpdateExpression(text: string): ParsedUpdate {
     if (action.value !== null) checkUpdateOperand(action.value, null, errors);
   }
   const staticError = errors.reserved ?? errors.function ?? sectionErrors[0] ?? errors.misused;
-  return { kind: 'UpdateExpression', actions, staticError };
+  return { grammar: 'update', actions, staticError };
 }
 
 /** Parses a ProjectionExpression. */
@@ -525,5 +525,5 @@ export function parseProjectionExpression(text: string): ParsedProjection {
       break;
     }
   }
-  return { kind: 'ProjectionExpression', paths, staticError };
+  return { grammar: 'projection', paths, staticError };
 }

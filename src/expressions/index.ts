@@ -1,0 +1,200 @@
+// The expressions component: one parser and evaluator for every DynamoDB expression parameter.
+// An operation handler compiles all of a request's expressions together (names and values are
+// checked across all of them), then evaluates conditions, applies updates, projects items and
+// derives Query key ranges from the compiled forms.
+
+import type { AttributeValue } from '../values/types.ts';
+import { validationError } from '../protocol/errors.ts';
+import { expressionBytesMax } from '../limits.ts';
+import type { ExpressionKind } from './ast.ts';
+import { cachedCondition, cachedProjection, cachedUpdate } from './cache.ts';
+import {
+  bindCondition,
+  bindProjection,
+  bindUpdate,
+  BindError,
+  type BindContext,
+  type CompiledCondition,
+  type CompiledProjection,
+  type CompiledUpdate,
+  type ConditionExpressionKind,
+} from './compile.ts';
+import { ExpressionSyntaxError } from './parser.ts';
+
+export type { DocumentPath, ExpressionKind } from './ast.ts';
+export { formatPath } from './ast.ts';
+export type { CompiledCondition, CompiledProjection, CompiledUpdate } from './compile.ts';
+export { evaluateCondition, getPath } from './evaluate.ts';
+export {
+  applyUpdate,
+  assertKeyNotUpdated,
+  updatedAttributeNames,
+  incorrectOperandTypeMessage,
+  invalidDocumentPathMessage,
+  missingAttributeMessage,
+  type UpdateResult,
+} from './update.ts';
+export { project, projectPaths } from './projection.ts';
+export { keyConditionToRange, type KeyRange, type SortKeyOperator } from './key-condition.ts';
+export { isReservedWord } from './reserved-words.ts';
+export { clearExpressionCache, expressionCacheStats, setExpressionCacheEntriesMax } from './cache.ts';
+export { compareStrings, compareBinary, valuesEqual, sizeOf } from './attribute-ops.ts';
+
+/** The expression parameters of a request, under their DynamoDB names (a request body fits). */
+export interface ExpressionParameters {
+  ConditionExpression?: string | null;
+  FilterExpression?: string | null;
+  KeyConditionExpression?: string | null;
+  ProjectionExpression?: string | null;
+  UpdateExpression?: string | null;
+  ExpressionAttributeNames?: Readonly<Record<string, string>> | null;
+  ExpressionAttributeValues?: Readonly<Record<string, AttributeValue>> | null;
+}
+
+export interface CompileOptions {
+  /**
+   * The expression parameters the operation accepts (e.g. Query: KeyConditionExpression,
+   * FilterExpression, ProjectionExpression). When given, names or values sent without any
+   * expression that could use them are rejected as DynamoDB does.
+   */
+  readonly expressionParameters?: readonly ExpressionKind[];
+}
+
+/** A request's expressions, compiled: null where the request did not send that parameter. */
+export interface CompiledExpressions {
+  readonly condition: CompiledCondition | null;
+  readonly filter: CompiledCondition | null;
+  readonly keyCondition: CompiledCondition | null;
+  readonly projection: CompiledProjection | null;
+  readonly update: CompiledUpdate | null;
+}
+
+/** '#' or ':' followed by at least one letter, digit or '_'. */
+function isPlaceholder(key: string, sigil: number): boolean {
+  if (key.length < 2 || key.charCodeAt(0) !== sigil) return false;
+  for (let i = 1; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) return false;
+  }
+  return true;
+}
+
+function checkPlaceholders(map: Readonly<Record<string, unknown>>, parameter: string, sigil: number): void {
+  let count = 0;
+  for (const key in map) {
+    count++;
+    if (!isPlaceholder(key, sigil)) throw validationError(`${parameter} contains invalid key: Syntax error; key: "${key}"`);
+  }
+  if (count === 0) throw validationError(`${parameter} must not be empty`);
+}
+
+function utf8Length(text: string): number {
+  // Every UTF-16 code unit is at most 3 UTF-8 bytes: only count when the limit could be reached.
+  return text.length * 3 <= expressionBytesMax ? text.length : Buffer.byteLength(text, 'utf8');
+}
+
+function checkText(kind: ExpressionKind, text: string): void {
+  if (text.length === 0) throw validationError(`Invalid ${kind}: The expression can not be empty;`);
+  const bytes = utf8Length(text);
+  if (bytes > expressionBytesMax) {
+    throw validationError(`Invalid ${kind}: Expression size has exceeded the maximum allowed size; expression size: ${bytes}`);
+  }
+}
+
+function compileCondition(kind: ConditionExpressionKind, text: string, ctx: BindContext): CompiledCondition {
+  checkText(kind, text);
+  try {
+    return bindCondition(cachedCondition(text), ctx, kind);
+  } catch (e) {
+    throw wrap(kind, e);
+  }
+}
+
+function wrap(kind: ExpressionKind, e: unknown): unknown {
+  if (e instanceof ExpressionSyntaxError || e instanceof BindError) return validationError(`Invalid ${kind}: ${e.message}`);
+  return e;
+}
+
+function listKeys(map: Readonly<Record<string, unknown>>, used: Set<string>): string[] {
+  const unused: string[] = [];
+  for (const key in map) if (!used.has(key)) unused.push(key);
+  return unused;
+}
+
+const valueExpressionKinds: readonly ExpressionKind[] = [
+  'ConditionExpression',
+  'FilterExpression',
+  'KeyConditionExpression',
+  'UpdateExpression',
+];
+
+/**
+ * Parses (through the cache), substitutes and validates every expression of a request, in
+ * DynamoDB's order: names and values maps, UpdateExpression, ConditionExpression,
+ * KeyConditionExpression, FilterExpression, ProjectionExpression, then names and values no
+ * expression used. Throws DynamoError ValidationException with DynamoDB's messages.
+ */
+export function compileRequestExpressions(params: ExpressionParameters, options: CompileOptions = {}): CompiledExpressions {
+  const names = params.ExpressionAttributeNames ?? undefined;
+  const values = params.ExpressionAttributeValues ?? undefined;
+  const conditionText = params.ConditionExpression ?? null;
+  const filterText = params.FilterExpression ?? null;
+  const keyConditionText = params.KeyConditionExpression ?? null;
+  const projectionText = params.ProjectionExpression ?? null;
+  const updateText = params.UpdateExpression ?? null;
+
+  const accepted = options.expressionParameters;
+  if (accepted !== undefined) {
+    const present = (kind: ExpressionKind): boolean => params[kind] != null;
+    if (names !== undefined && !accepted.some(present)) {
+      throw validationError('ExpressionAttributeNames can only be specified when using expressions');
+    }
+    const valueKinds = accepted.filter((kind) => valueExpressionKinds.includes(kind));
+    if (values !== undefined && valueKinds.length > 0 && !valueKinds.some(present)) {
+      throw validationError(
+        `ExpressionAttributeValues can only be specified when using expressions: ${valueKinds.join(' and ')} ${valueKinds.length > 1 ? 'are' : 'is'} null`,
+      );
+    }
+  }
+  if (names !== undefined) checkPlaceholders(names, 'ExpressionAttributeNames', 35);
+  if (values !== undefined) checkPlaceholders(values, 'ExpressionAttributeValues', 58);
+
+  const ctx: BindContext = { names, values, usedNames: new Set(), usedValues: new Set() };
+  let update: CompiledUpdate | null = null;
+  if (updateText !== null) {
+    checkText('UpdateExpression', updateText);
+    try {
+      update = bindUpdate(cachedUpdate(updateText), ctx);
+    } catch (e) {
+      throw wrap('UpdateExpression', e);
+    }
+  }
+  const condition = conditionText !== null ? compileCondition('ConditionExpression', conditionText, ctx) : null;
+  const keyCondition = keyConditionText !== null ? compileCondition('KeyConditionExpression', keyConditionText, ctx) : null;
+  const filter = filterText !== null ? compileCondition('FilterExpression', filterText, ctx) : null;
+  let projection: CompiledProjection | null = null;
+  if (projectionText !== null) {
+    checkText('ProjectionExpression', projectionText);
+    try {
+      projection = bindProjection(cachedProjection(projectionText), ctx);
+    } catch (e) {
+      throw wrap('ProjectionExpression', e);
+    }
+  }
+
+  if (names !== undefined && ctx.usedNames.size !== countKeys(names)) {
+    const unused = listKeys(names, ctx.usedNames);
+    if (unused.length > 0) throw validationError(`Value provided in ExpressionAttributeNames unused in expressions: keys: {${unused.join(', ')}}`);
+  }
+  if (values !== undefined && ctx.usedValues.size !== countKeys(values)) {
+    const unused = listKeys(values, ctx.usedValues);
+    if (unused.length > 0) throw validationError(`Value provided in ExpressionAttributeValues unused in expressions: keys: {${unused.join(', ')}}`);
+  }
+  return { condition, filter, keyCondition, projection, update };
+}
+
+function countKeys(map: Readonly<Record<string, unknown>>): number {
+  let count = 0;
+  for (const _ in map) count++;
+  return count;
+}
