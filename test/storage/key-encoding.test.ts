@@ -323,3 +323,22 @@ test('prefixSuccessor', () => {
   assert.deepEqual(Array.from(prefixSuccessor(Uint8Array.from([1, 0xff, 0xff])) ?? []), [2]);
   assert.equal(prefixSuccessor(Uint8Array.from([0xff, 0xff])), undefined);
 });
+
+test('partitionKeyHash32 agrees with node:crypto MD5 on many inputs', async () => {
+  const { createHash } = await import('node:crypto');
+  const reference = (bytes: Uint8Array) => createHash('md5').update(bytes).digest().readUInt32BE(0);
+  for (let length = 0; length < 300; length++) {
+    const text = 'k'.repeat(length);
+    assert.equal(partitionKeyHash32({ S: text }), reference(Buffer.from(text)), `length ${length}`);
+  }
+  for (let i = 0; i < 2000; i++) {
+    const s = randomString(int(3) === 0 ? 100 : 20);
+    assert.equal(partitionKeyHash32({ S: s }), reference(Buffer.from(s, 'utf8')), JSON.stringify(s));
+    const b = randomBinary(i % 150);
+    assert.equal(partitionKeyHash32({ B: b }), reference(Buffer.from(b, 'base64')));
+    const n = randomNumberText();
+    assert.equal(partitionKeyHash32({ N: n }), reference(Buffer.from(canonicalNumber(n))), n);
+  }
+  const big = 'é'.repeat(1024);
+  assert.equal(partitionKeyHash32({ S: big }), reference(Buffer.from(big)));
+});
