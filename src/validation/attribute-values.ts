@@ -153,25 +153,19 @@ function normalizeValue(av: unknown, depth: number): AttributeValue {
   if (typeof av !== 'object' || Array.isArray(av)) throw notStructure(av);
   if (depth > nestingDepthMax) throw validationError(nestingTooDeepMessage);
   const record = av as Record<string, unknown>;
-  let type: string | undefined;
+  // Members are deserialized and validated in order; only then is their number judged.
+  let result: AttributeValue | undefined;
   let count = 0;
   for (const name in record) {
-    if (record[name] === null || record[name] === undefined) continue;
-    switch (name) {
-      case 'S': case 'N': case 'B': case 'BOOL': case 'NULL': case 'SS': case 'NS': case 'BS': case 'L': case 'M':
-        if (count === 0) type = name;
-        count++;
-    }
+    const value = record[name];
+    if (value === null || value === undefined) continue;
+    const normalized = normalizeTyped(name, value, depth);
+    if (normalized === undefined) continue; // not a datatype: ignored, as DynamoDB does
+    if (count++ === 0) result = normalized;
   }
   if (count === 0) throw validationError(emptyAttributeValueMessage);
-  if (count > 1) {
-    // Each member is still deserialized and validated, in order, before the count is judged.
-    for (const name in record) {
-      if (record[name] !== null && record[name] !== undefined) normalizeTyped(name, record[name], depth);
-    }
-    throw validationError(multipleDatatypesMessage);
-  }
-  return normalizeTyped(type as string, record[type as string], depth) as AttributeValue;
+  if (count > 1) throw validationError(multipleDatatypesMessage);
+  return result as AttributeValue;
 }
 
 function normalizeTyped(type: string, value: unknown, depth: number): AttributeValue | undefined {
@@ -417,27 +411,52 @@ export function utf8ByteLength(text: string): number {
  * element, 1 byte plus its size (and, in a map, its name's UTF-8 bytes).
  */
 export function attributeValueSizeBytes(av: AttributeValue): number {
-  if ('S' in av) return utf8ByteLength(av.S);
-  if ('N' in av) return numberSizeBytes(av.N);
-  if ('B' in av) return base64ByteLength(av.B);
-  if ('BOOL' in av || 'NULL' in av) return 1;
-  if ('M' in av) {
-    let size = 3;
-    const map = av.M;
-    for (const name in map) size += 1 + utf8ByteLength(name) + attributeValueSizeBytes(map[name]);
-    return size;
+  // for-in yields the one type name; a switch on it stays fast whatever the value's shape.
+  for (const type in av) {
+    const value = (av as Record<string, unknown>)[type];
+    switch (type) {
+      case 'S':
+        return utf8ByteLength(value as string);
+      case 'N':
+        return numberSizeBytes(value as string);
+      case 'B':
+        return base64ByteLength(value as string);
+      case 'BOOL':
+      case 'NULL':
+        return 1;
+      case 'M': {
+        const map = value as Record<string, AttributeValue>;
+        let size = 3;
+        for (const name in map) size += 1 + utf8ByteLength(name) + attributeValueSizeBytes(map[name]);
+        return size;
+      }
+      case 'L': {
+        const list = value as AttributeValue[];
+        let size = 3;
+        for (let i = 0; i < list.length; i++) size += 1 + attributeValueSizeBytes(list[i]);
+        return size;
+      }
+      case 'SS': {
+        const set = value as string[];
+        let size = 0;
+        for (let i = 0; i < set.length; i++) size += utf8ByteLength(set[i]);
+        return size;
+      }
+      case 'NS': {
+        const set = value as string[];
+        let size = 0;
+        for (let i = 0; i < set.length; i++) size += numberSizeBytes(set[i]);
+        return size;
+      }
+      case 'BS': {
+        const set = value as string[];
+        let size = 0;
+        for (let i = 0; i < set.length; i++) size += base64ByteLength(set[i]);
+        return size;
+      }
+    }
   }
-  if ('L' in av) {
-    let size = 3;
-    const list = av.L;
-    for (let i = 0; i < list.length; i++) size += 1 + attributeValueSizeBytes(list[i]);
-    return size;
-  }
-  let size = 0;
-  if ('SS' in av) for (const s of av.SS) size += utf8ByteLength(s);
-  else if ('NS' in av) for (const n of av.NS) size += numberSizeBytes(n);
-  else if ('BS' in av) for (const b of av.BS) size += base64ByteLength(b);
-  return size;
+  return 0;
 }
 
 /** DynamoDB's size of an item: for each attribute, its name's UTF-8 bytes plus its value's size. */
