@@ -1,19 +1,23 @@
 // Scan: walks the table's partitions in hash order (the order of storage keys), one page at a
 // time, bounded by Limit and the 1 MB page size; Segment/TotalSegments cut the hash space.
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
-import { validateKey } from '../validation/attribute-values.ts';
+import { normalizeItem, validateKey } from '../validation/attribute-values.ts';
+import { compileRequestExpressions } from '../expressions/index.ts';
+import { selectMode, pageResponse } from './read-page.ts';
 import { validationError } from '../protocol/errors.ts';
-import { Op, type RangeRequest } from '../storage/messages.ts';
+import { Op, type RangeExpressions, type RangeRequest } from '../storage/messages.ts';
 import { keyInfoOf } from '../control/table-record.ts';
 import { encodeHashPrefix } from '../storage/key-encoding.ts';
 import { hashSpaceEnd } from '../router/partition-map.ts';
 import { pageBytesMax } from '../limits.ts';
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
-import { attributeMapShape, returnConsumedCapacityShape, selectShape } from './common-shapes.ts';
+import type { Item } from '../values/types.ts';
+import { attributeMapShape, expressionNamesShape, expressionValuesShape, returnConsumedCapacityShape, selectShape } from './common-shapes.ts';
 
 const scanShape = {
   TableName: tableNameShape,
+  IndexName: { type: 'String', minLength: 3, maxLength: 255, pattern: /^[a-zA-Z0-9_.-]+$/, patternText: '[a-zA-Z0-9_.-]+' },
   Limit: { type: 'Integer', min: 1 },
   ExclusiveStartKey: attributeMapShape,
   ConsistentRead: { type: 'Boolean' },
@@ -21,6 +25,10 @@ const scanShape = {
   TotalSegments: { type: 'Integer', min: 1, max: 1000000 },
   Select: selectShape,
   ReturnConsumedCapacity: returnConsumedCapacityShape,
+  FilterExpression: { type: 'String' },
+  ProjectionExpression: { type: 'String' },
+  ExpressionAttributeNames: expressionNamesShape,
+  ExpressionAttributeValues: expressionValuesShape,
 } as const;
 
 export async function scan(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
@@ -35,7 +43,21 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
   if (segment !== undefined && totalSegments !== undefined && segment >= totalSegments) {
     throw validationError(`The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${segment} is not less than TotalSegments: ${totalSegments}`);
   }
+  for (const legacy of ['ScanFilter', 'AttributesToGet', 'ConditionalOperator'] as const) {
+    if (input[legacy] !== undefined) throw validationError(`The ${legacy} parameter is not supported by this server yet; use expressions`);
+  }
+  const select = selectMode(input);
+  const values = input.ExpressionAttributeValues === undefined ? undefined : normalizeItem(input.ExpressionAttributeValues, 'ExpressionAttributeValues');
+  const expressions: RangeExpressions = {
+    FilterExpression: input.FilterExpression as string | undefined,
+    ProjectionExpression: input.ProjectionExpression as string | undefined,
+    ExpressionAttributeNames: input.ExpressionAttributeNames as Record<string, string> | undefined,
+    ExpressionAttributeValues: values,
+  };
+  const compiled = compileRequestExpressions(expressions, { expressionParameters: ['FilterExpression', 'ProjectionExpression'] });
+  const withExpressions = compiled.filter !== null || compiled.projection !== null ? expressions : null;
   const table = tableFor(ctx, input.TableName as string);
+  if (input.IndexName !== undefined) throw validationError(`The table does not have the specified index: ${input.IndexName as string}`);
   const info = keyInfoOf(table);
   const consistent = input.ConsistentRead === true;
   const limit = (input.Limit as number | undefined) ?? 0;
@@ -61,6 +83,7 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
 
   let itemsJson = '';
   let count = 0;
+  let scanned = 0;
   let bytes = 0;
   let last: unknown = null;
   for (const partition of ctx.control.map.partitions(table.tableId)) {
@@ -79,24 +102,24 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
       hiInc: false,
       pre: null,
       rev: false,
-      lim: limit > 0 ? limit - count : 0,
+      lim: limit > 0 ? limit - scanned : 0,
       max: pageBytesMax - bytes,
       c: consistent,
       kn: info.names,
+      x: withExpressions,
+      cnt: select === 'COUNT',
     };
     const res = await ctx.router.sendToPartition(table.tableId, partition.pid, req, consistent);
     if (res.count! > 0) {
-      itemsJson += (count > 0 ? ',' : '') + res.items!.slice(1, -1);
+      if (select !== 'COUNT') itemsJson += (count > 0 ? ',' : '') + res.items!.slice(1, -1);
       count += res.count!;
     }
+    scanned += res.scanned!;
     bytes += res.n ?? 0;
     if (res.last) {
       last = res.last;
       break;
     }
   }
-  const select = input.Select as string | undefined;
-  let out = select === 'COUNT' ? `{"Count":${count},"ScannedCount":${count}` : `{"Items":[${itemsJson}],"Count":${count},"ScannedCount":${count}`;
-  if (last !== null) out += `,"LastEvaluatedKey":${JSON.stringify(last)}`;
-  return out + '}';
+  return pageResponse(select, itemsJson, count, scanned, last as Item | null);
 }

@@ -81,6 +81,21 @@ export interface RangeRequest extends RequestBase {
   c: boolean;
   /** Key attribute names, to build LastEvaluatedKey from the last item read. */
   kn: string[];
+  /**
+   * Expressions the node applies per item, already validated by the router: FilterExpression,
+   * ProjectionExpression, and the KeyConditionExpression when the key range is not exact.
+   */
+  x: RangeExpressions | null;
+  /** Select COUNT: count matching items, return none. */
+  cnt: boolean;
+}
+
+export interface RangeExpressions {
+  KeyConditionExpression?: string;
+  FilterExpression?: string;
+  ProjectionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Item;
 }
 
 export type StorageRequest = GetRequest | WriteRequest | RangeRequest;
@@ -90,9 +105,10 @@ export interface StorageResponse {
   s: StatusCode;
   /** GetItem result / old item of a write, as DynamoDB JSON text (serialized off the main thread). */
   item?: string | null;
-  /** Query/Scan page: the items as one JSON array text, and how many. */
+  /** Query/Scan page: the items as one JSON array text, how many, and how many were read. */
   items?: string;
   count?: number;
+  scanned?: number;
   /** Key attributes of the last item read when the page stopped early, else null. */
   last?: Item | null;
   /** Bytes read (for capacity accounting). */

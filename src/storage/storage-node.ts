@@ -19,6 +19,7 @@ import {
   type WriteRequest,
 } from './messages.ts';
 import { decodeStoredItem, encodeStoredItem, storedItemSize } from './stored-item.ts';
+import { readRange } from './range-read.ts';
 import type { Item } from '../values/types.ts';
 import { encodeFrame, decodeFrame } from '../rings/frame-codec.ts';
 import type { SpscRing } from '../rings/ring.ts';
@@ -193,44 +194,8 @@ export class StorageNode {
 
   /** Query and Scan: an ordered walk over [lo, hi] that stops at the limit or the page size. */
   private range(replica: PartitionReplica, req: RangeRequest): void {
-    let json = '[';
-    let count = 0;
-    let bytesRead = 0;
-    let last: Item | null = null;
-    const lo = Buffer.from(req.lo.buffer, req.lo.byteOffset, req.lo.byteLength);
-    const hi = req.hi ? Buffer.from(req.hi.buffer, req.hi.byteOffset, req.hi.byteLength) : null;
-    const prefix = req.pre ? Buffer.from(req.pre.buffer, req.pre.byteOffset, req.pre.byteLength) : null;
-    const range = req.rev
-      ? replica.dbs.data.getRange({ start: hi ?? undefined, reverse: true })
-      : replica.dbs.data.getRange({ start: lo });
-    for (const { key, value } of range) {
-      if (req.rev) {
-        if (hi !== null && !req.hiInc && key.equals(hi)) continue;
-        if (hi !== null && Buffer.compare(key, hi) > 0) continue;
-        const c = Buffer.compare(key, lo);
-        if (c < 0 || (c === 0 && !req.loInc)) break;
-      } else {
-        if (!req.loInc && key.equals(lo)) continue;
-        if (hi !== null) {
-          const c = Buffer.compare(key, hi);
-          if (c > 0 || (c === 0 && !req.hiInc)) break;
-        }
-      }
-      if (prefix !== null && !startsWith(key, prefix)) {
-        // Keys sharing a prefix are contiguous, so leaving it ends the walk in either direction.
-        if (req.rev ? Buffer.compare(key, prefix) < 0 : Buffer.compare(key, prefix) > 0) break;
-        continue;
-      }
-      const item = decodeStoredItem(value);
-      json += (count === 0 ? '' : ',') + JSON.stringify(item);
-      count++;
-      bytesRead += storedItemSize(value);
-      if ((req.lim > 0 && count >= req.lim) || bytesRead >= req.max) {
-        last = keyAttributes(item, req.kn);
-        break;
-      }
-    }
-    this.respond({ id: req.id, s: Status.Ok, items: json + ']', count, last, n: bytesRead });
+    const page = readRange(replica.dbs.data, req);
+    this.respond({ id: req.id, s: Status.Ok, items: page.json, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead });
   }
 
   // ---- the write transaction (group commit) -------------------------------------------
@@ -403,12 +368,3 @@ function keyHash(key: Uint8Array): number {
   return ((key[0] << 24) | (key[1] << 16) | (key[2] << 8) | key[3]) >>> 0;
 }
 
-function keyAttributes(item: Item, names: string[]): Item {
-  const key: Item = {};
-  for (const name of names) key[name] = item[name];
-  return key;
-}
-
-function startsWith(key: Buffer, prefix: Buffer): boolean {
-  return key.length >= prefix.length && key.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
-}
