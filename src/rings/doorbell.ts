@@ -6,24 +6,27 @@
 //   slot 16 = wake sequence: bumped by the producer that wakes the consumer; the futex word
 //
 // No-lost-wake-up protocol. Every Atomics operation is sequentially consistent, so all of
-// them fall into one total order.
-//   consumer: prepareSleep()  S1: store sleeping=1, then L1: seen = load sequence
-//             re-check every ring it reads (Atomics.load of each tail); if any has data,
-//             cancelSleep() and go back to work
+// them fall into one total order ("<" below).
+//   consumer: prepareSleep()  L: seen = load(sequence), then S: store(sleeping, 1)
+//             re-check its condition (a ring has frames / the ring has room) by reading the
+//             shared counters with Atomics.load; if satisfied, cancelSleep() and go on
 //             waitSync/waitAsync: sleep on `sequence` only while it still equals `seen`
-//   producer: W: publish the frame (Atomics.store of the ring's tail), then ring():
+//   producer: W: publish (Atomics.store of a ring counter), then ring():
 //             R: if load(sleeping) is 1 and exchange(sleeping, 0) returned 1:
-//                   add(sequence, 1) and notify(sequence)
-// Case R reads 0: R precedes S1 of the next sleep (S1 would have set it to 1; the flag is
-//   only set by S1), so W < R < S1 < the re-check, which therefore sees the frame.
-// Case R reads 1 and wins the exchange: the increment I comes after S1. If I < L1, then
-//   W < I < L1 < re-check sees the frame. Otherwise `seen` predates I, so the wait either
-//   returns at once (value differs) or is already queued when notify runs (Atomics.wait
-//   compares and enqueues atomically with respect to notify) and is woken.
-// Case R reads 1 but loses the exchange to another producer: that producer's I/notify
-//   wakes the consumer, and this producer's W < R precedes the flag clear it lost to, which
-//   precedes the next S1 and re-check. So one sleep is woken by one notify however many
-//   producers ring, and a busy consumer (flag 0) costs producers a plain load.
+//                I: add(sequence, 1), then notify(sequence)
+// Claim: a wait after S is woken by the ring() of every W its re-check missed.
+//   If an exchange took S's flag, its I comes after S, hence after L, so `sequence` no longer
+//   equals `seen`: the wait returns at once, or (Atomics.wait compares and enqueues atomically
+//   with respect to notify) the notify after I wakes it. Otherwise the flag stays 1 from S
+//   until the consumer itself clears it on waking. Take a W the re-check missed: the re-check
+//   came after S and did not see W, so S < W < R; R therefore reads 1 and its exchange, unless
+//   another exchange took the flag first (which wakes the wait, as shown), returns 1 and wakes.
+// L must precede S. With S first, a ring between S and L takes the flag and is folded into
+// `seen`; a consumer whose re-check still finds too little (a producer waiting for room for a
+// large frame) then sleeps with no flag set and no later ring() notifies it. The stress test
+// caught exactly that.
+// One sleep is woken by one notify however many producers ring; a busy consumer (flag 0)
+// costs producers one plain load per ring().
 //
 // Not safe to keep a waitAsync pending as the only thing keeping a thread alive: in Node 20 a
 // pending Atomics.waitAsync does not hold the event loop open (nodejs/node#61941); the main
@@ -68,8 +71,8 @@ export class Doorbell {
 
   /** Consumer: announce the intent to sleep. Re-check every ring afterwards, then wait or cancel. */
   prepareSleep(): void {
-    Atomics.store(this.control, SLOT_SLEEPING, 1);
     this.seenSequence = Atomics.load(this.control, SLOT_SEQUENCE);
+    Atomics.store(this.control, SLOT_SLEEPING, 1);
     this.sleepPrepared = true;
   }
 
