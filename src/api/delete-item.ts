@@ -1,7 +1,7 @@
 // DeleteItem: route the key's deletion to its partition's leader; acknowledged at W = 2.
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
-import { validationError } from '../protocol/errors.ts';
+import { prepareWriteExpressions, returnValuesCode, writeExpressionShapes } from './write-expressions.ts';
 import { Op, WriteKind, type WriteRequest } from '../storage/messages.ts';
 import { keyInfoOf } from '../control/table-record.ts';
 import { tableFor, type ApiContext } from './context.ts';
@@ -14,16 +14,17 @@ const deleteItemShape = {
   ReturnValues: returnValuesShape,
   ReturnConsumedCapacity: returnConsumedCapacityShape,
   ReturnItemCollectionMetrics: returnItemCollectionMetricsShape,
+  ...writeExpressionShapes,
 } as const;
 
 export async function deleteItem(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
   checkRequestShape(input, deleteItemShape);
-  const returnValues = (input.ReturnValues as string | undefined) ?? 'NONE';
-  if (returnValues !== 'NONE' && returnValues !== 'ALL_OLD') throw validationError('ReturnValues can only be ALL_OLD or NONE');
+  const rv = returnValuesCode(input, ['NONE', 'ALL_OLD'], 'ReturnValues can only be ALL_OLD or NONE');
+  const { x } = prepareWriteExpressions(input, ['ConditionExpression']);
   const table = tableFor(ctx, input.TableName as string);
   const key = validateKey(input.Key, table.keySchema, table.attributeDefinitions);
   const { hash32, storageKey } = routeKey(keyInfoOf(table), key);
-  const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: storageKey, w: WriteKind.Delete, item: null, sz: 0, old: returnValues === 'ALL_OLD' };
+  const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: storageKey, w: WriteKind.Delete, item: null, sz: 0, key: null, x, rv, rvf: input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
   const res = await ctx.router.sendByHash(table.tableId, hash32, req, true);
-  return returnValues === 'ALL_OLD' && res.item ? `{"Attributes":${res.item}}` : '{}';
+  return res.item ? `{"Attributes":${res.item}}` : '{}';
 }

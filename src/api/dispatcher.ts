@@ -10,6 +10,7 @@ import { listTables } from './list-tables.ts';
 import { putItem } from './put-item.ts';
 import { getItem } from './get-item.ts';
 import { deleteItem } from './delete-item.ts';
+import { updateItem } from './update-item.ts';
 import { query } from './query.ts';
 import { scan } from './scan.ts';
 
@@ -22,6 +23,7 @@ export const operations: Record<string, Operation> = {
   PutItem: putItem,
   GetItem: getItem,
   DeleteItem: deleteItem,
+  UpdateItem: updateItem,
   Query: query,
   Scan: scan,
 };

@@ -4,6 +4,7 @@ import { checkRequestShape, tableNameShape } from '../validation/request-shape.t
 import { normalizeItem, itemSizeBytes, validateItemKeyAttributes } from '../validation/attribute-values.ts';
 import { validationError } from '../protocol/errors.ts';
 import { Op, WriteKind, type WriteRequest } from '../storage/messages.ts';
+import { prepareWriteExpressions, returnValuesCode, writeExpressionShapes } from './write-expressions.ts';
 import { itemSizeBytesMax } from '../limits.ts';
 import { keyInfoOf } from '../control/table-record.ts';
 import { tableFor, type ApiContext } from './context.ts';
@@ -16,19 +17,20 @@ const putItemShape = {
   ReturnValues: returnValuesShape,
   ReturnConsumedCapacity: returnConsumedCapacityShape,
   ReturnItemCollectionMetrics: returnItemCollectionMetricsShape,
+  ...writeExpressionShapes,
 } as const;
 
 export async function putItem(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
   checkRequestShape(input, putItemShape);
-  const returnValues = (input.ReturnValues as string | undefined) ?? 'NONE';
-  if (returnValues !== 'NONE' && returnValues !== 'ALL_OLD') throw validationError('ReturnValues can only be ALL_OLD or NONE');
+  const rv = returnValuesCode(input, ['NONE', 'ALL_OLD'], 'ReturnValues can only be ALL_OLD or NONE');
   const item = normalizeItem(input.Item, 'Item');
+  const { x } = prepareWriteExpressions(input, ['ConditionExpression']);
   const table = tableFor(ctx, input.TableName as string);
   validateItemKeyAttributes(item, table.keySchema, table.attributeDefinitions);
   const size = itemSizeBytes(item);
   if (size > itemSizeBytesMax) throw validationError('Item size has exceeded the maximum allowed size');
   const { hash32, storageKey } = routeKey(keyInfoOf(table), item);
-  const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: storageKey, w: WriteKind.Put, item, sz: size, old: returnValues === 'ALL_OLD' };
+  const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: storageKey, w: WriteKind.Put, item, sz: size, key: null, x, rv, rvf: input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
   const res = await ctx.router.sendByHash(table.tableId, hash32, req, true);
-  return returnValues === 'ALL_OLD' && res.item ? `{"Attributes":${res.item}}` : '{}';
+  return res.item ? `{"Attributes":${res.item}}` : '{}';
 }

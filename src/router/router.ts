@@ -61,7 +61,7 @@ export class Router {
       case Status.Ok:
         return res;
       case Status.ClientError:
-        throw new DynamoError(res.err as ErrorName, res.msg ?? '');
+        throw new DynamoError(res.err as ErrorName, res.msg ?? '', res.item ? { Item: JSON.parse(res.item) } : undefined);
       case Status.WrongReplica:
         // The map and the storage nodes disagree even after a re-read: a transient state
         // during a map change; the SDKs retry 5xx errors.

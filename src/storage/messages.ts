@@ -15,6 +15,8 @@ export type OpCode = (typeof Op)[keyof typeof Op];
 export const WriteKind = {
   Put: 1,
   Delete: 2,
+  /** UpdateItem: apply an UpdateExpression to the current item (or to just the key). */
+  Update: 3,
 } as const;
 export type WriteKindCode = (typeof WriteKind)[keyof typeof WriteKind];
 
@@ -58,8 +60,30 @@ export interface WriteRequest extends RequestBase {
   /** The new item, for puts, and its DynamoDB size in bytes. */
   item: Item | null;
   sz: number;
-  /** Return the old item (ReturnValues ALL_OLD). */
-  old: boolean;
+  /** The key attributes, for updates (an update of a missing item starts from them). */
+  key: Item | null;
+  /** ConditionExpression and UpdateExpression with their names and values, validated by the router. */
+  x: WriteExpressions | null;
+  /** ReturnValues. */
+  rv: ReturnValuesCode;
+  /** ReturnValuesOnConditionCheckFailure ALL_OLD: a failed condition returns the item. */
+  rvf: boolean;
+}
+
+export const ReturnValues = {
+  NONE: 0,
+  ALL_OLD: 1,
+  UPDATED_OLD: 2,
+  ALL_NEW: 3,
+  UPDATED_NEW: 4,
+} as const;
+export type ReturnValuesCode = (typeof ReturnValues)[keyof typeof ReturnValues];
+
+export interface WriteExpressions {
+  ConditionExpression?: string;
+  UpdateExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Item;
 }
 
 export interface RangeRequest extends RequestBase {
@@ -103,7 +127,10 @@ export type StorageRequest = GetRequest | WriteRequest | RangeRequest;
 export interface StorageResponse {
   id: number;
   s: StatusCode;
-  /** GetItem result / old item of a write, as DynamoDB JSON text (serialized off the main thread). */
+  /**
+   * GetItem: the item; writes: the Attributes ReturnValues asked for; a failed condition with
+   * ReturnValuesOnConditionCheckFailure: the item. DynamoDB JSON text, serialized off the main thread.
+   */
   item?: string | null;
   /** Query/Scan page: the items as one JSON array text, how many, and how many were read. */
   items?: string;

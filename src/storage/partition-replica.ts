@@ -3,12 +3,21 @@
 import type { ReplicaDbs } from './node-store.ts';
 import type { LogEntry, PartitionAssignment } from './messages.ts';
 
-/** A client write that is committed locally and waits for one follower to have it (W = 2). */
+/**
+ * A client write's answer, held until one follower has everything up to `index` (W = 2). Answers
+ * that change nothing (a failed condition, a delete of a missing item) wait too, so no client
+ * sees a state that is not yet on two replicas.
+ */
 export interface PendingWrite {
   index: number;
   requestId: number;
-  /** Stored bytes of the item before the write, when the request asked for them. */
-  old: Uint8Array | null;
+  /** ReturnValues Attributes as JSON text, or null. */
+  attributes: string | null;
+  /** A DynamoDB error to answer instead (e.g. ConditionalCheckFailedException), or null. */
+  err: string | null;
+  msg: string | null;
+  /** The item returned with a failed condition (ReturnValuesOnConditionCheckFailure), JSON text. */
+  errItem: string | null;
 }
 
 export class PartitionReplica {

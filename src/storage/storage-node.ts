@@ -2,9 +2,12 @@
 // transactions, replicates them to followers and acknowledges at W = 2.
 import { NodeStore, replicaMetaKey } from './node-store.ts';
 import { PartitionReplica, type PendingWrite } from './partition-replica.ts';
+import { decideWrite, type WriteOutcome } from './item-write.ts';
+import { DynamoError } from '../protocol/errors.ts';
 import {
   Op,
   Repl,
+  ReturnValues,
   Status,
   WriteKind,
   type GetRequest,
@@ -219,6 +222,7 @@ export class StorageNode {
     // Committed and durable here: now the followers may have it, and followers may say so.
     for (const replica of this.touched) {
       if (replica.leader === this.id) {
+        replica.takeAcknowledged(this.acknowledged);
         if (replica.staged.length > 0) {
           for (const follower of replica.followers(this.id)) {
             this.sendRepl(follower, { r: Repl.Entries, t: replica.table, p: replica.pid, from: this.id, entries: replica.staged });
@@ -242,21 +246,37 @@ export class StorageNode {
     if (replica === undefined || replica.leader !== this.id) return false;
     const key = Buffer.from(req.k.buffer, req.k.byteOffset, req.k.byteLength);
     const data = replica.dbs.data;
-    const old = req.old ? (data.get(key) ?? null) : null;
-    let stored: Uint8Array | null = null;
-    if (req.w === WriteKind.Put) {
-      if (req.item === null) throw new Error('put without an item');
-      stored = encodeStoredItem(req.item, req.sz);
-      data.put(key, Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength));
-    } else {
-      data.remove(key);
-    }
-    const entry: LogEntry = { e: replica.epoch, i: replica.appliedIndex + 1, m: [{ k: req.k, b: stored }] };
-    replica.dbs.log.put(entry.i, Buffer.from(encodeFrame(entry)));
-    replica.appliedIndex = entry.i;
-    replica.staged.push(entry);
-    replica.pending.push({ index: entry.i, requestId: req.id, old });
+    const needsOld = req.x !== null || req.rv !== ReturnValues.NONE || req.w === WriteKind.Update;
+    const oldBytes = needsOld ? data.get(key) : undefined;
+    const pending: PendingWrite = { index: replica.appliedIndex, requestId: req.id, attributes: null, err: null, msg: null, errItem: null };
     this.touched.add(replica);
+    let outcome: WriteOutcome;
+    try {
+      outcome = decideWrite(req, oldBytes === undefined ? undefined : decodeStoredItem(oldBytes));
+    } catch (err) {
+      if (!(err instanceof DynamoError)) throw err;
+      pending.err = err.kind.name;
+      pending.msg = err.message;
+      if (err.extra?.Item !== undefined) pending.errItem = JSON.stringify(err.extra.Item);
+      replica.pending.push(pending);
+      return true;
+    }
+    pending.attributes = outcome.attributes;
+    if (outcome.next !== undefined) {
+      let stored: Uint8Array | null = null;
+      if (outcome.next === null) {
+        data.remove(key);
+      } else {
+        stored = encodeStoredItem(outcome.next, outcome.nextSizeBytes);
+        data.put(key, Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength));
+      }
+      const entry: LogEntry = { e: replica.epoch, i: replica.appliedIndex + 1, m: [{ k: req.k, b: stored }] };
+      replica.dbs.log.put(entry.i, Buffer.from(encodeFrame(entry)));
+      replica.appliedIndex = entry.i;
+      replica.staged.push(entry);
+      pending.index = entry.i;
+    }
+    replica.pending.push(pending);
     return true;
   }
 
@@ -332,8 +352,8 @@ export class StorageNode {
 
   private respondAcknowledged(): void {
     for (const p of this.acknowledged) {
-      const old = p.old;
-      this.respond({ id: p.requestId, s: Status.Ok, item: old ? JSON.stringify(decodeStoredItem(old)) : null, n: old ? storedItemSize(old) : 0 });
+      if (p.err !== null) this.respond({ id: p.requestId, s: Status.ClientError, err: p.err, msg: p.msg ?? '', item: p.errItem });
+      else this.respond({ id: p.requestId, s: Status.Ok, item: p.attributes });
     }
     this.acknowledged.length = 0;
   }

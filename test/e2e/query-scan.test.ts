@@ -172,7 +172,7 @@ test('Scan and Query stop at the 1 MB page limit and continue from LastEvaluated
   assert.ok(first.LastEvaluatedKey, 'a 2.5 MB partition does not fit one page');
   assert.ok(first.Count! >= 10 && first.Count! <= 11, `page of ${first.Count} items of 100 KB`);
   let total = first.Count!;
-  let esk = first.LastEvaluatedKey;
+  let esk: Record<string, AttributeValue> | undefined = first.LastEvaluatedKey;
   while (esk) {
     const next = await s.client.send(new QueryCommand({ TableName: 'big', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'one' } }, ExclusiveStartKey: esk, ConsistentRead: true }));
     total += next.Count!;
