@@ -104,23 +104,29 @@ export type ExpressionKind =
   | 'ProjectionExpression'
   | 'UpdateExpression';
 
-export interface ParsedCondition {
-  readonly grammar: 'condition';
-  readonly root: ConditionNode;
+/** What every parsed expression carries besides its tree. */
+interface ParsedCommon {
   /** The first error that does not depend on the request's names and values, if any. */
   readonly staticError: string | null;
+  /** Every #alias the expression uses (a request's names outside all such sets are unused). */
+  readonly aliases: ReadonlySet<string>;
+  /** Every :value the expression uses. */
+  readonly valueRefs: ReadonlySet<string>;
 }
 
-export interface ParsedUpdate {
+export interface ParsedCondition extends ParsedCommon {
+  readonly grammar: 'condition';
+  readonly root: ConditionNode;
+}
+
+export interface ParsedUpdate extends ParsedCommon {
   readonly grammar: 'update';
   readonly actions: UpdateAction[];
-  readonly staticError: string | null;
 }
 
-export interface ParsedProjection {
+export interface ParsedProjection extends ParsedCommon {
   readonly grammar: 'projection';
   readonly paths: PathNode[];
-  readonly staticError: string | null;
 }
 
 export type ParsedExpression = ParsedCondition | ParsedUpdate | ParsedProjection;

@@ -9,7 +9,6 @@ import {
   type Comparator,
   type ConditionNode,
   type DocumentPath,
-  type FunctionNode,
   type OperandNode,
   type ParsedCondition,
   type ParsedProjection,
@@ -95,12 +94,10 @@ export interface CompiledProjection {
 
 // ---- binding context ----
 
-/** The request's substitutions and which of them the expressions used. */
+/** The request's substitutions. */
 export interface BindContext {
   readonly names: Readonly<Record<string, string>> | undefined;
   readonly values: Readonly<Record<string, AttributeValue>> | undefined;
-  readonly usedNames: Set<string>;
-  readonly usedValues: Set<string>;
 }
 
 /** A check failed; the message still needs the "Invalid <Kind>: " prefix. */
@@ -128,19 +125,14 @@ function lookupValue(ctx: BindContext, name: string): AttributeValue | undefined
   return values === undefined ? undefined : values[name];
 }
 
-/** Resolves a path's aliases (no checks: callers ran firstUndefined first). */
+/** Resolves a path's aliases (callers have checked that every alias is defined). */
 function resolvePath(node: PathNode, ctx: BindContext): DocumentPath {
   if (node.literal !== null) return node.literal;
   const parts = node.parts;
   const path: DocumentPath = new Array(parts.length);
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
-    if (part.kind === 'alias') {
-      ctx.usedNames.add(part.text);
-      path[i] = lookupName(ctx, part.text)!;
-    } else {
-      path[i] = part.kind === 'index' ? part.index : part.text;
-    }
+    path[i] = part.kind === 'alias' ? lookupName(ctx, part.text)! : part.kind === 'index' ? part.index : part.text;
   }
   return path;
 }
@@ -153,24 +145,29 @@ function pathsEqual(a: DocumentPath, b: DocumentPath): boolean {
 
 // ---- checks shared by the grammars ----
 
-/** The first undefined alias (kind 'name') or :value (kind 'value') in an operand, in source order. */
-function firstUndefined(node: OperandNode, ctx: BindContext, want: 'name' | 'value' | 'both'): BindError | null {
+const WANT_NAMES = 1;
+const WANT_VALUES = 2;
+
+/** The first undefined #alias and/or :value (per `want`) in an operand, in source order. */
+function firstUndefined(node: OperandNode, ctx: BindContext, want: number): BindError | null {
   switch (node.type) {
     case 'path':
-      if (want === 'value') return null;
+      if ((want & WANT_NAMES) === 0 || node.literal !== null) return null;
       for (const part of node.parts) {
         if (part.kind === 'alias' && lookupName(ctx, part.text) === undefined) return undefinedName(part.text);
       }
       return null;
     case 'value':
-      if (want === 'name') return null;
+      if ((want & WANT_VALUES) === 0) return null;
       return lookupValue(ctx, node.name) === undefined ? undefinedValue(node.name) : null;
-    case 'function':
-      for (const arg of node.args) {
-        const error = firstUndefined(arg, ctx, want);
+    case 'function': {
+      const args = node.args;
+      for (let i = 0; i < args.length; i++) {
+        const error = firstUndefined(args[i]!, ctx, want);
         if (error !== null) return error;
       }
       return null;
+    }
     case 'arithmetic':
       return firstUndefined(node.left, ctx, want) ?? firstUndefined(node.right, ctx, want);
   }
@@ -198,50 +195,26 @@ function immediateValue(node: OperandNode, ctx: BindContext): AttributeValue | n
   return node.type === 'value' ? lookupValue(ctx, node.name)! : null;
 }
 
-// ---- conditions ----
-
-const attributeTypeNames: ReadonlySet<string> = new Set(['S', 'N', 'B', 'NULL', 'SS', 'BOOL', 'L', 'BS', 'NS', 'M']);
-
-/** Visits the function nodes of an operand tree, innermost first. */
-function forEachFunction(node: OperandNode, visit: (fn: FunctionNode) => BindError | null): BindError | null {
-  if (node.type === 'function') {
-    for (const arg of node.args) {
-      const error = forEachFunction(arg, visit);
-      if (error !== null) return error;
-    }
-    return visit(node);
+/** The first function in an operand tree (innermost first) whose operand count is wrong. */
+function firstArityError(node: OperandNode): BindError | null {
+  if (node.type === 'arithmetic') return firstArityError(node.left) ?? firstArityError(node.right);
+  if (node.type !== 'function') return null;
+  const args = node.args;
+  for (let i = 0; i < args.length; i++) {
+    const error = firstArityError(args[i]!);
+    if (error !== null) return error;
   }
-  if (node.type === 'arithmetic') return forEachFunction(node.left, visit) ?? forEachFunction(node.right, visit);
-  return null;
-}
-
-function leafOperands(node: ConditionNode): OperandNode[] {
-  switch (node.type) {
-    case 'compare':
-      return [node.left, node.right];
-    case 'between':
-      return [node.operand, node.low, node.high];
-    case 'in':
-      return [node.operand, ...node.list];
-    case 'function':
-      return [node];
-    default:
-      return [];
-  }
-}
-
-function checkFunctionArity(fn: FunctionNode): BindError | null {
-  const arity = conditionFunctionArity.get(fn.name) ?? updateFunctionArity.get(fn.name);
-  if (arity !== undefined && arity !== fn.args.length) {
+  const arity = conditionFunctionArity.get(node.name) ?? updateFunctionArity.get(node.name);
+  if (arity !== undefined && arity !== args.length) {
     return new BindError(
-      `Incorrect number of operands for operator or function; operator or function: ${fn.name}, number of operands: ${fn.args.length}`,
+      `Incorrect number of operands for operator or function; operator or function: ${node.name}, number of operands: ${args.length}`,
     );
   }
   return null;
 }
 
 function distinctError(operator: string, left: OperandNode, right: OperandNode, ctx: BindContext): BindError | null {
-  if (left.type !== 'path' || right.type !== 'path') return null;
+  if (left.type !== 'path' || right.type !== 'path' || left.parts.length !== right.parts.length) return null;
   const a = resolvePath(left, ctx);
   if (!pathsEqual(a, resolvePath(right, ctx))) return null;
   return new BindError(
@@ -249,28 +222,111 @@ function distinctError(operator: string, left: OperandNode, right: OperandNode, 
   );
 }
 
-function checkConditionFunctionTypes(fn: FunctionNode, ctx: BindContext): BindError | null {
-  switch (fn.name) {
+/** DynamoDB's overlap / conflict check between the document paths one expression writes or reads. */
+function checkPathSet(paths: DocumentPath[]): BindError | null {
+  let conflict: BindError | null = null;
+  for (let j = 1; j < paths.length; j++) {
+    const second = paths[j]!;
+    for (let i = 0; i < j; i++) {
+      const first = paths[i]!;
+      const shared = first.length < second.length ? first.length : second.length;
+      let diverged = false;
+      for (let k = 0; k < shared; k++) {
+        if (typeof first[k] !== typeof second[k]) {
+          conflict ??= new BindError(
+            `Two document paths conflict with each other; must remove or rewrite one of these paths; path one: ${formatPath(first)}, path two: ${formatPath(second)}`,
+          );
+          diverged = true;
+          break;
+        }
+        if (first[k] !== second[k]) {
+          diverged = true;
+          break;
+        }
+      }
+      if (!diverged) {
+        return new BindError(
+          `Two document paths overlap with each other; must remove or rewrite one of these paths; path one: ${formatPath(first)}, path two: ${formatPath(second)}`,
+        );
+      }
+    }
+  }
+  return conflict;
+}
+
+// ---- conditions ----
+
+const attributeTypeNames: ReadonlySet<string> = new Set(['S', 'N', 'B', 'NULL', 'SS', 'BOOL', 'L', 'BS', 'NS', 'M']);
+
+/** Leaf conditions' operands, addressed by position so no array is built per request. */
+function operandCount(node: ConditionNode): number {
+  switch (node.type) {
+    case 'compare':
+      return 2;
+    case 'between':
+      return 3;
+    case 'in':
+      return 1 + node.list.length;
+    case 'function':
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+function operandAt(node: ConditionNode, i: number): OperandNode {
+  switch (node.type) {
+    case 'compare':
+      return i === 0 ? node.left : node.right;
+    case 'between':
+      return i === 0 ? node.operand : i === 1 ? node.low : node.high;
+    case 'in':
+      return i === 0 ? node.operand : node.list[i - 1]!;
+    case 'function':
+      return node;
+    default:
+      throw new Error(`not a leaf: ${node.type}`);
+  }
+}
+
+function firstFunctionDistinctError(node: OperandNode, ctx: BindContext): BindError | null {
+  if (node.type !== 'function') return null;
+  for (const arg of node.args) {
+    const error = firstFunctionDistinctError(arg, ctx);
+    if (error !== null) return error;
+  }
+  return node.args.length === 2 ? distinctError(node.name, node.args[0]!, node.args[1]!, ctx) : null;
+}
+
+function firstFunctionTypeError(node: OperandNode, ctx: BindContext): BindError | null {
+  if (node.type !== 'function') return null;
+  const args = node.args;
+  for (let i = 0; i < args.length; i++) {
+    const error = firstFunctionTypeError(args[i]!, ctx);
+    if (error !== null) return error;
+  }
+  switch (node.name) {
     case 'attribute_exists':
     case 'attribute_not_exists':
-      return fn.args[0]!.type === 'path'
+      return args[0]!.type === 'path'
         ? null
-        : new BindError(`Operator or function requires a document path; operator or function: ${fn.name}`);
+        : new BindError(`Operator or function requires a document path; operator or function: ${node.name}`);
     case 'begins_with':
-      for (const arg of fn.args) {
-        const type = staticType(arg, ctx);
-        if (type !== null && type !== 'S' && type !== 'B') return operandTypeError(fn.name, type);
+      for (let i = 0; i < args.length; i++) {
+        const type = staticType(args[i]!, ctx);
+        if (type !== null && type !== 'S' && type !== 'B') return operandTypeError(node.name, type);
       }
       return null;
     case 'size': {
-      const type = staticType(fn.args[0]!, ctx);
-      if (type === 'N' || type === 'BOOL' || type === 'NULL') return operandTypeError(fn.name, type);
+      const type = staticType(args[0]!, ctx);
+      if (type === 'N' || type === 'BOOL' || type === 'NULL') return operandTypeError(node.name, type);
       return null;
     }
     case 'attribute_type': {
-      const arg = fn.args[1]!;
-      const type = arg.type === 'path' ? '{NS,SS,L,BS,N,M,B,BOOL,NULL,S}' : staticType(arg, ctx);
-      if (type !== 'S') return operandTypeError(fn.name, type ?? '{NS,SS,L,BS,N,M,B,BOOL,NULL,S}');
+      const arg = args[1]!;
+      const anyType = '{NS,SS,L,BS,N,M,B,BOOL,NULL,S}';
+      const type = arg.type === 'path' ? anyType : staticType(arg, ctx);
+      if (type !== 'S') return operandTypeError(node.name, type ?? anyType);
       const name = (immediateValue(arg, ctx) as { S: string } | null)?.S;
       if (name !== undefined && !attributeTypeNames.has(name)) {
         return new BindError(`Invalid attribute type name found; type: ${name}, valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}`);
@@ -300,9 +356,10 @@ function checkBetweenBounds(low: OperandNode, high: OperandNode, ctx: BindContex
  * An ordering comparison with a :value that cannot be ordered (not N, S or B) is a validation
  * error, not a false condition (an item attribute of such a type just compares false).
  */
-function checkOrderingOperands(operator: string, operands: OperandNode[], ctx: BindContext): BindError | null {
-  for (const operand of operands) {
-    const value = immediateValue(operand, ctx);
+function checkOrderingOperands(operator: string, node: ConditionNode, ctx: BindContext): BindError | null {
+  const count = operandCount(node);
+  for (let i = 0; i < count; i++) {
+    const value = immediateValue(operandAt(node, i), ctx);
     if (value === null) continue;
     const type = typeOf(value);
     if (type !== 'S' && type !== 'N' && type !== 'B') return operandTypeError(operator, type);
@@ -312,33 +369,16 @@ function checkOrderingOperands(operator: string, operands: OperandNode[], ctx: B
 
 /** The first error of a leaf condition, by DynamoDB's category order. */
 function leafError(node: ConditionNode, ctx: BindContext): BindError | null {
-  const operands = leafOperands(node);
-  for (const operand of operands) {
-    const error = firstUndefined(operand, ctx, 'both');
-    if (error !== null) return error;
-  }
-  for (const operand of operands) {
-    const error = forEachFunction(operand, checkFunctionArity);
-    if (error !== null) return error;
-  }
-  if (node.type === 'compare') {
-    const error = distinctError(node.op, node.left, node.right, ctx);
-    if (error !== null) return error;
-  }
-  for (const operand of operands) {
-    const error = forEachFunction(operand, (fn) => (fn.args.length === 2 ? distinctError(fn.name, fn.args[0]!, fn.args[1]!, ctx) : null));
-    if (error !== null) return error;
-  }
-  for (const operand of operands) {
-    const error = forEachFunction(operand, (fn) => checkConditionFunctionTypes(fn, ctx));
-    if (error !== null) return error;
-  }
-  if (node.type === 'between') {
-    const error = checkBetweenBounds(node.low, node.high, ctx);
-    if (error !== null) return error;
-  }
-  if (node.type === 'compare' && node.op !== '=' && node.op !== '<>') return checkOrderingOperands(node.op, operands, ctx);
-  if (node.type === 'between') return checkOrderingOperands('BETWEEN', operands, ctx);
+  const count = operandCount(node);
+  let error: BindError | null = null;
+  for (let i = 0; i < count && error === null; i++) error = firstUndefined(operandAt(node, i), ctx, WANT_NAMES | WANT_VALUES);
+  for (let i = 0; i < count && error === null; i++) error = firstArityError(operandAt(node, i));
+  if (error === null && node.type === 'compare') error = distinctError(node.op, node.left, node.right, ctx);
+  for (let i = 0; i < count && error === null; i++) error = firstFunctionDistinctError(operandAt(node, i), ctx);
+  for (let i = 0; i < count && error === null; i++) error = firstFunctionTypeError(operandAt(node, i), ctx);
+  if (error !== null) return error;
+  if (node.type === 'between') return checkBetweenBounds(node.low, node.high, ctx) ?? checkOrderingOperands('BETWEEN', node, ctx);
+  if (node.type === 'compare' && node.op !== '=' && node.op !== '<>') return checkOrderingOperands(node.op, node, ctx);
   return null;
 }
 
@@ -359,13 +399,12 @@ function makeCondition(
   return { kind, op, a, b, c, list, left, right };
 }
 
-/** Builds an operand (after its checks passed), marking names and values used. */
+/** Builds an operand after its checks passed. */
 function buildOperand(node: OperandNode, ctx: BindContext): Operand {
   switch (node.type) {
     case 'path':
       return makeOperand(OperandKind.Path, resolvePath(node, ctx), null, null, null);
     case 'value':
-      ctx.usedValues.add(node.name);
       return makeOperand(OperandKind.Value, null, lookupValue(ctx, node.name)!, null, null);
     case 'arithmetic':
       return makeOperand(
@@ -380,13 +419,7 @@ function buildOperand(node: OperandNode, ctx: BindContext): Operand {
         case 'size':
           return makeOperand(OperandKind.Size, null, null, buildOperand(node.args[0]!, ctx), null);
         case 'if_not_exists':
-          return makeOperand(
-            OperandKind.IfNotExists,
-            resolvePath(node.args[0] as PathNode, ctx),
-            null,
-            buildOperand(node.args[1]!, ctx),
-            null,
-          );
+          return makeOperand(OperandKind.IfNotExists, resolvePath(node.args[0] as PathNode, ctx), null, buildOperand(node.args[1]!, ctx), null);
         case 'list_append':
           return makeOperand(OperandKind.ListAppend, null, null, buildOperand(node.args[0]!, ctx), buildOperand(node.args[1]!, ctx));
         default:
@@ -395,16 +428,16 @@ function buildOperand(node: OperandNode, ctx: BindContext): Operand {
   }
 }
 
-function buildCondition(node: ConditionNode, ctx: BindContext, kind: ConditionExpressionKind): Condition {
+function buildCondition(node: ConditionNode, ctx: BindContext): Condition {
   switch (node.type) {
     case 'and':
     case 'or': {
-      const left = buildCondition(node.left, ctx, kind);
-      const right = buildCondition(node.right, ctx, kind);
+      const left = buildCondition(node.left, ctx);
+      const right = buildCondition(node.right, ctx);
       return makeCondition(node.type === 'and' ? ConditionKind.And : ConditionKind.Or, null, null, null, null, null, left, right);
     }
     case 'not':
-      return makeCondition(ConditionKind.Not, null, null, null, null, null, buildCondition(node.operand, ctx, kind), null);
+      return makeCondition(ConditionKind.Not, null, null, null, null, null, buildCondition(node.operand, ctx), null);
     default: {
       const error = leafError(node, ctx);
       if (error !== null) throw error;
@@ -412,6 +445,14 @@ function buildCondition(node: ConditionNode, ctx: BindContext, kind: ConditionEx
     }
   }
 }
+
+const functionConditionKinds: ReadonlyMap<string, ConditionKind> = new Map([
+  ['attribute_exists', ConditionKind.Exists],
+  ['attribute_not_exists', ConditionKind.NotExists],
+  ['attribute_type', ConditionKind.Type],
+  ['begins_with', ConditionKind.BeginsWith],
+  ['contains', ConditionKind.Contains],
+]);
 
 function buildLeaf(node: ConditionNode, ctx: BindContext): Condition {
   switch (node.type) {
@@ -429,26 +470,16 @@ function buildLeaf(node: ConditionNode, ctx: BindContext): Condition {
         null,
       );
     case 'in': {
-      const list = node.list.map((item) => buildOperand(item, ctx));
+      const list: Operand[] = new Array(node.list.length);
+      for (let i = 0; i < list.length; i++) list[i] = buildOperand(node.list[i]!, ctx);
       return makeCondition(ConditionKind.In, null, buildOperand(node.operand, ctx), null, null, list, null, null);
     }
     case 'function': {
+      const kind = functionConditionKinds.get(node.name);
+      if (kind === undefined) throw new Error(`unexpected condition function ${node.name}`);
       const a = buildOperand(node.args[0]!, ctx);
       const b = node.args.length > 1 ? buildOperand(node.args[1]!, ctx) : null;
-      switch (node.name) {
-        case 'attribute_exists':
-          return makeCondition(ConditionKind.Exists, null, a, null, null, null, null, null);
-        case 'attribute_not_exists':
-          return makeCondition(ConditionKind.NotExists, null, a, null, null, null, null, null);
-        case 'attribute_type':
-          return makeCondition(ConditionKind.Type, null, a, b, null, null, null, null);
-        case 'begins_with':
-          return makeCondition(ConditionKind.BeginsWith, null, a, b, null, null, null, null);
-        case 'contains':
-          return makeCondition(ConditionKind.Contains, null, a, b, null, null, null, null);
-        default:
-          throw new Error(`unexpected condition function ${node.name}`);
-      }
+      return makeCondition(kind, null, a, b, null, null, null, null);
     }
     default:
       throw new Error(`unexpected leaf ${node.type}`);
@@ -458,44 +489,7 @@ function buildLeaf(node: ConditionNode, ctx: BindContext): Condition {
 /** Binds a ConditionExpression, FilterExpression or KeyConditionExpression. Throws BindError. */
 export function bindCondition(parsed: ParsedCondition, ctx: BindContext, kind: ConditionExpressionKind): CompiledCondition {
   if (parsed.staticError !== null) throw new BindError(parsed.staticError);
-  return { kind, root: buildCondition(parsed.root, ctx, kind) };
-}
-
-// ---- paths in updates and projections ----
-
-/** DynamoDB's overlap / conflict check between the document paths one expression writes or reads. */
-function checkPathSet(paths: DocumentPath[]): BindError | null {
-  let overlap: BindError | null = null;
-  let conflict: BindError | null = null;
-  for (let j = 1; j < paths.length; j++) {
-    const second = paths[j]!;
-    for (let i = 0; i < j; i++) {
-      const first = paths[i]!;
-      const shared = first.length < second.length ? first.length : second.length;
-      let k = 0;
-      let diverged = false;
-      for (; k < shared; k++) {
-        if (typeof first[k] !== typeof second[k]) {
-          conflict ??= new BindError(
-            `Two document paths conflict with each other; must remove or rewrite one of these paths; path one: ${formatPath(first)}, path two: ${formatPath(second)}`,
-          );
-          diverged = true;
-          break;
-        }
-        if (first[k] !== second[k]) {
-          diverged = true;
-          break;
-        }
-      }
-      if (!diverged) {
-        overlap ??= new BindError(
-          `Two document paths overlap with each other; must remove or rewrite one of these paths; path one: ${formatPath(first)}, path two: ${formatPath(second)}`,
-        );
-      }
-    }
-    if (overlap !== null) return overlap;
-  }
-  return overlap ?? conflict;
+  return { kind, root: buildCondition(parsed.root, ctx) };
 }
 
 // ---- updates ----
@@ -510,48 +504,60 @@ const updateOperandTypeNames: Partial<Record<AttributeType, string>> = {
   M: 'MAP',
 };
 
-function checkUpdateFunction(fn: FunctionNode, ctx: BindContext): BindError | null {
-  const arity = checkFunctionArity(fn);
+/** Checks of SET functions, innermost first: operand counts, if_not_exists' path, list_append's operands. */
+function firstUpdateFunctionError(node: OperandNode, ctx: BindContext): BindError | null {
+  if (node.type !== 'function') return null;
+  const args = node.args;
+  for (let i = 0; i < args.length; i++) {
+    const error = firstUpdateFunctionError(args[i]!, ctx);
+    if (error !== null) return error;
+  }
+  const arity = firstArityError(node);
   if (arity !== null) return arity;
-  if (fn.name === 'if_not_exists' && fn.args[0]!.type !== 'path') {
+  if (node.name === 'if_not_exists' && args[0]!.type !== 'path') {
     return new BindError('Operator or function requires a document path; operator or function: if_not_exists');
   }
-  if (fn.name === 'list_append') {
-    for (const arg of fn.args) {
-      const value = immediateValue(arg, ctx);
-      if (value !== null && typeOf(value) !== 'L') return operandTypeError(fn.name, typeOf(value));
+  if (node.name === 'list_append') {
+    for (let i = 0; i < args.length; i++) {
+      const value = immediateValue(args[i]!, ctx);
+      if (value !== null && typeOf(value) !== 'L') return operandTypeError(node.name, typeOf(value));
     }
   }
   return null;
 }
 
-function checkSetValue(node: OperandNode, ctx: BindContext): BindError | null {
-  if (node.type === 'arithmetic') {
-    const error = forEachFunction(node.left, (fn) => checkUpdateFunction(fn, ctx)) ?? forEachFunction(node.right, (fn) => checkUpdateFunction(fn, ctx));
-    if (error !== null) return error;
-    for (const operand of [node.left, node.right]) {
-      const value = immediateValue(operand, ctx);
-      if (value !== null && typeOf(value) !== 'N') return operandTypeError(node.op, typeOf(value));
-    }
-    return null;
-  }
-  return forEachFunction(node, (fn) => checkUpdateFunction(fn, ctx));
+function setValueError(node: OperandNode, ctx: BindContext): BindError | null {
+  if (node.type !== 'arithmetic') return firstUpdateFunctionError(node, ctx);
+  const error = firstUpdateFunctionError(node.left, ctx) ?? firstUpdateFunctionError(node.right, ctx);
+  if (error !== null) return error;
+  const left = immediateValue(node.left, ctx);
+  if (left !== null && typeOf(left) !== 'N') return operandTypeError(node.op, typeOf(left));
+  const right = immediateValue(node.right, ctx);
+  if (right !== null && typeOf(right) !== 'N') return operandTypeError(node.op, typeOf(right));
+  return null;
 }
 
 /** Binds an UpdateExpression. Throws BindError. */
 export function bindUpdate(parsed: ParsedUpdate, ctx: BindContext): CompiledUpdate {
   if (parsed.staticError !== null) throw new BindError(parsed.staticError);
   const actions = parsed.actions;
-  for (const want of ['name', 'value'] as const) {
-    for (const action of actions) {
+  const count = actions.length;
+  for (let want = WANT_NAMES; want <= WANT_VALUES; want <<= 1) {
+    for (let i = 0; i < count; i++) {
+      const action = actions[i]!;
       const error = firstUndefined(action.path, ctx, want) ?? (action.value !== null ? firstUndefined(action.value, ctx, want) : null);
       if (error !== null) throw error;
     }
   }
-  const paths = actions.map((action) => resolvePath(action.path, ctx));
-  const pathError = checkPathSet(paths);
-  if (pathError !== null) throw pathError;
-  for (const action of actions) {
+  const compiled: CompiledUpdateAction[] = new Array(count);
+  const paths: DocumentPath[] = new Array(count);
+  for (let i = 0; i < count; i++) paths[i] = resolvePath(actions[i]!.path, ctx);
+  if (count > 1) {
+    const pathError = checkPathSet(paths);
+    if (pathError !== null) throw pathError;
+  }
+  for (let i = 0; i < count; i++) {
+    const action = actions[i]!;
     if (action.section !== 'ADD' && action.section !== 'DELETE') continue;
     const type = typeOf(immediateValue(action.value!, ctx)!);
     const name = updateOperandTypeNames[type];
@@ -559,22 +565,18 @@ export function bindUpdate(parsed: ParsedUpdate, ctx: BindContext): CompiledUpda
       throw new BindError(`Incorrect operand type for operator or function; operator: ${action.section}, operand type: ${name}`);
     }
   }
-  for (const action of actions) {
+  for (let i = 0; i < count; i++) {
+    const action = actions[i]!;
     if (action.section !== 'SET') continue;
-    const error = checkSetValue(action.value!, ctx);
+    const error = setValueError(action.value!, ctx);
     if (error !== null) throw error;
   }
-  const compiled: CompiledUpdateAction[] = new Array(actions.length);
-  for (let i = 0; i < actions.length; i++) {
+  for (let i = 0; i < count; i++) {
     const action = actions[i]!;
     let value: Operand | null = null;
     let operand: AttributeValue | null = null;
     if (action.section === 'SET') value = buildOperand(action.value!, ctx);
-    else if (action.value !== null) {
-      const name = (action.value as { name: string }).name;
-      ctx.usedValues.add(name);
-      operand = lookupValue(ctx, name)!;
-    }
+    else if (action.value !== null) operand = immediateValue(action.value, ctx);
     compiled[i] = { section: action.section, path: paths[i]!, value, operand };
   }
   return { actions: compiled };
@@ -585,14 +587,21 @@ export function bindUpdate(parsed: ParsedUpdate, ctx: BindContext): CompiledUpda
 /** Binds a ProjectionExpression. Throws BindError. */
 export function bindProjection(parsed: ParsedProjection, ctx: BindContext): CompiledProjection {
   if (parsed.staticError !== null) throw new BindError(parsed.staticError);
-  for (const path of parsed.paths) {
-    const error = firstUndefined(path, ctx, 'name');
+  const nodes = parsed.paths;
+  for (let i = 0; i < nodes.length; i++) {
+    const error = firstUndefined(nodes[i]!, ctx, WANT_NAMES);
     if (error !== null) throw error;
   }
-  const paths = parsed.paths.map((path) => resolvePath(path, ctx));
-  const error = checkPathSet(paths);
-  if (error !== null) throw error;
+  const paths: DocumentPath[] = new Array(nodes.length);
   let topLevelOnly = true;
-  for (const path of paths) if (path.length !== 1) topLevelOnly = false;
+  for (let i = 0; i < nodes.length; i++) {
+    const path = resolvePath(nodes[i]!, ctx);
+    if (path.length !== 1) topLevelOnly = false;
+    paths[i] = path;
+  }
+  if (paths.length > 1) {
+    const error = checkPathSet(paths);
+    if (error !== null) throw error;
+  }
   return { paths, topLevelOnly };
 }

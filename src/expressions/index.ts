@@ -6,7 +6,7 @@
 import type { AttributeValue } from '../values/types.ts';
 import { validationError } from '../protocol/errors.ts';
 import { expressionBytesMax } from '../limits.ts';
-import type { ExpressionKind } from './ast.ts';
+import type { ExpressionKind, ParsedCondition, ParsedExpression, ParsedProjection, ParsedUpdate } from './ast.ts';
 import { cachedCondition, cachedProjection, cachedUpdate } from './cache.ts';
 import {
   bindCondition,
@@ -101,10 +101,18 @@ function checkText(kind: ExpressionKind, text: string): void {
   }
 }
 
-function compileCondition(kind: ConditionExpressionKind, text: string, ctx: BindContext): CompiledCondition {
+function parseCondition(kind: ConditionExpressionKind, text: string): ParsedCondition {
   checkText(kind, text);
   try {
-    return bindCondition(cachedCondition(text), ctx, kind);
+    return cachedCondition(text);
+  } catch (e) {
+    throw wrap(kind, e);
+  }
+}
+
+function compileCondition(kind: ConditionExpressionKind, parsed: ParsedCondition, ctx: BindContext): CompiledCondition {
+  try {
+    return bindCondition(parsed, ctx, kind);
   } catch (e) {
     throw wrap(kind, e);
   }
@@ -113,12 +121,6 @@ function compileCondition(kind: ConditionExpressionKind, text: string, ctx: Bind
 function wrap(kind: ExpressionKind, e: unknown): unknown {
   if (e instanceof ExpressionSyntaxError || e instanceof BindError) return validationError(`Invalid ${kind}: ${e.message}`);
   return e;
-}
-
-function listKeys(map: Readonly<Record<string, unknown>>, used: Set<string>): string[] {
-  const unused: string[] = [];
-  for (const key in map) if (!used.has(key)) unused.push(key);
-  return unused;
 }
 
 const valueExpressionKinds: readonly ExpressionKind[] = [
@@ -159,42 +161,59 @@ export function compileRequestExpressions(params: ExpressionParameters, options:
   if (names !== undefined) checkPlaceholders(names, 'ExpressionAttributeNames', 35);
   if (values !== undefined) checkPlaceholders(values, 'ExpressionAttributeValues', 58);
 
-  const ctx: BindContext = { names, values, usedNames: new Set(), usedValues: new Set() };
+  const ctx: BindContext = { names, values };
   let update: CompiledUpdate | null = null;
+  let parsedUpdate: ParsedUpdate | null = null;
   if (updateText !== null) {
     checkText('UpdateExpression', updateText);
     try {
-      update = bindUpdate(cachedUpdate(updateText), ctx);
+      parsedUpdate = cachedUpdate(updateText);
+      update = bindUpdate(parsedUpdate, ctx);
     } catch (e) {
       throw wrap('UpdateExpression', e);
     }
   }
-  const condition = conditionText !== null ? compileCondition('ConditionExpression', conditionText, ctx) : null;
-  const keyCondition = keyConditionText !== null ? compileCondition('KeyConditionExpression', keyConditionText, ctx) : null;
-  const filter = filterText !== null ? compileCondition('FilterExpression', filterText, ctx) : null;
+  const parsedCondition = conditionText !== null ? parseCondition('ConditionExpression', conditionText) : null;
+  const condition = parsedCondition !== null ? compileCondition('ConditionExpression', parsedCondition, ctx) : null;
+  const parsedKeyCondition = keyConditionText !== null ? parseCondition('KeyConditionExpression', keyConditionText) : null;
+  const keyCondition = parsedKeyCondition !== null ? compileCondition('KeyConditionExpression', parsedKeyCondition, ctx) : null;
+  const parsedFilter = filterText !== null ? parseCondition('FilterExpression', filterText) : null;
+  const filter = parsedFilter !== null ? compileCondition('FilterExpression', parsedFilter, ctx) : null;
   let projection: CompiledProjection | null = null;
+  let parsedProjection: ParsedProjection | null = null;
   if (projectionText !== null) {
     checkText('ProjectionExpression', projectionText);
     try {
-      projection = bindProjection(cachedProjection(projectionText), ctx);
+      parsedProjection = cachedProjection(projectionText);
+      projection = bindProjection(parsedProjection, ctx);
     } catch (e) {
       throw wrap('ProjectionExpression', e);
     }
   }
 
-  if (names !== undefined && ctx.usedNames.size !== countKeys(names)) {
-    const unused = listKeys(names, ctx.usedNames);
-    if (unused.length > 0) throw validationError(`Value provided in ExpressionAttributeNames unused in expressions: keys: {${unused.join(', ')}}`);
+  // Every placeholder an expression contains is used (an undefined one has failed above).
+  const parsed = [parsedUpdate, parsedCondition, parsedKeyCondition, parsedFilter, parsedProjection];
+  if (names !== undefined) {
+    let unused: string[] | null = null;
+    for (const key in names) {
+      if (!usedBy(parsed, key, true)) (unused ??= []).push(key);
+    }
+    if (unused !== null) throw validationError(`Value provided in ExpressionAttributeNames unused in expressions: keys: {${unused.join(', ')}}`);
   }
-  if (values !== undefined && ctx.usedValues.size !== countKeys(values)) {
-    const unused = listKeys(values, ctx.usedValues);
-    if (unused.length > 0) throw validationError(`Value provided in ExpressionAttributeValues unused in expressions: keys: {${unused.join(', ')}}`);
+  if (values !== undefined) {
+    let unused: string[] | null = null;
+    for (const key in values) {
+      if (!usedBy(parsed, key, false)) (unused ??= []).push(key);
+    }
+    if (unused !== null) throw validationError(`Value provided in ExpressionAttributeValues unused in expressions: keys: {${unused.join(', ')}}`);
   }
   return { condition, filter, keyCondition, projection, update };
 }
 
-function countKeys(map: Readonly<Record<string, unknown>>): number {
-  let count = 0;
-  for (const _ in map) count++;
-  return count;
+function usedBy(parsed: ReadonlyArray<ParsedExpression | null>, key: string, isName: boolean): boolean {
+  for (let i = 0; i < parsed.length; i++) {
+    const p = parsed[i];
+    if (p != null && (isName ? p.aliases : p.valueRefs).has(key)) return true;
+  }
+  return false;
 }

@@ -483,6 +483,60 @@ function checkUpdateOperand(node: OperandNode, parent: FunctionNode | null, erro
   }
 }
 
+// ---- placeholders used ----
+
+class Placeholders {
+  readonly aliases = new Set<string>();
+  readonly valueRefs = new Set<string>();
+
+  operand(node: OperandNode): void {
+    switch (node.type) {
+      case 'path':
+        for (const part of node.parts) if (part.kind === 'alias') this.aliases.add(part.text);
+        return;
+      case 'value':
+        this.valueRefs.add(node.name);
+        return;
+      case 'function':
+        for (const arg of node.args) this.operand(arg);
+        return;
+      case 'arithmetic':
+        this.operand(node.left);
+        this.operand(node.right);
+        return;
+    }
+  }
+
+  condition(node: ConditionNode): void {
+    switch (node.type) {
+      case 'and':
+      case 'or':
+        this.condition(node.left);
+        this.condition(node.right);
+        return;
+      case 'not':
+        this.condition(node.operand);
+        return;
+      case 'compare':
+        this.operand(node.left);
+        this.operand(node.right);
+        return;
+      case 'between':
+        this.operand(node.operand);
+        this.operand(node.low);
+        this.operand(node.high);
+        return;
+      case 'in':
+        this.operand(node.operand);
+        for (const item of node.list) this.operand(item);
+        return;
+      case 'function':
+        this.operand(node);
+        return;
+    }
+  }
+}
+
 // ---- entry points ----
 
 function parserFor(text: string, keywords: ReadonlySet<string>): Parser {
@@ -496,7 +550,9 @@ export function parseConditionExpression(text: string): ParsedCondition {
   const errors: ConditionStaticErrors = { parens: null, unknownFunction: null, misusedFunction: null, reserved: null };
   checkConditionNode(root, errors);
   const staticError = errors.parens ?? errors.unknownFunction ?? errors.misusedFunction ?? errors.reserved;
-  return { grammar: 'condition', root, staticError };
+  const used = new Placeholders();
+  used.condition(root);
+  return { grammar: 'condition', root, staticError, aliases: used.aliases, valueRefs: used.valueRefs };
 }
 
 /** Parses an UpdateExpression. */
@@ -510,7 +566,12 @@ export function parseUpdateExpression(text: string): ParsedUpdate {
     if (action.value !== null) checkUpdateOperand(action.value, null, errors);
   }
   const staticError = errors.reserved ?? errors.function ?? sectionErrors[0] ?? errors.misused;
-  return { grammar: 'update', actions, staticError };
+  const used = new Placeholders();
+  for (const action of actions) {
+    used.operand(action.path);
+    if (action.value !== null) used.operand(action.value);
+  }
+  return { grammar: 'update', actions, staticError, aliases: used.aliases, valueRefs: used.valueRefs };
 }
 
 /** Parses a ProjectionExpression. */
@@ -525,5 +586,7 @@ export function parseProjectionExpression(text: string): ParsedProjection {
       break;
     }
   }
-  return { grammar: 'projection', paths, staticError };
+  const used = new Placeholders();
+  for (const path of paths) used.operand(path);
+  return { grammar: 'projection', paths, staticError, aliases: used.aliases, valueRefs: used.valueRefs };
 }

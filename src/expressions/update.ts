@@ -184,6 +184,39 @@ function deleteFrom(existing: AttributeValue, operand: AttributeValue): Attribut
   return kept.length === 0 ? null : ({ [setType]: kept } as AttributeValue);
 }
 
+function listAwareOrder(actions: CompiledUpdateAction[]): number[] {
+  const order: number[] = [];
+  for (let i = 0; i < actions.length; i++) order.push(i);
+  order.sort((x, y) => {
+    const a = actions[x]!;
+    const b = actions[y]!;
+    const removeA = a.section === 'REMOVE' ? 1 : 0;
+    const removeB = b.section === 'REMOVE' ? 1 : 0;
+    if (removeA !== removeB) return removeA - removeB;
+    const indexA = lastIndex(a);
+    const indexB = lastIndex(b);
+    if (indexA !== indexB) return removeA === 1 ? indexB - indexA : indexA - indexB;
+    return x - y;
+  });
+  return order;
+}
+
+function isRemovedTopLevel(actions: CompiledUpdateAction[], name: string): boolean {
+  for (let i = 0; i < actions.length; i++) {
+    const action = actions[i]!;
+    if (action.section === 'REMOVE' && action.path.length === 1 && action.path[0] === name) return true;
+  }
+  return false;
+}
+
+function copyWithoutRemoved(old: Item, actions: CompiledUpdateAction[]): Item {
+  const copy: Item = {};
+  for (const name in old) {
+    if (!isRemovedTopLevel(actions, name)) setOwn(copy, name, old[name]!);
+  }
+  return copy;
+}
+
 /**
  * Applies an UpdateExpression. `item` undefined means the key does not exist yet (UpdateItem
  * creates it). Throws DynamoDB's ValidationExceptions for type mismatches and invalid paths.
@@ -201,31 +234,26 @@ export function applyUpdate(compiled: CompiledUpdate, item: Item | undefined): U
 
   // SETs with list indexes apply in index order, so several appends keep their relative order
   // ("SET a[84] = :x, a[17] = :y" appends y then x); REMOVEs of list elements apply from the
-  // highest index down, so every index refers to the list as it was before the update.
-  const order: number[] = [];
-  for (let i = 0; i < actions.length; i++) order.push(i);
-  order.sort((x, y) => {
-    const a = actions[x]!;
-    const b = actions[y]!;
-    const removeA = a.section === 'REMOVE' ? 1 : 0;
-    const removeB = b.section === 'REMOVE' ? 1 : 0;
-    if (removeA !== removeB) return removeA - removeB;
-    const indexA = lastIndex(a);
-    const indexB = lastIndex(b);
-    if (indexA !== indexB) return removeA === 1 ? indexB - indexA : indexA - indexB;
-    return x - y;
-  });
+  // highest index down, so every index refers to the list as it was before the update. Without
+  // list indexes the order does not matter (paths never overlap).
+  let order: number[] | null = null;
+  for (let i = 0; i < actions.length && order === null; i++) {
+    if (lastIndex(actions[i]!) >= 0) order = listAwareOrder(actions);
+  }
 
-  const writer = new ItemWriter({ ...old }, item !== undefined);
+  // Top-level REMOVEs are applied by leaving the attributes out of the copy: deleting from an
+  // object would turn it into a slow dictionary-mode object.
+  const writer = new ItemWriter(copyWithoutRemoved(old, actions), item !== undefined);
   const updatedPaths: DocumentPath[] = new Array(actions.length);
-  for (const i of order) {
+  for (let k = 0; k < actions.length; k++) {
+    const i = order === null ? k : order[k]!;
     const action = actions[i]!;
     switch (action.section) {
       case 'SET':
         updatedPaths[i] = writer.set(action.path, setValues[i]!);
         break;
       case 'REMOVE':
-        writer.remove(action.path);
+        if (action.path.length > 1) writer.remove(action.path);
         updatedPaths[i] = action.path;
         break;
       case 'ADD': {
