@@ -57,7 +57,7 @@ export async function startTestServer(overrides: (config: Config) => void = () =
   };
 }
 
-const binPath = fileURLToPath(new URL('../../bin/monodyne.js', import.meta.url));
+const binPath = fileURLToPath(new URL('../../src/server/monodyne.js', import.meta.url));
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');

@@ -85,7 +85,7 @@ test('command-line flags', () => {
   assert.throws(() => parseArgs(['--port']), /needs a value/);
 });
 
-const bin = fileURLToPath(new URL('../../bin/monodyne.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../src/server/monodyne.js', import.meta.url));
 
 test('the bin prints --help, and exits with a message on a bad setting', () => {
   const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
