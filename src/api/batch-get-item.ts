@@ -1,0 +1,317 @@
+// BatchGetItem: up to 100 keys across up to 100 tables, read concurrently through the router;
+// what does not fit in the 16 MB response (or failed with a retryable error) comes back as
+// UnprocessedKeys, in the request's own form so a client can send it again as it is.
+import { checkRequestShape, type Shape } from '../validation/request-shape.ts';
+import { normalizeItem, validateKey } from '../validation/attribute-values.ts';
+import { DynamoError, validationError } from '../protocol/errors.ts';
+import { Op, type GetRequest, type StorageResponse } from '../storage/messages.ts';
+import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
+import { compileRequestExpressions, project, type CompiledProjection } from '../expressions/index.ts';
+import { batchGetKeysMax, batchGetResponseBytesMax, tableNameLengthMax, tableNameLengthMin, tableNamePattern } from '../limits.ts';
+import { tableFor, type ApiContext } from './context.ts';
+import { routeKey } from './item-key.ts';
+import type { Item } from '../values/types.ts';
+
+/** BatchGetRequestMap: 1 to 100 tables (DynamoDB API model). */
+const batchGetTablesMax = 100;
+
+// JSON types only: the constraints are checked below, in DynamoDB's order and wording (map
+// key and map value constraints have their own sentences, which request-shape.ts lacks).
+const batchGetTypes: Record<string, Shape> = {
+  RequestItems: {
+    type: 'Map',
+    value: {
+      type: 'Structure',
+      members: {
+        Keys: { type: 'List', member: { type: 'Map', value: { type: 'AttributeValue' } } },
+        AttributesToGet: { type: 'List', member: { type: 'String' } },
+        ConsistentRead: { type: 'Boolean' },
+        ProjectionExpression: { type: 'String' },
+        ExpressionAttributeNames: { type: 'Map', value: { type: 'String' } },
+      },
+    },
+  },
+  ReturnConsumedCapacity: { type: 'String' },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Constraint messages shared with BatchWriteItem (both take a map keyed by table name).
+
+const errorsListedMax = 10;
+export const returnConsumedCapacityValues: readonly string[] = ['INDEXES', 'TOTAL', 'NONE'];
+export const tableNameKeysConstraint =
+  'Map keys must satisfy constraint: [Member must have length less than or equal to 255, ' +
+  'Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]';
+
+/** One "Value … at 'path' failed to satisfy constraint: …" sentence; `echo` null prints `null`. */
+export function constraintViolation(echo: string | null, path: string, constraint: string): string {
+  return `Value ${echo === null ? 'null' : `'${echo}'`} at '${path}' failed to satisfy constraint: ${constraint}`;
+}
+
+/** The collected constraint violations as one ValidationException (at most 10 listed, as DynamoDB does). */
+export function throwConstraintViolations(errors: string[]): void {
+  if (errors.length === 0) return;
+  const listed = errors.length > errorsListedMax ? errors.slice(0, errorsListedMax) : errors;
+  throw validationError(`${listed.length} validation error${listed.length > 1 ? 's' : ''} detected: ${listed.join('; ')}`);
+}
+
+export function enumViolation(value: unknown, path: string, values: readonly string[]): string | null {
+  if (value === undefined || value === null || values.includes(value as string)) return null;
+  return constraintViolation(String(value), path, `Member must satisfy enum value set: [${values.join(', ')}]`);
+}
+
+export function hasInvalidTableName(names: readonly string[]): boolean {
+  for (const name of names) {
+    if (name.length < tableNameLengthMin || name.length > tableNameLengthMax || !tableNamePattern.test(name)) return true;
+  }
+  return false;
+}
+
+/**
+ * DynamoDB echoes a rejected collection with Java's toString, an AttributeValue as its class
+ * name and identity hash; we print a hash of its JSON instead, so the echo stays short however
+ * large the values are.
+ */
+export function attributeMapEcho(map: unknown): string {
+  if (map === null || map === undefined) return 'null';
+  if (typeof map !== 'object') return String(map);
+  let out = '{';
+  let first = true;
+  for (const name in map as Record<string, unknown>) {
+    out += (first ? '' : ', ') + name + '=com.amazonaws.dynamodb.v20120810.AttributeValue@' + javaHashHex(JSON.stringify((map as Record<string, unknown>)[name]) ?? 'null');
+    first = false;
+  }
+  return out + '}';
+}
+
+function javaHashHex(text: string): string {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return (h >>> 0).toString(16);
+}
+
+function listEcho(list: readonly unknown[], member: (value: unknown) => string): string {
+  let out = '[';
+  for (let i = 0; i < list.length; i++) out += (i === 0 ? '' : ', ') + member(list[i]);
+  return out + ']';
+}
+
+function optionalEcho(value: unknown): string {
+  if (value === undefined || value === null) return 'null';
+  if (Array.isArray(value)) return listEcho(value, String);
+  if (typeof value === 'object') {
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) parts.push(`${k}=${String(v)}`);
+    return `{${parts.join(', ')}}`;
+  }
+  return String(value);
+}
+
+function keysAndAttributesEcho(spec: unknown): string {
+  if (spec === null || spec === undefined || typeof spec !== 'object') return 'null';
+  const s = spec as Record<string, unknown>;
+  const keys = Array.isArray(s.Keys) ? listEcho(s.Keys, attributeMapEcho) : 'null';
+  return (
+    `KeysAndAttributes(keys=${keys}, attributesToGet=${optionalEcho(s.AttributesToGet)}, consistentRead=${optionalEcho(s.ConsistentRead)}, ` +
+    `projectionExpression=${optionalEcho(s.ProjectionExpression)}, expressionAttributeNames=${optionalEcho(s.ExpressionAttributeNames)})`
+  );
+}
+
+function requestItemsEcho(requestItems: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const name of Object.keys(requestItems)) parts.push(`${name}=${keysAndAttributesEcho(requestItems[name])}`);
+  return `{${parts.join(', ')}}`;
+}
+
+/** Second pass of the request shape: constraints, in the order and words DynamoDB uses. */
+function checkBatchGetConstraints(input: Record<string, unknown>): void {
+  const errors: string[] = [];
+  const rcc = enumViolation(input.ReturnConsumedCapacity, 'returnConsumedCapacity', returnConsumedCapacityValues);
+  if (rcc !== null) errors.push(rcc);
+  const requestItems = input.RequestItems as Record<string, unknown> | null | undefined;
+  if (requestItems === null || requestItems === undefined) {
+    errors.push(constraintViolation(null, 'requestItems', 'Member must not be null'));
+    throwConstraintViolations(errors);
+    return;
+  }
+  const names = Object.keys(requestItems);
+  if (names.length < 1) errors.push(constraintViolation('{}', 'requestItems', 'Member must have length greater than or equal to 1'));
+  if (names.length > batchGetTablesMax) {
+    errors.push(constraintViolation(requestItemsEcho(requestItems), 'requestItems', `Member must have length less than or equal to ${batchGetTablesMax}`));
+  }
+  if (hasInvalidTableName(names)) errors.push(constraintViolation(requestItemsEcho(requestItems), 'requestItems', tableNameKeysConstraint));
+  for (const name of names) {
+    const spec = requestItems[name] as Record<string, unknown> | null | undefined;
+    const path = `requestItems.${name}.member`;
+    const keys = spec?.Keys as unknown[] | null | undefined;
+    if (keys === null || keys === undefined) {
+      errors.push(constraintViolation(null, `${path}.keys`, 'Member must not be null'));
+    } else if (keys.length < 1) {
+      errors.push(constraintViolation('[]', `${path}.keys`, 'Member must have length greater than or equal to 1'));
+    } else if (keys.length > batchGetKeysMax) {
+      errors.push(constraintViolation(listEcho(keys, attributeMapEcho), `${path}.keys`, `Member must have length less than or equal to ${batchGetKeysMax}`));
+    }
+    const attributesToGet = spec?.AttributesToGet as unknown[] | null | undefined;
+    if (attributesToGet !== null && attributesToGet !== undefined && attributesToGet.length < 1) {
+      errors.push(constraintViolation('[]', `${path}.attributesToGet`, 'Member must have length greater than or equal to 1'));
+    }
+  }
+  throwConstraintViolations(errors);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** One table's part of the request, validated. */
+interface TableGets {
+  name: string;
+  /** The table's KeysAndAttributes as sent (carried into UnprocessedKeys). */
+  spec: Record<string, unknown>;
+  /** Keys as sent, and normalized. */
+  rawKeys: unknown[];
+  keys: Item[];
+  consistent: boolean;
+  projection: CompiledProjection | null;
+  table: TableRecord | null;
+}
+
+/** Sorted attribute names and canonical values: equal keys, however written, give equal text. */
+function canonicalKeyText(key: Item): string {
+  const names = Object.keys(key).sort();
+  let out = '';
+  for (const name of names) out += JSON.stringify(name) + ':' + JSON.stringify(key[name]) + ',';
+  return out;
+}
+
+function firstDuplicate(values: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const value of values) {
+    if (seen.has(value)) return value;
+    seen.add(value);
+  }
+  return undefined;
+}
+
+function tableGetsOf(name: string, spec: Record<string, unknown>): TableGets {
+  const attributesToGet = spec.AttributesToGet as string[] | undefined | null;
+  const projectionText = spec.ProjectionExpression as string | undefined | null;
+  if (attributesToGet != null && projectionText != null) {
+    throw validationError(
+      'Can not use both expression and non-expression parameters in the same request: ' +
+        'Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}',
+    );
+  }
+  let projection: CompiledProjection | null = null;
+  if (attributesToGet != null) {
+    const duplicate = firstDuplicate(attributesToGet);
+    if (duplicate !== undefined) throw validationError(`One or more parameter values were invalid: Duplicate value in attribute name: ${duplicate}`);
+    // Legacy AttributesToGet names top-level attributes, taken literally (no path syntax).
+    projection = { paths: attributesToGet.map((attribute) => [attribute]), topLevelOnly: true };
+  }
+  const compiled = compileRequestExpressions(
+    {
+      ProjectionExpression: projectionText,
+      ExpressionAttributeNames: spec.ExpressionAttributeNames as Record<string, string> | undefined | null,
+    },
+    { expressionParameters: ['ProjectionExpression'] },
+  );
+  if (compiled.projection !== null) projection = compiled.projection;
+  const rawKeys = spec.Keys as unknown[];
+  return { name, spec, rawKeys, keys: new Array<Item>(rawKeys.length), consistent: spec.ConsistentRead === true, projection, table: null };
+}
+
+function isRetryable(reason: unknown): boolean {
+  return reason instanceof DynamoError && reason.kind.retryable;
+}
+
+export async function batchGetItem(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
+  checkRequestShape(input, batchGetTypes);
+  checkBatchGetConstraints(input);
+  const requestItems = input.RequestItems as Record<string, Record<string, unknown>>;
+
+  // Everything that needs no table first: expressions, attribute values, duplicates, the
+  // 100-key limit; then every table must exist; then every key must match its schema.
+  const tables: TableGets[] = [];
+  let keyCount = 0;
+  for (const name of Object.keys(requestItems)) {
+    const gets = tableGetsOf(name, requestItems[name]);
+    const seen = new Set<string>();
+    for (let i = 0; i < gets.rawKeys.length; i++) {
+      const key = normalizeItem(gets.rawKeys[i], 'Key');
+      const text = canonicalKeyText(key);
+      if (seen.has(text)) throw validationError('Provided list of item keys contains duplicates');
+      seen.add(text);
+      if (++keyCount > batchGetKeysMax) throw validationError('Too many items requested for the BatchGetItem call');
+      gets.keys[i] = key;
+    }
+    tables.push(gets);
+  }
+  for (const gets of tables) gets.table = tableFor(ctx, gets.name);
+  for (const gets of tables) {
+    const table = gets.table!;
+    for (let i = 0; i < gets.keys.length; i++) gets.keys[i] = validateKey(gets.keys[i], table.keySchema, table.attributeDefinitions);
+  }
+
+  const pending: Promise<StorageResponse>[] = new Array(keyCount);
+  let n = 0;
+  for (const gets of tables) {
+    const table = gets.table!;
+    const info = keyInfoOf(table);
+    for (const key of gets.keys) {
+      const { hash32, storageKey } = routeKey(info, key);
+      const req: GetRequest = { id: 0, op: Op.Get, t: table.tableId, p: 0, v: 0, k: storageKey, c: gets.consistent };
+      pending[n++] = ctx.router.sendByHash(table.tableId, hash32, req, gets.consistent);
+    }
+  }
+  const settled = await Promise.allSettled(pending);
+  return batchGetResponse(tables, settled);
+}
+
+/** Builds the response text from the items' JSON as the storage nodes serialized them. */
+function batchGetResponse(tables: readonly TableGets[], settled: readonly PromiseSettledResult<StorageResponse>[]): string {
+  let responses = '';
+  let unprocessed = '';
+  let responseBytes = 0;
+  let full = false;
+  let answered = 0;
+  let firstFailure: unknown = undefined;
+  let n = 0;
+  for (const gets of tables) {
+    let items = '';
+    let unprocessedKeys: unknown[] | null = null;
+    for (let i = 0; i < gets.keys.length; i++) {
+      const result = settled[n++];
+      if (full) {
+        (unprocessedKeys ??= []).push(gets.rawKeys[i]);
+        continue;
+      }
+      if (result.status === 'rejected') {
+        if (!isRetryable(result.reason)) throw result.reason;
+        firstFailure ??= result.reason;
+        (unprocessedKeys ??= []).push(gets.rawKeys[i]);
+        continue;
+      }
+      answered++;
+      const text = result.value.item;
+      if (text === null || text === undefined) continue;
+      const out = gets.projection === null ? text : JSON.stringify(project(gets.projection, JSON.parse(text) as Item));
+      const bytes = Buffer.byteLength(out, 'utf8') + 1;
+      if (responseBytes + bytes > batchGetResponseBytesMax) {
+        // The response is full: this key and every one after it are left for the next call.
+        full = true;
+        answered--;
+        (unprocessedKeys ??= []).push(gets.rawKeys[i]);
+        continue;
+      }
+      responseBytes += bytes;
+      items += items.length === 0 ? out : ',' + out;
+    }
+    const name = JSON.stringify(gets.name);
+    responses += (responses.length === 0 ? '' : ',') + name + ':[' + items + ']';
+    if (unprocessedKeys !== null) {
+      unprocessed += (unprocessed.length === 0 ? '' : ',') + name + ':' + JSON.stringify({ ...gets.spec, Keys: unprocessedKeys });
+    }
+  }
+  // Nothing could be read at all: the error itself tells the SDK to retry the whole call.
+  if (answered === 0 && firstFailure !== undefined) throw firstFailure;
+  return `{"Responses":{${responses}},"UnprocessedKeys":{${unprocessed}}}`;
+}
