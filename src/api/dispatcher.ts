@@ -13,6 +13,8 @@ import { deleteItem } from './delete-item.ts';
 import { updateItem } from './update-item.ts';
 import { query } from './query.ts';
 import { scan } from './scan.ts';
+import { batchGetItem } from './batch-get-item.ts';
+import { batchWriteItem } from './batch-write-item.ts';
 
 /** Every operation monodyne serves, by its X-Amz-Target name. */
 export const operations: Record<string, Operation> = {
@@ -26,6 +28,8 @@ export const operations: Record<string, Operation> = {
   UpdateItem: updateItem,
   Query: query,
   Scan: scan,
+  BatchGetItem: batchGetItem,
+  BatchWriteItem: batchWriteItem,
 };
 
 const defaultRegion = 'us-east-1';
