@@ -36,6 +36,17 @@ const LAYOUT_VERSION = 1;
 const WRAP_MARKER = -1;
 const LENGTH_WORD_BYTES = 4;
 
+// Frames read out of rings are copied into private (non-shared) memory. Allocating an
+// ArrayBuffer per frame costs about as much as the rest of a 200-byte read (V8 keeps typed
+// arrays over 64 bytes off-heap), so frames up to readPoolFrameBytesMax are carved out of a
+// per-thread slab instead; each is its own view and no slab byte is ever handed out twice.
+// A retained small frame keeps its slab (readPoolSlabBytes) alive.
+const readPoolSlabBytes = 16 * 1024;
+const readPoolFrameBytesMax = 1024;
+let readPoolSlab = new ArrayBuffer(readPoolSlabBytes);
+let readPoolBytes = new Uint8Array(readPoolSlab);
+let readPoolOffset = 0;
+
 /** Smallest and largest data-region sizes accepted by SpscRing.create. */
 export const ringCapacityBytesMin = 4096;
 export const ringCapacityBytesMax = 1 << 30;
@@ -55,6 +66,20 @@ function isPowerOfTwo(n: number): boolean {
 /** Bytes a frame with a payload of `payloadBytes` occupies in the ring (length word + padding). */
 function frameBytesFor(payloadBytes: number): number {
   return LENGTH_WORD_BYTES + ((payloadBytes + 3) & ~3);
+}
+
+/** Copies `length` bytes at `start` of shared memory into private memory, so decoders never see a SAB. */
+function copyOut(source: Uint8Array, start: number, length: number): Uint8Array {
+  if (length > readPoolFrameBytesMax) return source.slice(start, start + length);
+  if (readPoolOffset + length > readPoolSlabBytes) {
+    readPoolSlab = new ArrayBuffer(readPoolSlabBytes);
+    readPoolBytes = new Uint8Array(readPoolSlab);
+    readPoolOffset = 0;
+  }
+  const offset = readPoolOffset;
+  readPoolBytes.set(source.subarray(start, start + length), offset);
+  readPoolOffset = (offset + length + 7) & ~7; // keep views 8-byte aligned for typed-array decoders
+  return new Uint8Array(readPoolSlab, offset, length);
 }
 
 export class SpscRing {
@@ -153,8 +178,9 @@ export class SpscRing {
   }
 
   /**
-   * Consumer side. Returns the next frame's payload as a fresh Uint8Array over a private
-   * (non-shared) ArrayBuffer, or null when the ring is empty.
+   * Consumer side. Returns the next frame's payload as a fresh copy in private (non-shared)
+   * memory, or null when the ring is empty. Small frames are views into a pooled slab: use the
+   * array itself (or buffer with byteOffset/byteLength), never its whole .buffer.
    */
   tryRead(): Uint8Array | null {
     const capacity = this.capacityBytes;
@@ -184,8 +210,7 @@ export class SpscRing {
       this.fail(`frame of ${payloadBytes} bytes at offset ${position} overruns published data (${availableBytes} bytes)`);
     }
     const start = position + LENGTH_WORD_BYTES;
-    // slice() copies into a new, non-shared ArrayBuffer, so decoders never see shared memory.
-    const payload = this.bytes.slice(start, start + payloadBytes);
+    const payload = copyOut(this.bytes, start, payloadBytes);
     Atomics.store(this.control, SLOT_HEAD, (head + consumedBytes) | 0);
     return payload;
   }

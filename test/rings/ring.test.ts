@@ -116,9 +116,29 @@ describe('SpscRing single frames', () => {
     const received = ring.tryRead()!;
     assert.deepEqual(received, payload(40, 9));
     assert.ok(received.buffer instanceof ArrayBuffer);
-    assert.equal(received.byteOffset, 0);
-    assert.equal(received.buffer.byteLength, 40);
+    assert.equal(received.byteOffset % 8, 0);
     assert.equal(new TextDecoder().decode(received).length, 40); // TextDecoder refuses shared memory
+  });
+  it('never lets two frames read share bytes, pooled (small) or not', () => {
+    const ring = SpscRing.create(8192);
+    const sizes = [0, 1, 7, 200, 1024, 1025, 3000, 200, 13];
+    const received: Uint8Array[] = [];
+    const expected: Uint8Array[] = [];
+    // Enough frames to roll over several pool slabs.
+    for (let round = 0; round < 200; round++) {
+      for (const size of sizes) {
+        expected.push(payload(size, size + round));
+        assert.equal(ring.tryWrite(expected[expected.length - 1]), true);
+        received.push(ring.tryRead()!);
+      }
+    }
+    // Later reads did not overwrite earlier frames, and writing to one frame touches no other.
+    received.forEach((frame, i) => assert.deepEqual(frame, expected[i]));
+    received.forEach((frame, i) => frame.fill(i % 251));
+    received.forEach((frame, i) => assert.ok(frame.every((byte) => byte === i % 251), `frame ${i} aliased`));
+    const big = received[sizes.indexOf(3000)];
+    assert.equal(big.byteOffset, 0);
+    assert.equal(big.buffer.byteLength, 3000); // over the pool limit: its own buffer
   });
   it('accepts a payload that is a view into a larger buffer', () => {
     const ring = SpscRing.create(ringCapacityBytesMin);
