@@ -28,9 +28,10 @@
 // One sleep is woken by one notify however many producers ring; a busy consumer (flag 0)
 // costs producers one plain load per ring().
 //
-// Not safe to keep a waitAsync pending as the only thing keeping a thread alive: in Node 20 a
-// pending Atomics.waitAsync does not hold the event loop open (nodejs/node#61941); the main
-// thread has its listening socket, a worker using waitAsync needs a ref'd handle of its own.
+// Exactly one thread, the consumer, calls prepareSleep/cancelSleep/wait*; any number of
+// producer threads call ring(), each through its own Doorbell over the same SAB.
+// A pending waitAsync does not keep Node 20's event loop alive (nodejs/node#61941): the main
+// thread has its listening socket; a worker that waits with waitAsync needs a ref'd handle.
 
 const SLOT_SLEEPING = 0;
 const SLOT_SEQUENCE = 16;
@@ -50,12 +51,29 @@ interface AtomicsWaitAsync {
 const atomicsAsync = Atomics as unknown as AtomicsWaitAsync;
 if (typeof atomicsAsync.waitAsync !== 'function') throw new Error('Atomics.waitAsync is missing (needs Node >= 16)');
 
+/**
+ * Consumer loop, one doorbell per consumer thread shared by every ring it reads:
+ *
+ *   for (;;) {
+ *     drain every ring (tryRead until null)
+ *     bell.prepareSleep();
+ *     if (some ring is not empty) { bell.cancelSleep(); continue; }
+ *     bell.waitSync(timeoutMs);          // or: await bell.waitAsync(timeoutMs)
+ *   }
+ *
+ * Producers call bell.ring() after each tryWrite (or batch of them) that succeeded. The same
+ * pattern works for a producer waiting for room: its own doorbell, rung by the consumer after
+ * reads, with "tryWrite succeeds" as the re-check.
+ */
 export class Doorbell {
   readonly sab: SharedArrayBuffer;
   private readonly control: Int32Array;
-  // Consumer-side state: the sequence observed by prepareSleep, and whether a wait may follow.
+  // Consumer-side state: the sequence observed by prepareSleep, whether a wait may follow, and
+  // whether a waitAsync has not settled yet (its settling clears the flag, so no new sleep may
+  // start before that).
   private seenSequence = 0;
   private sleepPrepared = false;
+  private asyncWaitPending = false;
 
   static create(): Doorbell {
     return new Doorbell(new SharedArrayBuffer(DOORBELL_BYTES));
@@ -71,6 +89,7 @@ export class Doorbell {
 
   /** Consumer: announce the intent to sleep. Re-check every ring afterwards, then wait or cancel. */
   prepareSleep(): void {
+    if (this.asyncWaitPending) throw new Error('Doorbell prepareSleep() before the previous waitAsync() settled');
     this.seenSequence = Atomics.load(this.control, SLOT_SEQUENCE);
     Atomics.store(this.control, SLOT_SLEEPING, 1);
     this.sleepPrepared = true;
@@ -102,6 +121,7 @@ export class Doorbell {
       Atomics.store(this.control, SLOT_SLEEPING, 0);
       return resolvedWait;
     }
+    this.asyncWaitPending = true;
     return this.finishAsyncWait(result.value);
   }
 
@@ -122,5 +142,6 @@ export class Doorbell {
   private async finishAsyncWait(wait: Promise<'ok' | 'timed-out'>): Promise<void> {
     await wait;
     Atomics.store(this.control, SLOT_SLEEPING, 0);
+    this.asyncWaitPending = false;
   }
 }

@@ -549,6 +549,21 @@ describe('Doorbell', () => {
     bell.waitSync(0);
     assert.throws(() => bell.waitSync(0));
   });
+  it('refuses a new sleep while a waitAsync is still pending', async () => {
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      const bell = Doorbell.create();
+      bell.prepareSleep();
+      const pending = bell.waitAsync(Infinity);
+      assert.throws(() => bell.prepareSleep());
+      bell.ring();
+      await pending;
+      bell.prepareSleep();
+      bell.cancelSleep();
+    } finally {
+      clearInterval(keepAlive);
+    }
+  });
   it('waitAsync resolves at once when already rung', async () => {
     const bell = Doorbell.create();
     bell.prepareSleep();
