@@ -7,16 +7,31 @@ import type { TableRecord } from './table-record.ts';
 const tablePrefix = 'table:';
 
 export class Catalog {
-  private readonly db: RootDatabase<TableRecord | number, string>;
+  private readonly db: RootDatabase<TableRecord | number | number[], string>;
   private readonly tables = new Map<string, TableRecord>();
   mapVersion = 0;
+  /** Per storage node: the generation of its current incarnation (a replacement gets a new, empty directory). */
+  nodeGenerations: number[] = [];
 
   private constructor(path: string, sync: boolean) {
-    this.db = open<TableRecord | number, string>({ path, encoding: 'msgpack', noSync: !sync, compression: false });
+    this.db = open<TableRecord | number | number[], string>({ path, encoding: 'msgpack', noSync: !sync, compression: false });
     for (const { key, value } of this.db.getRange({ start: tablePrefix, end: tablePrefix + '\uffff' })) {
       this.tables.set(key.slice(tablePrefix.length), value as TableRecord);
     }
     this.mapVersion = (this.db.get('mapVersion') as number | undefined) ?? 0;
+    this.nodeGenerations = (this.db.get('nodeGenerations') as number[] | undefined) ?? [];
+  }
+
+  /** The LMDB directory of node `id`'s current incarnation. */
+  nodeDir(dataDir: string, id: number): string {
+    const generation = this.nodeGenerations[id] ?? 0;
+    return generation === 0 ? `${dataDir}/node-${id}` : `${dataDir}/node-${id}-g${generation}`;
+  }
+
+  async setNodeGeneration(id: number, generation: number): Promise<void> {
+    this.nodeGenerations[id] = generation;
+    for (let i = 0; i < id; i++) this.nodeGenerations[i] ??= 0;
+    await this.db.put('nodeGenerations', this.nodeGenerations.slice());
   }
 
   static open(path: string, sync: boolean): Catalog {

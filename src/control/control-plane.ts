@@ -30,6 +30,8 @@ export class ControlPlane {
   private readonly initialPartitions: number;
   /** Table names being created or deleted: a second request for one is refused meanwhile. */
   private readonly busy = new Set<string>();
+  /** Control plane changes run one at a time: table lifecycle, failover and repair all edit the map. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(catalog: Catalog, map: PartitionMap, nodes: StorageNodes, initialPartitions: number) {
     this.catalog = catalog;
@@ -49,7 +51,38 @@ export class ControlPlane {
     return this.catalog.get(name);
   }
 
+  /** Runs `change` after every change queued before it. */
+  exclusive<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(change, change);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Publishes new assignments for some of a table's partitions: storage nodes first (so a node
+   * knows its role before any request routed by the new map reaches it), then the catalog,
+   * then the router's map. Call inside exclusive().
+   */
+  async publish(table: TableRecord, changed: PartitionAssignment[]): Promise<void> {
+    const version = this.catalog.nextMapVersion();
+    const byPid = new Map(changed.map((p) => [p.pid, { ...p, version }]));
+    const partitions = table.partitions.map((p) => byPid.get(p.pid) ?? p);
+    const updates = [...byPid.values()];
+    const targets = new Set<number>();
+    for (const p of updates) for (const w of p.replicas) targets.add(w);
+    for (const p of table.partitions) if (byPid.has(p.pid)) for (const w of p.replicas) targets.add(w);
+    await Promise.allSettled([...targets].filter((w) => this.nodes.isAlive(w)).map((w) => this.nodes.control(w, { type: 'assign', assignments: updates })));
+    table.partitions = partitions;
+    await this.catalog.put(table);
+    this.map.setTable(table.tableId, partitions);
+    this.map.version = version;
+  }
+
   async createTable(spec: NewTable): Promise<TableRecord> {
+    return this.exclusive(() => this.createTableNow(spec));
+  }
+
+  private async createTableNow(spec: NewTable): Promise<TableRecord> {
     if (this.catalog.get(spec.name) !== undefined || this.busy.has(spec.name)) {
       throw new DynamoError('ResourceInUseException', `Table already exists: ${spec.name}`);
     }
@@ -82,6 +115,10 @@ export class ControlPlane {
   }
 
   async deleteTable(name: string): Promise<TableRecord> {
+    return this.exclusive(() => this.deleteTableNow(name));
+  }
+
+  private async deleteTableNow(name: string): Promise<TableRecord> {
     const table = this.catalog.get(name);
     if (table === undefined || this.busy.has(name)) {
       throw new DynamoError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
@@ -108,11 +145,13 @@ export class ControlPlane {
     const leads = new Array<number>(zones).fill(0);
     for (const t of this.catalog.all()) for (const p of t.partitions) leads[p.leader]++;
     return splitHashSpace(this.initialPartitions).map((range, pid) => {
-      let leader = 0;
-      for (let z = 1; z < zones; z++) if (leads[z] < leads[leader]) leader = z;
+      let leader = -1;
+      for (let z = 0; z < zones; z++) if (this.nodes.isAlive(z) && (leader === -1 || leads[z] < leads[leader])) leader = z;
+      if (leader === -1) throw new DynamoError('ServiceUnavailable', 'The service is currently unavailable or busy.');
       leads[leader]++;
+      // A zone whose node is down gets its replica when the node's replacement is repaired in.
       const replicas: number[] = [];
-      for (let r = 0; r < replicationFactor; r++) replicas.push((leader + r) % zones);
+      for (let r = 0; r < replicationFactor; r++) if (this.nodes.isAlive((leader + r) % zones)) replicas.push((leader + r) % zones);
       return { table: tableId, pid, hashStart: range.hashStart, hashEnd: range.hashEnd, replicas, leader, epoch: 1, version };
     });
   }

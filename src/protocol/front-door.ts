@@ -11,6 +11,23 @@ export interface RequestHandler {
   handle(exchange: HttpExchange): Promise<string>;
 }
 
+/** The admin and observability endpoints under /_monodyne/ on the same listener. */
+export interface AdminHandler {
+  /** Answers one admin request with a status code and a JSON body. */
+  handleAdmin(request: AdminRequest): Promise<{ status: number; body: string }>;
+}
+
+export interface AdminRequest {
+  method: string;
+  /** Path under /_monodyne/, e.g. "partitions". */
+  path: string;
+  authorization: string;
+  body: Buffer;
+}
+
+/** Admin request bodies are small JSON commands. */
+const adminBodyBytesMax = 64 * 1024;
+
 /** One HTTP request/response pair, alive until the response is written or the client goes away. */
 export class HttpExchange {
   readonly res: uWS.HttpResponse;
@@ -95,6 +112,10 @@ function statusLine(status: number): string {
       return '200 OK';
     case 400:
       return '400 Bad Request';
+    case 404:
+      return '404 Not Found';
+    case 403:
+      return '403 Forbidden';
     case 413:
       return '413 Request Entity Too Large';
     case 500:
@@ -120,9 +141,10 @@ export class FrontDoor {
   private drained: (() => void) | null = null;
   port = 0;
 
-  constructor(handler: RequestHandler) {
+  constructor(handler: RequestHandler, admin?: AdminHandler) {
     this.handler = handler;
     this.app = uWS.App();
+    if (admin !== undefined) this.routeAdmin(admin);
     this.app.get('/', (res) => {
       res.writeStatus('200 OK').writeHeader('Content-Type', 'text/plain').end('healthy: monodyne');
     });
@@ -145,6 +167,45 @@ export class FrontDoor {
     this.app.any('/*', (res) => {
       res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain').end('Not Found');
     });
+  }
+
+  private routeAdmin(admin: AdminHandler): void {
+    const serve = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
+      const request: AdminRequest = {
+        method: req.getMethod().toUpperCase(),
+        path: req.getUrl().slice('/_monodyne/'.length),
+        authorization: req.getHeader('authorization'),
+        body: Buffer.alloc(0),
+      };
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      const chunks: Buffer[] = [];
+      let received = 0;
+      res.onData((chunk, isLast) => {
+        received += chunk.byteLength;
+        if (received > adminBodyBytesMax) {
+          if (!aborted) res.cork(() => res.writeStatus('413 Request Entity Too Large').end('', true));
+          aborted = true;
+          return;
+        }
+        chunks.push(Buffer.from(new Uint8Array(chunk)));
+        if (!isLast || aborted) return;
+        request.body = Buffer.concat(chunks);
+        admin.handleAdmin(request).then(
+          ({ status, body }) => {
+            if (!aborted) res.cork(() => res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').end(body));
+          },
+          (err) => {
+            console.error('[monodyne] admin endpoint failed:', err);
+            if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').writeHeader('Content-Type', 'application/json').end('{"error":"internal"}'));
+          },
+        );
+      });
+    };
+    this.app.get('/_monodyne/*', serve);
+    this.app.post('/_monodyne/*', serve);
   }
 
   listen(options: FrontDoorOptions): Promise<number> {

@@ -1,38 +1,66 @@
 // Routes a storage request to the right replica of the right partition and turns the
-// storage node's answer into a result or a DynamoDB error.
+// storage node's answer into a result or a DynamoDB error. While a partition changes hands
+// (failover, a stale route) it retries, so clients see added latency rather than errors.
+import { randomBytes } from 'node:crypto';
 import type { PartitionMap } from './partition-map.ts';
-import type { StorageNodes } from './storage-nodes.ts';
-import { Status, type PartitionAssignment, type StorageRequest, type StorageResponse } from '../storage/messages.ts';
+import { NodeFailedError, type StorageNodes } from './storage-nodes.ts';
+import { Op, Status, type PartitionAssignment, type StorageRequest, type StorageResponse } from '../storage/messages.ts';
 import { DynamoError, type ErrorName } from '../protocol/errors.ts';
 
-/** A stale route is retried this many times after re-reading the map. */
-const staleRouteRetriesMax = 1;
+export interface RouterOptions {
+  /** How long a request keeps being retried while its partition has no reachable leader. */
+  retryWindowMs: number;
+}
+
+/** Write ids: unique per server run, the same for every retry of one client write. */
+const writeIdPrefix = randomBytes(6).toString('base64url');
+let writeIdCounter = 0;
 
 export class Router {
   private readonly map: PartitionMap;
   private readonly nodes: StorageNodes;
+  private readonly retryWindowMs: number;
 
-  constructor(map: PartitionMap, nodes: StorageNodes) {
+  constructor(map: PartitionMap, nodes: StorageNodes, options: RouterOptions) {
     this.map = map;
     this.nodes = nodes;
+    this.retryWindowMs = options.retryWindowMs;
   }
 
   /** Sends `req` to the partition holding `hash32`; writes and consistent reads go to its leader. */
-  async sendByHash(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
-    for (let attempt = 0; ; attempt++) {
-      const partition = this.map.find(tableId, hash32);
-      const res = await this.sendOnce(partition, req, leaderOnly);
-      if (res.s !== Status.WrongReplica || attempt >= staleRouteRetriesMax) return this.check(res);
-    }
+  sendByHash(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
+    return this.send(tableId, hash32, -1, req, leaderOnly);
   }
 
   /** Sends `req` to one partition by id (Scan walks partitions this way). */
-  async sendToPartition(tableId: string, pid: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
+  sendToPartition(tableId: string, pid: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
+    return this.send(tableId, -1, pid, req, leaderOnly);
+  }
+
+  private async send(tableId: string, hash32: number, pid: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
+    if (req.op === Op.Write && req.wid === undefined) req.wid = writeIdPrefix + (++writeIdCounter).toString(36);
+    const deadline = Date.now() + this.retryWindowMs;
     for (let attempt = 0; ; attempt++) {
-      const partition = this.map.partitions(tableId).find((p) => p.pid === pid);
+      const partition = hash32 >= 0 ? this.map.find(tableId, hash32) : this.map.partitions(tableId).find((p) => p.pid === pid);
       if (partition === undefined) throw new DynamoError('InternalServerError', 'Internal server error');
-      const res = await this.sendOnce(partition, req, leaderOnly);
-      if (res.s !== Status.WrongReplica || attempt >= staleRouteRetriesMax) return this.check(res);
+      let res: StorageResponse;
+      try {
+        res = await this.sendOnce(partition, req, leaderOnly);
+      } catch (err) {
+        // The node died with the request: the control plane is electing a new leader.
+        if (err instanceof NodeFailedError && Date.now() < deadline) {
+          await pause(attempt);
+          continue;
+        }
+        if (err instanceof NodeFailedError) throw new DynamoError('InternalServerError', 'Internal server error');
+        throw err;
+      }
+      if (res.s === Status.WrongReplica && Date.now() < deadline) {
+        // The map changed under the request (or is about to): re-read it and try again.
+        if (attempt > 0) await pause(attempt);
+        continue;
+      }
+      return this.check(res);
     }
   }
 
@@ -42,11 +70,12 @@ export class Router {
     return this.nodes.call(leaderOnly ? partition.leader : this.leastLoadedReplica(partition), req);
   }
 
-  /** Eventually consistent reads: the replica with the fewest requests in flight, the leader on ties. */
+  /** Eventually consistent reads: the live replica with the fewest requests in flight, the leader on ties. */
   private leastLoadedReplica(partition: PartitionAssignment): number {
     let best = partition.leader;
-    let bestLoad = this.nodes.inFlight(best);
+    let bestLoad = this.nodes.isAlive(best) ? this.nodes.inFlight(best) : Infinity;
     for (const w of partition.replicas) {
+      if (!this.nodes.isAlive(w)) continue;
       const load = this.nodes.inFlight(w);
       if (load < bestLoad) {
         best = w;
@@ -62,12 +91,18 @@ export class Router {
         return res;
       case Status.ClientError:
         throw new DynamoError(res.err as ErrorName, res.msg ?? '', res.item ? { Item: JSON.parse(res.item) } : undefined);
-      case Status.WrongReplica:
-        // The map and the storage nodes disagree even after a re-read: a transient state
-        // during a map change; the SDKs retry 5xx errors.
-        throw new DynamoError('InternalServerError', 'Internal server error');
+      case Status.Unavailable:
+        // Too few live replicas to take the write; nothing was applied. Retryable (503).
+        throw new DynamoError('ServiceUnavailable', 'The service is currently unavailable or busy.');
       default:
+        // A node answered with an internal failure, or the map never settled: the outcome of a
+        // write is unknown, as with DynamoDB's own 500s; the SDKs retry.
         throw new DynamoError('InternalServerError', 'Internal server error');
     }
   }
+}
+
+/** Backoff while a partition changes hands: 2, 4, 8 ... up to 50 ms. */
+function pause(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 << Math.min(attempt, 5))));
 }

@@ -1,12 +1,15 @@
 // The router's side of the storage nodes: spawns them through piscina, owns the rings to and
-// from each, matches responses to requests, and carries control messages (postMessage).
+// from each, matches responses to requests, carries control messages (postMessage), and
+// replaces a node the control plane has declared dead.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { SpscRing } from '../rings/ring.ts';
 import { Doorbell } from '../rings/doorbell.ts';
 import { Outbox } from '../rings/outbox.ts';
 import { encodeFrame, decodeFrame } from '../rings/frame-codec.ts';
+import { HealthBoard } from '../control/health-board.ts';
 import type { StorageNodeTask, ControlMessage, ControlReply, ControlRequest } from '../storage/worker.ts';
+import type { NodeEvent } from '../storage/storage-node.ts';
 import type { PartitionAssignment, StorageRequest, StorageResponse } from '../storage/messages.ts';
 import { DynamoError } from '../protocol/errors.ts';
 
@@ -17,6 +20,16 @@ export interface StorageNodesOptions {
   mapSizeBytes: number;
   ringCapacityBytes: number;
   requestTimeoutMs: number;
+  heartbeatIntervalMs: number;
+}
+
+/** A request's node was declared dead before it answered: the router may retry elsewhere. */
+export class NodeFailedError extends Error {
+  readonly node: number;
+  constructor(node: number) {
+    super(`storage node ${node} failed`);
+    this.node = node;
+  }
 }
 
 interface PendingRequest {
@@ -32,108 +45,50 @@ interface NodeHandle {
   requests: Outbox;
   responses: SpscRing;
   control: MessagePort;
+  doorbell: Doorbell;
   /** Requests sent and not yet answered: the router's measure of a node's load. */
   inFlight: number;
+  alive: boolean;
   done: Promise<unknown>;
 }
 
 const workerFile = new URL('../storage/worker.ts', import.meta.url).href;
+const nodeFailed = 'node failed';
 /** How often request deadlines are checked (one timer for all requests, not one each). */
 const deadlineSweepMs = 250;
 
 export class StorageNodes {
+  readonly board: HealthBoard;
+  private readonly options: StorageNodesOptions;
   private readonly nodes: NodeHandle[] = [];
+  /** peerRings[a][b]: replication frames from node a to node b. */
+  private readonly peerRings: SharedArrayBuffer[][] = [];
   private readonly pending = new Map<number, PendingRequest>();
-  private readonly controlWaiters = new Map<number, (reply: ControlReply) => void>();
+  private readonly controlWaiters = new Map<number, { node: number; settle: (reply: ControlReply) => void }>();
   private readonly doorbell = Doorbell.create();
-  private readonly timeoutMs: number;
   private nextRequestId = 1;
   private nextControlSeq = 1;
   private running = true;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Called with news from nodes (a snapshot installed). */
+  onEvent: (node: number, event: NodeEvent) => void = () => {};
 
-  private constructor(timeoutMs: number) {
-    this.timeoutMs = timeoutMs;
+  private constructor(options: StorageNodesOptions) {
+    this.options = options;
+    this.board = HealthBoard.create(options.workers);
   }
 
-  static async start(options: StorageNodesOptions, assignments: PartitionAssignment[]): Promise<StorageNodes> {
-    const nodes = new StorageNodes(options.requestTimeoutMs);
+  /** Starts every node; `nodeDirs[i]` is node i's LMDB directory. */
+  static async start(options: StorageNodesOptions, assignments: PartitionAssignment[], nodeDirs: string[]): Promise<StorageNodes> {
+    const nodes = new StorageNodes(options);
     const n = options.workers;
     const doorbells = Array.from({ length: n }, () => Doorbell.create());
-    // peerRings[a][b]: replication frames from node a to node b.
-    const peerRings: SharedArrayBuffer[][] = [];
     for (let a = 0; a < n; a++) {
-      peerRings.push([]);
-      for (let b = 0; b < n; b++) peerRings[a].push(a === b ? new SharedArrayBuffer(0) : SpscRing.create(options.ringCapacityBytes).sab);
+      nodes.peerRings.push([]);
+      for (let b = 0; b < n; b++) nodes.peerRings[a].push(a === b ? new SharedArrayBuffer(0) : SpscRing.create(options.ringCapacityBytes).sab);
     }
-    const ready: Promise<ControlReply>[] = [];
-    for (let id = 0; id < n; id++) {
-      const requestRing = SpscRing.create(options.ringCapacityBytes);
-      const responseRing = SpscRing.create(options.ringCapacityBytes);
-      const channel = new MessageChannel();
-      const peerIn: Record<number, SharedArrayBuffer> = {};
-      const peerOut: Record<number, SharedArrayBuffer> = {};
-      const peerDoorbells: Record<number, SharedArrayBuffer> = {};
-      for (let peer = 0; peer < n; peer++) {
-        if (peer === id) continue;
-        peerIn[peer] = peerRings[peer][id];
-        peerOut[peer] = peerRings[id][peer];
-        peerDoorbells[peer] = doorbells[peer].sab;
-      }
-      const task: StorageNodeTask = {
-        id,
-        dataDir: options.dataDir,
-        sync: options.sync,
-        mapSizeBytes: options.mapSizeBytes,
-        requestRing: requestRing.sab,
-        responseRing: responseRing.sab,
-        doorbell: doorbells[id].sab,
-        routerDoorbell: nodes.doorbell.sab,
-        peerIn,
-        peerOut,
-        peerDoorbells,
-        control: channel.port2,
-        assignments: assignments.filter((a) => a.replicas.includes(id)),
-      };
-      const pool = new Piscina({
-        filename: workerFile,
-        name: 'default',
-        minThreads: 1,
-        maxThreads: 1,
-        idleTimeout: Infinity,
-        atomics: 'disabled',
-        execArgv: workerExecArgv(),
-      });
-      const control = channel.port1;
-      const handle: NodeHandle = {
-        id,
-        pool,
-        requests: new Outbox(requestRing, doorbells[id]),
-        responses: responseRing,
-        control,
-        inFlight: 0,
-        done: pool.run(task, { transferList: [channel.port2] }),
-      };
-      handle.done.catch((err) => {
-        if (nodes.running) console.error(`[monodyne] storage node ${id} stopped unexpectedly:`, err);
-      });
-      nodes.nodes.push(handle);
-      ready.push(
-        new Promise<ControlReply>((resolve, reject) => {
-          nodes.controlWaiters.set(-1 - id, resolve);
-          handle.done.then(() => reject(new Error(`storage node ${id} exited during start-up`)), reject);
-        }),
-      );
-      control.on('message', (reply: ControlReply) => {
-        const key = reply.seq === 0 ? -1 - id : reply.seq;
-        const waiter = nodes.controlWaiters.get(key);
-        if (waiter) {
-          nodes.controlWaiters.delete(key);
-          waiter(reply);
-        }
-      });
-      control.unref();
-    }
+    const ready: Promise<void>[] = [];
+    for (let id = 0; id < n; id++) ready.push(nodes.spawn(id, nodeDirs[id], doorbells, assignments));
     await Promise.all(ready);
     nodes.sweepTimer = setInterval(() => nodes.sweepDeadlines(), deadlineSweepMs);
     nodes.sweepTimer.unref();
@@ -141,8 +96,89 @@ export class StorageNodes {
     return nodes;
   }
 
+  /** Starts node `id` (first start or replacement) and resolves when it is ready. */
+  private spawn(id: number, nodeDir: string, doorbells: Doorbell[], assignments: PartitionAssignment[]): Promise<void> {
+    const n = this.options.workers;
+    const requestRing = SpscRing.create(this.options.ringCapacityBytes);
+    const responseRing = SpscRing.create(this.options.ringCapacityBytes);
+    const channel = new MessageChannel();
+    const peerIn: Record<number, SharedArrayBuffer> = {};
+    const peerOut: Record<number, SharedArrayBuffer> = {};
+    const peerDoorbells: Record<number, SharedArrayBuffer> = {};
+    for (let peer = 0; peer < n; peer++) {
+      if (peer === id) continue;
+      peerIn[peer] = this.peerRings[peer][id];
+      peerOut[peer] = this.peerRings[id][peer];
+      peerDoorbells[peer] = doorbells[peer].sab;
+    }
+    const task: StorageNodeTask = {
+      id,
+      nodeDir,
+      sync: this.options.sync,
+      mapSizeBytes: this.options.mapSizeBytes,
+      requestRing: requestRing.sab,
+      responseRing: responseRing.sab,
+      doorbell: doorbells[id].sab,
+      routerDoorbell: this.doorbell.sab,
+      peerIn,
+      peerOut,
+      peerDoorbells,
+      control: channel.port2,
+      assignments: assignments.filter((a) => a.replicas.includes(id)),
+      healthBoard: this.board.sab,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+    };
+    const pool = new Piscina({
+      filename: workerFile,
+      name: 'default',
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Infinity,
+      atomics: 'disabled',
+      execArgv: workerExecArgv(),
+    });
+    const control = channel.port1;
+    const handle: NodeHandle = {
+      id,
+      pool,
+      requests: new Outbox(requestRing, doorbells[id]),
+      responses: responseRing,
+      control,
+      doorbell: doorbells[id],
+      inFlight: 0,
+      alive: true,
+      done: pool.run(task, { transferList: [channel.port2] }),
+    };
+    this.nodes[id] = handle;
+    handle.done.catch((err) => {
+      if (this.running && handle.alive) console.error(`[monodyne] storage node ${id} crashed:`, err);
+    });
+    const readyKey = -1 - id;
+    control.on('message', (reply: ControlReply) => {
+      if (reply.event !== undefined) {
+        this.onEvent(id, reply.event);
+        return;
+      }
+      const key = reply.seq === 0 ? readyKey : reply.seq;
+      const waiter = this.controlWaiters.get(key);
+      if (waiter) {
+        this.controlWaiters.delete(key);
+        waiter.settle(reply);
+      }
+    });
+    control.unref();
+    return new Promise<void>((resolve, reject) => {
+      this.controlWaiters.set(readyKey, { node: id, settle: () => resolve() });
+      handle.done.then(() => reject(new Error(`storage node ${id} exited during start-up`)), reject);
+    });
+  }
+
   get count(): number {
     return this.nodes.length;
+  }
+
+  isAlive(worker: number): boolean {
+    return this.nodes[worker].alive;
   }
 
   inFlight(worker: number): number {
@@ -152,29 +188,99 @@ export class StorageNodes {
   /** Sends one request to a node; resolves with its response. */
   call(worker: number, req: StorageRequest): Promise<StorageResponse> {
     const node = this.nodes[worker];
+    if (!node.alive) return Promise.reject(new NodeFailedError(worker));
     const id = this.nextRequestId;
     this.nextRequestId = id >= 0x7fffffff ? 1 : id + 1;
     req.id = id;
     node.inFlight++;
     const promise = new Promise<StorageResponse>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, deadline: Date.now() + this.timeoutMs, worker });
+      this.pending.set(id, { resolve, reject, deadline: Date.now() + this.options.requestTimeoutMs, worker });
     });
     node.requests.send(encodeFrame(req));
     return promise;
   }
 
   /** Sends a control message to one node and waits for its reply. */
-  control(worker: number, msg: ControlRequest): Promise<unknown> {
+  control(worker: number, msg: ControlRequest, transfer: Transferable[] = []): Promise<unknown> {
     const seq = this.nextControlSeq++;
     const node = this.nodes[worker];
+    if (!node.alive) return Promise.reject(new NodeFailedError(worker));
     return new Promise((resolve, reject) => {
-      this.controlWaiters.set(seq, (reply) => (reply.ok ? resolve(reply.result) : reject(new Error(reply.error))));
-      node.control.postMessage({ ...msg, seq } as ControlMessage);
+      this.controlWaiters.set(seq, { node: worker, settle: (reply) => (reply.ok ? resolve(reply.result) : reject(reply.error === nodeFailed ? new NodeFailedError(worker) : new Error(reply.error))) });
+      node.control.postMessage({ ...msg, seq } as ControlMessage, transfer as never);
     });
   }
 
+  /** The same control message to every live node (a node that dies meanwhile is skipped: repair catches it up). */
   async controlAll(msg: ControlRequest): Promise<unknown[]> {
-    return Promise.all(this.nodes.map((n) => this.control(n.id, msg)));
+    return Promise.all(
+      this.nodes
+        .filter((n) => n.alive)
+        .map((n) =>
+          this.control(n.id, msg).catch((err) => {
+            if (err instanceof NodeFailedError) return undefined;
+            throw err;
+          }),
+        ),
+    );
+  }
+
+  /**
+   * Declares a node dead: it is fenced (it will answer nothing more), every request waiting on
+   * it fails with NodeFailedError (the router retries them elsewhere), and its thread is ended.
+   */
+  markDead(worker: number): void {
+    const node = this.nodes[worker];
+    if (!node.alive) return;
+    node.alive = false;
+    this.board.fence(worker);
+    for (const [id, p] of this.pending) {
+      if (p.worker !== worker) continue;
+      this.pending.delete(id);
+      p.reject(new NodeFailedError(worker));
+    }
+    node.inFlight = 0;
+    // Control calls to the dead node will never be answered: release their callers.
+    for (const [seq, waiter] of this.controlWaiters) {
+      if (waiter.node !== worker) continue;
+      this.controlWaiters.delete(seq);
+      waiter.settle({ seq, ok: false, error: nodeFailed });
+    }
+    this.board.resume(worker); // a hung thread must wake to be terminated promptly
+    void node.pool.destroy().catch(() => {});
+  }
+
+  /** Kills a node's thread outright (fault injection): as a crash would, without telling anyone. */
+  async kill(worker: number): Promise<void> {
+    await this.nodes[worker].pool.destroy();
+  }
+
+  /** Starts a replacement for a dead node in the same zone, with new rings and an empty directory. */
+  async replace(worker: number, nodeDir: string): Promise<void> {
+    const n = this.options.workers;
+    const doorbells = this.nodes.map((node) => node.doorbell);
+    // Rings of the old incarnation may hold half-written frames: the new one gets fresh rings.
+    for (let peer = 0; peer < n; peer++) {
+      if (peer === worker) continue;
+      this.peerRings[peer][worker] = SpscRing.create(this.options.ringCapacityBytes).sab;
+      this.peerRings[worker][peer] = SpscRing.create(this.options.ringCapacityBytes).sab;
+    }
+    doorbells[worker] = Doorbell.create();
+    this.board.reset(worker);
+    await this.spawn(worker, nodeDir, doorbells, []);
+    await Promise.all(
+      this.nodes
+        .filter((node) => node.alive && node.id !== worker)
+        .map((node) =>
+          this.control(node.id, {
+            type: 'peer',
+            peer: worker,
+            inRing: this.peerRings[worker][node.id],
+            outRing: this.peerRings[node.id][worker],
+            peerDoorbell: doorbells[worker].sab,
+          }),
+        ),
+    );
   }
 
   /** Drains every response ring; sleeps on the router's doorbell without blocking the event loop. */
@@ -183,6 +289,7 @@ export class StorageNodes {
     while (this.running) {
       let worked = false;
       for (const node of this.nodes) {
+        if (!node.alive) continue;
         let bytes: Uint8Array | null;
         while ((bytes = node.responses.tryRead()) !== null) {
           worked = true;
@@ -205,18 +312,18 @@ export class StorageNodes {
   }
 
   private anyResponses(): boolean {
-    for (const node of this.nodes) if (!node.responses.isEmpty()) return true;
+    for (const node of this.nodes) if (node.alive && !node.responses.isEmpty()) return true;
     return false;
   }
 
   private anyBacklog(): boolean {
-    for (const node of this.nodes) if (node.requests.pending() > 0) return true;
+    for (const node of this.nodes) if (node.alive && node.requests.pending() > 0) return true;
     return false;
   }
 
   private onResponse(node: NodeHandle, res: StorageResponse): void {
     const p = this.pending.get(res.id);
-    if (p === undefined) return; // timed out already
+    if (p === undefined || p.worker !== node.id) return; // timed out, or its node was declared dead
     this.pending.delete(res.id);
     node.inFlight--;
     p.resolve(res);
@@ -237,7 +344,7 @@ export class StorageNodes {
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled(this.nodes.map((n) => this.control(n.id, { type: 'stop' })));
+    await Promise.allSettled(this.nodes.filter((n) => n.alive).map((n) => this.control(n.id, { type: 'stop' })));
     this.running = false;
     this.doorbell.ring();
     if (this.sweepTimer) clearInterval(this.sweepTimer);

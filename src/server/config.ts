@@ -9,6 +9,8 @@ export interface Config {
   tables: { initialPartitions: number };
   rings: { capacityBytes: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
+  failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; routerRetryWindowMs: number; installTimeoutMs: number };
+  faults: { enabled: boolean };
 }
 
 export class ConfigError extends Error {}
@@ -41,6 +43,15 @@ const schema: Record<string, Record<string, Kind>> = {
   },
   log: {
     level: { type: 'enum', values: ['debug', 'info', 'warn', 'error', 'silent'] },
+  },
+  failover: {
+    heartbeatIntervalMs: { type: 'int', min: 10, max: 60_000 },
+    heartbeatsMissedMax: { type: 'int', min: 2, max: 100 },
+    routerRetryWindowMs: { type: 'int', min: 0, max: 600_000 },
+    installTimeoutMs: { type: 'int', min: 1000, max: 3_600_000 },
+  },
+  faults: {
+    enabled: { type: 'bool' },
   },
 };
 
@@ -135,6 +146,10 @@ export function resolveConfig(sources: ConfigSources): Config {
     applyObject(config, sources.configFile, parsed);
   }
   const env = sources.env ?? {};
+  for (const [alias, [section, key]] of Object.entries(environmentAliases)) {
+    const raw = env[alias];
+    if (raw !== undefined) setKey(config, section, key, coerce(`environment variable ${alias}`, schema[section][key], raw, true));
+  }
   const known = new Set<string>();
   for (const [section, keys] of Object.entries(schema)) {
     for (const [key, kind] of Object.entries(keys)) {
@@ -159,7 +174,12 @@ export function resolveConfig(sources: ConfigSources): Config {
 }
 
 /** MONODYNE_* variables that are not config keys but are understood elsewhere. */
-const environmentSwitches = new Set<string>(['MONODYNE_CONFIG']);
+const environmentSwitches = new Set<string>(['MONODYNE_CONFIG', 'MONODYNE_FAULTS']);
+
+/** Short environment aliases for a few keys (applied before the full MONODYNE_<SECTION>_<KEY> names). */
+const environmentAliases: Record<string, [string, string]> = {
+  MONODYNE_FAULTS: ['faults', 'enabled'],
+};
 
 /** The command-line flags and the config key each one sets. */
 export const flagKeys: Record<string, string> = {

@@ -10,6 +10,8 @@ import { StorageNodes } from '../router/storage-nodes.ts';
 import { Router } from '../router/router.ts';
 import { Dispatcher } from '../api/dispatcher.ts';
 import { FrontDoor } from '../protocol/front-door.ts';
+import { AutoAdmin } from '../control/auto-admin.ts';
+import { AdminEndpoints } from '../control/admin-endpoints.ts';
 
 export interface RunningServer {
   port: number;
@@ -31,17 +33,29 @@ export async function startServer(config: Config): Promise<RunningServer> {
       mapSizeBytes: config.storage.mapSizeBytes,
       ringCapacityBytes: config.rings.capacityBytes,
       requestTimeoutMs: config.storage.requestTimeoutMs,
+      heartbeatIntervalMs: config.failover.heartbeatIntervalMs,
     },
     ControlPlane.assignmentsOf(catalog),
+    Array.from({ length: config.storage.workers }, (_, id) => catalog.nodeDir(dataDir, id)),
   );
   const map = new PartitionMap();
   const control = new ControlPlane(catalog, map, nodes, config.tables.initialPartitions);
-  const router = new Router(map, nodes);
-  const frontDoor = new FrontDoor(new Dispatcher({ control, router }));
+  const router = new Router(map, nodes, { retryWindowMs: config.failover.routerRetryWindowMs });
+  const autoAdmin = new AutoAdmin(control, catalog, nodes, {
+    dataDir,
+    heartbeatIntervalMs: config.failover.heartbeatIntervalMs,
+    heartbeatsMissedMax: config.failover.heartbeatsMissedMax,
+    installTimeoutMs: config.failover.installTimeoutMs,
+  });
+  autoAdmin.start();
+  if (config.faults.enabled) console.warn('[monodyne] fault injection is enabled: POST /_monodyne/faults can kill and hang storage nodes');
+  const admin = new AdminEndpoints(control, autoAdmin, nodes, { faultsEnabled: config.faults.enabled });
+  const frontDoor = new FrontDoor(new Dispatcher({ control, router }), admin);
   let port: number;
   try {
     port = await frontDoor.listen({ host: config.server.host, port: config.server.port });
   } catch (err) {
+    autoAdmin.stop();
     await nodes.stop();
     await catalog.close();
     throw err;
@@ -51,6 +65,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const close = () => {
     closing ??= (async () => {
       await frontDoor.drain(config.server.drainTimeoutMs);
+      autoAdmin.stop();
       await nodes.stop();
       await catalog.close();
       frontDoor.close();

@@ -29,6 +29,8 @@ export const Status = {
   ClientError: 2,
   /** Something broke inside the node; the router answers InternalServerError. */
   Internal: 3,
+  /** The partition has too few live replicas to acknowledge a write; nothing was applied. */
+  Unavailable: 4,
 } as const;
 export type StatusCode = (typeof Status)[keyof typeof Status];
 
@@ -55,6 +57,8 @@ export interface GetRequest extends RequestBase {
 
 export interface WriteRequest extends RequestBase {
   op: typeof Op.Write;
+  /** Write id, the same on every retry of one client request: a new leader answers a retry of a write it already has from its log instead of applying it twice. */
+  wid?: string;
   k: Uint8Array;
   w: WriteKindCode;
   /** The new item, for puts, and its DynamoDB size in bytes. */
@@ -154,6 +158,10 @@ export const Repl = {
   Ack: 2,
   /** Follower → leader: resend after this index (gap detected). */
   Resend: 3,
+  /** New replica → leader: send me a snapshot of the partition. */
+  SnapshotRequest: 4,
+  /** Leader → new replica: a run of (key, stored item) pairs; the last one says at which log index. */
+  SnapshotChunk: 5,
 } as const;
 
 /** One physical change in the replication log: the key and the new item bytes, or null for a delete. */
@@ -169,6 +177,9 @@ export interface LogEntry {
   /** Position in the partition's log, 1-based, strictly increasing by 1. */
   i: number;
   m: LogMutation[];
+  /** The client write's id and the Attributes it answered, to answer a retry without re-applying. */
+  w: string | null;
+  a: string | null;
 }
 
 export interface ReplEntries {
@@ -177,7 +188,29 @@ export interface ReplEntries {
   p: number;
   /** Sender worker id. */
   from: number;
+  /** The sender's epoch: a replica refuses entries from a leader of an older epoch (fencing). */
+  e: number;
   entries: LogEntry[];
+}
+
+export interface ReplSnapshotRequest {
+  r: typeof Repl.SnapshotRequest;
+  t: string;
+  p: number;
+  from: number;
+}
+
+export interface ReplSnapshotChunk {
+  r: typeof Repl.SnapshotChunk;
+  t: string;
+  p: number;
+  from: number;
+  e: number;
+  /** Alternating storage key and stored item bytes. */
+  kv: Uint8Array[];
+  /** Last chunk: the snapshot is the partition as of this log index. */
+  done: boolean;
+  i: number;
 }
 
 export interface ReplAck {
@@ -189,7 +222,7 @@ export interface ReplAck {
   i: number;
 }
 
-export type ReplFrame = ReplEntries | ReplAck;
+export type ReplFrame = ReplEntries | ReplAck | ReplSnapshotRequest | ReplSnapshotChunk;
 
 /** Where a partition lives, as told to storage nodes by the control plane. */
 export interface PartitionAssignment {

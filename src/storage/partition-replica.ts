@@ -44,8 +44,11 @@ export class PartitionReplica {
   staged: LogEntry[] = [];
   /** Follower: a gap was seen; the leader has been asked to resend after this index. */
   resendRequestedAfter = -1;
+  /** A new replica receiving its snapshot: it serves nothing until the snapshot is complete. */
+  installing = false;
 
-  constructor(assignment: PartitionAssignment, dbs: ReplicaDbs) {
+  /** `snapshotIndex`: the log index of the snapshot this replica was built from, if any (its log starts after it). */
+  constructor(assignment: PartitionAssignment, dbs: ReplicaDbs, snapshotIndex = 0) {
     this.table = assignment.table;
     this.pid = assignment.pid;
     this.hashStart = assignment.hashStart;
@@ -55,16 +58,16 @@ export class PartitionReplica {
     this.epoch = assignment.epoch;
     this.version = assignment.version;
     this.dbs = dbs;
-    this.appliedIndex = 0;
-    this.logFirstIndex = 1;
-    for (const key of dbs.log.getKeys({ reverse: true, limit: 1 })) this.appliedIndex = key;
+    this.appliedIndex = snapshotIndex;
+    this.logFirstIndex = snapshotIndex + 1;
+    for (const key of dbs.log.getKeys({ reverse: true, limit: 1 })) this.appliedIndex = Math.max(key, snapshotIndex);
     for (const key of dbs.log.getKeys({ limit: 1 })) this.logFirstIndex = key;
   }
 
   update(assignment: PartitionAssignment): void {
-    if (assignment.epoch < this.epoch) {
-      throw new Error(`epoch went backwards for ${this.table}/${this.pid}: ${this.epoch} → ${assignment.epoch}`);
-    }
+    // An assignment can arrive after this replica already learned a newer epoch from its new
+    // leader's entries; the epoch never goes back.
+    if (assignment.epoch < this.epoch) return;
     this.hashStart = assignment.hashStart;
     this.hashEnd = assignment.hashEnd;
     this.replicas = assignment.replicas;
@@ -77,6 +80,15 @@ export class PartitionReplica {
     return this.replicas.filter((w) => w !== self);
   }
 
+  /** Followers plus replicas being built from a snapshot: everyone the leader sends entries to. */
+  readonly learners = new Set<number>();
+
+  replicationTargets(self: number): number[] {
+    const targets = this.followers(self);
+    for (const w of this.learners) if (!targets.includes(w)) targets.push(w);
+    return targets;
+  }
+
   ownsHash(hash32: number): boolean {
     return hash32 >= this.hashStart && hash32 < this.hashEnd;
   }
@@ -84,17 +96,16 @@ export class PartitionReplica {
   /** Highest index acknowledged by any follower: with the leader's own copy, that is W = 2. */
   bestFollowerIndex(): number {
     let best = 0;
-    for (const index of this.followerAcked.values()) if (index > best) best = index;
+    for (const [w, index] of this.followerAcked) {
+      if (index > best && (this.replicas.includes(w) || this.learners.has(w))) best = index;
+    }
     return best;
   }
 
   /** Lowest index every follower has: log entries at or below it are no longer needed for catch-up. */
   slowestFollowerIndex(self: number): number {
     let slowest = Infinity;
-    for (const w of this.replicas) {
-      if (w === self) continue;
-      slowest = Math.min(slowest, this.followerAcked.get(w) ?? 0);
-    }
+    for (const w of this.replicationTargets(self)) slowest = Math.min(slowest, this.followerAcked.get(w) ?? 0);
     return slowest === Infinity ? this.appliedIndex : slowest;
   }
 

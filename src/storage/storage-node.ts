@@ -1,9 +1,9 @@
 // A storage node: drains its rings, serves reads, applies writes in group-committed LMDB
-// transactions, replicates them to followers and acknowledges at W = 2.
+// transactions, replicates them to followers and acknowledges at W = 2. It also takes part in
+// failover (fencing by epoch, catching up from the leader's log) and repair (sending or
+// installing a snapshot).
 import { NodeStore, replicaMetaKey } from './node-store.ts';
 import { PartitionReplica, type PendingWrite } from './partition-replica.ts';
-import { decideWrite, type WriteOutcome } from './item-write.ts';
-import { DynamoError } from '../protocol/errors.ts';
 import {
   Op,
   Repl,
@@ -17,16 +17,21 @@ import {
   type ReplAck,
   type ReplEntries,
   type ReplFrame,
+  type ReplSnapshotChunk,
   type StorageRequest,
   type StorageResponse,
   type WriteRequest,
 } from './messages.ts';
 import { decodeStoredItem, encodeStoredItem, storedItemSize } from './stored-item.ts';
 import { readRange } from './range-read.ts';
-import type { Item } from '../values/types.ts';
+import { decideWrite, type WriteOutcome } from './item-write.ts';
+import { DynamoError } from '../protocol/errors.ts';
+import { WriteDedup } from '../replication/write-dedup.ts';
+import { SnapshotSender } from '../replication/snapshot-sender.ts';
 import { encodeFrame, decodeFrame } from '../rings/frame-codec.ts';
 import type { SpscRing } from '../rings/ring.ts';
 import type { Outbox } from '../rings/outbox.ts';
+import type { HealthBoard } from '../control/health-board.ts';
 
 export interface StorageNodeLinks {
   /** Router → this node. */
@@ -42,66 +47,135 @@ export interface StorageNodeLinks {
 /** Bounds on one drain so reads keep flowing while writes pour in. */
 const requestsPerDrainMax = 512;
 const replFramesPerDrainMax = 256;
-/** Entries per catch-up frame, so a resend never builds a frame bigger than a ring. */
+/** Entries per replication frame, and their bytes: a frame stays far below a ring's largest frame. */
 const resendEntriesPerFrame = 256;
-/** Log entries kept beyond what every follower has, for catch-up after a restart. */
+const entriesFrameBytesMax = 1024 * 1024;
+/** Log entries kept beyond what every follower has, for catch-up after a restart or failover. */
 const logRetainedEntries = 2048;
 /** Log entries trimmed per transaction, so trimming never makes one commit long. */
 const logTrimPerCommitMax = 1024;
+/** Snapshot chunks sent per pump while the target's ring has room. */
+const snapshotChunksPerPump = 4;
+
+export type NodeEvent = { event: 'installed'; table: string; pid: number; index: number };
 
 export class StorageNode {
   readonly id: number;
   private readonly store: NodeStore;
   private readonly links: StorageNodeLinks;
+  private readonly board: HealthBoard;
   private readonly replicas = new Map<string, PartitionReplica>();
+  private readonly dedup = new WriteDedup();
+  private readonly snapshots: SnapshotSender[] = [];
+  /** Tells the control plane about things it waits for (a snapshot installed). */
+  private readonly emit: (event: NodeEvent) => void;
 
   // Work gathered in one drain and applied in one write transaction.
   private readonly writes: WriteRequest[] = [];
   private readonly replEntries: ReplEntries[] = [];
+  private readonly snapshotChunks: ReplSnapshotChunk[] = [];
   private readonly touched = new Set<PartitionReplica>();
   private readonly acknowledged: PendingWrite[] = [];
 
-  constructor(id: number, store: NodeStore, links: StorageNodeLinks) {
+  constructor(id: number, store: NodeStore, links: StorageNodeLinks, board: HealthBoard, emit: (event: NodeEvent) => void) {
     this.id = id;
     this.store = store;
     this.links = links;
+    this.board = board;
+    this.emit = emit;
   }
 
   // ---- control plane ----------------------------------------------------------------
 
   assign(assignments: PartitionAssignment[]): void {
     for (const a of assignments) {
-      if (!a.replicas.includes(this.id)) continue;
       const key = replicaKey(a.table, a.pid);
       const existing = this.replicas.get(key);
-      if (existing) {
-        existing.update(a);
-      } else {
-        const replica = new PartitionReplica(a, this.store.openReplica(a.table, a.pid));
-        this.replicas.set(key, replica);
-        if (a.leader !== this.id) {
-          // Ask the leader for anything this replica missed while it was down.
-          this.sendRepl(a.leader, { r: Repl.Resend, t: a.table, p: a.pid, from: this.id, i: replica.appliedIndex });
-          replica.resendRequestedAfter = replica.appliedIndex;
-        }
+      if (!a.replicas.includes(this.id)) {
+        // No longer ours (the control plane moved it): forget it, answers go elsewhere now.
+        if (existing !== undefined && !existing.installing) this.forget(key, existing);
+        continue;
       }
-      this.store.meta.putSync(replicaMetaKey(a.table, a.pid), { epoch: a.epoch, version: a.version });
+      if (existing) {
+        const leaderChanged = existing.leader !== a.leader;
+        existing.update(a);
+        for (const w of [...existing.followerAcked.keys()]) {
+          if (!existing.replicas.includes(w) && !existing.learners.has(w)) existing.followerAcked.delete(w);
+        }
+        for (const w of existing.replicas) existing.learners.delete(w);
+        if (leaderChanged && a.leader !== this.id) this.requestCatchUp(existing);
+        if (a.leader === this.id) existing.takeAcknowledged(this.acknowledged);
+      } else {
+        const meta = this.store.meta.get(replicaMetaKey(a.table, a.pid)) as { snapshotIndex?: number } | undefined;
+        const replica = new PartitionReplica(a, this.store.openReplica(a.table, a.pid), meta?.snapshotIndex ?? 0);
+        this.replicas.set(key, replica);
+        if (a.leader !== this.id) this.requestCatchUp(replica);
+      }
+      this.store.meta.putSync(replicaMetaKey(a.table, a.pid), { ...(this.store.meta.get(replicaMetaKey(a.table, a.pid)) as object | undefined), epoch: a.epoch, version: a.version });
     }
+  }
+
+  /**
+   * Failover, step one: this replica stops accepting entries from any leader older than
+   * `epoch` and reports how far its log goes, so the control plane can promote the most
+   * up-to-date survivor.
+   */
+  fence(table: string, pid: number, epoch: number): number {
+    const replica = this.replicas.get(replicaKey(table, pid));
+    if (replica === undefined) return -1;
+    if (epoch > replica.epoch) replica.epoch = epoch;
+    return replica.appliedIndex;
+  }
+
+  /** Repair: build a replica of `a` here from a snapshot sent by its leader. */
+  install(a: PartitionAssignment): void {
+    const key = replicaKey(a.table, a.pid);
+    const existing = this.replicas.get(key);
+    if (existing !== undefined) this.forget(key, existing);
+    const dbs = this.store.openReplica(a.table, a.pid);
+    this.store.writeTransaction(() => {
+      dbs.data.clearSync();
+      dbs.log.clearSync();
+    });
+    const replica = new PartitionReplica(a, dbs, 0);
+    replica.installing = true;
+    this.replicas.set(key, replica);
+    this.sendRepl(a.leader, { r: Repl.SnapshotRequest, t: a.table, p: a.pid, from: this.id });
   }
 
   dropTable(table: string): void {
     for (const [key, replica] of this.replicas) {
       if (replica.table !== table) continue;
-      this.replicas.delete(key);
-      const dropped: PendingWrite[] = [];
-      replica.takeAllPending(dropped);
-      for (const p of dropped) this.respondError(p.requestId, 'ResourceNotFoundException', 'Requested resource not found');
+      this.forget(key, replica);
       this.store.dropReplica(replica.table, replica.pid, replica.dbs);
     }
   }
 
-  describe(): Array<{ table: string; pid: number; applied: number; leader: boolean }> {
-    return [...this.replicas.values()].map((r) => ({ table: r.table, pid: r.pid, applied: r.appliedIndex, leader: r.leader === this.id }));
+  private forget(key: string, replica: PartitionReplica): void {
+    this.replicas.delete(key);
+    const dropped: PendingWrite[] = [];
+    replica.takeAllPending(dropped);
+    // Committed here but not acknowledged by a follower: the outcome is unknown to the client.
+    for (const p of dropped) this.respond({ id: p.requestId, s: Status.Internal, msg: 'replica moved' });
+  }
+
+  describe(): Array<{ table: string; pid: number; applied: number; leader: boolean; epoch: number; installing: boolean; followerAcked: Record<number, number>; entries: number }> {
+    return [...this.replicas.values()].map((r) => ({
+      table: r.table,
+      pid: r.pid,
+      applied: r.appliedIndex,
+      leader: r.leader === this.id,
+      epoch: r.epoch,
+      installing: r.installing,
+      followerAcked: Object.fromEntries(r.followerAcked),
+      entries: (r.dbs.data.getStats() as { entryCount: number }).entryCount,
+    }));
+  }
+
+  private requestCatchUp(replica: PartitionReplica): void {
+    if (replica.installing) return;
+    this.sendRepl(replica.leader, { r: Repl.Resend, t: replica.table, p: replica.pid, from: this.id, i: replica.appliedIndex });
+    replica.resendRequestedAfter = replica.appliedIndex;
   }
 
   // ---- the drain ----------------------------------------------------------------------
@@ -124,8 +198,9 @@ export class StorageNode {
         this.onRepl(decodeFrame(bytes) as ReplFrame);
       }
     }
-    if (this.writes.length > 0 || this.replEntries.length > 0) this.commitBatch();
+    if (this.writes.length > 0 || this.replEntries.length > 0 || this.snapshotChunks.length > 0) this.commitBatch();
     if (this.acknowledged.length > 0) this.respondAcknowledged();
+    if (this.snapshots.length > 0) worked = this.sendSnapshots() || worked;
     worked = this.flushOutboxes() || worked;
     return worked;
   }
@@ -137,11 +212,24 @@ export class StorageNode {
     return false;
   }
 
-  /** Whether frames are waiting for room in an outbound ring. */
+  /** Whether frames are waiting for room in an outbound ring, or a snapshot is being sent. */
   hasBacklog(): boolean {
+    if (this.snapshots.length > 0) return true;
     if (this.links.responses.pending() > 0) return true;
     for (const out of this.links.peerOut.values()) if (out.pending() > 0) return true;
     return false;
+  }
+
+  /** The control plane replaced a peer: replication to and from it uses new rings. */
+  replacePeerLinks(peer: number, inRing: SpscRing, outbox: Outbox): void {
+    this.links.peerIn.set(peer, inRing);
+    this.links.peerOut.set(peer, outbox);
+    // Snapshots streaming to the old incarnation are abandoned; the new one asks again.
+    for (let i = this.snapshots.length - 1; i >= 0; i--) if (this.snapshots[i].target === peer) this.snapshots.splice(i, 1);
+    for (const replica of this.replicas.values()) {
+      replica.learners.delete(peer);
+      replica.followerAcked.delete(peer);
+    }
   }
 
   private flushOutboxes(): boolean {
@@ -155,7 +243,7 @@ export class StorageNode {
 
   private onRequest(req: StorageRequest): void {
     const replica = this.replicas.get(replicaKey(req.t, req.p));
-    if (replica === undefined) {
+    if (replica === undefined || replica.installing) {
       this.respond({ id: req.id, s: Status.WrongReplica, ver: 0 });
       return;
     }
@@ -206,16 +294,23 @@ export class StorageNode {
   private commitBatch(): void {
     const writes = this.writes;
     const entries = this.replEntries;
+    const chunks = this.snapshotChunks;
     const rejected: WriteRequest[] = [];
+    const installed: PartitionReplica[] = [];
     this.store.writeTransaction(() => {
       for (let i = 0; i < writes.length; i++) {
         if (!this.applyClientWrite(writes[i])) rejected.push(writes[i]);
+      }
+      for (let i = 0; i < chunks.length; i++) {
+        const replica = this.installSnapshotChunk(chunks[i]);
+        if (replica !== null) installed.push(replica);
       }
       for (let i = 0; i < entries.length; i++) this.applyReplicatedEntries(entries[i]);
       for (const replica of this.touched) this.trimLog(replica);
     });
     writes.length = 0;
     entries.length = 0;
+    chunks.length = 0;
     for (const req of rejected) {
       this.respond({ id: req.id, s: Status.WrongReplica, ver: this.replicas.get(replicaKey(req.t, req.p))?.version ?? 0 });
     }
@@ -224,12 +319,10 @@ export class StorageNode {
       if (replica.leader === this.id) {
         replica.takeAcknowledged(this.acknowledged);
         if (replica.staged.length > 0) {
-          for (const follower of replica.followers(this.id)) {
-            this.sendRepl(follower, { r: Repl.Entries, t: replica.table, p: replica.pid, from: this.id, entries: replica.staged });
-          }
+          for (const target of replica.replicationTargets(this.id)) this.sendEntries(target, replica, replica.staged);
           replica.staged = [];
         }
-      } else {
+      } else if (!replica.installing) {
         this.sendRepl(replica.leader, { r: Repl.Ack, t: replica.table, p: replica.pid, from: this.id, i: replica.appliedIndex });
         if (replica.resendRequestedAfter === replica.appliedIndex) {
           this.sendRepl(replica.leader, { r: Repl.Resend, t: replica.table, p: replica.pid, from: this.id, i: replica.appliedIndex });
@@ -237,19 +330,39 @@ export class StorageNode {
       }
     }
     this.touched.clear();
+    for (const replica of installed) {
+      this.store.meta.putSync(replicaMetaKey(replica.table, replica.pid), { epoch: replica.epoch, version: replica.version, snapshotIndex: replica.appliedIndex });
+      this.emit({ event: 'installed', table: replica.table, pid: replica.pid, index: replica.appliedIndex });
+    }
   }
 
-  /** Leader side of a client write; runs inside the write transaction. */
+  /** Leader side of a client write; runs inside the write transaction. Returns false to refuse it. */
   private applyClientWrite(req: WriteRequest): boolean {
-    const replica = this.replicas.get(replicaKey(req.t, req.p));
+    const key = replicaKey(req.t, req.p);
+    const replica = this.replicas.get(key);
     // The replica may have been dropped or demoted since the request was queued.
     if (replica === undefined || replica.leader !== this.id) return false;
-    const key = Buffer.from(req.k.buffer, req.k.byteOffset, req.k.byteLength);
-    const data = replica.dbs.data;
-    const needsOld = req.x !== null || req.rv !== ReturnValues.NONE || req.w === WriteKind.Update;
-    const oldBytes = needsOld ? data.get(key) : undefined;
-    const pending: PendingWrite = { index: replica.appliedIndex, requestId: req.id, attributes: null, err: null, msg: null, errItem: null };
     this.touched.add(replica);
+    const pending: PendingWrite = { index: replica.appliedIndex, requestId: req.id, attributes: null, err: null, msg: null, errItem: null };
+    const wid = req.wid ?? '';
+    const earlier = wid === '' ? undefined : this.dedup.find(wid, key);
+    if (earlier !== undefined) {
+      // A retry of a write this partition already has (it reached us before a failover).
+      pending.index = earlier.index;
+      pending.attributes = earlier.attributes;
+      replica.pending.push(pending);
+      return true;
+    }
+    if (replica.replicationTargets(this.id).length === 0) {
+      // With no follower alive a write could never reach W = 2: refuse it before applying it.
+      this.respond({ id: req.id, s: Status.Unavailable, msg: 'not enough replicas' });
+      return true;
+    }
+    const storageKey = Buffer.from(req.k.buffer, req.k.byteOffset, req.k.byteLength);
+    const data = replica.dbs.data;
+    // Deletes read the old item too: a delete of a missing item changes nothing and is not logged.
+    const needsOld = req.x !== null || req.rv !== ReturnValues.NONE || req.w !== WriteKind.Put;
+    const oldBytes = needsOld ? data.get(storageKey) : undefined;
     let outcome: WriteOutcome;
     try {
       outcome = decideWrite(req, oldBytes === undefined ? undefined : decodeStoredItem(oldBytes));
@@ -265,16 +378,18 @@ export class StorageNode {
     if (outcome.next !== undefined) {
       let stored: Uint8Array | null = null;
       if (outcome.next === null) {
-        data.remove(key);
+        data.remove(storageKey);
       } else {
         stored = encodeStoredItem(outcome.next, outcome.nextSizeBytes);
-        data.put(key, Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength));
+        data.put(storageKey, Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength));
       }
-      const entry: LogEntry = { e: replica.epoch, i: replica.appliedIndex + 1, m: [{ k: req.k, b: stored }] };
+      const entry: LogEntry = { e: replica.epoch, i: replica.appliedIndex + 1, m: [{ k: req.k, b: stored }], w: wid === '' ? null : wid, a: outcome.attributes };
+      assertNextIndex(replica, entry);
       replica.dbs.log.put(entry.i, Buffer.from(encodeFrame(entry)));
       replica.appliedIndex = entry.i;
       replica.staged.push(entry);
       pending.index = entry.i;
+      if (wid !== '') this.dedup.remember(wid, { replica: key, index: entry.i, attributes: outcome.attributes });
     }
     replica.pending.push(pending);
     return true;
@@ -282,8 +397,15 @@ export class StorageNode {
 
   /** Follower side: apply entries strictly in log order; a gap asks the leader to resend. */
   private applyReplicatedEntries(frame: ReplEntries): void {
-    const replica = this.replicas.get(replicaKey(frame.t, frame.p));
-    if (replica === undefined || replica.leader === this.id) return;
+    const key = replicaKey(frame.t, frame.p);
+    const replica = this.replicas.get(key);
+    if (replica === undefined || replica.installing || replica.leader === this.id) return;
+    // Fencing: a leader of an older epoch has been replaced; nothing it sends is applied.
+    if (frame.e < replica.epoch) return;
+    if (frame.e > replica.epoch || frame.from !== replica.leader) {
+      replica.epoch = frame.e;
+      replica.leader = frame.from;
+    }
     const data = replica.dbs.data;
     for (const entry of frame.entries) {
       if (entry.i <= replica.appliedIndex) continue; // already have it (a resend overlapped)
@@ -292,15 +414,37 @@ export class StorageNode {
         break;
       }
       for (const m of entry.m) {
-        const key = Buffer.from(m.k.buffer, m.k.byteOffset, m.k.byteLength);
-        if (m.b === null) data.remove(key);
-        else data.put(key, Buffer.from(m.b.buffer, m.b.byteOffset, m.b.byteLength));
+        const storageKey = Buffer.from(m.k.buffer, m.k.byteOffset, m.k.byteLength);
+        if (m.b === null) data.remove(storageKey);
+        else data.put(storageKey, Buffer.from(m.b.buffer, m.b.byteOffset, m.b.byteLength));
       }
       replica.dbs.log.put(entry.i, Buffer.from(encodeFrame(entry)));
       replica.appliedIndex = entry.i;
+      if (entry.w !== null) this.dedup.remember(entry.w, { replica: key, index: entry.i, attributes: entry.a });
       if (replica.resendRequestedAfter !== -1 && replica.resendRequestedAfter < entry.i) replica.resendRequestedAfter = -1;
     }
     this.touched.add(replica);
+  }
+
+  /** New replica: store one snapshot chunk; the last one sets the replica's log position. */
+  private installSnapshotChunk(chunk: ReplSnapshotChunk): PartitionReplica | null {
+    const replica = this.replicas.get(replicaKey(chunk.t, chunk.p));
+    if (replica === undefined || !replica.installing) return null;
+    const data = replica.dbs.data;
+    for (let i = 0; i < chunk.kv.length; i += 2) {
+      const k = chunk.kv[i];
+      const v = chunk.kv[i + 1];
+      data.put(Buffer.from(k.buffer, k.byteOffset, k.byteLength), Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+    }
+    if (!chunk.done) return null;
+    replica.installing = false;
+    replica.appliedIndex = chunk.i;
+    replica.logFirstIndex = chunk.i + 1;
+    if (chunk.e > replica.epoch) replica.epoch = chunk.e;
+    this.touched.add(replica);
+    // Entries after the snapshot come from the leader's log.
+    replica.resendRequestedAfter = chunk.i;
+    return replica;
   }
 
   /** Drops log entries every follower has, keeping a tail for catch-up after restarts. */
@@ -315,39 +459,80 @@ export class StorageNode {
   // ---- replication traffic ------------------------------------------------------------
 
   private onRepl(frame: ReplFrame): void {
-    if (frame.r === Repl.Entries) {
-      this.replEntries.push(frame);
-      return;
+    switch (frame.r) {
+      case Repl.Entries:
+        this.replEntries.push(frame);
+        return;
+      case Repl.SnapshotChunk:
+        this.snapshotChunks.push(frame);
+        return;
     }
     const replica = this.replicas.get(replicaKey(frame.t, frame.p));
-    if (replica === undefined || replica.leader !== this.id) return;
-    if (frame.r === Repl.Ack) {
-      const prev = replica.followerAcked.get(frame.from) ?? 0;
-      if (frame.i > prev) replica.followerAcked.set(frame.from, frame.i);
-      replica.takeAcknowledged(this.acknowledged);
-    } else {
-      this.resend(replica, frame);
+    if (replica === undefined || replica.leader !== this.id || replica.installing) return;
+    switch (frame.r) {
+      case Repl.Ack: {
+        const prev = replica.followerAcked.get(frame.from) ?? 0;
+        if (frame.i > prev) replica.followerAcked.set(frame.from, frame.i);
+        replica.takeAcknowledged(this.acknowledged);
+        return;
+      }
+      case Repl.Resend:
+        this.resend(replica, frame);
+        return;
+      case Repl.SnapshotRequest:
+        replica.learners.add(frame.from);
+        replica.followerAcked.delete(frame.from);
+        this.snapshots.push(new SnapshotSender(replica.table, replica.pid, frame.from, replica.appliedIndex, replica.dbs.data));
+        return;
     }
   }
 
   private resend(replica: PartitionReplica, frame: ReplAck): void {
     if (frame.i < replica.logFirstIndex - 1) {
-      // Snapshot transfer for a follower behind the trimmed log is the repair path (control plane).
-      console.error(`[node ${this.id}] follower ${frame.from} of ${replica.table}/${replica.pid} is behind the log (${frame.i} < ${replica.logFirstIndex})`);
+      // The follower is behind the trimmed log: only a snapshot can bring it back.
+      replica.learners.add(frame.from);
+      this.snapshots.push(new SnapshotSender(replica.table, replica.pid, frame.from, replica.appliedIndex, replica.dbs.data));
       return;
     }
     const prev = replica.followerAcked.get(frame.from) ?? 0;
     if (frame.i > prev) replica.followerAcked.set(frame.from, frame.i);
-    let batch: LogEntry[] = [];
-    for (const { value } of replica.dbs.log.getRange({ start: frame.i + 1, end: replica.appliedIndex + 1 })) {
-      batch.push(decodeFrame(value) as LogEntry);
-      if (batch.length >= resendEntriesPerFrame) {
-        this.sendRepl(frame.from, { r: Repl.Entries, t: replica.table, p: replica.pid, from: this.id, entries: batch });
-        batch = [];
+    const entries: LogEntry[] = [];
+    for (const { value } of replica.dbs.log.getRange({ start: frame.i + 1, end: replica.appliedIndex + 1 })) entries.push(decodeFrame(value) as LogEntry);
+    this.sendEntries(frame.from, replica, entries);
+    replica.takeAcknowledged(this.acknowledged);
+  }
+
+  /** Sends log entries in frames of bounded size, so no frame can outgrow a ring. */
+  private sendEntries(target: number, replica: PartitionReplica, entries: LogEntry[]): void {
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < entries.length; i++) {
+      bytes += entryBytes(entries[i]);
+      if (i + 1 - start >= resendEntriesPerFrame || bytes >= entriesFrameBytesMax || i === entries.length - 1) {
+        this.sendRepl(target, { r: Repl.Entries, t: replica.table, p: replica.pid, from: this.id, e: replica.epoch, entries: entries.slice(start, i + 1) });
+        start = i + 1;
+        bytes = 0;
       }
     }
-    if (batch.length > 0) this.sendRepl(frame.from, { r: Repl.Entries, t: replica.table, p: replica.pid, from: this.id, entries: batch });
-    replica.takeAcknowledged(this.acknowledged);
+  }
+
+  private sendSnapshots(): boolean {
+    let sent = false;
+    for (let s = this.snapshots.length - 1; s >= 0; s--) {
+      const sender = this.snapshots[s];
+      const replica = this.replicas.get(replicaKey(sender.table, sender.pid));
+      const out = this.links.peerOut.get(sender.target);
+      if (replica === undefined || replica.leader !== this.id || out === undefined) {
+        this.snapshots.splice(s, 1);
+        continue;
+      }
+      for (let n = 0; n < snapshotChunksPerPump && out.pending() === 0 && !sender.done; n++) {
+        this.sendRepl(sender.target, sender.next(this.id, replica.epoch));
+        sent = true;
+      }
+      if (sender.done) this.snapshots.splice(s, 1);
+    }
+    return sent;
   }
 
   private respondAcknowledged(): void {
@@ -361,22 +546,34 @@ export class StorageNode {
   // ---- outbound -----------------------------------------------------------------------
 
   private respond(res: StorageResponse): void {
+    // A node the control plane has declared dead answers nothing: its replicas have new leaders.
+    if (this.board.isFenced(this.id)) return;
     this.links.responses.send(encodeFrame(res));
-  }
-
-  private respondError(id: number, err: string, msg: string): void {
-    this.respond({ id, s: Status.ClientError, err, msg });
   }
 
   private sendRepl(to: number, frame: ReplFrame): void {
     const out = this.links.peerOut.get(to);
     if (out === undefined) throw new Error(`node ${this.id} has no ring to node ${to}`);
-    out.send(encodeFrame(frame));
+    const fault = this.board.replFault(this.id, to);
+    if (fault === 0) {
+      out.send(encodeFrame(frame));
+    } else if (fault > 0) {
+      // Fault injection: deliver late. Frames still leave in order (each waits the same delay).
+      const bytes = encodeFrame(frame);
+      setTimeout(() => out.send(bytes), fault);
+    }
+    // fault < 0: fault injection drops the frame.
   }
 
   close(): Promise<void> {
     return this.store.close();
   }
+}
+
+function entryBytes(entry: LogEntry): number {
+  let bytes = 64;
+  for (const m of entry.m) bytes += m.k.length + (m.b === null ? 0 : m.b.length);
+  return bytes + (entry.a === null ? 0 : entry.a.length * 3);
 }
 
 function replicaKey(table: string, pid: number): string {
@@ -388,3 +585,9 @@ function keyHash(key: Uint8Array): number {
   return ((key[0] << 24) | (key[1] << 16) | (key[2] << 8) | key[3]) >>> 0;
 }
 
+/** The log grows by exactly one per entry: anything else would corrupt every replica after it. */
+function assertNextIndex(replica: PartitionReplica, entry: LogEntry): void {
+  if (entry.i !== replica.appliedIndex + 1 || entry.e !== replica.epoch) {
+    throw new Error(`log order violated on ${replica.table}/${replica.pid}: ${entry.e}/${entry.i} after ${replica.epoch}/${replica.appliedIndex}`);
+  }
+}

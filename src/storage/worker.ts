@@ -2,7 +2,8 @@
 // the life of the server: the piscina task only settles when the node is told to stop.
 import type { MessagePort } from 'node:worker_threads';
 import { NodeStore } from './node-store.ts';
-import { StorageNode } from './storage-node.ts';
+import { StorageNode, type NodeEvent } from './storage-node.ts';
+import { HealthBoard } from '../control/health-board.ts';
 import type { PartitionAssignment } from './messages.ts';
 import { SpscRing } from '../rings/ring.ts';
 import { Doorbell } from '../rings/doorbell.ts';
@@ -10,7 +11,8 @@ import { Outbox } from '../rings/outbox.ts';
 
 export interface StorageNodeTask {
   id: number;
-  dataDir: string;
+  /** This incarnation's LMDB directory (a replacement node starts in a new, empty one). */
+  nodeDir: string;
   sync: boolean;
   mapSizeBytes: number;
   /** Router → this node, and this node → router. */
@@ -25,11 +27,17 @@ export interface StorageNodeTask {
   peerDoorbells: Record<number, SharedArrayBuffer>;
   control: MessagePort;
   assignments: PartitionAssignment[];
+  /** Heartbeats, fences and fault switches shared with the control plane. */
+  healthBoard: SharedArrayBuffer;
+  heartbeatIntervalMs: number;
 }
 
 /** Control messages from the control plane (postMessage: rare, never per request). */
 export type ControlMessage =
   | { type: 'assign'; seq: number; assignments: PartitionAssignment[] }
+  | { type: 'fence'; seq: number; table: string; pid: number; epoch: number }
+  | { type: 'install'; seq: number; assignment: PartitionAssignment }
+  | { type: 'peer'; seq: number; peer: number; inRing: SharedArrayBuffer; outRing: SharedArrayBuffer; peerDoorbell: SharedArrayBuffer }
   | { type: 'dropTable'; seq: number; table: string }
   | { type: 'describe'; seq: number }
   | { type: 'stop'; seq: number };
@@ -42,6 +50,8 @@ export interface ControlReply {
   ok: boolean;
   error?: string;
   result?: unknown;
+  /** Unsolicited news from the node (seq is 0). */
+  event?: NodeEvent;
 }
 
 /** How long an idle node sleeps before looking at its rings again without a doorbell. */
@@ -58,14 +68,26 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   for (const [peer, sab] of Object.entries(task.peerOut)) {
     peerOut.set(Number(peer), new Outbox(new SpscRing(sab), new Doorbell(task.peerDoorbells[Number(peer)])));
   }
-  const store = new NodeStore({ path: `${task.dataDir}/node-${task.id}`, sync: task.sync, mapSizeBytes: task.mapSizeBytes });
-  const node = new StorageNode(task.id, store, {
-    requests: new SpscRing(task.requestRing),
-    responses: new Outbox(new SpscRing(task.responseRing), routerDoorbell),
-    peerIn,
-    peerOut,
-  });
+  const board = new HealthBoard(task.healthBoard);
+  const store = new NodeStore({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes });
+  const emit = (event: NodeEvent) => task.control.postMessage({ seq: 0, ok: true, event } satisfies ControlReply);
+  const node = new StorageNode(
+    task.id,
+    store,
+    {
+      requests: new SpscRing(task.requestRing),
+      responses: new Outbox(new SpscRing(task.responseRing), routerDoorbell),
+      peerIn,
+      peerOut,
+    },
+    board,
+    emit,
+  );
   node.assign(task.assignments);
+  // The heartbeat is a timer on this thread's event loop: a thread that is stuck, busy for too
+  // long or dead stops beating, and the control plane notices.
+  board.beat(task.id);
+  const heartbeat = setInterval(() => board.beat(task.id), task.heartbeatIntervalMs);
 
   let stopping = false;
   let stopSeq = -1;
@@ -75,6 +97,15 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
       switch (msg.type) {
         case 'assign':
           node.assign(msg.assignments);
+          break;
+        case 'fence':
+          reply.result = node.fence(msg.table, msg.pid, msg.epoch);
+          break;
+        case 'install':
+          node.install(msg.assignment);
+          break;
+        case 'peer':
+          node.replacePeerLinks(msg.peer, new SpscRing(msg.inRing), new Outbox(new SpscRing(msg.outRing), new Doorbell(msg.peerDoorbell)));
           break;
         case 'dropTable':
           node.dropTable(msg.table);
@@ -99,6 +130,9 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
 
   let pumps = 0;
   while (!stopping) {
+    // Fault injection: a hung node blocks its whole thread, heartbeat included.
+    if (board.hangRequested(task.id)) board.hangWhileRequested(task.id);
+    if (board.isFenced(task.id)) break;
     if (node.pump()) {
       if (++pumps >= pumpsPerYield) {
         pumps = 0;
@@ -114,8 +148,9 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     }
     await doorbell.waitAsync(node.hasBacklog() ? 1 : idleWaitMs);
   }
+  clearInterval(heartbeat);
   // Finish what was drained, then close LMDB cleanly.
-  node.pump();
+  if (!board.isFenced(task.id)) node.pump();
   await node.close();
   task.control.postMessage({ seq: stopSeq, ok: true } satisfies ControlReply);
   task.control.close();

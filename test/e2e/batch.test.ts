@@ -168,10 +168,8 @@ test('BatchWriteItem mixes puts and deletes across tables', async () => {
   assert.deepEqual(replaced.Item, { id: { S: 'new' }, other: { BOOL: true } });
 });
 
-// Since b5f21f7 the storage node skips reading the old item for a plain delete (no condition,
-// ReturnValues NONE) and then treats the item as missing, so DeleteItem and DeleteRequest
-// delete nothing. Marked todo until storage-node.ts is fixed; it then passes unchanged.
-test('a DeleteRequest deletes its item', { todo: 'storage node ignores plain deletes (applyClientWrite needsOld)' }, async () => {
+// A plain delete (no condition, ReturnValues NONE) must delete: it once did not (b5f21f7).
+test('a DeleteRequest deletes its item', async () => {
   await s.client.send(new PutItemCommand({ TableName: 'users', Item: { id: { S: 'del' }, v: { N: '1' } } }));
   await s.client.send(new PutItemCommand({ TableName: 'events', Item: { pk: { S: 'del' }, ts: { N: '5' } } }));
   const res = await s.client.send(

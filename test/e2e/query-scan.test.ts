@@ -174,7 +174,7 @@ test('Scan and Query stop at the 1 MB page limit and continue from LastEvaluated
   let total = first.Count!;
   let esk: Record<string, AttributeValue> | undefined = first.LastEvaluatedKey;
   while (esk) {
-    const next = await s.client.send(new QueryCommand({ TableName: 'big', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'one' } }, ExclusiveStartKey: esk, ConsistentRead: true }));
+    const next: { Count?: number; LastEvaluatedKey?: Record<string, AttributeValue> } = await s.client.send(new QueryCommand({ TableName: 'big', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'one' } }, ExclusiveStartKey: esk, ConsistentRead: true }));
     total += next.Count!;
     esk = next.LastEvaluatedKey;
   }

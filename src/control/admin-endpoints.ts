@@ -1,0 +1,132 @@
+// The admin and observability endpoints under /_monodyne/: the partition map as the control
+// plane and the storage nodes see it, and (when enabled in config) fault injection.
+import type { AdminHandler, AdminRequest } from '../protocol/front-door.ts';
+import type { ControlPlane } from './control-plane.ts';
+import type { AutoAdmin } from './auto-admin.ts';
+import type { StorageNodes } from '../router/storage-nodes.ts';
+
+interface ReplicaState {
+  table: string;
+  pid: number;
+  applied: number;
+  leader: boolean;
+  epoch: number;
+  installing: boolean;
+  followerAcked: Record<string, number>;
+  entries: number;
+}
+
+export interface AdminEndpointsOptions {
+  faultsEnabled: boolean;
+}
+
+export class AdminEndpoints implements AdminHandler {
+  private readonly control: ControlPlane;
+  private readonly autoAdmin: AutoAdmin;
+  private readonly nodes: StorageNodes;
+  private readonly faultsEnabled: boolean;
+
+  constructor(control: ControlPlane, autoAdmin: AutoAdmin, nodes: StorageNodes, options: AdminEndpointsOptions) {
+    this.control = control;
+    this.autoAdmin = autoAdmin;
+    this.nodes = nodes;
+    this.faultsEnabled = options.faultsEnabled;
+  }
+
+  async handleAdmin(request: AdminRequest): Promise<{ status: number; body: string }> {
+    if (request.method === 'GET' && request.path === 'partitions') return { status: 200, body: JSON.stringify(await this.partitions()) };
+    if (request.method === 'POST' && request.path === 'faults' && this.faultsEnabled) return this.fault(request.body);
+    return { status: 404, body: JSON.stringify({ error: `no admin endpoint ${request.method} /_monodyne/${request.path}` }) };
+  }
+
+  /** Every table's partitions: hash range, replicas, leader, epoch, map version and follower lag. */
+  private async partitions(): Promise<unknown> {
+    const states = new Map<string, ReplicaState>();
+    await Promise.all(
+      Array.from({ length: this.nodes.count }, async (_, node) => {
+        if (!this.nodes.isAlive(node)) return;
+        try {
+          const replicas = (await this.nodes.control(node, { type: 'describe' })) as ReplicaState[];
+          for (const r of replicas) states.set(`${node}:${r.table}:${r.pid}`, r);
+        } catch {
+          // A node that dies while answering is shown as not alive below.
+        }
+      }),
+    );
+    return {
+      mapVersion: this.control.map.version,
+      nodes: Array.from({ length: this.nodes.count }, (_, node) => ({ node, zone: node, alive: this.nodes.isAlive(node), heartbeat: this.nodes.board.heartbeat(node) })),
+      tables: this.control.catalog.all().map((table) => ({
+        tableName: table.name,
+        tableId: table.tableId,
+        partitions: table.partitions.map((p) => {
+          const leaderState = states.get(`${p.leader}:${p.table}:${p.pid}`);
+          return {
+            partition: p.pid,
+            hashRange: [p.hashStart, p.hashEnd],
+            replicas: p.replicas,
+            leader: p.leader,
+            epoch: p.epoch,
+            mapVersion: p.version,
+            items: leaderState?.entries ?? null,
+            logIndex: leaderState?.applied ?? null,
+            followers: p.replicas
+              .filter((w) => w !== p.leader)
+              .map((w) => {
+                const state = states.get(`${w}:${p.table}:${p.pid}`);
+                return { node: w, applied: state?.applied ?? null, lag: leaderState && state ? Math.max(0, leaderState.applied - state.applied) : null };
+              }),
+          };
+        }),
+      })),
+      failovers: this.autoAdmin.history,
+    };
+  }
+
+  private async fault(body: Buffer): Promise<{ status: number; body: string }> {
+    let command: { action?: unknown; worker?: unknown; to?: unknown; ms?: unknown };
+    try {
+      command = JSON.parse(body.toString('utf8')) as typeof command;
+    } catch {
+      return bad('the body must be JSON, e.g. {"action":"kill","worker":1}');
+    }
+    const worker = command.worker as number;
+    const to = command.to as number;
+    const validNode = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) < this.nodes.count;
+    switch (command.action) {
+      case 'kill':
+        if (!validNode(worker)) return bad('"worker" must be a storage node id');
+        // The thread dies as in a crash; the auto-admin finds out from the missing heartbeats.
+        await this.nodes.kill(worker);
+        return ok({ killed: worker });
+      case 'hang':
+        if (!validNode(worker)) return bad('"worker" must be a storage node id');
+        this.nodes.board.requestHang(worker);
+        return ok({ hung: worker });
+      case 'resume':
+        if (!validNode(worker)) return bad('"worker" must be a storage node id');
+        this.nodes.board.resume(worker);
+        return ok({ resumed: worker });
+      case 'delay':
+      case 'drop':
+      case 'heal': {
+        if (!validNode(to)) return bad('"to" must be the storage node id whose inbound replication is affected');
+        const ms = command.ms as number;
+        if (command.action === 'delay' && !(Number.isInteger(ms) && ms > 0 && ms <= 60_000)) return bad('"ms" must be an integer from 1 to 60000');
+        const fault = command.action === 'delay' ? ms : command.action === 'drop' ? -1 : 0;
+        for (let from = 0; from < this.nodes.count; from++) if (from !== to) this.nodes.board.setReplFault(from, to, fault);
+        return ok({ [command.action]: to });
+      }
+      default:
+        return bad('"action" must be one of kill, hang, resume, delay, drop, heal');
+    }
+  }
+}
+
+function ok(result: unknown): { status: number; body: string } {
+  return { status: 200, body: JSON.stringify(result) };
+}
+
+function bad(message: string): { status: number; body: string } {
+  return { status: 400, body: JSON.stringify({ error: message }) };
+}

@@ -1,0 +1,92 @@
+// Shared memory between the control plane and the storage nodes: each node's heartbeat
+// counter, the fence the control plane raises when it declares a node dead, and fault
+// injection switches (hang a node, drop or delay its replication traffic to one peer).
+// Pure: no native addon, no postMessage; every field is read and written with Atomics.
+
+const slotsPerNode = 4;
+const HEARTBEAT = 0;
+/** 1 once the control plane has declared the node dead: it must not answer anything more. */
+const FENCED = 1;
+/** 1 while a test asks the node to hang (it blocks in Atomics.wait until set back to 0). */
+const HANG = 2;
+
+export class HealthBoard {
+  readonly sab: SharedArrayBuffer;
+  readonly nodes: number;
+  private readonly cells: Int32Array;
+  /** Replication faults by (from, to): 0 none, -1 drop, > 0 delay in ms. */
+  private readonly replFaults: Int32Array;
+
+  static create(nodes: number): HealthBoard {
+    return new HealthBoard(new SharedArrayBuffer(4 * (1 + nodes * slotsPerNode + nodes * nodes)));
+  }
+
+  constructor(sab: SharedArrayBuffer) {
+    this.sab = sab;
+    const all = new Int32Array(sab);
+    this.nodes = solveNodes(all.length);
+    this.cells = all.subarray(1, 1 + this.nodes * slotsPerNode);
+    this.replFaults = all.subarray(1 + this.nodes * slotsPerNode);
+  }
+
+  beat(node: number): void {
+    Atomics.add(this.cells, node * slotsPerNode + HEARTBEAT, 1);
+  }
+
+  heartbeat(node: number): number {
+    return Atomics.load(this.cells, node * slotsPerNode + HEARTBEAT);
+  }
+
+  fence(node: number): void {
+    Atomics.store(this.cells, node * slotsPerNode + FENCED, 1);
+  }
+
+  /** A replacement node starts unfenced, with its heartbeat counting from zero. */
+  reset(node: number): void {
+    Atomics.store(this.cells, node * slotsPerNode + FENCED, 0);
+    Atomics.store(this.cells, node * slotsPerNode + HEARTBEAT, 0);
+    this.resume(node);
+    for (let peer = 0; peer < this.nodes; peer++) {
+      Atomics.store(this.replFaults, node * this.nodes + peer, 0);
+      Atomics.store(this.replFaults, peer * this.nodes + node, 0);
+    }
+  }
+
+  isFenced(node: number): boolean {
+    return Atomics.load(this.cells, node * slotsPerNode + FENCED) === 1;
+  }
+
+  requestHang(node: number): void {
+    Atomics.store(this.cells, node * slotsPerNode + HANG, 1);
+  }
+
+  resume(node: number): void {
+    Atomics.store(this.cells, node * slotsPerNode + HANG, 0);
+    Atomics.notify(this.cells, node * slotsPerNode + HANG);
+  }
+
+  hangRequested(node: number): boolean {
+    return Atomics.load(this.cells, node * slotsPerNode + HANG) === 1;
+  }
+
+  /** Called by a node: blocks the whole thread (no heartbeats, no event loop) while a hang is asked. */
+  hangWhileRequested(node: number): void {
+    while (Atomics.load(this.cells, node * slotsPerNode + HANG) === 1) {
+      Atomics.wait(this.cells, node * slotsPerNode + HANG, 1, 1000);
+    }
+  }
+
+  setReplFault(from: number, to: number, fault: number): void {
+    Atomics.store(this.replFaults, from * this.nodes + to, fault);
+  }
+
+  replFault(from: number, to: number): number {
+    return Atomics.load(this.replFaults, from * this.nodes + to);
+  }
+}
+
+function solveNodes(length: number): number {
+  // length = 1 + n*slotsPerNode + n*n
+  for (let n = 1; n < 1024; n++) if (1 + n * slotsPerNode + n * n === length) return n;
+  throw new Error(`health board of ${length} cells does not match any node count`);
+}
