@@ -20,7 +20,7 @@ const deleteItemShape = {
 export async function deleteItem(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
   checkRequestShape(input, deleteItemShape);
   const rv = returnValuesCode(input, ['NONE', 'ALL_OLD'], 'ReturnValues can only be ALL_OLD or NONE');
-  const { x } = prepareWriteExpressions(input, ['ConditionExpression']);
+  const { x } = prepareWriteExpressions(input, 'DeleteItem', ['ConditionExpression']);
   const table = tableFor(ctx, input.TableName as string);
   const key = validateKey(input.Key, table.keySchema, table.attributeDefinitions);
   const { hash32, storageKey } = routeKey(keyInfoOf(table), key);

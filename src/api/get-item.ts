@@ -1,27 +1,58 @@
 // GetItem: a consistent read goes to the partition's leader; an eventually consistent one
-// to the least loaded replica.
+// to the least loaded replica. A projection (ProjectionExpression, or the legacy
+// AttributesToGet) is applied here, to the item text the storage node returns.
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
 import { Op, type GetRequest } from '../storage/messages.ts';
 import { keyInfoOf } from '../control/table-record.ts';
+import { compileRequestExpressions, project, type CompiledProjection } from '../expressions/index.ts';
+import { attributesToGetText, checkNoMixing, PlaceholderBuilder } from '../expressions/legacy.ts';
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
-import { keyShape, returnConsumedCapacityShape } from './common-shapes.ts';
+import { attributesToGetShape, expressionNamesShape, keyShape, returnConsumedCapacityShape } from './common-shapes.ts';
+import { checkKeyPathsScalar } from './read-page.ts';
+import type { Item } from '../values/types.ts';
 
 const getItemShape = {
   TableName: tableNameShape,
   Key: keyShape,
+  AttributesToGet: attributesToGetShape,
   ConsistentRead: { type: 'Boolean' },
   ReturnConsumedCapacity: returnConsumedCapacityShape,
+  ProjectionExpression: { type: 'String' },
+  ExpressionAttributeNames: expressionNamesShape,
 } as const;
 
 export async function getItem(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
   checkRequestShape(input, getItemShape);
+  const projection = getItemProjection(input);
   const table = tableFor(ctx, input.TableName as string);
   const key = validateKey(input.Key, table.keySchema, table.attributeDefinitions);
+  if (projection !== null) checkKeyPathsScalar(projection.paths, table.keySchema);
   const consistent = input.ConsistentRead === true;
   const { hash32, storageKey } = routeKey(keyInfoOf(table), key);
   const req: GetRequest = { id: 0, op: Op.Get, t: table.tableId, p: 0, v: 0, k: storageKey, c: consistent };
   const res = await ctx.router.sendByHash(table.tableId, hash32, req, consistent);
-  return res.item ? `{"Item":${res.item}}` : '{}';
+  if (!res.item) return '{}';
+  // Without a projection the storage node's text is passed through untouched.
+  if (projection === null) return `{"Item":${res.item}}`;
+  return `{"Item":${JSON.stringify(project(projection, JSON.parse(res.item) as Item))}}`;
+}
+
+/** The request's projection, validated, or null when it asks for the whole item. */
+function getItemProjection(input: Record<string, unknown>): CompiledProjection | null {
+  checkNoMixing('GetItem', input);
+  const compiled = compileRequestExpressions(
+    {
+      ProjectionExpression: input.ProjectionExpression as string | undefined,
+      ExpressionAttributeNames: input.ExpressionAttributeNames as Record<string, string> | undefined,
+    },
+    { expressionParameters: ['ProjectionExpression'] },
+  );
+  if (compiled.projection !== null) return compiled.projection;
+  const attributesToGet = input.AttributesToGet as string[] | null | undefined;
+  if (attributesToGet == null) return null;
+  const b = new PlaceholderBuilder();
+  const text = attributesToGetText(attributesToGet, b);
+  return compileRequestExpressions({ ProjectionExpression: text, ExpressionAttributeNames: b.names }).projection;
 }

@@ -24,7 +24,7 @@ export async function putItem(ctx: ApiContext, input: Record<string, unknown>): 
   checkRequestShape(input, putItemShape);
   const rv = returnValuesCode(input, ['NONE', 'ALL_OLD'], 'ReturnValues can only be ALL_OLD or NONE');
   const item = normalizeItem(input.Item, 'Item');
-  const { x } = prepareWriteExpressions(input, ['ConditionExpression']);
+  const { x } = prepareWriteExpressions(input, 'PutItem', ['ConditionExpression']);
   const table = tableFor(ctx, input.TableName as string);
   validateItemKeyAttributes(item, table.keySchema, table.attributeDefinitions);
   const size = itemSizeBytes(item);

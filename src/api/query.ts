@@ -1,59 +1,60 @@
 // Query: one partition key's items in sort key order, as an LMDB range walk on one replica of
 // the partition that holds the key; Limit, the 1 MB page, filter and projection apply there.
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
-import { normalizeItem, validateKey } from '../validation/attribute-values.ts';
-import { validationError } from '../protocol/errors.ts';
-import { Op, type RangeExpressions, type RangeRequest } from '../storage/messages.ts';
-import { keyInfoOf } from '../control/table-record.ts';
+import { validateKey } from '../validation/attribute-values.ts';
+import { DynamoError, validationError } from '../protocol/errors.ts';
+import { Op, type RangeRequest } from '../storage/messages.ts';
+import { keyInfoOf, type KeyInfo } from '../control/table-record.ts';
 import { partitionKeyHash32, sortKeyRange, type SortKeyCondition } from '../storage/key-encoding.ts';
-import { compileRequestExpressions, keyConditionToRange, type KeyRange } from '../expressions/index.ts';
+import { evaluateCondition, keyConditionToRange, valuesEqual, type CompiledCondition, type KeyRange } from '../expressions/index.ts';
+import { checkKeyConditionsSchema, checkQueryFilterKeys } from '../expressions/legacy.ts';
 import { pageBytesMax } from '../limits.ts';
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
-import { attributeMapShape, expressionNamesShape, expressionValuesShape, returnConsumedCapacityShape, selectShape } from './common-shapes.ts';
-import { selectMode, pageResponse } from './read-page.ts';
+import {
+  attributeMapShape,
+  attributesToGetShape,
+  conditionalOperatorShape,
+  conditionsShape,
+  expressionNamesShape,
+  expressionValuesShape,
+  returnConsumedCapacityShape,
+  selectShape,
+} from './common-shapes.ts';
+import { checkFilterExpressionKeys, checkKeyPathsScalar, pageResponse, prepareReadExpressions, selectMode } from './read-page.ts';
+import type { TableRecord } from '../control/table-record.ts';
 import type { Item } from '../values/types.ts';
 
 const queryShape = {
   TableName: tableNameShape,
   IndexName: { type: 'String', minLength: 3, maxLength: 255, pattern: /^[a-zA-Z0-9_.-]+$/, patternText: '[a-zA-Z0-9_.-]+' },
   Select: selectShape,
+  AttributesToGet: attributesToGetShape,
   Limit: { type: 'Integer', min: 1 },
   ConsistentRead: { type: 'Boolean' },
+  KeyConditions: conditionsShape,
+  QueryFilter: conditionsShape,
+  ConditionalOperator: conditionalOperatorShape,
   ScanIndexForward: { type: 'Boolean' },
   ExclusiveStartKey: attributeMapShape,
   ReturnConsumedCapacity: returnConsumedCapacityShape,
-  KeyConditionExpression: { type: 'String' },
-  FilterExpression: { type: 'String' },
   ProjectionExpression: { type: 'String' },
+  FilterExpression: { type: 'String' },
+  KeyConditionExpression: { type: 'String' },
   ExpressionAttributeNames: expressionNamesShape,
   ExpressionAttributeValues: expressionValuesShape,
 } as const;
 
 export async function query(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
   checkRequestShape(input, queryShape);
-  for (const legacy of ['KeyConditions', 'QueryFilter', 'AttributesToGet', 'ConditionalOperator'] as const) {
-    if (input[legacy] !== undefined) throw validationError(`The ${legacy} parameter is not supported by this server yet; use expressions`);
-  }
-  if (input.KeyConditionExpression === undefined) {
-    throw validationError('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
-  }
-  const select = selectMode(input);
-  const values = input.ExpressionAttributeValues === undefined ? undefined : normalizeItem(input.ExpressionAttributeValues, 'ExpressionAttributeValues');
-  const expressions: RangeExpressions = {
-    KeyConditionExpression: input.KeyConditionExpression as string,
-    FilterExpression: input.FilterExpression as string | undefined,
-    ProjectionExpression: input.ProjectionExpression as string | undefined,
-    ExpressionAttributeNames: input.ExpressionAttributeNames as Record<string, string> | undefined,
-    ExpressionAttributeValues: values,
-  };
-  const compiled = compileRequestExpressions(expressions, {
-    expressionParameters: ['KeyConditionExpression', 'FilterExpression', 'ProjectionExpression'],
-  });
+  const select = selectMode(input, 'Query');
+  const { expressions, compiled, keyConditions, queryFilter } = prepareReadExpressions(input, 'Query');
   const table = tableFor(ctx, input.TableName as string);
   if (input.IndexName !== undefined) throw validationError(`The table does not have the specified index: ${input.IndexName as string}`);
   const info = keyInfoOf(table);
-  const keyRange = keyConditionToRange(compiled.keyCondition!, table.keySchema, table.attributeDefinitions);
+  if (keyConditions !== null) checkKeyConditionsSchema(keyConditions, table.keySchema, table.attributeDefinitions);
+  const keyCondition = compiled.keyCondition!;
+  const keyRange = keyConditionToRange(keyCondition, table.keySchema, table.attributeDefinitions);
   const pk = keyRange.partitionKeyValue;
   // The partition key value must be a valid key value (size, emptiness) like any key.
   validateKey({ [info.partitionKey]: pk, ...(info.sortKey ? { [info.sortKey]: placeholderSortKey(info.sortKeyType!) } : {}) }, table.keySchema, table.attributeDefinitions);
@@ -66,11 +67,8 @@ export async function query(ctx: ApiContext, input: Record<string, unknown>): Pr
   let hi = range.end ?? null;
   let hiInc = range.endInclusive;
   if (input.ExclusiveStartKey !== undefined) {
-    const esk = validateKey(input.ExclusiveStartKey, table.keySchema, table.attributeDefinitions);
+    const esk = exclusiveStartKey(input.ExclusiveStartKey, table, info, keyRange, keyCondition);
     const routed = routeKey(info, esk);
-    if (routed.hash32 !== hash32 || !sameValue(esk[info.partitionKey], pk)) {
-      throw validationError('The provided starting key is invalid: The provided key element does not match the schema');
-    }
     if (forward) {
       lo = routed.storageKey;
       loInc = false;
@@ -79,7 +77,14 @@ export async function query(ctx: ApiContext, input: Record<string, unknown>): Pr
       hiInc = false;
     }
   }
+  if (compiled.projection !== null) checkKeyPathsScalar(compiled.projection.paths, table.keySchema);
+  if (queryFilter !== null && queryFilter.length > 0) checkQueryFilterKeys(queryFilter, table.keySchema);
+  if (input.FilterExpression != null && compiled.filter !== null) checkFilterExpressionKeys(compiled.filter, table.keySchema);
+
   const consistent = input.ConsistentRead === true;
+  // The node re-checks the key condition per item when the range is not exact; when it needs
+  // the expressions for a filter or projection anyway, it gets the key condition too, so that
+  // every name and value sent is used by some expression.
   const needsExpressions = !range.exact || compiled.filter !== null || compiled.projection !== null;
   const req: RangeRequest = {
     id: 0,
@@ -97,11 +102,40 @@ export async function query(ctx: ApiContext, input: Record<string, unknown>): Pr
     max: pageBytesMax,
     c: consistent,
     kn: info.names,
-    x: needsExpressions ? { ...expressions, KeyConditionExpression: range.exact ? undefined : expressions.KeyConditionExpression } : null,
+    x: needsExpressions ? expressions : null,
     cnt: select === 'COUNT',
   };
   const res = await ctx.router.sendByHash(table.tableId, hash32, req, consistent);
   return pageResponse(select, res.items!.slice(1, -1), res.count!, res.scanned!, res.last ?? null);
+}
+
+const startKeyInvalid = 'The provided starting key is invalid';
+
+/**
+ * Validates ExclusiveStartKey for a Query: a key of the table (DynamoDB prefixes its key errors
+ * with "The provided starting key is invalid: "), inside the range the key condition selects.
+ */
+function exclusiveStartKey(raw: unknown, table: TableRecord, info: KeyInfo, keyRange: KeyRange, keyCondition: CompiledCondition): Item {
+  const given = raw as Record<string, unknown>;
+  if (Object.keys(given).length !== table.keySchema.length) throw validationError(startKeyInvalid);
+  for (const name of info.names) if (given[name] == null) throw validationError(startKeyInvalid);
+  let esk: Item;
+  try {
+    esk = validateKey(raw, table.keySchema, table.attributeDefinitions);
+  } catch (e) {
+    if (e instanceof DynamoError && e.kind.name === 'ValidationException') throw validationError(`${startKeyInvalid}: ${e.message}`);
+    throw e;
+  }
+  const samePartition = valuesEqual(esk[info.partitionKey]!, keyRange.partitionKeyValue);
+  if (keyRange.sortKey === undefined) {
+    if (!samePartition) throw validationError('The provided starting key is outside query boundaries based on provided conditions');
+    return esk;
+  }
+  // Does the start key's sort key satisfy the sort key condition (with the partition key matched)?
+  const probe: Item = { [info.partitionKey]: keyRange.partitionKeyValue, [info.sortKey!]: esk[info.sortKey!]! };
+  if (!evaluateCondition(keyCondition, probe)) throw validationError('The provided starting key does not match the range key predicate');
+  if (!samePartition) throw validationError('The query can return at most one row and cannot be restarted');
+  return esk;
 }
 
 function sortKeyCondition(range: KeyRange): SortKeyCondition | undefined {
@@ -119,8 +153,4 @@ function sortKeyCondition(range: KeyRange): SortKeyCondition | undefined {
 
 function placeholderSortKey(type: 'S' | 'N' | 'B'): Item[string] {
   return type === 'S' ? { S: 'x' } : type === 'N' ? { N: '0' } : { B: 'AA==' };
-}
-
-function sameValue(a: Item[string] | undefined, b: Item[string]): boolean {
-  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
 }

@@ -1,24 +1,35 @@
 // Scan: walks the table's partitions in hash order (the order of storage keys), one page at a
 // time, bounded by Limit and the 1 MB page size; Segment/TotalSegments cut the hash space.
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
-import { normalizeItem, validateKey } from '../validation/attribute-values.ts';
-import { compileRequestExpressions } from '../expressions/index.ts';
-import { selectMode, pageResponse } from './read-page.ts';
-import { validationError } from '../protocol/errors.ts';
-import { Op, type RangeExpressions, type RangeRequest } from '../storage/messages.ts';
-import { keyInfoOf } from '../control/table-record.ts';
+import { validateKey } from '../validation/attribute-values.ts';
+import { checkKeyPathsScalar, conditionPaths, pageResponse, prepareReadExpressions, selectMode } from './read-page.ts';
+import { DynamoError, validationError } from '../protocol/errors.ts';
+import { Op, type RangeRequest } from '../storage/messages.ts';
+import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
 import { encodeHashPrefix } from '../storage/key-encoding.ts';
 import { hashSpaceEnd } from '../router/partition-map.ts';
 import { pageBytesMax } from '../limits.ts';
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import type { Item } from '../values/types.ts';
-import { attributeMapShape, expressionNamesShape, expressionValuesShape, returnConsumedCapacityShape, selectShape } from './common-shapes.ts';
+import {
+  attributeMapShape,
+  attributesToGetShape,
+  conditionalOperatorShape,
+  conditionsShape,
+  expressionNamesShape,
+  expressionValuesShape,
+  returnConsumedCapacityShape,
+  selectShape,
+} from './common-shapes.ts';
 
 const scanShape = {
   TableName: tableNameShape,
   IndexName: { type: 'String', minLength: 3, maxLength: 255, pattern: /^[a-zA-Z0-9_.-]+$/, patternText: '[a-zA-Z0-9_.-]+' },
+  AttributesToGet: attributesToGetShape,
   Limit: { type: 'Integer', min: 1 },
+  ScanFilter: conditionsShape,
+  ConditionalOperator: conditionalOperatorShape,
   ExclusiveStartKey: attributeMapShape,
   ConsistentRead: { type: 'Boolean' },
   Segment: { type: 'Integer', min: 0, max: 999999 },
@@ -33,32 +44,25 @@ const scanShape = {
 
 export async function scan(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
   checkRequestShape(input, scanShape);
+  const select = selectMode(input, 'Scan');
+  const { expressions, compiled } = prepareReadExpressions(input, 'Scan');
   const segment = input.Segment as number | undefined;
   const totalSegments = input.TotalSegments as number | undefined;
-  if ((segment === undefined) !== (totalSegments === undefined)) {
-    throw validationError(segment === undefined
-      ? 'The TotalSegments parameter is only valid when Segment is also specified'
-      : 'The Segment parameter is only valid when TotalSegments is also specified');
+  if (segment !== undefined && totalSegments === undefined) {
+    throw validationError('The TotalSegments parameter is required but was not present in the request when Segment parameter is present');
+  }
+  if (totalSegments !== undefined && segment === undefined) {
+    throw validationError('The Segment parameter is required but was not present in the request when parameter TotalSegments is present');
   }
   if (segment !== undefined && totalSegments !== undefined && segment >= totalSegments) {
     throw validationError(`The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${segment} is not less than TotalSegments: ${totalSegments}`);
   }
-  for (const legacy of ['ScanFilter', 'AttributesToGet', 'ConditionalOperator'] as const) {
-    if (input[legacy] !== undefined) throw validationError(`The ${legacy} parameter is not supported by this server yet; use expressions`);
-  }
-  const select = selectMode(input);
-  const values = input.ExpressionAttributeValues === undefined ? undefined : normalizeItem(input.ExpressionAttributeValues, 'ExpressionAttributeValues');
-  const expressions: RangeExpressions = {
-    FilterExpression: input.FilterExpression as string | undefined,
-    ProjectionExpression: input.ProjectionExpression as string | undefined,
-    ExpressionAttributeNames: input.ExpressionAttributeNames as Record<string, string> | undefined,
-    ExpressionAttributeValues: values,
-  };
-  const compiled = compileRequestExpressions(expressions, { expressionParameters: ['FilterExpression', 'ProjectionExpression'] });
   const withExpressions = compiled.filter !== null || compiled.projection !== null ? expressions : null;
   const table = tableFor(ctx, input.TableName as string);
   if (input.IndexName !== undefined) throw validationError(`The table does not have the specified index: ${input.IndexName as string}`);
   const info = keyInfoOf(table);
+  if (compiled.projection !== null) checkKeyPathsScalar(compiled.projection.paths, table.keySchema);
+  if (compiled.filter !== null) checkKeyPathsScalar(conditionPaths(compiled.filter), table.keySchema);
   const consistent = input.ConsistentRead === true;
   const limit = (input.Limit as number | undefined) ?? 0;
 
@@ -72,10 +76,12 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
   let startKey: Uint8Array | null = null;
   let startHash = hashLo;
   if (input.ExclusiveStartKey !== undefined) {
-    const esk = validateKey(input.ExclusiveStartKey, table.keySchema, table.attributeDefinitions);
+    const esk = exclusiveStartKey(input.ExclusiveStartKey, table);
     const routed = routeKey(info, esk);
     if (routed.hash32 < hashLo || routed.hash32 >= hashHi) {
-      throw validationError('The provided Exclusive start key does not map to the provided segment');
+      throw validationError(
+        `The provided starting key is invalid: Invalid ExclusiveStartKey. Please use ExclusiveStartKey with correct Segment. TotalSegments: ${totalSegments} Segment: ${segment}`,
+      );
     }
     startKey = routed.storageKey;
     startHash = routed.hash32;
@@ -122,4 +128,14 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
     }
   }
   return pageResponse(select, itemsJson, count, scanned, last as Item | null);
+}
+
+/** ExclusiveStartKey must be a key of the table; DynamoDB prefixes its key errors. */
+function exclusiveStartKey(raw: unknown, table: TableRecord): Item {
+  try {
+    return validateKey(raw, table.keySchema, table.attributeDefinitions);
+  } catch (e) {
+    if (e instanceof DynamoError && e.kind.name === 'ValidationException') throw validationError(`The provided starting key is invalid: ${e.message}`);
+    throw e;
+  }
 }

@@ -4,16 +4,19 @@ import { checkRequestShape, tableNameShape } from '../validation/request-shape.t
 import { validateKey } from '../validation/attribute-values.ts';
 import { Op, WriteKind, type WriteRequest } from '../storage/messages.ts';
 import { keyInfoOf } from '../control/table-record.ts';
-import { assertKeyNotUpdated } from '../expressions/index.ts';
+import { assertKeyNotUpdated, incorrectOperandTypeMessage } from '../expressions/index.ts';
+import { attributeUpdateTypeMismatchMessage } from '../expressions/legacy.ts';
+import { DynamoError, validationError } from '../protocol/errors.ts';
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
-import { keyShape, returnConsumedCapacityShape, returnItemCollectionMetricsShape, returnValuesShape } from './common-shapes.ts';
+import { attributeUpdatesShape, keyShape, returnConsumedCapacityShape, returnItemCollectionMetricsShape, returnValuesShape } from './common-shapes.ts';
 import { prepareWriteExpressions, returnValuesCode, writeExpressionShapes } from './write-expressions.ts';
 
 const updateItemShape = {
   TableName: tableNameShape,
   Key: keyShape,
   UpdateExpression: { type: 'String' },
+  AttributeUpdates: attributeUpdatesShape,
   ReturnValues: returnValuesShape,
   ReturnConsumedCapacity: returnConsumedCapacityShape,
   ReturnItemCollectionMetrics: returnItemCollectionMetricsShape,
@@ -25,7 +28,7 @@ const allReturnValues = ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_N
 export async function updateItem(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
   checkRequestShape(input, updateItemShape);
   const rv = returnValuesCode(input, allReturnValues, 'ReturnValues must be one of NONE, ALL_OLD, UPDATED_OLD, ALL_NEW, UPDATED_NEW');
-  const { x, compiled } = prepareWriteExpressions(input, ['UpdateExpression', 'ConditionExpression']);
+  const { x, compiled, legacyUpdate } = prepareWriteExpressions(input, 'UpdateItem', ['UpdateExpression', 'ConditionExpression']);
   const table = tableFor(ctx, input.TableName as string);
   const info = keyInfoOf(table);
   const key = validateKey(input.Key, table.keySchema, table.attributeDefinitions);
@@ -46,6 +49,14 @@ export async function updateItem(ctx: ApiContext, input: Record<string, unknown>
     rv,
     rvf: input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD',
   };
-  const res = await ctx.router.sendByHash(table.tableId, hash32, req, true);
+  let res;
+  try {
+    res = await ctx.router.sendByHash(table.tableId, hash32, req, true);
+  } catch (e) {
+    // A legacy ADD or DELETE on an attribute of another type: DynamoDB words it differently
+    // from the equivalent UpdateExpression's type error.
+    if (legacyUpdate && e instanceof DynamoError && e.message === incorrectOperandTypeMessage) throw validationError(attributeUpdateTypeMismatchMessage);
+    throw e;
+  }
   return res.item ? `{"Attributes":${res.item}}` : '{}';
 }
