@@ -3,7 +3,7 @@
 // skips or repeats an item while another client writes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateTableCommand, PutItemCommand, QueryCommand, ScanCommand, type AttributeValue, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, PutItemCommand, QueryCommand, ScanCommand, type AttributeValue, type QueryCommandInput, type QueryCommandOutput, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let s: TestServer;
@@ -149,9 +149,9 @@ test('the filter applies after the 1 MB page: ScannedCount is what fits in 1 MB,
   assert.ok(first.LastEvaluatedKey);
   let count = first.Count!;
   let scanned = first.ScannedCount!;
-  let start = first.LastEvaluatedKey;
+  let start: Record<string, AttributeValue> | undefined = first.LastEvaluatedKey;
   while (start !== undefined) {
-    const page = await s.client.send(
+    const page: QueryCommandOutput = await s.client.send(
       new QueryCommand({ TableName: 'big', KeyConditionExpression: 'pk = :b', FilterExpression: 'hit = :t', ExpressionAttributeValues: { ':b': { S: 'b' }, ':t': { BOOL: true } }, ExclusiveStartKey: start, Select: 'COUNT', ConsistentRead: true }),
     );
     count += page.Count!;
