@@ -23,6 +23,7 @@ export const ErrorKinds = {
   MissingAuthenticationTokenException: kind('MissingAuthenticationTokenException', PREFIX_COYOTE, 400, false),
   UnrecognizedClientException: kind('UnrecognizedClientException', PREFIX_COYOTE, 400, false),
   InvalidSignatureException: kind('InvalidSignatureException', PREFIX_COYOTE, 400, false),
+  IncompleteSignatureException: kind('IncompleteSignatureException', PREFIX_COYOTE, 400, false),
   AccessDeniedException: kind('AccessDeniedException', PREFIX_COYOTE, 400, false),
   ResourceNotFoundException: kind('ResourceNotFoundException', PREFIX_DYNAMODB, 400, false),
   ResourceInUseException: kind('ResourceInUseException', PREFIX_DYNAMODB, 400, false),
@@ -34,6 +35,8 @@ export const ErrorKinds = {
   RequestLimitExceeded: kind('RequestLimitExceeded', PREFIX_DYNAMODB, 400, true),
   TransactionConflictException: kind('TransactionConflictException', PREFIX_DYNAMODB, 400, false),
   RequestEntityTooLarge: kind('RequestEntityTooLarge', PREFIX_COYOTE, 413, false),
+  /** A client too slow to send its request; the SDKs retry this code as transient. */
+  RequestTimeoutException: kind('RequestTimeoutException', PREFIX_COYOTE, 408, true),
   InternalServerError: kind('InternalServerError', PREFIX_DYNAMODB, 500, true),
   ServiceUnavailable: kind('ServiceUnavailable', PREFIX_COYOTE, 503, true),
 } as const;

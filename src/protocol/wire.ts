@@ -28,11 +28,11 @@ export function crc32Of(body: Buffer): string {
   return String(crc32(body));
 }
 
-/** DynamoDB's error body. Coral service errors spell the message field "Message". */
+/** DynamoDB's error body. Some coral service errors spell the message field "Message". */
 export function errorBody(err: DynamoError): string {
   const kind = err.kind;
   const body: Record<string, unknown> = { __type: kind.wireType };
-  if (kind.name === 'SerializationException' || kind.name === 'UnknownOperationException') {
+  if (kind.name === 'SerializationException' || kind.name === 'UnknownOperationException' || kind.name === 'AccessDeniedException') {
     if (err.message) body.Message = err.message;
   } else {
     body.message = err.message;

@@ -1,0 +1,68 @@
+// Which IAM actions on which resources a DynamoDB request needs: the table of TableName, every
+// table of a batch's RequestItems, each item of a transaction, an index of Query/Scan, and the
+// ARNs some operations take directly. Generic over operations, so new ones are covered by shape.
+import { accountId, tableArn } from './policy.ts';
+
+export interface ResourceAccess {
+  action: string;
+  resource: string;
+}
+
+/** Transaction item kinds and the IAM action each needs (IAM has no TransactWriteItems action). */
+const transactItemActions: Record<string, string> = {
+  Put: 'dynamodb:PutItem',
+  Update: 'dynamodb:UpdateItem',
+  Delete: 'dynamodb:DeleteItem',
+  ConditionCheck: 'dynamodb:ConditionCheckItem',
+  Get: 'dynamodb:GetItem',
+};
+
+/** Operations that name no table; DynamoDB reports them on the account's tables. */
+const tablesWide = new Set(['ListTables']);
+
+export function resourcesOf(operation: string, input: Record<string, unknown>, region: string): ResourceAccess[] {
+  const action = `dynamodb:${operation}`;
+  const out: ResourceAccess[] = [];
+  const requestItems = input.RequestItems;
+  if (isObject(requestItems)) {
+    for (const table of Object.keys(requestItems)) out.push({ action, resource: tableArn(region, table) });
+  }
+  const transactItems = input.TransactItems;
+  if (Array.isArray(transactItems)) {
+    for (const entry of transactItems) {
+      if (!isObject(entry)) continue;
+      for (const kind of Object.keys(entry)) {
+        const itemAction = transactItemActions[kind];
+        const body = entry[kind];
+        if (itemAction !== undefined && isObject(body) && typeof body.TableName === 'string') {
+          out.push({ action: itemAction, resource: tableArn(region, body.TableName) });
+        }
+      }
+    }
+  }
+  if (typeof input.TableName === 'string') {
+    const table = tableArn(region, input.TableName);
+    out.push({ action, resource: typeof input.IndexName === 'string' ? `${table}/index/${input.IndexName}` : table });
+  }
+  for (const field of ['SourceTableName', 'TargetTableName'] as const) {
+    const name = input[field];
+    if (typeof name === 'string') out.push({ action, resource: tableArn(region, name) });
+  }
+  for (const field of ['ResourceArn', 'TableArn', 'BackupArn', 'StreamArn'] as const) {
+    const arn = input[field];
+    if (typeof arn === 'string') out.push({ action, resource: arn });
+  }
+  if (typeof input.GlobalTableName === 'string') {
+    out.push({ action, resource: `arn:aws:dynamodb::${accountId}:global-table/${input.GlobalTableName}` });
+  }
+  if (out.length === 0) {
+    // Nothing names a resource: either an account-wide operation, or a request that validation
+    // will refuse. A policy limited to some tables does not cover it.
+    out.push({ action, resource: tablesWide.has(operation) ? tableArn(region, '*') : '*' });
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}

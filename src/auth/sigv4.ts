@@ -1,0 +1,388 @@
+// AWS Signature Version 4 verification, exactly as the AWS SDKs, the AWS CLI and boto3 sign:
+// the Authorization header form and the presigned query-string form. Pure code (node:crypto
+// only). Work is split in two so nothing unauthenticated is buffered: `begin` runs while the
+// request headers are at hand (parse, date window, key id, canonical headers) and `finish`
+// runs once the body has arrived (payload hash, string to sign, signature comparison).
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { DynamoError } from '../protocol/errors.ts';
+
+export const algorithm = 'AWS4-HMAC-SHA256';
+export const serviceName = 'dynamodb';
+const terminator = 'aws4_request';
+
+/** DynamoDB's texts (confirmed against responses recorded from the service; see README). */
+export const messages = {
+  missingToken: 'Request is missing Authentication Token',
+  unrecognizedClient: 'The security token included in the request is invalid.',
+  invalidToken: 'The security token included in the request is invalid',
+  signatureMismatch:
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+  hostNotSigned: "'Host' must be a 'SignedHeader' in the AWS Authorization.",
+  bothForms: "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.",
+} as const;
+
+/** Where a request's headers come from: uWebSockets.js's HttpRequest fits, and so does a Map. */
+export interface HeaderSource {
+  /** The value of a header by lower-case name, or '' when absent (uWebSockets.js's contract). */
+  getHeader(lowerCaseName: string): string;
+}
+
+/** One configured secret, as the verifier needs it. */
+export interface SigningSecret {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** What begin() hands to finish(): everything but the body. Plain fields, one shape. */
+export class PendingSignature<C extends SigningSecret> {
+  constructor(
+    readonly credential: C,
+    readonly amzDate: string,
+    readonly scope: string,
+    readonly region: string,
+    readonly dateStamp: string,
+    /** method \n uri \n query \n headers \n signed headers \n: the canonical request without the payload hash. */
+    readonly canonicalPrefix: string,
+    readonly signature: string,
+    readonly hasSecurityToken: boolean,
+    /** The Credential value (header or query form), for callers that read the region from it. */
+    readonly credentialText: string,
+  ) {}
+}
+
+export interface VerifierOptions<C extends SigningSecret> {
+  lookup(accessKeyId: string): C | undefined;
+  /** Allowed difference between the request's date and the server clock (DynamoDB: 15 minutes). */
+  clockSkewSeconds: number;
+  /** Signing keys kept (each is one HMAC chain saved); the cache is cleared when it is full. */
+  signingKeyCacheEntriesMax?: number;
+  /** The clock, in ms since the epoch (tests move it). */
+  now?: () => number;
+}
+
+const presignedExpiresSecondsMax = 604_800; // 7 days, as for every AWS presigned URL
+const isoBasic = /^\d{8}T\d{6}Z$/;
+const regionPattern = /^[a-z0-9-]{1,64}$/;
+const hexSignature = /^[0-9a-f]{64}$/;
+
+export class SigV4Verifier<C extends SigningSecret> {
+  private readonly lookup: (accessKeyId: string) => C | undefined;
+  private readonly skewMs: number;
+  private readonly skewMinutesText: string;
+  private readonly cacheMax: number;
+  private readonly now: () => number;
+  /** accessKeyId \n date \n region → the derived signing key (HMAC chain of four steps). */
+  private readonly signingKeys = new Map<string, Buffer>();
+
+  constructor(options: VerifierOptions<C>) {
+    this.lookup = options.lookup;
+    this.skewMs = options.clockSkewSeconds * 1000;
+    this.skewMinutesText = formatMinutes(options.clockSkewSeconds);
+    this.cacheMax = options.signingKeyCacheEntriesMax ?? 1024;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Checks everything that does not need the body, in DynamoDB's order. `rawQuery` is the part
+   * of the URL after '?', undecoded. Throws DynamoError for a request that cannot be valid.
+   */
+  begin(headers: HeaderSource, method: string, rawPath: string, rawQuery: string): PendingSignature<C> {
+    const authorization = headers.getHeader('authorization');
+    const presigned = rawQuery.length > 0 && rawQuery.includes('X-Amz-Algorithm=');
+    if (presigned && authorization !== '') throw new DynamoError('InvalidSignatureException', messages.bothForms);
+    if (presigned) return this.beginQuery(headers, method, rawPath, rawQuery);
+    if (authorization === '' || !authorization.trimStart().startsWith('AWS4-')) {
+      throw new DynamoError('MissingAuthenticationTokenException', messages.missingToken);
+    }
+    return this.beginHeader(headers, method, rawPath, rawQuery, authorization);
+  }
+
+  private beginHeader(headers: HeaderSource, method: string, rawPath: string, rawQuery: string, authorization: string): PendingSignature<C> {
+    const text = authorization.trim();
+    const space = text.indexOf(' ');
+    const alg = space === -1 ? text : text.slice(0, space);
+    let credentialText: string | undefined;
+    let signedHeaders: string | undefined;
+    let signature: string | undefined;
+    if (space !== -1) {
+      // Components are separated by commas, whitespace or both (boto3 uses ", ").
+      for (const part of text.slice(space + 1).split(/[\s,]+/)) {
+        if (part === '') continue;
+        const eq = part.indexOf('=');
+        if (eq === -1) {
+          throw new DynamoError(
+            'IncompleteSignatureException',
+            `'${part}' not a valid key=value pair (missing equal-sign) in Authorization header: '${text}'.`,
+          );
+        }
+        const name = part.slice(0, eq);
+        const value = part.slice(eq + 1);
+        if (name === 'Credential') credentialText = value;
+        else if (name === 'SignedHeaders') signedHeaders = value;
+        else if (name === 'Signature') signature = value;
+      }
+    }
+    const dateText = headers.getHeader('x-amz-date') || headers.getHeader('date');
+    let missing = '';
+    if (!credentialText) missing += "Authorization header requires 'Credential' parameter. ";
+    if (!signature) missing += "Authorization header requires 'Signature' parameter. ";
+    if (signedHeaders === undefined) missing += "Authorization header requires 'SignedHeaders' parameter. ";
+    if (!dateText) missing += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
+    if (missing) throw new DynamoError('IncompleteSignatureException', `${missing}Authorization=${text}`);
+    const amzDate = this.checkDate(dateText);
+    if (!signedHeaders!.split(';').includes('host')) throw new DynamoError('InvalidSignatureException', messages.hostNotSigned);
+    if (alg !== algorithm) {
+      throw new DynamoError('IncompleteSignatureException', `Unsupported AWS 'algorithm': '${alg}' (only ${algorithm} for now). `);
+    }
+    const { credential, region, dateStamp, scope } = this.checkCredential(credentialText!, amzDate);
+    const canonicalQuery = canonicalQueryString(rawQuery, false);
+    const canonicalPrefix =
+      `${method}\n${canonicalUri(rawPath)}\n${canonicalQuery}\n${canonicalHeaders(headers, signedHeaders!)}\n${signedHeaders}\n`;
+    return new PendingSignature(
+      credential,
+      amzDate,
+      scope,
+      region,
+      dateStamp,
+      canonicalPrefix,
+      signature!,
+      headers.getHeader('x-amz-security-token') !== '',
+      credentialText!,
+    );
+  }
+
+  private beginQuery(headers: HeaderSource, method: string, rawPath: string, rawQuery: string): PendingSignature<C> {
+    const params = new Map<string, string>();
+    for (const pair of rawQuery.split('&')) {
+      const eq = pair.indexOf('=');
+      const name = eq === -1 ? pair : pair.slice(0, eq);
+      if (name.startsWith('X-Amz-')) params.set(name, decodeComponent(eq === -1 ? '' : pair.slice(eq + 1)));
+    }
+    const alg = params.get('X-Amz-Algorithm') ?? '';
+    const credentialText = params.get('X-Amz-Credential');
+    const dateText = params.get('X-Amz-Date');
+    const expiresText = params.get('X-Amz-Expires');
+    const signedHeaders = params.get('X-Amz-SignedHeaders');
+    const signature = params.get('X-Amz-Signature');
+    if (!credentialText || !dateText || !expiresText || signedHeaders === undefined || !signature) {
+      throw new DynamoError(
+        'IncompleteSignatureException',
+        "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', " +
+          "'X-Amz-SignedHeaders', and 'X-Amz-Expires'. Re-examine the query-string parameters.",
+      );
+    }
+    if (!/^\d{1,6}$/.test(expiresText) || Number(expiresText) > presignedExpiresSecondsMax) {
+      throw new DynamoError(
+        'IncompleteSignatureException',
+        `X-Amz-Expires must be non-negative and at most ${presignedExpiresSecondsMax} seconds (7 days); got '${expiresText}'.`,
+      );
+    }
+    const amzDate = this.checkDate(dateText, Number(expiresText));
+    if (!signedHeaders.split(';').includes('host')) throw new DynamoError('InvalidSignatureException', messages.hostNotSigned);
+    if (alg !== algorithm) {
+      throw new DynamoError('IncompleteSignatureException', `Unsupported AWS 'algorithm': '${alg}' (only ${algorithm} for now). `);
+    }
+    const { credential, region, dateStamp, scope } = this.checkCredential(credentialText, amzDate);
+    const canonicalPrefix =
+      `${method}\n${canonicalUri(rawPath)}\n${canonicalQueryString(rawQuery, true)}\n` +
+      `${canonicalHeaders(headers, signedHeaders)}\n${signedHeaders}\n`;
+    const token = params.get('X-Amz-Security-Token') ?? headers.getHeader('x-amz-security-token');
+    return new PendingSignature(credential, amzDate, scope, region, dateStamp, canonicalPrefix, signature, token !== '', credentialText);
+  }
+
+  /**
+   * The request's date in ISO 8601 basic format, if it is inside the allowed window. A presigned
+   * request (expiresSeconds given) is valid from its date until date + X-Amz-Expires.
+   */
+  private checkDate(text: string, expiresSeconds?: number): string {
+    let amzDate = text;
+    if (!isoBasic.test(text)) {
+      // The Date header may be in HTTP's own format (RFC 7231); X-Amz-Date never is.
+      const parsed = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text) ? Date.parse(text) : NaN;
+      if (Number.isNaN(parsed)) {
+        throw new DynamoError(
+          'IncompleteSignatureException',
+          `Date must be in ISO-8601 'basic format'. Got '${text}'. See http://en.wikipedia.org/wiki/ISO_8601`,
+        );
+      }
+      amzDate = formatIsoBasic(parsed);
+    }
+    const dateMs = parseIsoBasic(amzDate);
+    if (Number.isNaN(dateMs)) {
+      throw new DynamoError(
+        'IncompleteSignatureException',
+        `Date must be in ISO-8601 'basic format'. Got '${text}'. See http://en.wikipedia.org/wiki/ISO_8601`,
+      );
+    }
+    const now = this.now();
+    if (expiresSeconds !== undefined) {
+      const expiresMs = dateMs + expiresSeconds * 1000;
+      if (now > expiresMs) {
+        throw new DynamoError(
+          'InvalidSignatureException',
+          `Signature expired: ${formatIsoBasic(expiresMs)} is now earlier than ${formatIsoBasic(now)} (${amzDate} + ${expiresSeconds} sec.)`,
+        );
+      }
+    } else if (dateMs < now - this.skewMs) {
+      throw new DynamoError(
+        'InvalidSignatureException',
+        `Signature expired: ${amzDate} is now earlier than ${formatIsoBasic(now - this.skewMs)} (${formatIsoBasic(now)} - ${this.skewMinutesText}.)`,
+      );
+    }
+    if (dateMs > now + this.skewMs) {
+      throw new DynamoError(
+        'InvalidSignatureException',
+        `Signature not yet current: ${amzDate} is still later than ${formatIsoBasic(now + this.skewMs)} (${formatIsoBasic(now)} + ${this.skewMinutesText}.)`,
+      );
+    }
+    return amzDate;
+  }
+
+  private checkCredential(text: string, amzDate: string): { credential: C; region: string; dateStamp: string; scope: string } {
+    // Trailing slashes are ignored, as DynamoDB does.
+    let end = text.length;
+    while (end > 0 && text.charCodeAt(end - 1) === 47) end--;
+    const parts = text.slice(0, end).split('/');
+    if (parts.length !== 5) {
+      throw new DynamoError(
+        'IncompleteSignatureException',
+        `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${text}'`,
+      );
+    }
+    const [accessKeyId, dateStamp, region, service, term] = parts;
+    let problems = '';
+    if (!regionPattern.test(region)) problems += `Credential should be scoped to a valid region, not '${region}'. `;
+    if (service !== serviceName) problems += `Credential should be scoped to correct service: '${serviceName}'. `;
+    if (term !== terminator) problems += `Credential should be scoped with a valid terminator: '${terminator}', not '${term}'. `;
+    if (dateStamp !== amzDate.slice(0, 8)) {
+      problems +=
+        `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: ` +
+        `'${dateStamp}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`;
+    }
+    if (problems) throw new DynamoError('InvalidSignatureException', problems);
+    const credential = this.lookup(accessKeyId);
+    if (credential === undefined) throw new DynamoError('UnrecognizedClientException', messages.unrecognizedClient);
+    return { credential, region, dateStamp, scope: `${dateStamp}/${region}/${serviceName}/${terminator}` };
+  }
+
+  /** Verifies the signature over the whole request; throws DynamoError when it does not match. */
+  finish(pending: PendingSignature<C>, body: Uint8Array): void {
+    const payloadHash = createHash('sha256').update(body).digest('hex');
+    const canonicalRequestHash = createHash('sha256').update(pending.canonicalPrefix).update(payloadHash).digest('hex');
+    const stringToSign = `${algorithm}\n${pending.amzDate}\n${pending.scope}\n${canonicalRequestHash}`;
+    const key = this.signingKey(pending.credential, pending.dateStamp, pending.region);
+    const expected = createHmac('sha256', key).update(stringToSign).digest();
+    const provided = pending.signature;
+    if (!hexSignature.test(provided) || !timingSafeEqual(expected, Buffer.from(provided, 'hex'))) {
+      throw new DynamoError('InvalidSignatureException', messages.signatureMismatch);
+    }
+    // monodyne issues no temporary credentials, so no session token can be valid.
+    if (pending.hasSecurityToken) throw new DynamoError('UnrecognizedClientException', messages.invalidToken);
+  }
+
+  /** The four-step HMAC chain, computed once per (key, date, region) and cached. */
+  private signingKey(credential: C, dateStamp: string, region: string): Buffer {
+    const cacheKey = `${credential.accessKeyId}\n${dateStamp}\n${region}`;
+    let key = this.signingKeys.get(cacheKey);
+    if (key === undefined) {
+      key = deriveSigningKey(credential.secretAccessKey, dateStamp, region, serviceName);
+      if (this.signingKeys.size >= this.cacheMax) this.signingKeys.clear();
+      this.signingKeys.set(cacheKey, key);
+    }
+    return key;
+  }
+
+  /** Signing keys currently cached (for tests and metrics). */
+  get cachedSigningKeys(): number {
+    return this.signingKeys.size;
+  }
+}
+
+export function deriveSigningKey(secretAccessKey: string, dateStamp: string, region: string, service: string): Buffer {
+  const kDate = createHmac('sha256', `AWS4${secretAccessKey}`).update(dateStamp).digest();
+  const kRegion = createHmac('sha256', kDate).update(region).digest();
+  const kService = createHmac('sha256', kRegion).update(service).digest();
+  return createHmac('sha256', kService).update(terminator).digest();
+}
+
+/** RFC 3986 percent-encoding of everything but unreserved characters, as SigV4 requires. */
+export function uriEncode(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function decodeComponent(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // a malformed escape is kept as sent, so the signature simply does not match
+  }
+}
+
+/**
+ * The path as sent, each segment encoded once more: the SDKs and botocore sign the encoded
+ * path of non-S3 services encoded again. DynamoDB's path is "/".
+ */
+function canonicalUri(rawPath: string): string {
+  if (rawPath === '' || rawPath === '/') return '/';
+  return rawPath.split('/').map(uriEncode).join('/');
+}
+
+/** Parameters decoded, re-encoded, and sorted by name then value; presigned drops X-Amz-Signature. */
+function canonicalQueryString(rawQuery: string, presigned: boolean): string {
+  if (rawQuery === '') return '';
+  const pairs: string[] = [];
+  for (const pair of rawQuery.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decodeComponent(eq === -1 ? pair : pair.slice(0, eq));
+    if (presigned && name === 'X-Amz-Signature') continue;
+    const value = eq === -1 ? '' : decodeComponent(pair.slice(eq + 1));
+    pairs.push(`${uriEncode(name)}=${uriEncode(value)}`);
+  }
+  // Sorted on the (name, value) pair, not on "name=value" text: a name that prefixes another
+  // must sort first. Everything is ASCII once encoded, so code-unit order is byte order.
+  pairs.sort(comparePairs);
+  return pairs.join('&');
+}
+
+function comparePairs(a: string, b: string): number {
+  const ea = a.indexOf('=');
+  const eb = b.indexOf('=');
+  const na = a.slice(0, ea);
+  const nb = b.slice(0, eb);
+  if (na !== nb) return na < nb ? -1 : 1;
+  const va = a.slice(ea + 1);
+  const vb = b.slice(eb + 1);
+  return va < vb ? -1 : va > vb ? 1 : 0;
+}
+
+/** name:value lines for the signed headers, values trimmed and inner whitespace runs collapsed. */
+function canonicalHeaders(headers: HeaderSource, signedHeaders: string): string {
+  let out = '';
+  for (const name of signedHeaders.split(';')) {
+    const value = headers.getHeader(name);
+    out += `${name}:${value.trim().replace(/\s+/g, ' ')}\n`;
+  }
+  return out;
+}
+
+function parseIsoBasic(text: string): number {
+  const ms = Date.UTC(
+    Number(text.slice(0, 4)),
+    Number(text.slice(4, 6)) - 1,
+    Number(text.slice(6, 8)),
+    Number(text.slice(9, 11)),
+    Number(text.slice(11, 13)),
+    Number(text.slice(13, 15)),
+  );
+  // Reject dates that Date.UTC silently rolls over (month 13, hour 25, ...).
+  return formatIsoBasic(ms) === text ? ms : NaN;
+}
+
+export function formatIsoBasic(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+function formatMinutes(seconds: number): string {
+  return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} sec`;
+}
