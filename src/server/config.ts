@@ -2,6 +2,8 @@
 // variables < command-line flags. Every key is validated; a bad one stops start-up naming it.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { credentialsProblem, type CredentialConfig } from '../auth/credentials.ts';
+import { unsafeBindProblem } from '../security/safe-default.ts';
 
 export interface Config {
   server: { host: string; port: number; drainTimeoutMs: number };
@@ -11,6 +13,17 @@ export interface Config {
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; routerRetryWindowMs: number; installTimeoutMs: number };
   faults: { enabled: boolean };
+  auth: { enabled: boolean; credentials: CredentialConfig[]; clockSkewSeconds: number };
+  tls: { certFile: string; keyFile: string; passphrase: string };
+  encryption: { enabled: boolean; key: string; keyFile: string };
+  limits: {
+    requestBodyBytesMax: number;
+    headerBytesMax: number;
+    jsonNestingDepthMax: number;
+    bodyTimeoutMs: number;
+    connectionsMax: number;
+    inFlightBodyBytesMax: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -19,7 +32,9 @@ type Kind =
   | { type: 'string'; nonEmpty?: boolean }
   | { type: 'int'; min: number; max: number; powerOfTwo?: boolean }
   | { type: 'bool' }
-  | { type: 'enum'; values: readonly string[] };
+  | { type: 'enum'; values: readonly string[] }
+  /** auth.credentials: a JSON list (text in environment variables), checked entry by entry. */
+  | { type: 'credentials' };
 
 /** The schema of every key: the single place that says which settings exist and what they accept. */
 const schema: Record<string, Record<string, Kind>> = {
@@ -52,6 +67,29 @@ const schema: Record<string, Record<string, Kind>> = {
   },
   faults: {
     enabled: { type: 'bool' },
+  },
+  auth: {
+    enabled: { type: 'bool' },
+    credentials: { type: 'credentials' },
+    clockSkewSeconds: { type: 'int', min: 60, max: 3600 },
+  },
+  tls: {
+    certFile: { type: 'string' },
+    keyFile: { type: 'string' },
+    passphrase: { type: 'string' },
+  },
+  encryption: {
+    enabled: { type: 'bool' },
+    key: { type: 'string' },
+    keyFile: { type: 'string' },
+  },
+  limits: {
+    requestBodyBytesMax: { type: 'int', min: 1024, max: 16 * 1024 * 1024 },
+    headerBytesMax: { type: 'int', min: 1024, max: 256 * 1024 },
+    jsonNestingDepthMax: { type: 'int', min: 16, max: 1000 },
+    bodyTimeoutMs: { type: 'int', min: 100, max: 600_000 },
+    connectionsMax: { type: 'int', min: 1, max: 1_000_000 },
+    inFlightBodyBytesMax: { type: 'int', min: 16 * 1024 * 1024, max: 2 ** 40 },
   },
 };
 
@@ -90,6 +128,19 @@ function coerce(path: string, kind: Kind, raw: unknown, fromText: boolean): unkn
       }
       if (kind.powerOfTwo && (n & (n - 1)) !== 0) throw new ConfigError(`${path} must be a power of two (got ${n})`);
       return n;
+    }
+    case 'credentials': {
+      let value = raw;
+      if (fromText && typeof raw === 'string') {
+        try {
+          value = JSON.parse(raw);
+        } catch {
+          throw new ConfigError(`${path} must be a JSON list of {"accessKeyId", "secretAccessKey", "user"?, "policy"?} objects`);
+        }
+      }
+      const problem = credentialsProblem(value);
+      if (problem) throw new ConfigError(`${path}: ${problem}`);
+      return value;
     }
     case 'enum':
       if (typeof raw !== 'string' || !kind.values.includes(raw)) {
@@ -170,6 +221,11 @@ export function resolveConfig(sources: ConfigSources): Config {
     if (!kind) throw new ConfigError(`unknown setting ${path}`);
     setKey(config, section, key, coerce(`--${flagNameOf(path)}`, kind, raw, true));
   }
+  if (config.auth.enabled && config.auth.credentials.length === 0) {
+    throw new ConfigError('auth.enabled is true but auth.credentials is empty: no request could be signed');
+  }
+  const unsafe = unsafeBindProblem(config);
+  if (unsafe) throw new ConfigError(unsafe);
   return config;
 }
 
@@ -198,7 +254,9 @@ export function describeConfig(config: Config): string {
   return (
     `host=${config.server.host} port=${config.server.port} dataDir=${config.storage.dataDir} ` +
     `workers=${config.storage.workers} sync=${config.storage.sync} partitionsPerTable=${config.tables.initialPartitions} ` +
-    `replicas=3 (W=2)`
+    `replicas=3 (W=2) ` +
+    `auth=${config.auth.enabled ? `on (${config.auth.credentials.length} credential${config.auth.credentials.length === 1 ? '' : 's'})` : 'OFF'} ` +
+    `tls=${config.tls.certFile ? 'on' : 'off'} encryption=${config.encryption.enabled ? 'on' : 'off'}`
   );
 }
 
