@@ -13,8 +13,14 @@ export class Catalog {
   /** Per storage node: the generation of its current incarnation (a replacement gets a new, empty directory). */
   nodeGenerations: number[] = [];
 
-  private constructor(path: string, sync: boolean) {
-    this.db = open<TableRecord | number | number[], string>({ path, encoding: 'msgpack', noSync: !sync, compression: false });
+  private constructor(path: string, sync: boolean, encryptionKey?: string) {
+    this.db = open<TableRecord | number | number[], string>({
+      path,
+      encoding: 'msgpack',
+      noSync: !sync,
+      compression: false,
+      ...(encryptionKey ? { encryptionKey } : {}),
+    });
     for (const { key, value } of this.db.getRange({ start: tablePrefix, end: tablePrefix + '\uffff' })) {
       this.tables.set(key.slice(tablePrefix.length), value as TableRecord);
     }
@@ -34,8 +40,9 @@ export class Catalog {
     await this.db.put('nodeGenerations', this.nodeGenerations.slice());
   }
 
-  static open(path: string, sync: boolean): Catalog {
-    return new Catalog(path, sync);
+  /** `encryptionKey`: lmdb-js's key (32 ASCII characters) when the data is encrypted at rest. */
+  static open(path: string, sync: boolean, encryptionKey?: string): Catalog {
+    return new Catalog(path, sync, encryptionKey);
   }
 
   get(name: string): TableRecord | undefined {

@@ -21,6 +21,8 @@ export interface StorageNodesOptions {
   ringCapacityBytes: number;
   requestTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** lmdb-js's encryption key for every node's LMDB environment; absent: not encrypted. */
+  encryptionKey?: string;
 }
 
 /** A request's node was declared dead before it answered: the router may retry elsewhere. */
@@ -116,6 +118,7 @@ export class StorageNodes {
       nodeDir,
       sync: this.options.sync,
       mapSizeBytes: this.options.mapSizeBytes,
+      encryptionKey: this.options.encryptionKey,
       requestRing: requestRing.sab,
       responseRing: responseRing.sab,
       doorbell: doorbells[id].sab,

@@ -6,6 +6,8 @@ export interface NodeStoreOptions {
   path: string;
   sync: boolean;
   mapSizeBytes: number;
+  /** lmdb-js's key (32 ASCII characters): pages are encrypted on disk (ChaCha8); absent: plain. */
+  encryptionKey?: string;
 }
 
 export interface ReplicaDbs {
@@ -32,6 +34,7 @@ export class NodeStore {
       noSync: !options.sync,
       compression: false,
       cache: false,
+      ...(options.encryptionKey ? { encryptionKey: options.encryptionKey } : {}),
     });
     this.meta = this.root.openDB<unknown, string>({ name: 'meta', encoding: 'msgpack' });
   }

@@ -15,6 +15,8 @@ export interface StorageNodeTask {
   nodeDir: string;
   sync: boolean;
   mapSizeBytes: number;
+  /** lmdb-js's encryption key (32 ASCII characters); absent: the LMDB files are not encrypted. */
+  encryptionKey?: string;
   /** Router → this node, and this node → router. */
   requestRing: SharedArrayBuffer;
   responseRing: SharedArrayBuffer;
@@ -69,7 +71,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     peerOut.set(Number(peer), new Outbox(new SpscRing(sab), new Doorbell(task.peerDoorbells[Number(peer)])));
   }
   const board = new HealthBoard(task.healthBoard);
-  const store = new NodeStore({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes });
+  const store = new NodeStore({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey });
   const emit = (event: NodeEvent) => task.control.postMessage({ seq: 0, ok: true, event } satisfies ControlReply);
   const node = new StorageNode(
     task.id,
