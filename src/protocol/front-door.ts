@@ -1,9 +1,15 @@
-// The HTTP front door on uWebSockets.js: accepts awsJson 1.0 requests (POST /), hands each
-// to the dispatcher, and writes DynamoDB-shaped responses. Also the GET / health check.
+// The HTTP(S) front door on uWebSockets.js: accepts awsJson 1.0 requests (POST /), checks
+// their SigV4 signature and the signer's policy, hands each to the dispatcher, and writes
+// DynamoDB-shaped responses. Also the GET / health check and the admin endpoints under
+// /_monodyne/ (same credentials). Hostile input is bounded here: header and body sizes, JSON
+// nesting, bytes buffered across all requests, open connections, and slow senders.
 import uWS from 'uWebSockets.js';
 import { DynamoError } from './errors.ts';
-import { contentType, crc32Of, errorBody, nextRequestId } from './wire.ts';
+import { contentType, crc32Of, errorBody, nextRequestId, targetPrefix } from './wire.ts';
 import { requestBodyBytesMax } from '../limits.ts';
+import type { Authenticator, PendingAuth } from '../auth/authenticator.ts';
+import type { Credential } from '../auth/credentials.ts';
+import { jsonNestingExceeds } from '../security/json-depth.ts';
 
 /** What the front door needs from the rest of the server. */
 export interface RequestHandler {
@@ -23,22 +29,79 @@ export interface AdminRequest {
   path: string;
   authorization: string;
   body: Buffer;
+  /** Who signed the request; null when authentication is off. */
+  principal: Credential | null;
 }
 
 /** Admin request bodies are small JSON commands. */
 const adminBodyBytesMax = 64 * 1024;
 
+/** Bounds on what one client can make the front door hold or wait for (config: limits.*). */
+export interface FrontDoorLimits {
+  requestBodyBytesMax: number;
+  headerBytesMax: number;
+  jsonNestingDepthMax: number;
+  /** From the end of the headers to the last body byte. */
+  bodyTimeoutMs: number;
+  connectionsMax: number;
+  /** Request bodies held in memory across all requests at once. */
+  inFlightBodyBytesMax: number;
+}
+
+export const defaultFrontDoorLimits: FrontDoorLimits = {
+  requestBodyBytesMax,
+  headerBytesMax: 16 * 1024,
+  jsonNestingDepthMax: 100,
+  bodyTimeoutMs: 30_000,
+  connectionsMax: 10_000,
+  inFlightBodyBytesMax: 256 * 1024 * 1024,
+};
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  passphrase: string;
+}
+
+export interface FrontDoorSecurity {
+  /** null: requests are not authenticated (auth.enabled is false). */
+  auth: Authenticator | null;
+  /** null: plain HTTP. */
+  tls: TlsFiles | null;
+  limits: FrontDoorLimits;
+  /** Operation names the dispatcher serves; others are answered UnknownOperationException before authentication, as DynamoDB does. */
+  operations: ReadonlySet<string> | null;
+}
+
+const nestingMessage = 'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit';
+
 /** One HTTP request/response pair, alive until the response is written or the client goes away. */
 export class HttpExchange {
   readonly res: uWS.HttpResponse;
   readonly target: string;
-  readonly authorization: string;
+  /** The Authorization header; for a presigned request, its Credential in header form (for the region). */
+  authorization: string;
   readonly requestId: string;
   private chunks: Buffer[] = [];
   private received = 0;
+  /** Bytes of this request's body held in memory, counted in the front door's in-flight total. */
+  buffered = 0;
   body: Buffer | null = null;
   aborted = false;
   done = false;
+  /** Who signed the request, once verified; null when authentication is off. */
+  principal: Credential | null = null;
+  /** The signature check begun from the headers, finished when the body is in. */
+  pending: PendingAuth | null = null;
+  /** An answer decided from the headers alone: the body is read and dropped, then this is sent. */
+  early: DynamoError | null = null;
+  /** When the body must have arrived (ms since the epoch). */
+  deadline = 0;
+  /** Set for requests under /_monodyne/: the admin action name checked against the policy. */
+  adminAction: string | null = null;
+  adminMethod = '';
+  /** Path under /_monodyne/, e.g. "partitions". */
+  adminPath = '';
   private readonly server: FrontDoor;
 
   constructor(server: FrontDoor, res: uWS.HttpResponse, req: uWS.HttpRequest) {
@@ -50,25 +113,52 @@ export class HttpExchange {
   }
 
   onData(chunk: ArrayBuffer, isLast: boolean): void {
+    // An exception thrown back into uWebSockets.js ends the process: none may escape.
+    try {
+      this.receive(chunk, isLast);
+    } catch (err) {
+      this.fail(err, true);
+    }
+  }
+
+  private receive(chunk: ArrayBuffer, isLast: boolean): void {
     if (this.done) return;
-    this.received += chunk.byteLength;
-    if (this.received > requestBodyBytesMax) {
-      this.fail(new DynamoError('RequestEntityTooLarge', `Request size ${this.received} exceeded ${requestBodyBytesMax} bytes`), true);
+    const server = this.server;
+    const size = chunk.byteLength;
+    this.received += size;
+    const bodyMax = this.adminAction === null ? server.limits.requestBodyBytesMax : adminBodyBytesMax;
+    if (this.received > bodyMax) {
+      this.fail(new DynamoError('RequestEntityTooLarge', `Request size ${this.received} exceeded ${bodyMax} bytes`), true);
       return;
     }
-    // uWS neuters the chunk after the callback: copy it.
-    const copy = Buffer.from(new Uint8Array(chunk));
-    if (!isLast) {
-      this.chunks.push(copy);
+    if (this.early === null && size > 0) {
+      if (!server.admitBodyBytes(size)) {
+        this.fail(new DynamoError('ServiceUnavailable', 'The server is busy receiving other requests; try again'), true);
+        return;
+      }
+      this.buffered += size;
+      // uWS neuters the chunk after the callback: copy it.
+      const copy = Buffer.from(new Uint8Array(chunk));
+      if (!isLast) {
+        this.chunks.push(copy);
+        return;
+      }
+      this.body = this.chunks.length === 0 ? copy : Buffer.concat([...this.chunks, copy]);
+      this.chunks = [];
+    } else if (!isLast) {
       return;
     }
-    this.body = this.chunks.length === 0 ? copy : Buffer.concat([...this.chunks, copy]);
+    if (this.body === null) this.body = this.chunks.length === 0 ? emptyBody : Buffer.concat(this.chunks);
     this.chunks = [];
-    this.server.dispatch(this);
+    server.bodyComplete(this);
   }
 
   reply(body: string): void {
     if (this.aborted || this.done) return;
+    if (typeof body !== 'string') {
+      this.fail(new Error(`an operation answered ${typeof body} instead of a JSON string`));
+      return;
+    }
     this.done = true;
     const payload = Buffer.from(body);
     const res = this.res;
@@ -79,6 +169,17 @@ export class HttpExchange {
         .writeHeader('x-amzn-RequestId', this.requestId)
         .writeHeader('x-amz-crc32', crc32Of(payload))
         .end(payload);
+    });
+    this.server.finished(this);
+  }
+
+  /** An admin endpoint's answer: its own status and a JSON body. */
+  replyAdmin(status: number, body: string): void {
+    if (this.aborted || this.done) return;
+    this.done = true;
+    const res = this.res;
+    res.cork(() => {
+      res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').writeHeader('x-amzn-RequestId', this.requestId).end(body);
     });
     this.server.finished(this);
   }
@@ -101,6 +202,8 @@ export class HttpExchange {
   }
 }
 
+const emptyBody = Buffer.alloc(0);
+
 function internalError(err: unknown): DynamoError {
   console.error('[monodyne] internal error:', err);
   return new DynamoError('InternalServerError', 'Internal server error');
@@ -112,10 +215,12 @@ function statusLine(status: number): string {
       return '200 OK';
     case 400:
       return '400 Bad Request';
-    case 404:
-      return '404 Not Found';
     case 403:
       return '403 Forbidden';
+    case 404:
+      return '404 Not Found';
+    case 408:
+      return '408 Request Timeout';
     case 413:
       return '413 Request Entity Too Large';
     case 500:
@@ -127,6 +232,21 @@ function statusLine(status: number): string {
   }
 }
 
+/** Header bytes of the request being looked at; a module variable so counting needs no closure. */
+let headerBytesSeen = 0;
+function countHeader(name: string, value: string): void {
+  headerBytesSeen += name.length + value.length + 4;
+}
+
+/** "GET" + "/_monodyne/partitions" → "monodyne:GetPartitions": the IAM-style action an admin request needs. */
+export function adminActionOf(method: string, url: string): string {
+  let name = method.charAt(0).toUpperCase() + method.slice(1).toLowerCase();
+  for (const segment of url.slice('/_monodyne/'.length).split('/')) {
+    for (const word of segment.split(/[^A-Za-z0-9]+/)) if (word) name += word.charAt(0).toUpperCase() + word.slice(1);
+  }
+  return `monodyne:${name}`;
+}
+
 export interface FrontDoorOptions {
   host: string;
   port: number;
@@ -135,77 +255,193 @@ export interface FrontDoorOptions {
 export class FrontDoor {
   private readonly app: uWS.TemplatedApp;
   private readonly handler: RequestHandler;
+  private readonly admin: AdminHandler | null;
+  private readonly auth: Authenticator | null;
+  private readonly operations: ReadonlySet<string> | null;
+  readonly limits: FrontDoorLimits;
+  readonly tls: boolean;
   private listenSocket: uWS.us_listen_socket | null = null;
   private inFlight = 0;
   private draining = false;
   private drained: (() => void) | null = null;
+  /** Request body bytes held in memory right now, across all requests. */
+  private bufferedBodyBytes = 0;
+  private connections = 0;
+  /** Requests still receiving their body, watched for the body deadline. */
+  private readonly receiving = new Set<HttpExchange>();
+  private sweepTimer: NodeJS.Timeout | undefined;
   port = 0;
 
-  constructor(handler: RequestHandler, admin?: AdminHandler) {
+  constructor(handler: RequestHandler, admin?: AdminHandler, security: Partial<FrontDoorSecurity> = {}) {
     this.handler = handler;
-    this.app = uWS.App();
-    if (admin !== undefined) this.routeAdmin(admin);
+    this.admin = admin ?? null;
+    this.auth = security.auth ?? null;
+    this.operations = security.operations ?? null;
+    this.limits = security.limits ?? defaultFrontDoorLimits;
+    const tls = security.tls ?? null;
+    this.tls = tls !== null;
+    this.app = tls
+      ? uWS.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile, passphrase: tls.passphrase || undefined })
+      : uWS.App();
+    this.app.filter((res, count) => {
+      this.connections += count as number;
+      // Past the bound, a new connection is closed at once; it never costs a request's memory.
+      if ((count as number) > 0 && this.connections > this.limits.connectionsMax) res.close();
+    });
+    if (this.admin !== null) {
+      const serveAdmin = (res: uWS.HttpResponse, req: uWS.HttpRequest) => this.accept(res, req, true);
+      this.app.get('/_monodyne/*', serveAdmin);
+      this.app.post('/_monodyne/*', serveAdmin);
+    }
     this.app.get('/', (res) => {
       res.writeStatus('200 OK').writeHeader('Content-Type', 'text/plain').end('healthy: monodyne');
     });
-    this.app.post('/*', (res, req) => {
-      const exchange = new HttpExchange(this, res, req);
-      this.inFlight++;
-      res.onAborted(() => {
-        exchange.aborted = true;
-        if (!exchange.done) {
-          exchange.done = true;
-          this.finished(exchange);
-        }
-      });
-      if (this.draining) {
-        exchange.fail(new DynamoError('ServiceUnavailable', 'The server is shutting down'), true);
-        return;
-      }
-      res.onData((chunk, isLast) => exchange.onData(chunk, isLast));
-    });
+    this.app.post('/*', (res, req) => this.accept(res, req, false));
     this.app.any('/*', (res) => {
       res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain').end('Not Found');
     });
   }
 
-  private routeAdmin(admin: AdminHandler): void {
-    const serve = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
-      const request: AdminRequest = {
-        method: req.getMethod().toUpperCase(),
-        path: req.getUrl().slice('/_monodyne/'.length),
-        authorization: req.getHeader('authorization'),
-        body: Buffer.alloc(0),
-      };
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      const chunks: Buffer[] = [];
-      let received = 0;
-      res.onData((chunk, isLast) => {
-        received += chunk.byteLength;
-        if (received > adminBodyBytesMax) {
-          if (!aborted) res.cork(() => res.writeStatus('413 Request Entity Too Large').end('', true));
-          aborted = true;
-          return;
-        }
-        chunks.push(Buffer.from(new Uint8Array(chunk)));
-        if (!isLast || aborted) return;
-        request.body = Buffer.concat(chunks);
-        admin.handleAdmin(request).then(
-          ({ status, body }) => {
-            if (!aborted) res.cork(() => res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').end(body));
-          },
-          (err) => {
-            console.error('[monodyne] admin endpoint failed:', err);
-            if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').writeHeader('Content-Type', 'application/json').end('{"error":"internal"}'));
-          },
-        );
-      });
+  /** Everything decided while the request headers are at hand (uWS frees them on return). */
+  private accept(res: uWS.HttpResponse, req: uWS.HttpRequest, isAdmin: boolean): void {
+    // An exception thrown back into uWebSockets.js ends the process: none may escape.
+    const exchange = new HttpExchange(this, res, req);
+    this.inFlight++;
+    res.onAborted(() => {
+      exchange.aborted = true;
+      if (!exchange.done) {
+        exchange.done = true;
+        this.finished(exchange);
+      }
+    });
+    try {
+      this.acceptExchange(exchange, res, req, isAdmin);
+    } catch (err) {
+      exchange.fail(err, true);
+    }
+  }
+
+  private acceptExchange(exchange: HttpExchange, res: uWS.HttpResponse, req: uWS.HttpRequest, isAdmin: boolean): void {
+    if (this.draining) {
+      exchange.fail(new DynamoError('ServiceUnavailable', 'The server is shutting down'), true);
+      return;
+    }
+    const url = req.getUrl();
+    const query = req.getQuery() ?? ''; // undefined (not '') when the URL has no query
+    headerBytesSeen = url.length + query.length;
+    req.forEach(countHeader);
+    if (headerBytesSeen > this.limits.headerBytesMax) {
+      exchange.fail(new DynamoError('RequestEntityTooLarge', `Request headers of ${headerBytesSeen} bytes exceeded ${this.limits.headerBytesMax} bytes`), true);
+      return;
+    }
+    const declaredLength = req.getHeader('content-length');
+    if (declaredLength !== '' && Number(declaredLength) > this.limits.requestBodyBytesMax) {
+      exchange.fail(new DynamoError('RequestEntityTooLarge', `Request size ${declaredLength} exceeded ${this.limits.requestBodyBytesMax} bytes`), true);
+      return;
+    }
+    const method = req.getCaseSensitiveMethod();
+    if (isAdmin) {
+      exchange.adminAction = adminActionOf(method, url);
+      exchange.adminMethod = method.toUpperCase();
+      exchange.adminPath = url.slice('/_monodyne/'.length);
+    } else if (!this.isKnownTarget(exchange.target)) {
+      exchange.early = new DynamoError('UnknownOperationException', '');
+    }
+    if (this.auth !== null && exchange.early === null) {
+      try {
+        exchange.pending = this.auth.begin(req, method, url, query);
+      } catch (err) {
+        exchange.early = err as DynamoError;
+      }
+    }
+    exchange.deadline = Date.now() + this.limits.bodyTimeoutMs;
+    this.receiving.add(exchange);
+    res.onData((chunk, isLast) => exchange.onData(chunk, isLast));
+  }
+
+  private isKnownTarget(target: string): boolean {
+    if (!target.startsWith(targetPrefix)) return false;
+    return this.operations === null || this.operations.has(target.slice(targetPrefix.length));
+  }
+
+  /** Counts body bytes against the in-flight bound; false when they do not fit. */
+  admitBodyBytes(bytes: number): boolean {
+    if (this.bufferedBodyBytes + bytes > this.limits.inFlightBodyBytesMax) return false;
+    this.bufferedBodyBytes += bytes;
+    return true;
+  }
+
+  /** The whole body is in: finish the signature check, authorize, bound the nesting, dispatch. */
+  bodyComplete(exchange: HttpExchange): void {
+    this.receiving.delete(exchange);
+    if (exchange.early !== null) {
+      exchange.fail(exchange.early);
+      return;
+    }
+    const body = exchange.body!;
+    const pending = exchange.pending;
+    try {
+      if (pending !== null) {
+        exchange.principal = this.auth!.finish(pending, body);
+        if (exchange.authorization === '') exchange.authorization = `AWS4-HMAC-SHA256 Credential=${pending.credentialText}`;
+      }
+      if (exchange.adminAction !== null) {
+        if (exchange.principal !== null) this.auth!.authorizeAdmin(exchange.principal, exchange.adminAction, exchange.adminPath, pending!.region);
+        this.dispatchAdmin(exchange);
+        return;
+      }
+      if (jsonNestingExceeds(body, this.limits.jsonNestingDepthMax)) throw new DynamoError('ValidationException', nestingMessage);
+      if (exchange.principal !== null) {
+        this.auth!.authorize(exchange.principal, exchange.target.slice(targetPrefix.length), body, pending!.region);
+      }
+    } catch (err) {
+      exchange.fail(err);
+      return;
+    }
+    this.dispatch(exchange);
+  }
+
+  dispatch(exchange: HttpExchange): void {
+    this.handler.handle(exchange).then(
+      (body) => exchange.reply(body),
+      (err) => exchange.fail(err),
+    );
+  }
+
+  private dispatchAdmin(exchange: HttpExchange): void {
+    const request: AdminRequest = {
+      method: exchange.adminMethod,
+      path: exchange.adminPath,
+      authorization: exchange.authorization,
+      body: exchange.body!,
+      principal: exchange.principal,
     };
-    this.app.get('/_monodyne/*', serve);
-    this.app.post('/_monodyne/*', serve);
+    this.admin!.handleAdmin(request).then(
+      ({ status, body }) => exchange.replyAdmin(status, body),
+      (err) => {
+        console.error('[monodyne] admin endpoint failed:', err);
+        exchange.replyAdmin(500, '{"error":"internal"}');
+      },
+    );
+  }
+
+  finished(exchange: HttpExchange): void {
+    this.inFlight--;
+    this.bufferedBodyBytes -= exchange.buffered;
+    exchange.buffered = 0;
+    this.receiving.delete(exchange);
+    if (this.draining && this.inFlight === 0 && this.drained) this.drained();
+  }
+
+  /** Answers requests whose body is later than its deadline (a slow or stalled sender). */
+  private sweepDeadlines(): void {
+    if (this.receiving.size === 0) return;
+    const now = Date.now();
+    for (const exchange of this.receiving) {
+      if (exchange.deadline <= now) {
+        exchange.fail(new DynamoError('RequestTimeoutException', `The request body did not arrive within ${this.limits.bodyTimeoutMs} ms`), true);
+      }
+    }
   }
 
   listen(options: FrontDoorOptions): Promise<number> {
@@ -217,21 +453,12 @@ export class FrontDoor {
         }
         this.listenSocket = socket;
         this.port = uWS.us_socket_local_port(socket as unknown as uWS.us_socket);
+        const sweepMs = Math.max(50, Math.min(1000, this.limits.bodyTimeoutMs >> 2));
+        this.sweepTimer = setInterval(() => this.sweepDeadlines(), sweepMs);
+        this.sweepTimer.unref();
         resolve(this.port);
       });
     });
-  }
-
-  dispatch(exchange: HttpExchange): void {
-    this.handler.handle(exchange).then(
-      (body) => exchange.reply(body),
-      (err) => exchange.fail(err),
-    );
-  }
-
-  finished(_exchange: HttpExchange): void {
-    this.inFlight--;
-    if (this.draining && this.inFlight === 0 && this.drained) this.drained();
   }
 
   /** Stops accepting connections and waits (bounded) for in-flight requests to be answered. */
@@ -253,6 +480,12 @@ export class FrontDoor {
   }
 
   close(): void {
+    clearInterval(this.sweepTimer);
     this.app.close();
+  }
+
+  /** Open connections right now (for tests and metrics). */
+  get openConnections(): number {
+    return this.connections;
   }
 }

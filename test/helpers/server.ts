@@ -1,10 +1,13 @@
 // Starts real monodyne servers for end-to-end tests: in this process (startServer on an
 // ephemeral port) or as a child process running the monodyne bin (for kill/restart tests).
+// Clients sign with the development credential (local/local), as README's examples do.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createHash, createHmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadDefaults, type Config } from '../../src/server/config.ts';
@@ -23,22 +26,34 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export function clientFor(endpoint: string, maxAttempts = 3): DynamoDBClient {
+/** The embedded default configuration's development credential (README: Connect). */
+export const devCredentials = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+export function clientFor(
+  endpoint: string,
+  maxAttempts = 3,
+  credentials: { accessKeyId: string; secretAccessKey: string } = devCredentials,
+): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    credentials,
     maxAttempts,
   });
 }
 
-/** Starts a server in this process on an ephemeral port with a fresh data directory. */
+/**
+ * Starts a server in this process on an ephemeral port with a fresh data directory.
+ * Authentication is off (tests here send raw, unsigned HTTP too); set
+ * `config.auth.enabled = true` in `overrides` for a server that verifies signatures.
+ */
 export async function startTestServer(overrides: (config: Config) => void = () => {}): Promise<TestServer> {
   const dataDir = tempDataDir();
   const config = loadDefaults();
   config.server.port = 0;
   config.storage.dataDir = dataDir;
   config.log.level = 'warn';
+  config.auth.enabled = false;
   overrides(config);
   const server = await startServer(config);
   const client = clientFor(server.endpoint);
@@ -89,7 +104,7 @@ export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, startTi
     }, startTimeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
+      const match = /listening on (https?:\/\/\S+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve({ child, endpoint: match[1], output: () => output, exited });
@@ -104,4 +119,56 @@ export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, startTi
       reject(new Error(`server exited (${code ?? signal}) before listening:\n${output}`));
     });
   });
+}
+
+/** node:crypto behind the hash interface the SDK's signer takes (SHA-256, or HMAC-SHA-256 with a secret). */
+class Sha256 {
+  private readonly hash: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(toBytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return this.hash.digest();
+  }
+}
+
+function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** The AWS SDK's own SigV4 signer (what DynamoDBClient uses), for raw HTTP tests. */
+export function sdkSigner(credentials: { accessKeyId: string; secretAccessKey: string } = devCredentials, region = 'us-east-1'): SignatureV4 {
+  return new SignatureV4({ service: 'dynamodb', region, credentials, sha256: Sha256 });
+}
+
+/**
+ * POSTs a raw awsJson 1.0 request signed by the SDK's signer (for protocol-level tests of a
+ * server with auth on). Extra headers are sent unsigned unless listed in signedExtra.
+ */
+export async function signedFetch(
+  endpoint: string,
+  target: string,
+  body: string,
+  options: { credentials?: { accessKeyId: string; secretAccessKey: string }; region?: string; signingDate?: Date; path?: string } = {},
+): Promise<Response> {
+  const url = new URL(options.path ?? '/', endpoint);
+  const signed = await sdkSigner(options.credentials, options.region).sign(
+    {
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query: {},
+      headers: { host: url.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': target },
+      body,
+    },
+    { signingDate: options.signingDate },
+  );
+  return fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body });
 }
