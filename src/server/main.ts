@@ -12,6 +12,7 @@ import { Dispatcher } from '../api/dispatcher.ts';
 import { FrontDoor } from '../protocol/front-door.ts';
 import { AutoAdmin } from '../control/auto-admin.ts';
 import { AdminEndpoints } from '../control/admin-endpoints.ts';
+import { prepareSecurity } from '../security/startup.ts';
 
 export interface RunningServer {
   port: number;
@@ -24,7 +25,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   mkdirSync(dataDir, { recursive: true });
   if (!config.storage.sync) console.warn('[monodyne] storage.sync is off: acknowledged writes are not fsynced and can be lost in a machine crash');
 
-  const catalog = Catalog.open(`${dataDir}/catalog`, config.storage.sync);
+  // Refuses an unsafe start (public credentials on a network address, bad TLS files, wrong key).
+  const security = prepareSecurity(config, dataDir);
+  const catalog = Catalog.open(`${dataDir}/catalog`, config.storage.sync, security.encryptionKey);
   const nodes = await StorageNodes.start(
     {
       workers: config.storage.workers,
@@ -33,6 +36,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       mapSizeBytes: config.storage.mapSizeBytes,
       ringCapacityBytes: config.rings.capacityBytes,
       requestTimeoutMs: config.storage.requestTimeoutMs,
+      encryptionKey: security.encryptionKey,
       heartbeatIntervalMs: config.failover.heartbeatIntervalMs,
     },
     ControlPlane.assignmentsOf(catalog),
@@ -50,7 +54,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   autoAdmin.start();
   if (config.faults.enabled) console.warn('[monodyne] fault injection is enabled: POST /_monodyne/faults can kill and hang storage nodes');
   const admin = new AdminEndpoints(control, autoAdmin, nodes, { faultsEnabled: config.faults.enabled });
-  const frontDoor = new FrontDoor(new Dispatcher({ control, router }), admin);
+  const frontDoor = new FrontDoor(new Dispatcher({ control, router }), admin, security.frontDoor);
   let port: number;
   try {
     port = await frontDoor.listen({ host: config.server.host, port: config.server.port });
@@ -73,5 +77,5 @@ export async function startServer(config: Config): Promise<RunningServer> {
     return closing;
   };
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
-  return { port, endpoint: `http://${host}:${port}`, close };
+  return { port, endpoint: `${security.scheme}://${host}:${port}`, close };
 }
