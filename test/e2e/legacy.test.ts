@@ -206,6 +206,28 @@ test('UpdateItem with AttributeUpdates (PUT, ADD, DELETE) and Expected', async (
   await expectConditionFailed(
     s.client.send(new UpdateItemCommand({ TableName: 'things', Key: { pk: { S: 'u1' } }, AttributeUpdates: { x: { Value: { N: '1' } } }, Expected: { visits: eq({ N: '1' }) } })),
   );
+  const either = await s.client.send(
+    new UpdateItemCommand({
+      TableName: 'things',
+      Key: { pk: { S: 'u1' } },
+      AttributeUpdates: { visits: { Action: 'ADD', Value: { N: '-0.5' } } },
+      Expected: { visits: eq({ N: '1' }), tags: { ComparisonOperator: 'CONTAINS', AttributeValueList: [{ S: 'b' }] } },
+      ConditionalOperator: 'OR',
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  assert.deepEqual(either.Attributes, { visits: { N: '3' } });
+  await expectConditionFailed(
+    s.client.send(
+      new UpdateItemCommand({
+        TableName: 'things',
+        Key: { pk: { S: 'u1' } },
+        AttributeUpdates: { visits: { Action: 'ADD', Value: { N: '1' } } },
+        Expected: { visits: eq({ N: '1' }), tags: { ComparisonOperator: 'CONTAINS', AttributeValueList: [{ S: 'a' }] } },
+        ConditionalOperator: 'OR',
+      }),
+    ),
+  );
   // An UpdateItem with only Expected still creates the item when the condition holds.
   await s.client.send(new UpdateItemCommand({ TableName: 'things', Key: { pk: { S: 'u2' } }, Expected: { pk: { ComparisonOperator: 'NULL' } } }));
   assert.deepEqual(await get('u2'), { pk: { S: 'u2' } });
