@@ -18,6 +18,8 @@ export interface AutoAdminOptions {
   heartbeatsMissedMax: number;
   /** How long a replacement replica may take to install its snapshot before it is retried. */
   installTimeoutMs: number;
+  /** Wait this long after a failover before starting the replacement node. */
+  replaceDelayMs: number;
 }
 
 /** What the auto-admin has done, for GET /_monodyne/partitions and the failover benchmark. */
@@ -37,7 +39,7 @@ export class AutoAdmin {
   private readonly lastBeat: number[];
   private readonly missed: number[];
   private readonly failing = new Set<number>();
-  private readonly installWaiters = new Map<string, () => void>();
+  private readonly installWaiters = new Map<string, { source: number; target: number; settle: (ok: boolean) => void }>();
   private timer: NodeJS.Timeout | undefined;
   readonly history: FailoverRecord[] = [];
 
@@ -54,8 +56,8 @@ export class AutoAdmin {
   start(): void {
     this.timer = setInterval(() => this.checkHeartbeats(), this.options.heartbeatIntervalMs);
     this.timer.unref();
-    // A node that died while the server was down (or a zone missing a replica) is repaired now.
-    void this.control.exclusive(() => this.repairAll());
+    // A zone missing a replica (a table created while a node was down, say) is repaired now.
+    void this.repairAll().catch((err) => console.error('[monodyne] repair failed:', err));
   }
 
   stop(): void {
@@ -90,11 +92,13 @@ export class AutoAdmin {
     try {
       // Fence first: from here on nothing the node sends is answered or applied.
       this.nodes.markDead(node);
+      for (const waiter of [...this.installWaiters.values()]) if (waiter.source === node || waiter.target === node) waiter.settle(false);
       await this.control.exclusive(() => this.moveLeadership(node));
       record.leadersMovedAt = Date.now();
+      if (this.options.replaceDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.options.replaceDelayMs));
       await this.control.exclusive(() => this.replaceNode(node));
       record.replacedAt = Date.now();
-      await this.control.exclusive(() => this.repairAll());
+      await this.repairAll();
       record.repairedAt = Date.now();
     } catch (err) {
       console.error(`[monodyne] failover of node ${node} did not complete:`, err);
@@ -105,15 +109,16 @@ export class AutoAdmin {
     }
   }
 
-  /** For every partition the dead node held: drop it from the replicas; where it led, elect. */
+  /** For every partition the dead node held: drop it from the replicas; where it (or another dead node) led, elect. */
   private async moveLeadership(dead: number): Promise<void> {
     for (const table of this.catalog.all()) {
       const changed: PartitionAssignment[] = [];
       await Promise.all(
         table.partitions.map(async (p) => {
-          if (!p.replicas.includes(dead)) return;
-          const survivors = p.replicas.filter((w) => w !== dead && this.nodes.isAlive(w));
-          if (p.leader !== dead) {
+          const leaderAlive = this.nodes.isAlive(p.leader);
+          if (!p.replicas.includes(dead) && leaderAlive) return;
+          const survivors = p.replicas.filter((w) => this.nodes.isAlive(w));
+          if (leaderAlive) {
             changed.push({ ...p, replicas: survivors });
             return;
           }
@@ -154,27 +159,44 @@ export class AutoAdmin {
     void rm(oldDir, { recursive: true, force: true }).catch(() => {});
   }
 
-  /** Gives every partition with fewer than three replicas a new one on a live zone it lacks. */
+  /**
+   * Gives every partition with fewer than three replicas a new one on a live zone it lacks.
+   * Snapshots stream without holding the control plane's lock (a failover must never wait
+   * behind a repair); the new replicas are published under it, and only where the partition
+   * still has the leader and epoch it had when its snapshot was taken.
+   */
   private async repairAll(): Promise<void> {
     for (const table of this.catalog.all()) {
       const additions: Array<{ partition: PartitionAssignment; node: number }> = [];
       for (const p of table.partitions) {
         if (p.replicas.length >= replicationFactor || !this.nodes.isAlive(p.leader)) continue;
-        for (let zone = 0; zone < this.nodes.count && p.replicas.length + additions.filter((a) => a.partition === p).length < replicationFactor; zone++) {
+        let wanted = replicationFactor - p.replicas.length;
+        for (let zone = 0; zone < this.nodes.count && wanted > 0; zone++) {
           if (p.replicas.includes(zone) || !this.nodes.isAlive(zone)) continue;
           additions.push({ partition: p, node: zone });
+          wanted--;
         }
       }
       if (additions.length === 0) continue;
       const installed = await Promise.all(additions.map((a) => this.install(table, a.partition, a.node)));
-      const grown = new Map<number, PartitionAssignment>();
-      for (let i = 0; i < additions.length; i++) {
-        if (!installed[i]) continue;
-        const p = grown.get(additions[i].partition.pid) ?? { ...additions[i].partition, replicas: [...additions[i].partition.replicas] };
-        p.replicas.push(additions[i].node);
-        grown.set(p.pid, p);
-      }
-      if (grown.size > 0) await this.control.publish(table, [...grown.values()]);
+      await this.control.exclusive(async () => {
+        const current = this.catalog.get(table.name);
+        const grown = new Map<number, PartitionAssignment>();
+        for (let i = 0; i < additions.length; i++) {
+          const { partition: was, node } = additions[i];
+          const now = current?.tableId === table.tableId ? current.partitions.find((q) => q.pid === was.pid) : undefined;
+          const valid = installed[i] && now !== undefined && now.leader === was.leader && now.epoch === was.epoch && this.nodes.isAlive(node);
+          if (!valid) {
+            // Built from a leader that has since been replaced: it may hold entries the new leader lacks.
+            if (this.nodes.isAlive(node)) await this.nodes.control(node, { type: 'dropReplica', table: was.table, pid: was.pid }).catch(() => {});
+            continue;
+          }
+          const grownP = grown.get(was.pid) ?? { ...now!, replicas: [...now!.replicas] };
+          if (!grownP.replicas.includes(node)) grownP.replicas.push(node);
+          grown.set(was.pid, grownP);
+        }
+        if (grown.size > 0 && current !== undefined) await this.control.publish(current, [...grown.values()]);
+      });
     }
   }
 
@@ -189,7 +211,8 @@ export class AutoAdmin {
         this.installWaiters.delete(key);
         resolve(ok);
       };
-      this.installWaiters.set(key, () => settle(true));
+      // The install also fails at once if its source (the leader) or its target dies.
+      this.installWaiters.set(key, { source: p.leader, target: node, settle });
     });
     try {
       await this.nodes.control(node, { type: 'install', assignment: { ...p, replicas: [...p.replicas, node] } });
@@ -199,11 +222,11 @@ export class AutoAdmin {
       throw err;
     }
     const ok = await installed;
-    if (!ok) console.warn(`[monodyne] replica of ${table.name}/${p.pid} on node ${node} did not install in time`);
+    if (!ok) console.warn(`[monodyne] replica of ${table.name}/${p.pid} on node ${node} did not install`);
     return ok;
   }
 
   private onNodeEvent(node: number, event: NodeEvent): void {
-    if (event.event === 'installed') this.installWaiters.get(`${node}:${event.table}:${event.pid}`)?.();
+    if (event.event === 'installed') this.installWaiters.get(`${node}:${event.table}:${event.pid}`)?.settle(true);
   }
 }

@@ -154,7 +154,7 @@ export class StorageNodes {
     };
     this.nodes[id] = handle;
     handle.done.catch((err) => {
-      if (this.running && handle.alive) console.error(`[monodyne] storage node ${id} crashed:`, err);
+      if (this.running && handle.alive) console.error(`[monodyne] storage node ${id} stopped: ${(err as Error).message}`);
     });
     const readyKey = -1 - id;
     control.on('message', (reply: ControlReply) => {

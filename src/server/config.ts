@@ -11,7 +11,7 @@ export interface Config {
   tables: { initialPartitions: number };
   rings: { capacityBytes: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
-  failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; routerRetryWindowMs: number; installTimeoutMs: number };
+  failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number };
   faults: { enabled: boolean };
   auth: { enabled: boolean; credentials: CredentialConfig[]; clockSkewSeconds: number };
   tls: { certFile: string; keyFile: string; passphrase: string };
@@ -64,6 +64,7 @@ const schema: Record<string, Record<string, Kind>> = {
     heartbeatsMissedMax: { type: 'int', min: 2, max: 100 },
     routerRetryWindowMs: { type: 'int', min: 0, max: 600_000 },
     installTimeoutMs: { type: 'int', min: 1000, max: 3_600_000 },
+    replaceDelayMs: { type: 'int', min: 0, max: 3_600_000 },
   },
   faults: {
     enabled: { type: 'bool' },

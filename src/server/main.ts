@@ -50,6 +50,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     heartbeatIntervalMs: config.failover.heartbeatIntervalMs,
     heartbeatsMissedMax: config.failover.heartbeatsMissedMax,
     installTimeoutMs: config.failover.installTimeoutMs,
+    replaceDelayMs: config.failover.replaceDelayMs,
   });
   autoAdmin.start();
   if (config.faults.enabled) console.warn('[monodyne] fault injection is enabled: POST /_monodyne/faults can kill and hang storage nodes');

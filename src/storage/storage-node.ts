@@ -151,6 +151,15 @@ export class StorageNode {
     }
   }
 
+  /** Drops one replica and its data (an install the control plane discarded). */
+  dropReplica(table: string, pid: number): void {
+    const key = replicaKey(table, pid);
+    const replica = this.replicas.get(key);
+    if (replica === undefined) return;
+    this.forget(key, replica);
+    this.store.dropReplica(table, pid, replica.dbs);
+  }
+
   private forget(key: string, replica: PartitionReplica): void {
     this.replicas.delete(key);
     const dropped: PendingWrite[] = [];

@@ -41,6 +41,7 @@ export type ControlMessage =
   | { type: 'install'; seq: number; assignment: PartitionAssignment }
   | { type: 'peer'; seq: number; peer: number; inRing: SharedArrayBuffer; outRing: SharedArrayBuffer; peerDoorbell: SharedArrayBuffer }
   | { type: 'dropTable'; seq: number; table: string }
+  | { type: 'dropReplica'; seq: number; table: string; pid: number }
   | { type: 'describe'; seq: number }
   | { type: 'stop'; seq: number };
 
@@ -111,6 +112,9 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
           break;
         case 'dropTable':
           node.dropTable(msg.table);
+          break;
+        case 'dropReplica':
+          node.dropReplica(msg.table, msg.pid);
           break;
         case 'describe':
           reply.result = node.describe();

@@ -1,0 +1,46 @@
+// The checker itself: it must accept linearizable histories and reject ones that are not.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkRegister, type HistoryEntry } from './linearizability.ts';
+
+const h = (process: number, invokedAt: number, completedAt: number, op: HistoryEntry['op']): HistoryEntry => ({ process, invokedAt, completedAt, op });
+
+test('sequential and overlapping linearizable histories pass', () => {
+  assert.ok(checkRegister([h(0, 0, 1, { kind: 'write', value: 'a' }), h(1, 2, 3, { kind: 'read', result: 'a' })], null).linearizable);
+  // Concurrent write and read: the read may see either value.
+  assert.ok(checkRegister([h(0, 0, 10, { kind: 'write', value: 'b' }), h(1, 1, 2, { kind: 'read', result: null })], null).linearizable);
+  assert.ok(checkRegister([h(0, 0, 10, { kind: 'write', value: 'b' }), h(1, 1, 2, { kind: 'read', result: 'b' })], null).linearizable);
+  // CAS success and failure.
+  assert.ok(
+    checkRegister(
+      [h(0, 0, 1, { kind: 'cas', expected: null, value: 'x', result: 'ok' }), h(1, 2, 3, { kind: 'cas', expected: null, value: 'y', result: 'fail' }), h(2, 4, 5, { kind: 'read', result: 'x' })],
+      null,
+    ).linearizable,
+  );
+});
+
+test('stale reads, lost writes and double CAS wins are caught', () => {
+  // A read that starts after a completed write must see it.
+  assert.equal(checkRegister([h(0, 0, 1, { kind: 'write', value: 'a' }), h(1, 2, 3, { kind: 'read', result: null })], null).linearizable, false);
+  // Two CAS from the same expected value cannot both win.
+  assert.equal(
+    checkRegister([h(0, 0, 5, { kind: 'cas', expected: null, value: 'x', result: 'ok' }), h(1, 0, 5, { kind: 'cas', expected: null, value: 'y', result: 'ok' })], null).linearizable,
+    false,
+  );
+  // A failed CAS whose expected value was certainly current is wrong.
+  assert.equal(checkRegister([h(0, 0, 1, { kind: 'write', value: 'a' }), h(1, 2, 3, { kind: 'cas', expected: 'a', value: 'b', result: 'fail' })], null).linearizable, false);
+  // Reads going back in time.
+  assert.equal(
+    checkRegister([h(0, 0, 1, { kind: 'write', value: 'a' }), h(0, 2, 3, { kind: 'write', value: 'b' }), h(1, 4, 5, { kind: 'read', result: 'b' }), h(2, 6, 7, { kind: 'read', result: 'a' })], null).linearizable,
+    false,
+  );
+});
+
+test('unknown outcomes may or may not have happened, even late', () => {
+  const unknown = h(0, 0, Infinity, { kind: 'cas', expected: null, value: 'x', result: 'unknown' });
+  assert.ok(checkRegister([unknown, h(1, 5, 6, { kind: 'read', result: null })], null).linearizable);
+  assert.ok(checkRegister([unknown, h(1, 5, 6, { kind: 'read', result: 'x' })], null).linearizable);
+  assert.ok(checkRegister([unknown, h(1, 5, 6, { kind: 'read', result: null }), h(1, 7, 8, { kind: 'read', result: 'x' })], null).linearizable);
+  // But it cannot un-happen.
+  assert.equal(checkRegister([unknown, h(1, 5, 6, { kind: 'read', result: 'x' }), h(1, 7, 8, { kind: 'read', result: null })], null).linearizable, false);
+});
