@@ -15,6 +15,7 @@ export class SnapshotSender {
   readonly index: number;
   private readonly iterator: Iterator<{ key: Buffer; value: Buffer }>;
   private finished = false;
+  private started = false;
 
   constructor(table: string, pid: number, target: number, index: number, data: Database<Buffer, Buffer>) {
     this.table = table;
@@ -42,6 +43,8 @@ export class SnapshotSender {
       kv.push(new Uint8Array(step.value.key), new Uint8Array(step.value.value));
       bytes += step.value.key.length + step.value.value.length;
     }
-    return { r: Repl.SnapshotChunk, t: this.table, p: this.pid, from, e: epoch, kv, done: this.finished, i: this.index };
+    const first = !this.started;
+    this.started = true;
+    return { r: Repl.SnapshotChunk, t: this.table, p: this.pid, from, e: epoch, first, kv, done: this.finished, i: this.index };
   }
 }

@@ -21,6 +21,8 @@ export interface StorageNodesOptions {
   ringCapacityBytes: number;
   requestTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** Most log entries a replica keeps; a follower further behind is rebuilt from a snapshot. */
+  logEntriesMax: number;
   /** lmdb-js's encryption key for every node's LMDB environment; absent: not encrypted. */
   encryptionKey?: string;
 }
@@ -130,6 +132,7 @@ export class StorageNodes {
       assignments: assignments.filter((a) => a.replicas.includes(id)),
       healthBoard: this.board.sab,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      logEntriesMax: this.options.logEntriesMax,
     };
     const pool = new Piscina({
       filename: workerFile,

@@ -11,7 +11,7 @@ export interface Config {
   tables: { initialPartitions: number };
   rings: { capacityBytes: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
-  failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number };
+  failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number; logEntriesMax: number };
   faults: { enabled: boolean };
   auth: { enabled: boolean; credentials: CredentialConfig[]; clockSkewSeconds: number };
   tls: { certFile: string; keyFile: string; passphrase: string };
@@ -65,6 +65,7 @@ const schema: Record<string, Record<string, Kind>> = {
     routerRetryWindowMs: { type: 'int', min: 0, max: 600_000 },
     installTimeoutMs: { type: 'int', min: 1000, max: 3_600_000 },
     replaceDelayMs: { type: 'int', min: 0, max: 3_600_000 },
+    logEntriesMax: { type: 'int', min: 16, max: 100_000_000 },
   },
   faults: {
     enabled: { type: 'bool' },

@@ -38,6 +38,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       requestTimeoutMs: config.storage.requestTimeoutMs,
       encryptionKey: security.encryptionKey,
       heartbeatIntervalMs: config.failover.heartbeatIntervalMs,
+      logEntriesMax: config.failover.logEntriesMax,
     },
     ControlPlane.assignmentsOf(catalog),
     Array.from({ length: config.storage.workers }, (_, id) => catalog.nodeDir(dataDir, id)),

@@ -206,6 +206,8 @@ export interface ReplSnapshotChunk {
   p: number;
   from: number;
   e: number;
+  /** First chunk: the receiver drops whatever the replica held and starts over from the snapshot. */
+  first: boolean;
   /** Alternating storage key and stored item bytes. */
   kv: Uint8Array[];
   /** Last chunk: the snapshot is the partition as of this log index. */

@@ -77,8 +77,12 @@ export class StorageNode {
   private readonly touched = new Set<PartitionReplica>();
   private readonly acknowledged: PendingWrite[] = [];
 
-  constructor(id: number, store: NodeStore, links: StorageNodeLinks, board: HealthBoard, emit: (event: NodeEvent) => void) {
+  /** Most log entries kept per replica, whoever still needs them (a follower further behind gets a snapshot). */
+  private readonly logEntriesMax: number;
+
+  constructor(id: number, store: NodeStore, links: StorageNodeLinks, board: HealthBoard, emit: (event: NodeEvent) => void, logEntriesMax: number) {
     this.id = id;
+    this.logEntriesMax = logEntriesMax;
     this.store = store;
     this.links = links;
     this.board = board;
@@ -438,8 +442,15 @@ export class StorageNode {
   /** New replica: store one snapshot chunk; the last one sets the replica's log position. */
   private installSnapshotChunk(chunk: ReplSnapshotChunk): PartitionReplica | null {
     const replica = this.replicas.get(replicaKey(chunk.t, chunk.p));
-    if (replica === undefined || !replica.installing) return null;
+    if (replica === undefined || replica.leader === this.id || chunk.e < replica.epoch) return null;
     const data = replica.dbs.data;
+    if (chunk.first) {
+      // A follower too far behind the leader's log (or a new replica) starts over from the snapshot.
+      data.clearSync();
+      replica.dbs.log.clearSync();
+      replica.installing = true;
+    }
+    if (!replica.installing) return null;
     for (let i = 0; i < chunk.kv.length; i += 2) {
       const k = chunk.kv[i];
       const v = chunk.kv[i + 1];
@@ -456,9 +467,13 @@ export class StorageNode {
     return replica;
   }
 
-  /** Drops log entries every follower has, keeping a tail for catch-up after restarts. */
+  /**
+   * Drops log entries every follower has, keeping a tail for catch-up after restarts; and never
+   * keeps more than logEntriesMax, so a follower that fell far behind is rebuilt from a snapshot.
+   */
   private trimLog(replica: PartitionReplica): void {
-    const keepFrom = (replica.leader === this.id ? replica.slowestFollowerIndex(this.id) : replica.appliedIndex) - logRetainedEntries;
+    const needed = (replica.leader === this.id ? replica.slowestFollowerIndex(this.id) : replica.appliedIndex) - Math.min(logRetainedEntries, this.logEntriesMax);
+    const keepFrom = Math.max(needed, replica.appliedIndex - this.logEntriesMax);
     const upTo = Math.min(keepFrom, replica.logFirstIndex + logTrimPerCommitMax);
     if (upTo <= replica.logFirstIndex) return;
     for (let i = replica.logFirstIndex; i < upTo; i++) replica.dbs.log.remove(i);
@@ -563,15 +578,16 @@ export class StorageNode {
   private sendRepl(to: number, frame: ReplFrame): void {
     const out = this.links.peerOut.get(to);
     if (out === undefined) throw new Error(`node ${this.id} has no ring to node ${to}`);
-    const fault = this.board.replFault(this.id, to);
+    // Fault injection acts on what a leader sends a replica (entries, snapshots), not on acks.
+    const fault = frame.r === Repl.Entries || frame.r === Repl.SnapshotChunk ? this.board.replFault(this.id, to) : 0;
     if (fault === 0) {
       out.send(encodeFrame(frame));
     } else if (fault > 0) {
-      // Fault injection: deliver late. Frames still leave in order (each waits the same delay).
+      // Delivered late. Frames still leave in order (each waits the same delay).
       const bytes = encodeFrame(frame);
       setTimeout(() => out.send(bytes), fault);
     }
-    // fault < 0: fault injection drops the frame.
+    // fault < 0: dropped.
   }
 
   close(): Promise<void> {

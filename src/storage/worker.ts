@@ -32,6 +32,7 @@ export interface StorageNodeTask {
   /** Heartbeats, fences and fault switches shared with the control plane. */
   healthBoard: SharedArrayBuffer;
   heartbeatIntervalMs: number;
+  logEntriesMax: number;
 }
 
 /** Control messages from the control plane (postMessage: rare, never per request). */
@@ -85,6 +86,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     },
     board,
     emit,
+    task.logEntriesMax,
   );
   node.assign(task.assignments);
   // The heartbeat is a timer on this thread's event loop: a thread that is stuck, busy for too
