@@ -203,6 +203,8 @@ export class HttpExchange {
 }
 
 const emptyBody = Buffer.alloc(0);
+const notFoundBody = Buffer.from('<UnknownOperationException/>\n');
+const notFoundCrc32 = crc32Of(notFoundBody);
 
 function internalError(err: unknown): DynamoError {
   console.error('[monodyne] internal error:', err);
@@ -297,8 +299,13 @@ export class FrontDoor {
       res.writeStatus('200 OK').writeHeader('Content-Type', 'text/plain').end('healthy: monodyne');
     });
     this.app.post('/*', (res, req) => this.accept(res, req, false));
+    // Anything but POST (and the GET / health check) gets what DynamoDB answers to it.
     this.app.any('/*', (res) => {
-      res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain').end('Not Found');
+      res
+        .writeStatus('404 Not Found')
+        .writeHeader('x-amzn-RequestId', nextRequestId())
+        .writeHeader('x-amz-crc32', notFoundCrc32)
+        .end(notFoundBody);
     });
   }
 
