@@ -11,6 +11,11 @@ import { NodeFailedError, type StorageNodes } from '../router/storage-nodes.ts';
 import type { PartitionAssignment } from '../storage/messages.ts';
 import type { NodeEvent } from '../storage/storage-node.ts';
 
+/** A leader handing off waits at most this long for its successor to catch up. */
+const handoffTimeoutMs = 5000;
+/** Repair passes after a failed install before giving up until the next failover. */
+const repairRoundsMax = 5;
+
 export interface AutoAdminOptions {
   dataDir: string;
   heartbeatIntervalMs: number;
@@ -39,8 +44,11 @@ export class AutoAdmin {
   private readonly lastBeat: number[];
   private readonly missed: number[];
   private readonly failing = new Set<number>();
-  private readonly installWaiters = new Map<string, { source: number; target: number; settle: (ok: boolean) => void }>();
+  private readonly installWaiters = new Map<string, { source: number; target: number; table: string; pid: number; settle: (ok: boolean) => void }>();
+  private readonly handoffWaiters = new Map<string, () => void>();
+  private repairs: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private lastCheckAt = 0;
   readonly history: FailoverRecord[] = [];
 
   constructor(control: ControlPlane, catalog: Catalog, nodes: StorageNodes, options: AutoAdminOptions) {
@@ -57,7 +65,9 @@ export class AutoAdmin {
     this.timer = setInterval(() => this.checkHeartbeats(), this.options.heartbeatIntervalMs);
     this.timer.unref();
     // A zone missing a replica (a table created while a node was down, say) is repaired now.
-    void this.repairAll().catch((err) => console.error('[monodyne] repair failed:', err));
+    void this.repairAll()
+      .then(() => this.rebalanceLeaders())
+      .catch((err) => console.error('[monodyne] repair failed:', err));
   }
 
   stop(): void {
@@ -70,16 +80,36 @@ export class AutoAdmin {
   }
 
   private checkHeartbeats(): void {
+    const now = Date.now();
+    // If this check itself ran late, the main thread was stalled (GC, a busy machine): that
+    // says nothing about the nodes, so no beat counts as missed this time.
+    const stalled = this.lastCheckAt !== 0 && now - this.lastCheckAt > 2 * this.options.heartbeatIntervalMs;
+    this.lastCheckAt = now;
     for (let node = 0; node < this.nodes.count; node++) {
       if (!this.nodes.isAlive(node) || this.failing.has(node)) continue;
       const beat = this.nodes.board.heartbeat(node);
-      if (beat !== this.lastBeat[node]) {
+      if (beat !== this.lastBeat[node] || stalled) {
         this.lastBeat[node] = beat;
         this.missed[node] = 0;
         continue;
       }
-      if (++this.missed[node] >= this.options.heartbeatsMissedMax) void this.nodeFailed(node);
+      if (++this.missed[node] >= this.options.heartbeatsMissedMax && !this.wouldLoseEveryReplica(node)) void this.nodeFailed(node);
     }
+  }
+
+  /**
+   * Declaring `node` dead must never leave a partition without a live replica: when every
+   * other replica already failed, the silence is more likely this process starving its threads
+   * than a third failure, and the last copy keeps serving (it is still fenced by epochs).
+   */
+  private wouldLoseEveryReplica(node: number): boolean {
+    for (const table of this.catalog.all()) {
+      for (const p of table.partitions) {
+        if (!p.replicas.includes(node)) continue;
+        if (!p.replicas.some((w) => w !== node && this.nodes.isAlive(w) && !this.failing.has(w))) return true;
+      }
+    }
+    return false;
   }
 
   /** Also called directly when a node is known dead (its thread was killed). */
@@ -100,6 +130,7 @@ export class AutoAdmin {
       record.replacedAt = Date.now();
       await this.repairAll();
       record.repairedAt = Date.now();
+      await this.rebalanceLeaders();
     } catch (err) {
       console.error(`[monodyne] failover of node ${node} did not complete:`, err);
     } finally {
@@ -126,6 +157,7 @@ export class AutoAdmin {
             console.error(`[monodyne] partition ${table.name}/${p.pid} lost every replica`);
             return;
           }
+          this.cancelInstalls(p.table, p.pid);
           changed.push(await this.elect(p, survivors));
         }),
       );
@@ -165,7 +197,23 @@ export class AutoAdmin {
    * behind a repair); the new replicas are published under it, and only where the partition
    * still has the leader and epoch it had when its snapshot was taken.
    */
-  private async repairAll(): Promise<void> {
+  private repairAll(): Promise<void> {
+    // One repair at a time (two failovers finishing together would build the same replicas twice).
+    const run = this.repairs.then(() => this.repairAllNow());
+    this.repairs = run.catch(() => {});
+    return run;
+  }
+
+  private async repairAllNow(): Promise<void> {
+    // An install fails when its partition changes leader midway (a failover): go round again.
+    for (let round = 0; round < repairRoundsMax; round++) {
+      if (!(await this.repairRound())) return;
+    }
+  }
+
+  /** One pass of repair; returns whether another pass may be needed (something did not install). */
+  private async repairRound(): Promise<boolean> {
+    let incomplete = false;
     for (const table of this.catalog.all()) {
       const additions: Array<{ partition: PartitionAssignment; node: number }> = [];
       for (const p of table.partitions) {
@@ -179,6 +227,7 @@ export class AutoAdmin {
       }
       if (additions.length === 0) continue;
       const installed = await Promise.all(additions.map((a) => this.install(table, a.partition, a.node)));
+      if (installed.includes(false)) incomplete = true;
       await this.control.exclusive(async () => {
         const current = this.catalog.get(table.name);
         const grown = new Map<number, PartitionAssignment>();
@@ -198,6 +247,12 @@ export class AutoAdmin {
         if (grown.size > 0 && current !== undefined) await this.control.publish(current, [...grown.values()]);
       });
     }
+    return incomplete;
+  }
+
+  /** A partition changed leader: a snapshot streaming from its old leader will never finish. */
+  private cancelInstalls(table: string, pid: number): void {
+    for (const waiter of [...this.installWaiters.values()]) if (waiter.table === table && waiter.pid === pid) waiter.settle(false);
   }
 
   /** Builds one replica from a snapshot of the partition's leader; resolves whether it worked. */
@@ -212,7 +267,7 @@ export class AutoAdmin {
         resolve(ok);
       };
       // The install also fails at once if its source (the leader) or its target dies.
-      this.installWaiters.set(key, { source: p.leader, target: node, settle });
+      this.installWaiters.set(key, { source: p.leader, target: node, table: p.table, pid: p.pid, settle });
     });
     try {
       await this.nodes.control(node, { type: 'install', assignment: { ...p, replicas: [...p.replicas, node] } });
@@ -228,5 +283,78 @@ export class AutoAdmin {
 
   private onNodeEvent(node: number, event: NodeEvent): void {
     if (event.event === 'installed') this.installWaiters.get(`${node}:${event.table}:${event.pid}`)?.settle(true);
+    else if (event.event === 'handoffReady') this.handoffWaiters.get(`${node}:${event.table}:${event.pid}`)?.();
+  }
+
+  /**
+   * Moves leadership, one partition at a time, from the zones leading the most partitions to
+   * those leading the fewest, until every zone leads within one of the others: after a
+   * failover the survivors lead everything, and the replacement would otherwise only follow.
+   */
+  rebalanceLeaders(): Promise<void> {
+    const run = this.repairs.then(() => this.rebalanceLeadersNow());
+    this.repairs = run.catch(() => {});
+    return run;
+  }
+
+  private async rebalanceLeadersNow(): Promise<void> {
+    for (let moves = 0; moves < 10_000; moves++) {
+      // Only between repairs: moving a leader would cut off a snapshot it is sending.
+      if (this.catalog.all().some((t) => t.partitions.some((p) => p.replicas.length < replicationFactor))) return;
+      const leads = new Array<number>(this.nodes.count).fill(0);
+      const all: Array<{ table: TableRecord; p: PartitionAssignment }> = [];
+      for (const table of this.catalog.all()) {
+        for (const p of table.partitions) {
+          leads[p.leader]++;
+          all.push({ table, p });
+        }
+      }
+      let most = 0;
+      let fewest = 0;
+      for (let z = 0; z < leads.length; z++) {
+        if (!this.nodes.isAlive(z)) continue;
+        if (leads[z] > leads[most] || !this.nodes.isAlive(most)) most = z;
+        if (leads[z] < leads[fewest] || !this.nodes.isAlive(fewest)) fewest = z;
+      }
+      if (leads[most] - leads[fewest] <= 1) return;
+      const candidate = all.find(({ p }) => p.leader === most && p.replicas.includes(fewest));
+      if (candidate === undefined) return;
+      const moved = await this.control.exclusive(() => this.transferLeadership(candidate.table.name, candidate.p.pid, fewest));
+      if (!moved) return;
+    }
+  }
+
+  /** Hands one partition's leadership to `target` (a replica) without losing or refusing a write. */
+  private async transferLeadership(tableName: string, pid: number, target: number): Promise<boolean> {
+    const table = this.catalog.get(tableName);
+    const p = table?.partitions.find((q) => q.pid === pid);
+    if (table === undefined || p === undefined || !p.replicas.includes(target) || !this.nodes.isAlive(target) || !this.nodes.isAlive(p.leader)) return false;
+    const key = `${p.leader}:${p.table}:${p.pid}`;
+    const ready = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.handoffWaiters.delete(key);
+        resolve(false);
+      }, handoffTimeoutMs);
+      this.handoffWaiters.set(key, () => {
+        clearTimeout(timer);
+        this.handoffWaiters.delete(key);
+        resolve(true);
+      });
+    });
+    try {
+      if (!(await this.nodes.control(p.leader, { type: 'handoff', table: p.table, pid: p.pid, target }))) return false;
+    } catch {
+      this.handoffWaiters.delete(key);
+      return false;
+    }
+    if (!(await ready)) {
+      await this.nodes.control(p.leader, { type: 'handoff', table: p.table, pid: p.pid, target: -1 }).catch(() => {});
+      return false;
+    }
+    // The target has every entry the old leader wrote and the old leader takes no more: the
+    // new epoch makes the switch final for everyone.
+    await this.control.publish(table, [{ ...p, leader: target, epoch: p.epoch + 1 }]);
+    this.cancelInstalls(p.table, p.pid);
+    return true;
   }
 }

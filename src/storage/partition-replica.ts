@@ -46,6 +46,8 @@ export class PartitionReplica {
   resendRequestedAfter = -1;
   /** A new replica receiving its snapshot: it serves nothing until the snapshot is complete. */
   installing = false;
+  /** Leader handing its leadership to this node (-1: not handing off): it takes no writes meanwhile. */
+  handoffTo = -1;
 
   /** `snapshotIndex`: the log index of the snapshot this replica was built from, if any (its log starts after it). */
   constructor(assignment: PartitionAssignment, dbs: ReplicaDbs, snapshotIndex = 0) {
@@ -68,6 +70,7 @@ export class PartitionReplica {
     // An assignment can arrive after this replica already learned a newer epoch from its new
     // leader's entries; the epoch never goes back.
     if (assignment.epoch < this.epoch) return;
+    if (assignment.leader !== this.leader) this.handoffTo = -1;
     this.hashStart = assignment.hashStart;
     this.hashEnd = assignment.hashEnd;
     this.replicas = assignment.replicas;

@@ -57,7 +57,10 @@ const logTrimPerCommitMax = 1024;
 /** Snapshot chunks sent per pump while the target's ring has room. */
 const snapshotChunksPerPump = 4;
 
-export type NodeEvent = { event: 'installed'; table: string; pid: number; index: number };
+export type NodeEvent =
+  | { event: 'installed'; table: string; pid: number; index: number }
+  /** A leader asked to hand off has stopped taking writes and its successor has every entry. */
+  | { event: 'handoffReady'; table: string; pid: number; index: number };
 
 export class StorageNode {
   readonly id: number;
@@ -152,6 +155,26 @@ export class StorageNode {
       if (replica.table !== table) continue;
       this.forget(key, replica);
       this.store.dropReplica(replica.table, replica.pid, replica.dbs);
+    }
+  }
+
+  /**
+   * Leader balancing, step one: stop taking writes for the partition and report (event
+   * handoffReady) once `target` has every entry; the control plane then makes it the leader
+   * under a new epoch. `target` -1 cancels a handoff.
+   */
+  handoff(table: string, pid: number, target: number): boolean {
+    const replica = this.replicas.get(replicaKey(table, pid));
+    if (replica === undefined || replica.leader !== this.id) return false;
+    replica.handoffTo = target;
+    if (target !== -1) this.checkHandoff(replica);
+    return true;
+  }
+
+  private checkHandoff(replica: PartitionReplica): void {
+    const acked = replica.followerAcked.get(replica.handoffTo) ?? 0;
+    if (acked >= replica.appliedIndex && replica.pendingHead >= replica.pending.length) {
+      this.emit({ event: 'handoffReady', table: replica.table, pid: replica.pid, index: replica.appliedIndex });
     }
   }
 
@@ -353,8 +376,9 @@ export class StorageNode {
   private applyClientWrite(req: WriteRequest): boolean {
     const key = replicaKey(req.t, req.p);
     const replica = this.replicas.get(key);
-    // The replica may have been dropped or demoted since the request was queued.
-    if (replica === undefined || replica.leader !== this.id) return false;
+    // The replica may have been dropped or demoted since the request was queued, or be handing
+    // its leadership over: the router retries on the map's next version.
+    if (replica === undefined || replica.leader !== this.id || replica.handoffTo !== -1) return false;
     this.touched.add(replica);
     const pending: PendingWrite = { index: replica.appliedIndex, requestId: req.id, attributes: null, err: null, msg: null, errItem: null };
     const wid = req.wid ?? '';
@@ -498,6 +522,7 @@ export class StorageNode {
         const prev = replica.followerAcked.get(frame.from) ?? 0;
         if (frame.i > prev) replica.followerAcked.set(frame.from, frame.i);
         replica.takeAcknowledged(this.acknowledged);
+        if (replica.handoffTo !== -1) this.checkHandoff(replica);
         return;
       }
       case Repl.Resend:

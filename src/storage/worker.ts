@@ -43,6 +43,7 @@ export type ControlMessage =
   | { type: 'peer'; seq: number; peer: number; inRing: SharedArrayBuffer; outRing: SharedArrayBuffer; peerDoorbell: SharedArrayBuffer }
   | { type: 'dropTable'; seq: number; table: string }
   | { type: 'dropReplica'; seq: number; table: string; pid: number }
+  | { type: 'handoff'; seq: number; table: string; pid: number; target: number }
   | { type: 'describe'; seq: number }
   | { type: 'stop'; seq: number };
 
@@ -117,6 +118,9 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
           break;
         case 'dropReplica':
           node.dropReplica(msg.table, msg.pid);
+          break;
+        case 'handoff':
+          reply.result = node.handoff(msg.table, msg.pid, msg.target);
           break;
         case 'describe':
           reply.result = node.describe();

@@ -207,6 +207,12 @@ test('kills every few seconds for 30 s: nothing acknowledged lost, nothing faile
     assert.ok(result.linearizable, `register ${key}: history of ${entries.length} operations is not linearizable`);
   }
   console.log(`${kills.length} kills, ${acknowledged.length} writes acknowledged, ${[...history.values()].reduce((n, h) => n + h.length, 0)} register operations checked in ${Date.now() - checkStarted} ms`);
+  // Leadership is spread again: each zone leads about a third of the partitions.
+  await waitFor(async () => {
+    const leads = [0, 0, 0];
+    for (const t of (await partitions()).tables) for (const p of t.partitions) leads[p.leader]++;
+    return Math.max(...leads) - Math.min(...leads) <= 1;
+  }, 20_000, 'leaders to be rebalanced');
   const view = await partitions();
   assert.ok(view.failovers.length >= kills.length);
   for (const f of view.failovers) assert.ok(f.repairedAt !== null, `failover of node ${f.node} never finished repair`);
