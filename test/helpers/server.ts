@@ -146,10 +146,7 @@ export function sdkSigner(credentials: { accessKeyId: string; secretAccessKey: s
   return new SignatureV4({ service: 'dynamodb', region, credentials, sha256: Sha256 });
 }
 
-/**
- * POSTs a raw awsJson 1.0 request signed by the SDK's signer (for protocol-level tests of a
- * server with auth on). Extra headers are sent unsigned unless listed in signedExtra.
- */
+/** POSTs a raw awsJson 1.0 request signed by the SDK's signer (for protocol-level tests of a server with auth on). */
 export async function signedFetch(
   endpoint: string,
   target: string,
