@@ -9,5 +9,5 @@ export async function describeTable(ctx: ApiContext, input: Record<string, unkno
   const name = input.TableName as string;
   const table = ctx.control.getTable(name);
   if (table === undefined) throw new DynamoError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
-  return JSON.stringify({ Table: tableDescription(table, 'ACTIVE') });
+  return JSON.stringify({ Table: tableDescription(table, 'ACTIVE', await ctx.control.tableStats(table)) });
 }

@@ -51,6 +51,24 @@ export class ControlPlane {
     return this.catalog.get(name);
   }
 
+  /** Approximate item count and size, from each partition's leader (DynamoDB's are approximate too). */
+  async tableStats(table: TableRecord): Promise<{ itemCount: number; sizeBytes: number }> {
+    const leaders = new Set(table.partitions.map((p) => p.leader));
+    let itemCount = 0;
+    let sizeBytes = 0;
+    await Promise.all(
+      [...leaders].map(async (node) => {
+        const replicas = (await this.nodes.control(node, { type: 'describe' }).catch(() => [])) as Array<{ table: string; leader: boolean; entries: number; bytes: number }>;
+        for (const r of replicas) {
+          if (r.table !== table.tableId || !r.leader) continue;
+          itemCount += r.entries;
+          sizeBytes += r.bytes;
+        }
+      }),
+    );
+    return { itemCount, sizeBytes };
+  }
+
   /** Runs `change` after every change queued before it. */
   exclusive<T>(change: () => Promise<T>): Promise<T> {
     const run = this.queue.then(change, change);

@@ -195,8 +195,10 @@ export class StorageNode {
     for (const p of dropped) this.respond({ id: p.requestId, s: Status.Internal, msg: 'replica moved' });
   }
 
-  describe(): Array<{ table: string; pid: number; applied: number; leader: boolean; epoch: number; installing: boolean; followerAcked: Record<number, number>; entries: number }> {
+  describe(): Array<{ table: string; pid: number; applied: number; leader: boolean; epoch: number; installing: boolean; followerAcked: Record<number, number>; entries: number; bytes: number }> {
     return [...this.replicas.values()].map((r) => ({
+      // LMDB's own page counts: an approximation of the stored size, as DynamoDB's is.
+      bytes: lmdbBytes(r.dbs.data.getStats() as LmdbStats),
       table: r.table,
       pid: r.pid,
       applied: r.appliedIndex,
@@ -618,6 +620,16 @@ export class StorageNode {
   close(): Promise<void> {
     return this.store.close();
   }
+}
+
+interface LmdbStats {
+  pageSize: number;
+  treeLeafPageCount: number;
+  overflowPages: number;
+}
+
+function lmdbBytes(stats: LmdbStats): number {
+  return stats.pageSize * (stats.treeLeafPageCount + stats.overflowPages);
 }
 
 function entryBytes(entry: LogEntry): number {

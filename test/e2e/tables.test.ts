@@ -149,3 +149,24 @@ test('DeleteTable removes the table and its items; a missing table is ResourceNo
   const got = await s.client.send(new GetItemCommand({ TableName: 't-c', Key: { id: { S: 'x' } }, ConsistentRead: true }));
   assert.equal(got.Item, undefined);
 });
+
+test('DescribeTable reports the item count and size, and explains the replication model', async () => {
+  await s.client.send(
+    new CreateTableCommand({ TableName: 'counted', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
+  );
+  for (let i = 0; i < 25; i++) await s.client.send(new PutItemCommand({ TableName: 'counted', Item: { id: { S: `i${i}` }, pad: { S: 'x'.repeat(100) } } }));
+  const described = await s.client.send(new DescribeTableCommand({ TableName: 'counted' }));
+  assert.equal(described.Table?.ItemCount, 25);
+  assert.ok((described.Table?.TableSizeBytes ?? 0) > 0);
+  const res = await fetch(s.endpoint + '/', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.DescribeTable' },
+    body: JSON.stringify({ TableName: 'counted' }),
+  });
+  const body = (await res.json()) as { Table: { MonodyneReplication: { ReplicasPerPartition: number; WriteQuorum: number; Model: string; Partitions: Array<{ Replicas: number[] }> } } };
+  const replication = body.Table.MonodyneReplication;
+  assert.equal(replication.ReplicasPerPartition, 3);
+  assert.equal(replication.WriteQuorum, 2);
+  assert.match(replication.Model, /leader and at least one follower/);
+  for (const p of replication.Partitions) assert.equal(new Set(p.Replicas).size, 3);
+});
