@@ -15,6 +15,7 @@ const keySchemaShape: Shape = {
   maxLength: 2,
   member: {
     type: 'Structure',
+    notNull: true,
     members: {
       AttributeName: { type: 'String', notNull: true, minLength: 1, maxLength: 255 },
       KeyType: { type: 'String', notNull: true, enum: ['HASH', 'RANGE'] },
@@ -36,6 +37,7 @@ const createTableShape: Record<string, Shape> = {
     notNull: true,
     member: {
       type: 'Structure',
+      notNull: true,
       members: {
         AttributeName: { type: 'String', notNull: true, minLength: 1, maxLength: 255 },
         AttributeType: { type: 'String', notNull: true, enum: ['S', 'N', 'B'] },

@@ -44,7 +44,9 @@ export class Dispatcher implements RequestHandler {
 
   async handle(exchange: HttpExchange): Promise<string> {
     const target = exchange.target;
-    const operation = target.startsWith(targetPrefix) ? operations[target.slice(targetPrefix.length)] : undefined;
+    const name = target.startsWith(targetPrefix) ? target.slice(targetPrefix.length) : '';
+    // Own properties only: "constructor" or "__proto__" must not resolve to Object's members.
+    const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
     if (operation === undefined) throw new DynamoError('UnknownOperationException', '');
     const input = parseBody(exchange.body!);
     return operation(this.ctx, input, requestFacts(exchange));
