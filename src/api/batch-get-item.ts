@@ -1,6 +1,7 @@
 // BatchGetItem: up to 100 keys across up to 100 tables, read concurrently through the router;
 // what does not fit in the 16 MB response (or failed with a retryable error) comes back as
 // UnprocessedKeys, in the request's own form so a client can send it again as it is.
+import { consumedCapacityJson } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, type Shape } from '../validation/request-shape.ts';
 import { normalizeItem, validateKey } from '../validation/attribute-values.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
@@ -263,11 +264,12 @@ export async function batchGetItem(ctx: ApiContext, input: Record<string, unknow
     }
   }
   const settled = await Promise.allSettled(pending);
-  return batchGetResponse(tables, settled);
+  return batchGetResponse(tables, settled, input.ReturnConsumedCapacity);
 }
 
 /** Builds the response text from the items' JSON as the storage nodes serialized them. */
-function batchGetResponse(tables: readonly TableGets[], settled: readonly PromiseSettledResult<StorageResponse>[]): string {
+function batchGetResponse(tables: readonly TableGets[], settled: readonly PromiseSettledResult<StorageResponse>[], returnConsumedCapacity: unknown): string {
+  const consumed: string[] = [];
   let responses = '';
   let unprocessed = '';
   let responseBytes = 0;
@@ -278,8 +280,10 @@ function batchGetResponse(tables: readonly TableGets[], settled: readonly Promis
   for (const gets of tables) {
     let items = '';
     let unprocessedKeys: unknown[] | null = null;
+    let units = 0;
     for (let i = 0; i < gets.keys.length; i++) {
       const result = settled[n++];
+      if (result.status === 'fulfilled') units += result.value.cu ?? 0;
       if (full) {
         (unprocessedKeys ??= []).push(gets.rawKeys[i]);
         continue;
@@ -307,11 +311,13 @@ function batchGetResponse(tables: readonly TableGets[], settled: readonly Promis
     }
     const name = JSON.stringify(gets.name);
     responses += (responses.length === 0 ? '' : ',') + name + ':[' + items + ']';
+    if (returnConsumedCapacity === 'TOTAL' || returnConsumedCapacity === 'INDEXES') consumed.push(consumedCapacityJson(returnConsumedCapacity, gets.name, units, 'read'));
     if (unprocessedKeys !== null) {
       unprocessed += (unprocessed.length === 0 ? '' : ',') + name + ':' + JSON.stringify({ ...gets.spec, Keys: unprocessedKeys });
     }
   }
   // Nothing could be read at all: the error itself tells the SDK to retry the whole call.
   if (answered === 0 && firstFailure !== undefined) throw firstFailure;
-  return `{"Responses":{${responses}},"UnprocessedKeys":{${unprocessed}}}`;
+  const cc = consumed.length > 0 ? `,"ConsumedCapacity":[${consumed.join(',')}]` : '';
+  return `{"Responses":{${responses}},"UnprocessedKeys":{${unprocessed}}${cc}}`;
 }

@@ -1,6 +1,7 @@
 // BatchWriteItem: up to 25 puts and deletes across tables, validated as a whole (one bad
 // request rejects the batch), then sent concurrently to their partitions' leaders. A write that
 // fails with a retryable error comes back in UnprocessedItems instead of failing the call.
+import { consumedCapacityJson } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, type Shape } from '../validation/request-shape.ts';
 import { extractKey, itemSizeBytes, itemSizeExceededMessage, normalizeItem, validateKey } from '../validation/attribute-values.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
@@ -203,20 +204,23 @@ export async function batchWriteItem(ctx: ApiContext, input: Record<string, unkn
     }
   }
   const settled = await Promise.allSettled(pending);
-  return batchWriteResponse(tables, settled);
+  return batchWriteResponse(tables, settled, input.ReturnConsumedCapacity);
 }
 
-function batchWriteResponse(tables: readonly TableWrites[], settled: readonly PromiseSettledResult<StorageResponse>[]): string {
+function batchWriteResponse(tables: readonly TableWrites[], settled: readonly PromiseSettledResult<StorageResponse>[], returnConsumedCapacity: unknown): string {
+  const consumed: string[] = [];
   let unprocessed = '';
   let written = 0;
   let firstFailure: unknown = undefined;
   let n = 0;
   for (const t of tables) {
     let requests = '';
+    let units = 0;
     for (const write of t.writes) {
       const result = settled[n++];
       if (result.status === 'fulfilled') {
         written++;
+        units += result.value.cu ?? 0;
         continue;
       }
       if (!isRetryable(result.reason)) throw result.reason;
@@ -225,8 +229,10 @@ function batchWriteResponse(tables: readonly TableWrites[], settled: readonly Pr
       requests += (requests.length === 0 ? '' : ',') + text;
     }
     if (requests.length > 0) unprocessed += (unprocessed.length === 0 ? '' : ',') + JSON.stringify(t.name) + ':[' + requests + ']';
+    if (returnConsumedCapacity === 'TOTAL' || returnConsumedCapacity === 'INDEXES') consumed.push(consumedCapacityJson(returnConsumedCapacity, t.name, units, 'write'));
   }
   // Nothing was written at all: the error itself tells the SDK to retry the whole call.
   if (written === 0 && firstFailure !== undefined) throw firstFailure;
-  return `{"UnprocessedItems":{${unprocessed}}}`;
+  const cc = consumed.length > 0 ? `,"ConsumedCapacity":[${consumed.join(',')}]` : '';
+  return `{"UnprocessedItems":{${unprocessed}}${cc}}`;
 }

@@ -1,4 +1,5 @@
 // DeleteItem: route the key's deletion to its partition's leader; acknowledged at W = 2.
+import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
 import { prepareWriteExpressions, returnValuesCode, writeExpressionShapes } from './write-expressions.ts';
@@ -26,5 +27,5 @@ export async function deleteItem(ctx: ApiContext, input: Record<string, unknown>
   const { hash32, storageKey } = routeKey(keyInfoOf(table), key);
   const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: storageKey, w: WriteKind.Delete, item: null, sz: 0, key: null, x, rv, rvf: input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
   const res = await ctx.router.sendByHash(table.tableId, hash32, req, true);
-  return res.item ? `{"Attributes":${res.item}}` : '{}';
+  return withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
 }

@@ -6,6 +6,7 @@ import type { ApiContext, Operation, RequestFacts } from './context.ts';
 import { createTable } from './create-table.ts';
 import { describeTable } from './describe-table.ts';
 import { deleteTable } from './delete-table.ts';
+import { updateTable } from './update-table.ts';
 import { listTables } from './list-tables.ts';
 import { putItem } from './put-item.ts';
 import { getItem } from './get-item.ts';
@@ -21,6 +22,7 @@ export const operations: Record<string, Operation> = {
   CreateTable: createTable,
   DescribeTable: describeTable,
   DeleteTable: deleteTable,
+  UpdateTable: updateTable,
   ListTables: listTables,
   PutItem: putItem,
   GetItem: getItem,

@@ -1,6 +1,7 @@
 // GetItem: a consistent read goes to the partition's leader; an eventually consistent one
 // to the least loaded replica. A projection (ProjectionExpression, or the legacy
 // AttributesToGet) is applied here, to the item text the storage node returns.
+import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
 import { Op, type GetRequest } from '../storage/messages.ts';
@@ -33,10 +34,11 @@ export async function getItem(ctx: ApiContext, input: Record<string, unknown>): 
   const { hash32, storageKey } = routeKey(keyInfoOf(table), key);
   const req: GetRequest = { id: 0, op: Op.Get, t: table.tableId, p: 0, v: 0, k: storageKey, c: consistent };
   const res = await ctx.router.sendByHash(table.tableId, hash32, req, consistent);
-  if (!res.item) return '{}';
+  const cc = consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'read');
+  if (!res.item) return withMember('{}', cc);
   // Without a projection the storage node's text is passed through untouched.
-  if (projection === null) return `{"Item":${res.item}}`;
-  return `{"Item":${JSON.stringify(project(projection, JSON.parse(res.item) as Item))}}`;
+  if (projection === null) return withMember(`{"Item":${res.item}}`, cc);
+  return withMember(`{"Item":${JSON.stringify(project(projection, JSON.parse(res.item) as Item))}}`, cc);
 }
 
 /** The request's projection, validated, or null when it asks for the whole item. */

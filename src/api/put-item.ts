@@ -1,5 +1,6 @@
 // PutItem: validate and normalize the item, route it to its partition's leader, and answer
 // once the leader and one follower have it durably.
+import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { normalizeItem, itemSizeBytes, validateItemKeyAttributes } from '../validation/attribute-values.ts';
 import { validationError } from '../protocol/errors.ts';
@@ -32,5 +33,5 @@ export async function putItem(ctx: ApiContext, input: Record<string, unknown>): 
   const { hash32, storageKey } = routeKey(keyInfoOf(table), item);
   const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: storageKey, w: WriteKind.Put, item, sz: size, key: null, x, rv, rvf: input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
   const res = await ctx.router.sendByHash(table.tableId, hash32, req, true);
-  return res.item ? `{"Attributes":${res.item}}` : '{}';
+  return withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
 }

@@ -1,5 +1,6 @@
 // Query: one partition key's items in sort key order, as an LMDB range walk on one replica of
 // the partition that holds the key; Limit, the 1 MB page, filter and projection apply there.
+import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
@@ -106,7 +107,8 @@ export async function query(ctx: ApiContext, input: Record<string, unknown>): Pr
     cnt: select === 'COUNT',
   };
   const res = await ctx.router.sendByHash(table.tableId, hash32, req, consistent);
-  return pageResponse(select, res.items!.slice(1, -1), res.count!, res.scanned!, res.last ?? null);
+  const cc = consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'read');
+  return withMember(pageResponse(select, res.items!.slice(1, -1), res.count!, res.scanned!, res.last ?? null), cc);
 }
 
 const startKeyInvalid = 'The provided starting key is invalid';

@@ -1,5 +1,7 @@
 // Scan: walks the table's partitions in hash order (the order of storage keys), one page at a
 // time, bounded by Limit and the 1 MB page size; Segment/TotalSegments cut the hash space.
+import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
+import { rangeReadUnits } from '../admission/capacity-units.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
 import { checkKeyPathsScalar, conditionPaths, pageResponse, prepareReadExpressions, selectMode } from './read-page.ts';
@@ -127,7 +129,7 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
       break;
     }
   }
-  return pageResponse(select, itemsJson, count, scanned, last as Item | null);
+  return withMember(pageResponse(select, itemsJson, count, scanned, last as Item | null), consumedCapacityMember(input.ReturnConsumedCapacity, table.name, rangeReadUnits(bytes, consistent), 'read'));
 }
 
 /** ExclusiveStartKey must be a key of the table; DynamoDB prefixes its key errors. */

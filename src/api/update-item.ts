@@ -1,5 +1,6 @@
 // UpdateItem: validated and compiled here, applied by the partition leader to the item's
 // current version (creating it when absent), acknowledged at W = 2.
+import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
 import { Op, WriteKind, type WriteRequest } from '../storage/messages.ts';
@@ -58,5 +59,5 @@ export async function updateItem(ctx: ApiContext, input: Record<string, unknown>
     if (legacyUpdate && e instanceof DynamoError && e.message === incorrectOperandTypeMessage) throw validationError(attributeUpdateTypeMismatchMessage);
     throw e;
   }
-  return res.item ? `{"Attributes":${res.item}}` : '{}';
+  return withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
 }

@@ -14,6 +14,7 @@ interface ReplicaState {
   installing: boolean;
   followerAcked: Record<string, number>;
   entries: number;
+  bytes: number;
 }
 
 export interface AdminEndpointsOptions {
@@ -69,6 +70,8 @@ export class AdminEndpoints implements AdminHandler {
             epoch: p.epoch,
             mapVersion: p.version,
             items: leaderState?.entries ?? null,
+            sizeBytes: leaderState?.bytes ?? null,
+            capacity: this.control.admission?.stats(table.tableId, p.pid) ?? null,
             logIndex: leaderState?.applied ?? null,
             followers: p.replicas
               .filter((w) => w !== p.leader)

@@ -9,6 +9,7 @@ import type { StorageNodes } from '../router/storage-nodes.ts';
 import type { PartitionAssignment } from '../storage/messages.ts';
 import type { AttributeDefinition, KeySchemaElement } from '../values/types.ts';
 import { DynamoError } from '../protocol/errors.ts';
+import type { Admission } from '../admission/admission.ts';
 
 /** Each partition has this many replicas, each in a different zone. */
 export const replicationFactor = 3;
@@ -32,6 +33,13 @@ export class ControlPlane {
   private readonly busy = new Set<string>();
   /** Control plane changes run one at a time: table lifecycle, failover and repair all edit the map. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Per-partition capacity meters, kept in step with every table change. */
+  admission: Admission | null = null;
+
+  attachAdmission(admission: Admission): void {
+    this.admission = admission;
+    for (const table of this.catalog.all()) admission.configure(table);
+  }
 
   constructor(catalog: Catalog, map: PartitionMap, nodes: StorageNodes, initialPartitions: number) {
     this.catalog = catalog;
@@ -94,6 +102,7 @@ export class ControlPlane {
     await this.catalog.put(table);
     this.map.setTable(table.tableId, partitions);
     this.map.version = version;
+    this.admission?.configure(table);
   }
 
   async createTable(spec: NewTable): Promise<TableRecord> {
@@ -126,10 +135,27 @@ export class ControlPlane {
       await this.catalog.put(table);
       this.map.setTable(tableId, partitions);
       this.map.version = version;
+      this.admission?.configure(table);
       return table;
     } finally {
       this.busy.delete(spec.name);
     }
+  }
+
+  /** UpdateTable: billing mode and provisioned capacity, effective at once. */
+  async updateCapacity(name: string, billingMode: BillingMode, readCapacityUnits: number, writeCapacityUnits: number): Promise<TableRecord> {
+    return this.exclusive(async () => {
+      const table = this.catalog.get(name);
+      if (table === undefined || this.busy.has(name)) {
+        throw new DynamoError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
+      }
+      table.billingMode = billingMode;
+      table.readCapacityUnits = readCapacityUnits;
+      table.writeCapacityUnits = writeCapacityUnits;
+      await this.catalog.put(table);
+      this.admission?.configure(table);
+      return table;
+    });
   }
 
   async deleteTable(name: string): Promise<TableRecord> {
@@ -145,6 +171,7 @@ export class ControlPlane {
     try {
       await this.catalog.delete(name);
       this.map.deleteTable(table.tableId);
+      this.admission?.forget(table.tableId);
       this.map.version = this.catalog.nextMapVersion();
       await this.nodes.controlAll({ type: 'dropTable', table: table.tableId });
       return table;

@@ -6,6 +6,8 @@ import type { PartitionMap } from './partition-map.ts';
 import { NodeFailedError, type StorageNodes } from './storage-nodes.ts';
 import { Op, Status, type PartitionAssignment, type StorageRequest, type StorageResponse } from '../storage/messages.ts';
 import { DynamoError, type ErrorName } from '../protocol/errors.ts';
+import type { Admission } from '../admission/admission.ts';
+import { readUnits, writeUnits } from '../admission/capacity-units.ts';
 
 export interface RouterOptions {
   /** How long a request keeps being retried while its partition has no reachable leader. */
@@ -20,10 +22,12 @@ export class Router {
   private readonly map: PartitionMap;
   private readonly nodes: StorageNodes;
   private readonly retryWindowMs: number;
+  private readonly admission: Admission;
 
-  constructor(map: PartitionMap, nodes: StorageNodes, options: RouterOptions) {
+  constructor(map: PartitionMap, nodes: StorageNodes, admission: Admission, options: RouterOptions) {
     this.map = map;
     this.nodes = nodes;
+    this.admission = admission;
     this.retryWindowMs = options.retryWindowMs;
   }
 
@@ -38,11 +42,16 @@ export class Router {
   }
 
   private async send(tableId: string, hash32: number, pid: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
-    if (req.op === Op.Write && req.wid === undefined) req.wid = writeIdPrefix + (++writeIdCounter).toString(36);
+    const write = req.op === Op.Write;
+    if (write && req.wid === undefined) req.wid = writeIdPrefix + (++writeIdCounter).toString(36);
+    const consistent = !write && req.c === true;
     const deadline = Date.now() + this.retryWindowMs;
     for (let attempt = 0; ; attempt++) {
       const partition = hash32 >= 0 ? this.map.find(tableId, hash32) : this.map.partitions(tableId).find((p) => p.pid === pid);
       if (partition === undefined) throw new DynamoError('InternalServerError', 'Internal server error');
+      // Throttling: the partition's buckets must hold the smallest charge, taken now.
+      const admitted = write || consistent ? 1 : 0.5;
+      this.admission.admit(tableId, partition.pid, write ? 'write' : 'read', admitted);
       let res: StorageResponse;
       try {
         res = await this.sendOnce(partition, req, leaderOnly);
@@ -59,6 +68,11 @@ export class Router {
         // The map changed under the request (or is about to): re-read it and try again.
         if (attempt > 0) await pause(attempt);
         continue;
+      }
+      if (res.s === Status.Ok || res.s === Status.ClientError) {
+        // Charged on what was read or written; a failed condition costs its write too.
+        res.cu = write ? writeUnits(res.n ?? 0) : readUnits(res.n ?? 0, consistent);
+        this.admission.charge(tableId, partition.pid, write ? 'write' : 'read', res.cu, admitted);
       }
       return this.check(res);
     }

@@ -13,6 +13,7 @@ export interface Config {
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number; logEntriesMax: number };
   faults: { enabled: boolean };
+  capacity: { burstSeconds: number; adaptive: boolean; partitionReadUnitsMax: number; partitionWriteUnitsMax: number };
   auth: { enabled: boolean; credentials: CredentialConfig[]; clockSkewSeconds: number };
   tls: { certFile: string; keyFile: string; passphrase: string };
   encryption: { enabled: boolean; key: string; keyFile: string };
@@ -69,6 +70,12 @@ const schema: Record<string, Record<string, Kind>> = {
   },
   faults: {
     enabled: { type: 'bool' },
+  },
+  capacity: {
+    burstSeconds: { type: 'int', min: 0, max: 3600 },
+    adaptive: { type: 'bool' },
+    partitionReadUnitsMax: { type: 'int', min: 1, max: 1_000_000_000 },
+    partitionWriteUnitsMax: { type: 'int', min: 1, max: 1_000_000_000 },
   },
   auth: {
     enabled: { type: 'bool' },

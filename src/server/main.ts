@@ -11,6 +11,7 @@ import { Router } from '../router/router.ts';
 import { Dispatcher } from '../api/dispatcher.ts';
 import { FrontDoor } from '../protocol/front-door.ts';
 import { AutoAdmin } from '../control/auto-admin.ts';
+import { Admission } from '../admission/admission.ts';
 import { AdminEndpoints } from '../control/admin-endpoints.ts';
 import { prepareSecurity } from '../security/startup.ts';
 
@@ -45,7 +46,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   );
   const map = new PartitionMap();
   const control = new ControlPlane(catalog, map, nodes, config.tables.initialPartitions);
-  const router = new Router(map, nodes, { retryWindowMs: config.failover.routerRetryWindowMs });
+  const admission = new Admission(config.capacity);
+  control.attachAdmission(admission);
+  const router = new Router(map, nodes, admission, { retryWindowMs: config.failover.routerRetryWindowMs });
   const autoAdmin = new AutoAdmin(control, catalog, nodes, {
     dataDir,
     heartbeatIntervalMs: config.failover.heartbeatIntervalMs,

@@ -142,8 +142,10 @@ export interface StorageResponse {
   scanned?: number;
   /** Key attributes of the last item read when the page stopped early, else null. */
   last?: Item | null;
-  /** Bytes read (for capacity accounting). */
+  /** Bytes read, or for a write the larger of the item's old and new sizes (capacity accounting). */
   n?: number;
+  /** Capacity units the router charged for this response (set by the router, not sent by nodes). */
+  cu?: number;
   /** WrongReplica: the node's map version for this table. */
   ver?: number;
   err?: string;

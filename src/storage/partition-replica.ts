@@ -18,6 +18,8 @@ export interface PendingWrite {
   msg: string | null;
   /** The item returned with a failed condition (ReturnValuesOnConditionCheckFailure), JSON text. */
   errItem: string | null;
+  /** The larger of the item's old and new sizes: what the write is charged for. */
+  bytes: number;
 }
 
 export class PartitionReplica {

@@ -382,7 +382,7 @@ export class StorageNode {
     // its leadership over: the router retries on the map's next version.
     if (replica === undefined || replica.leader !== this.id || replica.handoffTo !== -1) return false;
     this.touched.add(replica);
-    const pending: PendingWrite = { index: replica.appliedIndex, requestId: req.id, attributes: null, err: null, msg: null, errItem: null };
+    const pending: PendingWrite = { index: replica.appliedIndex, requestId: req.id, attributes: null, err: null, msg: null, errItem: null, bytes: 0 };
     const wid = req.wid ?? '';
     const earlier = wid === '' ? undefined : this.dedup.find(wid, key);
     if (earlier !== undefined) {
@@ -402,6 +402,7 @@ export class StorageNode {
     // Deletes read the old item too: a delete of a missing item changes nothing and is not logged.
     const needsOld = req.x !== null || req.rv !== ReturnValues.NONE || req.w !== WriteKind.Put;
     const oldBytes = needsOld ? data.get(storageKey) : undefined;
+    if (oldBytes !== undefined) pending.bytes = storedItemSize(oldBytes);
     let outcome: WriteOutcome;
     try {
       outcome = decideWrite(req, oldBytes === undefined ? undefined : decodeStoredItem(oldBytes));
@@ -414,6 +415,7 @@ export class StorageNode {
       return true;
     }
     pending.attributes = outcome.attributes;
+    if (outcome.nextSizeBytes > pending.bytes) pending.bytes = outcome.nextSizeBytes;
     if (outcome.next !== undefined) {
       let stored: Uint8Array | null = null;
       if (outcome.next === null) {
@@ -588,8 +590,8 @@ export class StorageNode {
 
   private respondAcknowledged(): void {
     for (const p of this.acknowledged) {
-      if (p.err !== null) this.respond({ id: p.requestId, s: Status.ClientError, err: p.err, msg: p.msg ?? '', item: p.errItem });
-      else this.respond({ id: p.requestId, s: Status.Ok, item: p.attributes });
+      if (p.err !== null) this.respond({ id: p.requestId, s: Status.ClientError, err: p.err, msg: p.msg ?? '', item: p.errItem, n: p.bytes });
+      else this.respond({ id: p.requestId, s: Status.Ok, item: p.attributes, n: p.bytes });
     }
     this.acknowledged.length = 0;
   }
