@@ -40,6 +40,12 @@ class Meter {
     this.ceiling = ceiling;
   }
 
+  /** Units per second over the last full window (zero once traffic stopped). */
+  rate(now: number): number {
+    if (now - this.windowStart >= 2 * rateWindowMs) return 0;
+    return this.lastRate;
+  }
+
   record(units: number, now: number): void {
     this.consumed += units;
     if (now - this.windowStart >= rateWindowMs) {
@@ -158,13 +164,19 @@ export class Admission {
     (direction === 'read' ? meters.tableRead : meters.tableWrite)?.take(units, now);
   }
 
+  /** Read plus write units per second a partition consumed lately (what splits for throughput look at). */
+  unitsPerSecond(tableId: string, pid: number, now = Date.now()): number {
+    const m = this.tables.get(tableId)?.partitions.get(pid);
+    return m === undefined ? 0 : m.read.rate(now) + m.write.rate(now);
+  }
+
   /** Per-partition figures for GET /_monodyne/partitions. */
   stats(tableId: string, pid: number, now = Date.now()): unknown {
     const meters = this.tables.get(tableId);
     const m = meters?.partitions.get(pid);
     if (meters === undefined || m === undefined) return null;
     const side = (meter: Meter, table: TokenBucket | null) => ({
-      consumedUnitsPerSecond: Math.round(meter.lastRate * 100) / 100,
+      consumedUnitsPerSecond: Math.round(meter.rate(now) * 100) / 100,
       consumedUnitsTotal: Math.round(meter.consumed * 100) / 100,
       provisionedUnitsPerSecond: meter.share?.ratePerSecond ?? null,
       availableUnits: meter.share ? Math.round(meter.share.available(now) * 100) / 100 : null,

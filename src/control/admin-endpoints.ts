@@ -83,11 +83,12 @@ export class AdminEndpoints implements AdminHandler {
         }),
       })),
       failovers: this.autoAdmin.history,
+      splits: this.autoAdmin.splitsDone,
     };
   }
 
   private async fault(body: Buffer): Promise<{ status: number; body: string }> {
-    let command: { action?: unknown; worker?: unknown; to?: unknown; ms?: unknown };
+    let command: { action?: unknown; worker?: unknown; to?: unknown; ms?: unknown; table?: unknown; partition?: unknown };
     try {
       command = JSON.parse(body.toString('utf8')) as typeof command;
     } catch {
@@ -120,8 +121,19 @@ export class AdminEndpoints implements AdminHandler {
         for (let from = 0; from < this.nodes.count; from++) if (from !== to) this.nodes.board.setReplFault(from, to, fault);
         return ok({ [command.action]: to });
       }
+      case 'split': {
+        // Splits a partition now, whatever its size: for tests and demos of online splits.
+        if (typeof command.table !== 'string' || !Number.isInteger(command.partition)) return bad('"table" (a table name) and "partition" (its id) are required');
+        return ok({ split: await this.control.splitPartition(command.table, command.partition as number) });
+      }
+      case 'snapshot-map':
+        this.control.snapshotRouterMap();
+        return ok({ snapshot: true });
+      case 'rewind-map':
+        // The router goes back to the map remembered by snapshot-map: its routes are now stale.
+        return ok({ rewound: this.control.rewindRouterMap() });
       default:
-        return bad('"action" must be one of kill, hang, resume, delay, drop, heal');
+        return bad('"action" must be one of kill, hang, resume, delay, drop, heal, split, snapshot-map, rewind-map');
     }
   }
 }

@@ -25,6 +25,9 @@ export interface AutoAdminOptions {
   installTimeoutMs: number;
   /** Wait this long after a failover before starting the replacement node. */
   replaceDelayMs: number;
+  /** How often the partition map is re-read from the storage nodes (the publisher). */
+  publishIntervalMs: number;
+  splits: { enabled: boolean; sizeBytes: number; unitsPerSecond: number; checkIntervalMs: number; sustainedChecks: number };
 }
 
 /** What the auto-admin has done, for GET /_monodyne/partitions and the failover benchmark. */
@@ -48,6 +51,13 @@ export class AutoAdmin {
   private readonly handoffWaiters = new Map<string, () => void>();
   private repairs: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private publishTimer: NodeJS.Timeout | undefined;
+  private splitTimer: NodeJS.Timeout | undefined;
+  private splitting = false;
+  /** Consecutive split checks each partition was over the throughput threshold. */
+  private readonly hotChecks = new Map<string, number>();
+  /** Splits made since start-up (observability). */
+  splitsDone = 0;
   private lastCheckAt = 0;
   readonly history: FailoverRecord[] = [];
 
@@ -64,6 +74,15 @@ export class AutoAdmin {
   start(): void {
     this.timer = setInterval(() => this.checkHeartbeats(), this.options.heartbeatIntervalMs);
     this.timer.unref();
+    // The publisher: the map is a cache of what the nodes hold, re-read at a constant rate.
+    this.publishTimer = setInterval(() => {
+      if (this.failing.size === 0) void this.control.refreshFromNodes().catch((err) => console.error('[monodyne] map refresh failed:', err));
+    }, this.options.publishIntervalMs);
+    this.publishTimer.unref();
+    if (this.options.splits.enabled) {
+      this.splitTimer = setInterval(() => void this.checkSplits(), this.options.splits.checkIntervalMs);
+      this.splitTimer.unref();
+    }
     // A zone missing a replica (a table created while a node was down, say) is repaired now.
     void this.repairAll()
       .then(() => this.rebalanceLeaders())
@@ -72,6 +91,53 @@ export class AutoAdmin {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.publishTimer) clearInterval(this.publishTimer);
+    if (this.splitTimer) clearInterval(this.splitTimer);
+  }
+
+  /**
+   * Splits partitions grown past splits.sizeBytes, or busier than splits.unitsPerSecond for
+   * splits.sustainedChecks checks in a row; then spreads leadership again. Partitions never merge.
+   */
+  private async checkSplits(): Promise<void> {
+    if (this.splitting || this.failing.size > 0) return;
+    this.splitting = true;
+    try {
+      const sizes = new Map<string, number>();
+      await Promise.all(
+        Array.from({ length: this.nodes.count }, async (_, node) => {
+          if (!this.nodes.isAlive(node)) return;
+          const replicas = (await this.nodes.control(node, { type: 'describe' }).catch(() => [])) as Array<{ table: string; pid: number; leader: boolean; bytes: number }>;
+          for (const r of replicas) if (r.leader) sizes.set(`${r.table}:${r.pid}`, r.bytes);
+        }),
+      );
+      const { sizeBytes, unitsPerSecond, sustainedChecks } = this.options.splits;
+      const due: Array<{ table: string; pid: number }> = [];
+      for (const table of this.catalog.all()) {
+        for (const p of table.partitions) {
+          const key = `${table.tableId}:${p.pid}`;
+          const busy = (this.control.admission?.unitsPerSecond(table.tableId, p.pid) ?? 0) > unitsPerSecond;
+          const hot = busy ? (this.hotChecks.get(key) ?? 0) + 1 : 0;
+          this.hotChecks.set(key, hot);
+          if ((sizes.get(key) ?? 0) > sizeBytes || hot >= sustainedChecks) due.push({ table: table.name, pid: p.pid });
+        }
+      }
+      let split = false;
+      for (const d of due) {
+        // Not while a repair streams snapshots of the partition.
+        const done = this.repairs.then(() => this.control.splitPartition(d.table, d.pid));
+        this.repairs = done.catch(() => {});
+        if (await done) {
+          split = true;
+          this.splitsDone++;
+        }
+      }
+      if (split) await this.rebalanceLeaders();
+    } catch (err) {
+      console.error('[monodyne] split check failed:', err);
+    } finally {
+      this.splitting = false;
+    }
   }
 
   /** True while a failover or repair is in progress. */

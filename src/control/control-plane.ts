@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Catalog } from './catalog.ts';
 import type { TableRecord, BillingMode } from './table-record.ts';
-import { PartitionMap, splitHashSpace } from '../router/partition-map.ts';
+import { PartitionMap, hashSpaceEnd, splitHashSpace } from '../router/partition-map.ts';
 import type { StorageNodes } from '../router/storage-nodes.ts';
 import type { PartitionAssignment } from '../storage/messages.ts';
 import type { AttributeDefinition, KeySchemaElement } from '../values/types.ts';
@@ -76,6 +76,108 @@ export class ControlPlane {
     );
     return { itemCount, sizeBytes };
   }
+
+  /**
+   * Splits one partition in two at the middle of its hash range: the leader does it as an entry
+   * in the partition's log (every replica splits at the same point), then the new map version is
+   * published. Returns whether it split.
+   */
+  async splitPartition(tableName: string, pid: number): Promise<boolean> {
+    return this.exclusive(async () => {
+      const table = this.catalog.get(tableName);
+      const p = table?.partitions.find((q) => q.pid === pid);
+      if (table === undefined || p === undefined || !this.nodes.isAlive(p.leader)) return false;
+      const at = p.hashStart + Math.floor((p.hashEnd - p.hashStart) / 2);
+      if (at <= p.hashStart) return false;
+      const version = this.catalog.nextMapVersion();
+      const lowPid = Math.max(...table.partitions.map((q) => q.pid)) + 1;
+      const highPid = lowPid + 1;
+      let children: PartitionAssignment[];
+      try {
+        children = (await this.nodes.control(p.leader, { type: 'split', table: p.table, pid, at, lowPid, highPid, version })) as PartitionAssignment[];
+      } catch {
+        return false;
+      }
+      if (children.length !== 2) return false;
+      // Followers learn of the children now or when they reach the split in the log, whichever is first.
+      await Promise.allSettled(p.replicas.filter((w) => w !== p.leader && this.nodes.isAlive(w)).map((w) => this.nodes.control(w, { type: 'assign', assignments: children })));
+      table.partitions = table.partitions.filter((q) => q.pid !== pid).concat(children);
+      await this.catalog.put(table);
+      this.map.setTable(table.tableId, table.partitions);
+      this.map.version = Math.max(this.map.version, version);
+      this.admission?.configure(table);
+      return true;
+    });
+  }
+
+  /**
+   * The storage nodes are the authority on what they hold: rebuilds each table's partitions from
+   * what the live nodes report (the newest version of each hash range wins) and corrects the
+   * router's map, and the catalog, where they lag (a restart in the middle of a split or a failover).
+   */
+  async refreshFromNodes(): Promise<void> {
+    const reports = await Promise.all(
+      Array.from({ length: this.nodes.count }, (_, node) =>
+        this.nodes.isAlive(node) ? (this.nodes.control(node, { type: 'describe' }).catch(() => []) as Promise<Array<{ assignment: PartitionAssignment; retired: boolean; installing: boolean }>>) : Promise.resolve([]),
+      ),
+    );
+    const best = new Map<string, Map<number, PartitionAssignment>>();
+    const retired = new Map<string, Map<number, number>>();
+    for (const list of reports) {
+      for (const r of list) {
+        const a = r.assignment;
+        if (r.retired) {
+          const t = retired.get(a.table) ?? new Map<number, number>();
+          t.set(a.pid, Math.max(t.get(a.pid) ?? 0, a.version));
+          retired.set(a.table, t);
+          continue;
+        }
+        if (r.installing) continue;
+        const t = best.get(a.table) ?? new Map<number, PartitionAssignment>();
+        const seen = t.get(a.pid);
+        if (seen === undefined || a.version > seen.version || (a.version === seen.version && a.epoch > seen.epoch)) t.set(a.pid, a);
+        best.set(a.table, t);
+      }
+    }
+    for (const table of this.catalog.all()) {
+      const reported = best.get(table.tableId);
+      if (reported === undefined) continue;
+      // The newest partitions that do not overlap, across the whole hash space.
+      const chosen: PartitionAssignment[] = [];
+      const candidates = [...reported.values()].filter((a) => !retired.get(table.tableId)?.has(a.pid)).sort((x, y) => y.version - x.version);
+      for (const a of candidates) if (!chosen.some((c) => c.hashStart < a.hashEnd && a.hashStart < c.hashEnd)) chosen.push(a);
+      chosen.sort((x, y) => x.hashStart - y.hashStart);
+      if (!coversHashSpace(chosen)) continue;
+      const current = this.map.partitions(table.tableId);
+      const same = current.length === chosen.length && chosen.every((a, i) => current[i].pid === a.pid && current[i].version === a.version && current[i].leader === a.leader);
+      if (same) continue;
+      const newer = chosen.some((a) => !table.partitions.some((q) => q.pid === a.pid && q.version >= a.version));
+      this.map.setTable(table.tableId, chosen);
+      this.map.version = Math.max(this.map.version, ...chosen.map((a) => a.version));
+      if (newer) {
+        await this.exclusive(async () => {
+          table.partitions = chosen;
+          if (this.catalog.mapVersion < this.map.version) this.catalog.mapVersion = this.map.version;
+          await this.catalog.put(table);
+          this.admission?.configure(table);
+        });
+      }
+    }
+  }
+
+  /** Fault injection: remembers the router's map as it is now... */
+  snapshotRouterMap(): void {
+    this.mapSnapshot = new Map(this.catalog.all().map((t) => [t.tableId, this.map.partitions(t.tableId).slice()]));
+  }
+
+  /** ...and puts it back later, so requests are routed with a stale map (the router must recover). */
+  rewindRouterMap(): boolean {
+    if (this.mapSnapshot === null) return false;
+    for (const [tableId, partitions] of this.mapSnapshot) if (this.catalog.all().some((t) => t.tableId === tableId)) this.map.setTable(tableId, partitions);
+    return true;
+  }
+
+  private mapSnapshot: Map<string, PartitionAssignment[]> | null = null;
 
   /** Runs `change` after every change queued before it. */
   exclusive<T>(change: () => Promise<T>): Promise<T> {
@@ -200,4 +302,13 @@ export class ControlPlane {
       return { table: tableId, pid, hashStart: range.hashStart, hashEnd: range.hashEnd, replicas, leader, epoch: 1, version };
     });
   }
+}
+
+function coversHashSpace(sorted: PartitionAssignment[]): boolean {
+  let expected = 0;
+  for (const p of sorted) {
+    if (p.hashStart !== expected) return false;
+    expected = p.hashEnd;
+  }
+  return expected === hashSpaceEnd;
 }

@@ -12,6 +12,8 @@ import { readUnits, writeUnits } from '../admission/capacity-units.ts';
 export interface RouterOptions {
   /** How long a request keeps being retried while its partition has no reachable leader. */
   retryWindowMs: number;
+  /** Re-reads the partition map from its authority (the storage nodes). */
+  refreshMap: () => Promise<void>;
 }
 
 /** Write ids: unique per server run, the same for every retry of one client write. */
@@ -23,12 +25,25 @@ export class Router {
   private readonly nodes: StorageNodes;
   private readonly retryWindowMs: number;
   private readonly admission: Admission;
+  private readonly refreshMap: () => Promise<void>;
+  /** One refresh at a time, shared by every request that found the map stale meanwhile. */
+  private refreshing: Promise<void> | null = null;
 
   constructor(map: PartitionMap, nodes: StorageNodes, admission: Admission, options: RouterOptions) {
     this.map = map;
     this.nodes = nodes;
     this.admission = admission;
     this.retryWindowMs = options.retryWindowMs;
+    this.refreshMap = options.refreshMap;
+  }
+
+  private refresh(): Promise<void> {
+    this.refreshing ??= this.refreshMap()
+      .catch((err) => console.error('[monodyne] partition map refresh failed:', err))
+      .finally(() => {
+        this.refreshing = null;
+      });
+    return this.refreshing;
   }
 
   /** Sends `req` to the partition holding `hash32`; writes and consistent reads go to its leader. */
@@ -65,8 +80,10 @@ export class Router {
         throw err;
       }
       if (res.s === Status.WrongReplica && Date.now() < deadline) {
-        // The map changed under the request (or is about to): re-read it and try again.
-        if (attempt > 0) await pause(attempt);
+        // The node knows a newer map than the one the request was routed with: refresh the map
+        // from the nodes and retry; otherwise the map is about to change: wait a little.
+        if ((res.ver ?? 0) > partition.version) await this.refresh();
+        else if (attempt > 0) await pause(attempt);
         continue;
       }
       if (res.s === Status.Ok || res.s === Status.ClientError) {

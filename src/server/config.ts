@@ -14,6 +14,8 @@ export interface Config {
   failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number; logEntriesMax: number };
   faults: { enabled: boolean };
   capacity: { burstSeconds: number; adaptive: boolean; partitionReadUnitsMax: number; partitionWriteUnitsMax: number };
+  partitionMap: { publishIntervalMs: number };
+  splits: { enabled: boolean; sizeBytes: number; unitsPerSecond: number; checkIntervalMs: number; sustainedChecks: number };
   auth: { enabled: boolean; credentials: CredentialConfig[]; clockSkewSeconds: number };
   tls: { certFile: string; keyFile: string; passphrase: string };
   encryption: { enabled: boolean; key: string; keyFile: string };
@@ -76,6 +78,16 @@ const schema: Record<string, Record<string, Kind>> = {
     adaptive: { type: 'bool' },
     partitionReadUnitsMax: { type: 'int', min: 1, max: 1_000_000_000 },
     partitionWriteUnitsMax: { type: 'int', min: 1, max: 1_000_000_000 },
+  },
+  partitionMap: {
+    publishIntervalMs: { type: 'int', min: 10, max: 3_600_000 },
+  },
+  splits: {
+    enabled: { type: 'bool' },
+    sizeBytes: { type: 'int', min: 1024, max: 2 ** 50 },
+    unitsPerSecond: { type: 'int', min: 1, max: 1_000_000_000 },
+    checkIntervalMs: { type: 'int', min: 10, max: 3_600_000 },
+    sustainedChecks: { type: 'int', min: 1, max: 1000 },
   },
   auth: {
     enabled: { type: 'bool' },

@@ -48,13 +48,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const control = new ControlPlane(catalog, map, nodes, config.tables.initialPartitions);
   const admission = new Admission(config.capacity);
   control.attachAdmission(admission);
-  const router = new Router(map, nodes, admission, { retryWindowMs: config.failover.routerRetryWindowMs });
+  const router = new Router(map, nodes, admission, { retryWindowMs: config.failover.routerRetryWindowMs, refreshMap: () => control.refreshFromNodes() });
   const autoAdmin = new AutoAdmin(control, catalog, nodes, {
     dataDir,
     heartbeatIntervalMs: config.failover.heartbeatIntervalMs,
     heartbeatsMissedMax: config.failover.heartbeatsMissedMax,
     installTimeoutMs: config.failover.installTimeoutMs,
     replaceDelayMs: config.failover.replaceDelayMs,
+    publishIntervalMs: config.partitionMap.publishIntervalMs,
+    splits: config.splits,
   });
   autoAdmin.start();
   if (config.faults.enabled) console.warn('[monodyne] fault injection is enabled: POST /_monodyne/faults can kill and hang storage nodes');

@@ -182,6 +182,17 @@ export interface LogEntry {
   /** The client write's id and the Attributes it answered, to answer a retry without re-applying. */
   w: string | null;
   a: string | null;
+  /** A split: from this entry on the partition is two partitions (each replica splits here, in log order). */
+  split?: SplitEntry;
+}
+
+export interface SplitEntry {
+  /** The hash where the upper child starts. */
+  at: number;
+  lowPid: number;
+  highPid: number;
+  /** Map version of the two children. */
+  version: number;
 }
 
 export interface ReplEntries {
@@ -241,4 +252,6 @@ export interface PartitionAssignment {
   epoch: number;
   /** Map version at which this assignment was published. */
   version: number;
+  /** Set on a partition made by a split: the partition it came from. */
+  parent?: number;
 }

@@ -50,6 +50,32 @@ export class PartitionReplica {
   installing = false;
   /** Leader handing its leadership to this node (-1: not handing off): it takes no writes meanwhile. */
   handoffTo = -1;
+  /** Split into two partitions (at this map version): serves nothing, kept until its last entries are acknowledged. */
+  retiredAtVersion = 0;
+  /** A partition made by a split that this replica has not reached yet in its parent's log. */
+  awaitingSplit = false;
+  /** For a partition made by a split: the partition it came from (-1: none). */
+  parentPid = -1;
+
+  get retired(): boolean {
+    return this.retiredAtVersion > 0;
+  }
+
+  /** What this replica knows about its partition, as the control plane's map records it. */
+  assignment(): PartitionAssignment {
+    const a: PartitionAssignment = {
+      table: this.table,
+      pid: this.pid,
+      hashStart: this.hashStart,
+      hashEnd: this.hashEnd,
+      replicas: this.replicas,
+      leader: this.leader,
+      epoch: this.epoch,
+      version: this.version,
+    };
+    if (this.parentPid !== -1) a.parent = this.parentPid;
+    return a;
+  }
 
   /** `snapshotIndex`: the log index of the snapshot this replica was built from, if any (its log starts after it). */
   constructor(assignment: PartitionAssignment, dbs: ReplicaDbs, snapshotIndex = 0) {
@@ -61,6 +87,7 @@ export class PartitionReplica {
     this.leader = assignment.leader;
     this.epoch = assignment.epoch;
     this.version = assignment.version;
+    this.parentPid = assignment.parent ?? -1;
     this.dbs = dbs;
     this.appliedIndex = snapshotIndex;
     this.logFirstIndex = snapshotIndex + 1;

@@ -18,12 +18,14 @@ import {
   type ReplEntries,
   type ReplFrame,
   type ReplSnapshotChunk,
+  type SplitEntry,
   type StorageRequest,
   type StorageResponse,
   type WriteRequest,
 } from './messages.ts';
 import { decodeStoredItem, encodeStoredItem, storedItemSize } from './stored-item.ts';
 import { readRange } from './range-read.ts';
+import { encodeHashPrefix } from './key-encoding.ts';
 import { decideWrite, type WriteOutcome } from './item-write.ts';
 import { DynamoError } from '../protocol/errors.ts';
 import { WriteDedup } from '../replication/write-dedup.ts';
@@ -57,6 +59,13 @@ const logTrimPerCommitMax = 1024;
 /** Snapshot chunks sent per pump while the target's ring has room. */
 const snapshotChunksPerPump = 4;
 
+/** What a node records about each replica it holds, in its own LMDB metadata. */
+interface ReplicaRecord {
+  assignment: PartitionAssignment;
+  snapshotIndex?: number;
+  retiredAtVersion?: number;
+}
+
 export type NodeEvent =
   | { event: 'installed'; table: string; pid: number; index: number }
   /** A leader asked to hand off has stopped taking writes and its successor has every entry. */
@@ -79,6 +88,10 @@ export class StorageNode {
   private readonly snapshotChunks: ReplSnapshotChunk[] = [];
   private readonly touched = new Set<PartitionReplica>();
   private readonly acknowledged: PendingWrite[] = [];
+  /** The newest map version this node has seen in any assignment. */
+  private knownVersion = 0;
+  /** Partitions this node follows that split in the current transaction. */
+  private readonly splitFollowers: PartitionReplica[] = [];
 
   /** Most log entries kept per replica, whoever still needs them (a follower further behind gets a snapshot). */
   private readonly logEntriesMax: number;
@@ -94,10 +107,26 @@ export class StorageNode {
 
   // ---- control plane ----------------------------------------------------------------
 
+  /** Replicas this node recorded before a restart (it is the authority on what it holds). */
+  restore(): void {
+    for (const { value } of this.store.meta.getRange({ start: 'r:', end: 'r;' })) {
+      const record = value as ReplicaRecord;
+      if (record?.assignment === undefined) continue;
+      const a = record.assignment;
+      const replica = new PartitionReplica(a, this.store.openReplica(a.table, a.pid), record.snapshotIndex ?? 0);
+      replica.retiredAtVersion = record.retiredAtVersion ?? 0;
+      this.knownVersion = Math.max(this.knownVersion, a.version, replica.retiredAtVersion);
+      this.replicas.set(replicaKey(a.table, a.pid), replica);
+    }
+  }
+
   assign(assignments: PartitionAssignment[]): void {
     for (const a of assignments) {
       const key = replicaKey(a.table, a.pid);
       const existing = this.replicas.get(key);
+      if (a.version > this.knownVersion) this.knownVersion = a.version;
+      // An assignment older than what this node recorded itself (a split, a failover) is stale.
+      if (existing !== undefined && (a.version < existing.version || existing.retired)) continue;
       if (!a.replicas.includes(this.id)) {
         // No longer ours (the control plane moved it): forget it, answers go elsewhere now.
         if (existing !== undefined && !existing.installing) this.forget(key, existing);
@@ -110,16 +139,37 @@ export class StorageNode {
           if (!existing.replicas.includes(w) && !existing.learners.has(w)) existing.followerAcked.delete(w);
         }
         for (const w of existing.replicas) existing.learners.delete(w);
-        if (leaderChanged && a.leader !== this.id) this.requestCatchUp(existing);
+        if (leaderChanged && a.leader !== this.id && !existing.awaitingSplit) this.requestCatchUp(existing);
         if (a.leader === this.id) existing.takeAcknowledged(this.acknowledged);
+        this.store.writeTransaction(() => this.persist(existing));
       } else {
-        const meta = this.store.meta.get(replicaMetaKey(a.table, a.pid)) as { snapshotIndex?: number } | undefined;
+        const meta = this.store.meta.get(replicaMetaKey(a.table, a.pid)) as ReplicaRecord | undefined;
         const replica = new PartitionReplica(a, this.store.openReplica(a.table, a.pid), meta?.snapshotIndex ?? 0);
         this.replicas.set(key, replica);
-        if (a.leader !== this.id) this.requestCatchUp(replica);
+        const parent = a.parent === undefined ? undefined : this.replicas.get(replicaKey(a.table, a.parent));
+        if (parent !== undefined && !parent.retired) {
+          // Made by a split this replica has not applied yet: it fills in when the split entry arrives.
+          replica.awaitingSplit = true;
+        } else if (a.leader !== this.id) {
+          this.requestCatchUp(replica);
+        }
+        this.store.writeTransaction(() => this.persist(replica));
       }
-      this.store.meta.putSync(replicaMetaKey(a.table, a.pid), { ...(this.store.meta.get(replicaMetaKey(a.table, a.pid)) as object | undefined), epoch: a.epoch, version: a.version });
     }
+  }
+
+  /** Records a replica's assignment in the node's own metadata (inside a transaction or alone). */
+  private persist(replica: PartitionReplica, snapshotIndex?: number): void {
+    if (replica.version > this.knownVersion) this.knownVersion = replica.version;
+    if (replica.retiredAtVersion > this.knownVersion) this.knownVersion = replica.retiredAtVersion;
+    const key = replicaMetaKey(replica.table, replica.pid);
+    const previous = this.store.meta.get(key) as ReplicaRecord | undefined;
+    const record: ReplicaRecord = {
+      assignment: replica.assignment(),
+      snapshotIndex: snapshotIndex ?? previous?.snapshotIndex ?? 0,
+      retiredAtVersion: replica.retiredAtVersion,
+    };
+    this.store.meta.put(key, record);
   }
 
   /**
@@ -178,6 +228,67 @@ export class StorageNode {
     }
   }
 
+  /**
+   * Splits a partition this node leads at hash `at` into two new partitions (lowPid below it,
+   * highPid from it up), both at map version `version`. The split is an entry in the partition's
+   * log, so every replica splits at the same point of its history; traffic pauses only for the
+   * one transaction that copies the items.
+   */
+  split(table: string, pid: number, at: number, lowPid: number, highPid: number, version: number): PartitionAssignment[] {
+    const replica = this.replicas.get(replicaKey(table, pid));
+    if (replica === undefined || replica.leader !== this.id || replica.retired || replica.installing || replica.handoffTo !== -1) return [];
+    if (!(at > replica.hashStart && at < replica.hashEnd)) throw new Error(`split point ${at} outside ${replica.hashStart}..${replica.hashEnd}`);
+    const split: SplitEntry = { at, lowPid, highPid, version };
+    const entry: LogEntry = { e: replica.epoch, i: replica.appliedIndex + 1, m: [], w: null, a: null, split };
+    this.store.writeTransaction(() => {
+      assertNextIndex(replica, entry);
+      replica.dbs.log.put(entry.i, Buffer.from(encodeFrame(entry)));
+      replica.appliedIndex = entry.i;
+      this.applySplit(replica, split);
+    });
+    for (const target of replica.replicationTargets(this.id)) this.sendEntries(target, replica, [entry]);
+    const children = [this.replicas.get(replicaKey(table, lowPid))!.assignment(), this.replicas.get(replicaKey(table, highPid))!.assignment()];
+    this.dropRetiredIfDone(replica);
+    return children;
+  }
+
+  /** Copies the parent's items into its two children and retires it; runs inside a write transaction. */
+  private applySplit(parent: PartitionReplica, split: SplitEntry): void {
+    const halves: Array<[number, number, number]> = [
+      [split.lowPid, parent.hashStart, split.at],
+      [split.highPid, split.at, parent.hashEnd],
+    ];
+    for (const [pid, hashStart, hashEnd] of halves) {
+      const key = replicaKey(parent.table, pid);
+      const assignment: PartitionAssignment = { ...parent.assignment(), pid, hashStart, hashEnd, version: split.version, parent: parent.pid };
+      let child = this.replicas.get(key);
+      if (child === undefined) {
+        child = new PartitionReplica(assignment, this.store.openReplica(parent.table, pid), 0);
+        this.replicas.set(key, child);
+      } else {
+        child.update(assignment);
+      }
+      child.awaitingSplit = false;
+      child.parentPid = parent.pid;
+      if (child.epoch < parent.epoch) child.epoch = parent.epoch;
+      const start = Buffer.from(encodeHashPrefix(hashStart));
+      const end = hashEnd < 2 ** 32 ? Buffer.from(encodeHashPrefix(hashEnd)) : undefined;
+      for (const { key: k, value } of parent.dbs.data.getRange({ start, end })) child.dbs.data.put(k, value);
+      this.persist(child);
+    }
+    parent.retiredAtVersion = split.version;
+    parent.dbs.data.clearSync();
+    this.persist(parent);
+  }
+
+  /** The leader forgets a split parent once every follower has its last entries. */
+  private dropRetiredIfDone(parent: PartitionReplica): void {
+    if (parent.pendingHead < parent.pending.length) return;
+    for (const w of parent.followers(this.id)) if ((parent.followerAcked.get(w) ?? 0) < parent.appliedIndex) return;
+    this.replicas.delete(replicaKey(parent.table, parent.pid));
+    this.store.dropReplica(parent.table, parent.pid, parent.dbs);
+  }
+
   /** Drops one replica and its data (an install the control plane discarded). */
   dropReplica(table: string, pid: number): void {
     const key = replicaKey(table, pid);
@@ -189,18 +300,21 @@ export class StorageNode {
 
   private forget(key: string, replica: PartitionReplica): void {
     this.replicas.delete(key);
+    this.store.writeTransaction(() => this.store.meta.remove(replicaMetaKey(replica.table, replica.pid)));
     const dropped: PendingWrite[] = [];
     replica.takeAllPending(dropped);
     // Committed here but not acknowledged by a follower: the outcome is unknown to the client.
     for (const p of dropped) this.respond({ id: p.requestId, s: Status.Internal, msg: 'replica moved' });
   }
 
-  describe(): Array<{ table: string; pid: number; applied: number; leader: boolean; epoch: number; installing: boolean; followerAcked: Record<number, number>; entries: number; bytes: number }> {
+  describe(): Array<{ table: string; pid: number; assignment: PartitionAssignment; retired: boolean; applied: number; leader: boolean; epoch: number; installing: boolean; followerAcked: Record<number, number>; entries: number; bytes: number }> {
     return [...this.replicas.values()].map((r) => ({
       // LMDB's own page counts: an approximation of the stored size, as DynamoDB's is.
       bytes: lmdbBytes(r.dbs.data.getStats() as LmdbStats),
       table: r.table,
       pid: r.pid,
+      assignment: r.assignment(),
+      retired: r.retired,
       applied: r.appliedIndex,
       leader: r.leader === this.id,
       epoch: r.epoch,
@@ -281,8 +395,9 @@ export class StorageNode {
 
   private onRequest(req: StorageRequest): void {
     const replica = this.replicas.get(replicaKey(req.t, req.p));
-    if (replica === undefined || replica.installing) {
-      this.respond({ id: req.id, s: Status.WrongReplica, ver: 0 });
+    if (replica === undefined || replica.installing || replica.retired || replica.awaitingSplit) {
+      // The newest map version this node knows: a router behind it refreshes its map.
+      this.respond({ id: req.id, s: Status.WrongReplica, ver: replica === undefined ? this.knownVersion : Math.max(replica.version, replica.retiredAtVersion) });
       return;
     }
     const needsLeader = req.op === Op.Write || (req as GetRequest | RangeRequest).c === true;
@@ -350,7 +465,8 @@ export class StorageNode {
     entries.length = 0;
     chunks.length = 0;
     for (const req of rejected) {
-      this.respond({ id: req.id, s: Status.WrongReplica, ver: this.replicas.get(replicaKey(req.t, req.p))?.version ?? 0 });
+      const replica = this.replicas.get(replicaKey(req.t, req.p));
+      this.respond({ id: req.id, s: Status.WrongReplica, ver: replica === undefined ? 0 : Math.max(replica.version, replica.retiredAtVersion) });
     }
     // Committed and durable here: now the followers may have it, and followers may say so.
     for (const replica of this.touched) {
@@ -368,8 +484,17 @@ export class StorageNode {
       }
     }
     this.touched.clear();
+    for (const parent of this.splitFollowers) {
+      // The children have everything the parent had: ask their leader for what came after.
+      for (const child of this.replicas.values()) {
+        if (child.table === parent.table && child.parentPid === parent.pid && child.leader !== this.id) this.requestCatchUp(child);
+      }
+      this.replicas.delete(replicaKey(parent.table, parent.pid));
+      this.store.dropReplica(parent.table, parent.pid, parent.dbs);
+    }
+    this.splitFollowers.length = 0;
     for (const replica of installed) {
-      this.store.meta.putSync(replicaMetaKey(replica.table, replica.pid), { epoch: replica.epoch, version: replica.version, snapshotIndex: replica.appliedIndex });
+      this.store.writeTransaction(() => this.persist(replica, replica.appliedIndex));
       this.emit({ event: 'installed', table: replica.table, pid: replica.pid, index: replica.appliedIndex });
     }
   }
@@ -380,7 +505,7 @@ export class StorageNode {
     const replica = this.replicas.get(key);
     // The replica may have been dropped or demoted since the request was queued, or be handing
     // its leadership over: the router retries on the map's next version.
-    if (replica === undefined || replica.leader !== this.id || replica.handoffTo !== -1) return false;
+    if (replica === undefined || replica.leader !== this.id || replica.handoffTo !== -1 || replica.retired) return false;
     this.touched.add(replica);
     const pending: PendingWrite = { index: replica.appliedIndex, requestId: req.id, attributes: null, err: null, msg: null, errItem: null, bytes: 0 };
     const wid = req.wid ?? '';
@@ -440,7 +565,7 @@ export class StorageNode {
   private applyReplicatedEntries(frame: ReplEntries): void {
     const key = replicaKey(frame.t, frame.p);
     const replica = this.replicas.get(key);
-    if (replica === undefined || replica.installing || replica.leader === this.id) return;
+    if (replica === undefined || replica.installing || replica.awaitingSplit || replica.retired || replica.leader === this.id) return;
     // Fencing: a leader of an older epoch has been replaced; nothing it sends is applied.
     if (frame.e < replica.epoch) return;
     if (frame.e > replica.epoch || frame.from !== replica.leader) {
@@ -461,6 +586,12 @@ export class StorageNode {
       }
       replica.dbs.log.put(entry.i, Buffer.from(encodeFrame(entry)));
       replica.appliedIndex = entry.i;
+      if (entry.split !== undefined) {
+        this.applySplit(replica, entry.split);
+        this.touched.add(replica);
+        this.splitFollowers.push(replica);
+        return;
+      }
       if (entry.w !== null) this.dedup.remember(entry.w, { replica: key, index: entry.i, attributes: entry.a });
       if (replica.resendRequestedAfter !== -1 && replica.resendRequestedAfter < entry.i) replica.resendRequestedAfter = -1;
     }
@@ -521,12 +652,14 @@ export class StorageNode {
     }
     const replica = this.replicas.get(replicaKey(frame.t, frame.p));
     if (replica === undefined || replica.leader !== this.id || replica.installing) return;
+    if (replica.retired && frame.r === Repl.SnapshotRequest) return;
     switch (frame.r) {
       case Repl.Ack: {
         const prev = replica.followerAcked.get(frame.from) ?? 0;
         if (frame.i > prev) replica.followerAcked.set(frame.from, frame.i);
         replica.takeAcknowledged(this.acknowledged);
         if (replica.handoffTo !== -1) this.checkHandoff(replica);
+        if (replica.retired) this.dropRetiredIfDone(replica);
         return;
       }
       case Repl.Resend:

@@ -44,6 +44,7 @@ export type ControlMessage =
   | { type: 'dropTable'; seq: number; table: string }
   | { type: 'dropReplica'; seq: number; table: string; pid: number }
   | { type: 'handoff'; seq: number; table: string; pid: number; target: number }
+  | { type: 'split'; seq: number; table: string; pid: number; at: number; lowPid: number; highPid: number; version: number }
   | { type: 'describe'; seq: number }
   | { type: 'stop'; seq: number };
 
@@ -89,6 +90,8 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     emit,
     task.logEntriesMax,
   );
+  // What the node recorded itself comes first; the control plane's catalog may be older.
+  node.restore();
   node.assign(task.assignments);
   // The heartbeat is a timer on this thread's event loop: a thread that is stuck, busy for too
   // long or dead stops beating, and the control plane notices.
@@ -121,6 +124,9 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
           break;
         case 'handoff':
           reply.result = node.handoff(msg.table, msg.pid, msg.target);
+          break;
+        case 'split':
+          reply.result = node.split(msg.table, msg.pid, msg.at, msg.lowPid, msg.highPid, msg.version);
           break;
         case 'describe':
           reply.result = node.describe();
