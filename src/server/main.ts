@@ -46,6 +46,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   );
   const map = new PartitionMap();
   const control = new ControlPlane(catalog, map, nodes, config.tables.initialPartitions);
+  // The nodes are the authority on what they hold (a split or failover the catalog missed before a crash).
+  await control.refreshFromNodes();
   const admission = new Admission(config.capacity);
   control.attachAdmission(admission);
   const router = new Router(map, nodes, admission, { retryWindowMs: config.failover.routerRetryWindowMs, refreshMap: () => control.refreshFromNodes() });

@@ -75,3 +75,34 @@ test('SIGKILL under write load loses no acknowledged write, and table metadata s
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('a split survives SIGKILL: after a restart every item is there and the map has the split', { timeout: 120_000 }, async () => {
+  const dataDir = tempDataDir('monodyne-split-kill');
+  const env = { MONODYNE_FAULTS: '1', MONODYNE_AUTH_ENABLED: 'false' };
+  try {
+    const first = await spawnServer(['--port', '0', '--data-dir', dataDir], env);
+    const client = clientFor(first.endpoint);
+    await client.send(new CreateTableCommand({ TableName: 'splitme', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+    for (let i = 0; i < 150; i++) await client.send(new PutItemCommand({ TableName: 'splitme', Item: { pk: { S: `k${i}` } } }));
+    const split = await fetch(`${first.endpoint}/_monodyne/faults`, { method: 'POST', body: JSON.stringify({ action: 'split', table: 'splitme', partition: 1 }) });
+    assert.deepEqual(await split.json(), { split: true });
+    for (let i = 150; i < 200; i++) await client.send(new PutItemCommand({ TableName: 'splitme', Item: { pk: { S: `k${i}` } } }));
+    client.destroy();
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await spawnServer(['--port', '0', '--data-dir', dataDir], env);
+    const reader = clientFor(second.endpoint);
+    for (let i = 0; i < 200; i++) {
+      const got = await reader.send(new GetItemCommand({ TableName: 'splitme', Key: { pk: { S: `k${i}` } }, ConsistentRead: true }));
+      assert.ok(got.Item, `k${i} lost`);
+    }
+    const view = (await (await fetch(`${second.endpoint}/_monodyne/partitions`)).json()) as { tables: Array<{ partitions: unknown[] }> };
+    assert.equal(view.tables[0].partitions.length, 4);
+    reader.destroy();
+    second.child.kill('SIGTERM');
+    await second.exited;
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
