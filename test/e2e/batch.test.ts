@@ -15,12 +15,6 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { batchGetItem } from '../../src/api/batch-get-item.ts';
-import { batchWriteItem } from '../../src/api/batch-write-item.ts';
-import { DynamoError } from '../../src/protocol/errors.ts';
-import { Op, Status, type StorageRequest, type StorageResponse } from '../../src/storage/messages.ts';
-import type { ApiContext } from '../../src/api/context.ts';
-import type { TableRecord } from '../../src/control/table-record.ts';
 
 let s: TestServer;
 before(async () => {
@@ -608,73 +602,4 @@ test('a BatchGetItem response stops at 16 MB; the rest comes back as Unprocessed
   const small = await s.client.send(new BatchGetItemCommand({ RequestItems: { users: { Keys: ids.map((id) => ({ id: { S: id } })), ProjectionExpression: 'n' } } }));
   assert.equal(small.Responses!.users.length, 100);
   assert.deepEqual(small.UnprocessedKeys, {});
-});
-
-// ---------------------------------------------------------------------------------------------
-// Failed storage requests. A real storage node fails a request with a retryable error only
-// under faults (a timeout, a map change); these cases call the handlers directly with a router
-// that fails chosen requests, the one stand-in in this file.
-
-function failingContext(fail: (req: StorageRequest, n: number) => DynamoError | null): ApiContext {
-  const table: TableRecord = {
-    name: 'users',
-    tableId: 'users-1',
-    arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/users',
-    keySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    attributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    billingMode: 'PAY_PER_REQUEST',
-    readCapacityUnits: 0,
-    writeCapacityUnits: 0,
-    createdAt: 0,
-    partitions: [],
-  };
-  let n = 0;
-  const router = {
-    async sendByHash(_tableId: string, _hash32: number, req: StorageRequest): Promise<StorageResponse> {
-      const error = fail(req, n++);
-      if (error !== null) throw error;
-      return req.op === Op.Get ? { id: 0, s: Status.Ok, item: '{"id":{"S":"found"},"v":{"N":"1"}}' } : { id: 0, s: Status.Ok, item: null };
-    },
-  };
-  const control = { getTable: (name: string) => (name === 'users' ? table : undefined) };
-  return { control, router } as unknown as ApiContext;
-}
-
-const internal = () => new DynamoError('InternalServerError', 'Internal server error');
-
-test('a write that fails with a retryable error comes back in UnprocessedItems, in its request form', async () => {
-  const input = {
-    RequestItems: {
-      users: [
-        { PutRequest: { Item: { id: { S: 'a' }, n: { N: '01' } } } },
-        { DeleteRequest: { Key: { id: { S: 'b' } } } },
-        { PutRequest: { Item: { id: { S: 'c' } } } },
-      ],
-    },
-  };
-  const some = await batchWriteItem(failingContext((_req, n) => (n === 0 || n === 1 ? internal() : null)), structuredClone(input));
-  assert.deepEqual(JSON.parse(some), {
-    UnprocessedItems: { users: [{ PutRequest: { Item: { id: { S: 'a' }, n: { N: '1' } } } }, { DeleteRequest: { Key: { id: { S: 'b' } } } }] },
-  });
-  // Nothing written at all: the call fails with the (retryable) error, which the SDKs retry.
-  await assert.rejects(batchWriteItem(failingContext(() => internal()), structuredClone(input)), /Internal server error/);
-  // A non-retryable error fails the call.
-  await assert.rejects(
-    batchWriteItem(failingContext((_req, n) => (n === 2 ? new DynamoError('ValidationException', 'boom') : null)), structuredClone(input)),
-    /boom/,
-  );
-});
-
-test('a read that fails with a retryable error comes back in UnprocessedKeys with its table parameters', async () => {
-  const input = {
-    RequestItems: {
-      users: { Keys: [{ id: { S: 'a' } }, { id: { S: 'b' } }], ConsistentRead: true, ProjectionExpression: '#v', ExpressionAttributeNames: { '#v': 'v' } },
-    },
-  };
-  const out = await batchGetItem(failingContext((_req, n) => (n === 1 ? internal() : null)), structuredClone(input));
-  assert.deepEqual(JSON.parse(out), {
-    Responses: { users: [{ v: { N: '1' } }] },
-    UnprocessedKeys: { users: { Keys: [{ id: { S: 'b' } }], ConsistentRead: true, ProjectionExpression: '#v', ExpressionAttributeNames: { '#v': 'v' } } },
-  });
-  await assert.rejects(batchGetItem(failingContext(() => internal()), structuredClone(input)), /Internal server error/);
 });
