@@ -3,7 +3,7 @@
 // rest come back as UnprocessedItems / UnprocessedKeys in their request form.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateTableCommand, BatchWriteItemCommand, BatchGetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, BatchWriteItemCommand, BatchGetItemCommand, PutItemCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { clientFor, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let s: TestServer;
@@ -32,7 +32,7 @@ test('throttled writes come back in UnprocessedItems, in request form, and a ret
   const raw = clientFor(s.endpoint, 1);
   try {
     await second();
-    const requests = [
+    const requests: WriteRequest[] = [
       { PutRequest: { Item: { id: { S: 'a' }, n: { N: '01' } } } },
       { PutRequest: { Item: { id: { S: 'b' } } } },
       { DeleteRequest: { Key: { id: { S: 'c' } } } },
