@@ -1,0 +1,107 @@
+// Request shape checks (checkRequestShape) on the three hot operations' real shapes, and the
+// front door's answer assembly (x-amz-crc32, request id).
+import type { Bench } from 'tinybench';
+import { checkRequestShape, tableNameShape, type Shape } from '../src/validation/request-shape.ts';
+import {
+  attributeMapShape,
+  attributesToGetShape,
+  conditionalOperatorShape,
+  conditionsShape,
+  expectedShape,
+  expressionNamesShape,
+  expressionValuesShape,
+  keyShape,
+  returnConsumedCapacityShape,
+  returnItemCollectionMetricsShape,
+  returnValuesShape,
+  selectShape,
+} from '../src/api/common-shapes.ts';
+import { crc32Of, nextRequestId } from '../src/protocol/wire.ts';
+
+// The members of GetItem, PutItem and Query as src/api declares them.
+const getItemShape: Record<string, Shape> = {
+  TableName: tableNameShape,
+  Key: keyShape,
+  AttributesToGet: attributesToGetShape,
+  ConsistentRead: { type: 'Boolean' },
+  ReturnConsumedCapacity: returnConsumedCapacityShape,
+  ProjectionExpression: { type: 'String' },
+  ExpressionAttributeNames: expressionNamesShape,
+};
+const putItemShape: Record<string, Shape> = {
+  TableName: tableNameShape,
+  Item: { type: 'Map', notNull: true, value: { type: 'AttributeValue' } },
+  ReturnValues: returnValuesShape,
+  ReturnConsumedCapacity: returnConsumedCapacityShape,
+  ReturnItemCollectionMetrics: returnItemCollectionMetricsShape,
+  ConditionExpression: { type: 'String' },
+  ExpressionAttributeNames: expressionNamesShape,
+  ExpressionAttributeValues: expressionValuesShape,
+  Expected: expectedShape,
+  ConditionalOperator: conditionalOperatorShape,
+  ReturnValuesOnConditionCheckFailure: { type: 'String', enum: ['ALL_OLD', 'NONE'] },
+};
+const queryShape: Record<string, Shape> = {
+  TableName: tableNameShape,
+  IndexName: { type: 'String', minLength: 3, maxLength: 255, pattern: /^[a-zA-Z0-9_.-]+$/, patternText: '[a-zA-Z0-9_.-]+' },
+  Select: selectShape,
+  AttributesToGet: attributesToGetShape,
+  Limit: { type: 'Integer', min: 1 },
+  ConsistentRead: { type: 'Boolean' },
+  KeyConditions: conditionsShape,
+  QueryFilter: conditionsShape,
+  ConditionalOperator: conditionalOperatorShape,
+  ScanIndexForward: { type: 'Boolean' },
+  ExclusiveStartKey: attributeMapShape,
+  ReturnConsumedCapacity: returnConsumedCapacityShape,
+  ProjectionExpression: { type: 'String' },
+  FilterExpression: { type: 'String' },
+  KeyConditionExpression: { type: 'String' },
+  ExpressionAttributeNames: expressionNamesShape,
+  ExpressionAttributeValues: expressionValuesShape,
+};
+
+const getBody = { TableName: 'lt_items', Key: { pk: { S: 'item#0012345' } } };
+const putBody = {
+  TableName: 'lt_items',
+  Item: {
+    pk: { S: 'item#0012345' },
+    name: { S: 'user 12345' },
+    count: { N: '345' },
+    updated: { S: '2024-06-10T12:00:00Z' },
+    data: { S: 'x'.repeat(125) },
+  },
+};
+const queryBody = {
+  TableName: 'lt_sorted',
+  KeyConditionExpression: 'pk = :p AND sk > :v',
+  ExpressionAttributeValues: { ':p': { S: 'part#0042' }, ':v': { N: '17' } },
+  Limit: 10,
+};
+const itemJson = JSON.stringify({ Item: putBody.Item });
+
+export function register(bench: Bench): void {
+  let sink = 0;
+  bench
+    .add('checkRequestShape GetItem', () => {
+      checkRequestShape(getBody, getItemShape);
+    })
+    .add('checkRequestShape PutItem (5 attributes)', () => {
+      checkRequestShape(putBody, putItemShape);
+    })
+    .add('checkRequestShape Query (KeyConditionExpression, 2 values, Limit)', () => {
+      checkRequestShape(queryBody, queryShape);
+    })
+    .add(`answer bytes + x-amz-crc32, Buffer.from then crc32 (${itemJson.length} chars)`, () => {
+      sink += crc32Of(Buffer.from(itemJson)).length;
+    })
+    .add(`x-amz-crc32 straight from the string (${itemJson.length} chars)`, () => {
+      sink += crc32Of(itemJson).length;
+    })
+    .add('nextRequestId', () => {
+      sink += nextRequestId().length;
+    });
+  bench.addEventListener('complete', () => {
+    if (sink === -1) console.log(sink);
+  });
+}
