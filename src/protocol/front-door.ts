@@ -160,16 +160,14 @@ export class HttpExchange {
       return;
     }
     this.done = true;
-    const payload = Buffer.from(body);
-    const res = this.res;
-    res.cork(() => {
-      res
-        .writeStatus('200 OK')
-        .writeHeader('Content-Type', contentType)
-        .writeHeader('x-amzn-RequestId', this.requestId)
-        .writeHeader('x-amz-crc32', crc32Of(payload))
-        .end(payload);
-    });
+    // The body goes to uWebSockets.js as a string (it writes the UTF-8 bytes itself) and is
+    // checksummed as a string: no Buffer per answer. cork() runs its callback at once, so the
+    // callback is one function reading module variables rather than a closure per answer.
+    replyExchange = this;
+    replyBody = body;
+    this.res.cork(writeReply);
+    replyExchange = null;
+    replyBody = '';
     this.server.finished(this);
   }
 
@@ -200,6 +198,18 @@ export class HttpExchange {
     });
     this.server.finished(this);
   }
+}
+
+let replyExchange: HttpExchange | null = null;
+let replyBody = '';
+function writeReply(): void {
+  const exchange = replyExchange!;
+  exchange.res
+    .writeStatus('200 OK')
+    .writeHeader('Content-Type', contentType)
+    .writeHeader('x-amzn-RequestId', exchange.requestId)
+    .writeHeader('x-amz-crc32', crc32Of(replyBody))
+    .end(replyBody);
 }
 
 const emptyBody = Buffer.alloc(0);

@@ -10,21 +10,32 @@ export const contentType = 'application/x-amz-json-1.0';
 const base32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** Per-process random part of request ids; the rest is a counter, so ids are unique and cheap. */
 const requestIdPrefix = Array.from(randomBytes(36), (b) => base32[b & 31]).join('');
+/** Every pair of base32 digits, so a 10-bit group is one lookup. */
+const base32Pairs: string[] = [];
+for (let i = 0; i < 1024; i++) base32Pairs.push(base32[i >> 5] + base32[i & 31]);
+const lowCounterSpan = 2 ** 30; // the last 6 digits
 let requestCounter = 0;
+/** The first 10 of the 16 counter digits (they change once every 2^30 ids), with the prefix. */
+let requestIdHead = requestIdPrefix + 'A'.repeat(10);
 
-/** A 52-character id in DynamoDB's style (upper-case base32). */
+/** A 52-character id in DynamoDB's style (upper-case base32): 36 random digits, then a 16-digit counter. */
 export function nextRequestId(): string {
   requestCounter = (requestCounter + 1) % 2 ** 48;
-  let n = requestCounter;
-  let tail = '';
-  for (let i = 0; i < 16; i++) {
-    tail = base32[n % 32] + tail;
-    n = Math.floor(n / 32);
+  const low = requestCounter % lowCounterSpan;
+  if (low === 0) {
+    let high = (requestCounter - low) / lowCounterSpan;
+    let digits = '';
+    for (let i = 0; i < 10; i++) {
+      digits = base32[high % 32] + digits;
+      high = Math.floor(high / 32);
+    }
+    requestIdHead = requestIdPrefix + digits;
   }
-  return requestIdPrefix + tail;
+  return requestIdHead + base32Pairs[low >>> 20] + base32Pairs[(low >>> 10) & 1023] + base32Pairs[low & 1023];
 }
 
-export function crc32Of(body: Buffer): string {
+/** The x-amz-crc32 header of a body; a string is checksummed as its UTF-8 bytes, with no copy made here. */
+export function crc32Of(body: Buffer | string): string {
   return String(crc32(body));
 }
 
