@@ -7,16 +7,60 @@ const NO_FRAME = new Uint8Array(0);
 // Compact the queue array once this many sent slots sit in front of the unsent ones.
 const QUEUE_COMPACT_MIN_SLOTS = 1024;
 
+export interface OutboxOptions {
+  /**
+   * Ring the consumer's doorbell once per event-loop turn instead of after every frame: frames
+   * sent while the turn lasts (every request that arrived in one poll of the sockets) cost one
+   * wake-up between them. For producers driven by an event loop (the router on the main thread);
+   * a producer in a tight loop that never yields (a storage node's pump) must ring at once.
+   */
+  ringOncePerTurn?: boolean;
+}
+
+/** Outboxes with frames written since their doorbell last rang, rung together by setImmediate. */
+const unrung: Outbox[] = [];
+let ringScheduled = false;
+
+function ringUnrung(): void {
+  ringScheduled = false;
+  for (let i = 0; i < unrung.length; i++) unrung[i].ringNow();
+  unrung.length = 0;
+}
+
 export class Outbox {
   readonly ring: SpscRing;
   readonly doorbell: Doorbell;
   // queue[queueHead..] are the frames not yet in the ring, oldest first.
   private queue: Uint8Array[] = [];
   private queueHead = 0;
+  private readonly ringOncePerTurn: boolean;
+  /** A frame went into the ring and the doorbell has not rung for it yet (ringOncePerTurn). */
+  private ringPending = false;
 
-  constructor(ring: SpscRing, doorbell: Doorbell) {
+  constructor(ring: SpscRing, doorbell: Doorbell, options: OutboxOptions = {}) {
     this.ring = ring;
     this.doorbell = doorbell;
+    this.ringOncePerTurn = options.ringOncePerTurn === true;
+  }
+
+  /** Rings the doorbell now (ringOncePerTurn: for frames written this turn). */
+  ringNow(): void {
+    this.ringPending = false;
+    this.doorbell.ring();
+  }
+
+  private wrote(): void {
+    if (!this.ringOncePerTurn) {
+      this.doorbell.ring();
+      return;
+    }
+    if (this.ringPending) return;
+    this.ringPending = true;
+    unrung.push(this);
+    if (!ringScheduled) {
+      ringScheduled = true;
+      setImmediate(ringUnrung);
+    }
   }
 
   /**
@@ -29,7 +73,7 @@ export class Outbox {
       throw new RangeError(`frame of ${payload.length} bytes exceeds the ring's maxFrameBytes ${this.ring.maxFrameBytes}`);
     }
     if (this.queueHead === this.queue.length && this.ring.tryWrite(payload)) {
-      this.doorbell.ring();
+      this.wrote();
       return;
     }
     this.queue.push(payload);
@@ -51,7 +95,7 @@ export class Outbox {
       queue[head] = NO_FRAME; // drop the reference so the payload can be collected
       head++;
     }
-    if (head !== first) this.doorbell.ring();
+    if (head !== first) this.wrote();
     if (head === queueLength) {
       queue.length = 0;
       this.queueHead = 0;
