@@ -414,6 +414,9 @@ try {
         sortedTable,
       ),
     };
+    const seedFailovers = await countFailovers(monodyne.port);
+    results.failoversWhileSeeding = seedFailovers;
+    if (seedFailovers > 0) console.log(`warning: ${seedFailovers} storage node failover(s) while seeding`);
     const rows: WorkloadFigures[] = [];
     let ceilingRps: number | null = null;
     if (options.ceiling) {
@@ -470,7 +473,10 @@ try {
   // bound) changes every figure after it: say so.
   const failovers = await countFailovers(monodyne.port);
   results.failoversDuringRun = failovers;
-  if (failovers > 0) console.log(`warning: ${failovers} storage node failover(s) happened during the run (see GET /_monodyne/partitions)`);
+  if (failovers > 0) {
+    console.log(`warning: ${failovers} storage node failover(s) happened during the run (see GET /_monodyne/partitions); the server said:`);
+    for (const line of monodyne.output().split('\n').filter((l) => /missed|failing over|error/i.test(l)).slice(0, 10)) console.log(`  ${line}`);
+  }
   await stopChild(monodyne.child, 'SIGINT');
   if (options.cpuProfDir) {
     const profiles = readdirSync(options.cpuProfDir).filter((f) => f.endsWith('.cpuprofile'));
