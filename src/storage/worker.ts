@@ -147,10 +147,17 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   task.control.postMessage({ seq: 0, ok: true, result: 'ready' } satisfies ControlReply);
 
   let pumps = 0;
+  let beatAt = performance.now();
   while (!stopping) {
     // Fault injection: a hung node blocks its whole thread, heartbeat included.
     if (board.hangRequested(task.id)) board.hangWhileRequested(task.id);
     if (board.isFenced(task.id)) break;
+    // A busy node beats from its loop too, so only a node stuck in one operation misses beats.
+    const now = performance.now();
+    if (now - beatAt >= task.heartbeatIntervalMs) {
+      beatAt = now;
+      board.beat(task.id);
+    }
     if (node.pump()) {
       if (++pumps >= pumpsPerYield) {
         pumps = 0;
