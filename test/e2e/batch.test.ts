@@ -18,9 +18,12 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let s: TestServer;
 before(async () => {
-  // Durability is not under test here; unsynced commits keep the 30 MB case quick.
+  // Durability is not under test here; unsynced commits keep the 30 MB case quick. Nor is
+  // throttling: moving 30 MB of 300 KB items in seconds is far above a partition's ceiling.
   s = await startTestServer((config) => {
     config.storage.sync = false;
+    config.capacity.partitionReadUnitsMax = 1_000_000;
+    config.capacity.partitionWriteUnitsMax = 1_000_000;
   });
   await s.client.send(
     new CreateTableCommand({
