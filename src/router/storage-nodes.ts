@@ -147,7 +147,8 @@ export class StorageNodes {
     const handle: NodeHandle = {
       id,
       pool,
-      requests: new Outbox(requestRing, doorbells[id]),
+      // One wake-up per event-loop turn for every request routed to this node in it.
+      requests: new Outbox(requestRing, doorbells[id], { ringOncePerTurn: true }),
       responses: responseRing,
       control,
       doorbell: doorbells[id],
