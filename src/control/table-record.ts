@@ -29,7 +29,19 @@ export interface KeyInfo {
   names: string[];
 }
 
+/** Key facts per table record, derived once (every data-plane request asks for them). */
+const keyInfos = new WeakMap<TableRecord, KeyInfo>();
+
 export function keyInfoOf(table: TableRecord): KeyInfo {
+  let info = keyInfos.get(table);
+  if (info === undefined) {
+    info = deriveKeyInfo(table);
+    keyInfos.set(table, info);
+  }
+  return info;
+}
+
+function deriveKeyInfo(table: TableRecord): KeyInfo {
   const typeOf = (name: string) => table.attributeDefinitions.find((d) => d.AttributeName === name)!.AttributeType;
   const hash = table.keySchema.find((k) => k.KeyType === 'HASH')!.AttributeName;
   const range = table.keySchema.find((k) => k.KeyType === 'RANGE')?.AttributeName;
