@@ -140,11 +140,6 @@ export class AutoAdmin {
     }
   }
 
-  /** True while a failover or repair is in progress. */
-  get busy(): boolean {
-    return this.failing.size > 0;
-  }
-
   private checkHeartbeats(): void {
     const now = Date.now();
     // If this check itself ran late, the main thread was stalled (GC, a busy machine): that

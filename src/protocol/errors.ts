@@ -58,7 +58,3 @@ export class DynamoError extends Error {
 export function validationError(message: string): DynamoError {
   return new DynamoError('ValidationException', message);
 }
-
-export function resourceNotFound(message = 'Requested resource not found'): DynamoError {
-  return new DynamoError('ResourceNotFoundException', message);
-}

@@ -346,10 +346,6 @@ export class StorageNodes {
     }
   }
 
-  pendingCount(): number {
-    return this.pending.size;
-  }
-
   async stop(): Promise<void> {
     await Promise.allSettled(this.nodes.filter((n) => n.alive).map((n) => this.control(n.id, { type: 'stop' })));
     this.running = false;
