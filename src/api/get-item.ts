@@ -14,7 +14,7 @@ import { attributesToGetShape, expressionNamesShape, keyShape, returnConsumedCap
 import { checkKeyPathsScalar } from './read-page.ts';
 import type { Item } from '../values/types.ts';
 
-const getItemShape = {
+export const getItemShape = {
   TableName: tableNameShape,
   Key: keyShape,
   AttributesToGet: attributesToGetShape,

@@ -12,7 +12,7 @@ import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import { returnConsumedCapacityShape, returnItemCollectionMetricsShape, returnValuesShape } from './common-shapes.ts';
 
-const putItemShape = {
+export const putItemShape = {
   TableName: tableNameShape,
   Item: { type: 'Map', notNull: true, value: { type: 'AttributeValue' } },
   ReturnValues: returnValuesShape,

@@ -26,7 +26,7 @@ import { checkFilterExpressionKeys, checkKeyPathsScalar, pageResponse, prepareRe
 import type { TableRecord } from '../control/table-record.ts';
 import type { Item } from '../values/types.ts';
 
-const queryShape = {
+export const queryShape = {
   TableName: tableNameShape,
   IndexName: { type: 'String', minLength: 3, maxLength: 255, pattern: /^[a-zA-Z0-9_.-]+$/, patternText: '[a-zA-Z0-9_.-]+' },
   Select: selectShape,
