@@ -124,23 +124,38 @@ function requestItemsEcho(requestItems: Record<string, unknown>): string {
   return `{${parts.join(', ')}}`;
 }
 
+/**
+ * The RequestItems map of either batch operation: present, 1 to `tablesMax` tables, valid table
+ * names. Returns its table names; throws at once (with `errors` so far) when it is missing.
+ */
+export function requestItemsTables(
+  requestItems: Record<string, unknown> | null | undefined,
+  tablesMax: number,
+  errors: string[],
+  echo: (requestItems: Record<string, unknown>) => string = requestItemsEcho,
+): string[] {
+  if (requestItems === null || requestItems === undefined) {
+    errors.push(constraintViolation(null, 'requestItems', 'Member must not be null'));
+    throwConstraintViolations(errors);
+    return [];
+  }
+  const names = Object.keys(requestItems);
+  if (names.length < 1) errors.push(constraintViolation('{}', 'requestItems', 'Member must have length greater than or equal to 1'));
+  if (names.length > tablesMax) {
+    errors.push(constraintViolation(echo(requestItems), 'requestItems', `Member must have length less than or equal to ${tablesMax}`));
+  }
+  if (hasInvalidTableName(names)) errors.push(constraintViolation(echo(requestItems), 'requestItems', tableNameKeysConstraint));
+  return names;
+}
+
 /** Second pass of the request shape: constraints, in the order and words DynamoDB uses. */
 function checkBatchGetConstraints(input: Record<string, unknown>): void {
   const errors: string[] = [];
   const rcc = enumViolation(input.ReturnConsumedCapacity, 'returnConsumedCapacity', returnConsumedCapacityValues);
   if (rcc !== null) errors.push(rcc);
   const requestItems = input.RequestItems as Record<string, unknown> | null | undefined;
-  if (requestItems === null || requestItems === undefined) {
-    errors.push(constraintViolation(null, 'requestItems', 'Member must not be null'));
-    throwConstraintViolations(errors);
-    return;
-  }
-  const names = Object.keys(requestItems);
-  if (names.length < 1) errors.push(constraintViolation('{}', 'requestItems', 'Member must have length greater than or equal to 1'));
-  if (names.length > batchGetTablesMax) {
-    errors.push(constraintViolation(requestItemsEcho(requestItems), 'requestItems', `Member must have length less than or equal to ${batchGetTablesMax}`));
-  }
-  if (hasInvalidTableName(names)) errors.push(constraintViolation(requestItemsEcho(requestItems), 'requestItems', tableNameKeysConstraint));
+  const names = requestItemsTables(requestItems, batchGetTablesMax, errors);
+  if (requestItems === null || requestItems === undefined) return;
   for (const name of names) {
     const spec = requestItems[name] as Record<string, unknown> | null | undefined;
     const path = `requestItems.${name}.member`;

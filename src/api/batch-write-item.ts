@@ -14,9 +14,8 @@ import {
   attributeMapEcho,
   constraintViolation,
   enumViolation,
-  hasInvalidTableName,
+  requestItemsTables,
   returnConsumedCapacityValues,
-  tableNameKeysConstraint,
   throwConstraintViolations,
 } from './batch-get-item.ts';
 import type { Item } from '../values/types.ts';
@@ -75,17 +74,8 @@ function checkBatchWriteConstraints(input: Record<string, unknown>): void {
   const ricm = enumViolation(input.ReturnItemCollectionMetrics, 'returnItemCollectionMetrics', returnItemCollectionMetricsValues);
   if (ricm !== null) errors.push(ricm);
   const requestItems = input.RequestItems as Record<string, unknown> | null | undefined;
-  if (requestItems === null || requestItems === undefined) {
-    errors.push(constraintViolation(null, 'requestItems', 'Member must not be null'));
-    throwConstraintViolations(errors);
-    return;
-  }
-  const names = Object.keys(requestItems);
-  if (names.length < 1) errors.push(constraintViolation('{}', 'requestItems', 'Member must have length greater than or equal to 1'));
-  if (names.length > batchWriteItemsMax) {
-    errors.push(constraintViolation(requestItemsEcho(requestItems), 'requestItems', `Member must have length less than or equal to ${batchWriteItemsMax}`));
-  }
-  if (hasInvalidTableName(names)) errors.push(constraintViolation(requestItemsEcho(requestItems), 'requestItems', tableNameKeysConstraint));
+  const names = requestItemsTables(requestItems, batchWriteItemsMax, errors, requestItemsEcho);
+  if (requestItems === null || requestItems === undefined) return;
   for (const name of names) {
     const list = requestItems[name] as unknown[] | null | undefined;
     if (list === null || list === undefined || list.length < 1 || list.length > batchWriteItemsMax) {
