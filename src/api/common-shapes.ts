@@ -51,3 +51,5 @@ export const attributeUpdatesShape: Shape = {
     },
   },
 };
+/** IndexName on Query and Scan: a table name's rules, but optional. */
+export const indexNameShape: Shape = { type: 'String', minLength: 3, maxLength: 255, pattern: /^[a-zA-Z0-9_.-]+$/, patternText: '[a-zA-Z0-9_.-]+' };

@@ -21,6 +21,7 @@ import {
   expressionValuesShape,
   returnConsumedCapacityShape,
   selectShape,
+  indexNameShape,
 } from './common-shapes.ts';
 import { checkFilterExpressionKeys, checkKeyPathsScalar, pageResponse, prepareReadExpressions, selectMode } from './read-page.ts';
 import type { TableRecord } from '../control/table-record.ts';
@@ -28,7 +29,7 @@ import type { Item } from '../values/types.ts';
 
 export const queryShape = {
   TableName: tableNameShape,
-  IndexName: { type: 'String', minLength: 3, maxLength: 255, pattern: /^[a-zA-Z0-9_.-]+$/, patternText: '[a-zA-Z0-9_.-]+' },
+  IndexName: indexNameShape,
   Select: selectShape,
   AttributesToGet: attributesToGetShape,
   Limit: { type: 'Integer', min: 1 },

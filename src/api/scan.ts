@@ -23,11 +23,12 @@ import {
   expressionValuesShape,
   returnConsumedCapacityShape,
   selectShape,
+  indexNameShape,
 } from './common-shapes.ts';
 
 const scanShape = {
   TableName: tableNameShape,
-  IndexName: { type: 'String', minLength: 3, maxLength: 255, pattern: /^[a-zA-Z0-9_.-]+$/, patternText: '[a-zA-Z0-9_.-]+' },
+  IndexName: indexNameShape,
   AttributesToGet: attributesToGetShape,
   Limit: { type: 'Integer', min: 1 },
   ScanFilter: conditionsShape,
