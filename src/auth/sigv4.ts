@@ -4,8 +4,9 @@
 // request headers are at hand (parse, date window, key id, canonical headers) and `finish`
 // runs once the body has arrived (payload hash, string to sign, signature comparison).
 import * as nodeCrypto from 'node:crypto';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { DynamoError } from '../protocol/errors.ts';
+import { HmacSha256Key } from './hmac-sha256.ts';
 
 export const algorithm = 'AWS4-HMAC-SHA256';
 export const serviceName = 'dynamodb';
@@ -79,7 +80,7 @@ export class SigV4Verifier<C extends SigningSecret> {
   private readonly cacheMax: number;
   private readonly now: () => number;
   /** accessKeyId \n date \n region → the derived signing key (HMAC chain of four steps). */
-  private readonly signingKeys = new Map<string, Buffer>();
+  private readonly signingKeys = new Map<string, HmacSha256Key>();
 
   constructor(options: VerifierOptions<C>) {
     this.lookup = options.lookup;
@@ -277,10 +278,9 @@ export class SigV4Verifier<C extends SigningSecret> {
     const canonicalRequestHash = sha256Hex(pending.canonicalPrefix + sha256Hex(body));
     const stringToSign = `${algorithm}\n${pending.amzDate}\n${pending.scope}\n${canonicalRequestHash}`;
     const key = this.signingKey(pending.credential, pending.dateStamp, pending.region);
-    const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
+    const expected = key.hex(stringToSign);
     const provided = pending.signature;
-    // Constant-time over the 64 hex characters, so a guess learns nothing from timing.
-    if (provided.length !== 64 || !timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(provided, 'latin1'))) {
+    if (!sameHex64(expected, provided)) {
       throw new DynamoError('InvalidSignatureException', messages.signatureMismatch);
     }
     // monodyne issues no temporary credentials, so no session token can be valid.
@@ -288,11 +288,11 @@ export class SigV4Verifier<C extends SigningSecret> {
   }
 
   /** The four-step HMAC chain, computed once per (key, date, region) and cached. */
-  private signingKey(credential: C, dateStamp: string, region: string): Buffer {
+  private signingKey(credential: C, dateStamp: string, region: string): HmacSha256Key {
     const cacheKey = `${credential.accessKeyId}\n${dateStamp}\n${region}`;
     let key = this.signingKeys.get(cacheKey);
     if (key === undefined) {
-      key = deriveSigningKey(credential.secretAccessKey, dateStamp, region, serviceName);
+      key = new HmacSha256Key(deriveSigningKey(credential.secretAccessKey, dateStamp, region, serviceName));
       if (this.signingKeys.size >= this.cacheMax) this.signingKeys.clear();
       this.signingKeys.set(cacheKey, key);
     }
@@ -303,6 +303,14 @@ export class SigV4Verifier<C extends SigningSecret> {
   get cachedSigningKeys(): number {
     return this.signingKeys.size;
   }
+}
+
+/** Constant-time over the 64 characters (no early exit), so a guess learns nothing from timing. */
+function sameHex64(expected: string, provided: string): boolean {
+  if (provided.length !== 64 || expected.length !== 64) return false;
+  let diff = 0;
+  for (let i = 0; i < 64; i++) diff |= expected.charCodeAt(i) ^ provided.charCodeAt(i);
+  return diff === 0;
 }
 
 export function deriveSigningKey(secretAccessKey: string, dateStamp: string, region: string, service: string): Buffer {
