@@ -6,7 +6,7 @@ import { checkRequestShape, tableNameShape } from '../validation/request-shape.t
 import { validateKey } from '../validation/attribute-values.ts';
 import { Op, type GetRequest } from '../storage/messages.ts';
 import { keyInfoOf } from '../control/table-record.ts';
-import { compileRequestExpressions, project, type CompiledProjection } from '../expressions/index.ts';
+import { compileRequestExpressions, project, type CompileOptions, type CompiledProjection } from '../expressions/index.ts';
 import { attributesToGetText, checkNoMixing, PlaceholderBuilder } from '../expressions/legacy.ts';
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
@@ -41,18 +41,22 @@ export async function getItem(ctx: ApiContext, input: Record<string, unknown>): 
   return withMember(`{"Item":${JSON.stringify(project(projection, JSON.parse(res.item) as Item))}}`, cc);
 }
 
+const projectionOnly: CompileOptions = { expressionParameters: ['ProjectionExpression'] };
+
 /** The request's projection, validated, or null when it asks for the whole item. */
 function getItemProjection(input: Record<string, unknown>): CompiledProjection | null {
   checkNoMixing('GetItem', input);
+  const attributesToGet = input.AttributesToGet as string[] | null | undefined;
+  // The common GetItem asks for the whole item: nothing to compile.
+  if (input.ProjectionExpression == null && input.ExpressionAttributeNames == null && attributesToGet == null) return null;
   const compiled = compileRequestExpressions(
     {
       ProjectionExpression: input.ProjectionExpression as string | undefined,
       ExpressionAttributeNames: input.ExpressionAttributeNames as Record<string, string> | undefined,
     },
-    { expressionParameters: ['ProjectionExpression'] },
+    projectionOnly,
   );
   if (compiled.projection !== null) return compiled.projection;
-  const attributesToGet = input.AttributesToGet as string[] | null | undefined;
   if (attributesToGet == null) return null;
   const b = new PlaceholderBuilder();
   const text = attributesToGetText(attributesToGet, b);

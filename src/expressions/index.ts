@@ -145,17 +145,30 @@ export function compileRequestExpressions(params: ExpressionParameters, options:
   const projectionText = params.ProjectionExpression ?? null;
   const updateText = params.UpdateExpression ?? null;
 
+  // No expression and no maps (most GetItem and PutItem requests): nothing to compile.
+  if (
+    names === undefined &&
+    values === undefined &&
+    conditionText === null &&
+    filterText === null &&
+    keyConditionText === null &&
+    projectionText === null &&
+    updateText === null
+  ) {
+    return noExpressions;
+  }
   const accepted = options.expressionParameters;
   if (accepted !== undefined) {
-    const present = (kind: ExpressionKind): boolean => params[kind] != null;
-    if (names !== undefined && !accepted.some(present)) {
+    if (names !== undefined && !anyPresent(params, accepted)) {
       throw validationError('ExpressionAttributeNames can only be specified when using expressions');
     }
-    const valueKinds = accepted.filter((kind) => valueExpressionKinds.includes(kind));
-    if (values !== undefined && valueKinds.length > 0 && !valueKinds.some(present)) {
-      throw validationError(
-        `ExpressionAttributeValues can only be specified when using expressions: ${valueKinds.join(' and ')} ${valueKinds.length > 1 ? 'are' : 'is'} null`,
-      );
+    if (values !== undefined) {
+      const valueKinds = accepted.filter(takesValues);
+      if (valueKinds.length > 0 && !anyPresent(params, valueKinds)) {
+        throw validationError(
+          `ExpressionAttributeValues can only be specified when using expressions: ${valueKinds.join(' and ')} ${valueKinds.length > 1 ? 'are' : 'is'} null`,
+        );
+      }
     }
   }
   if (names !== undefined) checkPlaceholders(names, 'ExpressionAttributeNames', 35);
@@ -208,6 +221,17 @@ export function compileRequestExpressions(params: ExpressionParameters, options:
     if (unused !== null) throw validationError(`Value provided in ExpressionAttributeValues unused in expressions: keys: {${unused.join(', ')}}`);
   }
   return { condition, filter, keyCondition, projection, update };
+}
+
+const noExpressions: CompiledExpressions = Object.freeze({ condition: null, filter: null, keyCondition: null, projection: null, update: null });
+
+function anyPresent(params: ExpressionParameters, kinds: readonly ExpressionKind[]): boolean {
+  for (let i = 0; i < kinds.length; i++) if (params[kinds[i]] != null) return true;
+  return false;
+}
+
+function takesValues(kind: ExpressionKind): boolean {
+  return valueExpressionKinds.includes(kind);
 }
 
 function usedBy(parsed: ReadonlyArray<ParsedExpression | null>, key: string, isName: boolean): boolean {

@@ -36,10 +36,14 @@ function present(input: Record<string, unknown>, name: string): boolean {
   return input[name] !== undefined && input[name] !== null;
 }
 
+function anyPresent(input: Record<string, unknown>, names: readonly string[]): boolean {
+  for (let i = 0; i < names.length; i++) if (present(input, names[i])) return true;
+  return false;
+}
+
 /** Whether a request sends any legacy parameter of its operation. */
 export function hasLegacyParameters(operation: LegacyOperation, input: Record<string, unknown>): boolean {
-  for (const name of parametersByOperation[operation].legacy) if (present(input, name)) return true;
-  return false;
+  return anyPresent(input, parametersByOperation[operation].legacy);
 }
 
 /**
@@ -49,8 +53,8 @@ export function hasLegacyParameters(operation: LegacyOperation, input: Record<st
  */
 export function checkNoMixing(operation: LegacyOperation, input: Record<string, unknown>): void {
   const { expression, legacy } = parametersByOperation[operation];
+  if (!anyPresent(input, expression)) return;
   const expressions = expression.filter((name) => present(input, name));
-  if (expressions.length === 0) return;
   const exemptKeyConditions = !present(input, 'KeyConditionExpression');
   const legacies = legacy.filter((name) => present(input, name) && !(name === 'KeyConditions' && exemptKeyConditions));
   if (legacies.length === 0) return;
