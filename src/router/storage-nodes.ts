@@ -6,7 +6,7 @@ import { Piscina } from 'piscina';
 import { SpscRing } from '../rings/ring.ts';
 import { Doorbell } from '../rings/doorbell.ts';
 import { Outbox } from '../rings/outbox.ts';
-import { encodeFrame, decodeFrame } from '../rings/frame-codec.ts';
+import { decodeResponse, encodeRequest } from '../storage/message-codec.ts';
 import { HealthBoard } from '../control/health-board.ts';
 import type { StorageNodeTask, ControlMessage, ControlReply, ControlRequest } from '../storage/worker.ts';
 import type { NodeEvent } from '../storage/storage-node.ts';
@@ -203,7 +203,7 @@ export class StorageNodes {
     const promise = new Promise<StorageResponse>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, deadline: Date.now() + this.options.requestTimeoutMs, worker });
     });
-    node.requests.send(encodeFrame(req));
+    node.requests.send(encodeRequest(req));
     return promise;
   }
 
@@ -300,7 +300,7 @@ export class StorageNodes {
         let bytes: Uint8Array | null;
         while ((bytes = node.responses.tryRead()) !== null) {
           worked = true;
-          this.onResponse(node, decodeFrame(bytes) as StorageResponse);
+          this.onResponse(node, decodeResponse(bytes));
         }
         if (node.requests.pending() > 0) worked = node.requests.flush() || worked;
       }

@@ -31,6 +31,7 @@ import { DynamoError } from '../protocol/errors.ts';
 import { WriteDedup } from '../replication/write-dedup.ts';
 import { SnapshotSender } from '../replication/snapshot-sender.ts';
 import { encodeFrame, decodeFrame } from '../rings/frame-codec.ts';
+import { decodeRequest, encodeResponse } from './message-codec.ts';
 import type { SpscRing } from '../rings/ring.ts';
 import type { Outbox } from '../rings/outbox.ts';
 import type { HealthBoard } from '../control/health-board.ts';
@@ -340,7 +341,7 @@ export class StorageNode {
       const bytes = requests.tryRead();
       if (bytes === null) break;
       worked = true;
-      this.onRequest(decodeFrame(bytes) as StorageRequest);
+      this.onRequest(decodeRequest(bytes));
     }
     for (const ring of this.links.peerIn.values()) {
       for (let n = 0; n < replFramesPerDrainMax; n++) {
@@ -734,7 +735,7 @@ export class StorageNode {
   private respond(res: StorageResponse): void {
     // A node the control plane has declared dead answers nothing: its replicas have new leaders.
     if (this.board.isFenced(this.id)) return;
-    this.links.responses.send(encodeFrame(res));
+    this.links.responses.send(encodeResponse(res));
   }
 
   private sendRepl(to: number, frame: ReplFrame): void {
