@@ -203,7 +203,11 @@ export interface ReplEntries {
   from: number;
   /** The sender's epoch: a replica refuses entries from a leader of an older epoch (fencing). */
   e: number;
-  entries: LogEntry[];
+  /**
+   * Log entries in log order, each as the bytes the leader's log stores (encodeFrame of a
+   * LogEntry): encoded once on the leader, stored as they come by followers.
+   */
+  entries: Uint8Array[];
 }
 
 export interface ReplSnapshotRequest {

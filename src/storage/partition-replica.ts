@@ -1,7 +1,7 @@
 // One replica of one partition on a storage node: its data B-tree, its replication log and,
 // when it leads, the followers' acknowledged positions and the writes waiting on them.
 import type { ReplicaDbs } from './node-store.ts';
-import type { LogEntry, PartitionAssignment } from './messages.ts';
+import type { PartitionAssignment } from './messages.ts';
 
 /**
  * A client write's answer, held until one follower has everything up to `index` (W = 2). Answers
@@ -42,8 +42,8 @@ export class PartitionReplica {
   /** Leader: writes committed locally, in log order, not yet acknowledged by a follower. */
   readonly pending: PendingWrite[] = [];
   pendingHead = 0;
-  /** Entries appended in the current write transaction, sent to followers after it commits. */
-  staged: LogEntry[] = [];
+  /** Entries appended in the current write transaction (as their log bytes), sent to followers after it commits. */
+  staged: Uint8Array[] = [];
   /** Follower: a gap was seen; the leader has been asked to resend after this index. */
   resendRequestedAfter = -1;
   /** A new replica receiving its snapshot: it serves nothing until the snapshot is complete. */

@@ -241,13 +241,14 @@ export class StorageNode {
     if (!(at > replica.hashStart && at < replica.hashEnd)) throw new Error(`split point ${at} outside ${replica.hashStart}..${replica.hashEnd}`);
     const split: SplitEntry = { at, lowPid, highPid, version };
     const entry: LogEntry = { e: replica.epoch, i: replica.appliedIndex + 1, m: [], w: null, a: null, split };
+    const entryBytes = encodeFrame(entry);
     this.store.writeTransaction(() => {
       assertNextIndex(replica, entry);
-      replica.dbs.log.put(entry.i, Buffer.from(encodeFrame(entry)));
+      replica.dbs.log.put(entry.i, asBuffer(entryBytes));
       replica.appliedIndex = entry.i;
       this.applySplit(replica, split);
     });
-    for (const target of replica.replicationTargets(this.id)) this.sendEntries(target, replica, [entry]);
+    this.sendEntries(replica.replicationTargets(this.id), replica, [entryBytes]);
     const children = [this.replicas.get(replicaKey(table, lowPid))!.assignment(), this.replicas.get(replicaKey(table, highPid))!.assignment()];
     this.dropRetiredIfDone(replica);
     return children;
@@ -474,7 +475,7 @@ export class StorageNode {
       if (replica.leader === this.id) {
         replica.takeAcknowledged(this.acknowledged);
         if (replica.staged.length > 0) {
-          for (const target of replica.replicationTargets(this.id)) this.sendEntries(target, replica, replica.staged);
+          this.sendEntries(replica.replicationTargets(this.id), replica, replica.staged);
           replica.staged = [];
         }
       } else if (!replica.installing) {
@@ -552,9 +553,11 @@ export class StorageNode {
       }
       const entry: LogEntry = { e: replica.epoch, i: replica.appliedIndex + 1, m: [{ k: req.k, b: stored }], w: wid === '' ? null : wid, a: outcome.attributes };
       assertNextIndex(replica, entry);
-      replica.dbs.log.put(entry.i, Buffer.from(encodeFrame(entry)));
+      // Encoded once: the log stores these bytes and the followers receive and store the same.
+      const entryBytes = encodeFrame(entry);
+      replica.dbs.log.put(entry.i, asBuffer(entryBytes));
       replica.appliedIndex = entry.i;
-      replica.staged.push(entry);
+      replica.staged.push(entryBytes);
       pending.index = entry.i;
       if (wid !== '') this.dedup.remember(wid, { replica: key, index: entry.i, attributes: outcome.attributes });
     }
@@ -574,7 +577,8 @@ export class StorageNode {
       replica.leader = frame.from;
     }
     const data = replica.dbs.data;
-    for (const entry of frame.entries) {
+    for (const entryBytes of frame.entries) {
+      const entry = decodeFrame(entryBytes) as LogEntry;
       if (entry.i <= replica.appliedIndex) continue; // already have it (a resend overlapped)
       if (entry.i !== replica.appliedIndex + 1) {
         if (replica.resendRequestedAfter !== replica.appliedIndex) replica.resendRequestedAfter = replica.appliedIndex;
@@ -585,7 +589,8 @@ export class StorageNode {
         if (m.b === null) data.remove(storageKey);
         else data.put(storageKey, Buffer.from(m.b.buffer, m.b.byteOffset, m.b.byteLength));
       }
-      replica.dbs.log.put(entry.i, Buffer.from(encodeFrame(entry)));
+      // Stored exactly as the leader's log has it.
+      replica.dbs.log.put(entry.i, asBuffer(entryBytes));
       replica.appliedIndex = entry.i;
       if (entry.split !== undefined) {
         this.applySplit(replica, entry.split);
@@ -683,20 +688,26 @@ export class StorageNode {
     }
     const prev = replica.followerAcked.get(frame.from) ?? 0;
     if (frame.i > prev) replica.followerAcked.set(frame.from, frame.i);
-    const entries: LogEntry[] = [];
-    for (const { value } of replica.dbs.log.getRange({ start: frame.i + 1, end: replica.appliedIndex + 1 })) entries.push(decodeFrame(value) as LogEntry);
-    this.sendEntries(frame.from, replica, entries);
+    const entries: Uint8Array[] = [];
+    for (const { value } of replica.dbs.log.getRange({ start: frame.i + 1, end: replica.appliedIndex + 1 })) entries.push(value);
+    this.sendEntries([frame.from], replica, entries);
     replica.takeAcknowledged(this.acknowledged);
   }
 
-  /** Sends log entries in frames of bounded size, so no frame can outgrow a ring. */
-  private sendEntries(target: number, replica: PartitionReplica, entries: LogEntry[]): void {
+  /**
+   * Sends log entries (their log bytes) to each target in frames of bounded size, so no frame can
+   * outgrow a ring; each frame is encoded once whatever the number of targets.
+   */
+  private sendEntries(targets: number[], replica: PartitionReplica, entries: Uint8Array[]): void {
+    if (targets.length === 0) return;
     let start = 0;
     let bytes = 0;
     for (let i = 0; i < entries.length; i++) {
-      bytes += entryBytes(entries[i]);
+      bytes += entries[i].length;
       if (i + 1 - start >= resendEntriesPerFrame || bytes >= entriesFrameBytesMax || i === entries.length - 1) {
-        this.sendRepl(target, { r: Repl.Entries, t: replica.table, p: replica.pid, from: this.id, e: replica.epoch, entries: entries.slice(start, i + 1) });
+        const frame: ReplEntries = { r: Repl.Entries, t: replica.table, p: replica.pid, from: this.id, e: replica.epoch, entries: start === 0 && i === entries.length - 1 ? entries : entries.slice(start, i + 1) };
+        const encoded = encodeFrame(frame);
+        for (const target of targets) this.sendEncodedRepl(target, frame, encoded);
         start = i + 1;
         bytes = 0;
       }
@@ -739,15 +750,19 @@ export class StorageNode {
   }
 
   private sendRepl(to: number, frame: ReplFrame): void {
+    this.sendEncodedRepl(to, frame, encodeFrame(frame));
+  }
+
+  /** `bytes` is encodeFrame(frame); the same bytes may go to several peers (they are never modified). */
+  private sendEncodedRepl(to: number, frame: ReplFrame, bytes: Uint8Array): void {
     const out = this.links.peerOut.get(to);
     if (out === undefined) throw new Error(`node ${this.id} has no ring to node ${to}`);
     // Fault injection acts on what a leader sends a replica (entries, snapshots), not on acks.
     const fault = frame.r === Repl.Entries || frame.r === Repl.SnapshotChunk ? this.board.replFault(this.id, to) : 0;
     if (fault === 0) {
-      out.send(encodeFrame(frame));
+      out.send(bytes);
     } else if (fault > 0) {
       // Delivered late. Frames still leave in order (each waits the same delay).
-      const bytes = encodeFrame(frame);
       setTimeout(() => out.send(bytes), fault);
     }
     // fault < 0: dropped.
@@ -768,10 +783,9 @@ function lmdbBytes(stats: LmdbStats): number {
   return stats.pageSize * (stats.treeLeafPageCount + stats.overflowPages);
 }
 
-function entryBytes(entry: LogEntry): number {
-  let bytes = 64;
-  for (const m of entry.m) bytes += m.k.length + (m.b === null ? 0 : m.b.length);
-  return bytes + (entry.a === null ? 0 : entry.a.length * 3);
+/** A Buffer over the same memory (lmdb-js takes Buffers; encoded frames and ring payloads are Uint8Arrays). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function replicaKey(table: string, pid: number): string {

@@ -1,0 +1,96 @@
+// The storage nodes' write path alone, without HTTP, SigV4 or JSON: three storage nodes (synced
+// LMDB, W = 2 of 3) and one table of three partitions, driven through the router's own rings
+// with a fixed number of PutItem writes in flight. Prints writes/s, latency and the storage
+// threads' CPU per write, which the full load test can only estimate on a shared machine.
+//
+//   node --import tsx test/storage/write-path-bench.ts [inFlight=64] [seconds=5] [itemBytes=200]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StorageNodes } from '../../src/router/storage-nodes.ts';
+import { Op, ReturnValues, Status, WriteKind, type PartitionAssignment, type WriteRequest } from '../../src/storage/messages.ts';
+import { encodeItemKey, partitionKeyHash32 } from '../../src/storage/key-encoding.ts';
+import { itemSizeBytes } from '../../src/validation/attribute-values.ts';
+import type { Item } from '../../src/values/types.ts';
+
+const inFlight = Number(process.argv[2] ?? 64);
+const seconds = Number(process.argv[3] ?? 5);
+const itemBytes = Number(process.argv[4] ?? 200);
+const keys = 3000;
+const workers = 3;
+const partitions = 3;
+const hashSpace = 2 ** 32;
+
+const dataDir = mkdtempSync(join(tmpdir(), 'monodyne-write-bench-'));
+const assignments: PartitionAssignment[] = Array.from({ length: partitions }, (_, pid) => ({
+  table: 'bench',
+  pid,
+  hashStart: Math.floor((pid * hashSpace) / partitions),
+  hashEnd: pid === partitions - 1 ? hashSpace : Math.floor(((pid + 1) * hashSpace) / partitions),
+  replicas: [0, 1, 2],
+  leader: pid % workers,
+  epoch: 1,
+  version: 1,
+}));
+const nodes = await StorageNodes.start(
+  { workers, dataDir, sync: true, mapSizeBytes: 1 << 30, ringCapacityBytes: 4 << 20, requestTimeoutMs: 30_000, heartbeatIntervalMs: 100, logEntriesMax: 100_000 },
+  assignments,
+  Array.from({ length: workers }, (_, i) => join(dataDir, `node-${i}`)),
+);
+
+const filler = 'x'.repeat(Math.max(0, itemBytes - 20));
+function request(n: number): { leader: number; req: WriteRequest } {
+  const pk = { S: `key-${n % keys}` };
+  const hash32 = partitionKeyHash32(pk);
+  const a = assignments.find((p) => hash32 >= p.hashStart && hash32 < p.hashEnd)!;
+  const item: Item = { pk, data: { S: filler }, n: { N: String(n) } };
+  const req: WriteRequest = { id: 0, op: Op.Write, t: 'bench', p: a.pid, v: a.version, k: encodeItemKey(hash32, pk), w: WriteKind.Put, item, sz: itemSizeBytes(item), key: null, x: null, rv: ReturnValues.NONE, rvf: false };
+  return { leader: a.leader, req };
+}
+
+/** utime + stime of the main thread and of the whole process, in seconds. */
+function cpuSeconds(): { main: number; all: number } {
+  const ticks = (path: string) => {
+    const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  return { main: ticks(`/proc/self/task/${process.pid}/stat`), all: ticks('/proc/self/stat') };
+}
+
+async function run(durationS: number): Promise<{ writes: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  let writes = 0;
+  let next = 0;
+  const end = performance.now() + durationS * 1000;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (performance.now() < end) {
+        const { leader, req } = request(next++);
+        const started = performance.now();
+        const res = await nodes.call(leader, req);
+        if (res.s !== Status.Ok) throw new Error(`write failed: ${JSON.stringify(res)}`);
+        latencies.push(performance.now() - started);
+        writes++;
+      }
+    }),
+  );
+  return { writes, latencies };
+}
+
+await run(1); // warm-up: JIT, LMDB pages
+const before = cpuSeconds();
+const started = performance.now();
+const { writes, latencies } = await run(seconds);
+const elapsedS = (performance.now() - started) / 1000;
+const after = cpuSeconds();
+await nodes.stop();
+rmSync(dataDir, { recursive: true, force: true });
+
+latencies.sort((a, b) => a - b);
+const workerCores = (after.all - after.main - (before.all - before.main)) / elapsedS;
+const mainCores = (after.main - before.main) / elapsedS;
+const rate = writes / elapsedS;
+console.log(
+  `${inFlight} in flight: ${Math.round(rate).toLocaleString('en-US')} writes/s, p50 ${latencies[Math.floor(latencies.length / 2)].toFixed(2)} ms, p99 ${latencies[Math.floor(latencies.length * 0.99)].toFixed(2)} ms; ` +
+    `storage threads ${workerCores.toFixed(2)} cores = ${((workerCores / rate) * 1e6).toFixed(0)} µs per write; driver ${mainCores.toFixed(2)} cores`,
+);
