@@ -121,6 +121,13 @@ export class PartitionReplica {
     return targets;
   }
 
+  /** Whether the leader has anyone to replicate to (asked per write, so it allocates nothing). */
+  hasReplicationTarget(self: number): boolean {
+    for (const w of this.replicas) if (w !== self) return true;
+    for (const w of this.learners) if (w !== self) return true;
+    return false;
+  }
+
   ownsHash(hash32: number): boolean {
     return hash32 >= this.hashStart && hash32 < this.hashEnd;
   }
@@ -137,7 +144,8 @@ export class PartitionReplica {
   /** Lowest index every follower has: log entries at or below it are no longer needed for catch-up. */
   slowestFollowerIndex(self: number): number {
     let slowest = Infinity;
-    for (const w of this.replicationTargets(self)) slowest = Math.min(slowest, this.followerAcked.get(w) ?? 0);
+    for (const w of this.replicas) if (w !== self) slowest = Math.min(slowest, this.followerAcked.get(w) ?? 0);
+    for (const w of this.learners) if (w !== self) slowest = Math.min(slowest, this.followerAcked.get(w) ?? 0);
     return slowest === Infinity ? this.appliedIndex : slowest;
   }
 

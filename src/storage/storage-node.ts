@@ -57,6 +57,11 @@ const entriesFrameBytesMax = 1024 * 1024;
 const logRetainedEntries = 2048;
 /** Log entries trimmed per transaction, so trimming never makes one commit long. */
 const logTrimPerCommitMax = 1024;
+/**
+ * Trimming waits until this many entries can go: trimming a few entries every commit rewrote the
+ * log's first page (and freed the old one) in every transaction; a run of them frees whole pages.
+ */
+const logTrimStep = 256;
 /** Snapshot chunks sent per pump while the target's ring has room. */
 const snapshotChunksPerPump = 4;
 
@@ -519,7 +524,7 @@ export class StorageNode {
       replica.pending.push(pending);
       return true;
     }
-    if (replica.replicationTargets(this.id).length === 0) {
+    if (!replica.hasReplicationTarget(this.id)) {
       // With no follower alive a write could never reach W = 2: refuse it before applying it.
       this.respond({ id: req.id, s: Status.Unavailable, msg: 'not enough replicas' });
       return true;
@@ -641,6 +646,9 @@ export class StorageNode {
     const keepFrom = Math.max(needed, replica.appliedIndex - this.logEntriesMax);
     const upTo = Math.min(keepFrom, replica.logFirstIndex + logTrimPerCommitMax);
     if (upTo <= replica.logFirstIndex) return;
+    // The bound on entries kept holds exactly; the retained tail may overrun it by up to one step.
+    const overMax = replica.appliedIndex - replica.logFirstIndex + 1 > this.logEntriesMax;
+    if (upTo - replica.logFirstIndex < logTrimStep && !overMax) return;
     for (let i = replica.logFirstIndex; i < upTo; i++) replica.dbs.log.remove(i);
     replica.logFirstIndex = upTo;
   }
