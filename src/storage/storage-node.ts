@@ -357,6 +357,9 @@ export class StorageNode {
         this.onRepl(decodeFrame(bytes) as ReplFrame);
       }
     }
+    // Writes that followers' acks just released were committed by earlier transactions: their
+    // clients hear now, not after the commit below (a whole synced commit later).
+    if (this.acknowledged.length > 0) this.respondAcknowledged();
     if (this.writes.length > 0 || this.replEntries.length > 0 || this.snapshotChunks.length > 0) this.commitBatch();
     if (this.acknowledged.length > 0) this.respondAcknowledged();
     if (this.snapshots.length > 0) worked = this.sendSnapshots() || worked;
