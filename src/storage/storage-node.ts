@@ -470,6 +470,16 @@ export class StorageNode {
       }
       for (let i = 0; i < entries.length; i++) this.applyReplicatedEntries(entries[i]);
       for (const replica of this.touched) this.trimLog(replica);
+      // The followers get the new entries before this commit is flushed, so their copies are
+      // written while this one is, not after it. W = 2 still holds: their acks are read only
+      // once this call returns, i.e. once the commit is durable here. A commit that fails
+      // stops the node (worker.ts); a follower may then hold entries no client was answered
+      // for, which failover keeps or drops like any unacknowledged write.
+      for (const replica of this.touched) {
+        if (replica.leader !== this.id || replica.staged.length === 0) continue;
+        this.sendEntries(replica.replicationTargets(this.id), replica, replica.staged);
+        replica.staged = [];
+      }
     });
     writes.length = 0;
     entries.length = 0;
@@ -482,10 +492,6 @@ export class StorageNode {
     for (const replica of this.touched) {
       if (replica.leader === this.id) {
         replica.takeAcknowledged(this.acknowledged);
-        if (replica.staged.length > 0) {
-          this.sendEntries(replica.replicationTargets(this.id), replica, replica.staged);
-          replica.staged = [];
-        }
       } else if (!replica.installing) {
         this.sendRepl(replica.leader, { r: Repl.Ack, t: replica.table, p: replica.pid, from: this.id, i: replica.appliedIndex });
         if (replica.resendRequestedAfter === replica.appliedIndex) {

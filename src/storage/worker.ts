@@ -148,30 +148,37 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
 
   let pumps = 0;
   let beatAt = performance.now();
-  while (!stopping) {
-    // Fault injection: a hung node blocks its whole thread, heartbeat included.
-    if (board.hangRequested(task.id)) board.hangWhileRequested(task.id);
-    if (board.isFenced(task.id)) break;
-    // A busy node beats from its loop too, so only a node stuck in one operation misses beats.
-    const now = performance.now();
-    if (now - beatAt >= task.heartbeatIntervalMs) {
-      beatAt = now;
-      board.beat(task.id);
-    }
-    if (node.pump()) {
-      if (++pumps >= pumpsPerYield) {
-        pumps = 0;
-        await yieldToEventLoop();
+  try {
+    while (!stopping) {
+      // Fault injection: a hung node blocks its whole thread, heartbeat included.
+      if (board.hangRequested(task.id)) board.hangWhileRequested(task.id);
+      if (board.isFenced(task.id)) break;
+      // A busy node beats from its loop too, so only a node stuck in one operation misses beats.
+      const now = performance.now();
+      if (now - beatAt >= task.heartbeatIntervalMs) {
+        beatAt = now;
+        board.beat(task.id);
       }
-      continue;
+      if (node.pump()) {
+        if (++pumps >= pumpsPerYield) {
+          pumps = 0;
+          await yieldToEventLoop();
+        }
+        continue;
+      }
+      pumps = 0;
+      doorbell.prepareSleep();
+      if (node.hasInput()) {
+        doorbell.cancelSleep();
+        continue;
+      }
+      await doorbell.waitAsync(node.hasBacklog() ? 1 : idleWaitMs);
     }
-    pumps = 0;
-    doorbell.prepareSleep();
-    if (node.hasInput()) {
-      doorbell.cancelSleep();
-      continue;
-    }
-    await doorbell.waitAsync(node.hasBacklog() ? 1 : idleWaitMs);
+  } catch (err) {
+    // A node that cannot go on (a commit failed) stops beating, so the control plane fails
+    // it over instead of leaving a silent node holding its partitions.
+    clearInterval(heartbeat);
+    throw err;
   }
   clearInterval(heartbeat);
   // Finish what was drained, then close LMDB cleanly.
