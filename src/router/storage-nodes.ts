@@ -212,10 +212,28 @@ export class StorageNodes {
     const seq = this.nextControlSeq++;
     const node = this.nodes[worker];
     if (!node.alive) return Promise.reject(new NodeFailedError(worker));
-    return new Promise((resolve, reject) => {
+    const answer = new Promise((resolve, reject) => {
       this.controlWaiters.set(seq, { node: worker, settle: (reply) => (reply.ok ? resolve(reply.result) : reject(reply.error === nodeFailed ? new NodeFailedError(worker) : new Error(reply.error))) });
       node.control.postMessage({ ...msg, seq } as ControlMessage, transfer as never);
     });
+    if (msg.type === 'describe') this.expireControl(seq, worker, msg.type);
+    return answer;
+  }
+
+  /**
+   * A read-only question that a node leaves unanswered must not hold its caller (an admin
+   * request, the publisher) forever; commands are not timed out, as a late answer would still
+   * mean they happened.
+   */
+  private expireControl(seq: number, worker: number, type: string): void {
+    const timer = setTimeout(() => {
+      const waiter = this.controlWaiters.get(seq);
+      if (waiter === undefined) return;
+      this.controlWaiters.delete(seq);
+      console.error(`[monodyne] storage node ${worker} did not answer ${type} within ${describeTimeoutMs} ms`);
+      waiter.settle({ seq, ok: false, error: `storage node ${worker} did not answer ${type} within ${describeTimeoutMs} ms` });
+    }, describeTimeoutMs);
+    timer.unref();
   }
 
   /** The same control message to every live node (a node that dies meanwhile is skipped: repair catches it up). */
@@ -355,6 +373,9 @@ export class StorageNodes {
     await Promise.allSettled(this.nodes.map((n) => n.pool.destroy()));
   }
 }
+
+/** How long a describe (a node's view of its replicas) may take before its caller gives up. */
+const describeTimeoutMs = 10_000;
 
 /** Storage workers run TypeScript too: make sure the tsx loader is in their execArgv exactly once. */
 function workerExecArgv(): string[] {
