@@ -423,6 +423,8 @@ try {
     if (seedFailovers > 0) console.log(`warning: ${seedFailovers} storage node failover(s) while seeding`);
     const rows: WorkloadFigures[] = [];
     let ceilingRps: number | null = null;
+    /** Kept running until the fixed-rate runs are done, to measure the generator's own latency floor. */
+    let ceilingServer: { port: number; child: ChildProcess; pool: Buffer[] } | null = null;
     if (options.ceiling) {
       // The ceiling answers what a GetItem of one seeded item answers.
       const sample = await (async () => {
@@ -439,7 +441,7 @@ try {
       ceilingRps = c.requestsPerS;
       c.ratioToCeiling = 1;
       rows.push(c);
-      await stopChild(ceiling.child, 'SIGKILL');
+      ceilingServer = { port: ceiling.port, child: ceiling.child, pool: ceilingPool };
       console.log(`ceiling: ${c.requestsPerS.toLocaleString('en-US')} req/s`);
     }
     const makers: Record<string, [string, BodyMaker]> = {
@@ -464,8 +466,17 @@ try {
         results.getItemAtHalfLoad = h;
         (h as WorkloadFigures & { sendDelayP99Ms?: number }).sendDelayP99Ms = half.sendDelayP99Ms;
         console.log(`${h.workload}: p50 ${h.p50Ms.toFixed(2)} ms, p99 ${h.p99Ms.toFixed(2)} ms, ${h.errors} errors; requests left up to ${half.sendDelayP99Ms?.toFixed(2)} ms late (p99)`);
+        if (ceilingServer !== null) {
+          // The same schedule against the ceiling: the latency the generator and the machine add by themselves.
+          const floor = await runOpenLoop(host, ceilingServer.port, ceilingServer.pool, rate, options.connections, options.durationS);
+          const f = figures(`ceiling at the same fixed rate (${rate.toLocaleString('en-US')} req/s)`, floor, null, null, null);
+          rows.push(f);
+          results.ceilingAtHalfLoad = f;
+          console.log(`${f.workload}: p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms; requests left up to ${floor.sendDelayP99Ms?.toFixed(2)} ms late (p99)`);
+        }
       }
     }
+    if (ceilingServer !== null) await stopChild(ceilingServer.child, 'SIGKILL');
     results.workloads = rows;
     results.rssAtEnd = readRss(pid);
     console.log('');
