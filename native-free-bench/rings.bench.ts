@@ -1,10 +1,13 @@
 // Hot-path costs of the ring transport: one frame through an SpscRing, the cbor-x frame codec
-// on a typical GetItem request and item response, and a producer's doorbell ring.
+// on a typical GetItem request and item response, the compact layouts the router and the
+// storage nodes use for those two messages, and a producer's doorbell ring.
 import type { Bench } from 'tinybench';
 import { SpscRing } from '../src/rings/ring.ts';
 import { Doorbell } from '../src/rings/doorbell.ts';
 import { Outbox } from '../src/rings/outbox.ts';
 import { decodeFrame, encodeFrame } from '../src/rings/frame-codec.ts';
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../src/storage/message-codec.ts';
+import { Op, Status, type GetRequest, type StorageResponse } from '../src/storage/messages.ts';
 
 const getItemRequest = { op: 1, id: 12345, table: 'users', pid: 3, ver: 7, key: { pk: { S: 'user#123' } }, consistent: true };
 
@@ -23,6 +26,15 @@ const itemResponse = {
     avatar: { B: new Uint8Array(32).fill(7) },
   },
   consumed: 0.5,
+};
+
+// The messages as the router and a storage node exchange them for one GetItem.
+const getRequest: GetRequest = { id: 12345, op: Op.Get, t: 'tbl-7f3a9c', p: 3, v: 7, k: new Uint8Array(40).fill(9), c: false };
+const okAnswer: StorageResponse = {
+  id: 12345,
+  s: Status.Ok,
+  item: '{"pk":{"S":"item#0001234"},"name":{"S":"Ada Lovelace"},"email":{"S":"ada@example.com"},"age":{"N":"36"},"tags":{"SS":["math","engines"]},"active":{"BOOL":true},"note":{"S":"' + 'x'.repeat(40) + '"}}',
+  n: 180,
 };
 
 export function register(bench: Bench): void {
@@ -62,6 +74,24 @@ export function register(bench: Bench): void {
     .add('GetItem request: encode, ring, decode', () => {
       ring.tryWrite(encodeFrame(getItemRequest));
       sink = decodeFrame(ring.tryRead()!);
+    })
+    .add('Get request as cbor-x (encodeFrame + decodeFrame)', () => {
+      sink = decodeFrame(Uint8Array.from(encodeFrame(getRequest)));
+    })
+    .add('Get request compact (encodeRequest + decodeRequest)', () => {
+      sink = decodeRequest(encodeRequest(getRequest));
+    })
+    .add(`Ok answer as cbor-x (encodeFrame + decodeFrame, ${okAnswer.item!.length}-char item)`, () => {
+      sink = decodeFrame(Uint8Array.from(encodeFrame(okAnswer)));
+    })
+    .add(`Ok answer compact (encodeResponse + decodeResponse, ${okAnswer.item!.length}-char item)`, () => {
+      sink = decodeResponse(encodeResponse(okAnswer));
+    })
+    .add('GetItem round trip compact: request and answer through rings', () => {
+      ring.tryWrite(encodeRequest(getRequest));
+      sink = decodeRequest(ring.tryRead()!);
+      ring.tryWrite(encodeResponse(okAnswer));
+      sink = decodeResponse(ring.tryRead()!);
     });
   if (sink === undefined) throw new Error('unreachable');
 }
