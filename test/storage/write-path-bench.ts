@@ -3,7 +3,9 @@
 // with a fixed number of PutItem writes in flight. Prints writes/s, latency and the storage
 // threads' CPU per write, which the full load test can only estimate on a shared machine.
 //
-//   node --import tsx test/storage/write-path-bench.ts [inFlight=64] [seconds=5] [itemBytes=200]
+//   npm run bench:storage -- [inFlight=64] [seconds=5] [itemBytes=200] [keys=3000]
+//
+// Writes go to `keys` distinct keys: the more keys, the more B-tree pages one commit dirties.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ import type { Item } from '../../src/values/types.ts';
 const inFlight = Number(process.argv[2] ?? 64);
 const seconds = Number(process.argv[3] ?? 5);
 const itemBytes = Number(process.argv[4] ?? 200);
-const keys = 3000;
+const keys = Number(process.argv[5] ?? 3000);
 const workers = 3;
 const partitions = 3;
 const hashSpace = 2 ** 32;
