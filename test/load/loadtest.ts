@@ -210,16 +210,25 @@ async function seed(port: number, table: string, count: number, itemAt: (i: numb
   return seconds;
 }
 
-async function countFailovers(port: number): Promise<number> {
+interface PartitionsView {
+  failovers?: unknown[];
+  tables?: Array<{ tableName: string; partitions: unknown[] }>;
+}
+
+async function partitionsView(port: number): Promise<PartitionsView | null> {
   const connection = new HttpConnection(host, port);
   await connection.ready;
   try {
     const res = await connection.request(httpGet(`${host}:${port}`, '/_monodyne/partitions', signing));
-    if (res.status !== 200) return -1;
-    return ((JSON.parse(res.body.toString('utf8')) as { failovers?: unknown[] }).failovers ?? []).length;
+    return res.status === 200 ? (JSON.parse(res.body.toString('utf8')) as PartitionsView) : null;
   } finally {
     connection.close();
   }
+}
+
+async function countFailovers(port: number): Promise<number> {
+  const view = await partitionsView(port);
+  return view === null ? -1 : (view.failovers ?? []).length;
 }
 
 // ---- driving load ------------------------------------------------------------------------
@@ -491,6 +500,12 @@ try {
   if (failovers > 0) {
     console.log(`warning: ${failovers} storage node failover(s) happened during the run (see GET /_monodyne/partitions); the server said:`);
     for (const line of monodyne.output().split('\n').filter((l) => /missed|failing over|error/i.test(l)).slice(0, 10)) console.log(`  ${line}`);
+  }
+  // Splits (by size or sustained throughput) happen under load as they would in DynamoDB.
+  const view = await partitionsView(monodyne.port);
+  if (view?.tables) {
+    results.partitionsAtEnd = Object.fromEntries(view.tables.map((t) => [t.tableName, t.partitions.length]));
+    console.log(`partitions at the end: ${view.tables.map((t) => `${t.tableName} ${t.partitions.length}`).join(', ')}`);
   }
   await stopChild(monodyne.child, 'SIGINT');
   if (options.cpuProfDir) {
