@@ -100,12 +100,13 @@ export class AdminEndpoints implements AdminHandler {
     switch (command.action) {
       case 'kill':
         if (!validNode(worker)) return bad('"worker" must be a storage node id');
-        // The thread dies as in a crash; the auto-admin finds out from the missing heartbeats.
+        // The thread dies as in a crash; the auto-admin learns it from the thread's end.
         await this.nodes.kill(worker);
         return ok({ killed: worker });
       case 'hang':
+      case 'hang-in-commit':
         if (!validNode(worker)) return bad('"worker" must be a storage node id');
-        this.nodes.board.requestHang(worker);
+        this.nodes.board.requestHang(worker, command.action === 'hang-in-commit');
         return ok({ hung: worker });
       case 'resume':
         if (!validNode(worker)) return bad('"worker" must be a storage node id');
@@ -133,7 +134,7 @@ export class AdminEndpoints implements AdminHandler {
         // The router goes back to the map remembered by snapshot-map: its routes are now stale.
         return ok({ rewound: this.control.rewindRouterMap() });
       default:
-        return bad('"action" must be one of kill, hang, resume, delay, drop, heal, split, snapshot-map, rewind-map');
+        return bad('"action" must be one of kill, hang, hang-in-commit, resume, delay, drop, heal, split, snapshot-map, rewind-map');
     }
   }
 }

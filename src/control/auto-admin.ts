@@ -21,6 +21,8 @@ export interface AutoAdminOptions {
   heartbeatIntervalMs: number;
   /** A node is declared dead after this many heartbeat intervals without a beat. */
   heartbeatsMissedMax: number;
+  /** How long a node inside a synced commit (waiting on the disk) may go without a beat. */
+  commitStallMaxMs: number;
   /** How long a replacement replica may take to install its snapshot before it is retried. */
   installTimeoutMs: number;
   /** Wait this long after a failover before starting the replacement node. */
@@ -69,6 +71,10 @@ export class AutoAdmin {
     this.lastBeat = Array.from({ length: nodes.count }, (_, i) => nodes.board.heartbeat(i));
     this.missed = new Array<number>(nodes.count).fill(0);
     nodes.onEvent = (node, event) => this.onNodeEvent(node, event);
+    // A node whose thread ended (crashed, killed) is known dead: no need to wait for beats.
+    nodes.onExit = (node) => {
+      if (!this.wouldLoseEveryReplica(node)) void this.nodeFailed(node, 'its thread ended');
+    };
   }
 
   start(): void {
@@ -154,7 +160,10 @@ export class AutoAdmin {
         this.missed[node] = 0;
         continue;
       }
-      if (++this.missed[node] >= this.options.heartbeatsMissedMax && !this.wouldLoseEveryReplica(node)) void this.nodeFailed(node);
+      // A commit waiting on a slow disk holds the node's thread; that is not a failure until it
+      // lasts longer than commitStallMaxMs.
+      const missedMax = this.nodes.board.isCommitting(node) ? this.commitStallBeats : this.options.heartbeatsMissedMax;
+      if (++this.missed[node] >= missedMax && !this.wouldLoseEveryReplica(node)) void this.nodeFailed(node, `missed ${this.missed[node]} heartbeats`);
     }
   }
 
@@ -173,13 +182,17 @@ export class AutoAdmin {
     return false;
   }
 
-  /** Also called directly when a node is known dead (its thread was killed). */
-  async nodeFailed(node: number): Promise<void> {
+  private get commitStallBeats(): number {
+    return Math.max(this.options.heartbeatsMissedMax, Math.ceil(this.options.commitStallMaxMs / this.options.heartbeatIntervalMs));
+  }
+
+  /** Also called directly when a node is known dead (its thread ended). */
+  async nodeFailed(node: number, reason: string): Promise<void> {
     if (this.failing.has(node) || !this.nodes.isAlive(node)) return;
     this.failing.add(node);
     const record: FailoverRecord = { node, detectedAt: Date.now(), leadersMovedAt: null, replacedAt: null, repairedAt: null };
     this.history.push(record);
-    console.warn(`[monodyne] storage node ${node} missed ${this.options.heartbeatsMissedMax} heartbeats: failing over`);
+    console.warn(`[monodyne] storage node ${node} ${reason}: failing over`);
     try {
       // Fence first: from here on nothing the node sends is answered or applied.
       this.nodes.markDead(node);

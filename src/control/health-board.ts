@@ -9,6 +9,8 @@ const HEARTBEAT = 0;
 const FENCED = 1;
 /** 1 while a test asks the node to hang (it blocks in Atomics.wait until set back to 0). */
 const HANG = 2;
+/** 1 while the node is inside a synced commit: blocked on the disk, not dead. */
+const COMMITTING = 3;
 
 export class HealthBoard {
   readonly sab: SharedArrayBuffer;
@@ -37,6 +39,15 @@ export class HealthBoard {
     return Atomics.load(this.cells, node * slotsPerNode + HEARTBEAT);
   }
 
+  /** Called by a node around a synced commit, which may wait on a slow disk for longer than the beat interval. */
+  setCommitting(node: number, committing: boolean): void {
+    Atomics.store(this.cells, node * slotsPerNode + COMMITTING, committing ? 1 : 0);
+  }
+
+  isCommitting(node: number): boolean {
+    return Atomics.load(this.cells, node * slotsPerNode + COMMITTING) === 1;
+  }
+
   fence(node: number): void {
     Atomics.store(this.cells, node * slotsPerNode + FENCED, 1);
   }
@@ -45,6 +56,7 @@ export class HealthBoard {
   reset(node: number): void {
     Atomics.store(this.cells, node * slotsPerNode + FENCED, 0);
     Atomics.store(this.cells, node * slotsPerNode + HEARTBEAT, 0);
+    Atomics.store(this.cells, node * slotsPerNode + COMMITTING, 0);
     this.resume(node);
     for (let peer = 0; peer < this.nodes; peer++) {
       Atomics.store(this.replFaults, node * this.nodes + peer, 0);
@@ -56,8 +68,9 @@ export class HealthBoard {
     return Atomics.load(this.cells, node * slotsPerNode + FENCED) === 1;
   }
 
-  requestHang(node: number): void {
-    Atomics.store(this.cells, node * slotsPerNode + HANG, 1);
+  /** `inCommit`: the node hangs inside its next synced commit (a disk that stops answering) rather than in its loop. */
+  requestHang(node: number, inCommit = false): void {
+    Atomics.store(this.cells, node * slotsPerNode + HANG, inCommit ? 2 : 1);
   }
 
   resume(node: number): void {
@@ -69,10 +82,16 @@ export class HealthBoard {
     return Atomics.load(this.cells, node * slotsPerNode + HANG) === 1;
   }
 
+  commitHangRequested(node: number): boolean {
+    return Atomics.load(this.cells, node * slotsPerNode + HANG) === 2;
+  }
+
   /** Called by a node: blocks the whole thread (no heartbeats, no event loop) while a hang is asked. */
   hangWhileRequested(node: number): void {
-    while (Atomics.load(this.cells, node * slotsPerNode + HANG) === 1) {
-      Atomics.wait(this.cells, node * slotsPerNode + HANG, 1, 1000);
+    for (;;) {
+      const hang = Atomics.load(this.cells, node * slotsPerNode + HANG);
+      if (hang === 0) return;
+      Atomics.wait(this.cells, node * slotsPerNode + HANG, hang, 1000);
     }
   }
 

@@ -76,6 +76,8 @@ export class StorageNodes {
   private sweepTimer: NodeJS.Timeout | undefined;
   /** Called with news from nodes (a snapshot installed). */
   onEvent: (node: number, event: NodeEvent) => void = () => {};
+  /** Called when a node's thread ends without having been declared dead or stopped. */
+  onExit: (node: number) => void = () => {};
 
   private constructor(options: StorageNodesOptions) {
     this.options = options;
@@ -157,9 +159,15 @@ export class StorageNodes {
       done: pool.run(task, { transferList: [channel.port2] }),
     };
     this.nodes[id] = handle;
-    handle.done.catch((err) => {
-      if (this.running && handle.alive) console.error(`[monodyne] storage node ${id} stopped: ${(err as Error).message}`);
-    });
+    // A node's task returns only when it is stopped or fenced; it fails when its thread dies.
+    handle.done.then(
+      () => {},
+      (err) => {
+        if (!this.running || !handle.alive || this.nodes[id] !== handle) return;
+        console.error(`[monodyne] storage node ${id} stopped: ${(err as Error).message}`);
+        this.onExit(id);
+      },
+    );
     const readyKey = -1 - id;
     control.on('message', (reply: ControlReply) => {
       if (reply.event !== undefined) {

@@ -11,7 +11,7 @@ export interface Config {
   tables: { initialPartitions: number };
   rings: { capacityBytes: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
-  failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number; logEntriesMax: number };
+  failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; commitStallMaxMs: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number; logEntriesMax: number };
   faults: { enabled: boolean };
   capacity: { burstSeconds: number; adaptive: boolean; partitionReadUnitsMax: number; partitionWriteUnitsMax: number };
   partitionMap: { publishIntervalMs: number };
@@ -65,6 +65,7 @@ const schema: Record<string, Record<string, Kind>> = {
   failover: {
     heartbeatIntervalMs: { type: 'int', min: 10, max: 60_000 },
     heartbeatsMissedMax: { type: 'int', min: 2, max: 100 },
+    commitStallMaxMs: { type: 'int', min: 100, max: 600000 },
     routerRetryWindowMs: { type: 'int', min: 0, max: 600_000 },
     installTimeoutMs: { type: 'int', min: 1000, max: 3_600_000 },
     replaceDelayMs: { type: 'int', min: 0, max: 3_600_000 },

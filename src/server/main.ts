@@ -55,6 +55,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     dataDir,
     heartbeatIntervalMs: config.failover.heartbeatIntervalMs,
     heartbeatsMissedMax: config.failover.heartbeatsMissedMax,
+    commitStallMaxMs: config.failover.commitStallMaxMs,
     installTimeoutMs: config.failover.installTimeoutMs,
     replaceDelayMs: config.failover.replaceDelayMs,
     publishIntervalMs: config.partitionMap.publishIntervalMs,

@@ -62,6 +62,8 @@ const logTrimPerCommitMax = 1024;
  * log's first page (and freed the old one) in every transaction; a run of them frees whole pages.
  */
 const logTrimStep = 256;
+/** Items a split copies between two heartbeats (a few ms of work). */
+const splitCopyItemsPerBeat = 4096;
 /** Snapshot chunks sent per pump while the target's ring has room. */
 const snapshotChunksPerPump = 4;
 
@@ -147,7 +149,7 @@ export class StorageNode {
         for (const w of existing.replicas) existing.learners.delete(w);
         if (leaderChanged && a.leader !== this.id && !existing.awaitingSplit) this.requestCatchUp(existing);
         if (a.leader === this.id) existing.takeAcknowledged(this.acknowledged);
-        this.store.writeTransaction(() => this.persist(existing));
+        this.commit(() => this.persist(existing));
       } else {
         const meta = this.store.meta.get(replicaMetaKey(a.table, a.pid)) as ReplicaRecord | undefined;
         const replica = new PartitionReplica(a, this.store.openReplica(a.table, a.pid), meta?.snapshotIndex ?? 0);
@@ -159,7 +161,7 @@ export class StorageNode {
         } else if (a.leader !== this.id) {
           this.requestCatchUp(replica);
         }
-        this.store.writeTransaction(() => this.persist(replica));
+        this.commit(() => this.persist(replica));
       }
     }
   }
@@ -196,7 +198,7 @@ export class StorageNode {
     const existing = this.replicas.get(key);
     if (existing !== undefined) this.forget(key, existing);
     const dbs = this.store.openReplica(a.table, a.pid);
-    this.store.writeTransaction(() => {
+    this.commit(() => {
       dbs.data.clearSync();
       dbs.log.clearSync();
     });
@@ -247,7 +249,7 @@ export class StorageNode {
     const split: SplitEntry = { at, lowPid, highPid, version };
     const entry: LogEntry = { e: replica.epoch, i: replica.appliedIndex + 1, m: [], w: null, a: null, split };
     const entryBytes = encodeFrame(entry);
-    this.store.writeTransaction(() => {
+    this.commit(() => {
       assertNextIndex(replica, entry);
       replica.dbs.log.put(entry.i, asBuffer(entryBytes));
       replica.appliedIndex = entry.i;
@@ -280,7 +282,13 @@ export class StorageNode {
       if (child.epoch < parent.epoch) child.epoch = parent.epoch;
       const start = Buffer.from(encodeHashPrefix(hashStart));
       const end = hashEnd < 2 ** 32 ? Buffer.from(encodeHashPrefix(hashEnd)) : undefined;
-      for (const { key: k, value } of parent.dbs.data.getRange({ start, end })) child.dbs.data.put(k, value);
+      let copied = 0;
+      for (const { key: k, value } of parent.dbs.data.getRange({ start, end })) {
+        child.dbs.data.put(k, value);
+        // Copying a large partition holds this thread for longer than the failure detector
+        // waits: a node busy copying is alive, so it keeps beating.
+        if (++copied % splitCopyItemsPerBeat === 0) this.board.beat(this.id);
+      }
       this.persist(child);
     }
     parent.retiredAtVersion = split.version;
@@ -307,7 +315,7 @@ export class StorageNode {
 
   private forget(key: string, replica: PartitionReplica): void {
     this.replicas.delete(key);
-    this.store.writeTransaction(() => this.store.meta.remove(replicaMetaKey(replica.table, replica.pid)));
+    this.commit(() => this.store.meta.remove(replicaMetaKey(replica.table, replica.pid)));
     const dropped: PendingWrite[] = [];
     replica.takeAllPending(dropped);
     // Committed here but not acknowledged by a follower: the outcome is unknown to the client.
@@ -460,7 +468,7 @@ export class StorageNode {
     const chunks = this.snapshotChunks;
     const rejected: WriteRequest[] = [];
     const installed: PartitionReplica[] = [];
-    this.store.writeTransaction(() => {
+    this.commit(() => {
       for (let i = 0; i < writes.length; i++) {
         if (!this.applyClientWrite(writes[i])) rejected.push(writes[i]);
       }
@@ -510,7 +518,7 @@ export class StorageNode {
     }
     this.splitFollowers.length = 0;
     for (const replica of installed) {
-      this.store.writeTransaction(() => this.persist(replica, replica.appliedIndex));
+      this.commit(() => this.persist(replica, replica.appliedIndex));
       this.emit({ event: 'installed', table: replica.table, pid: replica.pid, index: replica.appliedIndex });
     }
   }
@@ -783,6 +791,20 @@ export class StorageNode {
       setTimeout(() => out.send(bytes), fault);
     }
     // fault < 0: dropped.
+  }
+
+  /** One synced write transaction, flagged on the health board while it runs (see AutoAdmin). */
+  private commit(fn: () => void): void {
+    this.board.setCommitting(this.id, true);
+    try {
+      // Fault injection: a disk that stops answering in the middle of a commit.
+      if (this.board.commitHangRequested(this.id)) this.board.hangWhileRequested(this.id);
+      this.store.writeTransaction(fn);
+    } finally {
+      this.board.setCommitting(this.id, false);
+    }
+    // The commit may have taken longer than a beat interval: the node is alive, say so.
+    this.board.beat(this.id);
   }
 
   close(): Promise<void> {

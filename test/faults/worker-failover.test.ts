@@ -237,6 +237,36 @@ test('a hung leader is replaced and, when it wakes, answers nothing', { timeout:
   }
 });
 
+test('a node stuck inside a commit (a slow disk) is given failover.commitStallMaxMs before it is failed over', { timeout: 60_000 }, async () => {
+  await waitFor(fullyReplicated, 30_000, 'replication factor 3');
+  const view = await partitions();
+  const p = view.tables.find((t) => t.tableName === 'registers')!.partitions[0];
+  const before = view.failovers.length;
+  await fault({ action: 'hang-in-commit', worker: p.leader });
+  // Every node holds a replica of every partition: this write makes the node commit (as leader or follower).
+  const writes = Array.from({ length: 5 }, (_, i) => raw.send(new PutItemCommand({ TableName: 'registers', Item: { pk: { S: `stall-${i}` }, v: { S: 'x' } } })));
+  // Far past the 300 ms a silent node gets (3 beats of 100 ms), well inside the 5 s a committing
+  // one gets. (GET /_monodyne/partitions would wait for the stuck node's answer: not asked meanwhile.)
+  await new Promise((r) => setTimeout(r, 1500));
+  await fault({ action: 'resume', worker: p.leader });
+  await Promise.all(writes);
+  assert.equal((await partitions()).failovers.length, before, 'a node waiting on its disk for 1.5 s was failed over');
+  // A commit that never ends is a failure, found once the allowance (5 s by default) has passed.
+  await fault({ action: 'hang-in-commit', worker: p.leader });
+  const stuckAt = Date.now();
+  await raw.send(new PutItemCommand({ TableName: 'registers', Item: { pk: { S: 'stall-again' }, v: { S: 'y' } } }));
+  await waitFor(async () => (await partitions()).failovers.length > before, 15_000, 'the node stuck in its commit to be declared dead');
+  const record = (await partitions()).failovers[before];
+  assert.equal(record.node, p.leader);
+  assert.ok(record.detectedAt - stuckAt >= 4000, `declared dead ${record.detectedAt - stuckAt} ms into its commit, before the 5 s allowance`);
+  await fault({ action: 'resume', worker: p.leader });
+  await waitFor(fullyReplicated, 30_000, 'replication factor 3 after the stall');
+  for (let i = 0; i < 5; i++) {
+    const got = await raw.send(new GetItemCommand({ TableName: 'registers', Key: { pk: { S: `stall-${i}` } }, ConsistentRead: true }));
+    assert.equal(got.Item?.v?.S, 'x');
+  }
+});
+
 test('with two replicas of a partition down, writes fail with a retryable 5xx and are not applied', { timeout: 60_000 }, async () => {
   const slow = await startTestServer((c) => {
     c.faults.enabled = true;
