@@ -100,7 +100,7 @@ export class AdminEndpoints implements AdminHandler {
     switch (command.action) {
       case 'kill':
         if (!validNode(worker)) return bad('"worker" must be a storage node id');
-        // The thread dies as in a crash; the auto-admin learns it from the thread's end.
+        // The node crashes (it throws out of its loop); the auto-admin learns it from the end of its task.
         await this.nodes.kill(worker);
         return ok({ killed: worker });
       case 'hang':

@@ -7,7 +7,7 @@ const slotsPerNode = 4;
 const HEARTBEAT = 0;
 /** 1 once the control plane has declared the node dead: it must not answer anything more. */
 const FENCED = 1;
-/** 1 while a test asks the node to hang (it blocks in Atomics.wait until set back to 0). */
+/** Fault injection: 1 hang in the loop, 2 hang inside the next commit (both block in Atomics.wait until set back to 0), 3 crash. */
 const HANG = 2;
 /** 1 while the node is inside a synced commit: blocked on the disk, not dead. */
 const COMMITTING = 3;
@@ -78,6 +78,15 @@ export class HealthBoard {
     Atomics.notify(this.cells, node * slotsPerNode + HANG);
   }
 
+  /** Fault injection: the node throws out of its loop at its next turn (a crash). */
+  requestCrash(node: number): void {
+    Atomics.store(this.cells, node * slotsPerNode + HANG, 3);
+  }
+
+  crashRequested(node: number): boolean {
+    return Atomics.load(this.cells, node * slotsPerNode + HANG) === 3;
+  }
+
   hangRequested(node: number): boolean {
     return Atomics.load(this.cells, node * slotsPerNode + HANG) === 1;
   }
@@ -90,7 +99,7 @@ export class HealthBoard {
   hangWhileRequested(node: number): void {
     for (;;) {
       const hang = Atomics.load(this.cells, node * slotsPerNode + HANG);
-      if (hang === 0) return;
+      if (hang !== 1 && hang !== 2) return;
       Atomics.wait(this.cells, node * slotsPerNode + HANG, hang, 1000);
     }
   }

@@ -54,7 +54,12 @@ interface NodeHandle {
   inFlight: number;
   alive: boolean;
   done: Promise<unknown>;
+  /** Set by the first destroy of the node's pool; every later caller shares it. */
+  destroyed: Promise<void> | null;
 }
+
+/** Longest wait for a node's thread to end: a caller (a fault request, a failover, stop) never waits longer. */
+const destroyWaitMs = 5000;
 
 const workerFile = new URL('../storage/worker.ts', import.meta.url).href;
 const nodeFailed = 'node failed';
@@ -157,6 +162,7 @@ export class StorageNodes {
       inFlight: 0,
       alive: true,
       done: pool.run(task, { transferList: [channel.port2] }),
+      destroyed: null,
     };
     this.nodes[id] = handle;
     // A node's task returns only when it is stopped or fenced; it fails when its thread dies.
@@ -280,12 +286,33 @@ export class StorageNodes {
       waiter.settle({ seq, ok: false, error: nodeFailed });
     }
     this.board.resume(worker); // a hung thread must wake to be terminated promptly
-    void node.pool.destroy().catch(() => {});
+    void this.destroy(node);
   }
 
-  /** Kills a node's thread outright (fault injection): as a crash would, without telling anyone. */
+  /**
+   * Ends a node's thread, once: a kill, the failover it causes and a shutdown may each ask,
+   * sometimes at the same moment, and none of them may wait for the thread forever. The thread
+   * is terminated only after its task has ended (a fenced or stopped node leaves its loop and
+   * closes its store within a turn): terminating a thread inside an LMDB transaction can
+   * deadlock lmdb-js's clean-up of that thread (seen: EnvWrap::cleanupStrayTxns waiting forever
+   * on a mutex), which then keeps the whole process from exiting.
+   */
+  private destroy(node: NodeHandle): Promise<void> {
+    node.destroyed ??= within(node.done, destroyWaitMs).then(() => node.pool.destroy()).catch(() => {});
+    return within(node.destroyed, destroyWaitMs).then((ended) => {
+      if (!ended) console.error(`[monodyne] storage node ${node.id}: its thread did not end within ${destroyWaitMs} ms`);
+    });
+  }
+
+  /**
+   * Fault injection: the node crashes (its loop throws at its next turn, as on a bug or a failed
+   * commit) and the control plane learns it from the end of its task.
+   */
   async kill(worker: number): Promise<void> {
-    await this.nodes[worker].pool.destroy();
+    const node = this.nodes[worker];
+    this.board.requestCrash(worker);
+    node.doorbell.ring();
+    await within(node.done, destroyWaitMs);
   }
 
   /** Starts a replacement for a dead node in the same zone, with new rings and an empty directory. */
@@ -299,6 +326,8 @@ export class StorageNodes {
       this.peerRings[worker][peer] = SpscRing.create(this.options.ringCapacityBytes).sab;
     }
     doorbells[worker] = Doorbell.create();
+    // The old incarnation must be gone before the fence it obeys is lifted for the new one.
+    await this.destroy(this.nodes[worker]);
     this.board.reset(worker);
     await this.spawn(worker, nodeDir, doorbells, []);
     await Promise.all(
@@ -378,12 +407,26 @@ export class StorageNodes {
     this.doorbell.ring();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.allSettled(this.nodes.map((n) => n.done));
-    await Promise.allSettled(this.nodes.map((n) => n.pool.destroy()));
+    await Promise.allSettled(this.nodes.map((n) => this.destroy(n)));
   }
 }
 
 /** How long a describe (a node's view of its replicas) may take before its caller gives up. */
 const describeTimeoutMs = 10_000;
+
+/** Resolves true once `promise` settles (either way), or false after `ms`. */
+function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  return Promise.race([settled, late]).finally(() => clearTimeout(timer));
+}
 
 /** Storage workers run TypeScript too: make sure the tsx loader is in their execArgv exactly once. */
 function workerExecArgv(): string[] {

@@ -152,6 +152,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     while (!stopping) {
       // Fault injection: a hung node blocks its whole thread, heartbeat included.
       if (board.hangRequested(task.id)) board.hangWhileRequested(task.id);
+      if (board.crashRequested(task.id)) throw new Error(`storage node ${task.id} crashed (fault injection)`);
       if (board.isFenced(task.id)) break;
       // A busy node beats from its loop too, so only a node stuck in one operation misses beats.
       const now = performance.now();

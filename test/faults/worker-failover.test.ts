@@ -42,11 +42,12 @@ interface PartitionView {
 }
 
 async function partitions(): Promise<PartitionView> {
-  return (await (await fetch(`${s.endpoint}/_monodyne/partitions`)).json()) as PartitionView;
+  // Bounded, so a server that stops answering fails the test with a message instead of hanging it.
+  return (await (await fetch(`${s.endpoint}/_monodyne/partitions`, { signal: AbortSignal.timeout(20_000) })).json()) as PartitionView;
 }
 
 async function fault(body: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${s.endpoint}/_monodyne/faults`, { method: 'POST', body: JSON.stringify(body) });
+  const res = await fetch(`${s.endpoint}/_monodyne/faults`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(20_000) });
   assert.equal(res.status, 200, await res.text());
 }
 
@@ -161,21 +162,25 @@ test('kills every few seconds for 30 s: nothing acknowledged lost, nothing faile
   // The killer: waits for full replication, lets traffic flow, kills a random node.
   const kills: number[] = [];
   const started = Date.now();
-  while (Date.now() - started < killPhaseMs) {
-    await waitFor(fullyReplicated, 30_000, 'replication factor 3');
-    await new Promise((r) => setTimeout(r, 1500 + Math.random() * 1000));
-    const victim = Math.floor(Math.random() * 3);
-    kills.push(victim);
-    const failoversBefore = (await partitions()).failovers.length;
-    await fault({ action: 'kill', worker: victim });
-    // The next kill waits until this one is detected and fully repaired.
-    await waitFor(async () => {
-      const f = (await partitions()).failovers;
-      return f.length > failoversBefore && f[f.length - 1].repairedAt !== null;
-    }, 60_000, `repair after killing node ${victim}`);
+  try {
+    while (Date.now() - started < killPhaseMs) {
+      await waitFor(fullyReplicated, 30_000, 'replication factor 3');
+      await new Promise((r) => setTimeout(r, 1500 + Math.random() * 1000));
+      const victim = Math.floor(Math.random() * 3);
+      kills.push(victim);
+      const failoversBefore = (await partitions()).failovers.length;
+      await fault({ action: 'kill', worker: victim });
+      // The next kill waits until this one is detected and fully repaired.
+      await waitFor(async () => {
+        const f = (await partitions()).failovers;
+        return f.length > failoversBefore && f[f.length - 1].repairedAt !== null;
+      }, 60_000, `repair after killing node ${victim}`);
+    }
+    await waitFor(fullyReplicated, 30_000, 'replication factor 3 after the last kill');
+  } finally {
+    // Also when the kill phase fails: clients left running would hammer a stopped server.
+    stop = true;
   }
-  await waitFor(fullyReplicated, 30_000, 'replication factor 3 after the last kill');
-  stop = true;
   await Promise.all([...writers, ...readers, ...registerClients]);
 
   assert.ok(kills.length >= 8, `only ${kills.length} kills`);

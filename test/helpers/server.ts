@@ -39,6 +39,9 @@ export function clientFor(
     region: 'us-east-1',
     credentials,
     maxAttempts,
+    // A request the server never answers fails the test that sent it, instead of hanging it
+    // (the server's own bounds are 10 s of retries and a 15 s storage timeout).
+    requestHandler: { requestTimeout: 30_000 },
   });
 }
 
