@@ -179,6 +179,9 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     // A node that cannot go on (a commit failed) stops beating, so the control plane fails
     // it over instead of leaving a silent node holding its partitions.
     clearInterval(heartbeat);
+    // Close the store here: a thread torn down with its LMDB environment still open can hang
+    // in lmdb-js's clean-up (EnvWrap::cleanupStrayTxns), and with it the whole process.
+    await node.close().catch(() => {});
     throw err;
   }
   clearInterval(heartbeat);
