@@ -229,6 +229,8 @@ export class StorageNodes {
     const answer = new Promise((resolve, reject) => {
       this.controlWaiters.set(seq, { node: worker, settle: (reply) => (reply.ok ? resolve(reply.result) : reject(reply.error === nodeFailed ? new NodeFailedError(worker) : new Error(reply.error))) });
       node.control.postMessage({ ...msg, seq } as ControlMessage, transfer as never);
+      // A node sleeping on its doorbell reads its messages once woken.
+      node.doorbell.ring();
     });
     if (msg.type === 'describe') this.expireControl(seq, worker, msg.type);
     return answer;
