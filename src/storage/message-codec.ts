@@ -8,6 +8,7 @@
 //   Get request   [0x01][flags: 1 = consistent][id u32][p u32][v u32][t length u16][t utf8][k bytes…]
 //   Ok answer     [0x02][flags: 1 = item present][id u32][n u32][item utf8…]
 import { decodeFrame, encodeFrame } from '../rings/frame-codec.ts';
+import { bufferView } from './buffer-view.ts';
 import { Op, Status, type GetRequest, type StorageRequest, type StorageResponse } from './messages.ts';
 
 const GET_REQUEST = 0x01;
@@ -70,7 +71,7 @@ function encodeGet(req: GetRequest): Uint8Array {
 }
 
 function decodeGet(bytes: Uint8Array): GetRequest {
-  const view = asBuffer(bytes);
+  const view = bufferView(bytes);
   if (view.length < getHeaderBytes) throw new Error('compact Get frame shorter than its header');
   const tableEnd = getHeaderBytes + view.readUInt16LE(14);
   if (tableEnd > view.length) throw new Error('compact Get frame shorter than its table id');
@@ -99,7 +100,7 @@ function encodeOk(res: StorageResponse): Uint8Array {
 }
 
 function decodeOk(bytes: Uint8Array): StorageResponse {
-  const view = asBuffer(bytes);
+  const view = bufferView(bytes);
   if (view.length < okHeaderBytes) throw new Error('compact Ok frame shorter than its header');
   return {
     id: view.readUInt32LE(2),
@@ -107,10 +108,6 @@ function decodeOk(bytes: Uint8Array): StorageResponse {
     item: (view[1] & 1) === 1 ? view.toString('utf8', okHeaderBytes, view.length) : null,
     n: view.readUInt32LE(6),
   };
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /** A compact tag this version does not know would otherwise be misread as CBOR. */

@@ -4,6 +4,7 @@
 import type { Database } from 'lmdb';
 import type { RangeRequest } from './messages.ts';
 import { decodeStoredItem, storedItemSize } from './stored-item.ts';
+import { bufferView } from './buffer-view.ts';
 import { compileRequestExpressions, evaluateCondition, project, type CompiledCondition, type CompiledProjection } from '../expressions/index.ts';
 import type { Item } from '../values/types.ts';
 
@@ -27,9 +28,9 @@ export function readRange(data: Database<Buffer, Buffer>, req: RangeRequest): Ra
     filter = compiled.filter;
     projection = compiled.projection;
   }
-  const lo = toBuffer(req.lo);
-  const hi = req.hi ? toBuffer(req.hi) : null;
-  const prefix = req.pre ? toBuffer(req.pre) : null;
+  const lo = bufferView(req.lo);
+  const hi = req.hi ? bufferView(req.hi) : null;
+  const prefix = req.pre ? bufferView(req.pre) : null;
   const range = req.rev ? data.getRange({ start: hi ?? undefined, reverse: true }) : data.getRange({ start: lo });
   let json = '[';
   let count = 0;
@@ -71,10 +72,6 @@ export function readRange(data: Database<Buffer, Buffer>, req: RangeRequest): Ra
     }
   }
   return { json: json + ']', count, scanned, bytesRead, last };
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function keyAttributes(item: Item, names: string[]): Item {

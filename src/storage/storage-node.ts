@@ -32,6 +32,7 @@ import { WriteDedup } from '../replication/write-dedup.ts';
 import { SnapshotSender } from '../replication/snapshot-sender.ts';
 import { encodeFrame, decodeFrame } from '../rings/frame-codec.ts';
 import { decodeRequest, encodeResponse } from './message-codec.ts';
+import { bufferView } from './buffer-view.ts';
 import type { SpscRing } from '../rings/ring.ts';
 import type { Outbox } from '../rings/outbox.ts';
 import type { HealthBoard } from '../control/health-board.ts';
@@ -251,7 +252,7 @@ export class StorageNode {
     const entryBytes = encodeFrame(entry);
     this.commit(() => {
       assertNextIndex(replica, entry);
-      replica.dbs.log.put(entry.i, asBuffer(entryBytes));
+      replica.dbs.log.put(entry.i, bufferView(entryBytes));
       replica.appliedIndex = entry.i;
       this.applySplit(replica, split);
     });
@@ -446,7 +447,7 @@ export class StorageNode {
       this.respond({ id: req.id, s: Status.WrongReplica, ver: replica.version });
       return;
     }
-    const value = replica.dbs.data.get(Buffer.from(req.k.buffer, req.k.byteOffset, req.k.byteLength));
+    const value = replica.dbs.data.get(bufferView(req.k));
     if (value === undefined) {
       this.respond({ id: req.id, s: Status.Ok, item: null, n: 0 });
       return;
@@ -546,7 +547,7 @@ export class StorageNode {
       this.respond({ id: req.id, s: Status.Unavailable, msg: 'not enough replicas' });
       return true;
     }
-    const storageKey = Buffer.from(req.k.buffer, req.k.byteOffset, req.k.byteLength);
+    const storageKey = bufferView(req.k);
     const data = replica.dbs.data;
     // Deletes read the old item too: a delete of a missing item changes nothing and is not logged.
     const needsOld = req.x !== null || req.rv !== ReturnValues.NONE || req.w !== WriteKind.Put;
@@ -571,13 +572,13 @@ export class StorageNode {
         data.remove(storageKey);
       } else {
         stored = encodeStoredItem(outcome.next, outcome.nextSizeBytes);
-        data.put(storageKey, Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength));
+        data.put(storageKey, bufferView(stored));
       }
       const entry: LogEntry = { e: replica.epoch, i: replica.appliedIndex + 1, m: [{ k: req.k, b: stored }], w: wid === '' ? null : wid, a: outcome.attributes };
       assertNextIndex(replica, entry);
       // Encoded once: the log stores these bytes and the followers receive and store the same.
       const entryBytes = encodeFrame(entry);
-      replica.dbs.log.put(entry.i, asBuffer(entryBytes));
+      replica.dbs.log.put(entry.i, bufferView(entryBytes));
       replica.appliedIndex = entry.i;
       replica.staged.push(entryBytes);
       pending.index = entry.i;
@@ -607,12 +608,12 @@ export class StorageNode {
         break;
       }
       for (const m of entry.m) {
-        const storageKey = Buffer.from(m.k.buffer, m.k.byteOffset, m.k.byteLength);
+        const storageKey = bufferView(m.k);
         if (m.b === null) data.remove(storageKey);
-        else data.put(storageKey, Buffer.from(m.b.buffer, m.b.byteOffset, m.b.byteLength));
+        else data.put(storageKey, bufferView(m.b));
       }
       // Stored exactly as the leader's log has it.
-      replica.dbs.log.put(entry.i, asBuffer(entryBytes));
+      replica.dbs.log.put(entry.i, bufferView(entryBytes));
       replica.appliedIndex = entry.i;
       if (entry.split !== undefined) {
         this.applySplit(replica, entry.split);
@@ -641,7 +642,7 @@ export class StorageNode {
     for (let i = 0; i < chunk.kv.length; i += 2) {
       const k = chunk.kv[i];
       const v = chunk.kv[i + 1];
-      data.put(Buffer.from(k.buffer, k.byteOffset, k.byteLength), Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+      data.put(bufferView(k), bufferView(v));
     }
     if (!chunk.done) return null;
     replica.installing = false;
@@ -822,10 +823,6 @@ function lmdbBytes(stats: LmdbStats): number {
   return stats.pageSize * (stats.treeLeafPageCount + stats.overflowPages);
 }
 
-/** A Buffer over the same memory (lmdb-js takes Buffers; encoded frames and ring payloads are Uint8Arrays). */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 function replicaKey(table: string, pid: number): string {
   return table + ':' + pid;
