@@ -7,10 +7,15 @@ const slotsPerNode = 4;
 const HEARTBEAT = 0;
 /** 1 once the control plane has declared the node dead: it must not answer anything more. */
 const FENCED = 1;
-/** Fault injection: 1 hang in the loop, 2 hang inside the next commit (both block in Atomics.wait until set back to 0), 3 crash. */
+/** Fault injection asked of the node: one of the FAULT_* values, 0 for none. */
 const HANG = 2;
 /** 1 while the node is inside a synced commit: blocked on the disk, not dead. */
 const COMMITTING = 3;
+
+// Values of the HANG slot. The hangs block the node in Atomics.wait until set back to 0.
+const FAULT_HANG = 1;
+const FAULT_HANG_IN_COMMIT = 2;
+const FAULT_CRASH = 3;
 
 export class HealthBoard {
   readonly sab: SharedArrayBuffer;
@@ -70,7 +75,7 @@ export class HealthBoard {
 
   /** `inCommit`: the node hangs inside its next synced commit (a disk that stops answering) rather than in its loop. */
   requestHang(node: number, inCommit = false): void {
-    Atomics.store(this.cells, node * slotsPerNode + HANG, inCommit ? 2 : 1);
+    Atomics.store(this.cells, node * slotsPerNode + HANG, inCommit ? FAULT_HANG_IN_COMMIT : FAULT_HANG);
   }
 
   resume(node: number): void {
@@ -80,26 +85,26 @@ export class HealthBoard {
 
   /** Fault injection: the node throws out of its loop at its next turn (a crash). */
   requestCrash(node: number): void {
-    Atomics.store(this.cells, node * slotsPerNode + HANG, 3);
+    Atomics.store(this.cells, node * slotsPerNode + HANG, FAULT_CRASH);
   }
 
   crashRequested(node: number): boolean {
-    return Atomics.load(this.cells, node * slotsPerNode + HANG) === 3;
+    return Atomics.load(this.cells, node * slotsPerNode + HANG) === FAULT_CRASH;
   }
 
   hangRequested(node: number): boolean {
-    return Atomics.load(this.cells, node * slotsPerNode + HANG) === 1;
+    return Atomics.load(this.cells, node * slotsPerNode + HANG) === FAULT_HANG;
   }
 
   commitHangRequested(node: number): boolean {
-    return Atomics.load(this.cells, node * slotsPerNode + HANG) === 2;
+    return Atomics.load(this.cells, node * slotsPerNode + HANG) === FAULT_HANG_IN_COMMIT;
   }
 
   /** Called by a node: blocks the whole thread (no heartbeats, no event loop) while a hang is asked. */
   hangWhileRequested(node: number): void {
     for (;;) {
       const hang = Atomics.load(this.cells, node * slotsPerNode + HANG);
-      if (hang !== 1 && hang !== 2) return;
+      if (hang !== FAULT_HANG && hang !== FAULT_HANG_IN_COMMIT) return;
       Atomics.wait(this.cells, node * slotsPerNode + HANG, hang, 1000);
     }
   }

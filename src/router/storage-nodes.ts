@@ -166,14 +166,11 @@ export class StorageNodes {
     };
     this.nodes[id] = handle;
     // A node's task returns only when it is stopped or fenced; it fails when its thread dies.
-    handle.done.then(
-      () => {},
-      (err) => {
-        if (!this.running || !handle.alive || this.nodes[id] !== handle) return;
-        console.error(`[monodyne] storage node ${id} stopped: ${(err as Error).message}`);
-        this.onExit(id);
-      },
-    );
+    handle.done.catch((err) => {
+      if (!this.running || !handle.alive || this.nodes[id] !== handle) return;
+      console.error(`[monodyne] storage node ${id} stopped: ${(err as Error).message}`);
+      this.onExit(id);
+    });
     const readyKey = -1 - id;
     control.on('message', (reply: ControlReply) => {
       if (reply.event !== undefined) {
@@ -287,7 +284,7 @@ export class StorageNodes {
       this.controlWaiters.delete(seq);
       waiter.settle({ seq, ok: false, error: nodeFailed });
     }
-    this.board.resume(worker); // a hung thread must wake to be terminated promptly
+    this.board.resume(worker); // a hung node wakes, sees the fence and leaves its loop
     void this.destroy(node);
   }
 

@@ -495,14 +495,14 @@ try {
   }
   // A storage node declared dead during the run (e.g. starved of CPU past the failure detector's
   // bound) changes every figure after it: say so.
-  const failovers = await countFailovers(monodyne.port);
+  const view = await partitionsView(monodyne.port);
+  const failovers = view === null ? -1 : (view.failovers ?? []).length;
   results.failoversDuringRun = failovers;
   if (failovers > 0) {
     console.log(`warning: ${failovers} storage node failover(s) happened during the run (see GET /_monodyne/partitions); the server said:`);
     for (const line of monodyne.output().split('\n').filter((l) => /missed|failing over|error/i.test(l)).slice(0, 10)) console.log(`  ${line}`);
   }
   // Splits (by size or sustained throughput) happen under load as they would in DynamoDB.
-  const view = await partitionsView(monodyne.port);
   if (view?.tables) {
     results.partitionsAtEnd = Object.fromEntries(view.tables.map((t) => [t.tableName, t.partitions.length]));
     console.log(`partitions at the end: ${view.tables.map((t) => `${t.tableName} ${t.partitions.length}`).join(', ')}`);
