@@ -1,21 +1,12 @@
 // The admin and observability endpoints under /_monodyne/: the partition map as the control
-// plane and the storage nodes see it, and (when enabled in config) fault injection.
+// plane and the storage nodes see it, digests of every replica (to compare them), and (when
+// enabled in config) fault injection.
 import type { AdminHandler, AdminRequest } from '../protocol/front-door.ts';
 import type { ControlPlane } from './control-plane.ts';
 import type { AutoAdmin } from './auto-admin.ts';
-import type { StorageNodes } from '../router/storage-nodes.ts';
-
-interface ReplicaState {
-  table: string;
-  pid: number;
-  applied: number;
-  leader: boolean;
-  epoch: number;
-  installing: boolean;
-  followerAcked: Record<string, number>;
-  entries: number;
-  bytes: number;
-}
+import type { StorageThreads } from './storage-threads.ts';
+import type { ReplicaReport } from '../storage/storage-node.ts';
+import type { ReplicaDigest } from './control-messages.ts';
 
 export interface AdminEndpointsOptions {
   faultsEnabled: boolean;
@@ -24,10 +15,10 @@ export interface AdminEndpointsOptions {
 export class AdminEndpoints implements AdminHandler {
   private readonly control: ControlPlane;
   private readonly autoAdmin: AutoAdmin;
-  private readonly nodes: StorageNodes;
+  private readonly nodes: StorageThreads;
   private readonly faultsEnabled: boolean;
 
-  constructor(control: ControlPlane, autoAdmin: AutoAdmin, nodes: StorageNodes, options: AdminEndpointsOptions) {
+  constructor(control: ControlPlane, autoAdmin: AutoAdmin, nodes: StorageThreads, options: AdminEndpointsOptions) {
     this.control = control;
     this.autoAdmin = autoAdmin;
     this.nodes = nodes;
@@ -36,27 +27,20 @@ export class AdminEndpoints implements AdminHandler {
 
   async handleAdmin(request: AdminRequest): Promise<{ status: number; body: string }> {
     if (request.method === 'GET' && request.path === 'partitions') return { status: 200, body: JSON.stringify(await this.partitions()) };
+    if (request.method === 'POST' && request.path === 'digests') return this.digests(request.body);
     if (request.method === 'POST' && request.path === 'faults' && this.faultsEnabled) return this.fault(request.body);
     return { status: 404, body: JSON.stringify({ error: `no admin endpoint ${request.method} /_monodyne/${request.path}` }) };
   }
 
-  /** Every table's partitions: hash range, replicas, leader, epoch, map version and follower lag. */
+  /** Every table's partitions: hash range, replicas, leader, epoch, map version, follower lag, capacity. */
   private async partitions(): Promise<unknown> {
-    const states = new Map<string, ReplicaState>();
-    await Promise.all(
-      Array.from({ length: this.nodes.count }, async (_, node) => {
-        if (!this.nodes.isAlive(node)) return;
-        try {
-          const replicas = (await this.nodes.control(node, { type: 'describe' })) as ReplicaState[];
-          for (const r of replicas) states.set(`${node}:${r.table}:${r.pid}`, r);
-        } catch {
-          // A node that dies while answering is shown as not alive below.
-        }
-      }),
-    );
+    const states = new Map<string, ReplicaReport>();
+    const reports = await this.control.describeAll();
+    for (let node = 0; node < reports.length; node++) for (const r of reports[node]) states.set(`${node}:${r.table}:${r.pid}`, r);
     return {
       mapVersion: this.control.map.version,
-      nodes: Array.from({ length: this.nodes.count }, (_, node) => ({ node, zone: node, alive: this.nodes.isAlive(node), heartbeat: this.nodes.board.heartbeat(node) })),
+      faultsEnabled: this.faultsEnabled,
+      nodes: Array.from({ length: this.nodes.count }, (_, node) => ({ node, zone: node, alive: this.nodes.isAlive(node), heartbeat: this.nodes.heartbeat(node) })),
       tables: this.control.catalog.all().map((table) => ({
         tableName: table.name,
         tableId: table.tableId,
@@ -69,22 +53,47 @@ export class AdminEndpoints implements AdminHandler {
             leader: p.leader,
             epoch: p.epoch,
             mapVersion: p.version,
-            items: leaderState?.entries ?? null,
+            items: leaderState?.items ?? null,
             sizeBytes: leaderState?.bytes ?? null,
             capacity: this.control.admission?.stats(table.tableId, p.pid) ?? null,
-            logIndex: leaderState?.applied ?? null,
+            logIndex: leaderState?.last ?? null,
+            committed: leaderState?.committed ?? null,
             followers: p.replicas
               .filter((w) => w !== p.leader)
               .map((w) => {
                 const state = states.get(`${w}:${p.table}:${p.pid}`);
-                return { node: w, applied: state?.applied ?? null, lag: leaderState && state ? Math.max(0, leaderState.applied - state.applied) : null };
+                return { node: w, state: state?.state ?? null, applied: state?.applied ?? null, lag: leaderState && state ? Math.max(0, leaderState.last - state.applied) : null };
               }),
           };
         }),
       })),
       failovers: this.autoAdmin.history,
       splits: this.autoAdmin.splitsDone,
+      splitHistory: this.control.splitHistory,
+      work: this.autoAdmin.work.list(),
     };
+  }
+
+  /** Every replica of a table, node by node, with a hash of its items: replicas of a partition must agree. */
+  private async digests(body: Buffer): Promise<{ status: number; body: string }> {
+    let table: unknown;
+    try {
+      table = (JSON.parse(body.toString('utf8')) as { table?: unknown }).table;
+    } catch {
+      return bad('the body must be JSON, e.g. {"table":"Music"}');
+    }
+    const record = typeof table === 'string' ? this.control.catalog.get(table) : undefined;
+    if (record === undefined) return bad('"table" must name a table');
+    const replicas: Array<ReplicaDigest & { node: number }> = [];
+    await Promise.all(
+      Array.from({ length: this.nodes.count }, async (_, node) => {
+        if (!this.nodes.isAlive(node)) return;
+        const list = await this.nodes.control(node, { type: 'digest', table: record.tableId }).catch(() => [] as ReplicaDigest[]);
+        for (const d of list) replicas.push({ ...d, node });
+      }),
+    );
+    replicas.sort((a, b) => a.pid - b.pid || a.node - b.node);
+    return ok({ tableName: record.name, partitions: record.partitions.map((p) => ({ partition: p.pid, leader: p.leader, replicas: p.replicas })), digests: replicas });
   }
 
   private async fault(body: Buffer): Promise<{ status: number; body: string }> {
@@ -125,7 +134,7 @@ export class AdminEndpoints implements AdminHandler {
       case 'split': {
         // Splits a partition now, whatever its size: for tests and demos of online splits.
         if (typeof command.table !== 'string' || !Number.isInteger(command.partition)) return bad('"table" (a table name) and "partition" (its id) are required');
-        return ok({ split: await this.control.splitPartition(command.table, command.partition as number) });
+        return ok({ split: await this.autoAdmin.split(command.table, command.partition as number) });
       }
       case 'snapshot-map':
         this.control.snapshotRouterMap();

@@ -1,23 +1,31 @@
-// The auto-admin: watches every storage node's heartbeat; when one stops, fences it, promotes
-// the most up-to-date surviving replica of each partition it led (under a new epoch), starts
-// a replacement node in the same zone and rebuilds its replicas from live ones (snapshot plus
-// log catch-up) while traffic continues, until every partition has three replicas again.
-import { rm } from 'node:fs/promises';
+// The auto-admin: watches every storage node; when one fails, fences it, elects a new leader
+// for each partition it led (the survivor whose log goes furthest, in a new epoch), starts a
+// replacement node in the same zone and rebuilds its replicas from live ones (a snapshot plus
+// the log written meanwhile) while traffic continues, then spreads leadership evenly again. It
+// also splits partitions grown too large or too busy. It never holds the control plane's lock
+// while it waits on a node (a snapshot, a hand-off, a split): a failover never waits behind them.
 import type { ControlPlane } from './control-plane.ts';
 import type { Catalog } from './catalog.ts';
+import { nodeDir } from './catalog.ts';
 import type { TableRecord } from './table-record.ts';
 import { replicationFactor } from './control-plane.ts';
-import { NodeFailedError, type StorageNodes } from '../router/storage-nodes.ts';
+import { NodeFailedError, type NodeSupervisor } from './node-supervisor.ts';
 import type { PartitionAssignment } from '../storage/messages.ts';
 import type { NodeEvent } from '../storage/storage-node.ts';
+import type { Clock, TimerHandle } from './clock.ts';
+import { LongWorkBoard } from './long-work.ts';
+import { log } from '../server/logger.ts';
 
-/** A leader handing off waits at most this long for its successor to catch up. */
-const handoffTimeoutMs = 5000;
 /** Repair passes after a failed install before giving up until the next failover. */
 const repairRoundsMax = 5;
+/** Failovers remembered for GET /_monodyne/partitions (finding M6). */
+const historyMax = 100;
+/** Leadership moves one rebalancing may make. */
+const rebalanceMovesMax = 10_000;
 
 export interface AutoAdminOptions {
   dataDir: string;
+  clock: Clock;
   heartbeatIntervalMs: number;
   /** A node is declared dead after this many heartbeat intervals without a beat. */
   heartbeatsMissedMax: number;
@@ -29,132 +37,108 @@ export interface AutoAdminOptions {
   replaceDelayMs: number;
   /** How often the partition map is re-read from the storage nodes (the publisher). */
   publishIntervalMs: number;
+  /** A leader handing off waits at most this long for its successor to catch up. */
+  handoffTimeoutMs: number;
   splits: { enabled: boolean; sizeBytes: number; unitsPerSecond: number; checkIntervalMs: number; sustainedChecks: number };
+  /** Removes an old node incarnation's files (its writes may be unacknowledged: never reused). */
+  discardNodeDir: (dir: string) => void;
 }
 
 /** What the auto-admin has done, for GET /_monodyne/partitions and the failover benchmark. */
 export interface FailoverRecord {
   node: number;
+  reason: string;
   detectedAt: number;
   leadersMovedAt: number | null;
   replacedAt: number | null;
   repairedAt: number | null;
 }
 
+interface Waiter {
+  node: number;
+  table: string;
+  pid: number;
+  /** Another node whose death also ends the wait (an install's source, a hand-off's target). */
+  other: number;
+  settle: (ok: boolean) => void;
+}
+
 export class AutoAdmin {
   private readonly control: ControlPlane;
   private readonly catalog: Catalog;
-  private readonly nodes: StorageNodes;
+  private readonly nodes: NodeSupervisor;
   private readonly options: AutoAdminOptions;
+  private readonly clock: Clock;
   private readonly lastBeat: number[];
   private readonly missed: number[];
   private readonly failing = new Set<number>();
-  private readonly installWaiters = new Map<string, { source: number; target: number; table: string; pid: number; settle: (ok: boolean) => void }>();
-  private readonly handoffWaiters = new Map<string, () => void>();
+  /** Installs waiting for 'installed', hand-offs waiting for 'handoffReady', keyed by node:table:pid. */
+  private readonly installWaiters = new Map<string, Waiter>();
+  private readonly handoffWaiters = new Map<string, Waiter>();
   private repairs: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
-  private publishTimer: NodeJS.Timeout | undefined;
-  private splitTimer: NodeJS.Timeout | undefined;
+  private readonly timers: TimerHandle[] = [];
   private splitting = false;
   /** Consecutive split checks each partition was over the throughput threshold. */
   private readonly hotChecks = new Map<string, number>();
+  private lastCheckAt = 0;
   /** Splits made since start-up (observability). */
   splitsDone = 0;
-  private lastCheckAt = 0;
   readonly history: FailoverRecord[] = [];
+  readonly work: LongWorkBoard;
 
-  constructor(control: ControlPlane, catalog: Catalog, nodes: StorageNodes, options: AutoAdminOptions) {
+  constructor(control: ControlPlane, catalog: Catalog, nodes: NodeSupervisor, options: AutoAdminOptions) {
     this.control = control;
     this.catalog = catalog;
     this.nodes = nodes;
     this.options = options;
-    this.lastBeat = Array.from({ length: nodes.count }, (_, i) => nodes.board.heartbeat(i));
+    this.clock = options.clock;
+    this.work = new LongWorkBoard(options.clock);
+    this.lastBeat = Array.from({ length: nodes.count }, (_, i) => nodes.heartbeat(i));
     this.missed = new Array<number>(nodes.count).fill(0);
     nodes.onEvent = (node, event) => this.onNodeEvent(node, event);
-    // A node whose thread ended (crashed, killed) is known dead: no need to wait for beats.
-    nodes.onExit = (node) => {
-      if (!this.wouldLoseEveryReplica(node)) void this.nodeFailed(node, 'its thread ended');
-    };
+    // A node whose thread ended (crashed, killed) is known dead: fail it over, always (finding F13).
+    nodes.onExit = (node) => void this.nodeFailed(node, 'its thread ended');
   }
 
   start(): void {
-    this.timer = setInterval(() => this.checkHeartbeats(), this.options.heartbeatIntervalMs);
-    this.timer.unref();
+    const o = this.options;
+    this.timers.push(this.clock.every(o.heartbeatIntervalMs, () => this.checkHeartbeats()));
     // The publisher: the map is a cache of what the nodes hold, re-read at a constant rate.
-    this.publishTimer = setInterval(() => {
-      if (this.failing.size === 0) void this.control.refreshFromNodes().catch((err) => console.error('[monodyne] map refresh failed:', err));
-    }, this.options.publishIntervalMs);
-    this.publishTimer.unref();
-    if (this.options.splits.enabled) {
-      this.splitTimer = setInterval(() => void this.checkSplits(), this.options.splits.checkIntervalMs);
-      this.splitTimer.unref();
-    }
+    this.timers.push(
+      this.clock.every(o.publishIntervalMs, () => {
+        if (this.failing.size > 0) return;
+        void this.control.refreshFromNodes().catch((err) => log.error('map refresh failed:', err));
+        // A repair that gave up (its installs kept failing) is tried again, until every partition has its replicas.
+        if (!this.repairing && this.underReplicated()) {
+          void this.repairAll()
+            .then(() => this.rebalanceLeaders())
+            .catch((err) => log.error('repair failed:', err));
+        }
+      }),
+    );
+    if (o.splits.enabled) this.timers.push(this.clock.every(o.splits.checkIntervalMs, () => void this.checkSplits()));
     // A zone missing a replica (a table created while a node was down, say) is repaired now.
     void this.repairAll()
       .then(() => this.rebalanceLeaders())
-      .catch((err) => console.error('[monodyne] repair failed:', err));
+      .catch((err) => log.error('repair failed:', err));
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    if (this.publishTimer) clearInterval(this.publishTimer);
-    if (this.splitTimer) clearInterval(this.splitTimer);
+    for (const t of this.timers) t.cancel();
+    this.timers.length = 0;
   }
 
-  /**
-   * Splits partitions grown past splits.sizeBytes, or busier than splits.unitsPerSecond for
-   * splits.sustainedChecks checks in a row; then spreads leadership again. Partitions never merge.
-   */
-  private async checkSplits(): Promise<void> {
-    if (this.splitting || this.failing.size > 0) return;
-    this.splitting = true;
-    try {
-      const sizes = new Map<string, number>();
-      await Promise.all(
-        Array.from({ length: this.nodes.count }, async (_, node) => {
-          if (!this.nodes.isAlive(node)) return;
-          const replicas = (await this.nodes.control(node, { type: 'describe' }).catch(() => [])) as Array<{ table: string; pid: number; leader: boolean; bytes: number }>;
-          for (const r of replicas) if (r.leader) sizes.set(`${r.table}:${r.pid}`, r.bytes);
-        }),
-      );
-      const { sizeBytes, unitsPerSecond, sustainedChecks } = this.options.splits;
-      const due: Array<{ table: string; pid: number }> = [];
-      for (const table of this.catalog.all()) {
-        for (const p of table.partitions) {
-          const key = `${table.tableId}:${p.pid}`;
-          const busy = (this.control.admission?.unitsPerSecond(table.tableId, p.pid) ?? 0) > unitsPerSecond;
-          const hot = busy ? (this.hotChecks.get(key) ?? 0) + 1 : 0;
-          this.hotChecks.set(key, hot);
-          if ((sizes.get(key) ?? 0) > sizeBytes || hot >= sustainedChecks) due.push({ table: table.name, pid: p.pid });
-        }
-      }
-      let split = false;
-      for (const d of due) {
-        // Not while a repair streams snapshots of the partition.
-        const done = this.repairs.then(() => this.control.splitPartition(d.table, d.pid));
-        this.repairs = done.catch(() => {});
-        if (await done) {
-          split = true;
-          this.splitsDone++;
-        }
-      }
-      if (split) await this.rebalanceLeaders();
-    } catch (err) {
-      console.error('[monodyne] split check failed:', err);
-    } finally {
-      this.splitting = false;
-    }
-  }
+  // ---- failure detection ----------------------------------------------------------------
 
   private checkHeartbeats(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     // If this check itself ran late, the main thread was stalled (GC, a busy machine): that
     // says nothing about the nodes, so no beat counts as missed this time.
     const stalled = this.lastCheckAt !== 0 && now - this.lastCheckAt > 2 * this.options.heartbeatIntervalMs;
     this.lastCheckAt = now;
     for (let node = 0; node < this.nodes.count; node++) {
       if (!this.nodes.isAlive(node) || this.failing.has(node)) continue;
-      const beat = this.nodes.board.heartbeat(node);
+      const beat = this.nodes.heartbeat(node);
       if (beat !== this.lastBeat[node] || stalled) {
         this.lastBeat[node] = beat;
         this.missed[node] = 0;
@@ -162,15 +146,15 @@ export class AutoAdmin {
       }
       // A commit waiting on a slow disk holds the node's thread; that is not a failure until it
       // lasts longer than commitStallMaxMs.
-      const missedMax = this.nodes.board.isCommitting(node) ? this.commitStallBeats : this.options.heartbeatsMissedMax;
+      const missedMax = this.nodes.isCommitting(node) ? this.commitStallBeats : this.options.heartbeatsMissedMax;
       if (++this.missed[node] >= missedMax && !this.wouldLoseEveryReplica(node)) void this.nodeFailed(node, `missed ${this.missed[node]} heartbeats`);
     }
   }
 
   /**
-   * Declaring `node` dead must never leave a partition without a live replica: when every
-   * other replica already failed, the silence is more likely this process starving its threads
-   * than a third failure, and the last copy keeps serving (it is still fenced by epochs).
+   * A node that only missed beats is not declared dead when every other replica of one of its
+   * partitions is already gone: the silence is then more likely this process starving its
+   * threads than a third failure. (A node whose thread ended is failed over regardless.)
    */
   private wouldLoseEveryReplica(node: number): boolean {
     for (const table of this.catalog.all()) {
@@ -186,96 +170,125 @@ export class AutoAdmin {
     return Math.max(this.options.heartbeatsMissedMax, Math.ceil(this.options.commitStallMaxMs / this.options.heartbeatIntervalMs));
   }
 
-  /** Also called directly when a node is known dead (its thread ended). */
+  // ---- failover -------------------------------------------------------------------------
+
   async nodeFailed(node: number, reason: string): Promise<void> {
     if (this.failing.has(node) || !this.nodes.isAlive(node)) return;
     this.failing.add(node);
-    const record: FailoverRecord = { node, detectedAt: Date.now(), leadersMovedAt: null, replacedAt: null, repairedAt: null };
+    const record: FailoverRecord = { node, reason, detectedAt: this.clock.now(), leadersMovedAt: null, replacedAt: null, repairedAt: null };
     this.history.push(record);
-    console.warn(`[monodyne] storage node ${node} ${reason}: failing over`);
+    if (this.history.length > historyMax) this.history.splice(0, this.history.length - historyMax);
+    log.warn(`storage node ${node} ${reason}: failing over`);
     try {
       // Fence first: from here on nothing the node sends is answered or applied.
       this.nodes.markDead(node);
-      for (const waiter of [...this.installWaiters.values()]) if (waiter.source === node || waiter.target === node) waiter.settle(false);
+      // Work waiting on it ends now: a failover never waits behind a hand-off or an install (F15).
+      for (const waiters of [this.installWaiters, this.handoffWaiters]) {
+        for (const w of [...waiters.values()]) if (w.node === node || w.other === node) w.settle(false);
+      }
       await this.control.exclusive(() => this.moveLeadership(node));
-      record.leadersMovedAt = Date.now();
-      if (this.options.replaceDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.options.replaceDelayMs));
+      record.leadersMovedAt = this.clock.now();
+      if (this.options.replaceDelayMs > 0) await this.clock.sleep(this.options.replaceDelayMs);
       await this.control.exclusive(() => this.replaceNode(node));
-      record.replacedAt = Date.now();
+      record.replacedAt = this.clock.now();
       await this.repairAll();
-      record.repairedAt = Date.now();
+      record.repairedAt = this.clock.now();
       await this.rebalanceLeaders();
     } catch (err) {
-      console.error(`[monodyne] failover of node ${node} did not complete:`, err);
+      log.error(`failover of node ${node} did not complete:`, err);
     } finally {
       this.failing.delete(node);
-      this.lastBeat[node] = this.nodes.board.heartbeat(node);
+      this.lastBeat[node] = this.nodes.heartbeat(node);
       this.missed[node] = 0;
     }
   }
 
-  /** For every partition the dead node held: drop it from the replicas; where it (or another dead node) led, elect. */
+  /**
+   * For every partition the dead node held: drop it from the voters; where it (or another dead
+   * node) led, elect. A partition a survivor already split is replaced by its children, which
+   * are then elected in turn; a child whose survivors never applied the split gets its parent
+   * elected, whose new leader finishes the split (finding F3).
+   */
   private async moveLeadership(dead: number): Promise<void> {
-    for (const table of this.catalog.all()) {
-      const changed: PartitionAssignment[] = [];
-      await Promise.all(
-        table.partitions.map(async (p) => {
+    for (let round = 0; round < 4; round++) {
+      let splitSeen = false;
+      for (const table of this.catalog.all()) {
+        const changed: PartitionAssignment[] = [];
+        for (const p of table.partitions) {
           const leaderAlive = this.nodes.isAlive(p.leader);
-          if (!p.replicas.includes(dead) && leaderAlive) return;
+          if (!p.replicas.includes(dead) && leaderAlive) continue;
           const survivors = p.replicas.filter((w) => this.nodes.isAlive(w));
           if (leaderAlive) {
             changed.push({ ...p, replicas: survivors });
-            return;
+            continue;
           }
           if (survivors.length === 0) {
-            console.error(`[monodyne] partition ${table.name}/${p.pid} lost every replica`);
-            return;
+            log.error(`partition ${table.name}/${p.pid} lost every replica`);
+            continue;
           }
-          this.cancelInstalls(p.table, p.pid);
-          changed.push(await this.elect(p, survivors));
-        }),
-      );
-      if (changed.length > 0) await this.control.publish(table, changed);
+          this.cancelWaits(p.table, p.pid);
+          const elected = await this.control.elect(p, survivors);
+          if (elected !== null) {
+            changed.push(elected);
+            continue;
+          }
+          splitSeen = true;
+          if (p.parent !== undefined) await this.electParent(table, p, survivors);
+        }
+        if (changed.length > 0) await this.control.publish(table, changed);
+      }
+      if (!splitSeen) return;
+      // A survivor split a partition the catalog still lists whole: adopt what the nodes hold.
+      await this.control.refreshNow();
     }
   }
 
-  /**
-   * Raises the epoch on every survivor (so the old leader's entries are refused from now on),
-   * then promotes the one whose log goes furthest: it holds every acknowledged write.
-   */
-  private async elect(p: PartitionAssignment, survivors: number[]): Promise<PartitionAssignment> {
-    const epoch = p.epoch + 1;
-    const positions = await Promise.all(
-      survivors.map((w) => this.nodes.control(w, { type: 'fence', table: p.table, pid: p.pid, epoch }).then((i) => i as number, () => -1)),
-    );
-    let best = -1;
-    for (let i = 0; i < survivors.length; i++) if (positions[i] >= 0 && (best === -1 || positions[i] > positions[best])) best = i;
-    const live = survivors.filter((_, i) => positions[i] >= 0);
-    if (best === -1) return { ...p, replicas: live, epoch };
-    return { ...p, replicas: live, leader: survivors[best], epoch };
+  /** A split child that no survivor can lead: its parent's new leader will finish the split. */
+  private async electParent(table: TableRecord, child: PartitionAssignment, survivors: number[]): Promise<void> {
+    const reports = await this.control.describeAll();
+    let parent: PartitionAssignment | undefined;
+    for (const w of survivors) {
+      const r = reports[w]?.find((x) => x.table === child.table && x.pid === child.parent && x.state !== 'retired');
+      if (r !== undefined && (parent === undefined || r.assignment.epoch > parent.epoch)) parent = r.assignment;
+    }
+    if (parent === undefined) return;
+    const elected = await this.control.elect({ ...parent, replicas: survivors.filter((w) => reports[w]?.some((x) => x.table === child.table && x.pid === child.parent)) }, survivors);
+    if (elected !== null) {
+      log.warn(`partition ${table.name}/${child.pid}: its split had not reached the survivors; ${elected.leader} now leads the parent ${child.parent} and finishes it`);
+      await this.control.assignOutsideMap(elected);
+    }
   }
 
   /** Starts a new node in the dead node's zone, in a fresh directory. */
   private async replaceNode(dead: number): Promise<void> {
-    const oldDir = this.catalog.nodeDir(this.options.dataDir, dead);
+    const oldDir = nodeDir(this.options.dataDir, this.catalog.nodeGenerations, dead);
     const generation = (this.catalog.nodeGenerations[dead] ?? 0) + 1;
     await this.catalog.setNodeGeneration(dead, generation);
-    await this.nodes.replace(dead, this.catalog.nodeDir(this.options.dataDir, dead));
+    await this.nodes.replace(dead, nodeDir(this.options.dataDir, this.catalog.nodeGenerations, dead));
     // The old incarnation's files may hold writes that were never acknowledged: never reuse them.
-    void rm(oldDir, { recursive: true, force: true }).catch(() => {});
+    this.options.discardNodeDir(oldDir);
   }
+
+  // ---- repair ---------------------------------------------------------------------------
 
   /**
    * Gives every partition with fewer than three replicas a new one on a live zone it lacks.
-   * Snapshots stream without holding the control plane's lock (a failover must never wait
-   * behind a repair); the new replicas are published under it, and only where the partition
-   * still has the leader and epoch it had when its snapshot was taken.
+   * Snapshots stream without holding the control plane's lock; the new replicas become voters
+   * (count toward W = 2) only when published, and only where the partition still has the leader
+   * and epoch it had when its snapshot was taken.
    */
-  private repairAll(): Promise<void> {
+  repairAll(): Promise<void> {
     // One repair at a time (two failovers finishing together would build the same replicas twice).
-    const run = this.repairs.then(() => this.repairAllNow());
+    this.repairing = true;
+    const run = this.repairs.then(() => this.repairAllNow()).finally(() => (this.repairing = false));
     this.repairs = run.catch(() => {});
     return run;
+  }
+
+  private repairing = false;
+
+  private underReplicated(): boolean {
+    return this.catalog.all().some((t) => t.partitions.some((p) => p.replicas.length < replicationFactor));
   }
 
   private async repairAllNow(): Promise<void> {
@@ -324,41 +337,60 @@ export class AutoAdmin {
     return incomplete;
   }
 
-  /** A partition changed leader: a snapshot streaming from its old leader will never finish. */
-  private cancelInstalls(table: string, pid: number): void {
-    for (const waiter of [...this.installWaiters.values()]) if (waiter.table === table && waiter.pid === pid) waiter.settle(false);
-  }
-
   /** Builds one replica from a snapshot of the partition's leader; resolves whether it worked. */
   private async install(table: TableRecord, p: PartitionAssignment, node: number): Promise<boolean> {
-    const key = `${node}:${p.table}:${p.pid}`;
-    let settle: (ok: boolean) => void = () => {};
-    const installed = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => settle(false), this.options.installTimeoutMs);
-      settle = (ok) => {
-        clearTimeout(timer);
-        this.installWaiters.delete(key);
-        resolve(ok);
-      };
-      // The install also fails at once if its source (the leader) or its target dies.
-      this.installWaiters.set(key, { source: p.leader, target: node, table: p.table, pid: p.pid, settle });
-    });
+    const work = this.work.start('repair', table.name, p.pid, `copying a snapshot from node ${p.leader}`, node);
+    const installed = this.wait(this.installWaiters, node, p.table, p.pid, p.leader, this.options.installTimeoutMs);
     try {
       await this.nodes.control(node, { type: 'install', assignment: { ...p, replicas: [...p.replicas, node] } });
     } catch (err) {
-      settle(false);
+      this.installWaiters.get(`${node}:${p.table}:${p.pid}`)?.settle(false);
+      work.finish(false, 'the new node failed');
       if (err instanceof NodeFailedError) return false;
       throw err;
     }
     const ok = await installed;
-    if (!ok) console.warn(`[monodyne] replica of ${table.name}/${p.pid} on node ${node} did not install`);
+    work.finish(ok, ok ? 'installed' : 'did not install (will retry)');
+    if (!ok) log.warn(`replica of ${table.name}/${p.pid} on node ${node} did not install`);
     return ok;
   }
 
-  private onNodeEvent(node: number, event: NodeEvent): void {
-    if (event.event === 'installed') this.installWaiters.get(`${node}:${event.table}:${event.pid}`)?.settle(true);
-    else if (event.event === 'handoffReady') this.handoffWaiters.get(`${node}:${event.table}:${event.pid}`)?.();
+  private wait(waiters: Map<string, Waiter>, node: number, table: string, pid: number, other: number, timeoutMs: number): Promise<boolean> {
+    const key = `${node}:${table}:${pid}`;
+    waiters.get(key)?.settle(false);
+    return new Promise<boolean>((resolve) => {
+      const timer = this.clock.after(timeoutMs, () => settle(false));
+      const settle = (ok: boolean): void => {
+        timer.cancel();
+        if (waiters.get(key)?.settle === settle) waiters.delete(key);
+        resolve(ok);
+      };
+      waiters.set(key, { node, table, pid, other, settle });
+    });
   }
+
+  /** A partition changed leader: a snapshot streaming or a hand-off under way will never finish. */
+  private cancelWaits(table: string, pid: number): void {
+    for (const waiters of [this.installWaiters, this.handoffWaiters]) {
+      for (const w of [...waiters.values()]) if (w.table === table && w.pid === pid) w.settle(false);
+    }
+  }
+
+  private onNodeEvent(node: number, event: NodeEvent): void {
+    switch (event.event) {
+      case 'installed':
+        this.installWaiters.get(`${node}:${event.table}:${event.pid}`)?.settle(true);
+        return;
+      case 'handoffReady':
+        this.handoffWaiters.get(`${node}:${event.table}:${event.pid}`)?.settle(true);
+        return;
+      case 'splitApplied':
+        this.control.onSplitApplied(event.table, event.pid, event.children);
+        return;
+    }
+  }
+
+  // ---- leader balancing -----------------------------------------------------------------
 
   /**
    * Moves leadership, one partition at a time, from the zones leading the most partitions to
@@ -372,7 +404,7 @@ export class AutoAdmin {
   }
 
   private async rebalanceLeadersNow(): Promise<void> {
-    for (let moves = 0; moves < 10_000; moves++) {
+    for (let moves = 0; moves < rebalanceMovesMax; moves++) {
       // Only between repairs: moving a leader would cut off a snapshot it is sending.
       if (this.catalog.all().some((t) => t.partitions.some((p) => p.replicas.length < replicationFactor))) return;
       const leads = new Array<number>(this.nodes.count).fill(0);
@@ -393,42 +425,90 @@ export class AutoAdmin {
       if (leads[most] - leads[fewest] <= 1) return;
       const candidate = all.find(({ p }) => p.leader === most && p.replicas.includes(fewest));
       if (candidate === undefined) return;
-      const moved = await this.control.exclusive(() => this.transferLeadership(candidate.table.name, candidate.p.pid, fewest));
-      if (!moved) return;
+      if (!(await this.transferLeadership(candidate.table.name, candidate.p.pid, fewest))) return;
     }
   }
 
-  /** Hands one partition's leadership to `target` (a replica) without losing or refusing a write. */
-  private async transferLeadership(tableName: string, pid: number, target: number): Promise<boolean> {
-    const table = this.catalog.get(tableName);
-    const p = table?.partitions.find((q) => q.pid === pid);
-    if (table === undefined || p === undefined || !p.replicas.includes(target) || !this.nodes.isAlive(target) || !this.nodes.isAlive(p.leader)) return false;
-    const key = `${p.leader}:${p.table}:${p.pid}`;
-    const ready = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        this.handoffWaiters.delete(key);
-        resolve(false);
-      }, handoffTimeoutMs);
-      this.handoffWaiters.set(key, () => {
-        clearTimeout(timer);
-        this.handoffWaiters.delete(key);
-        resolve(true);
-      });
+  /**
+   * Hands one partition's leadership to `target` without losing or refusing a write: the leader
+   * stops taking writes until the target has every entry, then the new epoch makes the switch.
+   * The wait holds no lock: a failover may cut it short (finding F15).
+   */
+  async transferLeadership(tableName: string, pid: number, target: number): Promise<boolean> {
+    const started = await this.control.exclusive(async () => {
+      const table = this.catalog.get(tableName);
+      const p = table?.partitions.find((q) => q.pid === pid);
+      if (table === undefined || p === undefined || !p.replicas.includes(target) || !this.nodes.isAlive(target) || !this.nodes.isAlive(p.leader)) return null;
+      const ready = this.wait(this.handoffWaiters, p.leader, p.table, p.pid, target, this.options.handoffTimeoutMs);
+      const ok = await this.nodes.control(p.leader, { type: 'handoff', table: p.table, pid: p.pid, target }).catch(() => false);
+      if (!ok) {
+        this.handoffWaiters.get(`${p.leader}:${p.table}:${p.pid}`)?.settle(false);
+        return null;
+      }
+      return { p, ready };
     });
+    if (started === null) return false;
+    const ready = await started.ready;
+    const was = started.p;
+    return this.control.exclusive(async () => {
+      const table = this.catalog.get(tableName);
+      const now = table?.partitions.find((q) => q.pid === pid);
+      const unchanged = now !== undefined && now.leader === was.leader && now.epoch === was.epoch && this.nodes.isAlive(target) && this.nodes.isAlive(was.leader);
+      if (!ready || !unchanged || table === undefined) {
+        if (this.nodes.isAlive(was.leader)) await this.nodes.control(was.leader, { type: 'handoff', table: was.table, pid: was.pid, target: -1 }).catch(() => {});
+        return false;
+      }
+      // The target has every entry the old leader wrote and the old leader takes no more: the
+      // new epoch makes the switch final for everyone.
+      await this.control.publish(table, [{ ...now, leader: target, epoch: now.epoch + 1 }]);
+      return true;
+    });
+  }
+
+  // ---- splits ---------------------------------------------------------------------------
+
+  /**
+   * Splits partitions grown past splits.sizeBytes, or busier than splits.unitsPerSecond for
+   * splits.sustainedChecks checks in a row; then spreads leadership again. Partitions never merge.
+   */
+  private async checkSplits(): Promise<void> {
+    if (this.splitting || this.failing.size > 0) return;
+    this.splitting = true;
     try {
-      if (!(await this.nodes.control(p.leader, { type: 'handoff', table: p.table, pid: p.pid, target }))) return false;
-    } catch {
-      this.handoffWaiters.delete(key);
-      return false;
+      const sizes = new Map<string, number>();
+      for (const list of await this.control.describeAll()) for (const r of list) if (r.leader) sizes.set(`${r.table}:${r.pid}`, r.bytes);
+      const { sizeBytes, unitsPerSecond, sustainedChecks } = this.options.splits;
+      const due: Array<{ table: string; pid: number }> = [];
+      const current = new Set<string>();
+      for (const table of this.catalog.all()) {
+        for (const p of table.partitions) {
+          const key = `${table.tableId}:${p.pid}`;
+          current.add(key);
+          const busy = (this.control.admission?.unitsPerSecond(table.tableId, p.pid) ?? 0) > unitsPerSecond;
+          const hot = busy ? (this.hotChecks.get(key) ?? 0) + 1 : 0;
+          this.hotChecks.set(key, hot);
+          if ((sizes.get(key) ?? 0) > sizeBytes || hot >= sustainedChecks) due.push({ table: table.name, pid: p.pid });
+        }
+      }
+      for (const key of this.hotChecks.keys()) if (!current.has(key)) this.hotChecks.delete(key);
+      let split = false;
+      for (const d of due) if (await this.split(d.table, d.pid)) split = true;
+      if (split) await this.rebalanceLeaders();
+    } catch (err) {
+      log.error('split check failed:', err);
+    } finally {
+      this.splitting = false;
     }
-    if (!(await ready)) {
-      await this.nodes.control(p.leader, { type: 'handoff', table: p.table, pid: p.pid, target: -1 }).catch(() => {});
-      return false;
-    }
-    // The target has every entry the old leader wrote and the old leader takes no more: the
-    // new epoch makes the switch final for everyone.
-    await this.control.publish(table, [{ ...p, leader: target, epoch: p.epoch + 1 }]);
-    this.cancelInstalls(p.table, p.pid);
-    return true;
+  }
+
+  /** Splits one partition now (the split check, or the faults endpoint), not while a repair streams it. */
+  async split(tableName: string, pid: number): Promise<boolean> {
+    const work = this.work.start('split', tableName, pid, 'appending the split entry');
+    const done = this.repairs.then(() => this.control.splitPartition(tableName, pid));
+    this.repairs = done.catch(() => {});
+    const ok = await done.catch(() => false);
+    work.finish(ok, ok ? 'children published' : 'not split');
+    if (ok) this.splitsDone++;
+    return ok;
   }
 }

@@ -6,7 +6,31 @@ import type { TableRecord } from './table-record.ts';
 
 const tablePrefix = 'table:';
 
-export class Catalog {
+/**
+ * The control plane's durable state: tables and their partitions, the map version, and each
+ * storage node's incarnation. The server keeps it in LMDB; the simulator in memory.
+ */
+export interface Catalog {
+  mapVersion: number;
+  nodeGenerations: number[];
+  get(name: string): TableRecord | undefined;
+  names(): string[];
+  all(): TableRecord[];
+  /** Records a table (new or changed) and the map version; resolves once durable. */
+  put(table: TableRecord): Promise<void>;
+  delete(name: string): Promise<void>;
+  nextMapVersion(): number;
+  setNodeGeneration(id: number, generation: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The LMDB directory of node `id`'s current incarnation (a replacement gets a new, empty one). */
+export function nodeDir(dataDir: string, generations: number[], id: number): string {
+  const generation = generations[id] ?? 0;
+  return generation === 0 ? `${dataDir}/node-${id}` : `${dataDir}/node-${id}-g${generation}`;
+}
+
+export class LmdbCatalog implements Catalog {
   private readonly db: RootDatabase<TableRecord | number | number[], string>;
   private readonly tables = new Map<string, TableRecord>();
   mapVersion = 0;
@@ -41,8 +65,8 @@ export class Catalog {
   }
 
   /** `encryptionKey`: lmdb-js's key (32 ASCII characters) when the data is encrypted at rest. */
-  static open(path: string, sync: boolean, encryptionKey?: string): Catalog {
-    return new Catalog(path, sync, encryptionKey);
+  static open(path: string, sync: boolean, encryptionKey?: string): LmdbCatalog {
+    return new LmdbCatalog(path, sync, encryptionKey);
   }
 
   get(name: string): TableRecord | undefined {

@@ -1,18 +1,26 @@
-// The control plane (DynamoDB's auto-admin, in small): creates and deletes tables, places
-// each partition's three replicas on three zones with leaders spread evenly, persists the
-// catalog and publishes new map versions to the router and the storage nodes.
+// The control plane (DynamoDB's auto-admin, in small): creates and deletes tables, places each
+// partition's three replicas on three zones with leaders spread evenly, persists the catalog,
+// publishes new map versions to the storage nodes and the router, elects leaders (after a
+// failure, and for every partition when the process starts), and adopts splits.
 import { randomUUID } from 'node:crypto';
 import type { Catalog } from './catalog.ts';
 import type { TableRecord, BillingMode } from './table-record.ts';
 import { PartitionMap, hashSpaceEnd, splitHashSpace } from '../router/partition-map.ts';
-import type { StorageNodes } from '../router/storage-nodes.ts';
+import type { NodeSupervisor } from './node-supervisor.ts';
 import type { PartitionAssignment } from '../storage/messages.ts';
 import type { AttributeDefinition, KeySchemaElement } from '../values/types.ts';
 import { DynamoError } from '../protocol/errors.ts';
 import type { Admission } from '../admission/admission.ts';
+import type { Clock } from './clock.ts';
+import { chooseLeader } from './election.ts';
+import type { FenceReport } from '../replication/replica-machine.ts';
+import type { ReplicaReport } from '../storage/storage-node.ts';
+import { log } from '../server/logger.ts';
 
 /** Each partition has this many replicas, each in a different zone. */
 export const replicationFactor = 3;
+/** Splits remembered for GET /_monodyne/partitions. */
+const splitHistoryMax = 200;
 
 export interface NewTable {
   name: string;
@@ -24,39 +32,65 @@ export interface NewTable {
   writeCapacityUnits: number;
 }
 
+export interface ControlPlaneOptions {
+  initialPartitions: number;
+  clock: Clock;
+  /** How long a split may take to be applied by its leader before the attempt is abandoned. */
+  splitWaitMs: number;
+  /** Makes a table id unique across re-creations (the simulator's is a function of its seed). */
+  uniqueId?: () => string;
+}
+
+export interface SplitRecord {
+  tableName: string;
+  partition: number;
+  children: [number, number];
+  at: number;
+}
+
 export class ControlPlane {
   readonly catalog: Catalog;
   readonly map: PartitionMap;
-  private readonly nodes: StorageNodes;
-  private readonly initialPartitions: number;
+  private readonly nodes: NodeSupervisor;
+  private readonly options: ControlPlaneOptions;
   /** Table names being created or deleted: a second request for one is refused meanwhile. */
   private readonly busy = new Set<string>();
-  /** Control plane changes run one at a time: table lifecycle, failover and repair all edit the map. */
+  /** Control plane changes run one at a time; none of them waits on a node's progress while holding it. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Per-partition capacity meters, kept in step with every table change. */
   admission: Admission | null = null;
+  /** Leaders' reports that they applied a split, awaited by splitPartition. */
+  private readonly splitWaiters = new Map<string, (children: PartitionAssignment[]) => void>();
+  readonly splitHistory: SplitRecord[] = [];
+
+  constructor(catalog: Catalog, map: PartitionMap, nodes: NodeSupervisor, options: ControlPlaneOptions) {
+    this.catalog = catalog;
+    this.map = map;
+    this.nodes = nodes;
+    this.options = options;
+    for (const table of catalog.all()) map.setTable(table.tableId, table.partitions);
+    if (catalog.mapVersion > map.version) map.version = catalog.mapVersion;
+  }
 
   attachAdmission(admission: Admission): void {
     this.admission = admission;
     for (const table of this.catalog.all()) admission.configure(table);
   }
 
-  constructor(catalog: Catalog, map: PartitionMap, nodes: StorageNodes, initialPartitions: number) {
-    this.catalog = catalog;
-    this.map = map;
-    this.nodes = nodes;
-    this.initialPartitions = initialPartitions;
-    for (const table of catalog.all()) map.setTable(table.tableId, table.partitions);
-    if (catalog.mapVersion > map.version) map.version = catalog.mapVersion;
-  }
-
-  /** Every partition assignment in the catalog, for storage nodes starting up. */
-  static assignmentsOf(catalog: Catalog): PartitionAssignment[] {
-    return catalog.all().flatMap((t) => t.partitions);
-  }
-
   getTable(name: string): TableRecord | undefined {
     return this.catalog.get(name);
+  }
+
+  /** Runs `change` after every change queued before it. */
+  exclusive<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(change, change);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Every live node's view of its replicas (a node that cannot answer reports nothing). */
+  async describeAll(): Promise<ReplicaReport[][]> {
+    return Promise.all(Array.from({ length: this.nodes.count }, (_, node) => (this.nodes.isAlive(node) ? this.nodes.control(node, { type: 'describe' }).catch(() => [] as ReplicaReport[]) : Promise.resolve([] as ReplicaReport[]))));
   }
 
   /** Approximate item count and size, from each partition's leader (DynamoDB's are approximate too). */
@@ -66,10 +100,11 @@ export class ControlPlane {
     let sizeBytes = 0;
     await Promise.all(
       [...leaders].map(async (node) => {
-        const replicas = (await this.nodes.control(node, { type: 'describe' }).catch(() => [])) as Array<{ table: string; leader: boolean; entries: number; bytes: number }>;
+        if (!this.nodes.isAlive(node)) return;
+        const replicas = await this.nodes.control(node, { type: 'describe' }).catch(() => [] as ReplicaReport[]);
         for (const r of replicas) {
           if (r.table !== table.tableId || !r.leader) continue;
-          itemCount += r.entries;
+          itemCount += r.items;
           sizeBytes += r.bytes;
         }
       }),
@@ -77,119 +112,215 @@ export class ControlPlane {
     return { itemCount, sizeBytes };
   }
 
+  // ---- elections ------------------------------------------------------------------------
+
   /**
-   * Splits one partition in two at the middle of its hash range: the leader does it as an entry
-   * in the partition's log (every replica splits at the same point), then the new map version is
-   * published. Returns whether it split.
+   * At start-up, before serving: every partition gets a leader in a new epoch, chosen among its
+   * replicas by how far their logs go. A leader restarted after a crash never goes on in its old
+   * epoch, and entries a follower holds that its old leader lost are kept or dropped by log
+   * matching, never silently skipped (finding F1).
    */
-  async splitPartition(tableName: string, pid: number): Promise<boolean> {
-    return this.exclusive(async () => {
-      const table = this.catalog.get(tableName);
-      const p = table?.partitions.find((q) => q.pid === pid);
-      if (table === undefined || p === undefined || !this.nodes.isAlive(p.leader)) return false;
-      const at = p.hashStart + Math.floor((p.hashEnd - p.hashStart) / 2);
-      if (at <= p.hashStart) return false;
-      const version = this.catalog.nextMapVersion();
-      const lowPid = Math.max(...table.partitions.map((q) => q.pid)) + 1;
-      const highPid = lowPid + 1;
-      let children: PartitionAssignment[];
-      try {
-        children = (await this.nodes.control(p.leader, { type: 'split', table: p.table, pid, at, lowPid, highPid, version })) as PartitionAssignment[];
-      } catch {
-        return false;
+  async electAll(): Promise<void> {
+    await this.exclusive(async () => {
+      await this.dropUnknownTables();
+      for (const table of this.catalog.all()) {
+        const changed: PartitionAssignment[] = [];
+        for (const p of table.partitions) {
+          const survivors = p.replicas.filter((w) => this.nodes.isAlive(w));
+          const elected = await this.elect(p, survivors);
+          if (elected !== null) changed.push(elected);
+        }
+        if (changed.length > 0) await this.publish(table, changed);
       }
-      if (children.length !== 2) return false;
-      // Followers learn of the children now or when they reach the split in the log, whichever is first.
-      await Promise.allSettled(p.replicas.filter((w) => w !== p.leader && this.nodes.isAlive(w)).map((w) => this.nodes.control(w, { type: 'assign', assignments: children })));
-      table.partitions = table.partitions.filter((q) => q.pid !== pid).concat(children);
-      await this.catalog.put(table);
-      this.map.setTable(table.tableId, table.partitions);
-      this.map.version = Math.max(this.map.version, version);
-      this.admission?.configure(table);
-      return true;
     });
   }
 
   /**
-   * The storage nodes are the authority on what they hold: rebuilds each table's partitions from
-   * what the live nodes report (the newest version of each hash range wins) and corrects the
-   * router's map, and the catalog, where they lag (a restart in the middle of a split or a failover).
+   * Fences the survivors (nothing from an older leader is accepted from here on) and promotes
+   * the one whose log goes furthest. Returns the new assignment, or null when no survivor can
+   * lead (the caller repairs or adopts a split instead). Call inside exclusive().
    */
-  async refreshFromNodes(): Promise<void> {
-    const reports = await Promise.all(
-      Array.from({ length: this.nodes.count }, (_, node) =>
-        this.nodes.isAlive(node) ? (this.nodes.control(node, { type: 'describe' }).catch(() => []) as Promise<Array<{ assignment: PartitionAssignment; retired: boolean; installing: boolean }>>) : Promise.resolve([]),
-      ),
-    );
-    const best = new Map<string, Map<number, PartitionAssignment>>();
-    const retired = new Map<string, Map<number, number>>();
-    for (const list of reports) {
-      for (const r of list) {
-        const a = r.assignment;
-        if (r.retired) {
-          const t = retired.get(a.table) ?? new Map<number, number>();
-          t.set(a.pid, Math.max(t.get(a.pid) ?? 0, a.version));
-          retired.set(a.table, t);
-          continue;
-        }
-        if (r.installing) continue;
-        const t = best.get(a.table) ?? new Map<number, PartitionAssignment>();
-        const seen = t.get(a.pid);
-        if (seen === undefined || a.version > seen.version || (a.version === seen.version && a.epoch > seen.epoch)) t.set(a.pid, a);
-        best.set(a.table, t);
-      }
+  async elect(p: PartitionAssignment, survivors: number[]): Promise<PartitionAssignment | null> {
+    let epoch = p.epoch + 1;
+    let reports = await this.fenceAll(p, survivors, epoch);
+    // A replica may know a newer epoch than the catalog (a change the catalog missed): go above it.
+    const seen = Math.max(...reports.map((r) => r?.epoch ?? 0));
+    if (seen >= epoch) {
+      epoch = seen + 1;
+      reports = await this.fenceAll(p, survivors, epoch);
     }
-    for (const table of this.catalog.all()) {
-      const reported = best.get(table.tableId);
-      if (reported === undefined) continue;
-      // The newest partitions that do not overlap, across the whole hash space.
-      const chosen: PartitionAssignment[] = [];
-      const candidates = [...reported.values()].filter((a) => !retired.get(table.tableId)?.has(a.pid)).sort((x, y) => y.version - x.version);
-      for (const a of candidates) if (!chosen.some((c) => c.hashStart < a.hashEnd && a.hashStart < c.hashEnd)) chosen.push(a);
-      chosen.sort((x, y) => x.hashStart - y.hashStart);
-      if (!coversHashSpace(chosen)) continue;
-      const current = this.map.partitions(table.tableId);
-      const same = current.length === chosen.length && chosen.every((a, i) => current[i].pid === a.pid && current[i].version === a.version && current[i].leader === a.leader);
-      if (same) continue;
-      const newer = chosen.some((a) => !table.partitions.some((q) => q.pid === a.pid && q.version >= a.version));
-      this.map.setTable(table.tableId, chosen);
-      this.map.version = Math.max(this.map.version, ...chosen.map((a) => a.version));
-      if (newer) {
-        await this.exclusive(async () => {
-          table.partitions = chosen;
-          if (this.catalog.mapVersion < this.map.version) this.catalog.mapVersion = this.map.version;
-          await this.catalog.put(table);
-          this.admission?.configure(table);
+    const outcome = chooseLeader(survivors, reports);
+    if (outcome.kind === 'leader') return { ...p, replicas: outcome.voters, leader: outcome.leader, epoch };
+    if (outcome.kind === 'none' && outcome.voters.length > 0) {
+      // Everyone left is installing or waiting for a split: keep them, no leader until repaired.
+      log.warn(`partition ${p.table}/${p.pid}: no surviving replica can lead`);
+    }
+    return null;
+  }
+
+  private fenceAll(p: PartitionAssignment, survivors: number[], epoch: number): Promise<Array<FenceReport | null>> {
+    return Promise.all(survivors.map((w) => this.nodes.control(w, { type: 'fence', table: p.table, pid: p.pid, epoch }).catch(() => null)));
+  }
+
+  /** Replicas of tables the catalog no longer has (a DeleteTable cut short by a crash) are dropped. */
+  private async dropUnknownTables(): Promise<void> {
+    const known = new Set(this.catalog.all().map((t) => t.tableId));
+    const reports = await this.describeAll();
+    for (let node = 0; node < reports.length; node++) {
+      const stale = new Set(reports[node].filter((r) => !known.has(r.table)).map((r) => r.table));
+      for (const table of stale) await this.nodes.control(node, { type: 'dropTable', table }).catch(() => {});
+    }
+  }
+
+  // ---- splits ---------------------------------------------------------------------------
+
+  /**
+   * Splits one partition in two at the middle of its hash range. The split is an entry in the
+   * partition's log: its leader appends it and takes no other write meanwhile; every replica
+   * splits when it applies it. The map switches to the two children once the leader has applied
+   * the split (so it is committed on two durable copies). No lock is held while waiting.
+   */
+  async splitPartition(tableName: string, pid: number): Promise<boolean> {
+    const started = await this.exclusive(async () => {
+      const table = this.catalog.get(tableName);
+      const p = table?.partitions.find((q) => q.pid === pid);
+      if (table === undefined || p === undefined || !this.nodes.isAlive(p.leader)) return null;
+      const at = p.hashStart + Math.floor((p.hashEnd - p.hashStart) / 2);
+      if (at <= p.hashStart) return null;
+      const lowPid = (table.nextPid ?? Math.max(...table.partitions.map((q) => q.pid)) + 1);
+      table.nextPid = lowPid + 2;
+      const version = this.catalog.nextMapVersion();
+      await this.catalog.put(table);
+      const key = `${p.table}:${pid}`;
+      const applied = new Promise<PartitionAssignment[] | null>((resolve) => {
+        const timer = this.options.clock.after(this.options.splitWaitMs, () => {
+          this.splitWaiters.delete(key);
+          resolve(null);
         });
+        this.splitWaiters.set(key, (children) => {
+          timer.cancel();
+          this.splitWaiters.delete(key);
+          resolve(children);
+        });
+      });
+      const ok = await this.nodes.control(p.leader, { type: 'split', table: p.table, pid, split: { at, lowPid, highPid: lowPid + 1, version } }).catch(() => false);
+      if (!ok) {
+        this.splitWaiters.get(key)?.([]);
+        return null;
       }
-    }
-  }
-
-  /** Fault injection: remembers the router's map as it is now... */
-  snapshotRouterMap(): void {
-    this.mapSnapshot = new Map(this.catalog.all().map((t) => [t.tableId, this.map.partitions(t.tableId).slice()]));
-  }
-
-  /** ...and puts it back later, so requests are routed with a stale map (the router must recover). */
-  rewindRouterMap(): boolean {
-    if (this.mapSnapshot === null) return false;
-    for (const [tableId, partitions] of this.mapSnapshot) if (this.catalog.all().some((t) => t.tableId === tableId)) this.map.setTable(tableId, partitions);
+      return { table, applied };
+    });
+    if (started === null) return false;
+    const children = await started.applied;
+    if (children === null || children.length !== 2) return false;
+    await this.adoptSplit(started.table.tableId, pid, children);
     return true;
   }
 
-  private mapSnapshot: Map<string, PartitionAssignment[]> | null = null;
+  /** A leader reported that it applied a split (whoever started it: a failover may finish one). */
+  onSplitApplied(table: string, pid: number, children: PartitionAssignment[]): void {
+    const waiter = this.splitWaiters.get(`${table}:${pid}`);
+    if (waiter !== undefined) {
+      waiter(children);
+      return;
+    }
+    void this.adoptSplit(table, pid, children).catch((err) => log.error('adopting a split failed:', err));
+  }
 
-  /** Runs `change` after every change queued before it. */
-  exclusive<T>(change: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(change, change);
-    this.queue = run.catch(() => {});
-    return run;
+  /**
+   * Replaces a split parent by its children in the catalog and the map. A split finished by a
+   * new leader after a failover (the catalog may already list the children, led by a dead
+   * node) publishes the children as that leader reports them.
+   */
+  private adoptSplit(tableId: string, pid: number, children: PartitionAssignment[]): Promise<void> {
+    return this.exclusive(async () => {
+      const table = this.catalog.all().find((t) => t.tableId === tableId);
+      if (table === undefined || children.length !== 2) return;
+      const hasParent = table.partitions.some((q) => q.pid === pid);
+      if (!hasParent) {
+        // Already adopted (the publisher saw the children first): make sure every replica knows
+        // them, led by whoever applied the split.
+        const listed = children.map((c) => ({ c, q: table.partitions.find((q) => q.pid === c.pid) })).filter((x) => x.q !== undefined);
+        if (listed.length > 0) await this.publish(table, listed.map(({ c, q }) => (q!.epoch < c.epoch || (q!.epoch === c.epoch && q!.leader !== c.leader) ? { ...q!, leader: c.leader, epoch: c.epoch } : q!)));
+        return;
+      }
+      table.partitions = table.partitions.filter((q) => q.pid !== pid).concat(children);
+      const maxPid = Math.max(...children.map((c) => c.pid));
+      if ((table.nextPid ?? 0) <= maxPid) table.nextPid = maxPid + 1;
+      await this.catalog.put(table);
+      this.map.setTable(table.tableId, table.partitions);
+      this.admission?.configure(table);
+      // Followers that have not applied the split yet learn of the children now.
+      await this.publish(table, children);
+      this.splitHistory.push({ tableName: table.name, partition: pid, children: [children[0].pid, children[1].pid], at: this.options.clock.now() });
+      if (this.splitHistory.length > splitHistoryMax) this.splitHistory.splice(0, this.splitHistory.length - splitHistoryMax);
+      log.info(`split ${table.name}/${pid} into ${children[0].pid} and ${children[1].pid}`);
+    });
+  }
+
+  // ---- the map --------------------------------------------------------------------------
+
+  /**
+   * The storage nodes are the authority on what they hold: re-reads their assignments and
+   * corrects the catalog and the router's map where they lag (a change the catalog missed before
+   * a crash). The merge runs under the lock against the catalog as it is then, and keeps a
+   * partition only where a node reports it newer (finding F14).
+   */
+  async refreshFromNodes(): Promise<void> {
+    const reports = await this.describeAll();
+    await this.exclusive(() => this.mergeReports(reports));
+  }
+
+  /** refreshFromNodes for a caller that already holds the lock. */
+  async refreshNow(): Promise<void> {
+    await this.mergeReports(await this.describeAll());
+  }
+
+  private async mergeReports(reports: ReplicaReport[][]): Promise<void> {
+    for (const table of this.catalog.all()) {
+      const candidates = new Map<number, PartitionAssignment>();
+      for (const p of table.partitions) candidates.set(p.pid, p);
+      const retired = new Set<number>();
+      for (const list of reports) {
+        for (const r of list) {
+          if (r.table !== table.tableId) continue;
+          if (r.state === 'retired') {
+            retired.add(r.pid);
+            continue;
+          }
+          if (r.state === 'installing' || r.state === 'awaitingSplit') continue;
+          const seen = candidates.get(r.pid);
+          const a = r.assignment;
+          if (seen === undefined || a.version > seen.version || (a.version === seen.version && a.epoch > seen.epoch)) candidates.set(r.pid, a);
+        }
+      }
+      const chosen: PartitionAssignment[] = [];
+      const ordered = [...candidates.values()].filter((a) => !retired.has(a.pid)).sort((x, y) => y.version - x.version);
+      for (const a of ordered) if (!chosen.some((c) => c.hashStart < a.hashEnd && a.hashStart < c.hashEnd)) chosen.push(a);
+      chosen.sort((x, y) => x.hashStart - y.hashStart);
+      if (!coversHashSpace(chosen)) continue;
+      const same = chosen.length === table.partitions.length && chosen.every((a) => table.partitions.some((q) => q.pid === a.pid && q.version === a.version && q.epoch === a.epoch && q.leader === a.leader));
+      if (same) continue;
+      // Partitions the catalog did not list (a split's children): every replica must learn them,
+      // including one that missed the split (it is rebuilt from the children's leader).
+      const adopted = chosen.filter((a) => !table.partitions.some((q) => q.pid === a.pid));
+      table.partitions = chosen;
+      const maxPid = Math.max(...chosen.map((c) => c.pid));
+      if ((table.nextPid ?? 0) <= maxPid) table.nextPid = maxPid + 1;
+      const version = Math.max(this.catalog.mapVersion, ...chosen.map((a) => a.version));
+      this.catalog.mapVersion = version;
+      await this.catalog.put(table);
+      this.map.setTable(table.tableId, chosen);
+      this.map.version = Math.max(this.map.version, version);
+      this.admission?.configure(table);
+      if (adopted.length > 0) await this.publish(table, adopted);
+    }
   }
 
   /**
    * Publishes new assignments for some of a table's partitions: storage nodes first (so a node
-   * knows its role before any request routed by the new map reaches it), then the catalog,
-   * then the router's map. Call inside exclusive().
+   * knows its role before any request routed by the new map reaches it), then the catalog, then
+   * the router's map. Call inside exclusive().
    */
   async publish(table: TableRecord, changed: PartitionAssignment[]): Promise<void> {
     const version = this.catalog.nextMapVersion();
@@ -207,6 +338,28 @@ export class ControlPlane {
     this.admission?.configure(table);
   }
 
+  /** Tells the replicas of a partition that is no longer in the map (a split parent) who leads it now. */
+  async assignOutsideMap(p: PartitionAssignment): Promise<void> {
+    const assignment = { ...p, version: this.catalog.nextMapVersion() };
+    await Promise.allSettled(p.replicas.filter((w) => this.nodes.isAlive(w)).map((w) => this.nodes.control(w, { type: 'assign', assignments: [assignment] })));
+  }
+
+  /** Fault injection: remembers the router's map as it is now... */
+  snapshotRouterMap(): void {
+    this.mapSnapshot = new Map(this.catalog.all().map((t) => [t.tableId, this.map.partitions(t.tableId).slice()]));
+  }
+
+  /** ...and puts it back later, so requests are routed with a stale map (the router must recover). */
+  rewindRouterMap(): boolean {
+    if (this.mapSnapshot === null) return false;
+    for (const [tableId, partitions] of this.mapSnapshot) if (this.catalog.all().some((t) => t.tableId === tableId)) this.map.setTable(tableId, partitions);
+    return true;
+  }
+
+  private mapSnapshot: Map<string, PartitionAssignment[]> | null = null;
+
+  // ---- tables ---------------------------------------------------------------------------
+
   async createTable(spec: NewTable): Promise<TableRecord> {
     return this.exclusive(() => this.createTableNow(spec));
   }
@@ -217,7 +370,7 @@ export class ControlPlane {
     }
     this.busy.add(spec.name);
     try {
-      const tableId = `${spec.name}.${randomUUID()}`;
+      const tableId = `${spec.name}.${(this.options.uniqueId ?? randomUUID)()}`;
       const version = this.catalog.nextMapVersion();
       const partitions = this.placePartitions(tableId, version);
       const table: TableRecord = {
@@ -229,11 +382,12 @@ export class ControlPlane {
         billingMode: spec.billingMode,
         readCapacityUnits: spec.readCapacityUnits,
         writeCapacityUnits: spec.writeCapacityUnits,
-        createdAt: Date.now() / 1000,
+        createdAt: this.options.clock.now() / 1000,
         partitions,
+        nextPid: partitions.length,
       };
       // Storage nodes first, so the table is servable the moment it is visible.
-      await this.nodes.controlAll({ type: 'assign', assignments: partitions });
+      await Promise.all(Array.from({ length: this.nodes.count }, (_, w) => (this.nodes.isAlive(w) ? this.nodes.control(w, { type: 'assign', assignments: partitions }).catch(() => {}) : undefined)));
       await this.catalog.put(table);
       this.map.setTable(tableId, partitions);
       this.map.version = version;
@@ -271,11 +425,13 @@ export class ControlPlane {
     }
     this.busy.add(name);
     try {
+      // The catalog first: a crash before the nodes drop the table leaves replicas the next
+      // start-up drops (electAll), never a table whose data is half gone.
       await this.catalog.delete(name);
       this.map.deleteTable(table.tableId);
       this.admission?.forget(table.tableId);
       this.map.version = this.catalog.nextMapVersion();
-      await this.nodes.controlAll({ type: 'dropTable', table: table.tableId });
+      await Promise.all(Array.from({ length: this.nodes.count }, (_, w) => (this.nodes.isAlive(w) ? this.nodes.control(w, { type: 'dropTable', table: table.tableId }).catch(() => {}) : undefined)));
       return table;
     } finally {
       this.busy.delete(name);
@@ -291,7 +447,7 @@ export class ControlPlane {
     const zones = this.nodes.count;
     const leads = new Array<number>(zones).fill(0);
     for (const t of this.catalog.all()) for (const p of t.partitions) leads[p.leader]++;
-    return splitHashSpace(this.initialPartitions).map((range, pid) => {
+    return splitHashSpace(this.options.initialPartitions).map((range, pid) => {
       let leader = -1;
       for (let z = 0; z < zones; z++) if (this.nodes.isAlive(z) && (leader === -1 || leads[z] < leads[leader])) leader = z;
       if (leader === -1) throw new DynamoError('ServiceUnavailable', 'The service is currently unavailable or busy.');

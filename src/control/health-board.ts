@@ -1,18 +1,22 @@
-// Shared memory between the control plane and the storage nodes: each node's heartbeat
-// counter, the fence the control plane raises when it declares a node dead, and fault
-// injection switches (hang a node, drop or delay its replication traffic to one peer).
-// Pure: no native addon, no postMessage; every field is read and written with Atomics.
+// Shared memory between the control plane and the storage nodes: each node's heartbeat counter,
+// whether it is inside a synced commit, the fence the control plane raises when it declares a
+// node dead, and the node's incarnation (a replacement gets a new one, so an old thread that
+// outlives its replacement's start is fenced too, finding M4). It also carries the fault
+// switches, which only the fault-injection wrappers read (they are installed only when faults
+// are enabled). Pure: no native addon, no postMessage; every field is read and written with Atomics.
 
-const slotsPerNode = 4;
+const slotsPerNode = 5;
 const HEARTBEAT = 0;
 /** 1 once the control plane has declared the node dead: it must not answer anything more. */
 const FENCED = 1;
 /** Fault injection asked of the node: one of the FAULT_* values, 0 for none. */
-const HANG = 2;
+const FAULT = 2;
 /** 1 while the node is inside a synced commit: blocked on the disk, not dead. */
 const COMMITTING = 3;
+/** Incremented for every new thread started for the node. */
+const INCARNATION = 4;
 
-// Values of the HANG slot. The hangs block the node in Atomics.wait until set back to 0.
+// Values of the FAULT slot. The hangs block the node in Atomics.wait until set back to 0.
 const FAULT_HANG = 1;
 const FAULT_HANG_IN_COMMIT = 2;
 const FAULT_CRASH = 3;
@@ -57,8 +61,13 @@ export class HealthBoard {
     Atomics.store(this.cells, node * slotsPerNode + FENCED, 1);
   }
 
-  /** A replacement node starts unfenced, with its heartbeat counting from zero. */
-  reset(node: number): void {
+  incarnation(node: number): number {
+    return Atomics.load(this.cells, node * slotsPerNode + INCARNATION);
+  }
+
+  /** A replacement node starts unfenced, in a new incarnation, with its heartbeat counting from zero. Returns the incarnation. */
+  startIncarnation(node: number): number {
+    const incarnation = Atomics.add(this.cells, node * slotsPerNode + INCARNATION, 1) + 1;
     Atomics.store(this.cells, node * slotsPerNode + FENCED, 0);
     Atomics.store(this.cells, node * slotsPerNode + HEARTBEAT, 0);
     Atomics.store(this.cells, node * slotsPerNode + COMMITTING, 0);
@@ -67,45 +76,54 @@ export class HealthBoard {
       Atomics.store(this.replFaults, node * this.nodes + peer, 0);
       Atomics.store(this.replFaults, peer * this.nodes + node, 0);
     }
+    return incarnation;
   }
 
-  isFenced(node: number): boolean {
+  /** Whether incarnation `incarnation` of the node must stop: declared dead, or replaced. */
+  isFenced(node: number, incarnation: number): boolean {
+    return Atomics.load(this.cells, node * slotsPerNode + FENCED) === 1 || Atomics.load(this.cells, node * slotsPerNode + INCARNATION) !== incarnation;
+  }
+
+  /** Whether the current incarnation of the node is fenced (what others ask about a peer). */
+  isDeclaredDead(node: number): boolean {
     return Atomics.load(this.cells, node * slotsPerNode + FENCED) === 1;
   }
 
+  // ---- fault switches (read only by the fault-injection wrappers) ------------------------
+
   /** `inCommit`: the node hangs inside its next synced commit (a disk that stops answering) rather than in its loop. */
   requestHang(node: number, inCommit = false): void {
-    Atomics.store(this.cells, node * slotsPerNode + HANG, inCommit ? FAULT_HANG_IN_COMMIT : FAULT_HANG);
+    Atomics.store(this.cells, node * slotsPerNode + FAULT, inCommit ? FAULT_HANG_IN_COMMIT : FAULT_HANG);
   }
 
   resume(node: number): void {
-    Atomics.store(this.cells, node * slotsPerNode + HANG, 0);
-    Atomics.notify(this.cells, node * slotsPerNode + HANG);
+    Atomics.store(this.cells, node * slotsPerNode + FAULT, 0);
+    Atomics.notify(this.cells, node * slotsPerNode + FAULT);
   }
 
   /** Fault injection: the node throws out of its loop at its next turn (a crash). */
   requestCrash(node: number): void {
-    Atomics.store(this.cells, node * slotsPerNode + HANG, FAULT_CRASH);
+    Atomics.store(this.cells, node * slotsPerNode + FAULT, FAULT_CRASH);
   }
 
   crashRequested(node: number): boolean {
-    return Atomics.load(this.cells, node * slotsPerNode + HANG) === FAULT_CRASH;
+    return Atomics.load(this.cells, node * slotsPerNode + FAULT) === FAULT_CRASH;
   }
 
   hangRequested(node: number): boolean {
-    return Atomics.load(this.cells, node * slotsPerNode + HANG) === FAULT_HANG;
+    return Atomics.load(this.cells, node * slotsPerNode + FAULT) === FAULT_HANG;
   }
 
   commitHangRequested(node: number): boolean {
-    return Atomics.load(this.cells, node * slotsPerNode + HANG) === FAULT_HANG_IN_COMMIT;
+    return Atomics.load(this.cells, node * slotsPerNode + FAULT) === FAULT_HANG_IN_COMMIT;
   }
 
   /** Called by a node: blocks the whole thread (no heartbeats, no event loop) while a hang is asked. */
   hangWhileRequested(node: number): void {
     for (;;) {
-      const hang = Atomics.load(this.cells, node * slotsPerNode + HANG);
-      if (hang !== FAULT_HANG && hang !== FAULT_HANG_IN_COMMIT) return;
-      Atomics.wait(this.cells, node * slotsPerNode + HANG, hang, 1000);
+      const fault = Atomics.load(this.cells, node * slotsPerNode + FAULT);
+      if (fault !== FAULT_HANG && fault !== FAULT_HANG_IN_COMMIT) return;
+      Atomics.wait(this.cells, node * slotsPerNode + FAULT, fault, 1000);
     }
   }
 

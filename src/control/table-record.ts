@@ -17,6 +17,8 @@ export interface TableRecord {
   /** Seconds since the epoch, as DynamoDB reports it. */
   createdAt: number;
   partitions: PartitionAssignment[];
+  /** The next partition id a split may use (ids are never reused within a table). */
+  nextPid?: number;
 }
 
 /** The key facts the data-plane operations need, derived once per table. */

@@ -1,45 +1,64 @@
 // Routes a storage request to the right replica of the right partition and turns the
 // storage node's answer into a result or a DynamoDB error. While a partition changes hands
-// (failover, a stale route) it retries, so clients see added latency rather than errors.
+// (failover, a split, a stale route) it retries, so clients see added latency rather than
+// errors. A write keeps one write id across its retries, and once an attempt may have been
+// applied, the outcome is never turned into a definite refusal (findings F4 and F11): a retry is
+// not throttled, and the partition's leader answers it from its log if it has it.
 import { randomBytes } from 'node:crypto';
 import type { PartitionMap } from './partition-map.ts';
-import { NodeFailedError, type StorageNodes } from './storage-nodes.ts';
 import { Op, Status, type PartitionAssignment, type StorageRequest, type StorageResponse } from '../storage/messages.ts';
 import { DynamoError, type ErrorName } from '../protocol/errors.ts';
 import type { Admission } from '../admission/admission.ts';
 import { readUnits, writeUnits } from '../admission/capacity-units.ts';
+import { NodeFailedError } from '../control/node-supervisor.ts';
+import type { Clock } from '../control/clock.ts';
+import { log } from '../server/logger.ts';
+
+/** What the router needs of the path to the storage nodes (the request transport). */
+export interface StorageTransport {
+  /** Sends one request; rejects with NodeFailedError when the node is declared dead first. */
+  call(node: number, req: StorageRequest): Promise<StorageResponse>;
+  isAlive(node: number): boolean;
+  /** Requests sent and not yet answered: the router's measure of a node's load. */
+  inFlight(node: number): number;
+}
 
 export interface RouterOptions {
   /** How long a request keeps being retried while its partition has no reachable leader. */
   retryWindowMs: number;
+  /** How long one attempt may wait for its answer (a write carries its deadline to the node). */
+  requestTimeoutMs: number;
   /** Re-reads the partition map from its authority (the storage nodes). */
   refreshMap: () => Promise<void>;
+  clock: Clock;
+  /** Prefix of this router's write ids (unique per server run; the simulator makes it a function of the seed). */
+  writeIdPrefix?: string;
 }
 
-/** Write ids: unique per server run, the same for every retry of one client write. */
-const writeIdPrefix = randomBytes(6).toString('base64url');
-let writeIdCounter = 0;
 
 export class Router {
   private readonly map: PartitionMap;
-  private readonly nodes: StorageNodes;
-  private readonly retryWindowMs: number;
+  private readonly nodes: StorageTransport;
   private readonly admission: Admission;
-  private readonly refreshMap: () => Promise<void>;
+  private readonly options: RouterOptions;
   /** One refresh at a time, shared by every request that found the map stale meanwhile. */
   private refreshing: Promise<void> | null = null;
+  /** Write ids: unique per server run, the same for every retry of one client write. */
+  private readonly writeIdPrefix: string;
+  private writeIdCounter = 0;
 
-  constructor(map: PartitionMap, nodes: StorageNodes, admission: Admission, options: RouterOptions) {
+  constructor(map: PartitionMap, nodes: StorageTransport, admission: Admission, options: RouterOptions) {
     this.map = map;
     this.nodes = nodes;
     this.admission = admission;
-    this.retryWindowMs = options.retryWindowMs;
-    this.refreshMap = options.refreshMap;
+    this.options = options;
+    this.writeIdPrefix = options.writeIdPrefix ?? randomBytes(6).toString('base64url');
   }
 
   private refresh(): Promise<void> {
-    this.refreshing ??= this.refreshMap()
-      .catch((err) => console.error('[monodyne] partition map refresh failed:', err))
+    this.refreshing ??= this.options
+      .refreshMap()
+      .catch((err) => log.error('partition map refresh failed:', err))
       .finally(() => {
         this.refreshing = null;
       });
@@ -57,63 +76,87 @@ export class Router {
   }
 
   private async send(tableId: string, hash32: number, pid: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
+    const clock = this.options.clock;
     const write = req.op === Op.Write;
-    if (write && req.wid === undefined) req.wid = writeIdPrefix + (++writeIdCounter).toString(36);
+    if (write && req.wid === undefined) req.wid = this.writeIdPrefix + (++this.writeIdCounter).toString(36);
     const consistent = !write && req.c === true;
-    const deadline = Date.now() + this.retryWindowMs;
+    const deadline = clock.now() + this.options.retryWindowMs;
+    // Throttling decides once, before anything may have been applied (finding F4).
+    const admitted = write || consistent ? 1 : 0.5;
+    let admittedPid = -1;
+    /** Replicas that refused this read at the current map version: not asked again (finding F9). */
+    let refusedBy: number[] | null = null;
+    let unknownOutcome = false;
     for (let attempt = 0; ; attempt++) {
       const partition = hash32 >= 0 ? this.map.find(tableId, hash32) : this.map.partitions(tableId).find((p) => p.pid === pid);
       if (partition === undefined) throw new DynamoError('InternalServerError', 'Internal server error');
-      // Throttling: the partition's buckets must hold the smallest charge, taken now.
-      const admitted = write || consistent ? 1 : 0.5;
-      this.admission.admit(tableId, partition.pid, write ? 'write' : 'read', admitted);
+      if (admittedPid === -1) {
+        this.admission.admit(tableId, partition.pid, write ? 'write' : 'read', admitted);
+        admittedPid = partition.pid;
+      }
+      const target = leaderOnly ? partition.leader : this.leastLoadedReplica(partition, refusedBy);
       let res: StorageResponse;
       try {
-        res = await this.sendOnce(partition, req, leaderOnly);
+        req.p = partition.pid;
+        req.v = partition.version;
+        if (write) req.dl = clock.now() + this.options.requestTimeoutMs;
+        res = await this.nodes.call(target, req);
       } catch (err) {
-        // The node died with the request: the control plane is electing a new leader.
-        if (err instanceof NodeFailedError && Date.now() < deadline) {
-          await pause(attempt);
+        if (!(err instanceof NodeFailedError)) throw err;
+        // The node died with the request (it may have applied it): the control plane is electing.
+        unknownOutcome ||= write;
+        if (clock.now() < deadline) {
+          await this.pause(attempt);
           continue;
         }
-        if (err instanceof NodeFailedError) throw new DynamoError('InternalServerError', 'Internal server error');
-        throw err;
+        throw new DynamoError('InternalServerError', 'Internal server error');
       }
-      if (res.s === Status.WrongReplica && Date.now() < deadline) {
-        // The node knows a newer map than the one the request was routed with: refresh the map
-        // from the nodes and retry; otherwise the map is about to change: wait a little.
-        if ((res.ver ?? 0) > partition.version) await this.refresh();
-        else if (attempt > 0) await pause(attempt);
+      if (res.s === Status.WrongReplica || res.s === Status.Retry) {
+        if (res.s === Status.Retry) unknownOutcome = true;
+        if (clock.now() >= deadline) throw new DynamoError('InternalServerError', 'Internal server error');
+        if ((res.ver ?? 0) > partition.version || res.s === Status.Retry) {
+          // The node knows a newer map (or lost leadership): refresh it from the nodes and retry.
+          await this.refresh();
+          refusedBy = null;
+        } else {
+          // Same map version: the replica is being rebuilt or waits for its split; try another.
+          if (!leaderOnly) (refusedBy ??= []).push(target);
+          if (attempt > 0) await this.pause(attempt);
+        }
         continue;
       }
       if (res.s === Status.Ok || res.s === Status.ClientError) {
         // Charged on what was read or written; a failed condition costs its write too.
         res.cu = write ? writeUnits(res.n ?? 0) : readUnits(res.n ?? 0, consistent);
-        this.admission.charge(tableId, partition.pid, write ? 'write' : 'read', res.cu, admitted);
+        this.admission.charge(tableId, admittedPid, write ? 'write' : 'read', res.cu, admitted);
+      }
+      if (res.s === Status.Unavailable && unknownOutcome) {
+        // An earlier attempt may have been applied: a 503 would tell the client it was not.
+        throw new DynamoError('InternalServerError', 'Internal server error');
       }
       return this.check(res);
     }
   }
 
-  private sendOnce(partition: PartitionAssignment, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
-    req.p = partition.pid;
-    req.v = partition.version;
-    return this.nodes.call(leaderOnly ? partition.leader : this.leastLoadedReplica(partition), req);
-  }
-
-  /** Eventually consistent reads: the live replica with the fewest requests in flight, the leader on ties. */
-  private leastLoadedReplica(partition: PartitionAssignment): number {
-    let best = partition.leader;
-    let bestLoad = this.nodes.isAlive(best) ? this.nodes.inFlight(best) : Infinity;
+  /** Eventually consistent reads: the live replica with the fewest requests in flight (the leader on ties), skipping those that refused. */
+  private leastLoadedReplica(partition: PartitionAssignment, refusedBy: number[] | null): number {
+    let best = -1;
+    let bestLoad = Infinity;
+    const leader = partition.leader;
+    if (this.nodes.isAlive(leader) && (refusedBy === null || !refusedBy.includes(leader))) {
+      best = leader;
+      bestLoad = this.nodes.inFlight(leader);
+    }
     for (const w of partition.replicas) {
-      if (!this.nodes.isAlive(w)) continue;
+      if (!this.nodes.isAlive(w) || (refusedBy !== null && refusedBy.includes(w))) continue;
       const load = this.nodes.inFlight(w);
       if (load < bestLoad) {
         best = w;
         bestLoad = load;
       }
     }
-    return best;
+    // Everyone refused: the leader answers every read it can.
+    return best === -1 ? leader : best;
   }
 
   private check(res: StorageResponse): StorageResponse {
@@ -131,9 +174,9 @@ export class Router {
         throw new DynamoError('InternalServerError', 'Internal server error');
     }
   }
-}
 
-/** Backoff while a partition changes hands: 2, 4, 8 ... up to 50 ms. */
-function pause(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 << Math.min(attempt, 5))));
+  /** Backoff while a partition changes hands: 2, 4, 8 ... up to 50 ms. */
+  private pause(attempt: number): Promise<void> {
+    return this.options.clock.sleep(Math.min(50, 2 << Math.min(attempt, 5)));
+  }
 }

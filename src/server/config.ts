@@ -11,7 +11,7 @@ export interface Config {
   tables: { initialPartitions: number };
   rings: { capacityBytes: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
-  failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; commitStallMaxMs: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number; logEntriesMax: number };
+  failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; commitStallMaxMs: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number; logEntriesMax: number; handoffTimeoutMs: number };
   faults: { enabled: boolean };
   capacity: { burstSeconds: number; adaptive: boolean; partitionReadUnitsMax: number; partitionWriteUnitsMax: number };
   partitionMap: { publishIntervalMs: number };
@@ -70,6 +70,7 @@ const schema: Record<string, Record<string, Kind>> = {
     installTimeoutMs: { type: 'int', min: 1000, max: 3_600_000 },
     replaceDelayMs: { type: 'int', min: 0, max: 3_600_000 },
     logEntriesMax: { type: 'int', min: 16, max: 100_000_000 },
+    handoffTimeoutMs: { type: 'int', min: 100, max: 600_000 },
   },
   faults: {
     enabled: { type: 'bool' },

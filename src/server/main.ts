@@ -1,12 +1,13 @@
 // Starts monodyne: the catalog and partition map, the storage nodes (worker threads), the
 // router and the HTTP front door; and stops them in reverse order, draining requests first.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from './config.ts';
-import { Catalog } from '../control/catalog.ts';
+import { LmdbCatalog, nodeDir } from '../control/catalog.ts';
 import { ControlPlane } from '../control/control-plane.ts';
 import { PartitionMap } from '../router/partition-map.ts';
-import { StorageNodes } from '../router/storage-nodes.ts';
+import { StorageThreads } from '../control/storage-threads.ts';
+import { RequestTransport } from '../router/request-transport.ts';
 import { Router } from '../router/router.ts';
 import { Dispatcher } from '../api/dispatcher.ts';
 import { FrontDoor } from '../protocol/front-door.ts';
@@ -14,6 +15,9 @@ import { AutoAdmin } from '../control/auto-admin.ts';
 import { Admission } from '../admission/admission.ts';
 import { AdminEndpoints } from '../control/admin-endpoints.ts';
 import { prepareSecurity } from '../security/startup.ts';
+import { realClock } from '../control/clock.ts';
+import { storageNodeSettings } from './storage-settings.ts';
+import { log, setLogLevel } from './logger.ts';
 
 export interface RunningServer {
   port: number;
@@ -22,47 +26,58 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
+  setLogLevel(config.log.level);
   const dataDir = resolve(config.storage.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  if (!config.storage.sync) console.warn('[monodyne] storage.sync is off: acknowledged writes are not fsynced and can be lost in a machine crash');
+  if (!config.storage.sync) log.warn('storage.sync is off: acknowledged writes are not fsynced and can be lost in a machine crash');
 
   // Refuses an unsafe start (public credentials on a network address, bad TLS files, wrong key).
   const security = prepareSecurity(config, dataDir);
-  const catalog = Catalog.open(`${dataDir}/catalog`, config.storage.sync, security.encryptionKey);
-  const nodes = await StorageNodes.start(
+  const catalog = LmdbCatalog.open(`${dataDir}/catalog`, config.storage.sync, security.encryptionKey);
+  const transport = new RequestTransport(config.storage.workers, config.storage.requestTimeoutMs);
+  const nodes = await StorageThreads.start(
     {
       workers: config.storage.workers,
-      dataDir,
       sync: config.storage.sync,
       mapSizeBytes: config.storage.mapSizeBytes,
       ringCapacityBytes: config.rings.capacityBytes,
-      requestTimeoutMs: config.storage.requestTimeoutMs,
-      encryptionKey: security.encryptionKey,
       heartbeatIntervalMs: config.failover.heartbeatIntervalMs,
-      logEntriesMax: config.failover.logEntriesMax,
+      faults: config.faults.enabled,
+      encryptionKey: security.encryptionKey,
+      node: storageNodeSettings(config),
     },
-    ControlPlane.assignmentsOf(catalog),
-    Array.from({ length: config.storage.workers }, (_, id) => catalog.nodeDir(dataDir, id)),
+    transport,
+    Array.from({ length: config.storage.workers }, (_, id) => nodeDir(dataDir, catalog.nodeGenerations, id)),
   );
   const map = new PartitionMap();
-  const control = new ControlPlane(catalog, map, nodes, config.tables.initialPartitions);
-  // The nodes are the authority on what they hold (a split or failover the catalog missed before a crash).
-  await control.refreshFromNodes();
+  const control = new ControlPlane(catalog, map, nodes, { initialPartitions: config.tables.initialPartitions, clock: realClock, splitWaitMs: config.failover.installTimeoutMs });
   const admission = new Admission(config.capacity);
   control.attachAdmission(admission);
-  const router = new Router(map, nodes, admission, { retryWindowMs: config.failover.routerRetryWindowMs, refreshMap: () => control.refreshFromNodes() });
   const autoAdmin = new AutoAdmin(control, catalog, nodes, {
     dataDir,
+    clock: realClock,
     heartbeatIntervalMs: config.failover.heartbeatIntervalMs,
     heartbeatsMissedMax: config.failover.heartbeatsMissedMax,
     commitStallMaxMs: config.failover.commitStallMaxMs,
     installTimeoutMs: config.failover.installTimeoutMs,
     replaceDelayMs: config.failover.replaceDelayMs,
     publishIntervalMs: config.partitionMap.publishIntervalMs,
+    handoffTimeoutMs: config.failover.handoffTimeoutMs,
     splits: config.splits,
+    discardNodeDir: (dir) => rmSync(dir, { recursive: true, force: true }),
   });
+  // The nodes are the authority on what they hold (a split or failover the catalog missed
+  // before a crash); then every partition gets a leader in a new epoch before anything is served.
+  await control.refreshFromNodes();
+  await control.electAll();
   autoAdmin.start();
-  if (config.faults.enabled) console.warn('[monodyne] fault injection is enabled: POST /_monodyne/faults can kill and hang storage nodes');
+  const router = new Router(map, transport, admission, {
+    retryWindowMs: config.failover.routerRetryWindowMs,
+    requestTimeoutMs: config.storage.requestTimeoutMs,
+    refreshMap: () => control.refreshFromNodes(),
+    clock: realClock,
+  });
+  if (config.faults.enabled) log.warn('fault injection is enabled: POST /_monodyne/faults can kill and hang storage nodes');
   const admin = new AdminEndpoints(control, autoAdmin, nodes, { faultsEnabled: config.faults.enabled });
   const frontDoor = new FrontDoor(new Dispatcher({ control, router }), admin, security.frontDoor);
   let port: number;
@@ -71,6 +86,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   } catch (err) {
     autoAdmin.stop();
     await nodes.stop();
+    transport.stop();
     await catalog.close();
     throw err;
   }
@@ -81,6 +97,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await frontDoor.drain(config.server.drainTimeoutMs);
       autoAdmin.stop();
       await nodes.stop();
+      transport.stop();
       await catalog.close();
       frontDoor.close();
     })();

@@ -31,6 +31,12 @@ export const Status = {
   Internal: 3,
   /** The partition has too few live replicas to acknowledge a write; nothing was applied. */
   Unavailable: 4,
+  /**
+   * The write's outcome is unknown here (the replica stopped leading before it was committed):
+   * the router retries it on the partition's leader with the same write id, which answers it
+   * from its log if it has it and applies it otherwise.
+   */
+  Retry: 5,
 } as const;
 export type StatusCode = (typeof Status)[keyof typeof Status];
 
@@ -72,6 +78,8 @@ export interface WriteRequest extends RequestBase {
   rv: ReturnValuesCode;
   /** ReturnValuesOnConditionCheckFailure ALL_OLD: a failed condition returns the item. */
   rvf: boolean;
+  /** Absolute deadline (ms since the epoch): past it the router has answered, and the node must not apply it. */
+  dl?: number;
 }
 
 export const ReturnValues = {
@@ -151,97 +159,6 @@ export interface StorageResponse {
   err?: string;
   msg?: string;
 }
-
-/** Replication frames between storage nodes. */
-export const Repl = {
-  /** Leader → follower: log entries to apply in order. */
-  Entries: 1,
-  /** Follower → leader: durable position (cumulative). */
-  Ack: 2,
-  /** Follower → leader: resend after this index (gap detected). */
-  Resend: 3,
-  /** New replica → leader: send me a snapshot of the partition. */
-  SnapshotRequest: 4,
-  /** Leader → new replica: a run of (key, stored item) pairs; the last one says at which log index. */
-  SnapshotChunk: 5,
-} as const;
-
-/** One physical change in the replication log: the key and the new item bytes, or null for a delete. */
-export interface LogMutation {
-  k: Uint8Array;
-  /** cbor-x encoded item, or null to delete. */
-  b: Uint8Array | null;
-}
-
-export interface LogEntry {
-  /** Epoch of the leader that wrote it. */
-  e: number;
-  /** Position in the partition's log, 1-based, strictly increasing by 1. */
-  i: number;
-  m: LogMutation[];
-  /** The client write's id and the Attributes it answered, to answer a retry without re-applying. */
-  w: string | null;
-  a: string | null;
-  /** A split: from this entry on the partition is two partitions (each replica splits here, in log order). */
-  split?: SplitEntry;
-}
-
-export interface SplitEntry {
-  /** The hash where the upper child starts. */
-  at: number;
-  lowPid: number;
-  highPid: number;
-  /** Map version of the two children. */
-  version: number;
-}
-
-export interface ReplEntries {
-  r: typeof Repl.Entries;
-  t: string;
-  p: number;
-  /** Sender worker id. */
-  from: number;
-  /** The sender's epoch: a replica refuses entries from a leader of an older epoch (fencing). */
-  e: number;
-  /**
-   * Log entries in log order, each as the bytes the leader's log stores (encodeFrame of a
-   * LogEntry): encoded once on the leader, stored as they come by followers.
-   */
-  entries: Uint8Array[];
-}
-
-export interface ReplSnapshotRequest {
-  r: typeof Repl.SnapshotRequest;
-  t: string;
-  p: number;
-  from: number;
-}
-
-export interface ReplSnapshotChunk {
-  r: typeof Repl.SnapshotChunk;
-  t: string;
-  p: number;
-  from: number;
-  e: number;
-  /** First chunk: the receiver drops whatever the replica held and starts over from the snapshot. */
-  first: boolean;
-  /** Alternating storage key and stored item bytes. */
-  kv: Uint8Array[];
-  /** Last chunk: the snapshot is the partition as of this log index. */
-  done: boolean;
-  i: number;
-}
-
-export interface ReplAck {
-  r: typeof Repl.Ack | typeof Repl.Resend;
-  t: string;
-  p: number;
-  from: number;
-  /** Highest log index the follower has durably applied. */
-  i: number;
-}
-
-export type ReplFrame = ReplEntries | ReplAck | ReplSnapshotRequest | ReplSnapshotChunk;
 
 /** Where a partition lives, as told to storage nodes by the control plane. */
 export interface PartitionAssignment {

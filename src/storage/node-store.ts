@@ -1,68 +1,89 @@
-// One storage node's LMDB environment: a data B-tree and a replication log per partition
-// replica, plus the node's own record of which replicas it holds.
-import { open, type RootDatabase, type Database } from 'lmdb';
+// What a storage node keeps on disk, behind one small interface: the items of each table it
+// holds replicas of (one B-tree per table: the replicas of a table's partitions on one node have
+// disjoint hash ranges, so a split moves no data), each replica's replication log, and each
+// replica's record (membership, epoch, applied position). Writes go into a batch; commit() makes
+// the batch atomic and calls back once it is durable. Reads see only committed batches.
+// LmdbNodeStore is the real one; the simulator (test/replication/) has an in-memory one whose
+// unsynced batches are lost in a crash.
+import type { ReplicaRecord } from '../replication/replica-machine.ts';
+import { encodeHashPrefix } from './key-encoding.ts';
+import { bufferView } from './buffer-view.ts';
 
-export interface NodeStoreOptions {
-  path: string;
-  sync: boolean;
-  mapSizeBytes: number;
-  /** lmdb-js's key (32 ASCII characters): pages are encrypted on disk (ChaCha8); absent: plain. */
-  encryptionKey?: string;
+export interface ItemEntry {
+  key: Buffer;
+  value: Buffer;
 }
 
-export interface ReplicaDbs {
-  data: Database<Buffer, Buffer>;
-  log: Database<Buffer, number>;
+export interface ItemRangeOptions {
+  start?: Buffer;
+  end?: Buffer;
+  reverse?: boolean;
 }
 
-/** Every replica uses two named databases; LMDB needs their count bounded up front. */
-const namedDbsMax = 4096;
-
-export class NodeStore {
-  readonly root: RootDatabase;
-  /** replica name → stored metadata (applied index, epoch), survives restarts. */
-  readonly meta: Database<unknown, string>;
-
-  constructor(options: NodeStoreOptions) {
-    this.root = open({
-      path: options.path,
-      maxDbs: namedDbsMax,
-      mapSize: options.mapSizeBytes,
-      // Durability is decided here: with overlappingSync off and noSync off, a
-      // transactionSync has been fsynced when it returns, so acknowledging after it is safe.
-      overlappingSync: false,
-      noSync: !options.sync,
-      compression: false,
-      cache: false,
-      ...(options.encryptionKey ? { encryptionKey: options.encryptionKey } : {}),
-    });
-    this.meta = this.root.openDB<unknown, string>({ name: 'meta', encoding: 'msgpack' });
-  }
-
-  openReplica(table: string, pid: number): ReplicaDbs {
-    const data = this.root.openDB<Buffer, Buffer>({ name: `d:${table}:${pid}`, keyEncoding: 'binary', encoding: 'binary' });
-    const log = this.root.openDB<Buffer, number>({ name: `l:${table}:${pid}`, keyEncoding: 'uint32', encoding: 'binary' });
-    return { data, log };
-  }
-
-  /** Applies `fn` in one synchronous write transaction: the unit of group commit. */
-  writeTransaction(fn: () => void): void {
-    this.root.transactionSync(fn);
-  }
-
-  dropReplica(table: string, pid: number, dbs: ReplicaDbs): void {
-    this.root.transactionSync(() => {
-      dbs.data.dropSync();
-      dbs.log.dropSync();
-      this.meta.remove(replicaMetaKey(table, pid));
-    });
-  }
-
-  close(): Promise<void> {
-    return this.root.close();
-  }
+/** A table's items on this node, as committed: point reads and ordered range walks. */
+export interface ItemTree {
+  get(key: Buffer): Buffer | undefined;
+  getRange(options: ItemRangeOptions): Iterable<ItemEntry>;
 }
 
-export function replicaMetaKey(table: string, pid: number): string {
+/** A consistent read view of one replica: its record and its items, pinned together. */
+export interface ReplicaSnapshot {
+  record: ReplicaRecord | undefined;
+  items: Iterator<ItemEntry>;
+  close(): void;
+}
+
+export interface StoredLog {
+  /** Runs of epochs: [first index of the run, epoch], ascending. */
+  epochs: Array<[number, number]>;
+  /** Highest index stored (0 when empty). */
+  last: number;
+}
+
+export interface NodeStore {
+  items(table: string): ItemTree;
+  /** Stored log entries from..to (inclusive) in order, at most maxBytes (at least one). */
+  readLog(table: string, pid: number, from: number, to: number, maxBytes: number): Uint8Array[];
+  storedLog(table: string, pid: number): StoredLog;
+  records(): ReplicaRecord[];
+  snapshot(table: string, pid: number, hashStart: number, hashEnd: number): ReplicaSnapshot;
+  /** Items and item bytes in [hashStart, hashEnd), or null when there are more than itemsMax. */
+  countRange(table: string, hashStart: number, hashEnd: number, itemsMax: number): { items: number; bytes: number } | null;
+
+  // The current batch (applied atomically by commit(), in call order).
+  putItem(table: string, key: Uint8Array, value: Uint8Array): void;
+  removeItem(table: string, key: Uint8Array): void;
+  appendLog(table: string, pid: number, index: number, epoch: number, bytes: Uint8Array): void;
+  /** Removes log entries from..to (inclusive). */
+  removeLog(table: string, pid: number, from: number, to: number): void;
+  putRecord(record: ReplicaRecord): void;
+  removeRecord(table: string, pid: number): void;
+  /** Removes every item in [hashStart, hashEnd) (a replica rebuilt or dropped). */
+  clearRange(table: string, hashStart: number, hashEnd: number): void;
+  dropTable(table: string): void;
+  /** Whether anything was written since the last commit. */
+  batchPending(): boolean;
+  /** Seals the batch; `onDurable` runs once it is on disk (possibly before commit returns). */
+  commit(onDurable: () => void): void;
+  close(): Promise<void>;
+}
+
+/** Log keys: partition id and index, big-endian, so a replica's log is one ordered run. */
+export function logKey(pid: number, index: number): Buffer {
+  const key = Buffer.allocUnsafe(8);
+  key.writeUInt32BE(pid, 0);
+  key.writeUInt32BE(index, 4);
+  return key;
+}
+
+/** Log values: the entry's epoch (4 bytes, big-endian) then the entry as the leader encoded it. */
+export const logEpochBytes = 4;
+
+export function recordKey(table: string, pid: number): string {
   return `r:${table}:${pid}`;
+}
+
+/** Item keys start with the partition key's 32-bit hash (key-encoding.ts): a hash range is a key range. */
+export function hashRangeOptions(hashStart: number, hashEnd: number): ItemRangeOptions {
+  return { start: bufferView(encodeHashPrefix(hashStart)), end: hashEnd < 2 ** 32 ? bufferView(encodeHashPrefix(hashEnd)) : undefined };
 }

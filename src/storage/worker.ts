@@ -1,17 +1,23 @@
-// Entry point of a storage worker thread (spawned by piscina). It runs one storage node for
-// the life of the server: the piscina task only settles when the node is told to stop.
+// Entry point of a storage worker thread (spawned by piscina): wires one storage node to its
+// rings, its LMDB store and the control channel, then runs its loop for the life of the node.
+// The piscina task settles only when the node is told to stop (or is fenced, or crashes).
 import type { MessagePort } from 'node:worker_threads';
-import { NodeStore } from './node-store.ts';
-import { StorageNode, type NodeEvent } from './storage-node.ts';
+import { LmdbNodeStore } from './lmdb-store.ts';
+import { StorageNode, type NodeEvent, type StorageNodeOptions } from './storage-node.ts';
+import { RingTransport } from './ring-transport.ts';
+import { FaultyTransport, faultyStore, loopFaults } from './fault-injection.ts';
 import { HealthBoard } from '../control/health-board.ts';
-import type { PartitionAssignment } from './messages.ts';
+import type { ControlMessage, ControlReply } from '../control/control-messages.ts';
+import type { NodeStore } from './node-store.ts';
+import type { NodeTransport } from './storage-node.ts';
 import { SpscRing } from '../rings/ring.ts';
 import { Doorbell } from '../rings/doorbell.ts';
 import { Outbox } from '../rings/outbox.ts';
 
 export interface StorageNodeTask {
   id: number;
-  /** This incarnation's LMDB directory (a replacement node starts in a new, empty one). */
+  /** This node's incarnation: a replacement gets a new one (and a new, empty directory). */
+  incarnation: number;
   nodeDir: string;
   sync: boolean;
   mapSizeBytes: number;
@@ -28,174 +34,155 @@ export interface StorageNodeTask {
   peerOut: Record<number, SharedArrayBuffer>;
   peerDoorbells: Record<number, SharedArrayBuffer>;
   control: MessagePort;
-  assignments: PartitionAssignment[];
-  /** Heartbeats, fences and fault switches shared with the control plane. */
+  /** Heartbeats, fences, incarnations and fault switches shared with the control plane. */
   healthBoard: SharedArrayBuffer;
   heartbeatIntervalMs: number;
-  logEntriesMax: number;
-}
-
-/** Control messages from the control plane (postMessage: rare, never per request). */
-export type ControlMessage =
-  | { type: 'assign'; seq: number; assignments: PartitionAssignment[] }
-  | { type: 'fence'; seq: number; table: string; pid: number; epoch: number }
-  | { type: 'install'; seq: number; assignment: PartitionAssignment }
-  | { type: 'peer'; seq: number; peer: number; inRing: SharedArrayBuffer; outRing: SharedArrayBuffer; peerDoorbell: SharedArrayBuffer }
-  | { type: 'dropTable'; seq: number; table: string }
-  | { type: 'dropReplica'; seq: number; table: string; pid: number }
-  | { type: 'handoff'; seq: number; table: string; pid: number; target: number }
-  | { type: 'split'; seq: number; table: string; pid: number; at: number; lowPid: number; highPid: number; version: number }
-  | { type: 'describe'; seq: number }
-  | { type: 'stop'; seq: number };
-
-/** A control message before the control channel numbers it. */
-export type ControlRequest = ControlMessage extends infer M ? (M extends { seq: number } ? Omit<M, 'seq'> : never) : never;
-
-export interface ControlReply {
-  seq: number;
-  ok: boolean;
-  error?: string;
-  result?: unknown;
-  /** Unsolicited news from the node (seq is 0). */
-  event?: NodeEvent;
+  /** Install the fault-injection wrappers (faults.enabled). */
+  faults: boolean;
+  node: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit'>;
 }
 
 /** How long an idle node sleeps before looking at its rings again without a doorbell. */
 const idleWaitMs = 50;
 /** Pumps in a row before letting the event loop run (control messages, timers). */
 const pumpsPerYield = 16;
+/** Snapshot stream ids: each incarnation gets its own range, so a stream of a former one is never taken for a new one. */
+const streamIdsPerIncarnation = 2 ** 20;
 
 export default async function runStorageNode(task: StorageNodeTask): Promise<string> {
+  const board = new HealthBoard(task.healthBoard);
+  const fenced = () => board.isFenced(task.id, task.incarnation);
   const doorbell = new Doorbell(task.doorbell);
-  const routerDoorbell = new Doorbell(task.routerDoorbell);
   const peerIn = new Map<number, SpscRing>();
   const peerOut = new Map<number, Outbox>();
   for (const [peer, sab] of Object.entries(task.peerIn)) peerIn.set(Number(peer), new SpscRing(sab));
-  for (const [peer, sab] of Object.entries(task.peerOut)) {
-    peerOut.set(Number(peer), new Outbox(new SpscRing(sab), new Doorbell(task.peerDoorbells[Number(peer)])));
+  for (const [peer, sab] of Object.entries(task.peerOut)) peerOut.set(Number(peer), new Outbox(new SpscRing(sab), new Doorbell(task.peerDoorbells[Number(peer)])));
+  const rings = new RingTransport(new SpscRing(task.requestRing), new Outbox(new SpscRing(task.responseRing), new Doorbell(task.routerDoorbell)), peerIn, peerOut, fenced);
+  const setCommitting = (committing: boolean) => board.setCommitting(task.id, committing);
+  let store: NodeStore = new LmdbNodeStore({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey, onCommitting: setCommitting });
+  let transport: NodeTransport = rings;
+  if (task.faults) {
+    store = faultyStore(store, board, task.id, setCommitting);
+    transport = new FaultyTransport(rings, board, task.id);
   }
-  const board = new HealthBoard(task.healthBoard);
-  const store = new NodeStore({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey });
-  const emit = (event: NodeEvent) => task.control.postMessage({ seq: 0, ok: true, event } satisfies ControlReply);
-  const node = new StorageNode(
-    task.id,
-    store,
-    {
-      requests: new SpscRing(task.requestRing),
-      responses: new Outbox(new SpscRing(task.responseRing), routerDoorbell),
-      peerIn,
-      peerOut,
-    },
-    board,
-    emit,
-    task.logEntriesMax,
-  );
-  // What the node recorded itself comes first; the control plane's catalog may be older.
+  const post = (reply: ControlReply) => task.control.postMessage(reply);
+  const node = new StorageNode(store, transport, {
+    ...task.node,
+    id: task.id,
+    now: Date.now,
+    streamIdBase: task.incarnation * streamIdsPerIncarnation,
+    peerFenced: (peer) => board.isDeclaredDead(peer),
+    emit: (event: NodeEvent) => post({ kind: 'event', event }),
+  });
+  // What the node recorded itself is where it starts; the control plane then elects a leader for
+  // every partition in a new epoch (a restarted node leads nothing until then).
   node.restore();
-  node.assign(task.assignments);
   // The heartbeat is a timer on this thread's event loop: a thread that is stuck, busy for too
   // long or dead stops beating, and the control plane notices.
   board.beat(task.id);
   const heartbeat = setInterval(() => board.beat(task.id), task.heartbeatIntervalMs);
+  // Ticks let replicas resend to silent peers and restart stalled snapshot installs.
+  const ticker = setInterval(() => node.tick(), task.heartbeatIntervalMs);
 
   let stopping = false;
   let stopSeq = -1;
   task.control.on('message', (msg: ControlMessage) => {
-    const reply: ControlReply = { seq: msg.seq, ok: true };
-    try {
-      switch (msg.type) {
-        case 'assign':
-          node.assign(msg.assignments);
-          break;
-        case 'fence':
-          reply.result = node.fence(msg.table, msg.pid, msg.epoch);
-          break;
-        case 'install':
-          node.install(msg.assignment);
-          break;
-        case 'peer':
-          node.replacePeerLinks(msg.peer, new SpscRing(msg.inRing), new Outbox(new SpscRing(msg.outRing), new Doorbell(msg.peerDoorbell)));
-          break;
-        case 'dropTable':
-          node.dropTable(msg.table);
-          break;
-        case 'dropReplica':
-          node.dropReplica(msg.table, msg.pid);
-          break;
-        case 'handoff':
-          reply.result = node.handoff(msg.table, msg.pid, msg.target);
-          break;
-        case 'split':
-          reply.result = node.split(msg.table, msg.pid, msg.at, msg.lowPid, msg.highPid, msg.version);
-          break;
-        case 'describe':
-          reply.result = node.describe();
-          break;
-        case 'stop':
-          stopping = true;
-          stopSeq = msg.seq;
-          doorbell.ring();
-          return;
-      }
-    } catch (err) {
-      reply.ok = false;
-      reply.error = (err as Error).stack ?? String(err);
+    if (msg.type === 'stop') {
+      stopping = true;
+      stopSeq = msg.seq;
+      doorbell.ring();
+      return;
     }
-    task.control.postMessage(reply);
+    try {
+      post({ kind: 'reply', seq: msg.seq, ok: true, result: handleControl(node, rings, msg) });
+    } catch (err) {
+      post({ kind: 'reply', seq: msg.seq, ok: false, error: (err as Error).stack ?? String(err) });
+    }
     doorbell.ring();
   });
-  task.control.postMessage({ seq: 0, ok: true, result: 'ready' } satisfies ControlReply);
+  post({ kind: 'ready' });
 
-  let pumps = 0;
-  let beatAt = performance.now();
+  const beforePump = task.faults ? loopFaults(board, task.id) : () => {};
   try {
-    while (!stopping) {
-      // Fault injection: a hung node blocks its whole thread, heartbeat included.
-      if (board.hangRequested(task.id)) board.hangWhileRequested(task.id);
-      if (board.crashRequested(task.id)) throw new Error(`storage node ${task.id} crashed (fault injection)`);
-      if (board.isFenced(task.id)) break;
-      // A busy node beats from its loop too, so only a node stuck in one operation misses beats.
-      const now = performance.now();
-      if (now - beatAt >= task.heartbeatIntervalMs) {
-        beatAt = now;
-        board.beat(task.id);
-      }
-      if (node.pump()) {
-        if (++pumps >= pumpsPerYield) {
-          pumps = 0;
-          await yieldToEventLoop();
-        }
-        continue;
-      }
-      pumps = 0;
-      doorbell.prepareSleep();
-      if (node.hasInput()) {
-        doorbell.cancelSleep();
-        continue;
-      }
-      // A blocking wait: waking a thread blocked in Atomics.wait costs the waker one futex
-      // wake, less than waking a waitAsync waiter (a task posted to this thread's event loop),
-      // and the router pays it on its busiest path. Control messages and timers run in the
-      // yield after the wait; the router rings this doorbell after posting a control message.
-      doorbell.waitSync(node.hasBacklog() ? 1 : idleWaitMs);
-      await yieldToEventLoop();
-    }
+    await runLoop(node, doorbell, beforePump, () => stopping || fenced(), () => board.beat(task.id), task.heartbeatIntervalMs);
   } catch (err) {
-    // A node that cannot go on (a commit failed) stops beating, so the control plane fails
-    // it over instead of leaving a silent node holding its partitions.
+    // A node that cannot go on (a commit failed, an invariant broke) stops beating, so the
+    // control plane fails it over instead of leaving a silent node holding its partitions.
     clearInterval(heartbeat);
+    clearInterval(ticker);
     // Close the store here: a thread torn down with its LMDB environment still open can hang
     // in lmdb-js's clean-up (EnvWrap::cleanupStrayTxns), and with it the whole process.
-    await node.close().catch(() => {});
+    await node.store.close().catch(() => {});
+    task.control.close();
     throw err;
   }
   clearInterval(heartbeat);
+  clearInterval(ticker);
   // Finish what was drained, then close LMDB cleanly.
-  if (!board.isFenced(task.id)) node.pump();
-  await node.close();
-  task.control.postMessage({ seq: stopSeq, ok: true } satisfies ControlReply);
+  if (!fenced()) node.pump();
+  await node.store.close();
+  post({ kind: 'reply', seq: stopSeq, ok: true, result: undefined });
   task.control.close();
   return 'stopped';
+}
+
+async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => void, done: () => boolean, beat: () => void, heartbeatIntervalMs: number): Promise<void> {
+  let pumps = 0;
+  let beatAt = performance.now();
+  while (!done()) {
+    beforePump();
+    // A busy node beats from its loop too, so only a node stuck in one operation misses beats.
+    const now = performance.now();
+    if (now - beatAt >= heartbeatIntervalMs) {
+      beatAt = now;
+      beat();
+    }
+    if (node.pump()) {
+      if (++pumps >= pumpsPerYield) {
+        pumps = 0;
+        await yieldToEventLoop();
+      }
+      continue;
+    }
+    pumps = 0;
+    doorbell.prepareSleep();
+    if (node.hasInput()) {
+      doorbell.cancelSleep();
+      continue;
+    }
+    // A blocking wait: waking a thread blocked in Atomics.wait costs the waker one futex wake,
+    // less than waking a waitAsync waiter, and the router pays it on its busiest path. Control
+    // messages and timers run in the yield after the wait; the router rings this doorbell after
+    // posting a control message.
+    doorbell.waitSync(node.hasBacklog() ? 1 : idleWaitMs);
+    await yieldToEventLoop();
+  }
+}
+
+function handleControl(node: StorageNode, rings: RingTransport, msg: Exclude<ControlMessage, { type: 'stop' }>): unknown {
+  switch (msg.type) {
+    case 'assign':
+      return node.assign(msg.assignments);
+    case 'fence':
+      return node.fence(msg.table, msg.pid, msg.epoch);
+    case 'install':
+      return node.install(msg.assignment);
+    case 'peer':
+      rings.replacePeer(msg.peer, new SpscRing(msg.inRing), new Outbox(new SpscRing(msg.outRing), new Doorbell(msg.peerDoorbell)));
+      return node.peerReplaced(msg.peer);
+    case 'dropTable':
+      return node.dropTable(msg.table);
+    case 'dropReplica':
+      return node.dropReplica(msg.table, msg.pid);
+    case 'handoff':
+      return node.handoff(msg.table, msg.pid, msg.target);
+    case 'split':
+      return node.split(msg.table, msg.pid, msg.split);
+    case 'describe':
+      return node.describe();
+    case 'digest':
+      return node.digest(msg.table);
+  }
 }
 
 function yieldToEventLoop(): Promise<void> {

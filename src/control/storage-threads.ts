@@ -1,0 +1,304 @@
+// The supervisor of the storage threads: spawns each storage node on its own worker thread
+// (through piscina) with its rings, carries control messages to it and their typed replies
+// back, declares nodes dead (fence, fail what waits on them, end the thread) and starts
+// replacements. Requests and answers do not pass here: the request transport (router/) owns
+// them; the supervisor attaches a node's rings to it when the node starts and detaches them
+// when it dies.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { SpscRing } from '../rings/ring.ts';
+import { Doorbell } from '../rings/doorbell.ts';
+import { Outbox } from '../rings/outbox.ts';
+import { HealthBoard } from './health-board.ts';
+import { NodeFailedError, type NodeSupervisor } from './node-supervisor.ts';
+import type { ControlMessage, ControlReplies, ControlReply, ControlRequestOf, ControlType } from './control-messages.ts';
+import type { StorageNodeTask } from '../storage/worker.ts';
+import type { NodeEvent } from '../storage/storage-node.ts';
+import type { RequestTransport } from '../router/request-transport.ts';
+import { log } from '../server/logger.ts';
+
+export interface StorageThreadsOptions {
+  workers: number;
+  sync: boolean;
+  mapSizeBytes: number;
+  ringCapacityBytes: number;
+  heartbeatIntervalMs: number;
+  faults: boolean;
+  /** lmdb-js's encryption key for every node's LMDB environment; absent: not encrypted. */
+  encryptionKey?: string;
+  node: StorageNodeTask['node'];
+}
+
+interface NodeHandle {
+  id: number;
+  incarnation: number;
+  pool: Piscina;
+  control: MessagePort;
+  doorbell: Doorbell;
+  alive: boolean;
+  done: Promise<unknown>;
+  /** Control messages sent and not yet answered. */
+  waiters: Map<number, { settle: (reply: ControlReply) => void }>;
+  /** Set by the first destroy of the node's pool; every later caller shares it. */
+  destroyed: Promise<void> | null;
+}
+
+/** Longest wait for a node's thread to end: a caller (a fault request, a failover, stop) never waits longer. */
+const destroyWaitMs = 5000;
+/** How long a read-only question (describe, digest) may go unanswered before its caller gives up. */
+const questionTimeoutMs = 10_000;
+
+const workerFile = new URL('../storage/worker.ts', import.meta.url).href;
+
+export class StorageThreads implements NodeSupervisor {
+  readonly board: HealthBoard;
+  private readonly options: StorageThreadsOptions;
+  private readonly transport: RequestTransport;
+  private readonly nodes: NodeHandle[] = [];
+  /** peerRings[a][b]: replication frames from node a to node b. */
+  private readonly peerRings: SharedArrayBuffer[][] = [];
+  private readonly doorbells: Doorbell[] = [];
+  private nextControlSeq = 1;
+  onEvent: (node: number, event: NodeEvent) => void = () => {};
+  onExit: (node: number) => void = () => {};
+  private running = true;
+
+  private constructor(options: StorageThreadsOptions, transport: RequestTransport) {
+    this.options = options;
+    this.transport = transport;
+    this.board = HealthBoard.create(options.workers);
+  }
+
+  /** Starts every node; `nodeDirs[i]` is node i's LMDB directory. */
+  static async start(options: StorageThreadsOptions, transport: RequestTransport, nodeDirs: string[]): Promise<StorageThreads> {
+    const threads = new StorageThreads(options, transport);
+    const n = options.workers;
+    for (let id = 0; id < n; id++) threads.doorbells.push(Doorbell.create());
+    for (let a = 0; a < n; a++) {
+      threads.peerRings.push([]);
+      for (let b = 0; b < n; b++) threads.peerRings[a].push(a === b ? new SharedArrayBuffer(0) : SpscRing.create(options.ringCapacityBytes).sab);
+    }
+    await Promise.all(Array.from({ length: n }, (_, id) => threads.spawn(id, nodeDirs[id])));
+    return threads;
+  }
+
+  get count(): number {
+    return this.options.workers;
+  }
+
+  isAlive(node: number): boolean {
+    return this.nodes[node]?.alive === true;
+  }
+
+  heartbeat(node: number): number {
+    return this.board.heartbeat(node);
+  }
+
+  isCommitting(node: number): boolean {
+    return this.board.isCommitting(node);
+  }
+
+  /** Starts node `id` (first start or replacement) and resolves when it is ready. */
+  private spawn(id: number, nodeDir: string): Promise<void> {
+    const n = this.options.workers;
+    const requestRing = SpscRing.create(this.options.ringCapacityBytes);
+    const responseRing = SpscRing.create(this.options.ringCapacityBytes);
+    const channel = new MessageChannel();
+    const peerIn: Record<number, SharedArrayBuffer> = {};
+    const peerOut: Record<number, SharedArrayBuffer> = {};
+    const peerDoorbells: Record<number, SharedArrayBuffer> = {};
+    for (let peer = 0; peer < n; peer++) {
+      if (peer === id) continue;
+      peerIn[peer] = this.peerRings[peer][id];
+      peerOut[peer] = this.peerRings[id][peer];
+      peerDoorbells[peer] = this.doorbells[peer].sab;
+    }
+    const incarnation = this.board.startIncarnation(id);
+    const task: StorageNodeTask = {
+      id,
+      incarnation,
+      nodeDir,
+      sync: this.options.sync,
+      mapSizeBytes: this.options.mapSizeBytes,
+      encryptionKey: this.options.encryptionKey,
+      requestRing: requestRing.sab,
+      responseRing: responseRing.sab,
+      doorbell: this.doorbells[id].sab,
+      routerDoorbell: this.transport.doorbell.sab,
+      peerIn,
+      peerOut,
+      peerDoorbells,
+      control: channel.port2,
+      healthBoard: this.board.sab,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      faults: this.options.faults,
+      node: this.options.node,
+    };
+    const pool = new Piscina({
+      filename: workerFile,
+      name: 'default',
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Infinity,
+      atomics: 'disabled',
+      execArgv: workerExecArgv(),
+    });
+    const handle: NodeHandle = {
+      id,
+      incarnation,
+      pool,
+      control: channel.port1,
+      doorbell: this.doorbells[id],
+      alive: true,
+      done: pool.run(task, { transferList: [channel.port2] }),
+      waiters: new Map(),
+      destroyed: null,
+    };
+    this.nodes[id] = handle;
+    // A node's task returns only when it is stopped or fenced; it fails when its thread dies.
+    handle.done.catch((err) => {
+      if (!this.running || !handle.alive || this.nodes[id] !== handle) return;
+      log.error(`storage node ${id} stopped: ${(err as Error).message}`);
+      this.onExit(id);
+    });
+    let ready: () => void = () => {};
+    // Replies and events are matched to this incarnation's handle, never to a later one (finding M4).
+    handle.control.on('message', (reply: ControlReply) => {
+      if (reply.kind === 'ready') return ready();
+      if (reply.kind === 'event') {
+        if (this.nodes[id] === handle && handle.alive) this.onEvent(id, reply.event);
+        return;
+      }
+      const waiter = handle.waiters.get(reply.seq);
+      if (waiter === undefined) return;
+      handle.waiters.delete(reply.seq);
+      waiter.settle(reply);
+    });
+    handle.control.unref();
+    this.transport.attach(id, new Outbox(requestRing, this.doorbells[id], { ringOncePerTurn: true }), responseRing);
+    return new Promise<void>((resolve, reject) => {
+      ready = resolve;
+      handle.done.then(() => reject(new Error(`storage node ${id} exited during start-up`)), reject);
+    });
+  }
+
+  control<K extends ControlType>(node: number, request: ControlRequestOf<K>): Promise<ControlReplies[K]> {
+    const handle = this.nodes[node];
+    if (handle === undefined || !handle.alive) return Promise.reject(new NodeFailedError(node));
+    const seq = this.nextControlSeq++;
+    return new Promise<ControlReplies[K]>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      handle.waiters.set(seq, {
+        settle: (reply) => {
+          if (timer !== undefined) clearTimeout(timer);
+          if (reply.kind !== 'reply') return;
+          if (reply.ok) resolve(reply.result as ControlReplies[K]);
+          else reject(reply.error === 'node failed' ? new NodeFailedError(node) : new Error(reply.error));
+        },
+      });
+      if (request.type === 'describe' || request.type === 'digest') {
+        // A question a node leaves unanswered must not hold its caller forever; commands are not
+        // timed out, as a late answer would still mean they happened.
+        timer = setTimeout(() => {
+          if (!handle.waiters.delete(seq)) return;
+          log.error(`storage node ${node} did not answer ${request.type} within ${questionTimeoutMs} ms`);
+          reject(new Error(`storage node ${node} did not answer ${request.type}`));
+        }, questionTimeoutMs);
+        timer.unref();
+      }
+      handle.control.postMessage({ ...request, seq } as ControlMessage);
+      // A node sleeping on its doorbell reads its messages once woken.
+      handle.doorbell.ring();
+    });
+  }
+
+  /**
+   * Declares a node dead: it is fenced (it will answer and send nothing more), every request and
+   * control message waiting on it fails with NodeFailedError, and its thread is ended.
+   */
+  markDead(node: number): void {
+    const handle = this.nodes[node];
+    if (!handle.alive) return;
+    handle.alive = false;
+    this.board.fence(node);
+    this.transport.detach(node);
+    for (const [seq, waiter] of handle.waiters) waiter.settle({ kind: 'reply', seq, ok: false, error: 'node failed' });
+    handle.waiters.clear();
+    this.board.resume(node); // a hung node wakes, sees the fence and leaves its loop
+    void this.destroy(handle);
+  }
+
+  /**
+   * Ends a node's thread, once: a kill, the failover it causes and a shutdown may each ask,
+   * sometimes at the same moment, and none of them may wait for the thread forever. The thread
+   * is terminated only after its task has ended (a fenced or stopped node leaves its loop and
+   * closes its store within a turn): terminating a thread inside an LMDB transaction can
+   * deadlock lmdb-js's clean-up of that thread (seen: EnvWrap::cleanupStrayTxns waiting forever
+   * on a mutex), which then keeps the whole process from exiting.
+   */
+  private destroy(handle: NodeHandle): Promise<void> {
+    handle.destroyed ??= within(handle.done, destroyWaitMs).then(() => handle.pool.destroy()).catch(() => {});
+    return within(handle.destroyed, destroyWaitMs).then((ended) => {
+      if (!ended) log.error(`storage node ${handle.id}: its thread did not end within ${destroyWaitMs} ms`);
+    });
+  }
+
+  /** Fault injection: the node crashes (its loop throws at its next turn); the control plane learns it from the end of its task. */
+  async kill(node: number): Promise<void> {
+    const handle = this.nodes[node];
+    this.board.requestCrash(node);
+    handle.doorbell.ring();
+    await within(handle.done, destroyWaitMs);
+  }
+
+  /** Starts a replacement for a dead node in the same zone, with new rings and an empty directory. */
+  async replace(node: number, nodeDir: string): Promise<void> {
+    const n = this.options.workers;
+    // Rings of the old incarnation may hold half-written frames: the new one gets fresh rings.
+    for (let peer = 0; peer < n; peer++) {
+      if (peer === node) continue;
+      this.peerRings[peer][node] = SpscRing.create(this.options.ringCapacityBytes).sab;
+      this.peerRings[node][peer] = SpscRing.create(this.options.ringCapacityBytes).sab;
+    }
+    this.doorbells[node] = Doorbell.create();
+    await this.destroy(this.nodes[node]);
+    // A new incarnation: an old thread that outlived the wait is fenced by it.
+    await this.spawn(node, nodeDir);
+    await Promise.all(
+      this.nodes
+        .filter((h) => h.alive && h.id !== node)
+        .map((h) =>
+          this.control(h.id, { type: 'peer', peer: node, inRing: this.peerRings[node][h.id], outRing: this.peerRings[h.id][node], peerDoorbell: this.doorbells[node].sab }).catch(() => {}),
+        ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.nodes.filter((h) => h.alive).map((h) => this.control(h.id, { type: 'stop' })));
+    this.running = false;
+    await Promise.allSettled(this.nodes.map((h) => h.done));
+    await Promise.allSettled(this.nodes.map((h) => this.destroy(h)));
+  }
+}
+
+/** Resolves true once `promise` settles (either way), or false after `ms`. */
+function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  return Promise.race([settled, late]).finally(() => clearTimeout(timer));
+}
+
+/** Storage workers run TypeScript too: make sure the tsx loader is in their execArgv exactly once. */
+function workerExecArgv(): string[] {
+  const argv = process.execArgv.slice();
+  const hasTsx = argv.some((a, i) => (a === '--import' || a === '--loader') && /tsx/.test(argv[i + 1] ?? '')) || argv.some((a) => /^--import=.*tsx/.test(a));
+  if (!hasTsx) argv.push('--import', import.meta.resolve('tsx'));
+  return argv;
+}

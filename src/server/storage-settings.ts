@@ -1,0 +1,54 @@
+// The storage nodes' settings, derived from the configuration in one place (the workers get
+// them in their task; the simulator builds its own from the same function).
+import type { Config } from './config.ts';
+import type { StorageNodeTask } from '../storage/worker.ts';
+
+/** Entries per replication frame, and their bytes: a frame stays far below a ring's largest frame (one entry always goes). */
+const entriesPerFrameMax = 256;
+const entriesFrameBytesMax = 1024 * 1024;
+/** Log entries kept behind the slowest follower, for catch-up after restarts. */
+const logRetainedEntries = 2048;
+/** Trimming waits until this many entries can go (whole pages freed, not one entry per commit). */
+const logTrimStep = 256;
+/** Ticks (heartbeat intervals) without an answer before a leader resends to a follower. */
+const probeTicks = 5;
+/** Ticks a split child waits for its parent's split entry before asking for a snapshot. */
+const awaitSplitTicksMax = 30;
+/** Appended entries a leader holds uncommitted before it refuses writes (503, nothing applied). */
+const uncommittedEntriesMax = 50_000;
+/** Snapshot chunk: bytes of items per frame, and frames per pump while the target's ring has room. */
+const snapshotChunkBytesMax = 256 * 1024;
+const snapshotChunksPerPump = 4;
+/** Bounds on one pump, so reads keep flowing while writes pour in. */
+const requestsPerPumpMax = 512;
+const replFramesPerPumpMax = 256;
+/** A split counts its halves exactly up to this many items, and estimates them beyond. */
+const splitCountItemsMax = 200_000;
+/** Write ids remembered per node at most (memory bound; the time bound below is what retries need). */
+const writeIdsMax = 4_000_000;
+
+export function storageNodeSettings(config: Config): StorageNodeTask['node'] {
+  const f = config.failover;
+  return {
+    machine: {
+      entriesPerFrameMax,
+      entriesFrameBytesMax,
+      logEntriesMax: f.logEntriesMax,
+      logRetainedEntries: Math.min(logRetainedEntries, f.logEntriesMax),
+      logTrimStep: Math.min(logTrimStep, f.logEntriesMax),
+      probeTicks,
+      awaitSplitTicksMax,
+      installStallTicksMax: Math.max(probeTicks, Math.ceil(f.installTimeoutMs / f.heartbeatIntervalMs / 4)),
+      uncommittedEntriesMax,
+    },
+    // A write is retried for at most the router's retry window, each attempt waiting at most the
+    // request timeout: its id must be remembered at least that long (finding F11).
+    writeIdRetentionMs: f.routerRetryWindowMs + 2 * config.storage.requestTimeoutMs,
+    writeIdsMax,
+    snapshotChunkBytesMax,
+    snapshotChunksPerPump,
+    requestsPerPumpMax,
+    replFramesPerPumpMax,
+    splitCountItemsMax,
+  };
+}

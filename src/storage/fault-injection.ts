@@ -1,0 +1,85 @@
+// Fault injection for tests and demos (POST /_monodyne/faults), as wrappers around a storage
+// node's transport and store and a hook in its loop. They are installed only when
+// faults.enabled is on: the production paths carry no fault checks.
+import type { HealthBoard } from '../control/health-board.ts';
+import { ReplFrameType } from '../replication/frames.ts';
+import type { NodeStore } from './node-store.ts';
+import type { NodeTransport } from './storage-node.ts';
+
+/** Replication faults (drop, delay) on what a node sends toward one peer; acks pass untouched. */
+export class FaultyTransport implements NodeTransport {
+  private readonly inner: NodeTransport;
+  private readonly board: HealthBoard;
+  private readonly self: number;
+
+  constructor(inner: NodeTransport, board: HealthBoard, self: number) {
+    this.inner = inner;
+    this.board = board;
+    this.self = self;
+  }
+
+  get peers(): readonly number[] {
+    return this.inner.peers;
+  }
+
+  readRequest(): Uint8Array | null {
+    return this.inner.readRequest();
+  }
+
+  readPeer(peer: number): Uint8Array | null {
+    return this.inner.readPeer(peer);
+  }
+
+  respond(bytes: Uint8Array): void {
+    this.inner.respond(bytes);
+  }
+
+  sendPeer(to: number, bytes: Uint8Array, kind?: number): void {
+    // A leader's traffic to a replica (entries, snapshots) is what the faults cut or slow.
+    const fault = kind === ReplFrameType.Entries || kind === ReplFrameType.SnapshotChunk ? this.board.replFault(this.self, to) : 0;
+    if (fault === 0) this.inner.sendPeer(to, bytes, kind);
+    else if (fault > 0) setTimeout(() => this.inner.sendPeer(to, bytes, kind), fault); // late, still in order
+    // fault < 0: dropped.
+  }
+
+  peerBacklog(to: number): number {
+    return this.inner.peerBacklog(to);
+  }
+
+  flush(): boolean {
+    return this.inner.flush();
+  }
+
+  hasInput(): boolean {
+    return this.inner.hasInput();
+  }
+
+  hasBacklog(): boolean {
+    return this.inner.hasBacklog();
+  }
+}
+
+/** A disk that stops answering in the middle of a commit ("hang-in-commit"). */
+export function faultyStore(inner: NodeStore, board: HealthBoard, self: number, setCommitting: (committing: boolean) => void): NodeStore {
+  const commit = inner.commit.bind(inner);
+  inner.commit = (onDurable) => {
+    if (board.commitHangRequested(self)) {
+      setCommitting(true);
+      try {
+        board.hangWhileRequested(self);
+      } finally {
+        setCommitting(false);
+      }
+    }
+    commit(onDurable);
+  };
+  return inner;
+}
+
+/** Before each pump: a hung node blocks its whole thread (heartbeat included); a crash throws out of its loop. */
+export function loopFaults(board: HealthBoard, self: number): () => void {
+  return () => {
+    if (board.hangRequested(self)) board.hangWhileRequested(self);
+    if (board.crashRequested(self)) throw new Error(`storage node ${self} crashed (fault injection)`);
+  };
+}

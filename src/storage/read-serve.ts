@@ -1,0 +1,46 @@
+// Reads on a replica: eventually consistent reads on a follower are answered at once from its
+// data (a committed prefix of the partition); reads on the leader (every consistent read, and
+// the eventually consistent ones sent to it) wait until every write committed before they
+// arrived is applied (a read barrier, as Raft's ReadIndex), so they never miss an acknowledged
+// write and never see one that is not on two durable copies.
+import { Op, Status, type GetRequest, type RangeRequest } from './messages.ts';
+import { bufferView } from './buffer-view.ts';
+import { decodeStoredItem, storedItemSize } from './stored-item.ts';
+import { readRange } from './range-read.ts';
+import { keyHash } from './leader-write.ts';
+import type { ReplicaSlot, ReadToken } from './replica-slot.ts';
+import type { StorageNode } from './storage-node.ts';
+
+export function handleRead(node: StorageNode, slot: ReplicaSlot, req: GetRequest | RangeRequest): void {
+  const m = slot.machine;
+  if (req.op === Op.Get && !m.ownsHash(keyHash(req.k))) {
+    node.respond({ id: req.id, s: Status.WrongReplica, ver: Math.max(m.membership.version, node.knownVersion) });
+    return;
+  }
+  if (req.c || m.isLeader()) {
+    if (!m.isLeader()) {
+      node.respond({ id: req.id, s: Status.WrongReplica, ver: Math.max(m.membership.version, node.knownVersion) });
+      return;
+    }
+    if (!m.readBarrier(req)) {
+      node.touch(slot);
+      return;
+    }
+  } else if (!m.servesEventualReads()) {
+    node.respond({ id: req.id, s: Status.WrongReplica, ver: Math.max(m.membership.version, node.knownVersion) });
+    return;
+  }
+  serveRead(node, slot, req);
+}
+
+export function serveRead(node: StorageNode, slot: ReplicaSlot, req: ReadToken): void {
+  const items = node.store.items(slot.machine.table);
+  if (req.op === Op.Get) {
+    const value = items.get(bufferView(req.k));
+    if (value === undefined) node.respond({ id: req.id, s: Status.Ok, item: null, n: 0 });
+    else node.respond({ id: req.id, s: Status.Ok, item: JSON.stringify(decodeStoredItem(value)), n: storedItemSize(value) });
+    return;
+  }
+  const page = readRange(items as never, req);
+  node.respond({ id: req.id, s: Status.Ok, items: page.json, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead });
+}

@@ -1,0 +1,67 @@
+// Applies committed log entries to a replica's data, in log order, on every replica alike. A
+// split entry is applied alone, once everything before it is durable: the replica retires and
+// its two children take over its hash range (no item moves: a table's items share one B-tree).
+import type { SplitEntry } from '../replication/log-entry.ts';
+import { ReplicaMachine, type Membership } from '../replication/replica-machine.ts';
+import { ReplicaState } from '../replication/replica-state.ts';
+import type { ReplicaSlot } from './replica-slot.ts';
+import type { StorageNode } from './storage-node.ts';
+
+export function applyCommitted(node: StorageNode, slot: ReplicaSlot): void {
+  const m = slot.machine;
+  const from = m.applyFrom;
+  const to = m.applyTo;
+  const store = node.store;
+  for (let i = from + 1; i <= to; i++) {
+    const entry = m.entryAt(i);
+    if (entry.split !== undefined) {
+      if (i !== from + 1 || m.applied !== i - 1) {
+        // Apply what comes before it now; the split once that is durable (its halves are counted on it).
+        m.deferApply(i - 1);
+        return;
+      }
+      m.deferApply(i);
+      applySplit(node, slot, entry.split, i);
+      return;
+    }
+    for (const mu of entry.m) {
+      if (mu.b === null) store.removeItem(m.table, mu.k);
+      else store.putItem(m.table, mu.k, mu.b);
+      m.items += mu.d;
+      m.bytes += mu.z;
+    }
+  }
+}
+
+function applySplit(node: StorageNode, parentSlot: ReplicaSlot, split: SplitEntry, index: number): void {
+  const parent = parentSlot.machine;
+  const pm = parent.membership;
+  const counted = node.store.countRange(parent.table, pm.hashStart, split.at, node.splitCountItemsMax);
+  // Beyond the counting bound, the halves' counts are estimated by hash range (keys are hashed uniformly).
+  const lowShare = (split.at - pm.hashStart) / (pm.hashEnd - pm.hashStart);
+  const low = counted ?? { items: Math.round(parent.items * lowShare), bytes: Math.round(parent.bytes * lowShare) };
+  const halves: Array<[number, number, number, number, number]> = [
+    [split.lowPid, pm.hashStart, split.at, low.items, low.bytes],
+    [split.highPid, split.at, pm.hashEnd, Math.max(0, parent.items - low.items), Math.max(0, parent.bytes - low.bytes)],
+  ];
+  parent.retire(index);
+  for (const [pid, hashStart, hashEnd, items, bytes] of halves) {
+    const membership: Membership = { hashStart, hashEnd, voters: pm.voters.slice(), leader: parent.leader, epoch: parent.epoch, version: split.version, parent: parent.pid };
+    const existing = node.replicas.get(node.key(parent.table, pid));
+    if (existing !== undefined) {
+      // Made earlier from the map's news of the split: the split fills it now.
+      if (existing.machine.state === ReplicaState.AwaitingSplit) existing.machine.fillFromSplit(membership, parent.epoch, items, bytes);
+      node.touch(existing);
+      continue;
+    }
+    const record = ReplicaMachine.emptyRecord(parent.table, pid, membership, ReplicaState.Following, parent.epoch);
+    record.items = items;
+    record.bytes = bytes;
+    const child = node.addReplica(record);
+    child.machine.recordDirty = true;
+    child.machine.adoptLeader(parent.leader);
+  }
+  node.knownVersion = Math.max(node.knownVersion, split.version);
+  // A follower needs its parent no more; the leader keeps it until its followers have the split.
+  if (parent.leader !== node.id) node.retireFollowerParent(parentSlot);
+}

@@ -1,0 +1,56 @@
+// A leader's view of the writes it has appended to its log but not yet applied to its data
+// (they are applied once committed): a write's condition is checked against the item as the
+// last appended entry left it, which may be newer than the item in the B-tree.
+import type { LogEntry } from '../replication/log-entry.ts';
+
+export class UnappliedWrites {
+  /** Storage key (as latin1 text) → newest appended stored bytes (null: deleted) and its index. */
+  private readonly byKey = new Map<string, { value: Uint8Array | null; index: number }>();
+  /** Keys in append order with their index, to forget them once applied. */
+  private readonly order: Array<{ key: string; index: number }> = [];
+  private head = 0;
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** undefined: no unapplied write to this key (read the B-tree); null: deleted. */
+  get(key: string): Uint8Array | null | undefined {
+    return this.byKey.get(key)?.value;
+  }
+
+  add(key: string, value: Uint8Array | null, index: number): void {
+    this.byKey.set(key, { value, index });
+    this.order.push({ key, index });
+  }
+
+  addEntry(entry: LogEntry): void {
+    for (const m of entry.m) this.add(keyText(m.k), m.b, entry.i);
+  }
+
+  /** Everything up to `applied` is in the B-tree now. */
+  applied(applied: number): void {
+    const order = this.order;
+    while (this.head < order.length && order[this.head].index <= applied) {
+      const { key, index } = order[this.head++];
+      if (this.byKey.get(key)?.index === index) this.byKey.delete(key);
+    }
+    if (this.head === order.length) {
+      order.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > order.length) {
+      order.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  clear(): void {
+    this.byKey.clear();
+    this.order.length = 0;
+    this.head = 0;
+  }
+}
+
+export function keyText(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+}

@@ -1,0 +1,261 @@
+// The simulated storage nodes of one server process: the real StorageNode (with its real
+// replication state machines) on a simulated disk and network, pumped by the scheduler. It plays
+// both the supervisor the control plane talks to (control messages, liveness, fencing,
+// replacement) and the request transport the router sends through.
+import { StorageNode, type NodeEvent, type StorageNodeOptions } from '../../../src/storage/storage-node.ts';
+import { NodeFailedError, type NodeSupervisor } from '../../../src/control/node-supervisor.ts';
+import type { ControlReplies, ControlRequest, ControlRequestOf, ControlType } from '../../../src/control/control-messages.ts';
+import type { StorageTransport } from '../../../src/router/router.ts';
+import { decodeResponse, encodeRequest } from '../../../src/storage/message-codec.ts';
+import type { StorageRequest, StorageResponse } from '../../../src/storage/messages.ts';
+import { SimStore } from './sim-store.ts';
+import { SimNetwork, SimTransport } from './sim-network.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { Random } from './random.ts';
+
+export interface SimNode {
+  id: number;
+  incarnation: number;
+  store: SimStore;
+  transport: SimTransport;
+  node: StorageNode;
+  /** Not declared dead (the supervisor's view). */
+  alive: boolean;
+  /** The thread runs (a crashed or hung node does not pump). */
+  running: boolean;
+  hungUntil: number;
+  beats: number;
+  pumpScheduled: boolean;
+}
+
+interface Pending {
+  node: number;
+  resolve: (res: StorageResponse) => void;
+  reject: (err: Error) => void;
+}
+
+export class SimNodes implements NodeSupervisor, StorageTransport {
+  readonly nodes: SimNode[] = [];
+  private readonly scheduler: Scheduler;
+  private readonly random: Random;
+  private readonly network: SimNetwork;
+  private readonly options: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit'>;
+  private readonly pending = new Map<number, Pending>();
+  private readonly inFlightByNode: number[] = [];
+  private nextRequestId = 1;
+  /** This process was crashed: nothing it does reaches anything any more. */
+  dead = false;
+  onEvent: (node: number, event: NodeEvent) => void = () => {};
+  onExit: (node: number) => void = () => {};
+  /** Called after every node pump (the simulation's invariant checks hook in here). */
+  afterPump: (node: SimNode) => void = () => {};
+
+  constructor(scheduler: Scheduler, random: Random, network: SimNetwork, options: SimNodes['options']) {
+    this.scheduler = scheduler;
+    this.random = random;
+    this.network = network;
+    this.options = options;
+    network.onAnswer = (node, bytes) => this.onAnswer(node, bytes);
+  }
+
+  get count(): number {
+    return this.nodes.length;
+  }
+
+  /** Starts node `id` on `store` (restored from it) in incarnation `incarnation`. */
+  start(id: number, store: SimStore, incarnation: number, peers: number[]): SimNode {
+    const transport = new SimTransport(id, peers, this.network);
+    const sim: SimNode = { id, incarnation, store, transport, node: null as unknown as StorageNode, alive: true, running: true, hungUntil: 0, beats: 0, pumpScheduled: false };
+    sim.node = new StorageNode(store, transport, {
+      ...this.options,
+      id,
+      now: () => this.scheduler.now,
+      streamIdBase: incarnation * 2 ** 20,
+      peerFenced: (peer) => !this.nodes[peer]?.alive,
+      emit: (event) => this.scheduler.after(0.05, () => this.alive(sim) && !this.dead && this.onEvent(id, event)),
+    });
+    this.nodes[id] = sim;
+    this.inFlightByNode[id] = 0;
+    this.network.attach(transport);
+    transport.onInput = () => this.schedulePump(sim);
+    sim.node.restore();
+    this.schedulePump(sim);
+    const tick = (): void => {
+      if (this.nodes[id] !== sim || !sim.running || this.dead) return;
+      if (this.scheduler.now >= sim.hungUntil) {
+        sim.beats++;
+        sim.node.tick();
+        this.schedulePump(sim);
+      }
+      this.scheduler.after(100, tick);
+    };
+    this.scheduler.after(100, tick);
+    return sim;
+  }
+
+  private alive(sim: SimNode): boolean {
+    return this.nodes[sim.id] === sim && sim.running && sim.alive;
+  }
+
+  schedulePump(sim: SimNode): void {
+    if (sim.pumpScheduled || !sim.running || this.dead) return;
+    sim.pumpScheduled = true;
+    const at = Math.max(this.scheduler.now + 0.01 + this.random.next() * 0.05, sim.hungUntil);
+    this.scheduler.at(at, () => {
+      sim.pumpScheduled = false;
+      if (this.nodes[sim.id] !== sim || !sim.running || this.dead) return;
+      if (this.scheduler.now < sim.hungUntil) return this.schedulePump(sim);
+      const worked = sim.node.pump();
+      this.afterPump(sim);
+      if (worked || sim.node.hasInput()) this.schedulePump(sim);
+    });
+  }
+
+  // ---- the supervisor ---------------------------------------------------------------------
+
+  isAlive(node: number): boolean {
+    return !this.dead && this.nodes[node]?.alive === true;
+  }
+
+  heartbeat(node: number): number {
+    return this.nodes[node]?.beats ?? 0;
+  }
+
+  isCommitting(): boolean {
+    return false;
+  }
+
+  control<K extends ControlType>(node: number, request: ControlRequestOf<K>): Promise<ControlReplies[K]> {
+    const sim = this.nodes[node];
+    if (this.dead || sim === undefined || !sim.alive) return Promise.reject(new NodeFailedError(node));
+    return new Promise<ControlReplies[K]>((resolve, reject) => {
+      const deliver = (): void => {
+        if (this.dead || this.nodes[node] !== sim || !sim.alive) return reject(new NodeFailedError(node));
+        if (!sim.running || this.scheduler.now < sim.hungUntil) {
+          // A hung or crashed thread does not read its messages; declaring it dead releases the wait.
+          this.scheduler.after(5, deliver);
+          return;
+        }
+        let result: unknown;
+        try {
+          result = handleControl(sim, request as ControlRequest);
+        } catch (err) {
+          this.scheduler.after(0.05, () => reject(err as Error));
+          return;
+        }
+        this.schedulePump(sim);
+        this.scheduler.after(0.05, () => (this.dead || this.nodes[node] !== sim || !sim.alive ? reject(new NodeFailedError(node)) : resolve(result as ControlReplies[K])));
+      };
+      this.scheduler.after(0.05, deliver);
+    });
+  }
+
+  markDead(node: number): void {
+    const sim = this.nodes[node];
+    if (!sim.alive) return;
+    sim.alive = false;
+    // Fenced: it answers and sends nothing more, even if its thread still runs.
+    sim.transport.open = false;
+    sim.running = false;
+    for (const [id, p] of this.pending) {
+      if (p.node !== node) continue;
+      this.pending.delete(id);
+      p.reject(new NodeFailedError(node));
+    }
+    this.inFlightByNode[node] = 0;
+  }
+
+  /** Replacement on an empty disk, in a new incarnation; peers forget the old one. */
+  async replace(node: number): Promise<void> {
+    const old = this.nodes[node];
+    this.network.detach(node, old.transport);
+    const peers = this.nodes.map((n) => n.id).filter((id) => id !== node);
+    this.start(node, new SimStore(this.scheduler, this.random), old.incarnation + 1, peers);
+    await Promise.all(peers.filter((p) => this.isAlive(p)).map((p) => this.control(p, { type: 'peer', peer: node } as never).catch(() => {})));
+  }
+
+  /** The node's thread ends (a crash): it stops, and the supervisor hears of it. */
+  crashThread(node: number): void {
+    const sim = this.nodes[node];
+    if (!sim.running) return;
+    sim.running = false;
+    sim.store.crash();
+    this.scheduler.after(0.5, () => {
+      if (this.nodes[node] === sim && sim.alive && !this.dead) this.onExit(node);
+    });
+  }
+
+  hang(node: number, ms: number): void {
+    const sim = this.nodes[node];
+    sim.hungUntil = Math.max(sim.hungUntil, this.scheduler.now + ms);
+  }
+
+  /** The whole process dies: nothing it sent or was about to do happens any more. */
+  crashProcess(): void {
+    this.dead = true;
+    for (const p of this.pending.values()) p.reject(new NodeFailedError(p.node));
+    this.pending.clear();
+    for (const sim of this.nodes) {
+      sim.running = false;
+      sim.transport.open = false;
+      this.network.detach(sim.id, sim.transport);
+    }
+  }
+
+  // ---- the request transport ------------------------------------------------------------
+
+  call(node: number, req: StorageRequest): Promise<StorageResponse> {
+    const sim = this.nodes[node];
+    if (this.dead || sim === undefined || !sim.alive) return Promise.reject(new NodeFailedError(node));
+    const id = this.nextRequestId++;
+    req.id = id;
+    const bytes = encodeRequest(req);
+    this.inFlightByNode[node]++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { node, resolve, reject });
+      this.network.sendRequest(node, bytes);
+    });
+  }
+
+  inFlight(node: number): number {
+    return this.inFlightByNode[node] ?? 0;
+  }
+
+  private onAnswer(node: number, bytes: Uint8Array): void {
+    if (this.dead) return;
+    const res = decodeResponse(bytes);
+    const p = this.pending.get(res.id);
+    if (p === undefined || p.node !== node) return;
+    this.pending.delete(res.id);
+    this.inFlightByNode[node]--;
+    p.resolve(res);
+  }
+}
+
+function handleControl(sim: SimNode, msg: ControlRequest): unknown {
+  const node = sim.node;
+  switch (msg.type) {
+    case 'assign':
+      return node.assign(msg.assignments);
+    case 'fence':
+      return node.fence(msg.table, msg.pid, msg.epoch);
+    case 'install':
+      return node.install(msg.assignment);
+    case 'peer':
+      return node.peerReplaced(msg.peer);
+    case 'dropTable':
+      return node.dropTable(msg.table);
+    case 'dropReplica':
+      return node.dropReplica(msg.table, msg.pid);
+    case 'handoff':
+      return node.handoff(msg.table, msg.pid, msg.target);
+    case 'split':
+      return node.split(msg.table, msg.pid, msg.split);
+    case 'describe':
+      return node.describe();
+    case 'digest':
+      return node.digest(msg.table);
+    case 'stop':
+      return undefined;
+  }
+}

@@ -1,0 +1,87 @@
+// One simulated server process: the real control plane, auto-admin and router over simulated
+// storage nodes, disks and network. A process crash loses everything not on a disk (and every
+// disk loses what it had not synced); a restart builds a new process on what survived, as
+// src/server/main.ts does.
+import { ControlPlane } from '../../../src/control/control-plane.ts';
+import { AutoAdmin } from '../../../src/control/auto-admin.ts';
+import { Router } from '../../../src/router/router.ts';
+import { PartitionMap } from '../../../src/router/partition-map.ts';
+import { Admission } from '../../../src/admission/admission.ts';
+import { loadDefaults } from '../../../src/server/config.ts';
+import { storageNodeSettings } from '../../../src/server/storage-settings.ts';
+import { SimNodes } from './sim-nodes.ts';
+import { SimStore } from './sim-store.ts';
+import { SimNetwork } from './sim-network.ts';
+import { SimCatalog, type SimCatalogDisk } from './sim-catalog.ts';
+import { simClock } from './sim-clock.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { Random } from './random.ts';
+
+export interface SimServerOptions {
+  nodes: number;
+  logEntriesMax: number;
+  initialPartitions: number;
+}
+
+export class SimServer {
+  readonly nodes: SimNodes;
+  readonly control: ControlPlane;
+  readonly autoAdmin: AutoAdmin;
+  readonly router: Router;
+  readonly catalog: SimCatalog;
+  private readonly clock: ReturnType<typeof simClock>;
+  ready: Promise<void>;
+
+  constructor(scheduler: Scheduler, random: Random, network: SimNetwork, disk: SimCatalogDisk, stores: SimStore[], options: SimServerOptions) {
+    const config = loadDefaults();
+    config.failover.logEntriesMax = options.logEntriesMax;
+    const settings = storageNodeSettings(config);
+    // Snapshots in small chunks, so a simulated install takes several of them.
+    settings.snapshotChunkBytesMax = 2048;
+    settings.snapshotChunksPerPump = 2;
+    this.clock = simClock(scheduler);
+    this.catalog = new SimCatalog(disk, scheduler);
+    this.nodes = new SimNodes(scheduler, random, network, settings);
+    for (let id = 0; id < options.nodes; id++) {
+      const peers = Array.from({ length: options.nodes }, (_, i) => i).filter((i) => i !== id);
+      this.nodes.start(id, stores[id], 1, peers);
+    }
+    const map = new PartitionMap();
+    const generation = disk.restarts++;
+    let ids = 0;
+    this.control = new ControlPlane(this.catalog, map, this.nodes, { initialPartitions: options.initialPartitions, clock: this.clock, splitWaitMs: 5000, uniqueId: () => `g${generation}i${ids++}` });
+    // Throttling is not what is simulated: ceilings nobody reaches.
+    const admission = new Admission({ burstSeconds: 300, adaptive: true, partitionReadUnitsMax: 1e12, partitionWriteUnitsMax: 1e12 });
+    this.control.attachAdmission(admission);
+    this.autoAdmin = new AutoAdmin(this.control, this.catalog, this.nodes, {
+      dataDir: '/sim',
+      clock: this.clock,
+      heartbeatIntervalMs: 100,
+      heartbeatsMissedMax: 3,
+      commitStallMaxMs: 5000,
+      installTimeoutMs: 5000,
+      replaceDelayMs: 0,
+      publishIntervalMs: 1000,
+      handoffTimeoutMs: 2000,
+      splits: { enabled: false, sizeBytes: 1e12, unitsPerSecond: 1e12, checkIntervalMs: 1000, sustainedChecks: 5 },
+      discardNodeDir: () => {},
+    });
+    this.router = new Router(map, this.nodes, admission, { retryWindowMs: 3000, requestTimeoutMs: 2000, refreshMap: () => this.control.refreshFromNodes(), clock: this.clock, writeIdPrefix: `w${generation}.` });
+    const control = this.control;
+    const autoAdmin = this.autoAdmin;
+    this.ready = (async () => {
+      await control.refreshFromNodes();
+      await control.electAll();
+      autoAdmin.start();
+    })();
+  }
+
+  /** Everything stops at once: timers, nodes, the catalog's pending writes. */
+  crash(): SimStore[] {
+    this.clock.stopAll();
+    this.autoAdmin.stop();
+    this.catalog.crash();
+    this.nodes.crashProcess();
+    return this.nodes.nodes.map((n) => n.store.crash());
+  }
+}
