@@ -191,15 +191,20 @@ export class AutoAdmin {
       if (this.options.replaceDelayMs > 0) await this.clock.sleep(this.options.replaceDelayMs);
       await this.control.exclusive(() => this.replaceNode(node));
       record.replacedAt = this.clock.now();
+    } catch (err) {
+      log.error(`failover of node ${node} did not complete:`, err);
+    } finally {
+      // The replacement is a new node: if it fails too (even while being repaired), that is a new failover.
+      this.failing.delete(node);
+      this.lastBeat[node] = this.nodes.heartbeat(node);
+      this.missed[node] = 0;
+    }
+    try {
       await this.repairAll();
       record.repairedAt = this.clock.now();
       await this.rebalanceLeaders();
     } catch (err) {
-      log.error(`failover of node ${node} did not complete:`, err);
-    } finally {
-      this.failing.delete(node);
-      this.lastBeat[node] = this.nodes.heartbeat(node);
-      this.missed[node] = 0;
+      log.error(`repair after the failover of node ${node} did not complete:`, err);
     }
   }
 

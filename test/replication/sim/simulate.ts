@@ -154,7 +154,7 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
       if (err instanceof DynamoError && err.kind.name === 'ServiceUnavailable') return 'refused';
       throw err;
     }
-    checkDurable(server, table.tableId, req.wid!, routed.storageKey, value);
+    checkDurable(server, table.tableId, routed.hash32, req.wid!, routed.storageKey, value);
     return 'ok';
   }
 
@@ -167,14 +167,21 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     return ((JSON.parse(res.item) as Item).v as { S?: string }).S ?? null;
   }
 
-  /** The acknowledged write (by its write id, or its value in the data) is on two nodes' disks. */
-  function checkDurable(server: SimServer, tableId: string, wid: string, key: Uint8Array, value: string): void {
+  /**
+   * The acknowledged write (by its write id in a log, or its value in the data) is on the disks
+   * of two of its partition's voters: the copies the next election considers (a learner's does
+   * not count, finding F2).
+   */
+  function checkDurable(server: SimServer, tableId: string, hash32: number, wid: string, key: Uint8Array, value: string): void {
+    const voters = new Set<number>();
+    for (const t of server.catalog.all()) if (t.tableId === tableId) for (const p of t.partitions) if (hash32 >= p.hashStart && hash32 < p.hashEnd) for (const r of p.replicas) voters.add(r);
     let copies = 0;
     const keyHex = Buffer.from(key).toString('hex');
     for (const n of server.nodes.nodes) {
+      if (!voters.has(n.id)) continue;
       if (n.store.durableHasWrite(tableId, wid) || n.store.durableItemHas(tableId, keyHex, value)) copies++;
     }
-    if (copies < 2) failures.push(`write ${wid} (${value}) acknowledged at ${scheduler.now.toFixed(1)} ms with ${copies} durable copies`);
+    if (copies < 2) failures.push(`write ${wid} (${value}) acknowledged at ${scheduler.now.toFixed(1)} ms with ${copies} durable copies on voters ${[...voters]}`);
   }
 
   async function client(c: number): Promise<void> {
@@ -241,6 +248,16 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     const s = current();
     return s.nodes.nodes.every((n) => n.alive && n.running) && s.catalog.all().every((t) => t.partitions.every((p) => p.replicas.length === 3));
   };
+  /**
+   * A node may fail when every partition it holds keeps a voter with everything committed: it
+   * has at least one other voter (a second failure while a partition is being repaired is
+   * allowed; losing the last copy is not a fault the replication can survive).
+   */
+  const mayFail = (node: number): boolean => {
+    const s = current();
+    if (!s.nodes.nodes.every((n) => n.alive && n.running && n.hungUntil <= scheduler.now)) return false;
+    return s.catalog.all().every((t) => t.partitions.every((p) => !p.replicas.includes(node) || p.replicas.length >= 2));
+  };
 
   async function faults(): Promise<void> {
     const end = scheduler.now + options.workloadMs;
@@ -251,12 +268,12 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
       const dice = random.next();
       const node = random.int(0, nodeCount - 1);
       if (dice < 0.14) {
-        if (!quiet()) continue;
+        if (!mayFail(node)) continue;
         say(`crash node ${node}`);
         stats.nodeCrashes++;
         s.nodes.crashThread(node);
       } else if (dice < 0.24) {
-        if (!quiet()) continue;
+        if (!mayFail(node)) continue;
         const ms = 200 + random.next() * 1200;
         say(`hang node ${node} for ${ms.toFixed(0)} ms`);
         stats.hangs++;
