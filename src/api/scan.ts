@@ -95,9 +95,12 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
   let scanned = 0;
   let bytes = 0;
   let last: unknown = null;
-  for (const partition of ctx.control.map.partitions(table.tableId)) {
-    if (partition.hashEnd <= startHash || partition.hashStart >= hashHi) continue;
-    const lo = startKey !== null && partition.hashStart <= startHash ? startKey : encodeHashPrefix(Math.max(partition.hashStart, hashLo));
+  // Walk the hash space by position, not by partition id: a split during the scan (or a stale
+  // map) moves partitions, and each storage node says where the range it served ends.
+  let position = startHash;
+  while (position < hashHi) {
+    const partition = ctx.control.map.find(table.tableId, position);
+    const lo = startKey !== null && position === startHash ? startKey : encodeHashPrefix(position);
     const end = Math.min(partition.hashEnd, hashHi);
     const req: RangeRequest = {
       id: 0,
@@ -118,7 +121,7 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
       x: withExpressions,
       cnt: select === 'COUNT',
     };
-    const res = await ctx.router.sendToPartition(table.tableId, partition.pid, req, consistent);
+    const res = await ctx.router.sendByHash(table.tableId, position, req, consistent);
     if (res.count! > 0) {
       if (select !== 'COUNT') itemsJson += (count > 0 ? ',' : '') + res.items!.slice(1, -1);
       count += res.count!;
@@ -129,6 +132,7 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
       last = res.last;
       break;
     }
+    position = res.he ?? end;
   }
   return withMember(pageResponse(select, itemsJson, count, scanned, last as Item | null), consumedCapacityMember(input.ReturnConsumedCapacity, table.name, rangeReadUnits(bytes, consistent), 'read'));
 }

@@ -299,8 +299,11 @@ export class ControlPlane {
       for (const a of ordered) if (!chosen.some((c) => c.hashStart < a.hashEnd && a.hashStart < c.hashEnd)) chosen.push(a);
       chosen.sort((x, y) => x.hashStart - y.hashStart);
       if (!coversHashSpace(chosen)) continue;
-      const same = chosen.length === table.partitions.length && chosen.every((a) => table.partitions.some((q) => q.pid === a.pid && q.version === a.version && q.epoch === a.epoch && q.leader === a.leader));
-      if (same) continue;
+      if (samePartitions(chosen, table.partitions)) {
+        // The catalog is right; the router's map may not be (it is only a cache).
+        if (!samePartitions(this.map.partitions(table.tableId), table.partitions)) this.map.setTable(table.tableId, table.partitions);
+        continue;
+      }
       // Partitions the catalog did not list (a split's children): every replica must learn them,
       // including one that missed the split (it is rebuilt from the children's leader).
       const adopted = chosen.filter((a) => !table.partitions.some((q) => q.pid === a.pid));
@@ -458,6 +461,10 @@ export class ControlPlane {
       return { table: tableId, pid, hashStart: range.hashStart, hashEnd: range.hashEnd, replicas, leader, epoch: 1, version };
     });
   }
+}
+
+function samePartitions(a: readonly PartitionAssignment[], b: readonly PartitionAssignment[]): boolean {
+  return a.length === b.length && a.every((x) => b.some((q) => q.pid === x.pid && q.version === x.version && q.epoch === x.epoch && q.leader === x.leader));
 }
 
 function coversHashSpace(sorted: PartitionAssignment[]): boolean {

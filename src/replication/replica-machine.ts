@@ -529,9 +529,10 @@ export class ReplicaMachine<W, R> {
       this.ackReject = this.last;
       return;
     }
+    // Entries up to `applied` are committed: every later leader holds the same ones (its base,
+    // after a split, may carry another epoch number; what is committed still matches).
     const prevEpoch = skip > 0 ? f.epochs[skip - 1] : f.prevEpoch;
-    if (this.epochAt(prev) !== prevEpoch) {
-      invariant(prev > this.applied, () => `${this.name}: log differs from leader ${f.from} at ${prev}, at or below applied ${this.applied}`);
+    if (prev > this.applied && this.epochAt(prev) !== prevEpoch) {
       this.ackReject = prev - 1;
       return;
     }

@@ -65,17 +65,11 @@ export class Router {
     return this.refreshing;
   }
 
-  /** Sends `req` to the partition holding `hash32`; writes and consistent reads go to its leader. */
-  sendByHash(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
-    return this.send(tableId, hash32, -1, req, leaderOnly);
-  }
-
-  /** Sends `req` to one partition by id (Scan walks partitions this way). */
-  sendToPartition(tableId: string, pid: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
-    return this.send(tableId, -1, pid, req, leaderOnly);
-  }
-
-  private async send(tableId: string, hash32: number, pid: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
+  /**
+   * Sends `req` to the partition holding `hash32` (Scan walks the hash space by position); writes
+   * and consistent reads go to its leader.
+   */
+  async sendByHash(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
     const clock = this.options.clock;
     const write = req.op === Op.Write;
     if (write && req.wid === undefined) req.wid = this.writeIdPrefix + (++this.writeIdCounter).toString(36);
@@ -88,8 +82,7 @@ export class Router {
     let refusedBy: number[] | null = null;
     let unknownOutcome = false;
     for (let attempt = 0; ; attempt++) {
-      const partition = hash32 >= 0 ? this.map.find(tableId, hash32) : this.map.partitions(tableId).find((p) => p.pid === pid);
-      if (partition === undefined) throw new DynamoError('InternalServerError', 'Internal server error');
+      const partition = this.map.find(tableId, hash32);
       if (admittedPid === -1) {
         this.admission.admit(tableId, partition.pid, write ? 'write' : 'read', admitted);
         admittedPid = partition.pid;
@@ -109,11 +102,15 @@ export class Router {
           await this.pause(attempt);
           continue;
         }
+        log.debug(`request to partition ${partition.pid} of ${tableId}: node ${target} kept failing for ${this.options.retryWindowMs} ms`);
         throw new DynamoError('InternalServerError', 'Internal server error');
       }
       if (res.s === Status.WrongReplica || res.s === Status.Retry) {
         if (res.s === Status.Retry) unknownOutcome = true;
-        if (clock.now() >= deadline) throw new DynamoError('InternalServerError', 'Internal server error');
+        if (clock.now() >= deadline) {
+          log.debug(`request to partition ${partition.pid} of ${tableId} (map version ${partition.version}): node ${target} still answers ${res.s === Status.Retry ? 'retry' : `wrong replica (version ${res.ver})`} after ${this.options.retryWindowMs} ms`);
+          throw new DynamoError('InternalServerError', 'Internal server error');
+        }
         if ((res.ver ?? 0) > partition.version || res.s === Status.Retry) {
           // The node knows a newer map (or lost leadership): refresh it from the nodes and retry.
           await this.refresh();

@@ -5,7 +5,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { ReplicaRecord } from '../replication/replica-machine.ts';
 import { bufferView } from './buffer-view.ts';
-import { hashRangeOptions, logEpochBytes, logKey, recordKey, type ItemEntry, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from './node-store.ts';
+import { hashRangeOptions, logEpochBytes, logIndexMax, logKey, logKeyIndex, recordKey, type ItemEntry, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from './node-store.ts';
 import { storedItemSize } from './stored-item.ts';
 
 export interface LmdbStoreOptions {
@@ -81,7 +81,7 @@ export class LmdbNodeStore implements NodeStore {
     let bytes = 0;
     let expected = from;
     for (const { key, value } of this.dbs(table).log.getRange({ start: logKey(pid, from), end: logKey(pid, to + 1) })) {
-      if (key.readUInt32BE(4) !== expected) throw new Error(`log of ${table}/${pid} has a hole at ${expected}`);
+      if (logKeyIndex(key) !== expected) throw new Error(`log of ${table}/${pid} has a hole at ${expected}`);
       const entry = value.subarray(logEpochBytes);
       if (out.length > 0 && bytes + entry.length > maxBytes) break;
       out.push(entry);
@@ -95,7 +95,7 @@ export class LmdbNodeStore implements NodeStore {
     const epochs: Array<[number, number]> = [];
     let last = 0;
     for (const { key, value } of this.dbs(table).log.getRange({ start: logKey(pid, 0), end: logKey(pid + 1, 0) })) {
-      const index = key.readUInt32BE(4);
+      const index = logKeyIndex(key);
       const epoch = value.readUInt32BE(0);
       if (epochs.length === 0 || epochs[epochs.length - 1][1] !== epoch) epochs.push([index, epoch]);
       last = index;
@@ -144,7 +144,9 @@ export class LmdbNodeStore implements NodeStore {
   }
 
   removeLog(table: string, pid: number, from: number, to: number): void {
-    this.ops.push(REMOVE_LOG, this.dbs(table).log, logKey(pid, from), logKey(pid, to + 1));
+    // The key after `to`: the next partition's first key when `to` is the last index there is.
+    const end = to >= logIndexMax ? logKey(pid + 1, 0) : logKey(pid, to + 1);
+    this.ops.push(REMOVE_LOG, this.dbs(table).log, logKey(pid, from), end);
   }
 
   putRecord(record: ReplicaRecord): void {

@@ -152,6 +152,8 @@ export interface StorageResponse {
   last?: Item | null;
   /** Bytes read, or for a write the larger of the item's old and new sizes (capacity accounting). */
   n?: number;
+  /** Scan: the hash where the range this replica served ends (its partition may be smaller than the router thought). */
+  he?: number;
   /** Capacity units the router charged for this response (set by the router, not sent by nodes). */
   cu?: number;
   /** WrongReplica: the node's map version for this table. */

@@ -68,12 +68,21 @@ export interface NodeStore {
   close(): Promise<void>;
 }
 
-/** Log keys: partition id and index, big-endian, so a replica's log is one ordered run. */
+/** The highest log index: 2^48 (a partition writing 1,000 entries a second for 8,900 years). */
+export const logIndexMax = 2 ** 48;
+
+/** Log keys: partition id (4 bytes) and index (8 bytes), big-endian, so a replica's log is one ordered run. */
 export function logKey(pid: number, index: number): Buffer {
-  const key = Buffer.allocUnsafe(8);
+  if (!(index >= 0 && index <= logIndexMax)) throw new RangeError(`log index ${index} outside 0..${logIndexMax}`);
+  const key = Buffer.allocUnsafe(12);
   key.writeUInt32BE(pid, 0);
-  key.writeUInt32BE(index, 4);
+  key.writeUInt32BE(Math.floor(index / 2 ** 32), 4);
+  key.writeUInt32BE(index >>> 0, 8);
   return key;
+}
+
+export function logKeyIndex(key: Buffer): number {
+  return key.readUInt32BE(4) * 2 ** 32 + key.readUInt32BE(8);
 }
 
 /** Log values: the entry's epoch (4 bytes, big-endian) then the entry as the leader encoded it. */

@@ -8,12 +8,13 @@ import { bufferView } from './buffer-view.ts';
 import { decodeStoredItem, storedItemSize } from './stored-item.ts';
 import { readRange } from './range-read.ts';
 import { keyHash } from './leader-write.ts';
+import { encodeHashPrefix } from './key-encoding.ts';
 import type { ReplicaSlot, ReadToken } from './replica-slot.ts';
 import type { StorageNode } from './storage-node.ts';
 
 export function handleRead(node: StorageNode, slot: ReplicaSlot, req: GetRequest | RangeRequest): void {
   const m = slot.machine;
-  if (req.op === Op.Get && !m.ownsHash(keyHash(req.k))) {
+  if (!m.ownsHash(keyHash(req.op === Op.Get ? req.k : req.op === Op.Query ? (req.pre ?? req.lo) : req.lo))) {
     node.respond({ id: req.id, s: Status.WrongReplica, ver: Math.max(m.membership.version, node.knownVersion) });
     return;
   }
@@ -39,6 +40,16 @@ export function serveRead(node: StorageNode, slot: ReplicaSlot, req: ReadToken):
     const value = items.get(bufferView(req.k));
     if (value === undefined) node.respond({ id: req.id, s: Status.Ok, item: null, n: 0 });
     else node.respond({ id: req.id, s: Status.Ok, item: JSON.stringify(decodeStoredItem(value)), n: storedItemSize(value) });
+    return;
+  }
+  if (req.op === Op.Scan) {
+    // A scan stops at the end of this replica's range, and says where that is.
+    const hashEnd = slot.machine.membership.hashEnd;
+    const endKey = hashEnd < 2 ** 32 ? encodeHashPrefix(hashEnd) : null;
+    const requestedEnd = req.hi === null ? 2 ** 32 : keyHash(req.hi);
+    if (endKey !== null && requestedEnd > hashEnd) req.hi = endKey;
+    const page = readRange(items as never, req);
+    node.respond({ id: req.id, s: Status.Ok, items: page.json, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead, he: Math.min(requestedEnd, hashEnd) });
     return;
   }
   const page = readRange(items as never, req);

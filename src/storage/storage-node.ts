@@ -20,7 +20,7 @@ import type { SplitEntry } from '../replication/log-entry.ts';
 import { encodeFrame, decodeFrame } from '../rings/frame-codec.ts';
 import { decodeRequest, encodeResponse } from './message-codec.ts';
 import { Op, Status, type PartitionAssignment, type StorageRequest, type StorageResponse, type WriteRequest } from './messages.ts';
-import { hashRangeOptions, type NodeStore } from './node-store.ts';
+import { hashRangeOptions, logIndexMax, type NodeStore } from './node-store.ts';
 import { createHash } from 'node:crypto';
 import type { ReplicaDigest } from '../control/control-messages.ts';
 import { SnapshotSender } from './snapshot-sender.ts';
@@ -142,7 +142,7 @@ export class StorageNode {
         // Split before the restart: its children hold its data; followers that missed the split
         // are rebuilt from the children's snapshots.
         this.store.removeRecord(record.table, record.pid);
-        this.store.removeLog(record.table, record.pid, 0, 2 ** 32 - 1);
+        this.store.removeLog(record.table, record.pid, 0, logIndexMax);
         this.knownVersion = Math.max(this.knownVersion, record.membership.version);
         continue;
       }
@@ -244,7 +244,7 @@ export class StorageNode {
     this.replicas.delete(this.key(m.table, m.pid));
     this.touched.delete(slot);
     this.store.removeRecord(m.table, m.pid);
-    this.store.removeLog(m.table, m.pid, 0, 2 ** 32 - 1);
+    this.store.removeLog(m.table, m.pid, 0, logIndexMax);
     if (clearData) this.store.clearRange(m.table, m.membership.hashStart, m.membership.hashEnd);
     this.writeIds.forgetReplica(m.table, m.pid);
     for (let i = this.snapshots.length - 1; i >= 0; i--) {
@@ -403,7 +403,7 @@ export class StorageNode {
     for (const slot of this.touched) {
       const m = slot.machine;
       if (m.truncateFrom >= 0) {
-        store.removeLog(m.table, m.pid, m.truncateFrom, 2 ** 32 - 1);
+        store.removeLog(m.table, m.pid, m.truncateFrom, logIndexMax);
         for (const e of m.truncated) if (e.w !== null) this.writeIds.forget(e.w, m.table, m.pid, e.i);
       }
       for (const install of m.installs) this.writeInstall(slot, install);
@@ -426,7 +426,7 @@ export class StorageNode {
     const m = slot.machine;
     if (install.clear) {
       this.store.clearRange(m.table, m.membership.hashStart, m.membership.hashEnd);
-      this.store.removeLog(m.table, m.pid, 0, 2 ** 32 - 1);
+      this.store.removeLog(m.table, m.pid, 0, logIndexMax);
       this.writeIds.forgetReplica(m.table, m.pid);
     }
     for (let i = 0; i < install.kv.length; i += 2) this.store.putItem(m.table, install.kv[i], install.kv[i + 1]);

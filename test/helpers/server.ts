@@ -55,7 +55,7 @@ export async function startTestServer(overrides: (config: Config) => void = () =
   const config = loadDefaults();
   config.server.port = 0;
   config.storage.dataDir = dataDir;
-  config.log.level = 'warn';
+  config.log.level = (process.env.MONODYNE_TEST_LOG as never) ?? 'warn';
   config.auth.enabled = false;
   overrides(config);
   const server = await startServer(config);

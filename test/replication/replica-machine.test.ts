@@ -1,0 +1,248 @@
+// The replication state machine alone, driven event by event: log matching, who may lead,
+// which copies count toward W = 2, the read barrier, fencing, snapshot streams and the
+// invariants that stop a replica instead of letting it corrupt data. Each case names the
+// review finding it guards (../shared/reviews/replication-correctness.md).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ReplicaMachine, type MachineConfig, type Membership, type ReplicaRecord } from '../../src/replication/replica-machine.ts';
+import { ReplicaState } from '../../src/replication/replica-state.ts';
+import { ReplFrameType, type AckFrame, type EntriesFrame, type ReplFrame, type SnapshotChunkFrame } from '../../src/replication/frames.ts';
+import { encodeLogEntry, type LogEntry } from '../../src/replication/log-entry.ts';
+import { InvariantError } from '../../src/replication/invariants.ts';
+import { EpochRuns } from '../../src/replication/epoch-runs.ts';
+
+const config: Omit<MachineConfig, 'self'> = {
+  entriesPerFrameMax: 64,
+  entriesFrameBytesMax: 1 << 20,
+  logEntriesMax: 1000,
+  logRetainedEntries: 100,
+  logTrimStep: 10,
+  probeTicks: 3,
+  awaitSplitTicksMax: 5,
+  installStallTicksMax: 5,
+  uncommittedEntriesMax: 1000,
+};
+
+/** One replica with an in-memory "disk" that makes each sealed batch durable when asked. */
+class Replica {
+  readonly m: ReplicaMachine<string, string>;
+  readonly stored = new Map<number, Uint8Array>();
+  sent: ReplFrame[] = [];
+
+  constructor(self: number, membership: Membership, record?: Partial<ReplicaRecord>) {
+    const full: ReplicaRecord = { ...ReplicaMachine.emptyRecord('t', 0, membership, ReplicaState.Following, membership.epoch), ...record };
+    const epochs: Array<[number, number]> = [];
+    this.m = new ReplicaMachine<string, string>('t', 0, { ...config, self }, { readLog: (_t, _p, from, to) => this.read(from, to) }, full, epochs, 0);
+    let sid = self * 1000;
+    this.m.streamIds = () => ++sid;
+  }
+
+  private read(from: number, to: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let i = from; i <= to && this.stored.has(i); i++) out.push(this.stored.get(i)!);
+    return out;
+  }
+
+  /** The node's part: write what was asked, make it durable, then let the machine send. */
+  persist(): void {
+    const m = this.m;
+    if (m.truncateFrom >= 0) for (const i of [...this.stored.keys()]) if (i >= m.truncateFrom) this.stored.delete(i);
+    for (const a of m.appends) this.stored.set(a.index, a.bytes);
+    const token = m.seal();
+    m.persisted(token);
+    m.flush();
+    this.sent.push(...m.outgoing.map((o) => o.frame));
+    m.outgoing.length = 0;
+  }
+
+  take<F extends ReplFrame>(type: F['r']): F[] {
+    const out = this.sent.filter((f) => f.r === type) as F[];
+    this.sent = this.sent.filter((f) => f.r !== type);
+    return out;
+  }
+}
+
+const voters = [0, 1, 2];
+const member = (leader: number, epoch: number, v = voters): Membership => ({ hashStart: 0, hashEnd: 2 ** 32, voters: v.slice(), leader, epoch, version: epoch });
+
+function write(leader: Replica, key: string): number {
+  const m = leader.m;
+  const entry: LogEntry = { e: m.epoch, i: m.nextIndex(), m: [{ k: Buffer.from(key), b: Buffer.from('v'), d: 1, z: 1 }], w: null, a: null };
+  m.append(encodeLogEntry(entry), entry);
+  m.awaitCommit(entry.i, key);
+  return entry.i;
+}
+
+function entriesFrame(from: number, epoch: number, prev: number, prevEpoch: number, entries: LogEntry[], commit: number): EntriesFrame {
+  return { r: ReplFrameType.Entries, t: 't', p: 0, from, e: epoch, prev, prevEpoch, base: 0, entries: entries.map(encodeLogEntry), epochs: entries.map((e) => e.e), commit };
+}
+
+function ack(from: number, epoch: number, i: number): AckFrame {
+  return { r: ReplFrameType.Ack, t: 't', p: 0, from, e: epoch, ok: true, i, applied: 0 };
+}
+
+test('F1: a follower truncates a diverging suffix and takes the leader entry (log matching by index and epoch)', () => {
+  const f = new Replica(1, member(0, 1));
+  f.m.assign(member(0, 1));
+  // Entries 1..3 of epoch 1, committed through 1 only.
+  const old = [1, 2, 3].map((i): LogEntry => ({ e: 1, i, m: [], w: `old${i}`, a: null }));
+  f.m.step(entriesFrame(0, 1, 0, 0, old, 1));
+  f.persist();
+  assert.equal(f.m.last, 3);
+  // A new leader of epoch 2 never had entries 2 and 3: its entry 2 differs.
+  f.m.fence(2);
+  const fresh: LogEntry = { e: 2, i: 2, m: [], w: 'new2', a: null };
+  f.m.step(entriesFrame(2, 2, 1, 1, [fresh], 2));
+  assert.equal(f.m.truncateFrom, 2, 'the diverging suffix is cut');
+  assert.deepEqual(f.m.truncated.map((e) => e.w), ['old2', 'old3'], 'the removed entries are reported (their write ids are forgotten)');
+  f.persist();
+  assert.equal(f.m.last, 2);
+  assert.equal(f.m.epochAt(2), 2);
+  assert.equal(f.m.entryAt(2).w, 'new2');
+});
+
+test('F1: an entry already held with the same epoch is kept, not appended twice', () => {
+  const f = new Replica(1, member(0, 1));
+  f.m.assign(member(0, 1));
+  const e1: LogEntry = { e: 1, i: 1, m: [], w: 'a', a: null };
+  f.m.step(entriesFrame(0, 1, 0, 0, [e1], 0));
+  f.persist();
+  f.m.step(entriesFrame(0, 1, 0, 0, [e1], 1)); // a resend overlapping what it has
+  assert.equal(f.m.appends.length, 0);
+  assert.equal(f.m.truncateFrom, -1);
+});
+
+test('F1: a follower that lacks the entry before the new ones refuses them and says where to resume', () => {
+  const f = new Replica(1, member(0, 1));
+  f.m.assign(member(0, 1));
+  f.m.step(entriesFrame(0, 1, 5, 1, [{ e: 1, i: 6, m: [], w: null, a: null }], 0));
+  f.persist();
+  const [nack] = f.take<AckFrame>(ReplFrameType.Ack);
+  assert.equal(nack.ok, false);
+  assert.equal(nack.i, 0);
+});
+
+test('F1: a restarted replica never leads again in an epoch it may have written in; only an election (fence) or a hand-off gives it a new one', () => {
+  const restored = new Replica(0, member(0, 3), { epoch: 3 });
+  restored.m.assign(member(0, 3));
+  assert.equal(restored.m.isLeader(), false, 'its old assignment does not make it lead');
+  restored.m.fence(4);
+  restored.m.assign(member(0, 4));
+  assert.equal(restored.m.isLeader(), true);
+  assert.equal(restored.m.last, 1, 'a new leader appends an entry of its own epoch first');
+  assert.equal(restored.m.epochAt(1), 4);
+  const handedOff = new Replica(1, member(0, 5), { epoch: 5 });
+  handedOff.m.assign(member(1, 6));
+  assert.equal(handedOff.m.isLeader(), true, 'a hand-off raises the epoch');
+});
+
+test('F2: a learner (a replica being rebuilt) does not count toward W = 2; a voter does', () => {
+  const l = new Replica(0, member(0, 1, [0, 1]));
+  l.m.fence(1);
+  l.m.assign(member(0, 1, [0, 1]));
+  l.persist();
+  // Node 2 asks for a snapshot: it is a learner until the control plane makes it a voter.
+  l.m.step({ r: ReplFrameType.SnapshotRequest, t: 't', p: 0, from: 2, e: 1, sid: 7 });
+  l.m.snapshotStarted(2, 7, l.m.applied);
+  const index = write(l, 'k');
+  l.persist();
+  l.m.step(ack(2, 1, index));
+  assert.equal(l.m.committed < index, true, "the learner's copy is not counted");
+  assert.deepEqual(l.m.writesDone, []);
+  l.m.step(ack(1, 1, index));
+  assert.equal(l.m.committed, index);
+  assert.deepEqual(l.m.writesDone, ['k']);
+});
+
+test("F5: a consistent read waits until every write committed before it is applied (ReadIndex), and never sees a write that is not on two copies", () => {
+  const l = new Replica(0, member(0, 1));
+  l.m.fence(1);
+  l.m.assign(member(0, 1));
+  l.persist();
+  l.m.step(ack(1, 1, 1));
+  l.persist();
+  assert.equal(l.m.readBarrier('r0'), true, 'nothing pending: answered at once');
+  const index = write(l, 'k');
+  l.persist();
+  // The write is durable here only: a read now must not wait for it (it is not committed), and
+  // it must not see it either (the data holds committed entries only).
+  assert.equal(l.m.readBarrier('r1'), true);
+  assert.equal(l.m.applied < index, true);
+  l.m.step(ack(1, 1, index));
+  assert.equal(l.m.committed, index);
+  // Committed, not yet applied: a read arriving now waits for the apply.
+  assert.equal(l.m.readBarrier('r2'), false);
+  l.persist();
+  assert.equal(l.m.applied, index);
+  assert.deepEqual(l.m.readsReady, ['r2']);
+});
+
+test("a new leader serves no read before an entry of its own epoch commits (it may not know what its predecessor committed)", () => {
+  const l = new Replica(0, member(1, 1));
+  l.m.fence(2);
+  l.m.assign(member(0, 2));
+  assert.equal(l.m.readBarrier('r'), false);
+  l.persist();
+  l.m.step(ack(1, 2, l.m.last));
+  l.persist();
+  assert.deepEqual(l.m.readsReady, ['r']);
+});
+
+test('F10: a replica that believes it leads steps down when a leader of a newer epoch speaks', () => {
+  const o = new Replica(0, member(0, 1));
+  o.m.fence(1);
+  o.m.assign(member(0, 1));
+  write(o, 'pending');
+  o.persist();
+  o.m.step(entriesFrame(1, 2, 1, 1, [], 0));
+  assert.equal(o.m.isLeader(), false);
+  assert.equal(o.m.leader, 1);
+  assert.equal(o.m.epoch, 2);
+  assert.deepEqual(o.m.writesUnknown, ['pending'], 'its waiting write has an unknown outcome (the router retries it)');
+});
+
+test('F10: an ack from a replica that knows a newer epoch deposes a stale leader', () => {
+  const o = new Replica(0, member(0, 1));
+  o.m.fence(1);
+  o.m.assign(member(0, 1));
+  o.m.step(ack(1, 3, 0));
+  assert.equal(o.m.isLeader(), false);
+  assert.equal(o.m.epoch, 3);
+});
+
+test('F8: an installing replica takes chunks of the stream it asked for only, restarts on a lost chunk, and is no election candidate meanwhile', () => {
+  const f = new Replica(1, member(0, 1));
+  f.m.adoptLeader(0);
+  f.m.startInstall();
+  f.persist();
+  const [request] = f.take(ReplFrameType.SnapshotRequest) as Array<{ sid: number }>;
+  assert.equal(f.m.fence(1).candidate, false, 'an installing replica reports that it cannot lead');
+  const chunk = (sid: number, seq: number, done: boolean): SnapshotChunkFrame => ({ r: ReplFrameType.SnapshotChunk, t: 't', p: 0, from: 0, e: 1, sid, seq, kv: [Buffer.from('k'), Buffer.from('v')], ids: [], done, index: 10, indexEpoch: 1, items: 1, bytes: 1 });
+  f.m.step(chunk(request.sid + 99, 0, false));
+  assert.equal(f.m.installs.length, 0, 'another stream is ignored');
+  f.m.step(chunk(request.sid, 0, false));
+  assert.equal(f.m.installs.length, 1);
+  assert.equal(f.m.installs[0].clear, true, 'the first chunk wipes what the replica held');
+  f.m.step(chunk(request.sid, 2, true));
+  assert.equal(f.m.state, ReplicaState.Installing, 'a gap does not complete the install');
+  f.persist();
+  assert.equal(f.take(ReplFrameType.SnapshotRequest).length, 1, 'it asks again, with a new stream');
+});
+
+test('invariants: entries out of order, a truncation below committed, an epoch going down each stop the replica', () => {
+  const l = new Replica(0, member(0, 1));
+  l.m.fence(1);
+  l.m.assign(member(0, 1));
+  const bad: LogEntry = { e: 1, i: l.m.last + 2, m: [], w: null, a: null };
+  assert.throws(() => l.m.append(encodeLogEntry(bad), bad), InvariantError);
+  const f = new Replica(1, member(0, 1));
+  f.m.assign(member(0, 1));
+  f.m.step(entriesFrame(0, 1, 0, 0, [{ e: 1, i: 1, m: [], w: null, a: null }], 1));
+  f.persist();
+  assert.equal(f.m.committed, 1);
+  f.m.fence(2);
+  assert.throws(() => f.m.step(entriesFrame(2, 2, 0, 0, [{ e: 2, i: 1, m: [], w: null, a: null }], 1)), InvariantError);
+  const runs = new EpochRuns();
+  runs.append(1, 3);
+  assert.throws(() => runs.append(2, 2), InvariantError, 'epochs never go down along the log');
+});
