@@ -23,6 +23,7 @@ export interface StorageThreadsOptions {
   mapSizeBytes: number;
   ringCapacityBytes: number;
   heartbeatIntervalMs: number;
+  commitStallMaxMs: number;
   faults: boolean;
   /** lmdb-js's encryption key for every node's LMDB environment; absent: not encrypted. */
   encryptionKey?: string;
@@ -131,6 +132,7 @@ export class StorageThreads implements NodeSupervisor {
       control: channel.port2,
       healthBoard: this.board.sab,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      commitStallMaxMs: this.options.commitStallMaxMs,
       faults: this.options.faults,
       node: this.options.node,
     };

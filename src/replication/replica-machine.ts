@@ -228,9 +228,15 @@ export class ReplicaMachine<W, R> {
     this.items = record.items;
     this.bytes = record.bytes;
     this.splitIndex = record.splitIndex ?? -1;
-    this.epochs.append(record.base, record.baseEpoch);
-    for (const [index, epoch] of storedEpochs) if (index > record.base) this.epochs.append(index, epoch);
-    this.last = Math.max(storedLast, record.base);
+    if (record.state === ReplicaState.Installing) {
+      // Interrupted while being rebuilt: nothing it holds counts; it asks for a snapshot again.
+      this.base = this.applied = this.committed = 0;
+      storedEpochs = [];
+      storedLast = 0;
+    }
+    this.epochs.append(this.base, this.baseEpoch);
+    for (const [index, epoch] of storedEpochs) if (index > this.base) this.epochs.append(index, epoch);
+    this.last = Math.max(storedLast, this.base);
     this.lastEpoch = this.epochs.at(this.last);
     this.durable = this.last;
     this.verified = this.applied;

@@ -2,6 +2,7 @@
 // ring slows the producer down (backpressure) without dropping or reordering anything.
 import type { Doorbell } from './doorbell.ts';
 import type { SpscRing } from './ring.ts';
+import { fragment } from './fragments.ts';
 
 const NO_FRAME = new Uint8Array(0);
 // Compact the queue array once this many sent slots sit in front of the unsent ones.
@@ -64,14 +65,19 @@ export class Outbox {
   }
 
   /**
-   * Writes the frame now if nothing is queued and the ring has room, else queues it for
-   * flush(). The Outbox keeps a reference to a queued payload: do not modify it afterwards.
-   * Throws a RangeError for a payload that can never fit (> ring.maxFrameBytes).
+   * Writes the message now if nothing is queued and the ring has room, else queues it for
+   * flush(). The Outbox keeps a reference to a queued payload: do not modify it afterwards. A
+   * message larger than the ring's largest frame goes as consecutive fragments (fragments.ts).
    */
   send(payload: Uint8Array): void {
     if (payload.length > this.ring.maxFrameBytes) {
-      throw new RangeError(`frame of ${payload.length} bytes exceeds the ring's maxFrameBytes ${this.ring.maxFrameBytes}`);
+      for (const frame of fragment(payload, this.ring.maxFrameBytes)) this.sendFrame(frame);
+      return;
     }
+    this.sendFrame(payload);
+  }
+
+  private sendFrame(payload: Uint8Array): void {
     if (this.queueHead === this.queue.length && this.ring.tryWrite(payload)) {
       this.wrote();
       return;

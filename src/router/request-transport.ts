@@ -3,7 +3,8 @@
 // request its node never answers. The supervisor of the storage threads attaches each node's
 // rings when it starts and detaches them when the node is declared dead; that is all the two
 // share (attach, detach, and the node's liveness).
-import { SpscRing } from '../rings/ring.ts';
+import type { SpscRing } from '../rings/ring.ts';
+import { MessageReader } from '../rings/fragments.ts';
 import { Doorbell } from '../rings/doorbell.ts';
 import type { Outbox } from '../rings/outbox.ts';
 import { decodeResponse, encodeRequest } from '../storage/message-codec.ts';
@@ -21,7 +22,7 @@ interface PendingRequest {
 
 interface NodeLink {
   requests: Outbox;
-  responses: SpscRing;
+  responses: MessageReader;
   inFlight: number;
 }
 
@@ -48,7 +49,7 @@ export class RequestTransport implements StorageTransport {
 
   /** A node (first start or replacement) is reachable through these rings. */
   attach(node: number, requests: Outbox, responses: SpscRing): void {
-    this.links[node] = { requests, responses, inFlight: 0 };
+    this.links[node] = { requests, responses: new MessageReader(responses), inFlight: 0 };
   }
 
   /** A node was declared dead: every request waiting on it fails with NodeFailedError (the router retries). */
@@ -78,10 +79,9 @@ export class RequestTransport implements StorageTransport {
     let frame: Uint8Array;
     try {
       frame = encodeRequest(req);
-      // A frame that can never fit a ring is refused here, before anything waits on it (finding F6a).
-      if (frame.length > link.requests.ring.maxFrameBytes) throw new RangeError(`request frame of ${frame.length} bytes`);
-    } catch {
-      return Promise.reject(new DynamoError('ValidationException', 'Item size has exceeded the maximum allowed size'));
+    } catch (err) {
+      // Refused here, before anything waits on it (a throw after registering it orphaned a promise, finding F6a).
+      return Promise.reject(err);
     }
     link.inFlight++;
     const promise = new Promise<StorageResponse>((resolve, reject) => {

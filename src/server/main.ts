@@ -42,6 +42,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       mapSizeBytes: config.storage.mapSizeBytes,
       ringCapacityBytes: config.rings.capacityBytes,
       heartbeatIntervalMs: config.failover.heartbeatIntervalMs,
+      commitStallMaxMs: config.failover.commitStallMaxMs,
       faults: config.faults.enabled,
       encryptionKey: security.encryptionKey,
       node: storageNodeSettings(config),

@@ -59,19 +59,21 @@ export class FaultyTransport implements NodeTransport {
   }
 }
 
-/** A disk that stops answering in the middle of a commit ("hang-in-commit"). */
-export function faultyStore(inner: NodeStore, board: HealthBoard, self: number, setCommitting: (committing: boolean) => void): NodeStore {
+/** A disk that stops answering ("hang-in-commit"): batches committed meanwhile do not become durable until it resumes. */
+export function faultyStore(inner: NodeStore, board: HealthBoard, self: number): NodeStore {
   const commit = inner.commit.bind(inner);
-  inner.commit = (onDurable) => {
+  const held: Array<() => void> = [];
+  const release = (): void => {
     if (board.commitHangRequested(self)) {
-      setCommitting(true);
-      try {
-        board.hangWhileRequested(self);
-      } finally {
-        setCommitting(false);
-      }
+      setTimeout(release, 10);
+      return;
     }
-    commit(onDurable);
+    // In order: what was committed first becomes durable first.
+    for (const onDurable of held.splice(0)) commit(onDurable);
+  };
+  inner.commit = (onDurable) => {
+    if (held.length === 0 && !board.commitHangRequested(self)) return commit(onDurable);
+    if (held.push(onDurable) === 1) release();
   };
   return inner;
 }

@@ -1,9 +1,15 @@
 // The storage node's NodeStore on LMDB (lmdb-js): per table one B-tree of items and one of log
-// entries, plus a metadata tree of replica records, in the node's own environment. A batch is
-// gathered in memory and written by one synced write transaction at commit(): when it returns,
-// the batch is durable (fsynced, unless storage.sync is off).
+// entries, plus a metadata tree of replica records, in the node's own environment.
+//
+// Commits are pipelined: a batch is one lmdb-js asynchronous transaction (its writes run on this
+// thread inside it, in order; lmdb-js's writer thread commits it), and with overlappingSync the
+// flush of one transaction overlaps the next ones. The storage node's thread never waits on the
+// disk: it keeps draining and batching, and commit(onDurable) calls back once the batch is
+// flushed. LMDB's metas keep a flushed transaction to restart from after a power loss
+// (overlappingSync's crash safety), and a process crash loses nothing committed.
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { ReplicaRecord } from '../replication/replica-machine.ts';
+import { InvariantError } from '../replication/invariants.ts';
 import { bufferView } from './buffer-view.ts';
 import { hashRangeOptions, logEpochBytes, logIndexMax, logKey, logKeyIndex, recordKey, type ItemEntry, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from './node-store.ts';
 import { storedItemSize } from './stored-item.ts';
@@ -14,8 +20,6 @@ export interface LmdbStoreOptions {
   mapSizeBytes: number;
   /** lmdb-js's key (32 ASCII characters): pages are encrypted on disk (ChaCha8); absent: plain. */
   encryptionKey?: string;
-  /** Called around each commit: a node waiting on its disk is not a dead node (see AutoAdmin). */
-  onCommitting?: (committing: boolean) => void;
 }
 
 interface TableDbs {
@@ -23,41 +27,37 @@ interface TableDbs {
   log: Database<Buffer, Buffer>;
 }
 
-// Batch operations, kept as flat tuples in one array (no closure per write).
-const PUT_ITEM = 1;
-const REMOVE_ITEM = 2;
-const APPEND_LOG = 3;
-const REMOVE_LOG = 4;
-const PUT_RECORD = 5;
-const REMOVE_RECORD = 6;
-const CLEAR_RANGE = 7;
-const DROP_TABLE = 8;
-
 /** Named databases: one metadata tree plus two per table. */
 const namedDbsMax = 10_000;
+// Batch operations, kept as flat tuples in one array (no closure per write).
+const PUT = 1;
+const REMOVE = 2;
+const REMOVE_RANGE = 3;
+const DROP_TABLE = 4;
 
 export class LmdbNodeStore implements NodeStore {
   private readonly root: RootDatabase;
   private readonly meta: Database<ReplicaRecord, string>;
   private readonly tables = new Map<string, TableDbs>();
-  private readonly ops: unknown[] = [];
-  private readonly onCommitting: (committing: boolean) => void;
+  private ops: unknown[] = [];
+  /** A write transaction failed: the node must stop (what it acknowledged next could be wrong). */
+  private failure: Error | null = null;
 
   constructor(options: LmdbStoreOptions) {
     this.root = open({
       path: options.path,
       maxDbs: namedDbsMax,
       mapSize: options.mapSizeBytes,
-      // Durability is decided here: with overlappingSync off and noSync off, a transactionSync
-      // has been fsynced when it returns, so what depends on durability may run after it.
-      overlappingSync: false,
+      // Durability: a batch counts as durable once lmdb-js reports it flushed (not merely
+      // committed); overlappingSync lets that flush overlap the next transactions.
+      // (Without syncing there is no flush to overlap; lmdb-js refuses the combination.)
+      overlappingSync: options.sync,
       noSync: !options.sync,
       compression: false,
       cache: false,
       ...(options.encryptionKey ? { encryptionKey: options.encryptionKey } : {}),
     });
     this.meta = this.root.openDB<ReplicaRecord, string>({ name: 'meta', encoding: 'msgpack' });
-    this.onCommitting = options.onCommitting ?? (() => {});
   }
 
   private dbs(table: string): TableDbs {
@@ -81,7 +81,8 @@ export class LmdbNodeStore implements NodeStore {
     let bytes = 0;
     let expected = from;
     for (const { key, value } of this.dbs(table).log.getRange({ start: logKey(pid, from), end: logKey(pid, to + 1) })) {
-      if (logKeyIndex(key) !== expected) throw new Error(`log of ${table}/${pid} has a hole at ${expected}`);
+      // Entries read back for a resend must be contiguous, as they were when written.
+      if (logKeyIndex(key) !== expected) throw new InvariantError(`log of ${table}/${pid} has a hole at ${expected}`);
       const entry = value.subarray(logEpochBytes);
       if (out.length > 0 && bytes + entry.length > maxBytes) break;
       out.push(entry);
@@ -129,36 +130,36 @@ export class LmdbNodeStore implements NodeStore {
   }
 
   putItem(table: string, key: Uint8Array, value: Uint8Array): void {
-    this.ops.push(PUT_ITEM, this.dbs(table).items, bufferView(key), bufferView(value));
+    this.ops.push(PUT, this.dbs(table).items, bufferView(key), bufferView(value));
   }
 
   removeItem(table: string, key: Uint8Array): void {
-    this.ops.push(REMOVE_ITEM, this.dbs(table).items, bufferView(key), null);
+    this.ops.push(REMOVE, this.dbs(table).items, bufferView(key), null);
   }
 
   appendLog(table: string, pid: number, index: number, epoch: number, bytes: Uint8Array): void {
     const value = Buffer.allocUnsafe(logEpochBytes + bytes.length);
     value.writeUInt32BE(epoch, 0);
     value.set(bytes, logEpochBytes);
-    this.ops.push(APPEND_LOG, this.dbs(table).log, logKey(pid, index), value);
+    this.ops.push(PUT, this.dbs(table).log, logKey(pid, index), value);
   }
 
   removeLog(table: string, pid: number, from: number, to: number): void {
     // The key after `to`: the next partition's first key when `to` is the last index there is.
-    const end = to >= logIndexMax ? logKey(pid + 1, 0) : logKey(pid, to + 1);
-    this.ops.push(REMOVE_LOG, this.dbs(table).log, logKey(pid, from), end);
+    this.ops.push(REMOVE_RANGE, this.dbs(table).log, logKey(pid, from), to >= logIndexMax ? logKey(pid + 1, 0) : logKey(pid, to + 1));
   }
 
   putRecord(record: ReplicaRecord): void {
-    this.ops.push(PUT_RECORD, null, recordKey(record.table, record.pid), record);
+    this.ops.push(PUT, this.meta, recordKey(record.table, record.pid), record);
   }
 
   removeRecord(table: string, pid: number): void {
-    this.ops.push(REMOVE_RECORD, null, recordKey(table, pid), null);
+    this.ops.push(REMOVE, this.meta, recordKey(table, pid), null);
   }
 
   clearRange(table: string, hashStart: number, hashEnd: number): void {
-    this.ops.push(CLEAR_RANGE, this.dbs(table).items, hashStart, hashEnd);
+    const range = hashRangeOptions(hashStart, hashEnd);
+    this.ops.push(REMOVE_RANGE, this.dbs(table).items, range.start, range.end);
   }
 
   dropTable(table: string): void {
@@ -170,51 +171,44 @@ export class LmdbNodeStore implements NodeStore {
     return this.ops.length > 0;
   }
 
+  /**
+   * Hands the batch to lmdb-js's writer: it runs as one transaction (the callback executes on
+   * this thread inside that transaction, in the order the writes were made), is committed by the
+   * writer thread, and flushed while later batches are being made; onDurable runs once flushed.
+   */
   commit(onDurable: () => void): void {
-    if (this.ops.length > 0) {
-      this.onCommitting(true);
-      try {
-        this.root.transactionSync(() => this.runOps());
-      } finally {
-        this.ops.length = 0;
-        this.onCommitting(false);
-      }
-    }
-    onDurable();
+    if (this.failure !== null) throw this.failure;
+    const ops = this.ops;
+    this.ops = [];
+    const committed = ops.length === 0 ? Promise.resolve() : this.root.transaction(() => this.runOps(ops));
+    committed
+      .then(() => this.root.flushed)
+      .then(() => {
+        // Reads from now on must see the batch: renew the read snapshot before anyone is told.
+        this.root.resetReadTxn();
+        onDurable();
+      })
+      .catch((err: Error) => (this.failure ??= err));
   }
 
-  private runOps(): void {
-    const ops = this.ops;
+  private runOps(ops: unknown[]): void {
     for (let i = 0; i < ops.length; i += 4) {
+      const db = ops[i + 1] as Database<unknown, Buffer | string>;
       switch (ops[i]) {
-        case PUT_ITEM:
-        case APPEND_LOG:
-          (ops[i + 1] as Database<Buffer, Buffer>).put(ops[i + 2] as Buffer, ops[i + 3] as Buffer);
+        case PUT:
+          db.put(ops[i + 2] as never, ops[i + 3] as never);
           break;
-        case REMOVE_ITEM:
-          (ops[i + 1] as Database<Buffer, Buffer>).remove(ops[i + 2] as Buffer);
+        case REMOVE:
+          db.remove(ops[i + 2] as never);
           break;
-        case REMOVE_LOG: {
-          const log = ops[i + 1] as Database<Buffer, Buffer>;
+        case REMOVE_RANGE: {
           // Keys first, then removes: the cursor is not walked while the tree changes under it.
-          const keys = [...log.getKeys({ start: ops[i + 2] as Buffer, end: ops[i + 3] as Buffer })];
-          for (const key of keys) log.remove(key);
-          break;
-        }
-        case PUT_RECORD:
-          this.meta.put(ops[i + 2] as string, ops[i + 3] as ReplicaRecord);
-          break;
-        case REMOVE_RECORD:
-          this.meta.remove(ops[i + 2] as string);
-          break;
-        case CLEAR_RANGE: {
-          const items = ops[i + 1] as Database<Buffer, Buffer>;
-          const keys = [...items.getKeys(hashRangeOptions(ops[i + 2] as number, ops[i + 3] as number))];
-          for (const key of keys) items.remove(key as Buffer);
+          const keys = [...db.getKeys({ start: ops[i + 2] as Buffer, end: (ops[i + 3] as Buffer | undefined) ?? undefined })];
+          for (const key of keys) db.remove(key);
           break;
         }
         case DROP_TABLE: {
-          const dbs = ops[i + 1] as TableDbs;
+          const dbs = ops[i + 1] as unknown as TableDbs;
           dbs.items.dropSync();
           dbs.log.dropSync();
           const table = ops[i + 2] as string;

@@ -3,20 +3,21 @@
 // replaced) is fenced: it answers nothing and sends nothing more (finding F12).
 import type { SpscRing } from '../rings/ring.ts';
 import type { Outbox } from '../rings/outbox.ts';
+import { MessageReader } from '../rings/fragments.ts';
 import type { NodeTransport } from './storage-node.ts';
 
 export class RingTransport implements NodeTransport {
   peers: number[];
-  private readonly requests: SpscRing;
+  private readonly requests: MessageReader;
   private readonly responses: Outbox;
-  private readonly peerIn = new Map<number, SpscRing>();
+  private readonly peerIn = new Map<number, MessageReader>();
   private readonly peerOut = new Map<number, Outbox>();
   private readonly fenced: () => boolean;
 
   constructor(requests: SpscRing, responses: Outbox, peerIn: Map<number, SpscRing>, peerOut: Map<number, Outbox>, fenced: () => boolean) {
-    this.requests = requests;
+    this.requests = new MessageReader(requests);
     this.responses = responses;
-    for (const [peer, ring] of peerIn) this.peerIn.set(peer, ring);
+    for (const [peer, ring] of peerIn) this.peerIn.set(peer, new MessageReader(ring));
     for (const [peer, out] of peerOut) this.peerOut.set(peer, out);
     this.peers = [...peerOut.keys()].sort((a, b) => a - b);
     this.fenced = fenced;
@@ -24,7 +25,7 @@ export class RingTransport implements NodeTransport {
 
   /** The control plane replaced a peer: replication to and from it uses new rings. */
   replacePeer(peer: number, inRing: SpscRing, outbox: Outbox): void {
-    this.peerIn.set(peer, inRing);
+    this.peerIn.set(peer, new MessageReader(inRing));
     this.peerOut.set(peer, outbox);
   }
 

@@ -71,6 +71,8 @@ export interface StorageNodeOptions {
   /** Whether a peer was declared dead: what it says no longer counts (finding F12). */
   peerFenced: (node: number) => boolean;
   emit: (event: NodeEvent) => void;
+  /** A batch became durable (its callback came through the event loop): the loop should pump. */
+  wake: () => void;
 }
 
 /** The report describe() gives of each replica. */
@@ -101,6 +103,8 @@ export class StorageNode {
   /** Slots whose batch became durable since the last pump (async stores call back later). */
   private readonly durableSlots: ReplicaSlot[] = [];
   private readonly machineConfig: MachineConfig;
+  /** When each committed batch still waiting on the disk was committed, oldest first. */
+  private readonly waitingSince: number[] = [];
   /** Seals of the batch being built, reported durable when it commits. */
   private pendingSeals: Array<[ReplicaSlot, SealToken]> = [];
   private nextStreamId: number;
@@ -402,6 +406,8 @@ export class StorageNode {
     const sealed: Array<[ReplicaSlot, SealToken]> = [];
     for (const slot of this.touched) {
       const m = slot.machine;
+      // Touched only to send or answer: nothing to write, no batch to wait for.
+      if (!m.hasPendingActions()) continue;
       if (m.truncateFrom >= 0) {
         store.removeLog(m.table, m.pid, m.truncateFrom, logIndexMax);
         for (const e of m.truncated) if (e.w !== null) this.writeIds.forget(e.w, m.table, m.pid, e.i);
@@ -441,13 +447,16 @@ export class StorageNode {
     const sealed = this.pendingSeals;
     this.pendingSeals = [];
     if (!this.store.batchPending() && sealed.length === 0) return;
+    this.waitingSince.push(this.options.now());
     this.store.commit(() => {
+      this.waitingSince.shift();
       for (const [slot, token] of sealed) {
         if (this.replicas.get(this.key(slot.machine.table, slot.machine.pid)) !== slot) continue;
         slot.machine.persisted(token);
         slot.unapplied?.applied(slot.machine.applied);
         this.durableSlots.push(slot);
       }
+      this.options.wake();
     });
     for (const slot of this.durableSlots) this.touched.add(slot);
     this.durableSlots.length = 0;
@@ -472,6 +481,16 @@ export class StorageNode {
     for (const slot of this.touched) if (slot.machine.hasPendingActions() && this.replicas.get(this.key(slot.machine.table, slot.machine.pid)) === slot) again.push(slot);
     this.touched.clear();
     for (const slot of again) this.touched.add(slot);
+  }
+
+  /** How long the oldest batch not yet durable has waited on the disk (0: none waits). */
+  durabilityLagMs(): number {
+    return this.waitingSince.length === 0 ? 0 : this.options.now() - this.waitingSince[0];
+  }
+
+  /** Whether batches wait on the disk (their durability arrives later, through the event loop). */
+  awaitsDisk(): boolean {
+    return this.waitingSince.length > 0;
   }
 
   /** Whether a pump is owed work even with no new input. */

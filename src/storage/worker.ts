@@ -37,9 +37,11 @@ export interface StorageNodeTask {
   /** Heartbeats, fences, incarnations and fault switches shared with the control plane. */
   healthBoard: SharedArrayBuffer;
   heartbeatIntervalMs: number;
+  /** A node whose oldest batch has waited this long on its disk stops beating (and is failed over). */
+  commitStallMaxMs: number;
   /** Install the fault-injection wrappers (faults.enabled). */
   faults: boolean;
-  node: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit'>;
+  node: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit' | 'wake'>;
 }
 
 /** How long an idle node sleeps before looking at its rings again without a doorbell. */
@@ -58,11 +60,10 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   for (const [peer, sab] of Object.entries(task.peerIn)) peerIn.set(Number(peer), new SpscRing(sab));
   for (const [peer, sab] of Object.entries(task.peerOut)) peerOut.set(Number(peer), new Outbox(new SpscRing(sab), new Doorbell(task.peerDoorbells[Number(peer)])));
   const rings = new RingTransport(new SpscRing(task.requestRing), new Outbox(new SpscRing(task.responseRing), new Doorbell(task.routerDoorbell)), peerIn, peerOut, fenced);
-  const setCommitting = (committing: boolean) => board.setCommitting(task.id, committing);
-  let store: NodeStore = new LmdbNodeStore({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey, onCommitting: setCommitting });
+  let store: NodeStore = new LmdbNodeStore({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey });
   let transport: NodeTransport = rings;
   if (task.faults) {
-    store = faultyStore(store, board, task.id, setCommitting);
+    store = faultyStore(store, board, task.id);
     transport = new FaultyTransport(rings, board, task.id);
   }
   const post = (reply: ControlReply) => task.control.postMessage(reply);
@@ -73,14 +74,19 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     streamIdBase: task.incarnation * streamIdsPerIncarnation,
     peerFenced: (peer) => board.isDeclaredDead(peer),
     emit: (event: NodeEvent) => post({ kind: 'event', event }),
+    wake: () => doorbell.ring(),
   });
   // What the node recorded itself is where it starts; the control plane then elects a leader for
   // every partition in a new epoch (a restarted node leads nothing until then).
   node.restore();
   // The heartbeat is a timer on this thread's event loop: a thread that is stuck, busy for too
-  // long or dead stops beating, and the control plane notices.
-  board.beat(task.id);
-  const heartbeat = setInterval(() => board.beat(task.id), task.heartbeatIntervalMs);
+  // long or dead stops beating, and the control plane notices. So does a node whose disk has
+  // not made a batch durable for commitStallMaxMs (a slow disk is given that long).
+  const beat = () => {
+    if (node.durabilityLagMs() < task.commitStallMaxMs) board.beat(task.id);
+  };
+  beat();
+  const heartbeat = setInterval(beat, task.heartbeatIntervalMs);
   // Ticks let replicas resend to silent peers and restart stalled snapshot installs.
   const ticker = setInterval(() => node.tick(), task.heartbeatIntervalMs);
 
@@ -104,7 +110,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
 
   const beforePump = task.faults ? loopFaults(board, task.id) : () => {};
   try {
-    await runLoop(node, doorbell, beforePump, () => stopping || fenced(), () => board.beat(task.id), task.heartbeatIntervalMs);
+    await runLoop(node, doorbell, beforePump, () => stopping || fenced(), beat, task.heartbeatIntervalMs);
   } catch (err) {
     // A node that cannot go on (a commit failed, an invariant broke) stops beating, so the
     // control plane fails it over instead of leaving a silent node holding its partitions.
@@ -148,6 +154,12 @@ async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => 
     doorbell.prepareSleep();
     if (node.hasInput()) {
       doorbell.cancelSleep();
+      continue;
+    }
+    if (node.awaitsDisk()) {
+      // Durability comes back through the event loop (lmdb-js's flush callback), which rings the
+      // doorbell: wait without blocking the loop.
+      await doorbell.waitAsync(node.hasBacklog() ? 1 : idleWaitMs);
       continue;
     }
     // A blocking wait: waking a thread blocked in Atomics.wait costs the waker one futex wake,

@@ -391,15 +391,13 @@ describe('Outbox', () => {
     assert.deepEqual(ring.tryRead(), new Uint8Array(0));
     assert.equal(ring.tryRead(), null);
   });
-  it('throws RangeError for a frame that can never fit, without queueing it', () => {
+  it("sends a message larger than any frame as fragments, each within the ring's largest frame", () => {
     const ring = SpscRing.create(4096);
     const outbox = new Outbox(ring, Doorbell.create());
-    assert.throws(() => outbox.send(new Uint8Array(ring.maxFrameBytes + 1)), RangeError);
-    outbox.send(payload(2044, 1));
-    outbox.send(payload(2044, 2));
-    outbox.send(payload(2044, 3));
-    assert.throws(() => outbox.send(new Uint8Array(ring.maxFrameBytes + 1)), RangeError);
-    assert.equal(outbox.pending(), 1);
+    outbox.send(new Uint8Array(ring.maxFrameBytes + 1));
+    assert.equal(ring.tryRead()!.length, ring.maxFrameBytes, 'the first fragment fills a frame');
+    assert.equal(ring.tryRead()!.length, 3 + 2, 'the second holds the 3 bytes left, after its 2-byte header');
+    assert.equal(ring.tryRead(), null);
   });
   it('stays in order across queue compaction with a long backlog', () => {
     const ring = SpscRing.create(4096);

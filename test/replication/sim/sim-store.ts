@@ -270,6 +270,19 @@ export class SimStore implements NodeStore {
   commit(onDurable: () => void): void {
     const ops = this.batch;
     this.batch = [];
+    if (ops.length === 0) {
+      // Nothing new to sync: durable once what was committed before is.
+      const last = this.unsynced.at(-1);
+      if (last === undefined) this.scheduler.after(0, () => !this.crashed && onDurable());
+      else {
+        const previous = last.onDurable;
+        last.onDurable = () => {
+          previous();
+          onDurable();
+        };
+      }
+      return;
+    }
     for (const op of ops) op(this.visible);
     this.unsynced.push({ ops, onDurable });
     // Syncs complete in commit order, each after the disk's latency (a stalled disk holds them).
