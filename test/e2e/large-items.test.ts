@@ -1,10 +1,11 @@
 // Items whose encodings are many times their 400 KB through the real server: Query and Scan
 // pages cut by their JSON size, so that a client paging on LastEvaluatedKey gets every item
 // exactly once and no storage node ever builds a frame its ring cannot carry; BatchGetItem
-// answers of 100 such items cut at 16 MB with UnprocessedKeys.
+// answers of 100 such items cut at 16 MB with UnprocessedKeys; substitution variables over
+// DynamoDB's 2 MB refused before they are sent to a storage node.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchGetItemCommand, CreateTableCommand, PutItemCommand, QueryCommand, ScanCommand, type AttributeValue, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, CreateTableCommand, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -131,4 +132,48 @@ test('BatchGetItem of items larger than 16 MB of JSON: each comes alone, so pagi
   assert.ok(alone.jsonBytes > 16 * 1024 * 1024);
   assert.equal(rounds.flatMap((r) => r.items).length, keys.length);
   assert.equal((alone.items[0].l.L ?? []).length, 2040);
+});
+
+async function expectValidation(send: Promise<unknown>, message: RegExp): Promise<void> {
+  await assert.rejects(send, (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
+    assert.equal(err.name, 'ValidationException', err.message);
+    assert.equal(err.$metadata?.httpStatusCode, 400);
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+test('substitution variables over 2 MB are a ValidationException, in every operation that sends them to a node', async () => {
+  const fiveMegabytes: AttributeValue = { S: 'v'.repeat(5 * 1024 * 1024) };
+  const tooLarge = /^Expression attribute names and values size has exceeded the maximum allowed size; size: 524\d{4}$/;
+  const key = { pk: { S: 'x' }, sk: { S: 'x' } };
+  await expectValidation(s.client.send(new PutItemCommand({ TableName: 'large', Item: key, ConditionExpression: '#a = :v', ExpressionAttributeNames: { '#a': 'a' }, ExpressionAttributeValues: { ':v': fiveMegabytes } })), tooLarge);
+  await expectValidation(s.client.send(new UpdateItemCommand({ TableName: 'large', Key: key, UpdateExpression: 'SET a = :v', ExpressionAttributeValues: { ':v': fiveMegabytes } })), tooLarge);
+  await expectValidation(s.client.send(new DeleteItemCommand({ TableName: 'large', Key: key, ConditionExpression: 'a <> :v', ExpressionAttributeValues: { ':v': fiveMegabytes } })), tooLarge);
+  await expectValidation(s.client.send(new QueryCommand({ TableName: 'large', KeyConditionExpression: 'pk = :p', FilterExpression: 'a = :v', ExpressionAttributeValues: { ':p': { S: 'x' }, ':v': fiveMegabytes } })), tooLarge);
+  await expectValidation(s.client.send(new ScanCommand({ TableName: 'large', FilterExpression: 'a = :v', ExpressionAttributeValues: { ':v': fiveMegabytes } })), tooLarge);
+  // The legacy parameters are rewritten as expressions, and bounded alike.
+  await expectValidation(s.client.send(new UpdateItemCommand({ TableName: 'large', Key: key, AttributeUpdates: { a: { Action: 'PUT', Value: fiveMegabytes } } })), tooLarge);
+  await expectValidation(s.client.send(new DeleteItemCommand({ TableName: 'large', Key: key, Expected: { a: { Value: fiveMegabytes } } })), tooLarge);
+  await expectValidation(s.client.send(new ScanCommand({ TableName: 'large', ScanFilter: { a: { ComparisonOperator: 'EQ', AttributeValueList: [fiveMegabytes] } } })), tooLarge);
+  assert.equal((await s.client.send(new GetItemCommand({ TableName: 'large', Key: key, ConsistentRead: true }))).Item, undefined, 'nothing was written');
+});
+
+test('UpdateItem SET with a large value: 390 KB is written, past 400 KB of item is DynamoDB\'s item-size error', async () => {
+  const key = { pk: { S: 'set' }, sk: { S: 'a' } };
+  const value: AttributeValue = { S: '\u0001'.repeat(390_000) };
+  const res = await s.client.send(new UpdateItemCommand({ TableName: 'large', Key: key, UpdateExpression: 'SET s = :v', ExpressionAttributeValues: { ':v': value }, ReturnValues: 'UPDATED_NEW' }));
+  assert.deepEqual(res.Attributes, { s: value });
+  // 1.9 MB: within the substitution variables' 2 MB, so it reaches the leader, whose item-size check refuses it.
+  await expectValidation(
+    s.client.send(new UpdateItemCommand({ TableName: 'large', Key: key, UpdateExpression: 'SET t = :v', ExpressionAttributeValues: { ':v': { S: 't'.repeat(1_900_000) } } })),
+    /^Item size to update has exceeded the maximum allowed size$/,
+  );
+  await expectValidation(
+    s.client.send(new UpdateItemCommand({ TableName: 'large', Key: key, UpdateExpression: 'SET t = :v', ExpressionAttributeValues: { ':v': { S: 't'.repeat(20_000) } } })),
+    /^Item size to update has exceeded the maximum allowed size$/,
+  );
+  const got = await s.client.send(new GetItemCommand({ TableName: 'large', Key: key, ConsistentRead: true }));
+  assert.deepEqual(got.Item, { ...key, s: value });
+  await s.client.send(new DeleteItemCommand({ TableName: 'large', Key: key }));
 });
