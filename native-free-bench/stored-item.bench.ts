@@ -5,22 +5,9 @@ import { Encoder } from 'cbor-x';
 import { decodeStoredItem, encodeStoredItem } from '../src/storage/stored-item.ts';
 import { itemSizeBytes, normalizeItem } from '../src/validation/attribute-values.ts';
 import type { Item } from '../src/values/types.ts';
+import { normalized as small } from './values.bench.ts';
 
 // The ~200-byte item of values.bench.ts, and a ~4 KB one with nested maps and lists.
-const small: Item = normalizeItem(
-  {
-    pk: { S: 'customer#8f14e45f-ceea-467f-a9b4' },
-    sk: { N: '1718035200123' },
-    name: { S: 'Ada Lovelace' },
-    email: { S: 'ada.lovelace@example.com' },
-    balance: { N: '1024.50' },
-    active: { BOOL: true },
-    tags: { SS: ['vip', 'beta', 'newsletter'] },
-    address: { M: { street: { S: '12 St James Square' }, city: { S: 'London' }, zip: { S: 'SW1Y 4JH' } } },
-    scores: { L: [{ N: '98' }, { N: '87.5' }, { N: '91' }] },
-  },
-  'Item',
-);
 const large: Item = normalizeItem(
   {
     pk: { S: 'order#2024-06-10#000123' },
