@@ -178,3 +178,13 @@ test('a projection is what counts against the budget', () => {
   assert.deepEqual(pages.flatMap(pageItems), items.map((i) => ({ sk: i.sk })));
   for (const page of pages) assert.ok(Buffer.byteLength(page.json, 'utf8') <= 200);
 });
+
+test('progress is reported after each item is read and after each is serialized', () => {
+  let calls = 0;
+  const page = readRange(data, request({ jm: 64 * 1024 * 1024 }, null), () => calls++);
+  assert.equal(page.count, items.length);
+  assert.equal(calls, 2 * items.length);
+  let counted = 0;
+  readRange(data, request({ jm: 64 * 1024 * 1024, cnt: true }, null), () => counted++);
+  assert.equal(counted, items.length, 'COUNT serializes nothing');
+});
