@@ -23,7 +23,7 @@ const wireItem = JSON.stringify({
 });
 const parsedItems: unknown[] = [];
 for (let i = 0; i < 64; i++) parsedItems.push(JSON.parse(wireItem));
-const normalized: Item = normalizeItem(JSON.parse(wireItem), 'Item');
+export const normalized: Item = normalizeItem(JSON.parse(wireItem), 'Item');
 
 export function register(bench: Bench): void {
   let i = 0;

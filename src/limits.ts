@@ -31,6 +31,13 @@ export const batchGetKeysMax = 100;
 export const batchGetResponseBytesMax = 16 * 1024 * 1024;
 /** Expression strings are at most 4 KB. */
 export const expressionBytesMax = 4096;
+/**
+ * All substitution variables of a request, ExpressionAttributeNames and ExpressionAttributeValues
+ * together, are at most 2 MB (Developer Guide: Constraints, "Expression parameters"). DynamoDB does
+ * not say how a value's length is counted; monodyne counts the bytes the names and values take in
+ * the frame that carries them to a storage node (src/validation/substitution-size.ts).
+ */
+export const substitutionBytesMax = 2 * 1024 * 1024;
 /** Request payload limit for the DynamoDB HTTP API (16 MB). */
 export const requestBodyBytesMax = 16 * 1024 * 1024;
 /** Each table's provisioned throughput: at least 1 unit. */

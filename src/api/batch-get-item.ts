@@ -1,6 +1,7 @@
-// BatchGetItem: up to 100 keys across up to 100 tables, read concurrently through the router;
-// what does not fit in the 16 MB response (or failed with a retryable error) comes back as
-// UnprocessedKeys, in the request's own form so a client can send it again as it is.
+// BatchGetItem: up to 100 keys across up to 100 tables, read concurrently through the router,
+// each key its own storage request (one item a frame); what does not fit in the 16 MB response
+// (or failed with a retryable error) comes back as UnprocessedKeys, in the request's own form so
+// a client can send it again as it is.
 import { consumedCapacityJson } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, type Shape } from '../validation/request-shape.ts';
 import { normalizeItem, validateKey } from '../validation/attribute-values.ts';
@@ -8,7 +9,7 @@ import { DynamoError, validationError } from '../protocol/errors.ts';
 import { Op, type GetRequest, type StorageResponse } from '../storage/messages.ts';
 import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
 import { compileRequestExpressions, project, type CompiledProjection } from '../expressions/index.ts';
-import { batchGetKeysMax, batchGetResponseBytesMax, tableNameLengthMax, tableNameLengthMin, tableNamePattern } from '../limits.ts';
+import { batchGetKeysMax, batchGetResponseBytesMax, itemSizeBytesMax, tableNameLengthMax, tableNameLengthMin, tableNamePattern } from '../limits.ts';
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import type { Item } from '../values/types.ts';
@@ -239,6 +240,41 @@ function isRetryable(reason: unknown): boolean {
   return reason instanceof DynamoError && reason.kind.retryable;
 }
 
+/**
+ * Keys read at once before answers say how large this call's items are: DynamoDB's 16 MB of
+ * items of the 400 KB an item may be. Each answer is one frame of one item; the window keeps the
+ * answers in flight, discarded ones included, near the 16 MB the response keeps.
+ */
+const keysInFlightFirst = Math.floor(batchGetResponseBytesMax / itemSizeBytesMax);
+
+/** What became of one key. */
+const Unprocessed = 0;
+const Absent = 1;
+const Found = 2;
+
+/** One call's reads: which key is next, what each key came to, and the response so far. */
+interface BatchGather {
+  /** Every key of the request, table by table, in the request's order. */
+  readonly keys: ReadonlyArray<{ gets: TableGets; index: number }>;
+  /** Per key: Unprocessed (not read, failed retryably, or over 16 MB), Absent, or Found. */
+  readonly outcome: Uint8Array;
+  /** Per key: the item's JSON as the response carries it (projected), when Found. */
+  readonly texts: string[];
+  /** Read units charged per table, over every answer (discarded ones were read too). */
+  readonly units: Map<TableGets, number>;
+  next: number;
+  inFlight: number;
+  responseBytes: number;
+  found: number;
+  answered: number;
+  /** The most bytes one answer is assumed to take: the 400 KB of an item, or the largest seen. */
+  answerBytesEstimate: number;
+  /** An answer did not fit: no more keys are read. */
+  full: boolean;
+  firstFailure: unknown;
+  fatal: unknown;
+}
+
 export async function batchGetItem(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
   checkRequestShape(input, batchGetTypes);
   checkBatchGetConstraints(input);
@@ -267,72 +303,113 @@ export async function batchGetItem(ctx: ApiContext, input: Record<string, unknow
     for (let i = 0; i < gets.keys.length; i++) gets.keys[i] = validateKey(gets.keys[i], table.keySchema, table.attributeDefinitions);
   }
 
-  const pending: Promise<StorageResponse>[] = new Array(keyCount);
-  let n = 0;
-  for (const gets of tables) {
-    const table = gets.table!;
-    const info = keyInfoOf(table);
-    for (const key of gets.keys) {
-      const { hash32, storageKey } = routeKey(info, key);
-      const req: GetRequest = { id: 0, op: Op.Get, t: table.tableId, p: 0, v: 0, k: storageKey, c: gets.consistent };
-      pending[n++] = ctx.router.sendByHash(table.tableId, hash32, req, gets.consistent);
-    }
-  }
-  const settled = await Promise.allSettled(pending);
-  return batchGetResponse(tables, settled, input.ReturnConsumedCapacity);
+  const keys: Array<{ gets: TableGets; index: number }> = [];
+  for (const gets of tables) for (let index = 0; index < gets.keys.length; index++) keys.push({ gets, index });
+  const gather: BatchGather = {
+    keys,
+    outcome: new Uint8Array(keys.length),
+    texts: new Array<string>(keys.length),
+    units: new Map(),
+    next: 0,
+    inFlight: 0,
+    responseBytes: 0,
+    found: 0,
+    answered: 0,
+    answerBytesEstimate: itemSizeBytesMax,
+    full: false,
+    firstFailure: undefined,
+    fatal: undefined,
+  };
+  await new Promise<void>((done) => readKeys(ctx, gather, done));
+  if (gather.fatal !== undefined) throw gather.fatal;
+  // Nothing could be read at all: the error itself tells the SDK to retry the whole call.
+  if (gather.answered === 0 && gather.firstFailure !== undefined) throw gather.firstFailure;
+  return batchGetResponse(tables, gather, input.ReturnConsumedCapacity);
 }
 
-/** Builds the response text from the items' JSON as the storage nodes serialized them. */
-function batchGetResponse(tables: readonly TableGets[], settled: readonly PromiseSettledResult<StorageResponse>[], returnConsumedCapacity: unknown): string {
+/**
+ * Reads keys in order while the answers in flight could still fit the response, each as its own
+ * storage request (so each answer is one frame of one item); calls `done` once every read sent
+ * has settled and no more will be.
+ */
+function readKeys(ctx: ApiContext, gather: BatchGather, done: () => void): void {
+  while (
+    !gather.full &&
+    gather.fatal === undefined &&
+    gather.next < gather.keys.length &&
+    (gather.inFlight === 0 || gather.responseBytes + (gather.inFlight + 1) * gather.answerBytesEstimate <= batchGetResponseBytesMax)
+  ) {
+    const n = gather.next++;
+    const { gets, index } = gather.keys[n];
+    const table = gets.table!;
+    const { hash32, storageKey } = routeKey(keyInfoOf(table), gets.keys[index]);
+    const req: GetRequest = { id: 0, op: Op.Get, t: table.tableId, p: 0, v: 0, k: storageKey, c: gets.consistent };
+    gather.inFlight++;
+    ctx.router.sendByHash(table.tableId, hash32, req, gets.consistent).then(
+      (res) => {
+        gather.inFlight--;
+        takeAnswer(gather, n, res);
+        readKeys(ctx, gather, done);
+      },
+      (reason: unknown) => {
+        gather.inFlight--;
+        if (!isRetryable(reason)) gather.fatal ??= reason;
+        else gather.firstFailure ??= reason;
+        readKeys(ctx, gather, done);
+      },
+    );
+  }
+  if (gather.inFlight === 0) done();
+}
+
+/** Keeps one key's answer if the response has room (its first item always fits), else leaves the key unprocessed. */
+function takeAnswer(gather: BatchGather, n: number, res: StorageResponse): void {
+  const gets = gather.keys[n].gets;
+  gather.units.set(gets, (gather.units.get(gets) ?? 0) + (res.cu ?? 0));
+  gather.answered++;
+  const text = res.item;
+  if (text === null || text === undefined) {
+    gather.outcome[n] = Absent;
+    return;
+  }
+  const out = gets.projection === null ? text : JSON.stringify(project(gets.projection, JSON.parse(text) as Item));
+  const bytes = Buffer.byteLength(out, 'utf8') + 1;
+  if (bytes > gather.answerBytesEstimate) gather.answerBytesEstimate = bytes;
+  if (gather.found > 0 && gather.responseBytes + bytes > batchGetResponseBytesMax) {
+    // The response is full: this key and every one not yet read are left for the next call.
+    gather.full = true;
+    gather.answered--;
+    return;
+  }
+  gather.outcome[n] = Found;
+  gather.texts[n] = out;
+  gather.responseBytes += bytes;
+  gather.found++;
+}
+
+/** Builds the response text, in the request's order, from the items' JSON as the storage nodes serialized them. */
+function batchGetResponse(tables: readonly TableGets[], gather: BatchGather, returnConsumedCapacity: unknown): string {
   const consumed: string[] = [];
   let responses = '';
   let unprocessed = '';
-  let responseBytes = 0;
-  let full = false;
-  let answered = 0;
-  let firstFailure: unknown = undefined;
   let n = 0;
   for (const gets of tables) {
     let items = '';
     let unprocessedKeys: unknown[] | null = null;
-    let units = 0;
-    for (let i = 0; i < gets.keys.length; i++) {
-      const result = settled[n++];
-      if (result.status === 'fulfilled') units += result.value.cu ?? 0;
-      if (full) {
-        (unprocessedKeys ??= []).push(gets.rawKeys[i]);
-        continue;
-      }
-      if (result.status === 'rejected') {
-        if (!isRetryable(result.reason)) throw result.reason;
-        firstFailure ??= result.reason;
-        (unprocessedKeys ??= []).push(gets.rawKeys[i]);
-        continue;
-      }
-      answered++;
-      const text = result.value.item;
-      if (text === null || text === undefined) continue;
-      const out = gets.projection === null ? text : JSON.stringify(project(gets.projection, JSON.parse(text) as Item));
-      const bytes = Buffer.byteLength(out, 'utf8') + 1;
-      if (responseBytes + bytes > batchGetResponseBytesMax) {
-        // The response is full: this key and every one after it are left for the next call.
-        full = true;
-        answered--;
-        (unprocessedKeys ??= []).push(gets.rawKeys[i]);
-        continue;
-      }
-      responseBytes += bytes;
-      items += items.length === 0 ? out : ',' + out;
+    for (let i = 0; i < gets.keys.length; i++, n++) {
+      const outcome = gather.outcome[n];
+      if (outcome === Found) items += items.length === 0 ? gather.texts[n] : ',' + gather.texts[n];
+      else if (outcome === Unprocessed) (unprocessedKeys ??= []).push(gets.rawKeys[i]);
     }
     const name = JSON.stringify(gets.name);
     responses += (responses.length === 0 ? '' : ',') + name + ':[' + items + ']';
-    if (returnConsumedCapacity === 'TOTAL' || returnConsumedCapacity === 'INDEXES') consumed.push(consumedCapacityJson(returnConsumedCapacity, gets.name, units, 'read'));
+    if (returnConsumedCapacity === 'TOTAL' || returnConsumedCapacity === 'INDEXES') {
+      consumed.push(consumedCapacityJson(returnConsumedCapacity, gets.name, gather.units.get(gets) ?? 0, 'read'));
+    }
     if (unprocessedKeys !== null) {
       unprocessed += (unprocessed.length === 0 ? '' : ',') + name + ':' + JSON.stringify({ ...gets.spec, Keys: unprocessedKeys });
     }
   }
-  // Nothing could be read at all: the error itself tells the SDK to retry the whole call.
-  if (answered === 0 && firstFailure !== undefined) throw firstFailure;
   const cc = consumed.length > 0 ? `,"ConsumedCapacity":[${consumed.join(',')}]` : '';
   return `{"Responses":{${responses}},"UnprocessedKeys":{${unprocessed}}${cc}}`;
 }

@@ -1,5 +1,6 @@
 // Query: one partition key's items in sort key order, as an LMDB range walk on one replica of
-// the partition that holds the key; Limit, the 1 MB page, filter and projection apply there.
+// the partition that holds the key; Limit, the 1 MB page, the page's JSON budget, filter and
+// projection apply there.
 import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
@@ -10,6 +11,7 @@ import { partitionKeyHash32, sortKeyRange, type SortKeyCondition } from '../stor
 import { evaluateCondition, keyConditionToRange, valuesEqual, type CompiledCondition, type KeyRange } from '../expressions/index.ts';
 import { checkKeyConditionsSchema, checkQueryFilterKeys } from '../expressions/legacy.ts';
 import { pageBytesMax } from '../limits.ts';
+import { pageJsonBytesMax } from '../limits-relations.ts';
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import {
@@ -102,6 +104,7 @@ export async function query(ctx: ApiContext, input: Record<string, unknown>): Pr
     rev: !forward,
     lim: (input.Limit as number | undefined) ?? 0,
     max: pageBytesMax,
+    jm: pageJsonBytesMax,
     c: consistent,
     kn: info.names,
     x: needsExpressions ? expressions : null,

@@ -3,6 +3,7 @@
 // expressions, so the storage node sees only expressions), and the shape of a page of results.
 import { validationError } from '../protocol/errors.ts';
 import { normalizeItem } from '../validation/attribute-values.ts';
+import { checkSubstitutionSize } from '../validation/substitution-size.ts';
 import { compileRequestExpressions, type CompiledCondition, type CompiledExpressions, type DocumentPath } from '../expressions/index.ts';
 import type { Condition, Operand } from '../expressions/compile.ts';
 import {
@@ -71,6 +72,8 @@ export function prepareReadExpressions(input: Record<string, unknown>, operation
   }
   const values = input.ExpressionAttributeValues == null ? undefined : normalizeItem(input.ExpressionAttributeValues, 'ExpressionAttributeValues');
   const names = (input.ExpressionAttributeNames as Record<string, string> | null | undefined) ?? undefined;
+  // They travel to a storage node in the page's request frame, which this bounds.
+  checkSubstitutionSize(names, values);
   const expressions: RangeExpressions = {
     KeyConditionExpression: (input.KeyConditionExpression as string | null | undefined) ?? undefined,
     FilterExpression: (input.FilterExpression as string | null | undefined) ?? undefined,
@@ -105,6 +108,7 @@ export function prepareReadExpressions(input: Record<string, unknown>, operation
     ExpressionAttributeNames: b.hasNames ? { ...names, ...b.names } : names,
     ExpressionAttributeValues: b.hasValues ? { ...values, ...b.values } : values,
   };
+  checkSubstitutionSize(merged.ExpressionAttributeNames, merged.ExpressionAttributeValues);
   return {
     expressions: merged,
     compiled: compileRequestExpressions(merged),

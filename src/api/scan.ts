@@ -1,5 +1,6 @@
 // Scan: walks the table's partitions in hash order (the order of storage keys), one page at a
-// time, bounded by Limit and the 1 MB page size; Segment/TotalSegments cut the hash space.
+// time, bounded by Limit, the 1 MB page size and the page's JSON budget; Segment/TotalSegments
+// cut the hash space.
 import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
 import { rangeReadUnits } from '../admission/capacity-units.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
@@ -11,6 +12,7 @@ import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
 import { encodeHashPrefix } from '../storage/key-encoding.ts';
 import { hashSpaceEnd } from '../router/partition-map.ts';
 import { pageBytesMax } from '../limits.ts';
+import { pageJsonBytesMax } from '../limits-relations.ts';
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import type { Item } from '../values/types.ts';
@@ -94,6 +96,8 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
   let count = 0;
   let scanned = 0;
   let bytes = 0;
+  // UTF-8 bytes of the partitions' item arrays so far: the next partition gets what is left of the JSON budget.
+  let jsonBytes = 0;
   let last: unknown = null;
   // Walk the hash space by position, not by partition id: a split during the scan (or a stale
   // map) moves partitions, and each storage node says where the range it served ends.
@@ -116,6 +120,7 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
       rev: false,
       lim: limit > 0 ? limit - scanned : 0,
       max: pageBytesMax - bytes,
+      jm: Math.max(0, pageJsonBytesMax - jsonBytes),
       c: consistent,
       kn: info.names,
       x: withExpressions,
@@ -123,7 +128,10 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
     };
     const res = await ctx.router.sendByHash(table.tableId, position, req, consistent);
     if (res.count! > 0) {
-      if (select !== 'COUNT') itemsJson += (count > 0 ? ',' : '') + res.items!.slice(1, -1);
+      if (select !== 'COUNT') {
+        itemsJson += (count > 0 ? ',' : '') + res.items!.slice(1, -1);
+        jsonBytes += Buffer.byteLength(res.items!, 'utf8');
+      }
       count += res.count!;
     }
     scanned += res.scanned!;

@@ -4,6 +4,7 @@
 // ConditionalOperator and AttributeUpdates parameters are rewritten here as the equivalent
 // ConditionExpression and UpdateExpression, so the leader sees only expressions.
 import { normalizeItem } from '../validation/attribute-values.ts';
+import { checkSubstitutionSize } from '../validation/substitution-size.ts';
 import { validationError } from '../protocol/errors.ts';
 import { compileRequestExpressions, type CompiledExpressions, type ExpressionKind } from '../expressions/index.ts';
 import {
@@ -57,6 +58,8 @@ export function prepareWriteExpressions(
   }
   if (input.ExpressionAttributeNames !== undefined) x.ExpressionAttributeNames = input.ExpressionAttributeNames as Record<string, string>;
   if (input.ExpressionAttributeValues !== undefined) x.ExpressionAttributeValues = normalizeItem(input.ExpressionAttributeValues, 'ExpressionAttributeValues');
+  // They travel to the leader in the write's frame, which this bounds (an item's size is checked there).
+  checkSubstitutionSize(x.ExpressionAttributeNames, x.ExpressionAttributeValues);
   const compiled = compileRequestExpressions(x, { expressionParameters: accepted });
   if (!hasLegacyParameters(operation, input)) return { x: any ? x : null, compiled, legacyUpdate: false };
 
@@ -72,6 +75,7 @@ export function prepareWriteExpressions(
   if (updateText === null && conditionText === null) return { x: null, compiled, legacyUpdate: false };
   if (b.hasNames) legacy.ExpressionAttributeNames = b.names;
   if (b.hasValues) legacy.ExpressionAttributeValues = b.values;
+  checkSubstitutionSize(legacy.ExpressionAttributeNames, legacy.ExpressionAttributeValues);
   return { x: legacy, compiled: compileRequestExpressions(legacy), legacyUpdate: updateText !== null };
 }
 

@@ -44,6 +44,14 @@ export const updateFunctionArity: ReadonlyMap<string, number> = new Map([
 // the end, from the furthest failure position.
 const backtrack = { backtrack: true };
 
+/**
+ * Deepest parenthesis nesting parsed (groups and function calls). Each level costs the recursive
+ * descent about five stack frames, and 2,000 levels fit in a 4 KB expression: without a bound
+ * they overflow the stack. DynamoDB accepts at most 300 operators and functions and no redundant
+ * parentheses, so no expression it accepts nests deeper than 300.
+ */
+export const expressionNestingDepthMax = 512;
+
 type ConditionGrammarKeyword = 'AND' | 'OR' | 'NOT' | 'BETWEEN' | 'IN';
 const conditionKeywords: ReadonlySet<string> = new Set<ConditionGrammarKeyword>(['AND', 'OR', 'NOT', 'BETWEEN', 'IN']);
 const updateKeywords: ReadonlySet<string> = new Set<UpdateSection>(['SET', 'REMOVE', 'ADD', 'DELETE']);
@@ -88,6 +96,7 @@ class Parser {
 
   /** Runs a parse; turns an unwound failure into DynamoDB's syntax error. */
   run<T>(parse: () => T): T {
+    this.checkNesting();
     try {
       const result = parse();
       if (this.peek().kind !== TokenKind.Eof) this.fail();
@@ -95,6 +104,19 @@ class Parser {
     } catch (e) {
       if (e !== backtrack) throw e;
       throw new ExpressionSyntaxError(syntaxErrorMessage(this.text, this.tokens, this.furthest));
+    }
+  }
+
+  /** Refuses nesting deeper than the parser's stack can take, before parsing. */
+  private checkNesting(): void {
+    let depth = 0;
+    let deepest = 0;
+    for (const token of this.tokens) {
+      if (token.kind === TokenKind.LParen && ++depth > deepest) deepest = depth;
+      else if (token.kind === TokenKind.RParen) depth--;
+    }
+    if (deepest > expressionNestingDepthMax) {
+      throw new ExpressionSyntaxError(`The expression is nested too deeply; nesting depth: ${deepest}, at most ${expressionNestingDepthMax}`);
     }
   }
 

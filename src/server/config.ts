@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { credentialsProblem, type CredentialConfig } from '../auth/credentials.ts';
 import { unsafeBindProblem } from '../security/safe-default.ts';
+import { limitRelationsProblem } from '../limits-relations.ts';
 
 export interface Config {
   server: { host: string; port: number; drainTimeoutMs: number };
@@ -249,6 +250,8 @@ export function resolveConfig(sources: ConfigSources): Config {
   }
   const unsafe = unsafeBindProblem(config);
   if (unsafe) throw new ConfigError(unsafe);
+  const relation = limitRelationsProblem(config);
+  if (relation) throw new ConfigError(relation);
   return config;
 }
 

@@ -114,6 +114,11 @@ export interface RangeRequest extends RequestBase {
   lim: number;
   /** Stop once this many bytes of items have been read. */
   max: number;
+  /**
+   * Stop before the page's items, as one JSON array text, would take more than this many UTF-8
+   * bytes, so that its answer fits a frame; a page's first item is returned whatever its size.
+   */
+  jm: number;
   c: boolean;
   /** Key attribute names, to build LastEvaluatedKey from the last item read. */
   kn: string[];

@@ -1,6 +1,6 @@
-// The read half of Query and Scan on one replica: walk the key range in order, stop at Limit
-// or the 1 MB page, apply the filter and projection, and serialize the page as JSON here, off
-// the router's thread.
+// The read half of Query and Scan on one replica: walk the key range in order, stop at Limit,
+// the 1 MB page or the page's JSON budget, apply the filter and projection, and serialize the
+// page as JSON here, off the router's thread.
 import type { Database } from 'lmdb';
 import type { RangeRequest } from './messages.ts';
 import { decodeStoredItem, storedItemSize } from './stored-item.ts';
@@ -18,7 +18,12 @@ export interface RangePage {
   last: Item | null;
 }
 
-export function readRange(data: Database<Buffer, Buffer>, req: RangeRequest): RangePage {
+/**
+ * Reads one page. `progress`, when given, is called after each item is decoded and after it is
+ * serialized: a node can beat its heartbeat there, since one item of 27.5 MB of JSON takes a
+ * few hundred milliseconds to read.
+ */
+export function readRange(data: Database<Buffer, Buffer>, req: RangeRequest, progress?: () => void): RangePage {
   let keyCheck: CompiledCondition | null = null;
   let filter: CompiledCondition | null = null;
   let projection: CompiledProjection | null = null;
@@ -32,11 +37,16 @@ export function readRange(data: Database<Buffer, Buffer>, req: RangeRequest): Ra
   const hi = req.hi ? bufferView(req.hi) : null;
   const prefix = req.pre ? bufferView(req.pre) : null;
   const range = req.rev ? data.getRange({ start: hi ?? undefined, reverse: true }) : data.getRange({ start: lo });
+  const jsonBytesMax = req.jm;
   let json = '[';
+  // UTF-8 bytes of `json` and its closing bracket, counted once the page nears its budget (-1
+  // before): a UTF-16 unit is at most 3 bytes, so short pages never need counting.
+  let jsonBytes = -1;
   let count = 0;
   let scanned = 0;
   let bytesRead = 0;
   let last: Item | null = null;
+  let previous: Item | null = null;
   for (const { key, value } of range) {
     if (req.rev) {
       if (hi !== null) {
@@ -58,15 +68,32 @@ export function readRange(data: Database<Buffer, Buffer>, req: RangeRequest): Ra
       continue;
     }
     const item = decodeStoredItem(value);
+    if (progress !== undefined) progress();
     // A range built from a very long sort key is widened at its edges: re-check those items.
     if (keyCheck !== null && !evaluateCondition(keyCheck, item)) continue;
-    scanned++;
-    bytesRead += storedItemSize(value);
     if (filter === null || evaluateCondition(filter, item)) {
-      if (!req.cnt) json += (count === 0 ? '' : ',') + JSON.stringify(projection === null ? item : project(projection, item));
+      if (!req.cnt) {
+        const text = JSON.stringify(projection === null ? item : project(projection, item));
+        const separator = count === 0 ? 0 : 1;
+        if (jsonBytes >= 0 || (json.length + separator + text.length + 1) * 3 > jsonBytesMax) {
+          if (jsonBytes < 0) jsonBytes = Buffer.byteLength(json, 'utf8') + 1;
+          const itemBytes = separator + Buffer.byteLength(text, 'utf8');
+          // Over the budget: the page ends before this item (it has one already), which the next page starts with.
+          if (count > 0 && jsonBytes + itemBytes > jsonBytesMax) {
+            last = keyAttributes(previous!, req.kn);
+            break;
+          }
+          jsonBytes += itemBytes;
+        }
+        json += separator === 0 ? text : ',' + text;
+        if (progress !== undefined) progress();
+      }
       count++;
     }
-    if ((req.lim > 0 && scanned >= req.lim) || bytesRead >= req.max) {
+    scanned++;
+    bytesRead += storedItemSize(value);
+    previous = item;
+    if ((req.lim > 0 && scanned >= req.lim) || bytesRead >= req.max || (jsonBytes >= 0 && jsonBytes >= jsonBytesMax)) {
       last = keyAttributes(item, req.kn);
       break;
     }
