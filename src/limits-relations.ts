@@ -1,6 +1,9 @@
-// How DynamoDB's limits (limits.ts) bound every frame that crosses a ring, and the check that a
+// How DynamoDB's limits (limits.ts) bound every message that crosses a ring, and the check that a
 // configuration's rings and request limits can carry them. Each bound says what it is made of;
 // limitRelationsProblem runs when the configuration is resolved and names the setting to change.
+// A ring frame is always bounded (SpscRing.maxFrameBytes); a message larger than one frame (one
+// item of a pathological shape can be 27.5 MB as JSON) travels as fragments (rings/fragments.ts),
+// and the batching budgets below are cut to a ring's frame, so ordinary traffic never fragments.
 import {
   expressionBytesMax,
   itemSizeBytesMax,
@@ -74,7 +77,7 @@ export const itemAnswerFrameBytesMax = frameFieldsBytesMax + itemJsonBytesMax + 
  * only items whose JSON is several times their size (control characters, lists of NULLs,
  * numbers) reach it before 1 MB does. One item alone may be larger; the page then holds just it.
  */
-export const pageJsonBytesMax = 4 * pageBytesMax;
+export const pageJsonBytesMax = 3 * pageBytesMax;
 
 /** A page's items as one JSON array: the budget, or one item alone and its brackets when that is larger. */
 export const pageItemsJsonBytesMax = Math.max(pageJsonBytesMax, itemJsonBytesMax + 2);
@@ -84,7 +87,7 @@ export const pageAnswerFrameBytesMax = frameFieldsBytesMax + pageItemsJsonBytesM
 
 // ---- storage node → storage node ----------------------------------------------------------------
 
-/** Log entry bytes a leader gathers into one replication frame before starting the next. */
+/** Log entry bytes a leader gathers into one replication frame before starting the next (at most; see replicationBatchBudgetFor). */
 export const replicationBatchBytesMax = 1024 * 1024;
 /** Log entries in one replication frame, at most. */
 export const replicationBatchEntriesMax = 256;
@@ -122,12 +125,25 @@ export function ringCapacityBytesFor(frameBytes: number): number {
   return capacity;
 }
 
-/** The page JSON budget a storage node may grant on a ring of `capacityBytes`: its page answers must fit one frame. */
+/** The page JSON budget a storage node may grant on a ring of `capacityBytes`: a page answer fits one frame (unless one item alone is larger). */
 export function pageJsonBudgetFor(capacityBytes: number): number {
   return Math.min(pageJsonBytesMax, ringFrameBytesMax(capacityBytes) - frameFieldsBytesMax - keyItemEncodedBytesMax);
 }
 
-/** Every kind of frame and the most it can take, largest first. */
+/** The replication batch budget on a ring of `capacityBytes`: a frame of entries fits one ring frame (unless one entry alone is larger). */
+export function replicationBatchBudgetFor(capacityBytes: number): number {
+  return Math.min(replicationBatchBytesMax, Math.floor((ringFrameBytesMax(capacityBytes) - frameFieldsBytesMax) / 2));
+}
+
+/** The snapshot chunk budget on a ring of `capacityBytes` (likewise). */
+export function snapshotChunkBudgetFor(capacityBytes: number): number {
+  return Math.min(snapshotChunkBudgetBytes, Math.floor((ringFrameBytesMax(capacityBytes) - frameFieldsBytesMax) / 4));
+}
+
+/** The smallest page JSON budget worth granting: a page of plain items should not stop every few items. */
+export const pageJsonBudgetMin = 256 * 1024;
+
+/** Every kind of message and the most it can take, largest first (one ring frame, or several fragments). */
 export const frameBoundsBytes: ReadonlyArray<{ frame: string; bytes: number }> = [
   { frame: 'a replication frame (log entries of writes up to the largest item, with its Attributes as JSON)', bytes: replicationFrameBytesMax },
   { frame: 'a Query or Scan page answer', bytes: pageAnswerFrameBytesMax },
@@ -137,7 +153,7 @@ export const frameBoundsBytes: ReadonlyArray<{ frame: string; bytes: number }> =
   { frame: 'a Query or Scan request', bytes: readRequestFrameBytesMax },
 ].sort((a, b) => b.bytes - a.bytes);
 
-/** The largest frame of any kind. */
+/** The largest message of any kind: what a reader may have to put back together from fragments. */
 export const frameBytesMax = frameBoundsBytes[0].bytes;
 
 // ---- request bodies -------------------------------------------------------------------------------
@@ -159,15 +175,10 @@ export interface LimitSettings {
  */
 export function limitRelationsProblem(settings: LimitSettings): string | null {
   const capacity = settings.rings.capacityBytes;
-  const frameMax = ringFrameBytesMax(capacity);
-  // Every frame must fit a ring, or the thread sending it fails; the largest decides.
-  for (const bound of frameBoundsBytes) {
-    if (bound.bytes > frameMax) {
-      return (
-        `rings.capacityBytes ${capacity} is too small: ${bound.frame} can take ${bound.bytes} bytes, ` +
-        `more than the ${frameMax}-byte largest frame of such a ring; set rings.capacityBytes to at least ${ringCapacityBytesFor(frameBytesMax)}`
-      );
-    }
+  // Messages of any size travel (as fragments); but the batching budgets are cut to a ring's
+  // frame, and a ring too small would cut pages of ordinary items to a few items each.
+  if (pageJsonBudgetFor(capacity) < pageJsonBudgetMin) {
+    return `rings.capacityBytes ${capacity} is too small: a Query or Scan page could hold only ${Math.max(0, pageJsonBudgetFor(capacity))} bytes of JSON in one frame; set rings.capacityBytes to at least ${ringCapacityBytesFor(pageJsonBudgetMin + frameFieldsBytesMax + keyItemEncodedBytesMax)}`;
   }
   const body = settings.limits.requestBodyBytesMax;
   // A smaller body limit would refuse PutItem requests that DynamoDB accepts.

@@ -1,7 +1,7 @@
 // The bounds of src/limits-relations.ts hold for the worst items monodyne accepts, encoded by
-// the real codecs; the default configuration satisfies every relation; a ring too small for
-// the largest frame, or a body limit too small for the largest item, is refused naming the
-// setting to change.
+// the real codecs; the default configuration satisfies every relation; a ring too small for a
+// useful page, or a body limit too small for the largest item, is refused naming the setting
+// to change.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -22,7 +22,9 @@ import {
   replicationFrameBytesMax,
   ringCapacityBytesFor,
   ringFrameBytesMax,
+  replicationBatchBudgetFor,
   snapshotChunkBudgetBytes,
+  snapshotChunkBudgetFor,
   snapshotChunkFrameBytesMax,
   writeRequestFrameBytesMax,
   type LimitSettings,
@@ -35,7 +37,8 @@ import { encodeRequest, encodeResponse } from '../src/storage/message-codec.ts';
 import { encodeStoredItem } from '../src/storage/stored-item.ts';
 import { storageKeyBytesMax } from '../src/storage/key-encoding.ts';
 import { itemSizeBytes, normalizeItem } from '../src/validation/attribute-values.ts';
-import { Op, Repl, ReturnValues, Status, WriteKind } from '../src/storage/messages.ts';
+import { Op, ReturnValues, Status, WriteKind } from '../src/storage/messages.ts';
+import { ReplFrameType } from '../src/replication/frames.ts';
 import type { AttributeValue, Item } from '../src/values/types.ts';
 
 /** Fills a list attribute with copies of `element` (of `elementBytes` in a list) up to the 400 KB limit. */
@@ -112,16 +115,17 @@ test('frames built by the real codecs from the worst inputs stay within their bo
   assert.ok(failed.length <= itemAnswerFrameBytesMax, `failed condition ${failed.length} > ${itemAnswerFrameBytesMax}`);
   const page = encodeResponse({ id: 1, s: Status.Ok, items: `[${worstJson}]`, count: 1, scanned: 1, last: worstKeyItem, n: 409_600 });
   assert.ok(page.length <= pageAnswerFrameBytesMax, `page ${page.length} > ${pageAnswerFrameBytesMax}`);
-  const entry = encodeFrame({ e: 2 ** 31, i: 2 ** 40, m: [{ k: key, b: encodeStoredItem(worst, 409_600) }], w: 'w'.repeat(40), a: worstJson });
+  const entry = encodeFrame({ e: 2 ** 31, i: 2 ** 40, m: [{ k: key, b: encodeStoredItem(worst, 409_600), d: 1, z: 409_600 }], w: 'w'.repeat(40), a: worstJson });
   assert.ok(entry.length <= logEntryBytesMax, `log entry ${entry.length} > ${logEntryBytesMax}`);
   // Small entries just under the batch budget, then the largest one; likewise for a snapshot chunk.
-  const small = encodeFrame({ e: 1, i: 1, m: [{ k: new Uint8Array(6), b: new Uint8Array(5) }], w: null, a: null });
+  const small = encodeFrame({ e: 1, i: 1, m: [{ k: new Uint8Array(6), b: new Uint8Array(5), d: 1, z: 5 }], w: null, a: null });
   const entries = Array.from({ length: Math.min(255, Math.floor((replicationBatchBytesMax - 1) / small.length)) }, () => small);
-  const frame = encodeFrame({ r: Repl.Entries, t: 'x'.repeat(292), p: 1, from: 1, e: 1, entries: [...entries, entry] });
+  const all = [...entries, entry];
+  const frame = encodeFrame({ r: ReplFrameType.Entries, t: 'x'.repeat(292), p: 1, from: 1, e: 2 ** 31, prev: 2 ** 40, prevEpoch: 2 ** 31, base: 2 ** 40, entries: all, epochs: all.map(() => 2 ** 31), commit: 2 ** 40 });
   assert.ok(frame.length <= replicationFrameBytesMax, `replication frame ${frame.length} > ${replicationFrameBytesMax}`);
   const pairs: Uint8Array[] = [];
   for (let bytes = 0; bytes < snapshotChunkBudgetBytes - 11; bytes += 11) pairs.push(new Uint8Array(6), new Uint8Array(5));
-  const chunk = encodeFrame({ r: Repl.SnapshotChunk, t: 'x'.repeat(292), p: 1, from: 1, e: 1, first: true, kv: [...pairs, key, encodeStoredItem(worst, 409_600)], done: true, i: 2 ** 40 });
+  const chunk = encodeFrame({ r: ReplFrameType.SnapshotChunk, t: 'x'.repeat(292), p: 1, from: 1, e: 2 ** 31, sid: 2 ** 31, seq: 2 ** 31, kv: [...pairs, key, encodeStoredItem(worst, 409_600)], ids: [], done: true, index: 2 ** 40, indexEpoch: 2 ** 31, items: 2 ** 40, bytes: 2 ** 40 });
   assert.ok(chunk.length <= snapshotChunkFrameBytesMax, `snapshot chunk ${chunk.length} > ${snapshotChunkFrameBytesMax}`);
 });
 
@@ -148,16 +152,18 @@ test('the default configuration satisfies every relation', () => {
   assert.doesNotThrow(() => resolveConfig({}));
 });
 
-test('a ring too small for the largest frame is refused, naming the setting and the size it needs', () => {
-  const needed = ringCapacityBytesFor(frameBytesMax);
-  assert.equal(limitRelationsProblem(settings(needed)), null);
-  for (const capacity of [2 * 1024 * 1024, 8 * 1024 * 1024, needed / 2]) {
-    assert.match(limitRelationsProblem(settings(capacity)) ?? '', new RegExp(`^rings\\.capacityBytes ${capacity} is too small: .* set rings\\.capacityBytes to at least ${needed}$`));
+test('messages of any size travel, but a ring too small to hold a useful page in one frame is refused, naming the setting and the size it needs', () => {
+  // The default ring and the smallest the schema allows both carry every message (fragments).
+  assert.equal(limitRelationsProblem(settings(8 * 1024 * 1024)), null);
+  assert.equal(limitRelationsProblem(settings(2 * 1024 * 1024)), null);
+  const tooSmall = 256 * 1024;
+  assert.match(limitRelationsProblem(settings(tooSmall)) ?? '', new RegExp(`^rings\\.capacityBytes ${tooSmall} is too small: a Query or Scan page could hold only \\d+ bytes of JSON in one frame; set rings\\.capacityBytes to at least \\d+$`));
+  // The budgets follow the ring: a frame of pages, entries or snapshot chunks always fits one ring frame.
+  for (const capacity of [1 << 21, 1 << 23]) {
+    assert.ok(pageJsonBudgetFor(capacity) + keyItemEncodedBytesMax <= ringFrameBytesMax(capacity));
+    assert.ok(replicationBatchBudgetFor(capacity) * 2 <= ringFrameBytesMax(capacity));
+    assert.ok(snapshotChunkBudgetFor(capacity) * 4 <= ringFrameBytesMax(capacity));
   }
-  assert.throws(
-    () => resolveConfig({ env: { MONODYNE_RINGS_CAPACITY_BYTES: '2097152' } }),
-    (e: unknown) => e instanceof ConfigError && /rings\.capacityBytes 2097152 is too small: a replication frame .* can take \d+ bytes, more than the 1048572-byte largest frame/.test(e.message),
-  );
 });
 
 test('a body limit too small for the largest item, or larger than all bodies held at once, is refused', () => {

@@ -2,10 +2,8 @@
 // them in their task; the simulator builds its own from the same function).
 import type { Config } from './config.ts';
 import type { StorageNodeTask } from '../storage/worker.ts';
+import { pageJsonBudgetFor, replicationBatchBudgetFor, replicationBatchEntriesMax, snapshotChunkBudgetFor } from '../limits-relations.ts';
 
-/** Entries per replication frame, and their bytes: a frame stays far below a ring's largest frame (one entry always goes). */
-const entriesPerFrameMax = 256;
-const entriesFrameBytesMax = 1024 * 1024;
 /** Log entries kept behind the slowest follower, for catch-up after restarts. */
 const logRetainedEntries = 2048;
 /** Trimming waits until this many entries can go (whole pages freed, not one entry per commit). */
@@ -16,8 +14,7 @@ const probeTicks = 5;
 const awaitSplitTicksMax = 30;
 /** Appended entries a leader holds uncommitted before it refuses writes (503, nothing applied). */
 const uncommittedEntriesMax = 50_000;
-/** Snapshot chunk: bytes of items per frame, and frames per pump while the target's ring has room. */
-const snapshotChunkBytesMax = 256 * 1024;
+/** Snapshot chunks sent per pump while the target's ring has room. */
 const snapshotChunksPerPump = 4;
 /** Bounds on one pump, so reads keep flowing while writes pour in. */
 const requestsPerPumpMax = 512;
@@ -29,10 +26,12 @@ const writeIdsMax = 4_000_000;
 
 export function storageNodeSettings(config: Config): StorageNodeTask['node'] {
   const f = config.failover;
+  const ring = config.rings.capacityBytes;
   return {
     machine: {
-      entriesPerFrameMax,
-      entriesFrameBytesMax,
+      // A frame of entries fits one ring frame (one entry larger than that travels as fragments).
+      entriesPerFrameMax: replicationBatchEntriesMax,
+      entriesFrameBytesMax: replicationBatchBudgetFor(ring),
       logEntriesMax: f.logEntriesMax,
       logRetainedEntries: Math.min(logRetainedEntries, f.logEntriesMax),
       logTrimStep: Math.min(logTrimStep, f.logEntriesMax),
@@ -45,8 +44,9 @@ export function storageNodeSettings(config: Config): StorageNodeTask['node'] {
     // request timeout: its id must be remembered at least that long (finding F11).
     writeIdRetentionMs: f.routerRetryWindowMs + 2 * config.storage.requestTimeoutMs,
     writeIdsMax,
-    snapshotChunkBytesMax,
+    snapshotChunkBytesMax: snapshotChunkBudgetFor(ring),
     snapshotChunksPerPump,
+    pageJsonBudgetBytes: pageJsonBudgetFor(ring),
     requestsPerPumpMax,
     replFramesPerPumpMax,
     splitCountItemsMax,

@@ -1,7 +1,7 @@
 // The read half of Query and Scan on one replica: walk the key range in order, stop at Limit,
 // the 1 MB page or the page's JSON budget, apply the filter and projection, and serialize the
 // page as JSON here, off the router's thread.
-import type { Database } from 'lmdb';
+import type { ItemTree } from './node-store.ts';
 import type { RangeRequest } from './messages.ts';
 import { decodeStoredItem, storedItemSize } from './stored-item.ts';
 import { bufferView } from './buffer-view.ts';
@@ -23,7 +23,7 @@ export interface RangePage {
  * serialized: a node can beat its heartbeat there, since one item of 27.5 MB of JSON takes a
  * few hundred milliseconds to read.
  */
-export function readRange(data: Database<Buffer, Buffer>, req: RangeRequest, progress?: () => void): RangePage {
+export function readRange(data: ItemTree, req: RangeRequest, progress?: () => void): RangePage {
   let keyCheck: CompiledCondition | null = null;
   let filter: CompiledCondition | null = null;
   let projection: CompiledProjection | null = null;

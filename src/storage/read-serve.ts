@@ -38,20 +38,31 @@ export function serveRead(node: StorageNode, slot: ReplicaSlot, req: ReadToken):
   const items = node.store.items(slot.machine.table);
   if (req.op === Op.Get) {
     const value = items.get(bufferView(req.k));
-    if (value === undefined) node.respond({ id: req.id, s: Status.Ok, item: null, n: 0 });
-    else node.respond({ id: req.id, s: Status.Ok, item: JSON.stringify(decodeStoredItem(value)), n: storedItemSize(value) });
+    if (value === undefined) {
+      node.respond({ id: req.id, s: Status.Ok, item: null, n: 0 });
+      return;
+    }
+    // One item can take a few hundred milliseconds to decode and write out (27.5 MB of JSON at
+    // worst): the node is alive meanwhile, and says so.
+    const item = decodeStoredItem(value);
+    node.beat();
+    node.respond({ id: req.id, s: Status.Ok, item: JSON.stringify(item), n: storedItemSize(value) });
+    node.beat();
     return;
   }
+  // The page's JSON must fit this node's answer frame.
+  if (req.jm > node.pageJsonBudgetBytes) req.jm = node.pageJsonBudgetBytes;
+  const progress = () => node.beat();
   if (req.op === Op.Scan) {
     // A scan stops at the end of this replica's range, and says where that is.
     const hashEnd = slot.machine.membership.hashEnd;
     const endKey = hashEnd < 2 ** 32 ? encodeHashPrefix(hashEnd) : null;
     const requestedEnd = req.hi === null ? 2 ** 32 : keyHash(req.hi);
     if (endKey !== null && requestedEnd > hashEnd) req.hi = endKey;
-    const page = readRange(items as never, req);
+    const page = readRange(items, req, progress);
     node.respond({ id: req.id, s: Status.Ok, items: page.json, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead, he: Math.min(requestedEnd, hashEnd) });
     return;
   }
-  const page = readRange(items as never, req);
+  const page = readRange(items, req, progress);
   node.respond({ id: req.id, s: Status.Ok, items: page.json, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead });
 }

@@ -61,6 +61,8 @@ export interface StorageNodeOptions {
   writeIdsMax: number;
   snapshotChunkBytesMax: number;
   snapshotChunksPerPump: number;
+  /** Bytes of items' JSON a Query or Scan page may gather (its answer fits one ring frame). */
+  pageJsonBudgetBytes: number;
   requestsPerPumpMax: number;
   replFramesPerPumpMax: number;
   /** A split counts its halves' items exactly up to this many, and estimates beyond. */
@@ -73,6 +75,8 @@ export interface StorageNodeOptions {
   emit: (event: NodeEvent) => void;
   /** A batch became durable (its callback came through the event loop): the loop should pump. */
   wake: () => void;
+  /** Beats the heartbeat from inside long work (one huge item read): the node is alive. */
+  beat: () => void;
 }
 
 /** The report describe() gives of each replica. */
@@ -293,6 +297,14 @@ export class StorageNode {
 
   get splitCountItemsMax(): number {
     return this.options.splitCountItemsMax;
+  }
+
+  get pageJsonBudgetBytes(): number {
+    return this.options.pageJsonBudgetBytes;
+  }
+
+  beat(): void {
+    this.options.beat();
   }
 
   /** A follower that applied a split forgets the parent at once (its children hold the range). */

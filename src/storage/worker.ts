@@ -41,7 +41,7 @@ export interface StorageNodeTask {
   commitStallMaxMs: number;
   /** Install the fault-injection wrappers (faults.enabled). */
   faults: boolean;
-  node: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit' | 'wake'>;
+  node: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit' | 'wake' | 'beat'>;
 }
 
 /** How long an idle node sleeps before looking at its rings again without a doorbell. */
@@ -75,6 +75,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     peerFenced: (peer) => board.isDeclaredDead(peer),
     emit: (event: NodeEvent) => post({ kind: 'event', event }),
     wake: () => doorbell.ring(),
+    beat: () => beat(),
   });
   // What the node recorded itself is where it starts; the control plane then elects a leader for
   // every partition in a new epoch (a restarted node leads nothing until then).

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { NodeStore } from '../../src/storage/node-store.ts';
+import { open } from 'lmdb';
 
 const items = Number(process.argv[2] ?? 20_000);
 const rounds = Number(process.argv[3] ?? 3);
@@ -21,8 +21,10 @@ interface Figures {
 
 function runOnce(encryptionKey: string | undefined, sync: boolean): Figures {
   const dir = mkdtempSync(join(tmpdir(), 'monodyne-enc-cost-'));
-  const store = new NodeStore({ path: join(dir, 'node'), sync, mapSizeBytes: 1 << 30, encryptionKey });
-  const { data } = store.openReplica('bench', 0);
+  // A storage node's environment, opened as LmdbNodeStore opens it (synced or not, encrypted or not).
+  const root = open({ path: join(dir, 'node'), maxDbs: 16, mapSize: 1 << 30, noSync: !sync, overlappingSync: false, compression: false, cache: false, ...(encryptionKey ? { encryptionKey } : {}) });
+  const data = root.openDB<Buffer, Buffer>({ name: 'd:bench', keyEncoding: 'binary', encoding: 'binary' });
+  const store = { writeTransaction: (fn: () => void) => root.transactionSync(fn), close: () => root.close() };
   const value = randomBytes(valueBytes);
   const keys = Array.from({ length: items }, (_, i) => Buffer.from(`user#${String(i).padStart(8, '0')}`));
   let t = performance.now();

@@ -9,7 +9,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StorageNodes } from '../../src/router/storage-nodes.ts';
+import { StorageThreads } from '../../src/control/storage-threads.ts';
+import { RequestTransport } from '../../src/router/request-transport.ts';
+import { loadDefaults } from '../../src/server/config.ts';
+import { storageNodeSettings } from '../../src/server/storage-settings.ts';
 import { Op, ReturnValues, Status, WriteKind, type PartitionAssignment, type WriteRequest } from '../../src/storage/messages.ts';
 import { encodeItemKey, partitionKeyHash32 } from '../../src/storage/key-encoding.ts';
 import { itemSizeBytes } from '../../src/validation/attribute-values.ts';
@@ -34,11 +37,15 @@ const assignments: PartitionAssignment[] = Array.from({ length: partitions }, (_
   epoch: 1,
   version: 1,
 }));
-const nodes = await StorageNodes.start(
-  { workers, dataDir, sync: true, mapSizeBytes: 1 << 30, ringCapacityBytes: 4 << 20, requestTimeoutMs: 30_000, heartbeatIntervalMs: 100, logEntriesMax: 100_000 },
-  assignments,
+const transport = new RequestTransport(workers, 30_000);
+const config = loadDefaults();
+const threads = await StorageThreads.start(
+  { workers, sync: true, mapSizeBytes: 1 << 30, ringCapacityBytes: config.rings.capacityBytes, heartbeatIntervalMs: 100, commitStallMaxMs: 5000, faults: false, node: storageNodeSettings(config) },
+  transport,
   Array.from({ length: workers }, (_, i) => join(dataDir, `node-${i}`)),
 );
+await Promise.all(Array.from({ length: workers }, (_, w) => threads.control(w, { type: 'assign', assignments })));
+const nodes = transport;
 
 const filler = 'x'.repeat(Math.max(0, itemBytes - 20));
 function request(n: number): { leader: number; req: WriteRequest } {
@@ -85,7 +92,8 @@ const started = performance.now();
 const { writes, latencies } = await run(seconds);
 const elapsedS = (performance.now() - started) / 1000;
 const after = cpuSeconds();
-await nodes.stop();
+await threads.stop();
+transport.stop();
 rmSync(dataDir, { recursive: true, force: true });
 
 latencies.sort((a, b) => a - b);

@@ -39,7 +39,7 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
   private readonly scheduler: Scheduler;
   private readonly random: Random;
   private readonly network: SimNetwork;
-  private readonly options: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit' | 'wake'>;
+  private readonly options: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit' | 'wake' | 'beat'>;
   private readonly pending = new Map<number, Pending>();
   private readonly inFlightByNode: number[] = [];
   private nextRequestId = 1;
@@ -74,6 +74,7 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
       peerFenced: (peer) => !this.nodes[peer]?.alive,
       emit: (event) => this.scheduler.after(0.05, () => this.alive(sim) && !this.dead && this.onEvent(id, event)),
       wake: () => this.schedulePump(sim),
+      beat: () => {},
     });
     this.nodes[id] = sim;
     this.inFlightByNode[id] = 0;
