@@ -12,6 +12,7 @@ import type { StorageNodeTask, ControlMessage, ControlReply, ControlRequest } fr
 import type { NodeEvent } from '../storage/storage-node.ts';
 import type { PartitionAssignment, StorageRequest, StorageResponse } from '../storage/messages.ts';
 import { DynamoError } from '../protocol/errors.ts';
+import { storageWorkerExecArgv, storageWorkerFile } from '../server/runtime-files.ts';
 
 export interface StorageNodesOptions {
   workers: number;
@@ -61,7 +62,6 @@ interface NodeHandle {
 /** Longest wait for a node's thread to end: a caller (a fault request, a failover, stop) never waits longer. */
 const destroyWaitMs = 5000;
 
-const workerFile = new URL('../storage/worker.ts', import.meta.url).href;
 const nodeFailed = 'node failed';
 /** How often request deadlines are checked (one timer for all requests, not one each). */
 const deadlineSweepMs = 250;
@@ -142,13 +142,13 @@ export class StorageNodes {
       logEntriesMax: this.options.logEntriesMax,
     };
     const pool = new Piscina({
-      filename: workerFile,
+      filename: storageWorkerFile,
       name: 'default',
       minThreads: 1,
       maxThreads: 1,
       idleTimeout: Infinity,
       atomics: 'disabled',
-      execArgv: workerExecArgv(),
+      execArgv: storageWorkerExecArgv(),
     });
     const control = channel.port1;
     const handle: NodeHandle = {
@@ -425,12 +425,4 @@ function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
     () => true,
   );
   return Promise.race([settled, late]).finally(() => clearTimeout(timer));
-}
-
-/** Storage workers run TypeScript too: make sure the tsx loader is in their execArgv exactly once. */
-function workerExecArgv(): string[] {
-  const argv = process.execArgv.slice();
-  const hasTsx = argv.some((a, i) => (a === '--import' || a === '--loader') && /tsx/.test(argv[i + 1] ?? '')) || argv.some((a) => /^--import=.*tsx/.test(a));
-  if (!hasTsx) argv.push('--import', import.meta.resolve('tsx'));
-  return argv;
 }

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The monodyne command line: parses flags, resolves the configuration, starts the server
 // and stops it cleanly on SIGINT/SIGTERM.
 import { ConfigError, describeConfig, resolveConfig } from './config.ts';
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const { startServer } = await import('./main.ts');
   const server = await startServer(config);
   console.log(`monodyne listening on ${server.endpoint}`);
-  console.log(`config: ${describeConfig(config)}`);
+  console.log(`config: ${describeConfig(config, server.dataDir)}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -81,6 +81,9 @@ test('command-line flags', () => {
     flags: { 'server.port': '9000', 'server.host': '0.0.0.0', 'storage.dataDir': '/tmp/x', 'storage.workers': '5' },
   });
   assert.equal(parseArgs(['--help']).help, true);
+  // --ephemeral takes no value; --ephemeral=false is still accepted.
+  assert.deepEqual(parseArgs(['--ephemeral', '--port', '0']).flags, { 'storage.ephemeral': 'true', 'server.port': '0' });
+  assert.deepEqual(parseArgs(['--ephemeral=false']).flags, { 'storage.ephemeral': 'false' });
   assert.throws(() => parseArgs(['--bogus', '1']), /unknown option --bogus/);
   assert.throws(() => parseArgs(['--port']), /needs a value/);
 });
@@ -95,4 +98,15 @@ test('the bin prints --help, and exits with a message on a bad setting', () => {
   const bad = spawnSync(process.execPath, [bin, '--workers', 'many'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--workers must be an integer/);
+});
+
+test('storage.ephemeral (--ephemeral): synced commits off unless asked for, and no data directory given with it', () => {
+  assert.equal(resolveConfig({ flags: { 'storage.ephemeral': 'true' } }).storage.sync, false);
+  assert.equal(resolveConfig({ env: { MONODYNE_STORAGE_EPHEMERAL: 'true' } }).storage.sync, false);
+  assert.equal(resolveConfig({ env: { MONODYNE_STORAGE_SYNC: 'true' }, flags: { 'storage.ephemeral': 'true' } }).storage.sync, true);
+  assert.equal(resolveConfig({}).storage.ephemeral, false);
+  assert.throws(
+    () => resolveConfig({ env: { MONODYNE_STORAGE_DATA_DIR: '/tmp/d' }, flags: { 'storage.ephemeral': 'true' } }),
+    /storage\.ephemeral \(--ephemeral\) starts in a new temporary data directory: do not set storage\.dataDir \(--data-dir\) with it/,
+  );
 });
