@@ -3,8 +3,10 @@
 // and stops it cleanly on SIGINT/SIGTERM.
 import { ConfigError, describeConfig, resolveConfig } from './config.ts';
 import { parseArgs, usage, type ParsedArgs } from './args.ts';
+import { guardProcess } from './process-guard.ts';
 
 async function main(): Promise<void> {
+  const guard = guardProcess();
   let args: ParsedArgs;
   let config;
   try {
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
   // Loaded only now, so --help and bad flags answer without starting anything.
   const { startServer } = await import('./main.ts');
   const server = await startServer(config);
+  guard.serving();
   console.log(`monodyne listening on ${server.endpoint}`);
   console.log(`config: ${describeConfig(config, server.dataDir)}`);
   let stopping = false;
