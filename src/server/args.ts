@@ -1,9 +1,14 @@
 // Command-line flags of the monodyne bin.
 import { ConfigError, flagKeys, listSettings, switchFlags } from './config.ts';
 
+const settings = listSettings();
+const envColumnChars = Math.max(...settings.map((s) => s.env.length)) + 2;
+
 export const usage = `Usage: monodyne [options]
 
-A DynamoDB-compatible database server in one Node.js process.
+A DynamoDB-compatible database server in one Node.js process. It prints its endpoint once
+it listens; Ctrl-C (SIGINT) or SIGTERM stops it cleanly. One server per data directory and
+per port: a second one on either refuses to start.
 
 Options:
   --port N          port to listen on (default 8000; 0 picks a free port)
@@ -16,7 +21,7 @@ Options:
   --help            show this help
 
 Every setting can also be given as an environment variable:
-${listSettings().map((s) => `  ${s.env.padEnd(34)} ${s.key}`).join('\n')}
+${settings.map((s) => `  ${s.env.padEnd(envColumnChars)}${s.key}`).join('\n')}
 Precedence: defaults < --config file < environment < flags.
 `;
 
