@@ -4,6 +4,7 @@
 import { ConfigError, describeConfig, resolveConfig } from './config.ts';
 import { parseArgs, usage, type ParsedArgs } from './args.ts';
 import { guardProcess } from './process-guard.ts';
+import { presetLibcFamily } from './libc-family.ts';
 
 async function main(): Promise<void> {
   const guard = guardProcess();
@@ -23,7 +24,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // Loaded only now, so --help and bad flags answer without starting anything.
+  // Loaded only now, so --help and bad flags answer without starting anything; LIBC first, so
+  // that no thread runs detect-libc when it loads a native addon.
+  presetLibcFamily();
   const { startServer } = await import('./main.ts');
   const server = await startServer(config);
   guard.serving();

@@ -2,7 +2,8 @@
 // shape of a config file, validated as one, over the embedded defaults. Unlike the bin, it
 // reads no MONODYNE_* environment variable and installs no process-wide handler.
 import { ConfigError, resolveConfig, type Config } from './config.ts';
-import { startServer as startWithConfig, type RunningServer } from './main.ts';
+import { presetLibcFamily } from './libc-family.ts';
+import type { RunningServer } from './main.ts';
 
 type PartialConfig<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? PartialConfig<T[K]> : T[K] };
 
@@ -17,7 +18,11 @@ export type ServerOptions = PartialConfig<Config> & {
 
 /** Starts a server; resolves once it answers requests. A bad option rejects with a ConfigError naming it. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  return startWithConfig(configFromOptions(options));
+  const config = configFromOptions(options);
+  // The server's modules (lmdb, uWebSockets.js, ...) load at the first start, not at import.
+  presetLibcFamily();
+  const { startServer: startWithConfig } = await import('./main.ts');
+  return startWithConfig(config);
 }
 
 export function configFromOptions(options: ServerOptions): Config {

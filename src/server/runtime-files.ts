@@ -13,26 +13,29 @@ export const runningCompiled = !import.meta.url.endsWith('.ts');
 /** The storage node's thread entry (piscina's `filename`): a sibling bundle in dist/, or the source. */
 export const storageWorkerFile = new URL(runningCompiled ? './storage-worker.cjs' : '../storage/worker.ts', import.meta.url).href;
 
-const loaderFlags = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
+/** Flags that load code into a thread, with their value as the next argument or after '='. */
+const loaderFlags = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C']);
 
 /**
- * execArgv for a storage worker thread: the process's own flags, with the tsx loader exactly
- * once when running from sources and never when running compiled (there it would only cost
- * each thread start-up time and memory).
+ * execArgv for a storage worker thread. Compiled: undefined, so the thread takes the process's
+ * own options the way Node passes them on (an explicit list may not hold V8 flags such as
+ * --max-old-space-size, which Node refuses in a worker's execArgv). From sources: the process's
+ * loader flags, with the tsx loader exactly once.
  */
-export function storageWorkerExecArgv(parentExecArgv: readonly string[] = process.execArgv): string[] {
+export function storageWorkerExecArgv(parentExecArgv: readonly string[] = process.execArgv): string[] | undefined {
+  if (runningCompiled) return undefined;
   const out: string[] = [];
   let hasTsx = false;
   for (let i = 0; i < parentExecArgv.length; i++) {
     const arg = parentExecArgv[i];
-    const separateValue = loaderFlags.has(arg) ? parentExecArgv[i + 1] : undefined;
-    const isTsx = separateValue !== undefined ? /tsx/.test(separateValue) : /^--[a-z-]+=.*tsx/.test(arg) && loaderFlags.has(arg.slice(0, arg.indexOf('=')));
-    if (separateValue !== undefined) i++;
-    if (isTsx) hasTsx = true;
-    if (isTsx && runningCompiled) continue;
-    out.push(arg);
-    if (separateValue !== undefined) out.push(separateValue);
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    if (!loaderFlags.has(flag)) continue;
+    const value = eq === -1 ? parentExecArgv[++i] : arg.slice(eq + 1);
+    if (value === undefined) continue;
+    if (/tsx/.test(value)) hasTsx = true;
+    out.push(flag, value);
   }
-  if (!runningCompiled && !hasTsx) out.push('--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href);
+  if (!hasTsx) out.push('--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href);
   return out;
 }
