@@ -129,12 +129,15 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
-      await frontDoor.drain(config.server.drainTimeoutMs);
-      autoAdmin.stop();
-      await nodes.stop();
-      await catalog.close();
-      frontDoor.close();
-      release();
+      try {
+        await frontDoor.drain(config.server.drainTimeoutMs);
+        autoAdmin.stop();
+        await nodes.stop();
+        await catalog.close();
+        frontDoor.close();
+      } finally {
+        release();
+      }
     })();
     return closing;
   };

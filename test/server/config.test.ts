@@ -1,11 +1,11 @@
 // Configuration: defaults, file, environment and flags, and the errors for bad settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, envVarName, loadDefaults, resolveConfig, listSettings } from '../../src/server/config.ts';
-import { parseArgs } from '../../src/server/args.ts';
+import { parseArgs, usage } from '../../src/server/args.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -109,4 +109,12 @@ test('storage.ephemeral (--ephemeral): synced commits off unless asked for, and 
     () => resolveConfig({ env: { MONODYNE_STORAGE_DATA_DIR: '/tmp/d' }, flags: { 'storage.ephemeral': 'true' } }),
     /storage\.ephemeral \(--ephemeral\) starts in a new temporary data directory: do not set storage\.dataDir \(--data-dir\) with it/,
   );
+});
+
+test("README's --help block is what --help prints, up to the list of environment variables", () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  const block = /<!-- help -->\n```text\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, 'README has a <!-- help --> block');
+  const listStart = usage.indexOf('Every setting can also be given as an environment variable:\n');
+  assert.equal(block[1], usage.slice(0, listStart) + 'Every setting can also be given as an environment variable:\n');
 });

@@ -124,7 +124,8 @@ test('npm pack: the tarball installs into a fresh project and works through the 
     // The public API, from ESM and from CommonJS.
     writeFileSync(join(project, 'api.mjs'), apiScript(`import { startServer, ConfigError } from 'monodyne';\nimport * as sdk from '@aws-sdk/client-dynamodb';\nimport * as fs from 'node:fs';`));
     writeFileSync(join(project, 'api.cjs'), apiScript(`const { startServer, ConfigError } = require('monodyne');\nconst sdk = require('@aws-sdk/client-dynamodb');\nconst fs = require('node:fs');`));
-    assert.match(await mustRun(process.execPath, ['api.mjs'], project, 60_000), /public API: ok http:\/\/127\.0\.0\.1:\d+/);
+    // A V8 flag on the host process must not stop the storage threads from starting.
+    assert.match(await mustRun(process.execPath, ['--max-old-space-size=512', 'api.mjs'], project, 60_000), /public API: ok http:\/\/127\.0\.0\.1:\d+/);
     assert.match(await mustRun(process.execPath, ['api.cjs'], project, 60_000), /public API: ok http:\/\/127\.0\.0\.1:\d+/);
 
     // The bin, as npx runs it.

@@ -206,6 +206,8 @@ async function main(): Promise<void> {
   else console.log('dynalite: not installed (npm i --no-save dynalite, or --dynalite PATH / DYNALITE_PATH): measured without it');
   console.log(`${options.runs} starts each, interleaved; idle RSS read ${options.idleMs} ms after the first answer to GET /`);
 
+  // fetch loads undici on its first call: load it now, not inside the first measured start.
+  await answersGet(`http://127.0.0.1:${await freePort()}`);
   const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
   for (let run = 0; run < options.runs; run++) {
     for (const target of targets) samples.get(target.name)!.push(await measure(target, options.idleMs));
