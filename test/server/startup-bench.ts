@@ -1,11 +1,12 @@
-// npm run bench:startup [-- --runs 10 --idle-ms 2000 --dynalite PATH]
+// npm run bench:startup [-- --runs 10 --idle-ms 2000 --dynalite PATH --compare FILE ...]
 //
 // How fast the monodyne bin (node on package.json's "bin" file) answers GET / after it is
 // spawned, and how much memory the whole process (every thread) holds once idle, with the
 // default config (a fresh data directory and a free port each start, so runs do not collide).
 // The same run measures, as baselines:
 //   - monodyne run from the TypeScript sources through tsx (how the bin started before dist/),
-//   - dynalite, when installed: --dynalite PATH (its cli.js), DYNALITE_PATH, or node_modules.
+//   - dynalite, when installed: --dynalite PATH (its cli.js), DYNALITE_PATH, or node_modules,
+//   - any other monodyne command file given with --compare (e.g. an older checkout's bin).
 // Starts are interleaved (A, B, C, A, B, C, ...) so that a busy machine slows them alike.
 // Prints medians (and min–max) and the ratios of monodyne to each baseline.
 import { spawn } from 'node:child_process';
@@ -27,16 +28,18 @@ interface Options {
   runs: number;
   idleMs: number;
   dynalite: string | null;
+  compare: string[];
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { runs: 10, idleMs: 2000, dynalite: process.env.DYNALITE_PATH ?? null };
+  const options: Options = { runs: 10, idleMs: 2000, dynalite: process.env.DYNALITE_PATH ?? null, compare: [] };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === '--runs') options.runs = Number(value);
     else if (argv[i] === '--idle-ms') options.idleMs = Number(value);
     else if (argv[i] === '--dynalite') options.dynalite = value;
-    else throw new Error(`unknown option ${argv[i]} (--runs N, --idle-ms MS, --dynalite PATH)`);
+    else if (argv[i] === '--compare') options.compare.push(value);
+    else throw new Error(`unknown option ${argv[i]} (--runs N, --idle-ms MS, --dynalite PATH, --compare FILE)`);
     i++;
   }
   if (!Number.isInteger(options.runs) || options.runs < 1) throw new Error('--runs must be a positive integer');
@@ -201,6 +204,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const bin = ensureBuilt();
   const targets: Target[] = [monodyneTarget('monodyne (bin)', bin), monodyneTarget('monodyne (sources, tsx)', join(root, 'src/server/monodyne.js'))];
+  for (const file of options.compare) targets.push(monodyneTarget(file, file));
   const dynalite = findDynalite(options.dynalite);
   if (dynalite) targets.push(dynaliteTarget(dynalite));
   else console.log('dynalite: not installed (npm i --no-save dynalite, or --dynalite PATH / DYNALITE_PATH): measured without it');
@@ -216,7 +220,8 @@ async function main(): Promise<void> {
   process.stdout.write('\n\n');
 
   const summary = new Map<string, { ready: number; cpu: number; rss: number }>();
-  console.log('server'.padEnd(26) + 'GET / answered (ms)'.padEnd(24) + 'CPU by then (ms)'.padEnd(24) + 'idle RSS (MB)'.padEnd(24) + 'peak RSS (MB)');
+  const nameChars = Math.max(26, ...targets.map((t) => t.name.length + 2));
+  console.log('server'.padEnd(nameChars) + 'GET / answered (ms)'.padEnd(24) + 'CPU by then (ms)'.padEnd(24) + 'idle RSS (MB)'.padEnd(24) + 'peak RSS (MB)');
   for (const target of targets) {
     const list = samples.get(target.name)!;
     const ready = stats(list.map((s) => s.readyMs));
@@ -225,7 +230,7 @@ async function main(): Promise<void> {
     const peak = stats(list.map((s) => s.peakRssMb));
     summary.set(target.name, { ready: ready.median, cpu: cpu.median, rss: rss.median });
     const cell = (s: { median: number; min: number; max: number }, digits: number) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
-    console.log(target.name.padEnd(26) + cell(ready, 0).padEnd(24) + cell(cpu, 0).padEnd(24) + cell(rss, 1).padEnd(24) + cell(peak, 1));
+    console.log(target.name.padEnd(nameChars) + cell(ready, 0).padEnd(24) + cell(cpu, 0).padEnd(24) + cell(rss, 1).padEnd(24) + cell(peak, 1));
   }
   const bin0 = summary.get('monodyne (bin)')!;
   console.log('');
