@@ -1,13 +1,24 @@
 // Configuration: defaults, file, environment and flags, and the errors for bad settings.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, envVarName, loadDefaults, resolveConfig, listSettings } from '../../src/server/config.ts';
 import { parseArgs, usage } from '../../src/server/args.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+
+/** Temporary directories of this file's tests, removed when they are done. */
+const tempDirs: string[] = [];
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'monodyne-config-'));
+  tempDirs.push(dir);
+  return dir;
+}
 
 test('the embedded defaults: 127.0.0.1:8000, ./data, 3 workers, durable writes', () => {
   const c = loadDefaults();
@@ -30,7 +41,7 @@ test('environment variable names are MONODYNE_ + the key path in upper snake cas
 });
 
 test('precedence: defaults < file < environment < flags', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'monodyne-config-'));
+  const dir = tempDir();
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify({ server: { port: 9001, host: '127.0.0.2' }, storage: { workers: 4 } }));
   const fromFile = resolveConfig({ configFile: file });
@@ -45,7 +56,7 @@ test('precedence: defaults < file < environment < flags', () => {
 });
 
 test('a bad setting is refused with a message naming it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'monodyne-config-'));
+  const dir = tempDir();
   const cases: Array<[() => unknown, RegExp]> = [
     [() => resolveConfig({ env: { MONODYNE_SERVER_PORT: 'eighty' } }), /MONODYNE_SERVER_PORT must be an integer/],
     [() => resolveConfig({ env: { MONODYNE_STORAGE_WORKERS: '2' } }), /MONODYNE_STORAGE_WORKERS must be an integer from 3/],
