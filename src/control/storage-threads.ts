@@ -16,6 +16,7 @@ import type { StorageNodeTask } from '../storage/worker.ts';
 import type { NodeEvent } from '../storage/storage-node.ts';
 import type { RequestTransport } from '../router/request-transport.ts';
 import { log } from '../server/logger.ts';
+import { storageWorkerExecArgv, storageWorkerFile } from '../server/runtime-files.ts';
 
 export interface StorageThreadsOptions {
   workers: number;
@@ -49,7 +50,6 @@ const destroyWaitMs = 5000;
 /** How long a read-only question (describe, digest) may go unanswered before its caller gives up. */
 const questionTimeoutMs = 10_000;
 
-const workerFile = new URL('../storage/worker.ts', import.meta.url).href;
 
 export class StorageThreads implements NodeSupervisor {
   readonly board: HealthBoard;
@@ -137,13 +137,13 @@ export class StorageThreads implements NodeSupervisor {
       node: this.options.node,
     };
     const pool = new Piscina({
-      filename: workerFile,
+      filename: storageWorkerFile,
       name: 'default',
       minThreads: 1,
       maxThreads: 1,
       idleTimeout: Infinity,
       atomics: 'disabled',
-      execArgv: workerExecArgv(),
+      execArgv: storageWorkerExecArgv(),
     });
     const handle: NodeHandle = {
       id,
@@ -295,12 +295,4 @@ function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
     () => true,
   );
   return Promise.race([settled, late]).finally(() => clearTimeout(timer));
-}
-
-/** Storage workers run TypeScript too: make sure the tsx loader is in their execArgv exactly once. */
-function workerExecArgv(): string[] {
-  const argv = process.execArgv.slice();
-  const hasTsx = argv.some((a, i) => (a === '--import' || a === '--loader') && /tsx/.test(argv[i + 1] ?? '')) || argv.some((a) => /^--import=.*tsx/.test(a));
-  if (!hasTsx) argv.push('--import', import.meta.resolve('tsx'));
-  return argv;
 }

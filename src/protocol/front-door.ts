@@ -463,7 +463,11 @@ export class FrontDoor {
 
   listen(options: FrontDoorOptions): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.app.listen(options.host, options.port, (socket) => {
+      // Exclusively: by default uWebSockets.js sets SO_REUSEPORT, and a second server on a port in
+      // use would start and share it instead of failing. (Its typings lack this overload and constant.)
+      const exclusive = (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
+      const listen = this.app.listen as unknown as (host: string, port: number, options: number, cb: (socket: uWS.us_listen_socket | false) => void) => void;
+      listen.call(this.app, options.host, options.port, exclusive, (socket) => {
         if (!socket) {
           reject(new Error(`cannot listen on ${options.host}:${options.port} (address in use or not available)`));
           return;

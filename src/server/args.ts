@@ -1,20 +1,27 @@
 // Command-line flags of the monodyne bin.
-import { ConfigError, flagKeys, listSettings } from './config.ts';
+import { ConfigError, flagKeys, listSettings, switchFlags } from './config.ts';
+
+const settings = listSettings();
+const envColumnChars = Math.max(...settings.map((s) => s.env.length)) + 2;
 
 export const usage = `Usage: monodyne [options]
 
-A DynamoDB-compatible database server in one Node.js process.
+A DynamoDB-compatible database server in one Node.js process. It prints its endpoint once
+it listens; Ctrl-C (SIGINT) or SIGTERM stops it cleanly. One server per data directory and
+per port: a second one on either refuses to start.
 
 Options:
   --port N          port to listen on (default 8000; 0 picks a free port)
   --host ADDR       address to bind (default 127.0.0.1)
   --data-dir DIR    where data is stored (default ./data)
+  --ephemeral       keep data in a new temporary directory, removed on exit;
+                    commits are not synced (for tests and demos)
   --workers N       storage worker threads, at least 3 (default 3)
   --config FILE     JSON config file (see config/default.json for every key)
   --help            show this help
 
 Every setting can also be given as an environment variable:
-${listSettings().map((s) => `  ${s.env.padEnd(34)} ${s.key}`).join('\n')}
+${settings.map((s) => `  ${s.env.padEnd(envColumnChars)}${s.key}`).join('\n')}
 Precedence: defaults < --config file < environment < flags.
 `;
 
@@ -37,6 +44,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     const name = arg.slice(2, eq === -1 ? undefined : eq);
     let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
     if (name !== 'config' && !(name in flagKeys)) throw new ConfigError(`unknown option --${name} (see --help)`);
+    if (value === undefined && switchFlags.has(name)) value = 'true';
     if (value === undefined) {
       value = argv[++i];
       if (value === undefined) throw new ConfigError(`option --${name} needs a value`);

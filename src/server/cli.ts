@@ -1,9 +1,13 @@
+#!/usr/bin/env node
 // The monodyne command line: parses flags, resolves the configuration, starts the server
 // and stops it cleanly on SIGINT/SIGTERM.
 import { ConfigError, describeConfig, resolveConfig } from './config.ts';
 import { parseArgs, usage, type ParsedArgs } from './args.ts';
+import { guardProcess } from './process-guard.ts';
+import { presetLibcFamily } from './libc-family.ts';
 
 async function main(): Promise<void> {
+  const guard = guardProcess();
   let args: ParsedArgs;
   let config;
   try {
@@ -20,11 +24,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // Loaded only now, so --help and bad flags answer without starting anything.
+  // Loaded only now, so --help and bad flags answer without starting anything; LIBC first, so
+  // that no thread runs detect-libc when it loads a native addon.
+  presetLibcFamily();
   const { startServer } = await import('./main.ts');
   const server = await startServer(config);
+  guard.serving();
   console.log(`monodyne listening on ${server.endpoint}`);
-  console.log(`config: ${describeConfig(config)}`);
+  console.log(`config: ${describeConfig(config, server.dataDir)}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,14 +1,16 @@
-// Configuration: embedded defaults (config/default.json) < config file < MONODYNE_* environment
-// variables < command-line flags. Every key is validated; a bad one stops start-up naming it.
+// Configuration: embedded defaults (config/default.json) < config file (or startServer's options)
+// < MONODYNE_* environment variables < command-line flags. Every key is validated; a bad one
+// stops start-up naming it.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Embedded at build time (the bundle carries it), read by tsx when running from sources.
+import defaults from '../../config/default.json' with { type: 'json' };
 import { credentialsProblem, type CredentialConfig } from '../auth/credentials.ts';
 import { unsafeBindProblem } from '../security/safe-default.ts';
 import { limitRelationsProblem } from '../limits-relations.ts';
 
 export interface Config {
   server: { host: string; port: number; drainTimeoutMs: number };
-  storage: { dataDir: string; workers: number; sync: boolean; mapSizeBytes: number; requestTimeoutMs: number };
+  storage: { dataDir: string; ephemeral: boolean; workers: number; sync: boolean; mapSizeBytes: number; requestTimeoutMs: number };
   tables: { initialPartitions: number };
   rings: { capacityBytes: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
@@ -49,6 +51,7 @@ const schema: Record<string, Record<string, Kind>> = {
   },
   storage: {
     dataDir: { type: 'string', nonEmpty: true },
+    ephemeral: { type: 'bool' },
     workers: { type: 'int', min: 3, max: 64 },
     sync: { type: 'bool' },
     mapSizeBytes: { type: 'int', min: 1 << 24, max: 2 ** 44 },
@@ -117,10 +120,9 @@ const schema: Record<string, Record<string, Kind>> = {
   },
 };
 
-const defaultsPath = fileURLToPath(new URL('../../config/default.json', import.meta.url));
-
+/** A fresh copy of the embedded defaults (config/default.json), free for the caller to change. */
 export function loadDefaults(): Config {
-  return JSON.parse(readFileSync(defaultsPath, 'utf8')) as Config;
+  return structuredClone(defaults) as Config;
 }
 
 /** MONODYNE_ + the key path in upper snake case: storage.dataDir → MONODYNE_STORAGE_DATA_DIR. */
@@ -174,7 +176,10 @@ function coerce(path: string, kind: Kind, raw: unknown, fromText: boolean): unkn
   }
 }
 
-function applyObject(config: Config, source: string, overrides: unknown): void {
+/** Key paths ("storage.sync") given by a source rather than left at their default. */
+type ExplicitKeys = Set<string>;
+
+function applyObject(config: Config, explicit: ExplicitKeys, source: string, overrides: unknown): void {
   if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) {
     throw new ConfigError(`${source}: the configuration must be a JSON object`);
   }
@@ -187,17 +192,22 @@ function applyObject(config: Config, source: string, overrides: unknown): void {
     for (const [key, raw] of Object.entries(values as Record<string, unknown>)) {
       const kind = sectionSchema[key];
       if (!kind) throw new ConfigError(`${source}: unknown setting "${section}.${key}"`);
-      setKey(config, section, key, coerce(`${source}: ${section}.${key}`, kind, raw, false));
+      setKey(config, explicit, section, key, coerce(`${source}: ${section}.${key}`, kind, raw, false));
     }
   }
 }
 
-function setKey(config: Config, section: string, key: string, value: unknown): void {
+function setKey(config: Config, explicit: ExplicitKeys, section: string, key: string, value: unknown): void {
   (config as unknown as Record<string, Record<string, unknown>>)[section][key] = value;
+  explicit.add(`${section}.${key}`);
 }
 
 export interface ConfigSources {
   configFile?: string;
+  /** startServer's options: the shape of a config file, applied where a config file is. */
+  options?: unknown;
+  /** Where `options` came from, for error messages. */
+  optionsSource?: string;
   env?: NodeJS.ProcessEnv;
   /** Already-parsed overrides from command-line flags, as "section.key" → text. */
   flags?: Record<string, string>;
@@ -205,6 +215,7 @@ export interface ConfigSources {
 
 export function resolveConfig(sources: ConfigSources): Config {
   const config = loadDefaults();
+  const explicit: ExplicitKeys = new Set();
   if (sources.configFile) {
     let text: string;
     try {
@@ -218,12 +229,13 @@ export function resolveConfig(sources: ConfigSources): Config {
     } catch (err) {
       throw new ConfigError(`config file ${sources.configFile} is not valid JSON: ${(err as Error).message}`);
     }
-    applyObject(config, sources.configFile, parsed);
+    applyObject(config, explicit, sources.configFile, parsed);
   }
+  if (sources.options !== undefined) applyObject(config, explicit, sources.optionsSource ?? 'options', sources.options);
   const env = sources.env ?? {};
   for (const [alias, [section, key]] of Object.entries(environmentAliases)) {
     const raw = env[alias];
-    if (raw !== undefined) setKey(config, section, key, coerce(`environment variable ${alias}`, schema[section][key], raw, true));
+    if (raw !== undefined) setKey(config, explicit, section, key, coerce(`environment variable ${alias}`, schema[section][key], raw, true));
   }
   const known = new Set<string>();
   for (const [section, keys] of Object.entries(schema)) {
@@ -231,7 +243,7 @@ export function resolveConfig(sources: ConfigSources): Config {
       const name = envVarName(section, key);
       known.add(name);
       const raw = env[name];
-      if (raw !== undefined) setKey(config, section, key, coerce(`environment variable ${name}`, kind, raw, true));
+      if (raw !== undefined) setKey(config, explicit, section, key, coerce(`environment variable ${name}`, kind, raw, true));
     }
   }
   for (const name of Object.keys(env)) {
@@ -243,7 +255,14 @@ export function resolveConfig(sources: ConfigSources): Config {
     const [section, key] = path.split('.');
     const kind = schema[section]?.[key];
     if (!kind) throw new ConfigError(`unknown setting ${path}`);
-    setKey(config, section, key, coerce(`--${flagNameOf(path)}`, kind, raw, true));
+    setKey(config, explicit, section, key, coerce(`--${flagNameOf(path)}`, kind, raw, true));
+  }
+  if (config.storage.ephemeral) {
+    if (explicit.has('storage.dataDir')) {
+      throw new ConfigError('storage.ephemeral (--ephemeral) starts in a new temporary data directory: do not set storage.dataDir (--data-dir) with it');
+    }
+    // Its data is thrown away when it stops, so syncing every commit buys nothing (unless asked for).
+    if (!explicit.has('storage.sync')) config.storage.sync = false;
   }
   if (config.auth.enabled && config.auth.credentials.length === 0) {
     throw new ConfigError('auth.enabled is true but auth.credentials is empty: no request could be signed');
@@ -268,17 +287,22 @@ export const flagKeys: Record<string, string> = {
   port: 'server.port',
   host: 'server.host',
   'data-dir': 'storage.dataDir',
+  ephemeral: 'storage.ephemeral',
   workers: 'storage.workers',
 };
+
+/** Flags that take no value: giving one sets its key to true. */
+export const switchFlags = new Set(['ephemeral']);
 
 function flagNameOf(path: string): string {
   for (const [flag, key] of Object.entries(flagKeys)) if (key === path) return flag;
   return path;
 }
 
-export function describeConfig(config: Config): string {
+/** The one-line summary printed at start-up; `dataDir` is the directory actually used (an ephemeral one is made at start). */
+export function describeConfig(config: Config, dataDir = config.storage.dataDir): string {
   return (
-    `host=${config.server.host} port=${config.server.port} dataDir=${config.storage.dataDir} ` +
+    `host=${config.server.host} port=${config.server.port} dataDir=${dataDir}${config.storage.ephemeral ? ' (ephemeral)' : ''} ` +
     `workers=${config.storage.workers} sync=${config.storage.sync} partitionsPerTable=${config.tables.initialPartitions} ` +
     `replicas=3 (W=2) ` +
     `auth=${config.auth.enabled ? `on (${config.auth.credentials.length} credential${config.auth.credentials.length === 1 ? '' : 's'})` : 'OFF'} ` +

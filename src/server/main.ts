@@ -1,8 +1,12 @@
-// Starts monodyne: the catalog and partition map, the storage nodes (worker threads), the
-// router and the HTTP front door; and stops them in reverse order, draining requests first.
-import { mkdirSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+// Starts monodyne: the data directory's lock, the catalog and partition map, the storage nodes
+// (worker threads), the router and the HTTP front door; and stops them in reverse order,
+// draining requests first.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Config } from './config.ts';
+import { DataDirLock } from './data-dir-lock.ts';
+import { listenProblem } from './listen-problem.ts';
 import { LmdbCatalog, nodeDir } from '../control/catalog.ts';
 import { ControlPlane } from '../control/control-plane.ts';
 import { PartitionMap } from '../router/partition-map.ts';
@@ -21,20 +25,65 @@ import { log, setLogLevel } from './logger.ts';
 
 export interface RunningServer {
   port: number;
+  /** `http://127.0.0.1:8000`: what a DynamoDB client takes as its endpoint. */
   endpoint: string;
+  /** The data directory in use (with storage.ephemeral, the temporary one). */
+  dataDir: string;
+  /** Drains requests, stops the storage nodes, releases the data directory (and removes an ephemeral one). */
   close(): Promise<void>;
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
   setLogLevel(config.log.level);
-  const dataDir = resolve(config.storage.dataDir);
+  const ephemeral = config.storage.ephemeral;
+  const dataDir = ephemeral ? mkdtempSync(join(tmpdir(), 'monodyne-')) : resolve(config.storage.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  if (!config.storage.sync) log.warn('storage.sync is off: acknowledged writes are not fsynced and can be lost in a machine crash');
+  const lock = acquireLock(dataDir, ephemeral);
+  // A program that exits without close() (a test runner's last worker) leaves no temporary directory.
+  const removeEphemeral = () => rmSync(dataDir, { recursive: true, force: true });
+  if (ephemeral) process.on('exit', removeEphemeral);
+  const release = () => {
+    lock.release();
+    if (!ephemeral) return;
+    process.removeListener('exit', removeEphemeral);
+    removeEphemeral();
+  };
+  // What has started so far, stopped in reverse order if a later step fails.
+  const undo: Array<() => unknown> = [];
+  try {
+    return await startIn(config, dataDir, undo, release);
+  } catch (err) {
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch {
+        // Keep undoing: the start-up error is the one to report.
+      }
+    }
+    release();
+    throw err;
+  }
+}
+
+function acquireLock(dataDir: string, ephemeral: boolean): DataDirLock {
+  try {
+    return DataDirLock.acquire(dataDir);
+  } catch (err) {
+    if (ephemeral) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function startIn(config: Config, dataDir: string, undo: Array<() => unknown>, release: () => void): Promise<RunningServer> {
+  // An ephemeral server's data goes when it stops anyway: no warning for it.
+  if (!config.storage.sync && !config.storage.ephemeral) log.warn('storage.sync is off: acknowledged writes are not fsynced and can be lost in a machine crash');
 
   // Refuses an unsafe start (public credentials on a network address, bad TLS files, wrong key).
   const security = prepareSecurity(config, dataDir);
   const catalog = LmdbCatalog.open(`${dataDir}/catalog`, config.storage.sync, security.encryptionKey);
+  undo.push(() => catalog.close());
   const transport = new RequestTransport(config.storage.workers, config.storage.requestTimeoutMs);
+  undo.push(() => transport.stop());
   const nodes = await StorageThreads.start(
     {
       workers: config.storage.workers,
@@ -50,6 +99,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     transport,
     Array.from({ length: config.storage.workers }, (_, id) => nodeDir(dataDir, catalog.nodeGenerations, id)),
   );
+  undo.push(() => nodes.stop());
   const map = new PartitionMap();
   const control = new ControlPlane(catalog, map, nodes, { initialPartitions: config.tables.initialPartitions, clock: realClock, splitWaitMs: config.failover.installTimeoutMs });
   const admission = new Admission(config.capacity);
@@ -67,11 +117,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
     splits: config.splits,
     discardNodeDir: (dir) => rmSync(dir, { recursive: true, force: true }),
   });
-  // The nodes are the authority on what they hold (a split or failover the catalog missed
-  // before a crash); then every partition gets a leader in a new epoch before anything is served.
-  await control.refreshFromNodes();
-  await control.electAll();
+  // The nodes are the authority on what they hold (a split or failover the catalog missed before
+  // a crash); then every partition gets a leader in a new epoch before anything is served. With
+  // no table in the catalog there is nothing to reconcile (a fresh server, a test suite's).
+  if (catalog.all().length > 0) {
+    await control.refreshFromNodes();
+    await control.electAll();
+  }
   autoAdmin.start();
+  undo.push(() => autoAdmin.stop());
   const router = new Router(map, transport, admission, {
     retryWindowMs: config.failover.routerRetryWindowMs,
     requestTimeoutMs: config.storage.requestTimeoutMs,
@@ -84,26 +138,26 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let port: number;
   try {
     port = await frontDoor.listen({ host: config.server.host, port: config.server.port });
-  } catch (err) {
-    autoAdmin.stop();
-    await nodes.stop();
-    transport.stop();
-    await catalog.close();
-    throw err;
+  } catch {
+    throw new Error(`cannot listen on ${config.server.host}:${config.server.port}: ${await listenProblem(config.server.host, config.server.port)}`);
   }
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
-      await frontDoor.drain(config.server.drainTimeoutMs);
-      autoAdmin.stop();
-      await nodes.stop();
-      transport.stop();
-      await catalog.close();
-      frontDoor.close();
+      try {
+        await frontDoor.drain(config.server.drainTimeoutMs);
+        autoAdmin.stop();
+        await nodes.stop();
+        transport.stop();
+        await catalog.close();
+        frontDoor.close();
+      } finally {
+        release();
+      }
     })();
     return closing;
   };
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
-  return { port, endpoint: `${security.scheme}://${host}:${port}`, close };
+  return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close };
 }

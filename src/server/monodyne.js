@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The monodyne command: loads TypeScript through tsx (which storage worker threads load too)
-// and runs the command line.
+// The monodyne command run from the TypeScript sources, for tests and development (npm run
+// start:sources): loads tsx (storage worker threads load it too) and runs the command line.
+// The bin users run is the compiled dist/monodyne.cjs (npm run build).
 import { register } from 'tsx/esm/api';
 
 register();

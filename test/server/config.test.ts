@@ -1,13 +1,24 @@
 // Configuration: defaults, file, environment and flags, and the errors for bad settings.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, envVarName, loadDefaults, resolveConfig, listSettings } from '../../src/server/config.ts';
-import { parseArgs } from '../../src/server/args.ts';
+import { parseArgs, usage } from '../../src/server/args.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+
+/** Temporary directories of this file's tests, removed when they are done. */
+const tempDirs: string[] = [];
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'monodyne-config-'));
+  tempDirs.push(dir);
+  return dir;
+}
 
 test('the embedded defaults: 127.0.0.1:8000, ./data, 3 workers, durable writes', () => {
   const c = loadDefaults();
@@ -30,7 +41,7 @@ test('environment variable names are MONODYNE_ + the key path in upper snake cas
 });
 
 test('precedence: defaults < file < environment < flags', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'monodyne-config-'));
+  const dir = tempDir();
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify({ server: { port: 9001, host: '127.0.0.2' }, storage: { workers: 4 } }));
   const fromFile = resolveConfig({ configFile: file });
@@ -45,7 +56,7 @@ test('precedence: defaults < file < environment < flags', () => {
 });
 
 test('a bad setting is refused with a message naming it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'monodyne-config-'));
+  const dir = tempDir();
   const cases: Array<[() => unknown, RegExp]> = [
     [() => resolveConfig({ env: { MONODYNE_SERVER_PORT: 'eighty' } }), /MONODYNE_SERVER_PORT must be an integer/],
     [() => resolveConfig({ env: { MONODYNE_STORAGE_WORKERS: '2' } }), /MONODYNE_STORAGE_WORKERS must be an integer from 3/],
@@ -81,6 +92,9 @@ test('command-line flags', () => {
     flags: { 'server.port': '9000', 'server.host': '0.0.0.0', 'storage.dataDir': '/tmp/x', 'storage.workers': '5' },
   });
   assert.equal(parseArgs(['--help']).help, true);
+  // --ephemeral takes no value; --ephemeral=false is still accepted.
+  assert.deepEqual(parseArgs(['--ephemeral', '--port', '0']).flags, { 'storage.ephemeral': 'true', 'server.port': '0' });
+  assert.deepEqual(parseArgs(['--ephemeral=false']).flags, { 'storage.ephemeral': 'false' });
   assert.throws(() => parseArgs(['--bogus', '1']), /unknown option --bogus/);
   assert.throws(() => parseArgs(['--port']), /needs a value/);
 });
@@ -95,4 +109,23 @@ test('the bin prints --help, and exits with a message on a bad setting', () => {
   const bad = spawnSync(process.execPath, [bin, '--workers', 'many'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--workers must be an integer/);
+});
+
+test('storage.ephemeral (--ephemeral): synced commits off unless asked for, and no data directory given with it', () => {
+  assert.equal(resolveConfig({ flags: { 'storage.ephemeral': 'true' } }).storage.sync, false);
+  assert.equal(resolveConfig({ env: { MONODYNE_STORAGE_EPHEMERAL: 'true' } }).storage.sync, false);
+  assert.equal(resolveConfig({ env: { MONODYNE_STORAGE_SYNC: 'true' }, flags: { 'storage.ephemeral': 'true' } }).storage.sync, true);
+  assert.equal(resolveConfig({}).storage.ephemeral, false);
+  assert.throws(
+    () => resolveConfig({ env: { MONODYNE_STORAGE_DATA_DIR: '/tmp/d' }, flags: { 'storage.ephemeral': 'true' } }),
+    /storage\.ephemeral \(--ephemeral\) starts in a new temporary data directory: do not set storage\.dataDir \(--data-dir\) with it/,
+  );
+});
+
+test("README's --help block is what --help prints, up to the list of environment variables", () => {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  const block = /<!-- help -->\n```text\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, 'README has a <!-- help --> block');
+  const listStart = usage.indexOf('Every setting can also be given as an environment variable:\n');
+  assert.equal(block[1], usage.slice(0, listStart) + 'Every setting can also be given as an environment variable:\n');
 });
