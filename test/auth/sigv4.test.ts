@@ -209,9 +209,61 @@ test("DynamoDB's errors, messages and order for malformed Authorization headers"
   );
 });
 
-test('a session token is never valid (monodyne issues none); commas alone may separate components', async () => {
-  const withToken = await sign({ headers: { 'x-amz-security-token': 'FwoGZXIvYXdzE' } });
-  expectError(() => verify(withToken), 'UnrecognizedClientException', 'The security token included in the request is invalid');
+/** The SDK's signer with a session token (dynamodb-admin's credentials have one). */
+function tokenSigner(withToken: { accessKeyId: string; secretAccessKey: string; sessionToken: string }) {
+  return sdkSigner(withToken);
+}
+
+test('a session token is signed but ignored: header form', async () => {
+  // dynamodb-admin signs with a long-term key and a session token; the SDK's signer signs the token header.
+  const token = 'FwoGZXIvYXdzE';
+  const signer = tokenSigner({ ...credentials[0], sessionToken: token });
+  const signed = await signer.sign(
+    {
+      method: 'POST',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: 8000,
+      path: '/',
+      query: {},
+      headers: { host: '127.0.0.1:8000', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: '{}',
+    },
+    { signingDate: new Date(now) },
+  );
+  const headers = new Headers(signed.headers as Record<string, string>);
+  assert.equal(headers.getHeader('x-amz-security-token'), token);
+  assert.match(headers.getHeader('authorization'), /SignedHeaders=[^,]*x-amz-security-token/);
+  const req = { headers, path: '/', query: '', body: Buffer.from('{}') };
+  assert.equal(verify(req), 'local');
+  // The token is covered by the signature: changing it is a signature mismatch, not an ignored header.
+  (headers as unknown as { map: Map<string, string> }).map.set('x-amz-security-token', 'another');
+  expectError(() => verify(req), 'InvalidSignatureException', messages.signatureMismatch);
+  // A token never stands in for a secret: the wrong secret with a token still fails.
+  const wrong = tokenSigner({ accessKeyId: 'local', secretAccessKey: 'guess', sessionToken: token });
+  const forged = await wrong.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8000, path: '/', query: {}, headers: { host: '127.0.0.1:8000' }, body: '{}' }, { signingDate: new Date(now) });
+  expectError(() => verify({ headers: new Headers(forged.headers as Record<string, string>), path: '/', query: '', body: Buffer.from('{}') }), 'InvalidSignatureException', messages.signatureMismatch);
+  // Nor an unknown access key.
+  const stranger = tokenSigner({ accessKeyId: 'ASIANOBODY', secretAccessKey: 'x', sessionToken: token });
+  const unknown = await stranger.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8000, path: '/', query: {}, headers: { host: '127.0.0.1:8000' }, body: '{}' }, { signingDate: new Date(now) });
+  expectError(() => verify({ headers: new Headers(unknown.headers as Record<string, string>), path: '/', query: '', body: Buffer.from('{}') }), 'UnrecognizedClientException', messages.unrecognizedClient);
+});
+
+test('a session token is signed but ignored: presigned query form', async () => {
+  const signer = tokenSigner({ ...credentials[1], sessionToken: 'IQoJb3JpZ2luX2VjE' });
+  const body = '{"TableName":"Music"}';
+  const presigned = await signer.presign(
+    { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8000, path: '/', query: {}, headers: { host: '127.0.0.1:8000' }, body },
+    { signingDate: new Date(now), expiresIn: 300 },
+  );
+  const query = encodeQuery(presigned.query as Record<string, string>);
+  assert.match(query, /X-Amz-Security-Token=IQoJb3JpZ2luX2VjE/);
+  const req = { headers: new Headers({ host: '127.0.0.1:8000' }), path: '/', query, body: Buffer.from(body) };
+  assert.equal(verify(req), 'AKIDEXAMPLE');
+  expectError(() => verify({ ...req, query: query.replace('IQoJb3JpZ2luX2VjE', 'changed') }), 'InvalidSignatureException', messages.signatureMismatch);
+});
+
+test('commas alone may separate the components of the Authorization header', async () => {
   const good = await sign();
   const text = good.headers.getHeader('authorization');
   const [alg, ...rest] = text.split(' ');
