@@ -209,50 +209,36 @@ test("DynamoDB's errors, messages and order for malformed Authorization headers"
   );
 });
 
-/** The SDK's signer with a session token (dynamodb-admin's credentials have one). */
-function tokenSigner(withToken: { accessKeyId: string; secretAccessKey: string; sessionToken: string }) {
-  return sdkSigner(withToken);
+/** A ListTables request signed by the SDK's signer with a session token (dynamodb-admin's credentials have one). */
+async function signWithToken(credential: { accessKeyId: string; secretAccessKey: string }, sessionToken: string) {
+  const withToken = { ...credential, sessionToken };
+  const signed = await sdkSigner(withToken).sign(
+    { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8000, path: '/', query: {}, headers: { host: '127.0.0.1:8000', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' },
+    { signingDate: new Date(now) },
+  );
+  return { headers: new Headers(signed.headers as Record<string, string>), path: '/', query: '', body: Buffer.from('{}') };
 }
 
 test('a session token is signed but ignored: header form', async () => {
-  // dynamodb-admin signs with a long-term key and a session token; the SDK's signer signs the token header.
   const token = 'FwoGZXIvYXdzE';
-  const signer = tokenSigner({ ...credentials[0], sessionToken: token });
-  const signed = await signer.sign(
-    {
-      method: 'POST',
-      protocol: 'http:',
-      hostname: '127.0.0.1',
-      port: 8000,
-      path: '/',
-      query: {},
-      headers: { host: '127.0.0.1:8000', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
-      body: '{}',
-    },
-    { signingDate: new Date(now) },
-  );
-  const headers = new Headers(signed.headers as Record<string, string>);
-  assert.equal(headers.getHeader('x-amz-security-token'), token);
-  assert.match(headers.getHeader('authorization'), /SignedHeaders=[^,]*x-amz-security-token/);
-  const req = { headers, path: '/', query: '', body: Buffer.from('{}') };
+  const req = await signWithToken(credentials[0], token);
+  assert.equal(req.headers.getHeader('x-amz-security-token'), token);
+  assert.match(req.headers.getHeader('authorization'), /SignedHeaders=[^,]*x-amz-security-token/);
   assert.equal(verify(req), 'local');
   // The token is covered by the signature: changing it is a signature mismatch, not an ignored header.
-  (headers as unknown as { map: Map<string, string> }).map.set('x-amz-security-token', 'another');
+  (req.headers as unknown as { map: Map<string, string> }).map.set('x-amz-security-token', 'another');
   expectError(() => verify(req), 'InvalidSignatureException', messages.signatureMismatch);
-  // A token never stands in for a secret: the wrong secret with a token still fails.
-  const wrong = tokenSigner({ accessKeyId: 'local', secretAccessKey: 'guess', sessionToken: token });
-  const forged = await wrong.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8000, path: '/', query: {}, headers: { host: '127.0.0.1:8000' }, body: '{}' }, { signingDate: new Date(now) });
-  expectError(() => verify({ headers: new Headers(forged.headers as Record<string, string>), path: '/', query: '', body: Buffer.from('{}') }), 'InvalidSignatureException', messages.signatureMismatch);
-  // Nor an unknown access key.
-  const stranger = tokenSigner({ accessKeyId: 'ASIANOBODY', secretAccessKey: 'x', sessionToken: token });
-  const unknown = await stranger.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8000, path: '/', query: {}, headers: { host: '127.0.0.1:8000' }, body: '{}' }, { signingDate: new Date(now) });
-  expectError(() => verify({ headers: new Headers(unknown.headers as Record<string, string>), path: '/', query: '', body: Buffer.from('{}') }), 'UnrecognizedClientException', messages.unrecognizedClient);
+  // A token never stands in for a secret or an access key.
+  const forged = await signWithToken({ accessKeyId: 'local', secretAccessKey: 'guess' }, token);
+  expectError(() => verify(forged), 'InvalidSignatureException', messages.signatureMismatch);
+  const stranger = await signWithToken({ accessKeyId: 'ASIANOBODY', secretAccessKey: 'x' }, token);
+  expectError(() => verify(stranger), 'UnrecognizedClientException', messages.unrecognizedClient);
 });
 
 test('a session token is signed but ignored: presigned query form', async () => {
-  const signer = tokenSigner({ ...credentials[1], sessionToken: 'IQoJb3JpZ2luX2VjE' });
+  const withToken = { ...credentials[1], sessionToken: 'IQoJb3JpZ2luX2VjE' };
   const body = '{"TableName":"Music"}';
-  const presigned = await signer.presign(
+  const presigned = await sdkSigner(withToken).presign(
     { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8000, path: '/', query: {}, headers: { host: '127.0.0.1:8000' }, body },
     { signingDate: new Date(now), expiresIn: 300 },
   );
