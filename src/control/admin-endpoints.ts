@@ -4,6 +4,7 @@ import type { AdminHandler, AdminRequest } from '../protocol/front-door.ts';
 import type { ControlPlane } from './control-plane.ts';
 import type { AutoAdmin } from './auto-admin.ts';
 import type { StorageNodes } from '../router/storage-nodes.ts';
+import { contributorsOf } from './contributors.ts';
 
 interface ReplicaState {
   table: string;
@@ -36,6 +37,7 @@ export class AdminEndpoints implements AdminHandler {
 
   async handleAdmin(request: AdminRequest): Promise<{ status: number; body: string }> {
     if (request.method === 'GET' && request.path === 'partitions') return { status: 200, body: JSON.stringify(await this.partitions()) };
+    if (request.method === 'GET' && request.path === 'contributors') return { status: 200, body: JSON.stringify(contributorsOf(this.control).report(this.control.catalog.all())) };
     if (request.method === 'POST' && request.path === 'faults' && this.faultsEnabled) return this.fault(request.body);
     return { status: 404, body: JSON.stringify({ error: `no admin endpoint ${request.method} /_monodyne/${request.path}` }) };
   }
@@ -84,6 +86,7 @@ export class AdminEndpoints implements AdminHandler {
       })),
       failovers: this.autoAdmin.history,
       splits: this.autoAdmin.splitsDone,
+      faultsEnabled: this.faultsEnabled,
     };
   }
 
