@@ -19,6 +19,7 @@ import { batchWriteItem } from './batch-write-item.ts';
 import { updateContributorInsights } from './update-contributor-insights.ts';
 import { describeContributorInsights } from './describe-contributor-insights.ts';
 import { listContributorInsights } from './list-contributor-insights.ts';
+import { describeTimeToLive } from './describe-time-to-live.ts';
 import { contributorsOf } from '../control/contributors.ts';
 
 /** Every operation monodyne serves, by its X-Amz-Target name. */
@@ -39,6 +40,7 @@ export const operations: Record<string, Operation> = {
   UpdateContributorInsights: updateContributorInsights,
   DescribeContributorInsights: describeContributorInsights,
   ListContributorInsights: listContributorInsights,
+  DescribeTimeToLive: describeTimeToLive,
 };
 
 const defaultRegion = 'us-east-1';
