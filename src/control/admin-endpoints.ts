@@ -1,6 +1,7 @@
 // The admin and observability endpoints under /_monodyne/: the partition map as the control
 // plane and the storage nodes see it, and (when enabled in config) fault injection.
-import type { AdminHandler, AdminRequest } from '../protocol/front-door.ts';
+import type { AdminHandler, AdminRequest, StaticFile } from '../protocol/front-door.ts';
+import { ConsoleFiles } from '../console/console-files.ts';
 import type { ControlPlane } from './control-plane.ts';
 import type { AutoAdmin } from './auto-admin.ts';
 import type { StorageNodes } from '../router/storage-nodes.ts';
@@ -27,12 +28,18 @@ export class AdminEndpoints implements AdminHandler {
   private readonly autoAdmin: AutoAdmin;
   private readonly nodes: StorageNodes;
   private readonly faultsEnabled: boolean;
+  private readonly consoleFiles = new ConsoleFiles();
 
   constructor(control: ControlPlane, autoAdmin: AutoAdmin, nodes: StorageNodes, options: AdminEndpointsOptions) {
     this.control = control;
     this.autoAdmin = autoAdmin;
     this.nodes = nodes;
     this.faultsEnabled = options.faultsEnabled;
+  }
+
+  /** The console's page and its files (src/console/static). */
+  staticFile(path: string): StaticFile | undefined {
+    return this.consoleFiles.get(path);
   }
 
   async handleAdmin(request: AdminRequest): Promise<{ status: number; body: string }> {
