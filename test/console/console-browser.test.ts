@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { devCredentials, sdkSigner, startTestServer, type TestServer } from '../helpers/server.ts';
+import { CreateTableCommand, GetItemCommand, PutItemCommand, UpdateContributorInsightsCommand } from '@aws-sdk/client-dynamodb';
+import { clientFor, devCredentials, sdkSigner, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const noChromium = existsSync(chromiumPath) ? false : `no Chromium at ${chromiumPath}: install it (apt-get install -y chromium) to run the console's browser test`;
@@ -28,6 +28,7 @@ before(async () => {
   s = await startTestServer((c) => {
     c.auth.enabled = true; // the default: the console must sign every request
     c.faults.enabled = true;
+    c.capacity.burstSeconds = 0; // no saved-up capacity: a load over the provisioned rate is throttled at once
   });
   profileDir = mkdtempSync(join(tmpdir(), 'monodyne-chromium-'));
   context = await chromium.launchPersistentContext(profileDir, {
@@ -49,6 +50,8 @@ after(async () => {
 });
 
 async function screenshot(name: string): Promise<void> {
+  // Notifications are transient; they would hide parts of the picture.
+  await page.evaluate(() => document.getElementById('messages')?.replaceChildren());
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }
 
@@ -118,38 +121,89 @@ test('create a table and put, edit, query and delete items through the page', { 
   await screenshot('tables');
 });
 
+/**
+ * Writes to a provisioned table, 8 in flight, for `durationMs`: some are throttled, so the
+ * charts show consumed capacity against the provisioned line, and throttles. Bounded in time.
+ */
+async function loadOrders(durationMs: number): Promise<{ ok: number; throttled: number }> {
+  const client = clientFor(s.endpoint, 1);
+  const until = Date.now() + durationMs;
+  const counts = { ok: 0, throttled: 0 };
+  let n = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (Date.now() < until) {
+          const customer = n++ % 4 === 0 ? 'customer-42' : `customer-${n % 50}`;
+          try {
+            await client.send(new PutItemCommand({ TableName: 'Orders', Item: { customer: { S: customer }, order: { N: String(n) } } }));
+            counts.ok++;
+          } catch (err) {
+            if ((err as Error).name !== 'ProvisionedThroughputExceededException') throw err;
+            counts.throttled++;
+          }
+        }
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+  return counts;
+}
+
 test('the Internals view shows every partition with its leader as the server reports it, and live charts', { skip: noChromium }, async () => {
-  // Some traffic, so the charts have something to draw.
-  for (let i = 0; i < 60; i++) await s.client.send(new PutItemCommand({ TableName: 'Music', Item: { Artist: { S: `artist ${i % 7}` }, SongTitle: { S: `song ${i}` } } }));
+  await s.client.send(
+    new CreateTableCommand({
+      TableName: 'Orders',
+      KeySchema: [{ AttributeName: 'customer', KeyType: 'HASH' }, { AttributeName: 'order', KeyType: 'RANGE' }],
+      AttributeDefinitions: [{ AttributeName: 'customer', AttributeType: 'S' }, { AttributeName: 'order', AttributeType: 'N' }],
+      ProvisionedThroughput: { ReadCapacityUnits: 30, WriteCapacityUnits: 30 },
+    }),
+  );
+  await s.client.send(new UpdateContributorInsightsCommand({ TableName: 'Orders', ContributorInsightsAction: 'ENABLE' }));
   await page.click('header button[data-view="internals"]');
   await page.waitForSelector('section[data-table-name="Music"] table.partitions tbody tr');
-  const reported = (await partitions()).tables.find((t) => t.tableName === 'Music')!;
-  const rows = page.locator('section[data-table-name="Music"] table.partitions tbody tr');
-  assert.equal(await rows.count(), reported.partitions.length);
-  for (const p of reported.partitions) {
-    const leaderCells = page.locator(`section[data-table-name="Music"] tr[data-partition="${p.partition}"] td.leader`);
-    assert.equal(await leaderCells.count(), 1, `partition ${p.partition} has one leader`);
-    assert.equal(await leaderCells.getAttribute('data-leader'), String(p.leader), `partition ${p.partition}'s leader`);
+  for (const tableName of ['Music', 'Orders']) {
+    const reported = (await partitions()).tables.find((t) => t.tableName === tableName)!;
+    const rows = page.locator(`section[data-table-name="${tableName}"] table.partitions tbody tr`);
+    await page.waitForFunction((n) => document.querySelectorAll(`section[data-table-name="Orders"] table.partitions tbody tr`).length >= n, reported.partitions.length);
+    assert.equal(await rows.count(), reported.partitions.length);
+    for (const p of reported.partitions) {
+      const leaderCells = page.locator(`section[data-table-name="${tableName}"] tr[data-partition="${p.partition}"] td.leader`);
+      assert.equal(await leaderCells.count(), 1, `${tableName} partition ${p.partition} has one leader`);
+      assert.equal(await leaderCells.getAttribute('data-leader'), String(p.leader), `${tableName} partition ${p.partition}'s leader`);
+    }
   }
   assert.equal(await page.locator('.node-card').count(), 3);
-  assert.ok((await page.locator('.charts canvas').count()) >= 4, 'capacity, throttle and lag charts');
-  // A few polls so the lines have points.
-  await page.waitForFunction(() => /updated/.test(document.querySelector('#internals-updated')?.textContent ?? ''));
-  await page.waitForTimeout(2500);
+  assert.ok((await page.locator('section[data-table-name="Orders"] .charts canvas').count()) >= 4, 'capacity, throttle and lag charts');
+  // The picture is taken while the load runs, so the charts show it live.
+  const loading = loadOrders(8000);
+  // The throttled requests reach the page's partition rows within a poll or two.
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('section[data-table-name="Orders"] tr[data-partition] td:nth-last-child(2)')).some((td) => Number(td.textContent) > 0));
+  await page.waitForTimeout(4000);
   await screenshot('internals');
+  const load = await loading;
+  assert.ok(load.throttled > 0, 'the load went over the provisioned rate');
 });
 
 test('the fault buttons: killing a storage node shows a failover on the timeline', { skip: noChromium }, async () => {
   await page.click('.faults .fault-row:has(strong:text-is("node 1")) button:text-is("kill")');
   await page.waitForSelector('svg.timeline circle.failover-dot', { timeout: 30_000 });
   assert.ok((await partitions()).failovers.length >= 1);
-  // Leadership moves off the dead node; the page follows the map.
-  await page.waitForFunction(() => document.querySelectorAll('td.leader[data-leader="1"]').length === 0, undefined, { timeout: 30_000 });
+  // A replacement node 1 starts (leadership moves off it and, once it is rebuilt, back).
   await page.waitForSelector('.node-card[data-node="1"]:not(.dead)', { timeout: 30_000 });
+  // The replacement's replicas are rebuilt: the failover's last column gets its time.
+  const repaired = await page
+    .waitForFunction(() => /^\+\d+ ms$/.test(document.querySelector('#failovers tbody tr td:last-child')?.textContent ?? ''), undefined, { timeout: 30_000 })
+    .then(() => true, () => false);
   await screenshot('failover');
+  assert.ok(repaired, `the page shows the repair; the server says ${JSON.stringify((await partitions()).failovers)}; the page says ${await page.textContent('#failovers')}`);
+  // Every partition still shows exactly one leader.
+  const rows = page.locator('table.partitions tbody tr');
+  for (let i = 0; i < (await rows.count()); i++) assert.equal(await rows.nth(i).locator('td.leader').count(), 1);
 });
 
-test('the Hot keys view (Contributor Insights): enable it, then the most accessed partition keys', { skip: noChromium }, async () => {
+test('the Hot keys view (Contributor Insights): enable it, then the most accessed and throttled partition keys', { skip: noChromium }, async () => {
   await page.click('header button[data-view="hotkeys"]');
   await page.click('section[data-table-name="Music"] h3 button:text-is("Enable")');
   await page.waitForSelector('section[data-table-name="Music"] h3:text-matches("ENABLED")');
@@ -157,5 +211,8 @@ test('the Hot keys view (Contributor Insights): enable it, then the most accesse
   await page.waitForSelector('section[data-table-name="Music"] li[data-key="artist 3"]');
   const first = await page.locator('section[data-table-name="Music"] .hot-list').first().locator('li').first().getAttribute('data-key');
   assert.equal(first, 'artist 3', 'the most read key is listed first');
+  // Orders was loaded over its provisioned rate with a quarter of the writes on customer-42.
+  const throttledFirst = await page.locator('section[data-table-name="Orders"] .hot-list').nth(1).locator('li').first().getAttribute('data-key');
+  assert.equal(throttledFirst, 'customer-42', 'the most written key is the most throttled');
   await screenshot('hot-keys');
 });

@@ -31,12 +31,11 @@ export class LineChart {
     const right = cssWidth - 8;
     const top = 8;
     const bottom = cssHeight - 20;
+    // Scaled to the data: a limit far above it (an idle partition's 3,000 units) would flatten
+    // every line, so a limit is drawn only when it falls inside the scale (the legend names it).
     let max = 1;
-    for (const s of series) {
-      for (const p of s.points) max = Math.max(max, p.v);
-      if (s.limit !== null && s.limit !== undefined && Number.isFinite(s.limit)) max = Math.max(max, s.limit);
-    }
-    max = niceCeiling(max * 1.1);
+    for (const s of series) for (const p of s.points) max = Math.max(max, p.v);
+    max = niceCeiling(max * 1.25);
     const x = (t) => left + ((t - (nowMs - spanMs)) / spanMs) * (right - left);
     const y = (v) => bottom - (v / max) * (bottom - top);
     g.strokeStyle = '#d1d5db';
@@ -54,7 +53,7 @@ export class LineChart {
     g.fillText(`-${Math.round(spanMs / 1000)} s`, left, cssHeight - 6);
     g.fillText('now', right - 20, cssHeight - 6);
     for (const s of series) {
-      if (s.limit !== null && s.limit !== undefined && Number.isFinite(s.limit)) {
+      if (s.limit !== null && s.limit !== undefined && Number.isFinite(s.limit) && s.limit <= max) {
         g.setLineDash([4, 4]);
         g.strokeStyle = s.color;
         g.globalAlpha = 0.6;

@@ -5,6 +5,7 @@
 import { h, svg, bytes, clock } from './dom.js';
 import { LineChart, palette } from './charts.js';
 
+/** Hash ranges are [hashStart, hashEnd) over the 32-bit MD5 prefix. */
 const hashSpace = 2 ** 32;
 const chartSpanMs = 60_000;
 const samplesKept = 120;
@@ -97,9 +98,9 @@ export class InternalsView {
     const bar = svg('svg', { class: 'hash-bar', viewBox: '0 0 1000 28', preserveAspectRatio: 'none' });
     table.partitions.forEach((p) => {
       const x = (p.hashRange[0] / hashSpace) * 1000;
-      const w = ((p.hashRange[1] - p.hashRange[0] + 1) / hashSpace) * 1000;
+      const w = ((p.hashRange[1] - p.hashRange[0]) / hashSpace) * 1000;
       const rect = svg('rect', { x, y: 0, width: Math.max(1, w - 1), height: 28, fill: palette[p.leader % palette.length] });
-      rect.append(svg('title', {}, `partition ${p.partition}: ${hex(p.hashRange[0])}–${hex(p.hashRange[1])}, leader node ${p.leader}`));
+      rect.append(svg('title', {}, `partition ${p.partition}: [${hex(p.hashRange[0])}, ${hex(p.hashRange[1])}), leader node ${p.leader}`));
       bar.append(rect, svg('text', { x: x + 4, y: 18, class: 'bar-label' }, `p${p.partition}`));
     });
     const rows = table.partitions.map((p) =>
@@ -107,7 +108,7 @@ export class InternalsView {
         'tr',
         { dataset: { partition: p.partition } },
         h('td', {}, String(p.partition)),
-        h('td', { className: 'mono' }, `${hex(p.hashRange[0])}–${hex(p.hashRange[1])}`),
+        h('td', { className: 'mono' }, `[${hex(p.hashRange[0])}, ${hex(p.hashRange[1])})`),
         ...zones.map((z) => {
           if (z === p.leader) return h('td', { className: 'leader', dataset: { leader: z } }, 'leader');
           const f = p.followers.find((x) => x.node === z);
@@ -189,7 +190,7 @@ export class InternalsView {
 
   failovers(view, now) {
     const list = view.failovers;
-    const section = h('section', { className: 'panel' }, h('h3', {}, 'Failovers'));
+    const section = h('section', { className: 'panel', id: 'failovers' }, h('h3', {}, 'Failovers'));
     if (list.length === 0) {
       section.append(h('p', { className: 'muted' }, 'None since the server started.'));
       return section;

@@ -247,8 +247,8 @@ export class TablesView {
       ),
     );
     const next = page.LastEvaluatedKey
-      ? h('button', { className: 'secondary', onClick: () => this.read(operation, { ...input, ExclusiveStartKey: page.LastEvaluatedKey }) }, 'Next page')
-      : null;
+      ? h('button', { className: 'secondary', id: 'next-page', onClick: () => this.read(operation, { ...input, ExclusiveStartKey: page.LastEvaluatedKey }) }, 'Next page')
+      : '';
     this.items.replaceChildren(
       h('p', { className: 'muted' }, `${operation}: ${page.Count} item${page.Count === 1 ? '' : 's'} (scanned ${page.ScannedCount})`),
       h('table', { className: 'grid' }, h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', {}, c)), h('th', {}, ''))), h('tbody', {}, ...rows)),
@@ -288,8 +288,9 @@ export class TablesView {
   async rereadAfterWrite() {
     // Reads the leader, so the page shows the write just made.
     const { operation, input } = this.lastRead ?? { operation: 'Scan', input: { TableName: this.selected, Limit: 25 } };
-    const { ExclusiveStartKey, ...first } = input;
-    await this.read(operation, { ...first, ConsistentRead: true });
+    const first = { ...input, ConsistentRead: true };
+    delete first.ExclusiveStartKey;
+    await this.read(operation, first);
   }
 }
 
