@@ -126,6 +126,9 @@ test("DynamoDB's validation errors and ResourceNotFoundException", async () => {
   assert.match(badName.body.message!, /^2 validation errors detected: Value 'x!' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3; /);
   const wrongType = await raw('ListContributorInsights', { MaxResults: 'ten' });
   assert.equal(wrongType.body.__type, 'com.amazon.coral.service#SerializationException');
+  const badToken = await raw('ListContributorInsights', { NextToken: '!!' });
+  assert.equal(badToken.status, 400);
+  assert.equal(badToken.body.__type, 'com.amazon.coral.validate#ValidationException');
   const tooMany = await raw('ListContributorInsights', { MaxResults: 101 });
   assert.equal(tooMany.body.message, "1 validation error detected: Value '101' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100");
   await assert.rejects(s.client.send(new DescribeContributorInsightsCommand({ TableName: 'Nope' })), { name: 'ResourceNotFoundException', message: 'Requested resource not found: Table: Nope not found' });
