@@ -7,7 +7,11 @@ export function h(tag, props = {}, ...children) {
     if (name.startsWith('on')) el.addEventListener(name.slice(2).toLowerCase(), value);
     else if (name === 'className') el.className = value;
     else if (name === 'dataset') Object.assign(el.dataset, value);
-    else if (name === 'value') el.value = value;
+    else if (name === 'value') {
+      // The default too, so a form's reset() comes back to it.
+      if (el instanceof HTMLInputElement) el.defaultValue = value;
+      el.value = value;
+    }
     else if (name === 'checked') el.checked = value;
     else el.setAttribute(name, value === true ? '' : String(value));
   }

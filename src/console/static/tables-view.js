@@ -130,7 +130,9 @@ export class TablesView {
         `partition key ${hash} (${typeOf(hash)})`,
         range ? `, sort key ${range} (${typeOf(range)})` : '',
         ` · ${t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? 'on demand' : `provisioned ${t.ProvisionedThroughput.ReadCapacityUnits} RCU / ${t.ProvisionedThroughput.WriteCapacityUnits} WCU`}`,
-        ` · ${t.ItemCount} items · ${t.TableSizeBytes} bytes · `,
+        ' · ',
+        h('span', { id: 'table-counts' }, counts(t)),
+        ' · ',
         h('span', { id: 'insights-status' }, `Contributor Insights ${insights.ContributorInsightsStatus}`),
         ' ',
         h('button', { className: 'small', id: 'insights-toggle', onClick: () => this.toggleInsights(enabled) }, enabled ? 'Disable' : 'Enable'),
@@ -286,12 +288,19 @@ export class TablesView {
   }
 
   async rereadAfterWrite() {
+    const described = (await this.api.call('DescribeTable', { TableName: this.selected })).Table;
+    const countsLine = this.detail.querySelector('#table-counts');
+    if (countsLine) countsLine.textContent = counts(described);
     // Reads the leader, so the page shows the write just made.
     const { operation, input } = this.lastRead ?? { operation: 'Scan', input: { TableName: this.selected, Limit: 25 } };
     const first = { ...input, ConsistentRead: true };
     delete first.ExclusiveStartKey;
     await this.read(operation, first);
   }
+}
+
+function counts(description) {
+  return `${description.ItemCount} item${description.ItemCount === 1 ? '' : 's'} · ${description.TableSizeBytes} bytes`;
 }
 
 function typeSelect(name) {
