@@ -8,7 +8,7 @@ import { DynamoError, validationError } from '../protocol/errors.ts';
 import { Op, ReturnValues, WriteKind, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
 import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
 import { batchWriteItemsMax, itemSizeBytesMax } from '../limits.ts';
-import { tableFor, type ApiContext } from './context.ts';
+import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import {
   attributeMapEcho,
@@ -18,7 +18,7 @@ import {
   returnConsumedCapacityValues,
   throwConstraintViolations,
 } from './batch-get-item.ts';
-import type { Item } from '../values/types.ts';
+import type { AttributeValue, Item } from '../values/types.ts';
 
 const attributeMapType: Shape = { type: 'Map', value: { type: 'AttributeValue' } };
 
@@ -154,6 +154,7 @@ export async function batchWriteItem(ctx: ApiContext, input: Record<string, unkn
 
   const pending: Promise<StorageResponse>[] = [];
   const routed: { hash32: number; storageKey: Uint8Array }[] = new Array(requestCount);
+  const partitionKeys: AttributeValue[] = new Array(requestCount);
   let n = 0;
   for (const t of tables) {
     const table = t.table!;
@@ -167,13 +168,16 @@ export async function batchWriteItem(ctx: ApiContext, input: Record<string, unkn
       const id = Buffer.from(r.storageKey.buffer, r.storageKey.byteOffset, r.storageKey.byteLength).toString('latin1');
       if (seen.has(id)) throw validationError('Provided list of item keys contains duplicates');
       seen.add(id);
+      partitionKeys[n] = key[info.partitionKey];
       routed[n++] = r;
     }
   }
   n = 0;
   for (const t of tables) {
-    const tableId = t.table!.tableId;
+    const table = t.table!;
+    const tableId = table.tableId;
     for (const write of t.writes) {
+      const pk = partitionKeys[n];
       const { hash32, storageKey } = routed[n++];
       const req: WriteRequest = {
         id: 0,
@@ -190,7 +194,7 @@ export async function batchWriteItem(ctx: ApiContext, input: Record<string, unkn
         rv: ReturnValues.NONE,
         rvf: false,
       };
-      pending.push(ctx.router.sendByHash(tableId, hash32, req, true));
+      pending.push(sendByKey(ctx, table, pk, hash32, req, true));
     }
   }
   const settled = await Promise.allSettled(pending);

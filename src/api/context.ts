@@ -3,11 +3,16 @@
 import type { ControlPlane } from '../control/control-plane.ts';
 import type { Router } from '../router/router.ts';
 import type { TableRecord } from '../control/table-record.ts';
+import type { Contributors } from '../control/contributors.ts';
+import type { StorageRequest, StorageResponse } from '../storage/messages.ts';
+import type { AttributeValue } from '../values/types.ts';
 import { DynamoError } from '../protocol/errors.ts';
 
 export interface ApiContext {
   control: ControlPlane;
   router: Router;
+  /** Contributor Insights' counters (the most accessed and throttled partition keys). */
+  contributors: Contributors;
 }
 
 /** The facts of one request an operation may need beyond its body. */
@@ -23,4 +28,23 @@ export function tableFor(ctx: ApiContext, name: string): TableRecord {
   const table = ctx.control.getTable(name);
   if (table === undefined) throw new DynamoError('ResourceNotFoundException', 'Requested resource not found');
   return table;
+}
+
+/**
+ * Routes a request for partition key `pk` (hashed to `hash32`) to its partition. A table with
+ * Contributor Insights enabled has the key counted as accessed, or as throttled when the
+ * partition refuses it; any other table's request goes straight to the router.
+ */
+export function sendByKey(ctx: ApiContext, table: TableRecord, pk: AttributeValue, hash32: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
+  if (table.contributorInsights?.enabled !== true) return ctx.router.sendByHash(table.tableId, hash32, req, leaderOnly);
+  return sendCounted(ctx, table, pk, hash32, req, leaderOnly);
+}
+
+async function sendCounted(ctx: ApiContext, table: TableRecord, pk: AttributeValue, hash32: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
+  ctx.contributors.accessed(table, pk);
+  try {
+    return await ctx.router.sendByHash(table.tableId, hash32, req, leaderOnly);
+  } catch (err) {
+    throw ctx.contributors.throttled(table, pk, err);
+  }
 }

@@ -5,7 +5,7 @@ import { validateKey } from '../validation/attribute-values.ts';
 import { prepareWriteExpressions, returnValuesCode, writeExpressionShapes } from './write-expressions.ts';
 import { Op, WriteKind, type WriteRequest } from '../storage/messages.ts';
 import { keyInfoOf } from '../control/table-record.ts';
-import { tableFor, type ApiContext } from './context.ts';
+import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import { keyShape, returnConsumedCapacityShape, returnItemCollectionMetricsShape, returnValuesShape } from './common-shapes.ts';
 
@@ -24,8 +24,9 @@ export async function deleteItem(ctx: ApiContext, input: Record<string, unknown>
   const { x } = prepareWriteExpressions(input, 'DeleteItem', ['ConditionExpression']);
   const table = tableFor(ctx, input.TableName as string);
   const key = validateKey(input.Key, table.keySchema, table.attributeDefinitions);
-  const { hash32, storageKey } = routeKey(keyInfoOf(table), key);
+  const info = keyInfoOf(table);
+  const { hash32, storageKey } = routeKey(info, key);
   const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: storageKey, w: WriteKind.Delete, item: null, sz: 0, key: null, x, rv, rvf: input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
-  const res = await ctx.router.sendByHash(table.tableId, hash32, req, true);
+  const res = await sendByKey(ctx, table, key[info.partitionKey], hash32, req, true);
   return withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
 }

@@ -16,6 +16,11 @@ import { query } from './query.ts';
 import { scan } from './scan.ts';
 import { batchGetItem } from './batch-get-item.ts';
 import { batchWriteItem } from './batch-write-item.ts';
+import { updateContributorInsights } from './update-contributor-insights.ts';
+import { describeContributorInsights } from './describe-contributor-insights.ts';
+import { listContributorInsights } from './list-contributor-insights.ts';
+import { describeTimeToLive } from './describe-time-to-live.ts';
+import { contributorsOf } from '../control/contributors.ts';
 
 /** Every operation monodyne serves, by its X-Amz-Target name. */
 export const operations: Record<string, Operation> = {
@@ -32,6 +37,10 @@ export const operations: Record<string, Operation> = {
   Scan: scan,
   BatchGetItem: batchGetItem,
   BatchWriteItem: batchWriteItem,
+  UpdateContributorInsights: updateContributorInsights,
+  DescribeContributorInsights: describeContributorInsights,
+  ListContributorInsights: listContributorInsights,
+  DescribeTimeToLive: describeTimeToLive,
 };
 
 const defaultRegion = 'us-east-1';
@@ -40,8 +49,9 @@ const credentialScopeRegion = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\//;
 export class Dispatcher implements RequestHandler {
   private readonly ctx: ApiContext;
 
-  constructor(ctx: ApiContext) {
-    this.ctx = ctx;
+  /** Without `contributors`, the counters of `control`'s server (those the admin endpoints read). */
+  constructor(ctx: Omit<ApiContext, 'contributors'> & Partial<Pick<ApiContext, 'contributors'>>) {
+    this.ctx = { ...ctx, contributors: ctx.contributors ?? contributorsOf(ctx.control) };
   }
 
   async handle(exchange: HttpExchange): Promise<string> {

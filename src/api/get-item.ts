@@ -8,7 +8,7 @@ import { Op, type GetRequest } from '../storage/messages.ts';
 import { keyInfoOf } from '../control/table-record.ts';
 import { compileRequestExpressions, project, type CompileOptions, type CompiledProjection } from '../expressions/index.ts';
 import { attributesToGetText, checkNoMixing, PlaceholderBuilder } from '../expressions/legacy.ts';
-import { tableFor, type ApiContext } from './context.ts';
+import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import { attributesToGetShape, expressionNamesShape, keyShape, returnConsumedCapacityShape } from './common-shapes.ts';
 import { checkKeyPathsScalar } from './read-page.ts';
@@ -31,9 +31,10 @@ export async function getItem(ctx: ApiContext, input: Record<string, unknown>): 
   const key = validateKey(input.Key, table.keySchema, table.attributeDefinitions);
   if (projection !== null) checkKeyPathsScalar(projection.paths, table.keySchema);
   const consistent = input.ConsistentRead === true;
-  const { hash32, storageKey } = routeKey(keyInfoOf(table), key);
+  const info = keyInfoOf(table);
+  const { hash32, storageKey } = routeKey(info, key);
   const req: GetRequest = { id: 0, op: Op.Get, t: table.tableId, p: 0, v: 0, k: storageKey, c: consistent };
-  const res = await ctx.router.sendByHash(table.tableId, hash32, req, consistent);
+  const res = await sendByKey(ctx, table, key[info.partitionKey], hash32, req, consistent);
   const cc = consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'read');
   if (!res.item) return withMember('{}', cc);
   // Without a projection the storage node's text is passed through untouched.

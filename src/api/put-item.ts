@@ -8,7 +8,7 @@ import { Op, WriteKind, type WriteRequest } from '../storage/messages.ts';
 import { prepareWriteExpressions, returnValuesCode, writeExpressionShapes } from './write-expressions.ts';
 import { itemSizeBytesMax } from '../limits.ts';
 import { keyInfoOf } from '../control/table-record.ts';
-import { tableFor, type ApiContext } from './context.ts';
+import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import { returnConsumedCapacityShape, returnItemCollectionMetricsShape, returnValuesShape } from './common-shapes.ts';
 
@@ -30,8 +30,9 @@ export async function putItem(ctx: ApiContext, input: Record<string, unknown>): 
   validateItemKeyAttributes(item, table.keySchema, table.attributeDefinitions);
   const size = itemSizeBytes(item);
   if (size > itemSizeBytesMax) throw validationError('Item size has exceeded the maximum allowed size');
-  const { hash32, storageKey } = routeKey(keyInfoOf(table), item);
+  const info = keyInfoOf(table);
+  const { hash32, storageKey } = routeKey(info, item);
   const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: storageKey, w: WriteKind.Put, item, sz: size, key: null, x, rv, rvf: input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
-  const res = await ctx.router.sendByHash(table.tableId, hash32, req, true);
+  const res = await sendByKey(ctx, table, item[info.partitionKey], hash32, req, true);
   return withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
 }

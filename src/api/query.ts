@@ -12,7 +12,7 @@ import { evaluateCondition, keyConditionToRange, valuesEqual, type CompiledCondi
 import { checkKeyConditionsSchema, checkQueryFilterKeys } from '../expressions/legacy.ts';
 import { pageBytesMax } from '../limits.ts';
 import { pageJsonBytesMax } from '../limits-relations.ts';
-import { tableFor, type ApiContext } from './context.ts';
+import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import {
   attributeMapShape,
@@ -110,7 +110,7 @@ export async function query(ctx: ApiContext, input: Record<string, unknown>): Pr
     x: needsExpressions ? expressions : null,
     cnt: select === 'COUNT',
   };
-  const res = await ctx.router.sendByHash(table.tableId, hash32, req, consistent);
+  const res = await sendByKey(ctx, table, pk, hash32, req, consistent);
   const cc = consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'read');
   return withMember(pageResponse(select, res.items!.slice(1, -1), res.count!, res.scanned!, res.last ?? null), cc);
 }

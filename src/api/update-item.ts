@@ -8,7 +8,7 @@ import { keyInfoOf } from '../control/table-record.ts';
 import { assertKeyNotUpdated, incorrectOperandTypeMessage } from '../expressions/index.ts';
 import { attributeUpdateTypeMismatchMessage } from '../expressions/legacy.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
-import { tableFor, type ApiContext } from './context.ts';
+import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import { attributeUpdatesShape, keyShape, returnConsumedCapacityShape, returnItemCollectionMetricsShape, returnValuesShape } from './common-shapes.ts';
 import { prepareWriteExpressions, returnValuesCode, writeExpressionShapes } from './write-expressions.ts';
@@ -52,7 +52,7 @@ export async function updateItem(ctx: ApiContext, input: Record<string, unknown>
   };
   let res;
   try {
-    res = await ctx.router.sendByHash(table.tableId, hash32, req, true);
+    res = await sendByKey(ctx, table, key[info.partitionKey], hash32, req, true);
   } catch (e) {
     // A legacy ADD or DELETE on an attribute of another type: DynamoDB words it differently
     // from the equivalent UpdateExpression's type error.

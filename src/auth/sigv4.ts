@@ -16,7 +16,6 @@ const terminator = 'aws4_request';
 export const messages = {
   missingToken: 'Request is missing Authentication Token',
   unrecognizedClient: 'The security token included in the request is invalid.',
-  invalidToken: 'The security token included in the request is invalid',
   signatureMismatch:
     'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
   hostNotSigned: "'Host' must be a 'SignedHeader' in the AWS Authorization.",
@@ -46,7 +45,6 @@ export class PendingSignature<C extends SigningSecret> {
     /** method \n uri \n query \n headers \n signed headers \n: the canonical request without the payload hash. */
     readonly canonicalPrefix: string,
     readonly signature: string,
-    readonly hasSecurityToken: boolean,
     /** The Credential value (header or query form), for callers that read the region from it. */
     readonly credentialText: string,
   ) {}
@@ -154,7 +152,6 @@ export class SigV4Verifier<C extends SigningSecret> {
       dateStamp,
       canonicalPrefix,
       signature!,
-      headers.getHeader('x-amz-security-token') !== '',
       credentialText!,
     );
   }
@@ -194,8 +191,7 @@ export class SigV4Verifier<C extends SigningSecret> {
     const canonicalPrefix =
       `${method}\n${canonicalUri(rawPath)}\n${canonicalQueryString(rawQuery, true)}\n` +
       `${canonicalHeaders(headers, signedHeaders)}\n${signedHeaders}\n`;
-    const token = params.get('X-Amz-Security-Token') ?? headers.getHeader('x-amz-security-token');
-    return new PendingSignature(credential, amzDate, scope, region, dateStamp, canonicalPrefix, signature, token !== '', credentialText);
+    return new PendingSignature(credential, amzDate, scope, region, dateStamp, canonicalPrefix, signature, credentialText);
   }
 
   /**
@@ -283,8 +279,9 @@ export class SigV4Verifier<C extends SigningSecret> {
     if (!sameHex64(expected, provided)) {
       throw new DynamoError('InvalidSignatureException', messages.signatureMismatch);
     }
-    // monodyne issues no temporary credentials, so no session token can be valid.
-    if (pending.hasSecurityToken) throw new DynamoError('UnrecognizedClientException', messages.invalidToken);
+    // A session token (X-Amz-Security-Token) is ignored: monodyne issues no temporary
+    // credentials, and tools such as dynamodb-admin always send one with a long-term key.
+    // Where the client signed it (the SDKs always do), a changed token fails the check above.
   }
 
   /** The four-step HMAC chain, computed once per (key, date, region) and cached. */

@@ -1,12 +1,14 @@
-// The admin and observability endpoints under /_monodyne/: the partition map as the control
-// plane and the storage nodes see it, digests of every replica (to compare them), and (when
-// enabled in config) fault injection.
-import type { AdminHandler, AdminRequest } from '../protocol/front-door.ts';
+// The admin and observability endpoints under /_monodyne/: the console's files, the partition
+// map as the control plane and the storage nodes see it, digests of every replica (to compare
+// them), the hottest partition keys, and (when enabled in config) fault injection.
+import type { AdminHandler, AdminRequest, StaticFile } from '../protocol/front-door.ts';
+import { ConsoleFiles } from '../console/console-files.ts';
 import type { ControlPlane } from './control-plane.ts';
 import type { AutoAdmin } from './auto-admin.ts';
 import type { StorageThreads } from './storage-threads.ts';
 import type { ReplicaReport } from '../storage/storage-node.ts';
 import type { ReplicaDigest } from './control-messages.ts';
+import { contributorsOf } from './contributors.ts';
 
 export interface AdminEndpointsOptions {
   faultsEnabled: boolean;
@@ -17,6 +19,7 @@ export class AdminEndpoints implements AdminHandler {
   private readonly autoAdmin: AutoAdmin;
   private readonly nodes: StorageThreads;
   private readonly faultsEnabled: boolean;
+  private readonly consoleFiles = new ConsoleFiles();
 
   constructor(control: ControlPlane, autoAdmin: AutoAdmin, nodes: StorageThreads, options: AdminEndpointsOptions) {
     this.control = control;
@@ -25,9 +28,15 @@ export class AdminEndpoints implements AdminHandler {
     this.faultsEnabled = options.faultsEnabled;
   }
 
+  /** The console's page and its files (src/console/static). */
+  staticFile(path: string): StaticFile | undefined {
+    return this.consoleFiles.get(path);
+  }
+
   async handleAdmin(request: AdminRequest): Promise<{ status: number; body: string }> {
     if (request.method === 'GET' && request.path === 'partitions') return { status: 200, body: JSON.stringify(await this.partitions()) };
     if (request.method === 'POST' && request.path === 'digests') return this.digests(request.body);
+    if (request.method === 'GET' && request.path === 'contributors') return { status: 200, body: JSON.stringify(contributorsOf(this.control).report(this.control.catalog.all())) };
     if (request.method === 'POST' && request.path === 'faults' && this.faultsEnabled) return this.fault(request.body);
     return { status: 404, body: JSON.stringify({ error: `no admin endpoint ${request.method} /_monodyne/${request.path}` }) };
   }

@@ -19,6 +19,19 @@ export interface TableRecord {
   partitions: PartitionAssignment[];
   /** The next partition id a split may use (ids are never reused within a table). */
   nextPid?: number;
+  /** Contributor Insights (UpdateContributorInsights); absent while it was never enabled. */
+  contributorInsights?: ContributorInsightsSetting;
+}
+
+export type ContributorInsightsMode = 'ACCESSED_AND_THROTTLED_KEYS' | 'THROTTLED_KEYS';
+
+export interface ContributorInsightsSetting {
+  enabled: boolean;
+  mode: ContributorInsightsMode;
+  /** When the status last changed, ms since the epoch (LastUpdateDateTime). */
+  updatedAtMs: number;
+  /** When it was last enabled, ms since the epoch: the timestamp in DynamoDB's rule names. */
+  rulesCreatedAtMs: number;
 }
 
 /** The key facts the data-plane operations need, derived once per table. */

@@ -21,7 +21,20 @@ export interface RequestHandler {
 export interface AdminHandler {
   /** Answers one admin request with a status code and a JSON body. */
   handleAdmin(request: AdminRequest): Promise<{ status: number; body: string }>;
+  /**
+   * A static file of the console by its path under /_monodyne/ ("" is the page itself), served
+   * without a signature: it carries no data, and every request it makes is signed.
+   */
+  staticFile?(path: string): StaticFile | undefined;
 }
+
+export interface StaticFile {
+  contentType: string;
+  body: Buffer;
+}
+
+/** Static files may only talk to this server and run no inline script. */
+const staticFileSecurityPolicy = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 export interface AdminRequest {
   method: string;
@@ -300,6 +313,15 @@ export class FrontDoor {
       // Past the bound, a new connection is closed at once; it never costs a request's memory.
       if ((count as number) > 0 && this.connections > this.limits.connectionsMax) res.close();
     });
+    if (this.admin?.staticFile !== undefined) {
+      // More specific than /_monodyne/*, so uWebSockets.js routes these here first.
+      const serveStatic = (res: uWS.HttpResponse, req: uWS.HttpRequest) => this.serveStatic(res, req.getUrl());
+      this.app.get('/_monodyne/', serveStatic);
+      this.app.get('/_monodyne/console/*', serveStatic);
+      this.app.get('/_monodyne', (res) => {
+        res.writeStatus('301 Moved Permanently').writeHeader('Location', '/_monodyne/').end();
+      });
+    }
     if (this.admin !== null) {
       const serveAdmin = (res: uWS.HttpResponse, req: uWS.HttpRequest) => this.accept(res, req, true);
       this.app.get('/_monodyne/*', serveAdmin);
@@ -317,6 +339,21 @@ export class FrontDoor {
         .writeHeader('x-amz-crc32', notFoundCrc32)
         .end(notFoundBody);
     });
+  }
+
+  private serveStatic(res: uWS.HttpResponse, url: string): void {
+    const file = this.admin!.staticFile!(url.slice('/_monodyne/'.length));
+    if (file === undefined) {
+      res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain').end('no such console file');
+      return;
+    }
+    res
+      .writeStatus('200 OK')
+      .writeHeader('Content-Type', file.contentType)
+      .writeHeader('Cache-Control', 'no-cache')
+      .writeHeader('X-Content-Type-Options', 'nosniff')
+      .writeHeader('Content-Security-Policy', staticFileSecurityPolicy)
+      .end(file.body);
   }
 
   /** Everything decided while the request headers are at hand (uWS frees them on return). */

@@ -209,9 +209,47 @@ test("DynamoDB's errors, messages and order for malformed Authorization headers"
   );
 });
 
-test('a session token is never valid (monodyne issues none); commas alone may separate components', async () => {
-  const withToken = await sign({ headers: { 'x-amz-security-token': 'FwoGZXIvYXdzE' } });
-  expectError(() => verify(withToken), 'UnrecognizedClientException', 'The security token included in the request is invalid');
+/** A ListTables request signed by the SDK's signer with a session token (dynamodb-admin's credentials have one). */
+async function signWithToken(credential: { accessKeyId: string; secretAccessKey: string }, sessionToken: string) {
+  const withToken = { ...credential, sessionToken };
+  const signed = await sdkSigner(withToken).sign(
+    { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8000, path: '/', query: {}, headers: { host: '127.0.0.1:8000', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' },
+    { signingDate: new Date(now) },
+  );
+  return { headers: new Headers(signed.headers as Record<string, string>), path: '/', query: '', body: Buffer.from('{}') };
+}
+
+test('a session token is signed but ignored: header form', async () => {
+  const token = 'FwoGZXIvYXdzE';
+  const req = await signWithToken(credentials[0], token);
+  assert.equal(req.headers.getHeader('x-amz-security-token'), token);
+  assert.match(req.headers.getHeader('authorization'), /SignedHeaders=[^,]*x-amz-security-token/);
+  assert.equal(verify(req), 'local');
+  // The token is covered by the signature: changing it is a signature mismatch, not an ignored header.
+  (req.headers as unknown as { map: Map<string, string> }).map.set('x-amz-security-token', 'another');
+  expectError(() => verify(req), 'InvalidSignatureException', messages.signatureMismatch);
+  // A token never stands in for a secret or an access key.
+  const forged = await signWithToken({ accessKeyId: 'local', secretAccessKey: 'guess' }, token);
+  expectError(() => verify(forged), 'InvalidSignatureException', messages.signatureMismatch);
+  const stranger = await signWithToken({ accessKeyId: 'ASIANOBODY', secretAccessKey: 'x' }, token);
+  expectError(() => verify(stranger), 'UnrecognizedClientException', messages.unrecognizedClient);
+});
+
+test('a session token is signed but ignored: presigned query form', async () => {
+  const withToken = { ...credentials[1], sessionToken: 'IQoJb3JpZ2luX2VjE' };
+  const body = '{"TableName":"Music"}';
+  const presigned = await sdkSigner(withToken).presign(
+    { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 8000, path: '/', query: {}, headers: { host: '127.0.0.1:8000' }, body },
+    { signingDate: new Date(now), expiresIn: 300 },
+  );
+  const query = encodeQuery(presigned.query as Record<string, string>);
+  assert.match(query, /X-Amz-Security-Token=IQoJb3JpZ2luX2VjE/);
+  const req = { headers: new Headers({ host: '127.0.0.1:8000' }), path: '/', query, body: Buffer.from(body) };
+  assert.equal(verify(req), 'AKIDEXAMPLE');
+  expectError(() => verify({ ...req, query: query.replace('IQoJb3JpZ2luX2VjE', 'changed') }), 'InvalidSignatureException', messages.signatureMismatch);
+});
+
+test('commas alone may separate the components of the Authorization header', async () => {
   const good = await sign();
   const text = good.headers.getHeader('authorization');
   const [alg, ...rest] = text.split(' ');
