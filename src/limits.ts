@@ -24,6 +24,8 @@ export const numberExponentMin = -130;
 export const nestingDepthMax = 32;
 /** ListTables Limit: 1 to 100. */
 export const listTablesLimitMax = 100;
+/** ListContributorInsights' MaxResults maximum (API reference: "Maximum value of 100"). */
+export const listContributorInsightsResultsMax = 100;
 /** BatchWriteItem: at most 25 put/delete requests. */
 export const batchWriteItemsMax = 25;
 /** BatchGetItem: at most 100 keys, 16 MB response. */

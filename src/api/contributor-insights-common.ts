@@ -14,12 +14,6 @@ export const indexNameShape: Shape = {
   patternText: '[a-zA-Z0-9_.-]+',
 };
 
-/**
- * ListContributorInsights' MaxResults maximum (API reference: "Maximum value of 100"). It belongs
- * in src/limits.ts, which this change could not edit; move it there on merge.
- */
-export const listContributorInsightsResultsMax = 100;
-
 export const contributorInsightsModes = ['ACCESSED_AND_THROTTLED_KEYS', 'THROTTLED_KEYS'] as const;
 
 /** The table a request names; an index must exist on it (monodyne has no secondary indexes yet). */

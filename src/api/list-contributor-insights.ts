@@ -3,7 +3,8 @@
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validationError } from '../protocol/errors.ts';
 import type { ApiContext } from './context.ts';
-import { insightsTarget, listContributorInsightsResultsMax, statusOf } from './contributor-insights-common.ts';
+import { insightsTarget, statusOf } from './contributor-insights-common.ts';
+import { listContributorInsightsResultsMax } from '../limits.ts';
 import type { TableRecord } from '../control/table-record.ts';
 
 const listContributorInsightsShape = {

@@ -5,10 +5,11 @@
 //   dist/index.cjs           the package's entry, `startServer` (src/index.ts)
 //   dist/storage-worker.cjs  a storage node's thread (src/storage/worker.ts)
 //   dist/types/              declarations of src/index.ts and what it names
+//   dist/static/             the console's page, script and style
 // Packages stay outside the bundles (lmdb and uWebSockets.js load native addons by path).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -39,6 +40,8 @@ for (const message of [...result.errors, ...result.warnings]) console.error(mess
 // A warning here (an import.meta left in a source, say) would be a bug in the shipped server.
 if (result.warnings.length > 0) throw new Error(`the bundle has ${result.warnings.length} warning(s); fix them in the sources`);
 const bundledMs = performance.now() - startedMs;
+// The console's files are served from beside the bundle (console-files.ts: ./static/).
+cpSync(`${root}src/console/static`, `${dist}/static`, { recursive: true });
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const types = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
