@@ -29,8 +29,6 @@ export interface AutoAdminOptions {
   heartbeatIntervalMs: number;
   /** A node is declared dead after this many heartbeat intervals without a beat. */
   heartbeatsMissedMax: number;
-  /** How long a node inside a synced commit (waiting on the disk) may go without a beat. */
-  commitStallMaxMs: number;
   /** How long a replacement replica may take to install its snapshot before it is retried. */
   installTimeoutMs: number;
   /** Wait this long after a failover before starting the replacement node. */
@@ -144,10 +142,8 @@ export class AutoAdmin {
         this.missed[node] = 0;
         continue;
       }
-      // A commit waiting on a slow disk holds the node's thread; that is not a failure until it
-      // lasts longer than commitStallMaxMs.
-      const missedMax = this.nodes.isCommitting(node) ? this.commitStallBeats : this.options.heartbeatsMissedMax;
-      if (++this.missed[node] >= missedMax && !this.wouldLoseEveryReplica(node)) void this.nodeFailed(node, `missed ${this.missed[node]} heartbeats`);
+      // (A node waiting on a slow disk keeps beating for commitStallMaxMs: the worker's call.)
+      if (++this.missed[node] >= this.options.heartbeatsMissedMax && !this.wouldLoseEveryReplica(node)) void this.nodeFailed(node, `missed ${this.missed[node]} heartbeats`);
     }
   }
 
@@ -164,10 +160,6 @@ export class AutoAdmin {
       }
     }
     return false;
-  }
-
-  private get commitStallBeats(): number {
-    return Math.max(this.options.heartbeatsMissedMax, Math.ceil(this.options.commitStallMaxMs / this.options.heartbeatIntervalMs));
   }
 
   // ---- failover -------------------------------------------------------------------------

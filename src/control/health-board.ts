@@ -1,5 +1,5 @@
 // Shared memory between the control plane and the storage nodes: each node's heartbeat counter,
-// whether it is inside a synced commit, the fence the control plane raises when it declares a
+// the fence the control plane raises when it declares a
 // node dead, and the node's incarnation (a replacement gets a new one, so an old thread that
 // outlives its replacement's start is fenced too, finding M4). It also carries the fault
 // switches, which only the fault-injection wrappers read (they are installed only when faults
@@ -11,8 +11,8 @@ const HEARTBEAT = 0;
 const FENCED = 1;
 /** Fault injection asked of the node: one of the FAULT_* values, 0 for none. */
 const FAULT = 2;
-/** 1 while the node is inside a synced commit: blocked on the disk, not dead. */
-const COMMITTING = 3;
+/** How many times the node's faults were lifted (a hang-in-commit holds reports until this moves). */
+const RESUMES = 3;
 /** Incremented for every new thread started for the node. */
 const INCARNATION = 4;
 
@@ -48,15 +48,6 @@ export class HealthBoard {
     return Atomics.load(this.cells, node * slotsPerNode + HEARTBEAT);
   }
 
-  /** Called by a node around a synced commit, which may wait on a slow disk for longer than the beat interval. */
-  setCommitting(node: number, committing: boolean): void {
-    Atomics.store(this.cells, node * slotsPerNode + COMMITTING, committing ? 1 : 0);
-  }
-
-  isCommitting(node: number): boolean {
-    return Atomics.load(this.cells, node * slotsPerNode + COMMITTING) === 1;
-  }
-
   fence(node: number): void {
     Atomics.store(this.cells, node * slotsPerNode + FENCED, 1);
   }
@@ -70,7 +61,6 @@ export class HealthBoard {
     const incarnation = Atomics.add(this.cells, node * slotsPerNode + INCARNATION, 1) + 1;
     Atomics.store(this.cells, node * slotsPerNode + FENCED, 0);
     Atomics.store(this.cells, node * slotsPerNode + HEARTBEAT, 0);
-    Atomics.store(this.cells, node * slotsPerNode + COMMITTING, 0);
     this.resume(node);
     for (let peer = 0; peer < this.nodes; peer++) {
       Atomics.store(this.replFaults, node * this.nodes + peer, 0);
@@ -98,6 +88,7 @@ export class HealthBoard {
 
   resume(node: number): void {
     Atomics.store(this.cells, node * slotsPerNode + FAULT, 0);
+    Atomics.add(this.cells, node * slotsPerNode + RESUMES, 1);
     Atomics.notify(this.cells, node * slotsPerNode + FAULT);
   }
 
@@ -112,6 +103,10 @@ export class HealthBoard {
 
   hangRequested(node: number): boolean {
     return Atomics.load(this.cells, node * slotsPerNode + FAULT) === FAULT_HANG;
+  }
+
+  resumes(node: number): number {
+    return Atomics.load(this.cells, node * slotsPerNode + RESUMES);
   }
 
   commitHangRequested(node: number): boolean {

@@ -12,9 +12,8 @@ export interface NodeSupervisor {
   markDead(node: number): void;
   /** Starts a new incarnation of `node` in the same zone, on an empty store in `nodeDir`. */
   replace(node: number, nodeDir: string): Promise<void>;
-  /** The node's heartbeat counter and whether it is inside a synced commit (a slow disk, not a dead node). */
+  /** The node's heartbeat counter (it stops beating when stuck, or when its disk stalls too long). */
   heartbeat(node: number): number;
-  isCommitting(node: number): boolean;
   /** News from a node (an install finished, a hand-off is ready, a split applied). */
   onEvent: (node: number, event: NodeEvent) => void;
   /** A node's thread ended without being declared dead or stopped (a crash). */

@@ -95,10 +95,6 @@ export class StorageThreads implements NodeSupervisor {
     return this.board.heartbeat(node);
   }
 
-  isCommitting(node: number): boolean {
-    return this.board.isCommitting(node);
-  }
-
   /** Starts node `id` (first start or replacement) and resolves when it is ready. */
   private spawn(id: number, nodeDir: string): Promise<void> {
     const n = this.options.workers;

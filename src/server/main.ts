@@ -109,7 +109,6 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     clock: realClock,
     heartbeatIntervalMs: config.failover.heartbeatIntervalMs,
     heartbeatsMissedMax: config.failover.heartbeatsMissedMax,
-    commitStallMaxMs: config.failover.commitStallMaxMs,
     installTimeoutMs: config.failover.installTimeoutMs,
     replaceDelayMs: config.failover.replaceDelayMs,
     publishIntervalMs: config.partitionMap.publishIntervalMs,

@@ -4,7 +4,7 @@
 import type { HealthBoard } from '../control/health-board.ts';
 import { ReplFrameType } from '../replication/frames.ts';
 import type { NodeStore } from './node-store.ts';
-import type { NodeTransport } from './storage-node.ts';
+import type { NodeTransport } from './node-transport.ts';
 
 /** Replication faults (drop, delay) on what a node sends toward one peer; acks pass untouched. */
 export class FaultyTransport implements NodeTransport {
@@ -59,21 +59,28 @@ export class FaultyTransport implements NodeTransport {
   }
 }
 
-/** A disk that stops answering ("hang-in-commit"): batches committed meanwhile do not become durable until it resumes. */
+/**
+ * A disk that stops answering ("hang-in-commit"): batches committed meanwhile are written but
+ * not reported durable until the fault is lifted, and then in the order they were committed.
+ * A report is held by the hang it was committed under: a new hang asked right after a resume
+ * does not hold what the resume released.
+ */
 export function faultyStore(inner: NodeStore, board: HealthBoard, self: number): NodeStore {
   const commit = inner.commit.bind(inner);
-  const held: Array<() => void> = [];
+  const held: Array<{ hang: number; onDurable: () => void }> = [];
   const release = (): void => {
-    if (board.commitHangRequested(self)) {
-      setTimeout(release, 10);
-      return;
-    }
-    // In order: what was committed first becomes durable first.
-    for (const onDurable of held.splice(0)) commit(onDurable);
+    const resumes = board.resumes(self);
+    const hanging = board.commitHangRequested(self);
+    while (held.length > 0 && (!hanging || held[0].hang < resumes)) held.shift()!.onDurable();
+    if (held.length > 0) setTimeout(release, 10);
   };
   inner.commit = (onDurable) => {
-    if (held.length === 0 && !board.commitHangRequested(self)) return commit(onDurable);
-    if (held.push(onDurable) === 1) release();
+    // -1: not committed under a hang (it waits only behind reports already held).
+    const hang = board.commitHangRequested(self) ? board.resumes(self) : -1;
+    commit(() => {
+      if (hang < 0 && held.length === 0) return onDurable();
+      if (held.push({ hang, onDurable }) === 1) release();
+    });
   };
   return inner;
 }

@@ -58,7 +58,6 @@ export class SimServer {
       clock: this.clock,
       heartbeatIntervalMs: 100,
       heartbeatsMissedMax: 3,
-      commitStallMaxMs: 5000,
       installTimeoutMs: 5000,
       replaceDelayMs: 0,
       publishIntervalMs: 1000,
