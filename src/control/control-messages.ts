@@ -3,7 +3,8 @@
 // request) and travel by postMessage in the server, by the simulated network in the simulator.
 import type { PartitionAssignment } from '../storage/messages.ts';
 import type { FenceReport } from '../replication/replica-machine.ts';
-import type { ReplicaReport, NodeEvent } from '../storage/storage-node.ts';
+import type { NodeEvent } from '../storage/storage-node.ts';
+import type { ReplicaReport } from '../storage/node-control.ts';
 import type { SplitEntry } from '../replication/log-entry.ts';
 
 export interface ControlRequests {

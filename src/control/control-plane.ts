@@ -14,7 +14,7 @@ import type { Admission } from '../admission/admission.ts';
 import type { Clock } from './clock.ts';
 import { chooseLeader } from './election.ts';
 import type { FenceReport } from '../replication/replica-machine.ts';
-import type { ReplicaReport } from '../storage/storage-node.ts';
+import type { ReplicaReport } from '../storage/node-control.ts';
 import { log } from '../server/logger.ts';
 
 /** Each partition has this many replicas, each in a different zone. */

@@ -1,11 +1,13 @@
 // Applies committed log entries to a replica's data, in log order, on every replica alike. A
 // split entry is applied alone, once everything before it is durable: the replica retires and
 // its two children take over its hash range (no item moves: a table's items share one B-tree).
+// Snapshot chunks being installed are written here too.
 import type { SplitEntry } from '../replication/log-entry.ts';
 import { ReplicaMachine, type Membership } from '../replication/replica-machine.ts';
 import { ReplicaState } from '../replication/replica-state.ts';
 import type { ReplicaSlot } from './replica-slot.ts';
 import type { StorageNode } from './storage-node.ts';
+import { logIndexMax } from './node-store.ts';
 
 export function applyCommitted(node: StorageNode, slot: ReplicaSlot): void {
   const m = slot.machine;
@@ -47,7 +49,7 @@ function applySplit(node: StorageNode, parentSlot: ReplicaSlot, split: SplitEntr
   parent.retire(index);
   for (const [pid, hashStart, hashEnd, items, bytes] of halves) {
     const membership: Membership = { hashStart, hashEnd, voters: pm.voters.slice(), leader: parent.leader, epoch: parent.epoch, version: split.version, parent: parent.pid };
-    const existing = node.replicas.get(node.key(parent.table, pid));
+    const existing = node.replicaOf(parent.table, pid);
     if (existing !== undefined) {
       // Made earlier from the map's news of the split: the split fills it now.
       if (existing.machine.state === ReplicaState.AwaitingSplit) existing.machine.fillFromSplit(membership, parent.epoch, items, bytes);
@@ -64,4 +66,19 @@ function applySplit(node: StorageNode, parentSlot: ReplicaSlot, split: SplitEntr
   node.knownVersion = Math.max(node.knownVersion, split.version);
   // A follower needs its parent no more; the leader keeps it until its followers have the split.
   if (parent.leader !== node.id) node.retireFollowerParent(parentSlot);
+}
+
+/** Writes a snapshot chunk being installed (the first one clears the replica's range and log). */
+export function writeInstall(node: StorageNode, slot: ReplicaSlot, install: { clear: boolean; kv: Uint8Array[]; ids: Array<string | number | null> }): void {
+  const m = slot.machine;
+  if (install.clear) {
+    node.store.clearRange(m.table, m.membership.hashStart, m.membership.hashEnd);
+    node.store.removeLog(m.table, m.pid, 0, logIndexMax);
+    node.writeIds.forgetReplica(m.table, m.pid);
+  }
+  for (let i = 0; i < install.kv.length; i += 2) node.store.putItem(m.table, install.kv[i], install.kv[i + 1]);
+  const now = node.now();
+  for (let i = 0; i < install.ids.length; i += 3) {
+    node.writeIds.remember(install.ids[i] as string, m.table, m.pid, install.ids[i + 1] as number, install.ids[i + 2] as string | null, now);
+  }
 }

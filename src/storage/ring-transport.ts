@@ -4,7 +4,7 @@
 import type { SpscRing } from '../rings/ring.ts';
 import type { Outbox } from '../rings/outbox.ts';
 import { MessageReader } from '../rings/fragments.ts';
-import type { NodeTransport } from './storage-node.ts';
+import type { NodeTransport } from './node-transport.ts';
 
 export class RingTransport implements NodeTransport {
   peers: number[];

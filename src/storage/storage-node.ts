@@ -12,39 +12,21 @@
 //      (eventually consistent reads on followers).
 // What may overlap: a batch's commit with the next pump's steps (a machine acts only on what a
 // durable callback reported), and sends with commits (see 2).
-import { ReplicaMachine, type MachineConfig, type Membership, type ReplicaRecord, type FenceReport, type SealToken } from '../replication/replica-machine.ts';
+import { ReplicaMachine, type MachineConfig, type ReplicaRecord, type SealToken } from '../replication/replica-machine.ts';
 import { ReplicaState } from '../replication/replica-state.ts';
 import { ReplFrameType, type ReplFrame } from '../replication/frames.ts';
 import { WriteIds } from '../replication/write-ids.ts';
-import type { SplitEntry } from '../replication/log-entry.ts';
 import { encodeFrame, decodeFrame } from '../rings/frame-codec.ts';
 import { decodeRequest, encodeResponse } from './message-codec.ts';
 import { Op, Status, type PartitionAssignment, type StorageRequest, type StorageResponse, type WriteRequest } from './messages.ts';
-import { hashRangeOptions, logIndexMax, type NodeStore } from './node-store.ts';
-import { createHash } from 'node:crypto';
-import type { ReplicaDigest } from '../control/control-messages.ts';
-import { SnapshotSender } from './snapshot-sender.ts';
+import { logIndexMax, type NodeStore } from './node-store.ts';
+import { SnapshotStreams } from './snapshot-streams.ts';
 import { ReplicaSlot, type ReadToken, type WriteAnswer } from './replica-slot.ts';
-import { applyCommitted } from './replica-apply.ts';
-import { appendEntry, handleWrite } from './leader-write.ts';
+import { applyCommitted, writeInstall } from './replica-apply.ts';
+import { handleWrite } from './leader-write.ts';
 import { handleRead, serveRead } from './read-serve.ts';
-import { InvariantError } from '../replication/invariants.ts';
-
-/** Where the node's frames go and come from: the rings in a worker, queues in the simulator. */
-export interface NodeTransport {
-  readRequest(): Uint8Array | null;
-  readonly peers: readonly number[];
-  readPeer(peer: number): Uint8Array | null;
-  respond(bytes: Uint8Array): void;
-  /** `kind` is the replication frame's type (fault injection acts on entries and snapshots only). */
-  sendPeer(to: number, bytes: Uint8Array, kind?: number): void;
-  /** Frames waiting for room toward `to` (snapshot chunks wait for an empty queue). */
-  peerBacklog(to: number): number;
-  /** Moves queued frames into the rings; returns whether any moved. */
-  flush(): boolean;
-  hasInput(): boolean;
-  hasBacklog(): boolean;
-}
+import { assignmentOf } from './assignment.ts';
+import type { NodeTransport } from './node-transport.ts';
 
 export type NodeEvent =
   | { event: 'installed'; table: string; pid: number; index: number }
@@ -79,22 +61,6 @@ export interface StorageNodeOptions {
   beat: () => void;
 }
 
-/** The report describe() gives of each replica. */
-export interface ReplicaReport {
-  table: string;
-  pid: number;
-  state: string;
-  assignment: PartitionAssignment;
-  leader: boolean;
-  epoch: number;
-  last: number;
-  committed: number;
-  applied: number;
-  items: number;
-  bytes: number;
-  followers: Record<number, { match: number; applied: number }>;
-}
-
 export class StorageNode {
   readonly id: number;
   readonly store: NodeStore;
@@ -102,7 +68,7 @@ export class StorageNode {
   private readonly options: StorageNodeOptions;
   readonly replicas = new Map<string, ReplicaSlot>();
   readonly writeIds: WriteIds;
-  private readonly snapshots: SnapshotSender[] = [];
+  private readonly snapshots: SnapshotStreams;
   private readonly touched = new Set<ReplicaSlot>();
   /** Slots whose batch became durable since the last pump (async stores call back later). */
   private readonly durableSlots: ReplicaSlot[] = [];
@@ -123,12 +89,22 @@ export class StorageNode {
     this.machineConfig = { ...options.machine, self: options.id };
     this.writeIds = new WriteIds(options.writeIdRetentionMs, options.writeIdsMax);
     this.nextStreamId = options.streamIdBase;
+    this.snapshots = new SnapshotStreams(this, options.snapshotChunkBytesMax, options.snapshotChunksPerPump);
   }
 
   // ---- replicas -------------------------------------------------------------------------
 
   key(table: string, pid: number): string {
     return table + ':' + pid;
+  }
+
+  replicaOf(table: string, pid: number): ReplicaSlot | undefined {
+    return this.replicas.get(table + ':' + pid);
+  }
+
+  /** A map version seen in an assignment or a split: routers behind it are told to refresh. */
+  noteVersion(version: number): void {
+    if (version > this.knownVersion) this.knownVersion = version;
   }
 
   /** Creates the slot for `record` (restored, or new) and registers it. */
@@ -160,90 +136,6 @@ export class StorageNode {
     this.commitBatch();
   }
 
-  assign(assignments: PartitionAssignment[]): void {
-    for (const a of assignments) {
-      if (a.version > this.knownVersion) this.knownVersion = a.version;
-      const key = this.key(a.table, a.pid);
-      const slot = this.replicas.get(key);
-      const membership = membershipOf(a);
-      if (!a.replicas.includes(this.id)) {
-        // Moved off this node by a newer map: forget it (answers go elsewhere now).
-        if (slot !== undefined && a.version > slot.machine.membership.version && slot.machine.state !== ReplicaState.Installing) this.forget(slot, true);
-        continue;
-      }
-      if (slot !== undefined) {
-        slot.machine.assign(membership);
-        this.touched.add(slot);
-        continue;
-      }
-      const record = ReplicaMachine.emptyRecord(a.table, a.pid, membership, ReplicaState.Following, a.epoch);
-      if (a.parent === undefined) {
-        // A partition of a new table: every replica starts empty, and its leader leads at once.
-        const created = this.addReplica(record);
-        created.machine.recordDirty = true;
-        created.machine.adoptLeader(a.leader);
-        continue;
-      }
-      // A split's child. Holding its parent unsplit, this replica fills when it applies the split
-      // entry; not holding the parent, it holds none of the child's items: it is rebuilt from a
-      // snapshot (never created empty, which would miss them, finding F3).
-      const parent = this.replicas.get(this.key(a.table, a.parent));
-      record.state = parent !== undefined && parent.machine.state !== ReplicaState.Retired ? ReplicaState.AwaitingSplit : ReplicaState.Installing;
-      const created = this.addReplica(record);
-      created.machine.recordDirty = true;
-      created.machine.adoptLeader(a.leader);
-      if (record.state === ReplicaState.Installing) created.machine.startInstall();
-    }
-  }
-
-  fence(table: string, pid: number, epoch: number): FenceReport | null {
-    const slot = this.replicas.get(this.key(table, pid));
-    if (slot === undefined) return null;
-    const report = slot.machine.fence(epoch);
-    this.touched.add(slot);
-    return report;
-  }
-
-  /** Repair: build a replica of `a` here from a snapshot sent by its leader. */
-  install(a: PartitionAssignment): void {
-    const old = this.replicas.get(this.key(a.table, a.pid));
-    if (old !== undefined) this.forget(old, true);
-    const slot = this.addReplica(ReplicaMachine.emptyRecord(a.table, a.pid, membershipOf(a), ReplicaState.Installing, a.epoch));
-    slot.machine.recordDirty = true;
-    slot.machine.adoptLeader(a.leader);
-    slot.machine.startInstall();
-  }
-
-  handoff(table: string, pid: number, target: number): boolean {
-    const slot = this.replicas.get(this.key(table, pid));
-    if (slot === undefined) return false;
-    const ok = slot.machine.handoff(target);
-    this.touched.add(slot);
-    return ok;
-  }
-
-  /** Starts a split of a partition this node leads (the split is an entry in its log). */
-  split(table: string, pid: number, split: SplitEntry): boolean {
-    const slot = this.replicas.get(this.key(table, pid));
-    if (slot === undefined || !slot.machine.beginSplit(split)) return false;
-    const m = slot.machine;
-    appendEntry(this, slot, { e: m.epoch, i: m.nextIndex(), m: [], w: null, a: null, split });
-    this.touched.add(slot);
-    return true;
-  }
-
-  dropTable(table: string): void {
-    for (const slot of [...this.replicas.values()]) if (slot.machine.table === table) this.forget(slot, false);
-    this.store.dropTable(table);
-    this.commitBatch();
-  }
-
-  dropReplica(table: string, pid: number): void {
-    const slot = this.replicas.get(this.key(table, pid));
-    if (slot !== undefined) this.forget(slot, true);
-    this.commitBatch();
-  }
-
   /** Forgets a replica: its record and log, and (clearData) its items. Waiting clients retry elsewhere. */
   forget(slot: ReplicaSlot, clearData: boolean): void {
     const m = slot.machine;
@@ -255,36 +147,7 @@ export class StorageNode {
     this.store.removeLog(m.table, m.pid, 0, logIndexMax);
     if (clearData) this.store.clearRange(m.table, m.membership.hashStart, m.membership.hashEnd);
     this.writeIds.forgetReplica(m.table, m.pid);
-    for (let i = this.snapshots.length - 1; i >= 0; i--) {
-      const s = this.snapshots[i];
-      if (s.table === m.table && s.pid === m.pid) {
-        s.close();
-        this.snapshots.splice(i, 1);
-      }
-    }
-  }
-
-  describe(): ReplicaReport[] {
-    const out: ReplicaReport[] = [];
-    for (const { machine: m } of this.replicas.values()) {
-      const followers: Record<number, { match: number; applied: number }> = {};
-      for (const [node, p] of m.progress) followers[node] = { match: p.match, applied: p.applied };
-      out.push({
-        table: m.table,
-        pid: m.pid,
-        state: m.state,
-        assignment: assignmentOf(m.table, m.pid, m.membership),
-        leader: m.isLeader(),
-        epoch: m.epoch,
-        last: m.last,
-        committed: m.committed,
-        applied: m.applied,
-        items: m.items,
-        bytes: m.bytes,
-        followers,
-      });
-    }
-    return out;
+    this.snapshots.closePartition(m.table, m.pid);
   }
 
   touch(slot: ReplicaSlot): void {
@@ -314,32 +177,11 @@ export class StorageNode {
 
   /** A peer was replaced by a new, empty incarnation: what was known of the old one is void. */
   peerReplaced(peer: number): void {
-    for (let i = this.snapshots.length - 1; i >= 0; i--) {
-      if (this.snapshots[i].target !== peer) continue;
-      this.snapshots[i].close();
-      this.snapshots.splice(i, 1);
-    }
+    this.snapshots.closeTarget(peer);
     for (const slot of this.replicas.values()) {
       slot.machine.forgetPeer(peer);
       this.touched.add(slot);
     }
-  }
-
-  /** Each replica of `table` here, with a hash of its items (to compare the replicas of a partition). */
-  digest(table: string): ReplicaDigest[] {
-    const out: ReplicaDigest[] = [];
-    for (const { machine: m } of this.replicas.values()) {
-      if (m.table !== table) continue;
-      const hash = createHash('sha256');
-      let items = 0;
-      for (const { key, value } of this.store.items(table).getRange(hashRangeOptions(m.membership.hashStart, m.membership.hashEnd))) {
-        hash.update(key);
-        hash.update(value);
-        items++;
-      }
-      out.push({ table, pid: m.pid, state: m.state, applied: m.applied, items, sha256: hash.digest('hex') });
-    }
-    return out;
   }
 
   // ---- the loop -------------------------------------------------------------------------
@@ -369,7 +211,7 @@ export class StorageNode {
       this.commitBatch();
       this.flushTouched();
     }
-    if (this.snapshots.length > 0) worked = this.sendSnapshots() || worked;
+    if (this.snapshots.size > 0) worked = this.snapshots.send() || worked;
     return this.transport.flush() || worked;
   }
 
@@ -386,11 +228,11 @@ export class StorageNode {
   }
 
   hasBacklog(): boolean {
-    return this.snapshots.length > 0 || this.transport.hasBacklog();
+    return this.snapshots.size > 0 || this.transport.hasBacklog();
   }
 
   private onRequest(req: StorageRequest): void {
-    const slot = this.replicas.get(this.key(req.t, req.p));
+    const slot = this.replicaOf(req.t, req.p);
     if (slot === undefined) {
       this.respond({ id: req.id, s: Status.WrongReplica, ver: this.knownVersion });
       return;
@@ -404,7 +246,7 @@ export class StorageNode {
   }
 
   private onRepl(frame: ReplFrame): void {
-    const slot = this.replicas.get(this.key(frame.t, frame.p));
+    const slot = this.replicaOf(frame.t, frame.p);
     if (slot === undefined) return;
     // A node declared dead is fenced: what it still says (a late ack) must not count.
     if (frame.r === ReplFrameType.Ack && this.options.peerFenced(frame.from)) return;
@@ -424,14 +266,14 @@ export class StorageNode {
         store.removeLog(m.table, m.pid, m.truncateFrom, logIndexMax);
         for (const e of m.truncated) if (e.w !== null) this.writeIds.forget(e.w, m.table, m.pid, e.i);
       }
-      for (const install of m.installs) this.writeInstall(slot, install);
+      for (const install of m.installs) writeInstall(this, slot, install);
       const now = this.options.now();
       for (const a of m.appends) {
         store.appendLog(m.table, m.pid, a.index, a.entry.e, a.bytes);
         if (a.entry.w !== null) this.writeIds.remember(a.entry.w, m.table, m.pid, a.index, a.entry.a, now);
       }
       if (m.applyTo >= 0) applyCommitted(this, slot);
-      if (this.replicas.get(this.key(m.table, m.pid)) !== slot) continue; // forgotten (a follower's split parent)
+      if (this.replicaOf(m.table, m.pid) !== slot) continue; // forgotten (a follower's split parent)
       if (m.trimThrough >= 0) store.removeLog(m.table, m.pid, 0, m.trimThrough);
       if (m.recordDirty || m.applyTo >= 0) store.putRecord(m.record());
       sealed.push([slot, m.seal()]);
@@ -439,20 +281,6 @@ export class StorageNode {
     this.pendingSeals = sealed;
   }
 
-
-  private writeInstall(slot: ReplicaSlot, install: { clear: boolean; kv: Uint8Array[]; ids: Array<string | number | null> }): void {
-    const m = slot.machine;
-    if (install.clear) {
-      this.store.clearRange(m.table, m.membership.hashStart, m.membership.hashEnd);
-      this.store.removeLog(m.table, m.pid, 0, logIndexMax);
-      this.writeIds.forgetReplica(m.table, m.pid);
-    }
-    for (let i = 0; i < install.kv.length; i += 2) this.store.putItem(m.table, install.kv[i], install.kv[i + 1]);
-    const now = this.options.now();
-    for (let i = 0; i < install.ids.length; i += 3) {
-      this.writeIds.remember(install.ids[i] as string, m.table, m.pid, install.ids[i + 1] as number, install.ids[i + 2] as string | null, now);
-    }
-  }
 
   /** Commits the batch; its seals are reported durable when the store calls back. */
   commitBatch(): void {
@@ -463,7 +291,7 @@ export class StorageNode {
     this.store.commit(() => {
       this.waitingSince.shift();
       for (const [slot, token] of sealed) {
-        if (this.replicas.get(this.key(slot.machine.table, slot.machine.pid)) !== slot) continue;
+        if (this.replicaOf(slot.machine.table, slot.machine.pid) !== slot) continue;
         slot.machine.persisted(token);
         slot.unapplied?.applied(slot.machine.applied);
         this.durableSlots.push(slot);
@@ -482,7 +310,7 @@ export class StorageNode {
       for (const out of m.outgoing) this.sendRepl(out.to, out.frame);
       m.outgoing.length = 0;
       this.respondAll(slot);
-      for (const s of m.snapshotsToStart) this.startSnapshot(slot, s.target, s.sid);
+      for (const s of m.snapshotsToStart) this.snapshots.start(slot, s.target, s.sid);
       m.snapshotsToStart.length = 0;
       for (const e of m.events) this.onMachineEvent(slot, e);
       m.events.length = 0;
@@ -490,7 +318,7 @@ export class StorageNode {
     }
     // Machines with work left (an apply scheduled by a durable callback, a trim) stay touched.
     const again: ReplicaSlot[] = [];
-    for (const slot of this.touched) if (slot.machine.hasPendingActions() && this.replicas.get(this.key(slot.machine.table, slot.machine.pid)) === slot) again.push(slot);
+    for (const slot of this.touched) if (slot.machine.hasPendingActions() && this.replicaOf(slot.machine.table, slot.machine.pid) === slot) again.push(slot);
     this.touched.clear();
     for (const slot of again) this.touched.add(slot);
   }
@@ -538,7 +366,7 @@ export class StorageNode {
       case 'splitApplied': {
         const children: PartitionAssignment[] = [];
         for (const pid of [e.split.lowPid, e.split.highPid]) {
-          const child = this.replicas.get(this.key(m.table, pid));
+          const child = this.replicaOf(m.table, pid);
           if (child !== undefined) children.push(assignmentOf(m.table, pid, child.machine.membership));
         }
         this.options.emit({ event: 'splitApplied', table: m.table, pid: m.pid, index: e.index, children });
@@ -551,7 +379,7 @@ export class StorageNode {
   private dropStaleParent(child: ReplicaSlot): void {
     const parentPid = child.machine.membership.parent;
     if (parentPid === undefined) return;
-    const parent = this.replicas.get(this.key(child.machine.table, parentPid));
+    const parent = this.replicaOf(child.machine.table, parentPid);
     if (parent === undefined || parent.machine.state === ReplicaState.Retired) return;
     // Its items now belong to the children (the other child clears its range when it installs).
     this.forget(parent, false);
@@ -565,65 +393,18 @@ export class StorageNode {
     this.commitBatch();
   }
 
-  private startSnapshot(slot: ReplicaSlot, target: number, sid: number): void {
-    const m = slot.machine;
-    // One stream per target and partition: a newer request replaces an older stream (finding F8).
-    for (let i = this.snapshots.length - 1; i >= 0; i--) {
-      const s = this.snapshots[i];
-      if (s.table === m.table && s.pid === m.pid && s.target === target) {
-        s.close();
-        this.snapshots.splice(i, 1);
-      }
-    }
-    const view = this.store.snapshot(m.table, m.pid, m.membership.hashStart, m.membership.hashEnd);
-    const ids: Array<string | number | null> = [];
-    this.writeIds.of(m.table, m.membership.parent === undefined ? [m.pid] : [m.pid, m.membership.parent], ids);
-    const sender = new SnapshotSender(m.table, m.pid, target, sid, view, (i) => m.epochAt(i), ids, this.options.snapshotChunkBytesMax);
-    m.snapshotStarted(target, sid, sender.index);
-    this.snapshots.push(sender);
-  }
-
-  private sendSnapshots(): boolean {
-    let sent = false;
-    for (let s = this.snapshots.length - 1; s >= 0; s--) {
-      const sender = this.snapshots[s];
-      const slot = this.replicas.get(this.key(sender.table, sender.pid));
-      if (slot === undefined || !slot.machine.isLeader()) {
-        sender.close();
-        this.snapshots.splice(s, 1);
-        continue;
-      }
-      for (let n = 0; n < this.options.snapshotChunksPerPump && this.transport.peerBacklog(sender.target) === 0 && !sender.done; n++) {
-        this.sendRepl(sender.target, sender.next(this.id, slot.machine.epoch));
-        sent = true;
-      }
-      if (sender.done) this.snapshots.splice(s, 1);
-    }
-    return sent;
-  }
-
   // ---- outbound -------------------------------------------------------------------------
 
   respond(res: StorageResponse): void {
     this.transport.respond(encodeResponse(res));
   }
 
-  private sendRepl(to: number, frame: ReplFrame): void {
+  peerBacklog(to: number): number {
+    return this.transport.peerBacklog(to);
+  }
+
+  sendRepl(to: number, frame: ReplFrame): void {
     if (!this.transport.peers.includes(to)) return;
     this.transport.sendPeer(to, encodeFrame(frame), frame.r);
   }
 }
-
-export function membershipOf(a: PartitionAssignment): Membership {
-  const m: Membership = { hashStart: a.hashStart, hashEnd: a.hashEnd, voters: a.replicas.slice(), leader: a.leader, epoch: a.epoch, version: a.version };
-  if (a.parent !== undefined) m.parent = a.parent;
-  return m;
-}
-
-export function assignmentOf(table: string, pid: number, m: Membership): PartitionAssignment {
-  const a: PartitionAssignment = { table, pid, hashStart: m.hashStart, hashEnd: m.hashEnd, replicas: m.voters.slice(), leader: m.leader, epoch: m.epoch, version: m.version };
-  if (m.parent !== undefined) a.parent = m.parent;
-  return a;
-}
-
-export { InvariantError };

@@ -5,11 +5,12 @@ import type { MessagePort } from 'node:worker_threads';
 import { LmdbNodeStore } from './lmdb-store.ts';
 import { StorageNode, type NodeEvent, type StorageNodeOptions } from './storage-node.ts';
 import { RingTransport } from './ring-transport.ts';
+import { runControl } from './node-control.ts';
 import { FaultyTransport, faultyStore, loopFaults } from './fault-injection.ts';
 import { HealthBoard } from '../control/health-board.ts';
 import type { ControlMessage, ControlReply } from '../control/control-messages.ts';
 import type { NodeStore } from './node-store.ts';
-import type { NodeTransport } from './storage-node.ts';
+import type { NodeTransport } from './node-transport.ts';
 import { SpscRing } from '../rings/ring.ts';
 import { Doorbell } from '../rings/doorbell.ts';
 import { Outbox } from '../rings/outbox.ts';
@@ -172,30 +173,10 @@ async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => 
   }
 }
 
+/** A control message; a new peer's rings are swapped in here, the rest is the node's business. */
 function handleControl(node: StorageNode, rings: RingTransport, msg: Exclude<ControlMessage, { type: 'stop' }>): unknown {
-  switch (msg.type) {
-    case 'assign':
-      return node.assign(msg.assignments);
-    case 'fence':
-      return node.fence(msg.table, msg.pid, msg.epoch);
-    case 'install':
-      return node.install(msg.assignment);
-    case 'peer':
-      rings.replacePeer(msg.peer, new SpscRing(msg.inRing), new Outbox(new SpscRing(msg.outRing), new Doorbell(msg.peerDoorbell)));
-      return node.peerReplaced(msg.peer);
-    case 'dropTable':
-      return node.dropTable(msg.table);
-    case 'dropReplica':
-      return node.dropReplica(msg.table, msg.pid);
-    case 'handoff':
-      return node.handoff(msg.table, msg.pid, msg.target);
-    case 'split':
-      return node.split(msg.table, msg.pid, msg.split);
-    case 'describe':
-      return node.describe();
-    case 'digest':
-      return node.digest(msg.table);
-  }
+  if (msg.type === 'peer') rings.replacePeer(msg.peer, new SpscRing(msg.inRing), new Outbox(new SpscRing(msg.outRing), new Doorbell(msg.peerDoorbell)));
+  return runControl(node, msg);
 }
 
 function yieldToEventLoop(): Promise<void> {

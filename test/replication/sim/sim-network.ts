@@ -1,7 +1,7 @@
 // The simulated wires: replication frames between storage nodes (which may be dropped, delayed,
 // reordered, duplicated or cut off by a partition), and the router's requests and answers
 // (delayed, but in order and never lost, as the shared-memory rings are).
-import type { NodeTransport } from '../../../src/storage/storage-node.ts';
+import type { NodeTransport } from '../../../src/storage/node-transport.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Random } from './random.ts';
 

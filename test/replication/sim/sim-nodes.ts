@@ -3,6 +3,7 @@
 // both the supervisor the control plane talks to (control messages, liveness, fencing,
 // replacement) and the request transport the router sends through.
 import { StorageNode, type NodeEvent, type StorageNodeOptions } from '../../../src/storage/storage-node.ts';
+import { runControl } from '../../../src/storage/node-control.ts';
 import { NodeFailedError, type NodeSupervisor } from '../../../src/control/node-supervisor.ts';
 import type { ControlReplies, ControlRequest, ControlRequestOf, ControlType } from '../../../src/control/control-messages.ts';
 import type { StorageTransport } from '../../../src/router/router.ts';
@@ -123,10 +124,6 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
     return this.nodes[node]?.beats ?? 0;
   }
 
-  isCommitting(): boolean {
-    return false;
-  }
-
   control<K extends ControlType>(node: number, request: ControlRequestOf<K>): Promise<ControlReplies[K]> {
     const sim = this.nodes[node];
     if (this.dead || sim === undefined || !sim.alive) return Promise.reject(new NodeFailedError(node));
@@ -140,7 +137,7 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
         }
         let result: unknown;
         try {
-          result = handleControl(sim, request as ControlRequest);
+          result = runControl(sim.node, request as ControlRequest);
         } catch (err) {
           this.scheduler.after(0.05, () => reject(err as Error));
           return;
@@ -231,33 +228,5 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
     this.pending.delete(res.id);
     this.inFlightByNode[node]--;
     p.resolve(res);
-  }
-}
-
-function handleControl(sim: SimNode, msg: ControlRequest): unknown {
-  const node = sim.node;
-  switch (msg.type) {
-    case 'assign':
-      return node.assign(msg.assignments);
-    case 'fence':
-      return node.fence(msg.table, msg.pid, msg.epoch);
-    case 'install':
-      return node.install(msg.assignment);
-    case 'peer':
-      return node.peerReplaced(msg.peer);
-    case 'dropTable':
-      return node.dropTable(msg.table);
-    case 'dropReplica':
-      return node.dropReplica(msg.table, msg.pid);
-    case 'handoff':
-      return node.handoff(msg.table, msg.pid, msg.target);
-    case 'split':
-      return node.split(msg.table, msg.pid, msg.split);
-    case 'describe':
-      return node.describe();
-    case 'digest':
-      return node.digest(msg.table);
-    case 'stop':
-      return undefined;
   }
 }
