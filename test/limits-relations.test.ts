@@ -121,7 +121,7 @@ test('frames built by the real codecs from the worst inputs stay within their bo
   const small = encodeFrame({ e: 1, i: 1, m: [{ k: new Uint8Array(6), b: new Uint8Array(5), d: 1, z: 5 }], w: null, a: null });
   const entries = Array.from({ length: Math.min(255, Math.floor((replicationBatchBytesMax - 1) / small.length)) }, () => small);
   const all = [...entries, entry];
-  const frame = encodeFrame({ r: ReplFrameType.Entries, t: 'x'.repeat(292), p: 1, from: 1, e: 2 ** 31, prev: 2 ** 40, prevEpoch: 2 ** 31, base: 2 ** 40, entries: all, epochs: all.map(() => 2 ** 31), commit: 2 ** 40 });
+  const frame = encodeFrame({ r: ReplFrameType.Entries, t: 'x'.repeat(292), p: 1, from: 1, e: 2 ** 31, prev: 2 ** 40, prevEpoch: 2 ** 31, base: 2 ** 40, entries: all, epochs: all.map(() => 2 ** 31), commit: 2 ** 40, ack: true });
   assert.ok(frame.length <= replicationFrameBytesMax, `replication frame ${frame.length} > ${replicationFrameBytesMax}`);
   const pairs: Uint8Array[] = [];
   for (let bytes = 0; bytes < snapshotChunkBudgetBytes - 11; bytes += 11) pairs.push(new Uint8Array(6), new Uint8Array(5));

@@ -45,11 +45,12 @@ export class AdminEndpoints implements AdminHandler {
   private async partitions(): Promise<unknown> {
     const states = new Map<string, ReplicaReport>();
     const reports = await this.control.describeAll();
+    const stats = await Promise.all(Array.from({ length: this.nodes.count }, (_, node) => (this.nodes.isAlive(node) ? this.nodes.control(node, { type: 'stats' }).catch(() => null) : null)));
     for (let node = 0; node < reports.length; node++) for (const r of reports[node]) states.set(`${node}:${r.table}:${r.pid}`, r);
     return {
       mapVersion: this.control.map.version,
       faultsEnabled: this.faultsEnabled,
-      nodes: Array.from({ length: this.nodes.count }, (_, node) => ({ node, zone: node, alive: this.nodes.isAlive(node), heartbeat: this.nodes.heartbeat(node) })),
+      nodes: Array.from({ length: this.nodes.count }, (_, node) => ({ node, zone: node, alive: this.nodes.isAlive(node), heartbeat: this.nodes.heartbeat(node), batches: stats[node]?.batches ?? null, entries: stats[node]?.entries ?? null })),
       tables: this.control.catalog.all().map((table) => ({
         tableName: table.name,
         tableId: table.tableId,

@@ -18,6 +18,7 @@ export interface ControlRequests {
   split: { table: string; pid: number; split: SplitEntry };
   describe: Record<never, never>;
   digest: { table: string };
+  stats: Record<never, never>;
   stop: Record<never, never>;
 }
 
@@ -34,7 +35,16 @@ export interface ControlReplies {
   split: boolean;
   describe: ReplicaReport[];
   digest: ReplicaDigest[];
+  stats: NodeStats;
   stop: void;
+}
+
+/** A node's work since it started: how many log entries each commit carried on average. */
+export interface NodeStats {
+  /** Batches committed to its store. */
+  batches: number;
+  /** Log entries persisted (appended as leader or follower) in them. */
+  entries: number;
 }
 
 /** What a replica's items add up to, to compare replicas of one partition. */

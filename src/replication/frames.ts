@@ -34,6 +34,11 @@ export interface EntriesFrame extends FrameBase {
   epochs: number[];
   /** The leader's committed index: the follower may apply its matching entries up to here. */
   commit: number;
+  /**
+   * Whether the leader waits for an ack: entries, probes and snapshot hints do; news of a new
+   * committed index to a follower known to match does not (an ack would tell it nothing new).
+   */
+  ack: boolean;
 }
 
 export interface AckFrame extends FrameBase {

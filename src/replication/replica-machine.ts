@@ -516,7 +516,8 @@ export class ReplicaMachine<W, R> {
   }
 
   private appendFromLeader(f: EntriesFrame): void {
-    this.ackDue = true;
+    // A refusal is always sent (the leader must learn where to resume); a match only when asked.
+    if (f.ack) this.ackDue = true;
     let prev = f.prev;
     let skip = 0;
     if (prev < this.base) {
@@ -532,6 +533,7 @@ export class ReplicaMachine<W, R> {
         this.startInstall();
         return;
       }
+      this.ackDue = true;
       this.ackReject = this.last;
       return;
     }
@@ -539,6 +541,7 @@ export class ReplicaMachine<W, R> {
     // after a split, may carry another epoch number; what is committed still matches).
     const prevEpoch = skip > 0 ? f.epochs[skip - 1] : f.prevEpoch;
     if (prev > this.applied && this.epochAt(prev) !== prevEpoch) {
+      this.ackDue = true;
       this.ackReject = prev - 1;
       return;
     }
@@ -998,7 +1001,7 @@ export class ReplicaMachine<W, R> {
     if (p.state === ProgressState.Probe && p.probeOut) return;
     if (p.next <= this.base) {
       // Behind what the log still holds: only a snapshot can bring it back; it asks for one.
-      this.send(p.node, { r: ReplFrameType.Entries, t: this.table, p: this.pid, from: this.self, e: this.epoch, prev: this.base, prevEpoch: this.baseEpoch, base: this.base, entries: [], epochs: [], commit: this.committed });
+      this.send(p.node, { r: ReplFrameType.Entries, t: this.table, p: this.pid, from: this.self, e: this.epoch, prev: this.base, prevEpoch: this.baseEpoch, base: this.base, entries: [], epochs: [], commit: this.committed, ack: true });
       p.probeOut = p.state === ProgressState.Probe;
       p.commitSent = this.committed;
       return;
@@ -1006,7 +1009,7 @@ export class ReplicaMachine<W, R> {
     if (p.next > this.last) {
       if (p.commitSent >= this.committed && p.state === ProgressState.Replicate) return;
       const prev = p.next - 1;
-      this.send(p.node, { r: ReplFrameType.Entries, t: this.table, p: this.pid, from: this.self, e: this.epoch, prev, prevEpoch: this.epochAt(prev), base: this.base, entries: [], epochs: [], commit: this.committed });
+      this.send(p.node, { r: ReplFrameType.Entries, t: this.table, p: this.pid, from: this.self, e: this.epoch, prev, prevEpoch: this.epochAt(prev), base: this.base, entries: [], epochs: [], commit: this.committed, ack: p.state !== ProgressState.Replicate });
       p.commitSent = this.committed;
       p.probeOut = p.state === ProgressState.Probe;
       return;
@@ -1017,7 +1020,7 @@ export class ReplicaMachine<W, R> {
       const entries = this.entries(p.next, to, this.config.entriesFrameBytesMax);
       const epochs: number[] = new Array(entries.length);
       for (let j = 0; j < entries.length; j++) epochs[j] = this.epochAt(p.next + j);
-      this.send(p.node, { r: ReplFrameType.Entries, t: this.table, p: this.pid, from: this.self, e: this.epoch, prev, prevEpoch: this.epochAt(prev), base: this.base, entries, epochs, commit: this.committed });
+      this.send(p.node, { r: ReplFrameType.Entries, t: this.table, p: this.pid, from: this.self, e: this.epoch, prev, prevEpoch: this.epochAt(prev), base: this.base, entries, epochs, commit: this.committed, ack: true });
       p.commitSent = this.committed;
       p.next += entries.length;
       if (p.state === ProgressState.Probe) {

@@ -16,6 +16,12 @@ export interface OutboxOptions {
    * a producer in a tight loop that never yields (a storage node's pump) must ring at once.
    */
   ringOncePerTurn?: boolean;
+  /**
+   * Ring only in flush(): a producer that flushes at the end of every pass (a storage node's
+   * pump) wakes each consumer once for everything the pass sent, instead of once per frame
+   * while the consumer keeps dozing off between them.
+   */
+  ringOnFlush?: boolean;
 }
 
 /** Outboxes with frames written since their doorbell last rang, rung together by setImmediate. */
@@ -35,6 +41,7 @@ export class Outbox {
   private queue: Uint8Array[] = [];
   private queueHead = 0;
   private readonly ringOncePerTurn: boolean;
+  private readonly ringOnFlush: boolean;
   /** A frame went into the ring and the doorbell has not rung for it yet (ringOncePerTurn). */
   private ringPending = false;
 
@@ -42,6 +49,7 @@ export class Outbox {
     this.ring = ring;
     this.doorbell = doorbell;
     this.ringOncePerTurn = options.ringOncePerTurn === true;
+    this.ringOnFlush = options.ringOnFlush === true;
   }
 
   /** Rings the doorbell now (ringOncePerTurn: for frames written this turn). */
@@ -51,6 +59,10 @@ export class Outbox {
   }
 
   private wrote(): void {
+    if (this.ringOnFlush) {
+      this.ringPending = true;
+      return;
+    }
     if (!this.ringOncePerTurn) {
       this.doorbell.ring();
       return;
@@ -94,7 +106,10 @@ export class Outbox {
     const queue = this.queue;
     const queueLength = queue.length;
     let head = this.queueHead;
-    if (head === queueLength) return true;
+    if (head === queueLength) {
+      if (this.ringOnFlush && this.ringPending) this.ringNow();
+      return true;
+    }
     const ring = this.ring;
     const first = head;
     while (head < queueLength && ring.tryWrite(queue[head])) {
@@ -102,6 +117,7 @@ export class Outbox {
       head++;
     }
     if (head !== first) this.wrote();
+    if (this.ringOnFlush && this.ringPending) this.ringNow();
     if (head === queueLength) {
       queue.length = 0;
       this.queueHead = 0;
@@ -114,6 +130,11 @@ export class Outbox {
     }
     this.queueHead = head;
     return false;
+  }
+
+  /** Whether flush() has frames to move or (ringOnFlush) a doorbell to ring. */
+  needsFlush(): boolean {
+    return this.queueHead !== this.queue.length || this.ringPending;
   }
 
   /** Frames queued and not yet in the ring. */

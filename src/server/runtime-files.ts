@@ -15,6 +15,8 @@ export const storageWorkerFile = new URL(runningCompiled ? './storage-worker.cjs
 
 /** Flags that load code into a thread, with their value as the next argument or after '='. */
 const loaderFlags = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C']);
+/** Profiling flags a thread takes too (one .cpuprofile per thread, for `npm run loadtest` profiles). */
+const profileFlags = new Set(['--cpu-prof', '--cpu-prof-dir', '--cpu-prof-interval']);
 
 /**
  * execArgv for a storage worker thread. Compiled: undefined, so the thread takes the process's
@@ -30,6 +32,10 @@ export function storageWorkerExecArgv(parentExecArgv: readonly string[] = proces
     const arg = parentExecArgv[i];
     const eq = arg.indexOf('=');
     const flag = eq === -1 ? arg : arg.slice(0, eq);
+    if (profileFlags.has(flag)) {
+      out.push(arg);
+      continue;
+    }
     if (!loaderFlags.has(flag)) continue;
     const value = eq === -1 ? parentExecArgv[++i] : arg.slice(eq + 1);
     if (value === undefined) continue;

@@ -38,7 +38,13 @@ export class FaultyTransport implements NodeTransport {
     // A leader's traffic to a replica (entries, snapshots) is what the faults cut or slow.
     const fault = kind === ReplFrameType.Entries || kind === ReplFrameType.SnapshotChunk ? this.board.replFault(this.self, to) : 0;
     if (fault === 0) this.inner.sendPeer(to, bytes, kind);
-    else if (fault > 0) setTimeout(() => this.inner.sendPeer(to, bytes, kind), fault); // late, still in order
+    else if (fault > 0) {
+      // Late, still in order; flushed here, since no pump may follow soon to ring the peer.
+      setTimeout(() => {
+        this.inner.sendPeer(to, bytes, kind);
+        this.inner.flush();
+      }, fault);
+    }
     // fault < 0: dropped.
   }
 

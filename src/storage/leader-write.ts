@@ -13,6 +13,8 @@ import { keyText } from './unapplied-writes.ts';
 
 export function handleWrite(node: StorageNode, slot: ReplicaSlot, req: WriteRequest): void {
   const m = slot.machine;
+  // Promoted in this pump (its 'promoted' event is handled after the requests): the overlay now.
+  if (slot.unapplied === null && m.acceptsWrites()) slot.becameLeader();
   if (!m.acceptsWrites() || !m.ownsHash(keyHash(req.k)) || slot.unapplied === null) {
     node.respond({ id: req.id, s: Status.WrongReplica, ver: Math.max(m.membership.version, node.knownVersion) });
     return;

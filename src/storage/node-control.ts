@@ -51,6 +51,8 @@ export function runControl(node: StorageNode, msg: ControlRequest): unknown {
       return describe(node);
     case 'digest':
       return digest(node, msg.table);
+    case 'stats':
+      return { ...node.stats };
     case 'stop':
       return undefined;
   }

@@ -50,9 +50,9 @@ export class RingTransport implements NodeTransport {
   }
 
   flush(): boolean {
-    let moved = false;
-    if (this.responses.pending() > 0) moved = this.responses.flush() || moved;
-    for (const out of this.peerOut.values()) if (out.pending() > 0) moved = out.flush() || moved;
+    // The outboxes ring on flush (once per pump): flushed when they hold frames or owe a ring.
+    let moved = flushOutbox(this.responses);
+    for (const out of this.peerOut.values()) moved = flushOutbox(out) || moved;
     return moved;
   }
 
@@ -67,4 +67,11 @@ export class RingTransport implements NodeTransport {
     for (const out of this.peerOut.values()) if (out.pending() > 0) return true;
     return false;
   }
+}
+
+/** Flushes an outbox that needs it; true when queued frames went into the ring, all of them. */
+function flushOutbox(out: Outbox): boolean {
+  if (!out.needsFlush()) return false;
+  const queued = out.pending() > 0;
+  return out.flush() && queued;
 }

@@ -46,6 +46,8 @@ export interface StorageNodeOptions {
   /** Bytes of items' JSON a Query or Scan page may gather (its answer fits one ring frame). */
   pageJsonBudgetBytes: number;
   requestsPerPumpMax: number;
+  /** Batches committed but not yet durable at most; the next one grows meanwhile. */
+  commitsInFlightMax: number;
   replFramesPerPumpMax: number;
   /** A split counts its halves' items exactly up to this many, and estimates beyond. */
   splitCountItemsMax: number;
@@ -78,6 +80,8 @@ export class StorageNode {
   /** Seals of the batch being built, reported durable when it commits. */
   private pendingSeals: Array<[ReplicaSlot, SealToken]> = [];
   private nextStreamId: number;
+  /** Batches committed and log entries persisted in them (writes per commit, for benchmarks). */
+  readonly stats = { batches: 0, entries: 0 };
   /** The newest map version this node has seen (answers to routers that are behind it). */
   knownVersion = 0;
 
@@ -208,8 +212,13 @@ export class StorageNode {
     if (this.touched.size > 0) {
       worked = true;
       this.persistTouched();
-      this.commitBatch();
+      // With enough batches already on their way to the disk, this one keeps growing until one
+      // of them is durable: fewer, larger commits under load, no wait when idle.
+      if (this.waitingSince.length < this.options.commitsInFlightMax) this.commitBatch();
       this.flushTouched();
+    } else if (this.pendingSeals.length > 0 && this.waitingSince.length < this.options.commitsInFlightMax) {
+      worked = true;
+      this.commitBatch();
     }
     if (this.snapshots.size > 0) worked = this.snapshots.send() || worked;
     return this.transport.flush() || worked;
@@ -268,6 +277,7 @@ export class StorageNode {
       }
       for (const install of m.installs) writeInstall(this, slot, install);
       const now = this.options.now();
+      this.stats.entries += m.appends.length;
       for (const a of m.appends) {
         store.appendLog(m.table, m.pid, a.index, a.entry.e, a.bytes);
         if (a.entry.w !== null) this.writeIds.remember(a.entry.w, m.table, m.pid, a.index, a.entry.a, now);
@@ -278,7 +288,7 @@ export class StorageNode {
       if (m.recordDirty || m.applyTo >= 0) store.putRecord(m.record());
       sealed.push([slot, m.seal()]);
     }
-    this.pendingSeals = sealed;
+    for (const seal of sealed) this.pendingSeals.push(seal);
   }
 
 
@@ -288,6 +298,7 @@ export class StorageNode {
     this.pendingSeals = [];
     if (!this.store.batchPending() && sealed.length === 0) return;
     this.waitingSince.push(this.options.now());
+    this.stats.batches++;
     this.store.commit(() => {
       this.waitingSince.shift();
       for (const [slot, token] of sealed) {
@@ -335,7 +346,7 @@ export class StorageNode {
 
   /** Whether a pump is owed work even with no new input. */
   hasWork(): boolean {
-    return this.touched.size > 0 || this.durableSlots.length > 0;
+    return this.touched.size > 0 || this.durableSlots.length > 0 || (this.pendingSeals.length > 0 && this.waitingSince.length < this.options.commitsInFlightMax);
   }
 
   private respondAll(slot: ReplicaSlot): void {

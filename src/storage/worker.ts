@@ -15,6 +15,9 @@ import { SpscRing } from '../rings/ring.ts';
 import { Doorbell } from '../rings/doorbell.ts';
 import { Outbox } from '../rings/outbox.ts';
 
+/** The node's outboxes ring their consumers once per pump (each pump ends in transport.flush()). */
+const ringOnFlush = { ringOnFlush: true } as const;
+
 export interface StorageNodeTask {
   id: number;
   /** This node's incarnation: a replacement gets a new one (and a new, empty directory). */
@@ -59,8 +62,8 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   const peerIn = new Map<number, SpscRing>();
   const peerOut = new Map<number, Outbox>();
   for (const [peer, sab] of Object.entries(task.peerIn)) peerIn.set(Number(peer), new SpscRing(sab));
-  for (const [peer, sab] of Object.entries(task.peerOut)) peerOut.set(Number(peer), new Outbox(new SpscRing(sab), new Doorbell(task.peerDoorbells[Number(peer)])));
-  const rings = new RingTransport(new SpscRing(task.requestRing), new Outbox(new SpscRing(task.responseRing), new Doorbell(task.routerDoorbell)), peerIn, peerOut, fenced);
+  for (const [peer, sab] of Object.entries(task.peerOut)) peerOut.set(Number(peer), new Outbox(new SpscRing(sab), new Doorbell(task.peerDoorbells[Number(peer)]), ringOnFlush));
+  const rings = new RingTransport(new SpscRing(task.requestRing), new Outbox(new SpscRing(task.responseRing), new Doorbell(task.routerDoorbell), ringOnFlush), peerIn, peerOut, fenced);
   let store: NodeStore = new LmdbNodeStore({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey });
   let transport: NodeTransport = rings;
   if (task.faults) {
@@ -175,7 +178,7 @@ async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => 
 
 /** A control message; a new peer's rings are swapped in here, the rest is the node's business. */
 function handleControl(node: StorageNode, rings: RingTransport, msg: Exclude<ControlMessage, { type: 'stop' }>): unknown {
-  if (msg.type === 'peer') rings.replacePeer(msg.peer, new SpscRing(msg.inRing), new Outbox(new SpscRing(msg.outRing), new Doorbell(msg.peerDoorbell)));
+  if (msg.type === 'peer') rings.replacePeer(msg.peer, new SpscRing(msg.inRing), new Outbox(new SpscRing(msg.outRing), new Doorbell(msg.peerDoorbell), ringOnFlush));
   return runControl(node, msg);
 }
 

@@ -74,7 +74,7 @@ function write(leader: Replica, key: string): number {
 }
 
 function entriesFrame(from: number, epoch: number, prev: number, prevEpoch: number, entries: LogEntry[], commit: number): EntriesFrame {
-  return { r: ReplFrameType.Entries, t: 't', p: 0, from, e: epoch, prev, prevEpoch, base: 0, entries: entries.map(encodeLogEntry), epochs: entries.map((e) => e.e), commit };
+  return { r: ReplFrameType.Entries, t: 't', p: 0, from, e: epoch, prev, prevEpoch, base: 0, entries: entries.map(encodeLogEntry), epochs: entries.map((e) => e.e), commit, ack: true };
 }
 
 function ack(from: number, epoch: number, i: number): AckFrame {

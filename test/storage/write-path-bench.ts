@@ -1,12 +1,15 @@
 // The storage nodes' write path alone, without HTTP, SigV4 or JSON: three storage nodes (synced
 // LMDB, W = 2 of 3) and one table of three partitions, driven through the router's own rings
 // with a fixed number of PutItem writes in flight. Prints writes/s, latency and the storage
-// threads' CPU per write, which the full load test can only estimate on a shared machine.
+// threads' CPU per write, which the full load test can only estimate on a shared machine, and
+// how many log entries each commit carried (every write is one entry on each of 3 replicas).
 //
 //   npm run bench:storage -- [inFlight=64] [seconds=5] [itemBytes=200] [keys=3000]
+//   BENCH_THREADS=1 also prints each thread's user and system CPU (storage nodes, lmdb-js flushes
+//   in the libuv pool, V8's helper threads)
 //
 // Writes go to `keys` distinct keys: the more keys, the more B-tree pages one commit dirties.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageThreads } from '../../src/control/storage-threads.ts';
@@ -66,6 +69,22 @@ function cpuSeconds(): { main: number; all: number } {
   return { main: ticks(`/proc/self/task/${process.pid}/stat`), all: ticks('/proc/self/stat') };
 }
 
+/** CPU ticks of every thread of this process, by thread id, with the thread's name. */
+function taskTicks(): Map<string, { name: string; user: number; sys: number }> {
+  const out = new Map<string, { name: string; user: number; sys: number }>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      out.set(tid, { name, user: Number(fields[11]), sys: Number(fields[12]) });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 async function run(durationS: number): Promise<{ writes: number; latencies: number[] }> {
   const latencies: number[] = [];
   let writes = 0;
@@ -86,12 +105,26 @@ async function run(durationS: number): Promise<{ writes: number; latencies: numb
   return { writes, latencies };
 }
 
+async function commitStats(): Promise<{ batches: number; entries: number }> {
+  const all = await Promise.all(Array.from({ length: workers }, (_, w) => threads.control(w, { type: 'stats' })));
+  return { batches: all.reduce((n, s) => n + s.batches, 0), entries: all.reduce((n, s) => n + s.entries, 0) };
+}
+
 await run(1); // warm-up: JIT, LMDB pages
+const statsBefore = await commitStats();
+const tasksBefore = taskTicks();
 const before = cpuSeconds();
 const started = performance.now();
 const { writes, latencies } = await run(seconds);
 const elapsedS = (performance.now() - started) / 1000;
 const after = cpuSeconds();
+const statsAfter = await commitStats();
+const tasksAfter = taskTicks();
+if (process.env.BENCH_THREADS) {
+  const rows: Array<[string, number, number]> = [];
+  for (const [tid, t] of tasksAfter) rows.push([tid, t.user - (tasksBefore.get(tid)?.user ?? 0), t.sys - (tasksBefore.get(tid)?.sys ?? 0)]);
+  for (const [tid, u, s] of rows.sort((a, b) => b[1] + b[2] - a[1] - a[2])) if (u + s > 0) console.log(`  thread ${tid.padEnd(8)} user ${(u / 100).toFixed(2)} s  sys ${(s / 100).toFixed(2)} s`);
+}
 await threads.stop();
 transport.stop();
 rmSync(dataDir, { recursive: true, force: true });
@@ -102,5 +135,6 @@ const mainCores = (after.main - before.main) / elapsedS;
 const rate = writes / elapsedS;
 console.log(
   `${inFlight} in flight: ${Math.round(rate).toLocaleString('en-US')} writes/s, p50 ${latencies[Math.floor(latencies.length / 2)].toFixed(2)} ms, p99 ${latencies[Math.floor(latencies.length * 0.99)].toFixed(2)} ms; ` +
-    `storage threads ${workerCores.toFixed(2)} cores = ${((workerCores / rate) * 1e6).toFixed(0)} µs per write; driver ${mainCores.toFixed(2)} cores`,
+    `storage threads ${workerCores.toFixed(2)} cores = ${((workerCores / rate) * 1e6).toFixed(0)} µs per write; driver ${mainCores.toFixed(2)} cores; ` +
+    `${((statsAfter.entries - statsBefore.entries) / (statsAfter.batches - statsBefore.batches)).toFixed(1)} log entries per commit (${Math.round((statsAfter.batches - statsBefore.batches) / elapsedS)} commits/s over ${workers} nodes)`,
 );
