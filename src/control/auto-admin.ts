@@ -501,7 +501,7 @@ export class AutoAdmin {
   /** Splits one partition now (the split check, or the faults endpoint), not while a repair streams it. */
   async split(tableName: string, pid: number): Promise<boolean> {
     const work = this.work.start('split', tableName, pid, 'appending the split entry');
-    const done = this.repairs.then(() => this.control.splitPartition(tableName, pid));
+    const done = this.repairs.then(() => this.control.splitPartition(tableName, pid, (step) => work.step(step)));
     this.repairs = done.catch(() => {});
     const ok = await done.catch(() => false);
     work.finish(ok, ok ? 'children published' : 'not split');

@@ -180,7 +180,8 @@ export class ControlPlane {
    * splits when it applies it. The map switches to the two children once the leader has applied
    * the split (so it is committed on two durable copies). No lock is held while waiting.
    */
-  async splitPartition(tableName: string, pid: number): Promise<boolean> {
+  /** `onStep` hears each step as it starts (long-work progress). */
+  async splitPartition(tableName: string, pid: number, onStep: (step: string) => void = () => {}): Promise<boolean> {
     const started = await this.exclusive(async () => {
       const table = this.catalog.get(tableName);
       const p = table?.partitions.find((q) => q.pid === pid);
@@ -211,8 +212,10 @@ export class ControlPlane {
       return { table, applied };
     });
     if (started === null) return false;
+    onStep('committing the split entry on two replicas and applying it');
     const children = await started.applied;
     if (children === null || children.length !== 2) return false;
+    onStep(`publishing partitions ${children[0].pid} and ${children[1].pid}`);
     await this.adoptSplit(started.table.tableId, pid, children);
     return true;
   }
