@@ -18,8 +18,6 @@ const uncommittedEntriesMax = 50_000;
 const snapshotChunksPerPump = 4;
 /** Bounds on one pump, so reads keep flowing while writes pour in. */
 const requestsPerPumpMax = 512;
-/** Batches on their way to the disk at once (lmdb-js overlaps their flushes). */
-const commitsInFlightMax = 2;
 const replFramesPerPumpMax = 256;
 /** A split counts its halves exactly up to this many items, and estimates them beyond. */
 const splitCountItemsMax = 200_000;
@@ -50,7 +48,6 @@ export function storageNodeSettings(config: Config): StorageNodeTask['node'] {
     snapshotChunksPerPump,
     pageJsonBudgetBytes: pageJsonBudgetFor(ring),
     requestsPerPumpMax,
-    commitsInFlightMax,
     replFramesPerPumpMax,
     splitCountItemsMax,
   };

@@ -46,8 +46,6 @@ export interface StorageNodeOptions {
   /** Bytes of items' JSON a Query or Scan page may gather (its answer fits one ring frame). */
   pageJsonBudgetBytes: number;
   requestsPerPumpMax: number;
-  /** Batches committed but not yet durable at most; the next one grows meanwhile. */
-  commitsInFlightMax: number;
   replFramesPerPumpMax: number;
   /** A split counts its halves' items exactly up to this many, and estimates beyond. */
   splitCountItemsMax: number;
@@ -212,13 +210,8 @@ export class StorageNode {
     if (this.touched.size > 0) {
       worked = true;
       this.persistTouched();
-      // With enough batches already on their way to the disk, this one keeps growing until one
-      // of them is durable: fewer, larger commits under load, no wait when idle.
-      if (this.waitingSince.length < this.options.commitsInFlightMax) this.commitBatch();
-      this.flushTouched();
-    } else if (this.pendingSeals.length > 0 && this.waitingSince.length < this.options.commitsInFlightMax) {
-      worked = true;
       this.commitBatch();
+      this.flushTouched();
     }
     if (this.snapshots.size > 0) worked = this.snapshots.send() || worked;
     return this.transport.flush() || worked;
@@ -288,7 +281,7 @@ export class StorageNode {
       if (m.recordDirty || m.applyTo >= 0) store.putRecord(m.record());
       sealed.push([slot, m.seal()]);
     }
-    for (const seal of sealed) this.pendingSeals.push(seal);
+    this.pendingSeals = sealed;
   }
 
 
@@ -346,7 +339,7 @@ export class StorageNode {
 
   /** Whether a pump is owed work even with no new input. */
   hasWork(): boolean {
-    return this.touched.size > 0 || this.durableSlots.length > 0 || (this.pendingSeals.length > 0 && this.waitingSince.length < this.options.commitsInFlightMax);
+    return this.touched.size > 0 || this.durableSlots.length > 0;
   }
 
   private respondAll(slot: ReplicaSlot): void {
