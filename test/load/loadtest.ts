@@ -212,6 +212,7 @@ async function seed(port: number, table: string, count: number, itemAt: (i: numb
 
 interface PartitionsView {
   failovers?: unknown[];
+  nodes?: Array<{ batches: number | null; entries: number | null }>;
   tables?: Array<{ tableName: string; partitions: unknown[] }>;
 }
 
@@ -224,6 +225,13 @@ async function partitionsView(port: number): Promise<PartitionsView | null> {
   } finally {
     connection.close();
   }
+}
+
+/** Commits and log entries so far, summed over the storage nodes (null: not reported). */
+async function commitCounts(port: number): Promise<{ batches: number; entries: number } | null> {
+  const nodes = (await partitionsView(port))?.nodes;
+  if (nodes === undefined || nodes.some((n) => n.batches === null || n.entries === null)) return null;
+  return { batches: nodes.reduce((sum, n) => sum + (n.batches ?? 0), 0), entries: nodes.reduce((sum, n) => sum + (n.entries ?? 0), 0) };
 }
 
 async function countFailovers(port: number): Promise<number> {
@@ -270,6 +278,8 @@ interface WorkloadFigures {
   serverCpu: CpuSplit | null;
   rssAfter: Rss | null;
   firstError: string | null;
+  /** Log entries each storage commit carried on average during the run (writes only). */
+  entriesPerCommit?: number;
 }
 
 function figures(workload: string, r: LoadResult, ceilingRps: number | null, cpu: CpuSplit | null, rss: Rss | null): WorkloadFigures {
@@ -463,9 +473,15 @@ try {
     for (const w of options.workloads) {
       const [label, maker] = makers[w];
       const pool = requestPool(itemHost, maker, options.poolSize, signing, seedNumber++);
+      const commitsBefore = await commitCounts(monodyne.port);
       const row = await measure(monodyne.port, pid, pool, label, workDir, ceilingRps);
+      const commitsAfter = await commitCounts(monodyne.port);
+      if (commitsBefore !== null && commitsAfter !== null && commitsAfter.batches > commitsBefore.batches && w !== 'get' && w !== 'query') {
+        row.entriesPerCommit = (commitsAfter.entries - commitsBefore.entries) / (commitsAfter.batches - commitsBefore.batches);
+      }
       rows.push(row);
-      console.log(`${label}: ${row.requestsPerS.toLocaleString('en-US')} req/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.errors} errors${row.firstError ? ` (first: ${row.firstError})` : ''}`);
+      const perCommit = row.entriesPerCommit === undefined ? '' : `, ${row.entriesPerCommit.toFixed(1)} log entries per commit`;
+      console.log(`${label}: ${row.requestsPerS.toLocaleString('en-US')} req/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.errors} errors${perCommit}${row.firstError ? ` (first: ${row.firstError})` : ''}`);
       if (w === 'get' && options.halfLoad) {
         // GetItem latency at half of monodyne's own maximum: a fixed rate (open loop, bundled generator).
         const rate = Math.max(1, Math.round(row.requestsPerS / 2));
