@@ -142,8 +142,10 @@ export class AutoAdmin {
         this.missed[node] = 0;
         continue;
       }
-      // (A node waiting on a slow disk keeps beating for commitStallMaxMs: the worker's call.)
-      if (++this.missed[node] >= this.options.heartbeatsMissedMax && !this.wouldLoseEveryReplica(node)) void this.nodeFailed(node, `missed ${this.missed[node]} heartbeats`);
+      // (A node waiting on a slow disk keeps beating for commitStallMaxMs: the worker's call. A
+      // node about to take one long step, such as encoding a message of tens of megabytes, says
+      // how many more beats it may miss.)
+      if (++this.missed[node] >= this.options.heartbeatsMissedMax + this.nodes.quietBeats(node) && !this.wouldLoseEveryReplica(node)) void this.nodeFailed(node, `missed ${this.missed[node]} heartbeats`);
     }
   }
 

@@ -5,7 +5,7 @@
 // switches, which only the fault-injection wrappers read (they are installed only when faults
 // are enabled). Pure: no native addon, no postMessage; every field is read and written with Atomics.
 
-const slotsPerNode = 5;
+const slotsPerNode = 6;
 const HEARTBEAT = 0;
 /** 1 once the control plane has declared the node dead: it must not answer anything more. */
 const FENCED = 1;
@@ -15,6 +15,8 @@ const FAULT = 2;
 const RESUMES = 3;
 /** Incremented for every new thread started for the node. */
 const INCARNATION = 4;
+/** Beats the node may miss on top of the usual bound: it beat just before a step it knows is long. */
+const QUIET_BEATS = 5;
 
 // Values of the FAULT slot. The hangs block the node in Atomics.wait until set back to 0.
 const FAULT_HANG = 1;
@@ -40,8 +42,14 @@ export class HealthBoard {
     this.replFaults = all.subarray(1 + this.nodes * slotsPerNode);
   }
 
-  beat(node: number): void {
+  /** `quietBeats`: beats the node may miss now, for a long step it is about to take (0: none). */
+  beat(node: number, quietBeats = 0): void {
+    Atomics.store(this.cells, node * slotsPerNode + QUIET_BEATS, quietBeats);
     Atomics.add(this.cells, node * slotsPerNode + HEARTBEAT, 1);
+  }
+
+  quietBeats(node: number): number {
+    return Atomics.load(this.cells, node * slotsPerNode + QUIET_BEATS);
   }
 
   heartbeat(node: number): number {
@@ -61,6 +69,7 @@ export class HealthBoard {
     const incarnation = Atomics.add(this.cells, node * slotsPerNode + INCARNATION, 1) + 1;
     Atomics.store(this.cells, node * slotsPerNode + FENCED, 0);
     Atomics.store(this.cells, node * slotsPerNode + HEARTBEAT, 0);
+    Atomics.store(this.cells, node * slotsPerNode + QUIET_BEATS, 0);
     this.resume(node);
     for (let peer = 0; peer < this.nodes; peer++) {
       Atomics.store(this.replFaults, node * this.nodes + peer, 0);

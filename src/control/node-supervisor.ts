@@ -14,6 +14,8 @@ export interface NodeSupervisor {
   replace(node: number, nodeDir: string): Promise<void>;
   /** The node's heartbeat counter (it stops beating when stuck, or when its disk stalls too long). */
   heartbeat(node: number): number;
+  /** Beats the node announced it may miss, for one long step (a message of tens of megabytes). */
+  quietBeats(node: number): number;
   /** News from a node (an install finished, a hand-off is ready, a split applied). */
   onEvent: (node: number, event: NodeEvent) => void;
   /** A node's thread ended without being declared dead or stopped (a crash). */

@@ -95,6 +95,10 @@ export class StorageThreads implements NodeSupervisor {
     return this.board.heartbeat(node);
   }
 
+  quietBeats(node: number): number {
+    return this.board.quietBeats(node);
+  }
+
   /** Starts node `id` (first start or replacement) and resolves when it is ready. */
   private spawn(id: number, nodeDir: string): Promise<void> {
     const n = this.options.workers;

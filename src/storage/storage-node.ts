@@ -28,6 +28,9 @@ import { handleRead, serveRead } from './read-serve.ts';
 import { assignmentOf } from './assignment.ts';
 import type { NodeTransport } from './node-transport.ts';
 
+/** Messages from this size on are long steps (a few ms each here): they announce it first. */
+const longStepBytesMin = 1024 * 1024;
+
 export type NodeEvent =
   | { event: 'installed'; table: string; pid: number; index: number }
   /** A leader asked to hand off has stopped taking writes and its successor has every entry. */
@@ -57,8 +60,12 @@ export interface StorageNodeOptions {
   emit: (event: NodeEvent) => void;
   /** A batch became durable (its callback came through the event loop): the loop should pump. */
   wake: () => void;
-  /** Beats the heartbeat from inside long work (one huge item read): the node is alive. */
-  beat: () => void;
+  /**
+   * Beats the heartbeat from inside long work (one huge item read): the node is alive. With
+   * `longStepBytes`, it is about to handle a message that large in one go and may go quiet for
+   * proportionally longer.
+   */
+  beat: (longStepBytes?: number) => void;
 }
 
 export class StorageNode {
@@ -75,6 +82,9 @@ export class StorageNode {
   private readonly machineConfig: MachineConfig;
   /** When each committed batch still waiting on the disk was committed, oldest first. */
   private readonly waitingSince: number[] = [];
+  /** Bytes the batch being built writes, and those of batches committed but not yet durable. */
+  private batchBytes = 0;
+  private bytesToDisk = 0;
   /** Seals of the batch being built, reported durable when it commits. */
   private pendingSeals: Array<[ReplicaSlot, SealToken]> = [];
   private nextStreamId: number;
@@ -172,6 +182,11 @@ export class StorageNode {
     this.options.beat();
   }
 
+  /** Before one step over `bytes` of message: a large one announces it may keep the node quiet. */
+  longStep(bytes: number): void {
+    if (bytes >= longStepBytesMin) this.options.beat(bytes);
+  }
+
   /** A follower that applied a split forgets the parent at once (its children hold the range). */
   retireFollowerParent(slot: ReplicaSlot): void {
     this.forget(slot, false);
@@ -197,6 +212,7 @@ export class StorageNode {
       const bytes = this.transport.readRequest();
       if (bytes === null) break;
       worked = true;
+      this.longStep(bytes.length);
       this.onRequest(decodeRequest(bytes));
     }
     for (const peer of this.transport.peers) {
@@ -204,6 +220,7 @@ export class StorageNode {
         const bytes = this.transport.readPeer(peer);
         if (bytes === null) break;
         worked = true;
+        this.longStep(bytes.length);
         this.onRepl(decodeFrame(bytes) as ReplFrame);
       }
     }
@@ -272,6 +289,8 @@ export class StorageNode {
       const now = this.options.now();
       this.stats.entries += m.appends.length;
       for (const a of m.appends) {
+        // Its log entry now, its item when applied: what the commit's writes will take.
+        this.batchBytes += 2 * a.bytes.length;
         store.appendLog(m.table, m.pid, a.index, a.entry.e, a.bytes);
         if (a.entry.w !== null) this.writeIds.remember(a.entry.w, m.table, m.pid, a.index, a.entry.a, now);
       }
@@ -292,8 +311,12 @@ export class StorageNode {
     if (!this.store.batchPending() && sealed.length === 0) return;
     this.waitingSince.push(this.options.now());
     this.stats.batches++;
+    const bytes = this.batchBytes;
+    this.batchBytes = 0;
+    this.bytesToDisk += bytes;
     this.store.commit(() => {
       this.waitingSince.shift();
+      this.bytesToDisk -= bytes;
       for (const [slot, token] of sealed) {
         if (this.replicaOf(slot.machine.table, slot.machine.pid) !== slot) continue;
         slot.machine.persisted(token);
@@ -330,6 +353,14 @@ export class StorageNode {
   /** How long the oldest batch not yet durable has waited on the disk (0: none waits). */
   durabilityLagMs(): number {
     return this.waitingSince.length === 0 ? 0 : this.options.now() - this.waitingSince[0];
+  }
+
+  /**
+   * Bytes of the batches on their way to the disk: their writes run in one go on this thread
+   * when lmdb-js starts their transaction, a long step when they hold items of tens of megabytes.
+   */
+  bytesGoingToDisk(): number {
+    return this.bytesToDisk;
   }
 
   /** Whether batches wait on the disk (their durability arrives later, through the event loop). */
@@ -400,6 +431,7 @@ export class StorageNode {
   // ---- outbound -------------------------------------------------------------------------
 
   respond(res: StorageResponse): void {
+    if (res.item != null) this.longStep(res.item.length);
     this.transport.respond(encodeResponse(res));
   }
 
@@ -409,6 +441,11 @@ export class StorageNode {
 
   sendRepl(to: number, frame: ReplFrame): void {
     if (!this.transport.peers.includes(to)) return;
+    if (frame.r === ReplFrameType.Entries) {
+      let bytes = 0;
+      for (let i = 0; i < frame.entries.length; i++) bytes += frame.entries[i].length;
+      this.longStep(bytes);
+    }
     this.transport.sendPeer(to, encodeFrame(frame), frame.r);
   }
 }

@@ -64,10 +64,6 @@ test('hostile input: every operation answers 200 or a 4xx, no node stops, nothin
     // Per-partition throughput ceilings lifted: 400 KB writes cost 400 units each, and throttling is not what this tests.
     MONODYNE_CAPACITY_PARTITION_WRITE_UNITS_MAX: '1000000000',
     MONODYNE_CAPACITY_PARTITION_READ_UNITS_MAX: '1000000000',
-    // Reading one item of 27.5 MB of JSON keeps a storage node from its heartbeat for ~300 ms
-    // (decode, serialization, answer frame), as long as the failure detector's default 3 × 100 ms:
-    // until the node beats between those steps (readRange's progress), it gets 2 s here.
-    MONODYNE_FAILOVER_HEARTBEATS_MISSED_MAX: '20',
     // GET /_monodyne/partitions unsigned; the SDK still signs its requests.
     MONODYNE_AUTH_ENABLED: 'false',
     // Durability is not under test: unsynced commits keep the 150 MB of writes below quick.

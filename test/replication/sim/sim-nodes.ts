@@ -124,6 +124,10 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
     return this.nodes[node]?.beats ?? 0;
   }
 
+  quietBeats(): number {
+    return 0;
+  }
+
   control<K extends ControlType>(node: number, request: ControlRequestOf<K>): Promise<ControlReplies[K]> {
     const sim = this.nodes[node];
     if (this.dead || sim === undefined || !sim.alive) return Promise.reject(new NodeFailedError(node));
