@@ -146,7 +146,9 @@ export class StorageNode {
     this.store.removeRecord(m.table, m.pid);
     this.store.removeLog(m.table, m.pid, 0, logIndexMax);
     if (clearData) this.store.clearRange(m.table, m.membership.hashStart, m.membership.hashEnd);
-    this.writeIds.forgetReplica(m.table, m.pid);
+    // A split parent's writes are committed and now the children's: a retry routed to a child
+    // must still find them (they expire by time, finding F11).
+    if (m.state !== ReplicaState.Retired) this.writeIds.forgetReplica(m.table, m.pid);
     this.snapshots.closePartition(m.table, m.pid);
   }
 
