@@ -221,6 +221,7 @@ export class StorageNode {
   tick(): void {
     for (const slot of this.replicas.values()) {
       slot.machine.tick();
+      if (slot.machine.state === ReplicaState.Retired) slot.retiredTicks++;
       this.touched.add(slot);
     }
   }
@@ -387,10 +388,15 @@ export class StorageNode {
     this.forget(parent, false);
   }
 
-  /** The leader forgets a split parent once every follower has applied the split. */
+  /**
+   * The leader forgets a split parent once every follower has applied the split, or once a
+   * follower still without it has rebuilt its children from snapshots instead (after
+   * awaitSplitTicksMax): a follower forgets its parent as it applies the split, so it may never
+   * say it did (finding M2).
+   */
   private dropRetiredIfDone(slot: ReplicaSlot): void {
     const m = slot.machine;
-    for (const [node, p] of m.progress) if (m.membership.voters.includes(node) && p.applied < m.splitIndex) return;
+    if (slot.retiredTicks <= this.machineConfig.awaitSplitTicksMax) for (const [node, p] of m.progress) if (m.membership.voters.includes(node) && p.applied < m.splitIndex) return;
     this.forget(slot, false);
     this.commitBatch();
   }

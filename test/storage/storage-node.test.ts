@@ -78,3 +78,19 @@ test('M3: a write whose deadline has passed is not applied by the storage node (
   assert.equal(inTime.s, Status.Ok);
   assert.equal(await s.settle(s.get('t', 'k1')), 'late');
 });
+
+test('M2: after a split, no node keeps the split parent (its record, log and replica) once the followers have the split', async () => {
+  const s = await oneTable(14);
+  const parent = s.table('t').partitions[0];
+  assert.equal(await s.settle(s.server.autoAdmin.split('t', parent.pid)), true);
+  await s.settle(Promise.all(Array.from({ length: 20 }, (_, i) => s.put('t', `k${i}`, `w${i}`))));
+  await s.until(() => s.converged() && s.allMachines().every(({ m }) => m.pid !== parent.pid), 'every replica of the parent to be dropped', 10_000, 10);
+  for (const n of s.server.nodes.nodes) {
+    assert.deepEqual(
+      n.store.records().filter((r) => r.pid === parent.pid),
+      [],
+      `node ${n.id} keeps the parent's record`,
+    );
+    assert.equal(n.store.storedLog(parent.table, parent.pid).last, 0, `node ${n.id} keeps the parent's log`);
+  }
+});
