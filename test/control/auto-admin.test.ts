@@ -29,8 +29,8 @@ async function assertServes(s: Scenario, items: Map<string, string>): Promise<vo
   for (const [k, v] of items) assert.equal(await s.settle(s.get('t', k)), v, `${k} after the failover`);
   await s.settle(Promise.all([...items.keys()].map((k) => s.put('t', k, `${k}'`))));
   for (const k of items.keys()) assert.equal(await s.settle(s.get('t', k)), `${k}'`);
-  await s.until(() => s.converged(), 'replicas to converge after the writes');
-  for (const { node, m } of s.allMachines()) assert.ok(m.state !== 'awaitingSplit' && m.state !== 'installing', `node ${node} holds ${m.pid} ${m.state}`);
+  // Nothing is left waiting for a split, being rebuilt, or kept as a retired parent (M2).
+  await s.until(() => s.converged() && s.allMachines().every(({ m }) => m.state === 'leading' || m.state === 'following'), 'replicas to converge after the writes', 10_000, 10);
 }
 
 test('F3 (a): the leader dies after its split committed and the catalog took the children, before any follower applied the split', async () => {
@@ -77,4 +77,51 @@ test('F3 (b): the leader dies as it applies its split, before the control plane 
   await s.settle(split);
   await s.until(() => s.table('t').partitions.length === 2 && s.converged(), 'the children to be adopted and repaired', 30_000, 10);
   await assertServes(s, items);
+});
+
+test('F13: a node whose thread ended is failed over even when it holds the last live replica; one that only misses beats is not', async () => {
+  const s = new Scenario(13);
+  await s.start();
+  await s.createTable('t');
+  await s.until(() => s.converged(), 'replicas to converge');
+  // The two other replicas are gone and not yet failed over (the window F13 is about).
+  s.server.nodes.markDead(1);
+  s.server.nodes.markDead(2);
+  s.server.nodes.hang(0, 1000);
+  await s.runFor(1000);
+  assert.deepEqual(s.server.autoAdmin.history, [], 'silence alone does not fail the last replica over (more likely a starved process)');
+  assert.equal(s.server.nodes.isAlive(0), true);
+  s.server.nodes.crashThread(0);
+  await s.until(() => s.server.autoAdmin.history.length > 0, 'the failover of node 0');
+  assert.deepEqual(
+    s.server.autoAdmin.history.map((r) => [r.node, r.reason]),
+    [[0, 'its thread ended']],
+  );
+  assert.ok(s.server.nodes.nodes[0].incarnation > 1, 'node 0 was replaced: requests and elections no longer wait on a dead thread');
+});
+
+test('F15: a failover does not wait behind a leader hand-off that cannot finish', async () => {
+  const s = new Scenario(15, { initialPartitions: 3 });
+  await s.start();
+  await s.createTable('t');
+  await s.until(() => s.converged(), 'replicas to converge');
+  const partitions = s.table('t').partitions;
+  assert.deepEqual(partitions.map((p) => p.leader).sort(), [0, 1, 2]);
+  const handed = partitions.find((p) => p.leader === 0)!;
+  // The hand-off's target lacks a write and cannot catch up: the hand-off waits its whole timeout (2 s here).
+  s.network.partition(0, 1);
+  const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => s.partitionOf('t', k).pid === handed.pid)!;
+  await s.settle(s.put('t', key, 'v'));
+  let handoffSettled = false;
+  const handoff = s.server.autoAdmin.transferLeadership('t', handed.pid, 1).finally(() => (handoffSettled = true));
+  await s.runFor(50);
+  s.server.nodes.crashThread(2);
+  await s.until(() => s.server.autoAdmin.history[0]?.leadersMovedAt != null, 'the failover of node 2 to elect new leaders', 5000);
+  const record = s.server.autoAdmin.history[0];
+  assert.equal(handoffSettled, false, 'the hand-off is still waiting');
+  assert.ok(record.leadersMovedAt! - record.detectedAt < 50, `leaders moved ${record.leadersMovedAt! - record.detectedAt} ms after the failure was detected`);
+  assert.ok(s.table('t').partitions.every((p) => p.leader !== 2), 'node 2 leads nothing any more');
+  s.network.heal();
+  assert.equal(await s.settle(handoff), false);
+  await s.until(() => s.converged(), 'repair', 30_000, 10);
 });
