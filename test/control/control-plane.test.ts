@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scenario } from '../replication/sim/scenario.ts';
+import { DynamoError } from '../../src/protocol/errors.ts';
 
 test("F14: a map refresh that read the nodes before a publish does not undo the publish", async () => {
   const s = new Scenario(14);
@@ -48,4 +49,16 @@ test('M10: replicas of a table whose DeleteTable reached the catalog but not the
     assert.equal(n.store.itemsIn(gone, 0, 2 ** 32).size, 0, `node ${n.id} still holds its items`);
   }
   for (const k of ['a', 'b', 'c']) assert.equal(await s.settle(s.get('kept', k)), k);
+});
+
+test('M1: CreateTable past the table limit is a LimitExceededException, and the tables before it work', async () => {
+  const s = new Scenario(1, { tablesMax: 2 });
+  await s.start();
+  await s.createTable('one');
+  await s.createTable('two');
+  await assert.rejects(s.createTable('three'), (err: DynamoError) => err instanceof DynamoError && err.kind.name === 'LimitExceededException' && err.kind.status === 400);
+  assert.deepEqual(s.server.catalog.names(), ['one', 'two']);
+  await s.settle(s.server.control.deleteTable('one'));
+  await s.createTable('three');
+  assert.equal(await s.settle(s.put('three', 'k', 'v').then(() => s.get('three', 'k'))), 'v');
 });

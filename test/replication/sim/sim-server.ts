@@ -21,6 +21,8 @@ export interface SimServerOptions {
   nodes: number;
   logEntriesMax: number;
   initialPartitions: number;
+  /** The control plane's table limit (default: DynamoDB's, in limits.ts). */
+  tablesMax?: number;
 }
 
 export class SimServer {
@@ -49,7 +51,7 @@ export class SimServer {
     const map = new PartitionMap();
     const generation = disk.restarts++;
     let ids = 0;
-    this.control = new ControlPlane(this.catalog, map, this.nodes, { initialPartitions: options.initialPartitions, clock: this.clock, splitWaitMs: 5000, uniqueId: () => `g${generation}i${ids++}` });
+    this.control = new ControlPlane(this.catalog, map, this.nodes, { initialPartitions: options.initialPartitions, clock: this.clock, splitWaitMs: 5000, uniqueId: () => `g${generation}i${ids++}`, tablesMax: options.tablesMax });
     // Throttling is not what is simulated: ceilings nobody reaches.
     const admission = new Admission({ burstSeconds: 300, adaptive: true, partitionReadUnitsMax: 1e12, partitionWriteUnitsMax: 1e12 });
     this.control.attachAdmission(admission);
