@@ -125,3 +125,25 @@ test('F15: a failover does not wait behind a leader hand-off that cannot finish'
   assert.equal(await s.settle(handoff), false);
   await s.until(() => s.converged(), 'repair', 30_000, 10);
 });
+
+test('M6: the failover history keeps the last 100 failovers; split checks count only partitions that exist', async () => {
+  const s = new Scenario(6);
+  await s.start();
+  for (let i = 0; i < 110; i++) await s.settle(s.server.autoAdmin.nodeFailed(i % 3, `failure ${i}`));
+  const history = s.server.autoAdmin.history;
+  assert.equal(history.length, 100);
+  assert.equal(history[0].reason, 'failure 10');
+  assert.equal(history[99].reason, 'failure 109');
+  // Split checks keep a count per partition: split parents and deleted tables leave it.
+  const admin = s.server.autoAdmin as unknown as { checkSplits(): Promise<void>; hotChecks: Map<string, number> };
+  const table = await s.createTable('t');
+  await s.until(() => s.converged(), 'replicas to converge', 30_000, 10);
+  await s.settle(admin.checkSplits());
+  assert.deepEqual([...admin.hotChecks.keys()], [`${table.tableId}:0`]);
+  assert.equal(await s.settle(s.server.autoAdmin.split('t', 0)), true);
+  await s.settle(admin.checkSplits());
+  assert.deepEqual([...admin.hotChecks.keys()].sort(), s.table('t').partitions.map((p) => `${table.tableId}:${p.pid}`).sort());
+  await s.settle(s.server.control.deleteTable('t'));
+  await s.settle(admin.checkSplits());
+  assert.equal(admin.hotChecks.size, 0);
+});
