@@ -89,7 +89,7 @@ test('F13: a node whose thread ended is failed over even when it holds the last 
   s.server.nodes.markDead(2);
   s.server.nodes.hang(0, 1000);
   await s.runFor(1000);
-  assert.deepEqual(s.server.autoAdmin.history, [], 'silence alone does not fail the last replica over (more likely a starved process)');
+  assert.equal(s.server.autoAdmin.history.length, 0, 'silence alone does not fail the last replica over (more likely a starved process)');
   assert.equal(s.server.nodes.isAlive(0), true);
   s.server.nodes.crashThread(0);
   await s.until(() => s.server.autoAdmin.history.length > 0, 'the failover of node 0');
