@@ -47,8 +47,9 @@ export interface StorageNodeOptions {
   pageJsonBudgetBytes: number;
   requestsPerPumpMax: number;
   replFramesPerPumpMax: number;
-  /** A split counts its halves' items exactly up to this many, and estimates beyond. */
+  /** A split counts its halves' items exactly up to this many items and bytes of items, and estimates beyond. */
   splitCountItemsMax: number;
+  splitCountBytesMax: number;
   now: () => number;
   /** First snapshot stream id (unique per incarnation of the node). */
   streamIdBase: number;
@@ -162,6 +163,10 @@ export class StorageNode {
 
   get splitCountItemsMax(): number {
     return this.options.splitCountItemsMax;
+  }
+
+  get splitCountBytesMax(): number {
+    return this.options.splitCountBytesMax;
   }
 
   get pageJsonBudgetBytes(): number {

@@ -94,3 +94,29 @@ test('M2: after a split, no node keeps the split parent (its record, log and rep
     assert.equal(n.store.storedLog(parent.table, parent.pid).last, 0, `node ${n.id} keeps the parent's log`);
   }
 });
+
+test('M9: applying a split counts its halves within a bound of items and of bytes (every replica counts on its storage thread), and estimates beyond', async () => {
+  const s = new Scenario(9, { nodeSettings: { splitCountItemsMax: 1000, splitCountBytesMax: 600 } });
+  await s.start();
+  await s.createTable('t');
+  await s.settle(Promise.all(Array.from({ length: 60 }, (_, i) => s.put('t', `k${i}`, `v${i}`))));
+  await s.until(() => s.converged(), 'replicas to converge');
+  const counts: number[] = [];
+  for (const n of s.server.nodes.nodes) {
+    const store = n.store;
+    const countRange = store.countRange.bind(store);
+    store.countRange = (table, hashStart, hashEnd, itemsMax) => {
+      counts.push(itemsMax);
+      return countRange(table, hashStart, hashEnd, itemsMax);
+    };
+  }
+  const parent = s.machine(0, s.table('t').tableId, 0)!;
+  const itemBytes = parent.bytes / parent.items;
+  assert.equal(await s.settle(s.server.autoAdmin.split('t', 0)), true);
+  await s.until(() => s.converged(), 'the split to reach every replica');
+  assert.equal(counts.length, 3, 'each replica counts once');
+  for (const c of counts) assert.equal(c, Math.ceil(600 / itemBytes), 'counted at most 600 bytes of items');
+  const children = s.table('t').partitions.map((p) => s.machine(p.leader, p.table, p.pid)!);
+  assert.equal(children[0].items + children[1].items, 60, "the halves' estimates add up to the parent's count");
+  for (let i = 0; i < 60; i++) assert.equal(await s.settle(s.get('t', `k${i}`)), `v${i}`);
+});

@@ -23,6 +23,8 @@ export interface SimServerOptions {
   initialPartitions: number;
   /** The control plane's table limit (default: DynamoDB's, in limits.ts). */
   tablesMax?: number;
+  /** Storage node settings a scenario changes (the rest come from the default configuration). */
+  nodeSettings?: Partial<ReturnType<typeof storageNodeSettings>>;
 }
 
 export class SimServer {
@@ -41,6 +43,7 @@ export class SimServer {
     // Snapshots in small chunks, so a simulated install takes several of them.
     settings.snapshotChunkBytesMax = 2048;
     settings.snapshotChunksPerPump = 2;
+    Object.assign(settings, options.nodeSettings);
     this.clock = simClock(scheduler);
     this.catalog = new SimCatalog(disk, scheduler);
     this.nodes = new SimNodes(scheduler, random, network, settings);
