@@ -10,6 +10,7 @@ import type { NodeSupervisor } from './node-supervisor.ts';
 import type { PartitionAssignment } from '../storage/messages.ts';
 import type { AttributeDefinition, KeySchemaElement } from '../values/types.ts';
 import { DynamoError } from '../protocol/errors.ts';
+import { tablesMax } from '../limits.ts';
 import type { Admission } from '../admission/admission.ts';
 import type { Clock } from './clock.ts';
 import { chooseLeader } from './election.ts';
@@ -39,6 +40,8 @@ export interface ControlPlaneOptions {
   splitWaitMs: number;
   /** Makes a table id unique across re-creations (the simulator's is a function of its seed). */
   uniqueId?: () => string;
+  /** Tables the catalog may hold (default: limits.ts tablesMax). */
+  tablesMax?: number;
 }
 
 export interface SplitRecord {
@@ -373,6 +376,11 @@ export class ControlPlane {
   private async createTableNow(spec: NewTable): Promise<TableRecord> {
     if (this.catalog.get(spec.name) !== undefined || this.busy.has(spec.name)) {
       throw new DynamoError('ResourceInUseException', `Table already exists: ${spec.name}`);
+    }
+    // Past it, storage nodes could not open the table's trees: its replicas would never exist (finding M1).
+    const limit = this.options.tablesMax ?? tablesMax;
+    if (this.catalog.names().length >= limit) {
+      throw new DynamoError('LimitExceededException', `Subscriber limit exceeded: There is a limit of ${limit} tables per subscriber`);
     }
     this.busy.add(spec.name);
     try {

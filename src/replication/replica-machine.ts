@@ -797,7 +797,9 @@ export class ReplicaMachine<W, R> {
     invariant(this.state === ReplicaState.AwaitingSplit, () => `${this.name}: filled by a split while ${this.state}`);
     this.state = transition(this.state, ReplicaState.Following, this.name);
     if (m.epoch > this.epoch) this.setEpoch(m.epoch);
-    if (m.version >= this.membership.version) this.membership = { ...m, voters: m.voters.slice() };
+    // The split's leader and epoch win over a map's news of the children from an older epoch
+    // (published while the leader that made the split still lived): that leader may be gone (F3).
+    if (m.epoch > this.membership.epoch || (m.epoch === this.membership.epoch && m.version >= this.membership.version)) this.membership = { ...m, voters: m.voters.slice() };
     this.base = this.applied = this.committed = this.last = this.durable = this.verified = this.applyRequested = 0;
     this.baseEpoch = this.lastEpoch = baseEpoch;
     this.epochs.reset();

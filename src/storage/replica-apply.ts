@@ -38,7 +38,10 @@ export function applyCommitted(node: StorageNode, slot: ReplicaSlot): void {
 function applySplit(node: StorageNode, parentSlot: ReplicaSlot, split: SplitEntry, index: number): void {
   const parent = parentSlot.machine;
   const pm = parent.membership;
-  const counted = node.store.countRange(parent.table, pm.hashStart, split.at, node.splitCountItemsMax);
+  // Counting reads every item it counts: bounded by bytes too, so that large items count few.
+  const itemBytes = parent.items > 0 ? parent.bytes / parent.items : 0;
+  const countMax = itemBytes > 0 ? Math.min(node.splitCountItemsMax, Math.ceil(node.splitCountBytesMax / itemBytes)) : node.splitCountItemsMax;
+  const counted = node.store.countRange(parent.table, pm.hashStart, split.at, countMax);
   // Beyond the counting bound, the halves' counts are estimated by hash range (keys are hashed uniformly).
   const lowShare = (split.at - pm.hashStart) / (pm.hashEnd - pm.hashStart);
   const low = counted ?? { items: Math.round(parent.items * lowShare), bytes: Math.round(parent.bytes * lowShare) };

@@ -25,6 +25,8 @@ export class ReplicaSlot {
   readonly machine: ReplicaMachine<WriteAnswer, ReadToken>;
   /** Leader only: appended, not yet applied writes by key. */
   unapplied: UnappliedWrites | null = null;
+  /** Ticks since it retired (a split parent): how long its followers have had to apply the split. */
+  retiredTicks = 0;
 
   constructor(machine: ReplicaMachine<WriteAnswer, ReadToken>) {
     this.machine = machine;

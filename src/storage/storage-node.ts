@@ -50,8 +50,9 @@ export interface StorageNodeOptions {
   pageJsonBudgetBytes: number;
   requestsPerPumpMax: number;
   replFramesPerPumpMax: number;
-  /** A split counts its halves' items exactly up to this many, and estimates beyond. */
+  /** A split counts its halves' items exactly up to this many items and bytes of items, and estimates beyond. */
   splitCountItemsMax: number;
+  splitCountBytesMax: number;
   now: () => number;
   /** First snapshot stream id (unique per incarnation of the node). */
   streamIdBase: number;
@@ -158,7 +159,9 @@ export class StorageNode {
     this.store.removeRecord(m.table, m.pid);
     this.store.removeLog(m.table, m.pid, 0, logIndexMax);
     if (clearData) this.store.clearRange(m.table, m.membership.hashStart, m.membership.hashEnd);
-    this.writeIds.forgetReplica(m.table, m.pid);
+    // A split parent's writes are committed and now the children's: a retry routed to a child
+    // must still find them (they expire by time, finding F11).
+    if (m.state !== ReplicaState.Retired) this.writeIds.forgetReplica(m.table, m.pid);
     this.snapshots.closePartition(m.table, m.pid);
   }
 
@@ -172,6 +175,10 @@ export class StorageNode {
 
   get splitCountItemsMax(): number {
     return this.options.splitCountItemsMax;
+  }
+
+  get splitCountBytesMax(): number {
+    return this.options.splitCountBytesMax;
   }
 
   get pageJsonBudgetBytes(): number {
@@ -238,6 +245,7 @@ export class StorageNode {
   tick(): void {
     for (const slot of this.replicas.values()) {
       slot.machine.tick();
+      if (slot.machine.state === ReplicaState.Retired) slot.retiredTicks++;
       this.touched.add(slot);
     }
   }
@@ -420,10 +428,15 @@ export class StorageNode {
     this.forget(parent, false);
   }
 
-  /** The leader forgets a split parent once every follower has applied the split. */
+  /**
+   * The leader forgets a split parent once every follower has applied the split, or once a
+   * follower still without it has rebuilt its children from snapshots instead (after
+   * awaitSplitTicksMax): a follower forgets its parent as it applies the split, so it may never
+   * say it did (finding M2).
+   */
   private dropRetiredIfDone(slot: ReplicaSlot): void {
     const m = slot.machine;
-    for (const [node, p] of m.progress) if (m.membership.voters.includes(node) && p.applied < m.splitIndex) return;
+    if (slot.retiredTicks <= this.machineConfig.awaitSplitTicksMax) for (const [node, p] of m.progress) if (m.membership.voters.includes(node) && p.applied < m.splitIndex) return;
     this.forget(slot, false);
     this.commitBatch();
   }

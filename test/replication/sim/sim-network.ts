@@ -28,6 +28,8 @@ export class SimNetwork {
   framesDropped = 0;
   /** Per link: when its last in-order frame arrives. */
   private readonly linkClock = new Map<string, number>();
+  /** A scenario's own rule for losing replication frames (a test scripts exactly which are lost). */
+  dropIf: ((from: number, to: number, bytes: Uint8Array) => boolean) | null = null;
 
   constructor(scheduler: Scheduler, random: Random) {
     this.scheduler = scheduler;
@@ -55,7 +57,7 @@ export class SimNetwork {
   sendPeer(from: number, to: number, bytes: Uint8Array): void {
     this.framesSent++;
     const f = this.faults;
-    if (this.cut.has(`${from}>${to}`) || this.random.chance(f.drop)) {
+    if (this.cut.has(`${from}>${to}`) || (this.dropIf !== null && this.dropIf(from, to, bytes)) || this.random.chance(f.drop)) {
       this.framesDropped++;
       return;
     }

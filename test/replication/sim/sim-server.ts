@@ -21,6 +21,10 @@ export interface SimServerOptions {
   nodes: number;
   logEntriesMax: number;
   initialPartitions: number;
+  /** The control plane's table limit (default: DynamoDB's, in limits.ts). */
+  tablesMax?: number;
+  /** Storage node settings a scenario changes (the rest come from the default configuration). */
+  nodeSettings?: Partial<ReturnType<typeof storageNodeSettings>>;
 }
 
 export class SimServer {
@@ -39,6 +43,7 @@ export class SimServer {
     // Snapshots in small chunks, so a simulated install takes several of them.
     settings.snapshotChunkBytesMax = 2048;
     settings.snapshotChunksPerPump = 2;
+    Object.assign(settings, options.nodeSettings);
     this.clock = simClock(scheduler);
     this.catalog = new SimCatalog(disk, scheduler);
     this.nodes = new SimNodes(scheduler, random, network, settings);
@@ -49,7 +54,7 @@ export class SimServer {
     const map = new PartitionMap();
     const generation = disk.restarts++;
     let ids = 0;
-    this.control = new ControlPlane(this.catalog, map, this.nodes, { initialPartitions: options.initialPartitions, clock: this.clock, splitWaitMs: 5000, uniqueId: () => `g${generation}i${ids++}` });
+    this.control = new ControlPlane(this.catalog, map, this.nodes, { initialPartitions: options.initialPartitions, clock: this.clock, splitWaitMs: 5000, uniqueId: () => `g${generation}i${ids++}`, tablesMax: options.tablesMax });
     // Throttling is not what is simulated: ceilings nobody reaches.
     const admission = new Admission({ burstSeconds: 300, adaptive: true, partitionReadUnitsMax: 1e12, partitionWriteUnitsMax: 1e12 });
     this.control.attachAdmission(admission);

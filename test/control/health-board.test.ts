@@ -1,0 +1,36 @@
+// The health board the control plane shares with the storage threads (review finding M4): a
+// replacement incarnation starts unfenced, but the thread of the incarnation it replaced stays
+// fenced even if it outlived the wait for it to end, and the heartbeat counts afresh.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HealthBoard } from '../../src/control/health-board.ts';
+
+test('M4: lifting the fence for a replacement does not lift it for the thread it replaced', () => {
+  const board = HealthBoard.create(3);
+  const old = board.startIncarnation(1);
+  board.beat(1);
+  board.beat(1);
+  assert.equal(board.isFenced(1, old), false);
+  board.fence(1);
+  assert.equal(board.isFenced(1, old), true);
+  assert.equal(board.isDeclaredDead(1), true);
+  const replacement = board.startIncarnation(1);
+  assert.notEqual(replacement, old);
+  assert.equal(board.isFenced(1, replacement), false, 'the replacement runs');
+  assert.equal(board.isDeclaredDead(1), false, "its peers count the replacement's frames");
+  assert.equal(board.isFenced(1, old), true, 'the old thread, if it still runs, stops at its next turn and sends nothing');
+  assert.equal(board.heartbeat(1), 0, 'the heartbeat counts from zero for the replacement');
+  assert.equal(board.isFenced(0, board.incarnation(0)), false, 'other nodes are untouched');
+});
+
+test('M4: a replacement starts with no hang, crash or replication fault left over from its predecessor', () => {
+  const board = HealthBoard.create(3);
+  board.startIncarnation(2);
+  board.requestHang(2, true);
+  board.setReplFault(0, 2, 500);
+  board.setReplFault(2, 1, -1);
+  board.startIncarnation(2);
+  assert.equal(board.commitHangRequested(2), false);
+  assert.equal(board.replFault(0, 2), 0);
+  assert.equal(board.replFault(2, 1), 0);
+});

@@ -1,0 +1,150 @@
+// Scripted scenarios on the simulator: the same real control plane, auto-admin, router and
+// storage nodes as simulate.ts, but driven step by step by a test (this write, then this split,
+// then this crash) instead of by random faults, to reproduce one interleaving exactly.
+import { Scheduler } from './scheduler.ts';
+import { Random } from './random.ts';
+import { SimStore } from './sim-store.ts';
+import { SimNetwork } from './sim-network.ts';
+import { SimCatalogDisk } from './sim-catalog.ts';
+import { SimServer, type SimServerOptions } from './sim-server.ts';
+import { routeKey } from '../../../src/api/item-key.ts';
+import { keyInfoOf, type TableRecord } from '../../../src/control/table-record.ts';
+import { Op, ReturnValues, WriteKind, type GetRequest, type PartitionAssignment, type WriteRequest } from '../../../src/storage/messages.ts';
+import { itemSizeBytes } from '../../../src/validation/attribute-values.ts';
+import { setLogLevel } from '../../../src/server/logger.ts';
+import type { ReplicaMachine } from '../../../src/replication/replica-machine.ts';
+import type { Item } from '../../../src/values/types.ts';
+
+export class Scenario {
+  readonly scheduler = new Scheduler();
+  readonly random: Random;
+  readonly network: SimNetwork;
+  readonly disk = new SimCatalogDisk();
+  readonly options: SimServerOptions;
+  server: SimServer;
+
+  constructor(seed: number, options: Partial<SimServerOptions> = {}) {
+    setLogLevel(process.env.MONODYNE_SIM_LOG === 'info' ? 'info' : 'silent');
+    this.random = new Random(seed);
+    this.network = new SimNetwork(this.scheduler, this.random);
+    this.options = { nodes: 3, logEntriesMax: 64, initialPartitions: 1, ...options };
+    this.server = new SimServer(this.scheduler, this.random, this.network, this.disk, Array.from({ length: this.options.nodes }, () => new SimStore(this.scheduler, this.random)), this.options);
+  }
+
+  get now(): number {
+    return this.scheduler.now;
+  }
+
+  /** Runs virtual time until `promise` settles (at most `limitMs`), and returns its outcome. */
+  async settle<T>(promise: Promise<T>, limitMs = 60_000): Promise<T> {
+    let done = false;
+    const watched = promise.finally(() => (done = true));
+    watched.catch(() => {});
+    const until = this.scheduler.now + limitMs;
+    while (!done && this.scheduler.now < until && this.scheduler.pending > 0) await this.scheduler.run(Math.min(until, this.scheduler.now + 50), () => done);
+    if (!done) throw new Error(`scenario stalled at ${this.scheduler.now.toFixed(1)} ms`);
+    return watched;
+  }
+
+  /** Runs virtual time for `ms`. */
+  async runFor(ms: number): Promise<void> {
+    await this.scheduler.run(this.scheduler.now + ms);
+  }
+
+  /** Runs virtual time until `predicate` holds (checked every `stepMs`); throws after `limitMs`. */
+  async until(predicate: () => boolean, what: string, limitMs = 30_000, stepMs = 1): Promise<void> {
+    const end = this.scheduler.now + limitMs;
+    while (!predicate()) {
+      if (this.scheduler.now >= end) throw new Error(`timed out at ${this.scheduler.now.toFixed(1)} ms waiting for ${what}`);
+      await this.scheduler.run(this.scheduler.now + stepMs);
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.settle(this.server.ready);
+  }
+
+  async createTable(name: string): Promise<TableRecord> {
+    return this.settle(
+      this.server.control.createTable({
+        name,
+        region: 'sim',
+        keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        billingMode: 'PAY_PER_REQUEST',
+        readCapacityUnits: 0,
+        writeCapacityUnits: 0,
+      }),
+    );
+  }
+
+  table(name: string): TableRecord {
+    const t = this.server.catalog.get(name);
+    if (t === undefined) throw new Error(`no table ${name}`);
+    return t;
+  }
+
+  /** The catalog's partition holding `key`. */
+  partitionOf(name: string, key: string): PartitionAssignment {
+    const table = this.table(name);
+    const { hash32 } = routeKey(keyInfoOf(table), { pk: { S: key } });
+    return table.partitions.find((p) => hash32 >= p.hashStart && hash32 < p.hashEnd)!;
+  }
+
+  /** A put of {pk: key, v: value} through the router (not awaited: the caller settles it). */
+  put(name: string, key: string, value: string, wid?: string): Promise<unknown> {
+    const table = this.table(name);
+    const item: Item = { pk: { S: key }, v: { S: value } };
+    const routed = routeKey(keyInfoOf(table), item);
+    const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: routed.storageKey, w: WriteKind.Put, item, sz: itemSizeBytes(item), key: null, x: null, rv: ReturnValues.NONE, rvf: false };
+    if (wid !== undefined) req.wid = wid;
+    return this.server.router.sendByHash(table.tableId, routed.hash32, req, true);
+  }
+
+  /** The value of `key` read through the router (null: no item). */
+  async get(name: string, key: string, consistent = true): Promise<string | null> {
+    const table = this.table(name);
+    const routed = routeKey(keyInfoOf(table), { pk: { S: key } });
+    const req: GetRequest = { id: 0, op: Op.Get, t: table.tableId, p: 0, v: 0, k: routed.storageKey, c: consistent };
+    const res = await this.server.router.sendByHash(table.tableId, routed.hash32, req, consistent);
+    if (res.item === null || res.item === undefined) return null;
+    return ((JSON.parse(res.item) as Item).v as { S?: string }).S ?? null;
+  }
+
+  /** Node `node`'s replica of a partition, if it holds one. */
+  machine(node: number, tableId: string, pid: number): ReplicaMachine<unknown, unknown> | undefined {
+    return this.server.nodes.nodes[node].node.replicas.get(`${tableId}:${pid}`)?.machine;
+  }
+
+  /** Every replica every running node holds. */
+  allMachines(): Array<{ node: number; m: ReplicaMachine<unknown, unknown> }> {
+    const out: Array<{ node: number; m: ReplicaMachine<unknown, unknown> }> = [];
+    for (const n of this.server.nodes.nodes) if (n.running) for (const slot of n.node.replicas.values()) out.push({ node: n.id, m: slot.machine });
+    return out;
+  }
+
+  /**
+   * Every partition of every table has three live replicas, a leader that has applied all it
+   * committed, and followers that applied as far; no node is failing over.
+   */
+  converged(): boolean {
+    const s = this.server;
+    if (!s.nodes.nodes.every((n) => n.alive && n.running)) return false;
+    for (const table of s.catalog.all()) {
+      for (const p of table.partitions) {
+        if (p.replicas.length !== 3) return false;
+        const leader = this.machine(p.leader, p.table, p.pid);
+        if (leader === undefined || !leader.isLeader() || leader.committed !== leader.last || leader.applied !== leader.last) return false;
+        for (const r of p.replicas) if (this.machine(r, p.table, p.pid)?.applied !== leader.applied) return false;
+      }
+    }
+    return true;
+  }
+
+  /** The whole process crashes and restarts on what its disks kept. */
+  async restart(): Promise<void> {
+    const stores = this.server.crash();
+    this.server = new SimServer(this.scheduler, this.random, this.network, this.disk, stores, this.options);
+    await this.settle(this.server.ready);
+  }
+}

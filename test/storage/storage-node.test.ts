@@ -1,0 +1,122 @@
+// Storage nodes through exact interleavings on the simulator (the real StorageNode, control
+// plane, auto-admin and router over simulated disks and network): what a retried write finds,
+// what a fenced peer's frames count for, what an expired request does, and what a split leaves
+// behind. Each case names the review finding it reproduces (../shared/reviews/replication-correctness.md).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Scenario } from '../replication/sim/scenario.ts';
+import { encodeFrame } from '../../src/rings/frame-codec.ts';
+import { ReplFrameType, type AckFrame } from '../../src/replication/frames.ts';
+import { routeKey } from '../../src/api/item-key.ts';
+import { keyInfoOf } from '../../src/control/table-record.ts';
+import { Op, ReturnValues, Status, WriteKind, type StorageResponse, type WriteRequest } from '../../src/storage/messages.ts';
+import { itemSizeBytes } from '../../src/validation/attribute-values.ts';
+
+async function oneTable(seed: number): Promise<Scenario> {
+  const s = new Scenario(seed);
+  await s.start();
+  await s.createTable('t');
+  await s.settle(Promise.all(Array.from({ length: 20 }, (_, i) => s.put('t', `k${i}`, `v${i}`))));
+  await s.until(() => s.converged(), 'replicas to converge');
+  return s;
+}
+
+test('F11: a write applied on a partition that then split is answered, not applied again, when retried on a child (same leader, and a new leader after a crash)', async () => {
+  const s = await oneTable(11);
+  const parent = s.table('t').partitions[0];
+  await s.settle(s.put('t', 'k', 'first', 'retried-write'));
+  await s.settle(s.put('t', 'k', 'second'));
+  assert.equal(await s.settle(s.server.autoAdmin.split('t', parent.pid)), true);
+  await s.until(() => s.converged(), 'the split to reach every replica');
+  const child = s.partitionOf('t', 'k');
+  assert.notEqual(child.pid, parent.pid);
+  // The first write's retry (its answer was lost, say): a blind put applied again would undo "second".
+  await s.settle(s.put('t', 'k', 'first', 'retried-write'));
+  assert.equal(await s.settle(s.get('t', 'k')), 'second', 'the retry on the split leader was applied again');
+  // The same after the leader fails: the child's new leader remembered the write as a follower of the parent.
+  s.server.nodes.crashThread(child.leader);
+  await s.until(() => s.partitionOf('t', 'k').leader !== child.leader, 'a new leader');
+  await s.runFor(3500); // past the time the split parents are kept (awaitSplitTicksMax)
+  await s.settle(s.put('t', 'k', 'first', 'retried-write'));
+  assert.equal(await s.settle(s.get('t', 'k')), 'second', 'the retry on the new leader was applied again');
+});
+
+test("F12: an ack from a peer the control plane declared dead does not count toward W = 2", async () => {
+  const s = await oneTable(12);
+  const p = s.table('t').partitions[0];
+  const [fenced, other] = p.replicas.filter((r) => r !== p.leader);
+  // The other follower is cut off; the fenced one would be the write's only second copy.
+  s.network.partition(p.leader, other);
+  s.server.nodes.markDead(fenced);
+  let acked = false;
+  const write = s.put('t', 'k', 'x').then(() => (acked = true));
+  const leader = s.machine(p.leader, p.table, p.pid)!;
+  await s.until(() => leader.durable === leader.last && leader.last > leader.committed, 'the write to be durable on the leader');
+  // The fenced node's last pump finishes: it acknowledges the entry.
+  const ack: AckFrame = { r: ReplFrameType.Ack, t: p.table, p: p.pid, from: fenced, e: leader.epoch, ok: true, i: leader.last, applied: leader.committed };
+  s.server.nodes.nodes[p.leader].transport.deliverPeer(fenced, encodeFrame(ack));
+  await s.runFor(50);
+  assert.equal(acked, false, 'acknowledged with its second copy on a fenced node');
+  assert.ok(leader.committed < leader.last);
+  s.network.heal();
+  await s.settle(write);
+  assert.equal(acked, true, 'acknowledged once a live voter has it');
+});
+
+test('M3: a write whose deadline has passed is not applied by the storage node (its client was answered already)', async () => {
+  const s = await oneTable(13);
+  const table = s.table('t');
+  const p = s.partitionOf('t', 'k1');
+  const item = { pk: { S: 'k1' }, v: { S: 'late' } };
+  const routed = routeKey(keyInfoOf(table), item);
+  const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: p.pid, v: p.version, k: routed.storageKey, w: WriteKind.Put, item, sz: itemSizeBytes(item), key: null, x: null, rv: ReturnValues.NONE, rvf: false, wid: 'late-write', dl: s.now - 1 };
+  const res: StorageResponse = await s.settle(s.server.nodes.call(p.leader, req));
+  assert.equal(res.s, Status.Internal);
+  assert.equal(await s.settle(s.get('t', 'k1')), 'v1');
+  // The same write within its deadline is applied.
+  const inTime: StorageResponse = await s.settle(s.server.nodes.call(p.leader, { ...req, wid: 'in-time', dl: s.now + 1000 }));
+  assert.equal(inTime.s, Status.Ok);
+  assert.equal(await s.settle(s.get('t', 'k1')), 'late');
+});
+
+test('M2: after a split, no node keeps the split parent (its record, log and replica) once the followers have the split', async () => {
+  const s = await oneTable(14);
+  const parent = s.table('t').partitions[0];
+  assert.equal(await s.settle(s.server.autoAdmin.split('t', parent.pid)), true);
+  await s.settle(Promise.all(Array.from({ length: 20 }, (_, i) => s.put('t', `k${i}`, `w${i}`))));
+  await s.until(() => s.converged() && s.allMachines().every(({ m }) => m.pid !== parent.pid), 'every replica of the parent to be dropped', 10_000, 10);
+  for (const n of s.server.nodes.nodes) {
+    assert.deepEqual(
+      n.store.records().filter((r) => r.pid === parent.pid),
+      [],
+      `node ${n.id} keeps the parent's record`,
+    );
+    assert.equal(n.store.storedLog(parent.table, parent.pid).last, 0, `node ${n.id} keeps the parent's log`);
+  }
+});
+
+test('M9: applying a split counts its halves within a bound of items and of bytes (every replica counts on its storage thread), and estimates beyond', async () => {
+  const s = new Scenario(9, { nodeSettings: { splitCountItemsMax: 1000, splitCountBytesMax: 600 } });
+  await s.start();
+  await s.createTable('t');
+  await s.settle(Promise.all(Array.from({ length: 60 }, (_, i) => s.put('t', `k${i}`, `v${i}`))));
+  await s.until(() => s.converged(), 'replicas to converge');
+  const counts: number[] = [];
+  for (const n of s.server.nodes.nodes) {
+    const store = n.store;
+    const countRange = store.countRange.bind(store);
+    store.countRange = (table, hashStart, hashEnd, itemsMax) => {
+      counts.push(itemsMax);
+      return countRange(table, hashStart, hashEnd, itemsMax);
+    };
+  }
+  const parent = s.machine(0, s.table('t').tableId, 0)!;
+  const itemBytes = parent.bytes / parent.items;
+  assert.equal(await s.settle(s.server.autoAdmin.split('t', 0)), true);
+  await s.until(() => s.converged(), 'the split to reach every replica');
+  assert.equal(counts.length, 3, 'each replica counts once');
+  for (const c of counts) assert.equal(c, Math.ceil(600 / itemBytes), 'counted at most 600 bytes of items');
+  const children = s.table('t').partitions.map((p) => s.machine(p.leader, p.table, p.pid)!);
+  assert.equal(children[0].items + children[1].items, 60, "the halves' estimates add up to the parent's count");
+  for (let i = 0; i < 60; i++) assert.equal(await s.settle(s.get('t', `k${i}`)), `v${i}`);
+});
