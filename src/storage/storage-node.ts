@@ -363,6 +363,11 @@ export class StorageNode {
     return this.waitingSince.length === 0 ? 0 : this.options.now() - this.waitingSince[0];
   }
 
+  /** The batch being built holds work as long as writing `bytes` (dropping a table's trees). */
+  expectLongCommit(bytes: number): void {
+    this.batchBytes += bytes;
+  }
+
   /**
    * Bytes of the batches on their way to the disk: their writes run in one go on this thread
    * when lmdb-js starts their transaction, a long step when they hold items of tens of megabytes.

@@ -49,7 +49,9 @@ test('F3 (a): the leader dies after its split committed and the catalog took the
     return false;
   };
   const split = s.server.autoAdmin.split('t', parent.pid);
-  await s.until(() => s.table('t').partitions.length === 2, 'the catalog to list the children');
+  // The catalog takes the children first, then the nodes hear of them (publish).
+  const heard = (): boolean => s.table('t').partitions.length === 2 && [1, 2].every((node) => s.table('t').partitions.every((c) => s.machine(node, c.table, c.pid) !== undefined));
+  await s.until(heard, 'the catalog to list the children and the followers to hear of them');
   const children = s.table('t').partitions;
   for (const node of [1, 2]) for (const c of children) assert.equal(s.machine(node, c.table, c.pid)?.state, 'awaitingSplit', `child ${c.pid} on node ${node}`);
   assert.equal(s.machine(1, parent.table, parent.pid)?.state, 'following', 'node 1 holds the split entry, unapplied');

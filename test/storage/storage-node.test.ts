@@ -11,6 +11,7 @@ import { routeKey } from '../../src/api/item-key.ts';
 import { keyInfoOf } from '../../src/control/table-record.ts';
 import { Op, ReturnValues, Status, WriteKind, type StorageResponse, type WriteRequest } from '../../src/storage/messages.ts';
 import { itemSizeBytes } from '../../src/validation/attribute-values.ts';
+import { runControl } from '../../src/storage/node-control.ts';
 
 async function oneTable(seed: number): Promise<Scenario> {
   const s = new Scenario(seed);
@@ -119,4 +120,19 @@ test('M9: applying a split counts its halves within a bound of items and of byte
   const children = s.table('t').partitions.map((p) => s.machine(p.leader, p.table, p.pid)!);
   assert.equal(children[0].items + children[1].items, 60, "the halves' estimates add up to the parent's count");
   for (let i = 0; i < 60; i++) assert.equal(await s.settle(s.get('t', `k${i}`)), `v${i}`);
+});
+
+test('M7: dropping a table announces its commit as a long step, in proportion to the table\'s bytes, until the drop is durable', async () => {
+  const s = await oneTable(7);
+  const sim = s.server.nodes.nodes[0];
+  const tableId = s.table('t').tableId;
+  const replicas = [...sim.node.replicas.values()].filter((slot) => slot.machine.table === tableId);
+  assert.ok(replicas.length > 0);
+  // As if the table held 5 GB on this node (the drop frees every page in one commit).
+  for (const slot of replicas) slot.machine.bytes = 5e9 / replicas.length;
+  assert.equal(sim.node.bytesGoingToDisk(), 0);
+  runControl(sim.node, { type: 'dropTable', table: tableId });
+  // 5 GB at one more beat per 200 MB: 25 beats' allowance while the commit waits to run and sync.
+  assert.equal(Math.ceil(sim.node.bytesGoingToDisk() / (1024 * 1024)), 24);
+  await s.until(() => sim.node.bytesGoingToDisk() === 0, 'the drop to be durable');
 });
