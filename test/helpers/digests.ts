@@ -11,6 +11,7 @@ export interface ReplicaDigestView {
   pid: number;
   state: string;
   applied: number;
+  last: number;
   items: number;
   sha256: string;
 }
@@ -39,7 +40,9 @@ export async function digestsOf(endpoint: string, table: string): Promise<Digest
 
 /**
  * Why the replicas of `view` do not agree yet, or null when every partition's replicas (all
- * of them, each following or leading) report the same item count and hash.
+ * of them, each following or leading, the map's leader leading) have applied the same whole log
+ * and report the same item count and hash. Equal hashes alone are not enough: after a restart all replicas may hold the
+ * same data while committed entries still wait in their logs for the new leader's first commit.
  */
 export function disagreement(view: DigestsView): string | null {
   for (const p of view.partitions) {
@@ -49,7 +52,11 @@ export function disagreement(view: DigestsView): string | null {
     if (nodes.join() !== expected.join()) return `partition ${p.partition}: replicas ${expected.join()} expected, nodes ${nodes.join()} reported`;
     const notServing = digests.filter((d) => d.state !== 'following' && d.state !== 'leading');
     if (notServing.length > 0) return `partition ${p.partition}: ${notServing.map((d) => `node ${d.node} is ${d.state}`).join(', ')}`;
+    if (digests.find((d) => d.node === p.leader)?.state !== 'leading') return `partition ${p.partition}: its leader, node ${p.leader}, is not leading (${digests.map((d) => `node ${d.node} ${d.state}`).join(', ')})`;
     const first = digests[0];
+    if (digests.some((d) => d.applied !== d.last || d.last !== first.last)) {
+      return `partition ${p.partition}: not caught up: ${digests.map((d) => `node ${d.node} (${d.state}) applied ${d.applied} of ${d.last}`).join('; ')}`;
+    }
     if (digests.some((d) => d.items !== first.items || d.sha256 !== first.sha256)) {
       return `partition ${p.partition}: ${digests.map((d) => `node ${d.node} (${d.state}, applied ${d.applied}) has ${d.items} items, ${d.sha256.slice(0, 12)}`).join('; ')}`;
     }
