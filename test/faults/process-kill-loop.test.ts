@@ -1,9 +1,11 @@
 // Whole-process crashes, again and again: the server is SIGKILLed 20 times, each at a seeded
-// moment while clients write, and restarted on the same data directory. After every restart,
-// once caught up, the three replicas of each partition are identical (digests), every
-// acknowledged write is there (consistent reads, so on the leader, so on all three replicas:
-// at least two), and nothing that was never sent is. Counters updated with ADD show that an
-// update whose answer was lost is applied once or not at all, never twice or in part.
+// moment while clients write, and restarted on the same data directory. After a restart, once
+// caught up, the three replicas of each partition are identical (digests), every acknowledged
+// write is there (consistent reads, so on the leader, so on all three replicas: at least two),
+// and nothing that was never sent is. Counters updated with ADD show that an update whose
+// answer was lost is applied once or not at all, never twice or in part. A seeded quarter of
+// the rounds write and die before anything is checked (a crash during the catch-up from the
+// previous one); the next restart checks what they did too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -19,6 +21,10 @@ const counterKeys = ['counter-0', 'counter-1', 'counter-2'];
 const acksBeforeKillMin = 30;
 /** The kill comes this long (seeded, uniform) after those first acknowledgements. */
 const killDelayMsMax = 500;
+/** Share of rounds that write at once after a restart, and die soon, without waiting for catch-up. */
+const hastyRoundShare = 0.25;
+const hastyAcksBeforeKillMin = 1;
+const hastyKillDelayMsMax = 150;
 /** Bounds on waiting, so a server that stops making progress fails the test instead of hanging it. */
 const firstAcksTimeoutMs = 20_000;
 const convergeTimeoutMs = 30_000;
@@ -50,14 +56,17 @@ test(`${kills} SIGKILLs under write load: every acknowledged write survives on e
   const ledger = new Ledger();
   const roundMs: number[] = [];
   const convergeMs: number[] = [];
+  let hastyRounds = 0;
   try {
     for (let round = 0; round <= kills; round++) {
       const roundStarted = Date.now();
+      const hasty = round > 0 && round < kills && random.chance(hastyRoundShare);
+      if (hasty) hastyRounds++;
       const server = await spawnServer(['--port', '0', '--data-dir', dataDir]);
       const client = clientFor(server.endpoint, 1);
       if (round === 0) {
         await client.send(new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
-      } else {
+      } else if (!hasty) {
         const converging = Date.now();
         const agreement = await replicasAgree(server.endpoint, table, convergeTimeoutMs);
         convergeMs.push(Date.now() - converging);
@@ -107,11 +116,11 @@ test(`${kills} SIGKILLs under write load: every acknowledged write survives on e
       ];
       try {
         const waitingSince = Date.now();
-        while (ackedThisRound < acksBeforeKillMin) {
+        while (ackedThisRound < (hasty ? hastyAcksBeforeKillMin : acksBeforeKillMin)) {
           if (Date.now() - waitingSince > firstAcksTimeoutMs) throw new Error(`round ${round}: only ${ackedThisRound} writes acknowledged in ${firstAcksTimeoutMs} ms`);
           await new Promise((r) => setTimeout(r, 10));
         }
-        await new Promise((r) => setTimeout(r, random.int(0, killDelayMsMax)));
+        await new Promise((r) => setTimeout(r, random.int(0, hasty ? hastyKillDelayMsMax : killDelayMsMax)));
       } finally {
         // Also when the wait failed: writers stop rather than spin against a dead server.
         killed = true;
@@ -126,7 +135,7 @@ test(`${kills} SIGKILLs under write load: every acknowledged write survives on e
     const opsAcked = [...ledger.opsAcked.values()].reduce((n, s) => n + s.size, 0);
     const opsSent = [...ledger.opsSent.values()].reduce((n, s) => n + s.size, 0);
     console.log(
-      `seed ${seed} (replay with KILL_SEED=${seed}): ${kills} kills; ${ledger.putsAcked.size} of ${ledger.putsSent.size} PutItems and ${opsAcked} of ${opsSent} ADDs acknowledged; ` +
+      `seed ${seed} (replay with KILL_SEED=${seed}): ${kills} kills (${hastyRounds} before catch-up), ${kills - hastyRounds} restarts checked; ${ledger.putsAcked.size} of ${ledger.putsSent.size} PutItems and ${opsAcked} of ${opsSent} ADDs acknowledged; ` +
         `${ledger.errorsBeforeKill} errors before kills; rounds ${Math.min(...roundMs)}..${Math.max(...roundMs)} ms; convergence ${Math.min(...convergeMs)}..${Math.max(...convergeMs)} ms`,
     );
   } finally {
