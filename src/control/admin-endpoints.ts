@@ -84,7 +84,10 @@ export class AdminEndpoints implements AdminHandler {
     };
   }
 
-  /** Every replica of a table, node by node, with a hash of its items: replicas of a partition must agree. */
+  /**
+   * Every replica of a table, node by node, with a hash of its items: replicas of a partition must
+   * agree. Each partition's hash range comes along, so a caller can tell which partition a key is in.
+   */
   private async digests(body: Buffer): Promise<{ status: number; body: string }> {
     let table: unknown;
     try {
@@ -103,7 +106,7 @@ export class AdminEndpoints implements AdminHandler {
       }),
     );
     replicas.sort((a, b) => a.pid - b.pid || a.node - b.node);
-    return ok({ tableName: record.name, partitions: record.partitions.map((p) => ({ partition: p.pid, leader: p.leader, replicas: p.replicas })), digests: replicas });
+    return ok({ tableName: record.name, partitions: record.partitions.map((p) => ({ partition: p.pid, hashRange: [p.hashStart, p.hashEnd], leader: p.leader, replicas: p.replicas })), digests: replicas });
   }
 
   private async fault(body: Buffer): Promise<{ status: number; body: string }> {

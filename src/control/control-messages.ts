@@ -53,6 +53,8 @@ export interface ReplicaDigest {
   pid: number;
   state: string;
   applied: number;
+  /** The replica's last log index: applied equal to it on every replica means none has more to apply. */
+  last: number;
   items: number;
   /** SHA-256 over every (key, value) of the replica's range, in key order. */
   sha256: string;

@@ -437,6 +437,11 @@ export class ReplicaMachine<W, R> {
     if (this.leader !== m.leader || epochRaised) {
       this.leader = m.leader;
       this.verified = Math.min(this.verified, this.applied);
+      // An ack owed to the previous leader is not owed to this one. Sent with the new epoch to a
+      // leader-to-be whose own assignment is still on its way, it would raise that replica's
+      // epoch first, and it would then refuse to lead in an epoch it already knew.
+      this.ackDue = false;
+      this.ackReject = -2;
       if (this.state === ReplicaState.Installing) this.requestSnapshot(); // from the new leader
     }
   }

@@ -187,7 +187,7 @@ function digest(node: StorageNode, table: string): ReplicaDigest[] {
       hash.update(value);
       items++;
     }
-    out.push({ table, pid: m.pid, state: m.state, applied: m.applied, items, sha256: hash.digest('hex') });
+    out.push({ table, pid: m.pid, state: m.state, applied: m.applied, last: m.last, items, sha256: hash.digest('hex') });
   }
   return out;
 }

@@ -1,10 +1,13 @@
 // Durability: SIGKILL the whole server while clients write, restart it on the same data
-// directory, and read back every write that had been acknowledged.
+// directory, read back every write that had been acknowledged, and compare every replica: once
+// caught up, the replicas of each partition hold identical items, and no fewer than were
+// acknowledged there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { CreateTableCommand, PutItemCommand, GetItemCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { clientFor, spawnServer, tempDataDir } from '../helpers/server.ts';
+import { clientFor, killChildServers, spawnServer, tempDataDir } from '../helpers/server.ts';
+import { countsOutsideBounds, itemsIn, replicasAgree } from '../helpers/digests.ts';
 
 /** How long clients write before the kill; enough for thousands of acknowledged writes. */
 const writeWindowMs = 3000;
@@ -31,10 +34,13 @@ test('SIGKILL under write load loses no acknowledged write, and table metadata s
     );
 
     const acknowledged: Array<{ writer: string; seq: number }> = [];
+    // Every item a PutItem was sent for, by its partition key: an item may exist only if it is here.
+    const attempted: string[] = [];
     let killed = false;
     const loops = Array.from({ length: writers }, async (_, w) => {
       const writer = `w${w}`;
       for (let seq = 0; !killed; seq++) {
+        attempted.push(writer);
         try {
           await client.send(new PutItemCommand({ TableName: 'durable', Item: { writer: { S: writer }, seq: { N: String(seq) }, payload: { S: 'x'.repeat(100) } } }));
           if (!killed) acknowledged.push({ writer, seq });
@@ -58,6 +64,10 @@ test('SIGKILL under write load loses no acknowledged write, and table metadata s
     const reader = clientFor(second.endpoint);
     const table = await reader.send(new DescribeTableCommand({ TableName: 'durable' }));
     assert.equal(table.Table?.TableStatus, 'ACTIVE');
+    // Every replica, not only the leaders that reads reach: after catch-up all three of each
+    // partition are identical, and each holds every write acknowledged there (and nothing never sent).
+    const agreement = await replicasAgree(second.endpoint, 'durable');
+    assert.deepEqual(countsOutsideBounds(agreement, mustSurvive.map((w) => w.writer), attempted), []);
     let missing = 0;
     for (let i = 0; i < mustSurvive.length; i += 32) {
       const batch = mustSurvive.slice(i, i + 32);
@@ -67,11 +77,15 @@ test('SIGKILL under write load loses no acknowledged write, and table metadata s
       for (const r of results) if (r.Item === undefined) missing++;
     }
     assert.equal(missing, 0, `${missing} of ${mustSurvive.length} acknowledged writes were lost`);
+    // Nothing changed while reading: the replicas still agree on what they held.
+    assert.deepEqual(await replicasAgree(second.endpoint, 'durable', 0), agreement);
+    console.log(`${mustSurvive.length} writes acknowledged before the kill, ${attempted.length} sent, ${itemsIn(agreement)} items on each replica set`);
     reader.destroy();
     second.child.kill('SIGTERM');
     const stopped = await second.exited;
     assert.equal(stopped.code, 0, 'SIGTERM stops the server cleanly');
   } finally {
+    await killChildServers();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
@@ -99,10 +113,14 @@ test('a split survives SIGKILL: after a restart every item is there and the map 
     }
     const view = (await (await fetch(`${second.endpoint}/_monodyne/partitions`)).json()) as { tables: Array<{ partitions: unknown[] }> };
     assert.equal(view.tables[0].partitions.length, 4);
+    // All 200 writes were acknowledged: each of the four partitions' replicas holds exactly its share.
+    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    assert.deepEqual(countsOutsideBounds(await replicasAgree(second.endpoint, 'splitme'), keys, keys), []);
     reader.destroy();
     second.child.kill('SIGTERM');
     await second.exited;
   } finally {
+    await killChildServers();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

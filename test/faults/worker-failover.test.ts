@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { CreateTableCommand, PutItemCommand, GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { clientFor, startTestServer, type TestServer } from '../helpers/server.ts';
 import { checkRegister, type HistoryEntry } from '../helpers/linearizability.ts';
+import { countsOutsideBounds, replicasAgree } from '../helpers/digests.ts';
 
 /** How long storage nodes keep being killed; the issue asks for at least 30 s. */
 const killPhaseMs = 32_000;
@@ -221,6 +222,12 @@ test('kills every few seconds for 30 s: nothing acknowledged lost, nothing faile
   const view = await partitions();
   assert.ok(view.failovers.length >= kills.length);
   for (const f of view.failovers) assert.ok(f.repairedAt !== null, `failover of node ${f.node} never finished repair`);
+  // Every replica, rebuilt or not, holds the same items as the others of its partition: at least
+  // what was acknowledged there, at most that and the writes of unknown outcome.
+  const load = await replicasAgree(s.endpoint, 'load');
+  assert.deepEqual(countsOutsideBounds(load, acknowledged, [...acknowledged, ...unknown]), []);
+  const written = registerKeys.filter((k) => history.get(k)!.some((h) => h.completedAt !== Infinity && (h.op.kind === 'write' || (h.op.kind === 'cas' && h.op.result === 'ok'))));
+  assert.deepEqual(countsOutsideBounds(await replicasAgree(s.endpoint, 'registers'), written, registerKeys), []);
 });
 
 test('a hung leader is replaced and, when it wakes, answers nothing', { timeout: 60_000 }, async () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -80,6 +81,20 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
+
+/**
+ * SIGKILLs every child server still running: for a test's `finally`, so that a failed assertion
+ * does not leave a server whose pipes keep the test process (and the test runner) waiting.
+ */
+export async function killChildServers(): Promise<void> {
+  await Promise.all(
+    [...children].map((child) => {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      return exited;
+    }),
+  );
+}
 
 export interface ChildServer {
   child: ChildProcess;

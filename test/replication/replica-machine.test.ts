@@ -136,6 +136,22 @@ test('F1: a restarted replica never leads again in an epoch it may have written 
   assert.equal(handedOff.m.isLeader(), true, 'a hand-off raises the epoch');
 });
 
+test('a hand-off target leads although a follower that switched first acknowledged to it (no stale ack reaches a leader-to-be)', () => {
+  // Node 0 leads epoch 1; node 2 follows and owes node 0 an ack when the hand-off to node 1
+  // (epoch 2) reaches it first. That ack is not for node 1: sent there, its epoch 2 would make
+  // node 1 step aside before its own assignment arrives, and then refuse to lead in an epoch it
+  // already knew, leaving the partition without a leader.
+  const target = new Replica(1, member(0, 1));
+  const other = new Replica(2, member(0, 1));
+  for (const r of [target, other]) r.m.assign(member(0, 1));
+  other.m.step(entriesFrame(0, 1, 0, 0, [{ e: 1, i: 1, m: [], w: null, a: null }], 0));
+  other.m.assign(member(1, 2));
+  other.persist();
+  for (const a of other.take<AckFrame>(ReplFrameType.Ack)) target.m.step(a);
+  target.m.assign(member(1, 2));
+  assert.equal(target.m.isLeader(), true, 'the hand-off target leads epoch 2');
+});
+
 test('F2: a learner (a replica being rebuilt) does not count toward W = 2; a voter does', () => {
   const l = new Replica(0, member(0, 1, [0, 1]));
   l.m.fence(1);
