@@ -18,6 +18,8 @@ const uncommittedEntriesMax = 50_000;
 const snapshotChunksPerPump = 4;
 /** Bounds on one pump, so reads keep flowing while writes pour in. */
 const requestsPerPumpMax = 512;
+/** Batches on their way to the disk at once. One: while it syncs, the node keeps draining and the next batch grows, so a commit carries what arrived during the last one (loadtest: 22 log entries per commit instead of 9, mixed load ~10 % faster, PutItem the same). */
+const commitsInFlightMax = 1;
 const replFramesPerPumpMax = 256;
 /**
  * A split counts its halves exactly up to this many items, or this many bytes of items, and
@@ -53,6 +55,7 @@ export function storageNodeSettings(config: Config): StorageNodeTask['node'] {
     snapshotChunksPerPump,
     pageJsonBudgetBytes: pageJsonBudgetFor(ring),
     requestsPerPumpMax,
+    commitsInFlightMax,
     replFramesPerPumpMax,
     splitCountItemsMax,
     splitCountBytesMax,

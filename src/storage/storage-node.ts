@@ -49,6 +49,8 @@ export interface StorageNodeOptions {
   /** Bytes of items' JSON a Query or Scan page may gather (its answer fits one ring frame). */
   pageJsonBudgetBytes: number;
   requestsPerPumpMax: number;
+  /** Batches committed but not yet durable at most; the next one grows meanwhile. */
+  commitsInFlightMax: number;
   replFramesPerPumpMax: number;
   /** A split counts its halves' items exactly up to this many items and bytes of items, and estimates beyond. */
   splitCountItemsMax: number;
@@ -234,8 +236,13 @@ export class StorageNode {
     if (this.touched.size > 0) {
       worked = true;
       this.persistTouched();
-      this.commitBatch();
+      // With enough batches already on their way to the disk, this one keeps growing until one
+      // of them is durable: fewer, larger commits under load, no wait when idle.
+      if (this.waitingSince.length < this.options.commitsInFlightMax) this.commitBatch();
       this.flushTouched();
+    } else if (this.pendingSeals.length > 0 && this.waitingSince.length < this.options.commitsInFlightMax) {
+      worked = true;
+      this.commitBatch();
     }
     if (this.snapshots.size > 0) worked = this.snapshots.send() || worked;
     return this.transport.flush() || worked;
@@ -308,7 +315,7 @@ export class StorageNode {
       if (m.recordDirty || m.applyTo >= 0) store.putRecord(m.record());
       sealed.push([slot, m.seal()]);
     }
-    this.pendingSeals = sealed;
+    for (const seal of sealed) this.pendingSeals.push(seal);
   }
 
 
@@ -383,7 +390,7 @@ export class StorageNode {
 
   /** Whether a pump is owed work even with no new input. */
   hasWork(): boolean {
-    return this.touched.size > 0 || this.durableSlots.length > 0;
+    return this.touched.size > 0 || this.durableSlots.length > 0 || (this.pendingSeals.length > 0 && this.waitingSince.length < this.options.commitsInFlightMax);
   }
 
   private respondAll(slot: ReplicaSlot): void {
