@@ -12,7 +12,7 @@
 //      (eventually consistent reads on followers).
 // What may overlap: a batch's commit with the next pump's steps (a machine acts only on what a
 // durable callback reported), and sends with commits (see 2).
-import { ReplicaMachine, type MachineConfig, type ReplicaRecord, type SealToken } from '../replication/replica-machine.ts';
+import { ReplicaMachine, type MachineConfig, type ReplicaRecord } from '../replication/replica-machine.ts';
 import { ReplicaState } from '../replication/replica-state.ts';
 import { ReplFrameType, type ReplFrame } from '../replication/frames.ts';
 import { WriteIds } from '../replication/write-ids.ts';
@@ -21,11 +21,12 @@ import { decodeRequest, encodeResponse } from './message-codec.ts';
 import { Op, Status, type PartitionAssignment, type StorageRequest, type StorageResponse, type WriteRequest } from './messages.ts';
 import { logIndexMax, type NodeStore } from './node-store.ts';
 import { SnapshotStreams } from './snapshot-streams.ts';
+import { DiskBatches } from './disk-batches.ts';
 import { ReplicaSlot, type ReadToken, type WriteAnswer } from './replica-slot.ts';
 import { applyCommitted, writeInstall } from './replica-apply.ts';
 import { handleWrite } from './leader-write.ts';
 import { handleRead, serveRead } from './read-serve.ts';
-import { assignmentOf } from './assignment.ts';
+import { dropRetiredIfDone, onMachineEvent } from './replica-events.ts';
 import type { NodeTransport } from './node-transport.ts';
 
 /** Messages from this size on are long steps (a few ms each here): they announce it first. */
@@ -83,16 +84,10 @@ export class StorageNode {
   /** Slots whose batch became durable since the last pump (async stores call back later). */
   private readonly durableSlots: ReplicaSlot[] = [];
   private readonly machineConfig: MachineConfig;
-  /** When each committed batch still waiting on the disk was committed, oldest first. */
-  private readonly waitingSince: number[] = [];
-  /** Bytes the batch being built writes, and those of batches committed but not yet durable. */
-  private batchBytes = 0;
-  private bytesToDisk = 0;
-  /** Seals of the batch being built, reported durable when it commits. */
-  private pendingSeals: Array<[ReplicaSlot, SealToken]> = [];
+  private readonly batches: DiskBatches;
   private nextStreamId: number;
   /** Batches committed and log entries persisted in them (writes per commit, for benchmarks). */
-  readonly stats = { batches: 0, entries: 0 };
+  readonly stats: DiskBatches['stats'];
   /** The newest map version this node has seen (answers to routers that are behind it). */
   knownVersion = 0;
 
@@ -105,6 +100,8 @@ export class StorageNode {
     this.writeIds = new WriteIds(options.writeIdRetentionMs, options.writeIdsMax);
     this.nextStreamId = options.streamIdBase;
     this.snapshots = new SnapshotStreams(this, options.snapshotChunkBytesMax, options.snapshotChunksPerPump);
+    this.batches = new DiskBatches(store, options.commitsInFlightMax, options.now);
+    this.stats = this.batches.stats;
   }
 
   // ---- replicas -------------------------------------------------------------------------
@@ -196,6 +193,14 @@ export class StorageNode {
     if (bytes >= longStepBytesMin) this.options.beat(bytes);
   }
 
+  emit(event: NodeEvent): void {
+    this.options.emit(event);
+  }
+
+  get awaitSplitTicksMax(): number {
+    return this.machineConfig.awaitSplitTicksMax;
+  }
+
   /** A follower that applied a split forgets the parent at once (its children hold the range). */
   retireFollowerParent(slot: ReplicaSlot): void {
     this.forget(slot, false);
@@ -238,9 +243,9 @@ export class StorageNode {
       this.persistTouched();
       // With enough batches already on their way to the disk, this one keeps growing until one
       // of them is durable: fewer, larger commits under load, no wait when idle.
-      if (this.waitingSince.length < this.options.commitsInFlightMax) this.commitBatch();
+      if (this.batches.mayCommit()) this.commitBatch();
       this.flushTouched();
-    } else if (this.pendingSeals.length > 0 && this.waitingSince.length < this.options.commitsInFlightMax) {
+    } else if (this.batches.held() && this.batches.mayCommit()) {
       worked = true;
       this.commitBatch();
     }
@@ -291,7 +296,6 @@ export class StorageNode {
   /** Writes what the touched machines asked for into the store's batch. */
   private persistTouched(): void {
     const store = this.store;
-    const sealed: Array<[ReplicaSlot, SealToken]> = [];
     for (const slot of this.touched) {
       const m = slot.machine;
       // Touched only to send or answer: nothing to write, no batch to wait for.
@@ -302,10 +306,9 @@ export class StorageNode {
       }
       for (const install of m.installs) writeInstall(this, slot, install);
       const now = this.options.now();
-      this.stats.entries += m.appends.length;
       for (const a of m.appends) {
         // Its log entry now, its item when applied: what the commit's writes will take.
-        this.batchBytes += 2 * a.bytes.length;
+        this.batches.grow(1, 2 * a.bytes.length);
         store.appendLog(m.table, m.pid, a.index, a.entry.e, a.bytes);
         if (a.entry.w !== null) this.writeIds.remember(a.entry.w, m.table, m.pid, a.index, a.entry.a, now);
       }
@@ -313,25 +316,14 @@ export class StorageNode {
       if (this.replicaOf(m.table, m.pid) !== slot) continue; // forgotten (a follower's split parent)
       if (m.trimThrough >= 0) store.removeLog(m.table, m.pid, 0, m.trimThrough);
       if (m.recordDirty || m.applyTo >= 0) store.putRecord(m.record());
-      sealed.push([slot, m.seal()]);
+      this.batches.seal([slot, m.seal()]);
     }
-    for (const seal of sealed) this.pendingSeals.push(seal);
   }
 
 
   /** Commits the batch; its seals are reported durable when the store calls back. */
   commitBatch(): void {
-    const sealed = this.pendingSeals;
-    this.pendingSeals = [];
-    if (!this.store.batchPending() && sealed.length === 0) return;
-    this.waitingSince.push(this.options.now());
-    this.stats.batches++;
-    const bytes = this.batchBytes;
-    this.batchBytes = 0;
-    this.bytesToDisk += bytes;
-    this.store.commit(() => {
-      this.waitingSince.shift();
-      this.bytesToDisk -= bytes;
+    this.batches.commit((sealed) => {
       for (const [slot, token] of sealed) {
         if (this.replicaOf(slot.machine.table, slot.machine.pid) !== slot) continue;
         slot.machine.persisted(token);
@@ -354,9 +346,9 @@ export class StorageNode {
       this.respondAll(slot);
       for (const s of m.snapshotsToStart) this.snapshots.start(slot, s.target, s.sid);
       m.snapshotsToStart.length = 0;
-      for (const e of m.events) this.onMachineEvent(slot, e);
+      for (const e of m.events) onMachineEvent(this, slot, e);
       m.events.length = 0;
-      if (m.state === ReplicaState.Retired && m.leader === this.id) this.dropRetiredIfDone(slot);
+      if (m.state === ReplicaState.Retired && m.leader === this.id) dropRetiredIfDone(this, slot);
     }
     // Machines with work left (an apply scheduled by a durable callback, a trim) stay touched.
     const again: ReplicaSlot[] = [];
@@ -367,30 +359,25 @@ export class StorageNode {
 
   /** How long the oldest batch not yet durable has waited on the disk (0: none waits). */
   durabilityLagMs(): number {
-    return this.waitingSince.length === 0 ? 0 : this.options.now() - this.waitingSince[0];
+    return this.batches.lagMs();
   }
 
   /** The batch being built holds work as long as writing `bytes` (dropping a table's trees). */
   expectLongCommit(bytes: number): void {
-    this.batchBytes += bytes;
+    this.batches.grow(0, bytes);
   }
 
-  /**
-   * Bytes of the batches on their way to the disk: their writes run in one go on this thread
-   * when lmdb-js starts their transaction, a long step when they hold items of tens of megabytes.
-   */
   bytesGoingToDisk(): number {
-    return this.bytesToDisk;
+    return this.batches.bytesGoingToDisk();
   }
 
-  /** Whether batches wait on the disk (their durability arrives later, through the event loop). */
   awaitsDisk(): boolean {
-    return this.waitingSince.length > 0;
+    return this.batches.awaitsDisk();
   }
 
   /** Whether a pump is owed work even with no new input. */
   hasWork(): boolean {
-    return this.touched.size > 0 || this.durableSlots.length > 0 || (this.pendingSeals.length > 0 && this.waitingSince.length < this.options.commitsInFlightMax);
+    return this.touched.size > 0 || this.durableSlots.length > 0 || (this.batches.held() && this.batches.mayCommit());
   }
 
   private respondAll(slot: ReplicaSlot): void {
@@ -403,54 +390,6 @@ export class StorageNode {
     m.readsReady.length = 0;
     for (const r of m.readsRefused) this.respond({ id: r.id, s: Status.WrongReplica, ver: Math.max(m.membership.version, this.knownVersion) });
     m.readsRefused.length = 0;
-  }
-
-  private onMachineEvent(slot: ReplicaSlot, e: (typeof slot.machine.events)[number]): void {
-    const m = slot.machine;
-    switch (e.event) {
-      case 'promoted':
-        slot.becameLeader();
-        return;
-      case 'installed':
-        this.options.emit({ event: 'installed', table: m.table, pid: m.pid, index: e.index });
-        this.dropStaleParent(slot);
-        return;
-      case 'handoffReady':
-        this.options.emit({ event: 'handoffReady', table: m.table, pid: m.pid, index: e.index });
-        return;
-      case 'splitApplied': {
-        const children: PartitionAssignment[] = [];
-        for (const pid of [e.split.lowPid, e.split.highPid]) {
-          const child = this.replicaOf(m.table, pid);
-          if (child !== undefined) children.push(assignmentOf(m.table, pid, child.machine.membership));
-        }
-        this.options.emit({ event: 'splitApplied', table: m.table, pid: m.pid, index: e.index, children });
-        return;
-      }
-    }
-  }
-
-  /** A split child rebuilt from a snapshot no longer needs the unsplit parent it was waiting on. */
-  private dropStaleParent(child: ReplicaSlot): void {
-    const parentPid = child.machine.membership.parent;
-    if (parentPid === undefined) return;
-    const parent = this.replicaOf(child.machine.table, parentPid);
-    if (parent === undefined || parent.machine.state === ReplicaState.Retired) return;
-    // Its items now belong to the children (the other child clears its range when it installs).
-    this.forget(parent, false);
-  }
-
-  /**
-   * The leader forgets a split parent once every follower has applied the split, or once a
-   * follower still without it has rebuilt its children from snapshots instead (after
-   * awaitSplitTicksMax): a follower forgets its parent as it applies the split, so it may never
-   * say it did (finding M2).
-   */
-  private dropRetiredIfDone(slot: ReplicaSlot): void {
-    const m = slot.machine;
-    if (slot.retiredTicks <= this.machineConfig.awaitSplitTicksMax) for (const [node, p] of m.progress) if (m.membership.voters.includes(node) && p.applied < m.splitIndex) return;
-    this.forget(slot, false);
-    this.commitBatch();
   }
 
   // ---- outbound -------------------------------------------------------------------------
