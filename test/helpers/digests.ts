@@ -4,17 +4,10 @@
 // server verifies signatures or not.
 import { createHash } from 'node:crypto';
 import { signedFetch } from './server.ts';
+import type { ReplicaDigest } from '../../src/control/control-messages.ts';
 
-export interface ReplicaDigestView {
-  node: number;
-  table: string;
-  pid: number;
-  state: string;
-  applied: number;
-  last: number;
-  items: number;
-  sha256: string;
-}
+/** A replica's digest as the endpoint reports it: the node's own, plus which node it is on. */
+export type ReplicaDigestView = ReplicaDigest & { node: number };
 
 export interface DigestsView {
   tableName: string;
