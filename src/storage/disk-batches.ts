@@ -42,7 +42,7 @@ export class DiskBatches {
     return this.waitingSince.length < this.inFlightMax;
   }
 
-  /** Whether a batch with seals waits only for a batch in flight to become durable. */
+  /** Whether the batch being built holds seals (it waits while mayCommit() is false). */
   held(): boolean {
     return this.seals.length > 0;
   }
