@@ -46,7 +46,7 @@ export function handleWrite(node: StorageNode, slot: ReplicaSlot, req: WriteRequ
   let old = slot.unapplied.get(key);
   if (old === undefined) old = node.store.items(m.table).get(bufferView(req.k)) ?? null;
   // Deciding on an item of tens of megabytes (decode, update, encode, log entry) is one long step.
-  if (old !== null) node.longStep(old.length);
+  if (old !== null) node.beforeStep(old.length);
   const oldBytes = old === null ? 0 : storedItemSize(old);
   answer.bytes = oldBytes;
   let outcome: WriteOutcome;

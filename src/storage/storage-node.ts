@@ -31,6 +31,12 @@ import type { NodeTransport } from './node-transport.ts';
 
 /** Messages from this size on are long steps (a few ms each here): they announce it first. */
 const longStepBytesMin = 1024 * 1024;
+/**
+ * Work between two beats inside one pump, counted as 1 per step plus 1 per 64 KB of its
+ * message: a pump of hundreds of medium messages (400 KB items) takes longer than the failure
+ * detector allows, so the node beats within it instead of only between pumps.
+ */
+const workPerBeat = 16;
 
 export type NodeEvent =
   | { event: 'installed'; table: string; pid: number; index: number }
@@ -86,6 +92,8 @@ export class StorageNode {
   private readonly machineConfig: MachineConfig;
   private readonly batches: DiskBatches;
   private nextStreamId: number;
+  /** Steps (and their bytes) since the pump last beat: see workPerBeat. */
+  private workSinceBeat = 0;
   /** Batches committed and log entries persisted in them (writes per commit, for benchmarks). */
   readonly stats: DiskBatches['stats'];
   /** The newest map version this node has seen (answers to routers that are behind it). */
@@ -188,9 +196,21 @@ export class StorageNode {
     this.options.beat();
   }
 
-  /** Before one step over `bytes` of message: a large one announces it may keep the node quiet. */
-  longStep(bytes: number): void {
-    if (bytes >= longStepBytesMin) this.options.beat(bytes);
+  /**
+   * Before one step over `bytes` of message: a large one announces it may keep the node quiet;
+   * smaller ones add up, and the node beats once they make a pump long.
+   */
+  beforeStep(bytes: number): void {
+    if (bytes >= longStepBytesMin) {
+      this.workSinceBeat = 0;
+      this.options.beat(bytes);
+      return;
+    }
+    this.workSinceBeat += 1 + (bytes >>> 16);
+    if (this.workSinceBeat >= workPerBeat) {
+      this.workSinceBeat = 0;
+      this.options.beat();
+    }
   }
 
   emit(event: NodeEvent): void {
@@ -226,7 +246,7 @@ export class StorageNode {
       const bytes = this.transport.readRequest();
       if (bytes === null) break;
       worked = true;
-      this.longStep(bytes.length);
+      this.beforeStep(bytes.length);
       this.onRequest(decodeRequest(bytes));
     }
     for (const peer of this.transport.peers) {
@@ -234,7 +254,7 @@ export class StorageNode {
         const bytes = this.transport.readPeer(peer);
         if (bytes === null) break;
         worked = true;
-        this.longStep(bytes.length);
+        this.beforeStep(bytes.length);
         this.onRepl(decodeFrame(bytes) as ReplFrame);
       }
     }
@@ -332,6 +352,9 @@ export class StorageNode {
       }
       this.options.wake();
     });
+    // A batch of tens of megabytes runs its writes on this thread when lmdb-js starts it: beat
+    // now, so the quiet it may cause is announced before it starts (bytesGoingToDisk).
+    if (this.batches.bytesGoingToDisk() >= longStepBytesMin) this.options.beat();
     for (const slot of this.durableSlots) this.touched.add(slot);
     this.durableSlots.length = 0;
   }
@@ -395,7 +418,7 @@ export class StorageNode {
   // ---- outbound -------------------------------------------------------------------------
 
   respond(res: StorageResponse): void {
-    if (res.item != null) this.longStep(res.item.length);
+    if (res.item != null) this.beforeStep(res.item.length);
     this.transport.respond(encodeResponse(res));
   }
 
@@ -408,7 +431,7 @@ export class StorageNode {
     if (frame.r === ReplFrameType.Entries) {
       let bytes = 0;
       for (let i = 0; i < frame.entries.length; i++) bytes += frame.entries[i].length;
-      this.longStep(bytes);
+      this.beforeStep(bytes);
     }
     this.transport.sendPeer(to, encodeFrame(frame), frame.r);
   }

@@ -74,14 +74,25 @@ test('hostile input: every operation answers 200 or a 4xx, no node stops, nothin
   /** Answers that were neither what the case expects nor a 4xx, as "case: status name message". */
   const wrong: string[] = [];
 
-  const ok = async <T>(label: string, send: () => Promise<T>): Promise<T | undefined> => {
+  /** When each case ran, to name the ones under way when a failover was detected. */
+  const journal: Array<{ label: string; start: number; end: number }> = [];
+  const timed = async <T>(label: string, send: () => Promise<T>): Promise<Answer<T>> => {
+    const start = Date.now();
     const a = await call(send);
+    journal.push({ label, start, end: Date.now() });
+    return a;
+  };
+  /** The cases under way in the 500 ms before `at` (a failure detector's three missed beats and more). */
+  const underWay = (at: number): string[] => [...new Set(journal.filter((j) => j.start <= at && j.end >= at - 500).map((j) => j.label))];
+
+  const ok = async <T>(label: string, send: () => Promise<T>): Promise<T | undefined> => {
+    const a = await timed(label, send);
     if (a.status !== 200) wrong.push(`${label}: ${a.status} ${a.name} ${a.message.slice(0, 160)}`);
     return a.value;
   };
   /** Refused with a 4xx of DynamoDB's (its name, and its message when given). */
   const refused = async (label: string, name: string, message: RegExp | null, send: () => Promise<unknown>): Promise<void> => {
-    const a = await call(send);
+    const a = await timed(label, send);
     if (a.status < 400 || a.status >= 500 || a.name !== name || (message !== null && !message.test(a.message))) {
       wrong.push(`${label}: ${a.status} ${a.name} ${a.message.slice(0, 160)}`);
     }
@@ -92,7 +103,7 @@ test('hostile input: every operation answers 200 or a 4xx, no node stops, nothin
   };
   /** Either answer is DynamoDB's (the case probes for crashes, not for one exact error). */
   const answered = async (label: string, send: () => Promise<unknown>): Promise<void> => {
-    const a = await call(send);
+    const a = await timed(label, send);
     if (a.status !== 200 && (a.status < 400 || a.status >= 500)) wrong.push(`${label}: ${a.status} ${a.name} ${a.message.slice(0, 160)}`);
   };
 
@@ -292,7 +303,8 @@ test('hostile input: every operation answers 200 or a 4xx, no node stops, nothin
     try {
       const view = (await (await fetch(`${server.endpoint}/_monodyne/partitions`, { signal: AbortSignal.timeout(20_000) })).json()) as { nodes: Array<{ node: number; alive: boolean }>; failovers: unknown[] };
       check(view.nodes.every((n) => n.alive), `a storage node stopped: ${JSON.stringify(view.nodes)}`);
-      check(view.failovers.length === 0, `failovers happened: ${JSON.stringify(view.failovers)}`);
+      const failovers = view.failovers as Array<{ detectedAt: number }>;
+      check(failovers.length === 0, `failovers happened: ${JSON.stringify(failovers)}; under way when detected: ${failovers.map((f) => underWay(f.detectedAt).join(', ')).join(' | ')}`);
     } catch (e) {
       wrong.push(`GET /_monodyne/partitions: ${(e as Error).message}`);
     }

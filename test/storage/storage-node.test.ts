@@ -136,3 +136,21 @@ test('M7: dropping a table announces its commit as a long step, in proportion to
   assert.equal(Math.ceil(sim.node.bytesGoingToDisk() / (1024 * 1024)), 24);
   await s.until(() => sim.node.bytesGoingToDisk() === 0, 'the drop to be durable');
 });
+
+test('a message over 1 MB announces its size first; many medium or small messages in one pump beat from inside it', async () => {
+  const s = await oneTable(13);
+  const sim = s.server.nodes.nodes[0];
+  sim.stepBeats.length = 0;
+  sim.node.beforeStep(3 * 1024 * 1024);
+  assert.deepEqual(sim.stepBeats, [3 * 1024 * 1024]);
+  // 100 steps over 400 KB items (a BatchGetItem's worth): 1 + 6 units each, a beat every 3 steps.
+  sim.stepBeats.length = 0;
+  for (let i = 0; i < 100; i++) sim.node.beforeStep(400_000);
+  assert.equal(sim.stepBeats.length, 33);
+  assert.ok(sim.stepBeats.every((b) => b === 0));
+  // Small steps beat too, only less often: 1 unit each, a beat every 16 steps.
+  sim.node.beforeStep(3 * 1024 * 1024);
+  sim.stepBeats.length = 0;
+  for (let i = 0; i < 160; i++) sim.node.beforeStep(200);
+  assert.equal(sim.stepBeats.length, 10);
+});

@@ -26,6 +26,8 @@ export interface SimNode {
   running: boolean;
   hungUntil: number;
   beats: number;
+  /** Beats the node gave from inside its work (StorageNode.beforeStep), with the bytes each announced. */
+  stepBeats: number[];
   pumpScheduled: boolean;
 }
 
@@ -66,7 +68,7 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
   /** Starts node `id` on `store` (restored from it) in incarnation `incarnation`. */
   start(id: number, store: SimStore, incarnation: number, peers: number[]): SimNode {
     const transport = new SimTransport(id, peers, this.network);
-    const sim: SimNode = { id, incarnation, store, transport, node: null as unknown as StorageNode, alive: true, running: true, hungUntil: 0, beats: 0, pumpScheduled: false };
+    const sim: SimNode = { id, incarnation, store, transport, node: null as unknown as StorageNode, alive: true, running: true, hungUntil: 0, beats: 0, stepBeats: [], pumpScheduled: false };
     sim.node = new StorageNode(store, transport, {
       ...this.options,
       id,
@@ -75,7 +77,9 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
       peerFenced: (peer) => !this.nodes[peer]?.alive,
       emit: (event) => this.scheduler.after(0.05, () => this.alive(sim) && !this.dead && this.onEvent(id, event)),
       wake: () => this.schedulePump(sim),
-      beat: () => {},
+      beat: (bytes = 0) => {
+        sim.stepBeats.push(bytes);
+      },
     });
     this.nodes[id] = sim;
     this.inFlightByNode[id] = 0;
