@@ -19,11 +19,12 @@ export interface RangePage {
 }
 
 /**
- * Reads one page. `progress`, when given, is called after each item is decoded and after it is
- * serialized: a node can beat its heartbeat there, since one item of 27.5 MB of JSON takes a
- * few hundred milliseconds to read.
+ * Reads one page. `progress`, when given, is called before each item is decoded and before it
+ * is serialized, with the item's stored size (its JSON is about as large): a node can announce
+ * a long step there, since one item of 27.5 MB takes a few hundred milliseconds to decode or
+ * to write out.
  */
-export function readRange(data: ItemTree, req: RangeRequest, progress?: () => void): RangePage {
+export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAhead: number) => void): RangePage {
   let keyCheck: CompiledCondition | null = null;
   let filter: CompiledCondition | null = null;
   let projection: CompiledProjection | null = null;
@@ -67,12 +68,13 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: () => vo
       if (req.rev ? Buffer.compare(key, prefix) < 0 : Buffer.compare(key, prefix) > 0) break;
       continue;
     }
+    if (progress !== undefined) progress(value.length);
     const item = decodeStoredItem(value);
-    if (progress !== undefined) progress();
     // A range built from a very long sort key is widened at its edges: re-check those items.
     if (keyCheck !== null && !evaluateCondition(keyCheck, item)) continue;
     if (filter === null || evaluateCondition(filter, item)) {
       if (!req.cnt) {
+        if (progress !== undefined) progress(value.length);
         const text = JSON.stringify(projection === null ? item : project(projection, item));
         const separator = count === 0 ? 0 : 1;
         if (jsonBytes >= 0 || (json.length + separator + text.length + 1) * 3 > jsonBytesMax) {
@@ -86,7 +88,6 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: () => vo
           jsonBytes += itemBytes;
         }
         json += separator === 0 ? text : ',' + text;
-        if (progress !== undefined) progress();
       }
       count++;
     }

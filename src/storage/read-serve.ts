@@ -43,16 +43,16 @@ export function serveRead(node: StorageNode, slot: ReplicaSlot, req: ReadToken):
       return;
     }
     // One item can take a few hundred milliseconds to decode and write out (27.5 MB of JSON at
-    // worst): the node is alive meanwhile, and says so.
+    // worst, about its stored size): the node announces each of those steps before it starts.
+    node.beforeStep(value.length);
     const item = decodeStoredItem(value);
-    node.beat();
+    node.beforeStep(value.length);
     node.respond({ id: req.id, s: Status.Ok, item: JSON.stringify(item), n: storedItemSize(value) });
-    node.beat();
     return;
   }
   // The page's JSON must fit this node's answer frame.
   if (req.jm > node.pageJsonBudgetBytes) req.jm = node.pageJsonBudgetBytes;
-  const progress = () => node.beat();
+  const progress = (bytesAhead: number) => node.beforeStep(bytesAhead);
   if (req.op === Op.Scan) {
     // A scan stops at the end of this replica's range, and says where that is.
     const hashEnd = slot.machine.membership.hashEnd;

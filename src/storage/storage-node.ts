@@ -192,10 +192,6 @@ export class StorageNode {
     return this.options.pageJsonBudgetBytes;
   }
 
-  beat(): void {
-    this.options.beat();
-  }
-
   /**
    * Before one step over `bytes` of message: a large one announces it may keep the node quiet;
    * smaller ones add up, and the node beats once they make a pump long.
