@@ -6,7 +6,7 @@ import { Random } from './random.ts';
 import { SimStore } from './sim-store.ts';
 import { SimNetwork } from './sim-network.ts';
 import { SimCatalogDisk } from './sim-catalog.ts';
-import { SimServer, type SimServerOptions } from './sim-server.ts';
+import { SimServer, simTable, type SimServerOptions } from './sim-server.ts';
 import { routeKey } from '../../../src/api/item-key.ts';
 import { keyInfoOf, type TableRecord } from '../../../src/control/table-record.ts';
 import { Op, ReturnValues, WriteKind, type GetRequest, type PartitionAssignment, type WriteRequest } from '../../../src/storage/messages.ts';
@@ -65,17 +65,7 @@ export class Scenario {
   }
 
   async createTable(name: string): Promise<TableRecord> {
-    return this.settle(
-      this.server.control.createTable({
-        name,
-        region: 'sim',
-        keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        billingMode: 'PAY_PER_REQUEST',
-        readCapacityUnits: 0,
-        writeCapacityUnits: 0,
-      }),
-    );
+    return this.settle(this.server.control.createTable(simTable(name)));
   }
 
   table(name: string): TableRecord {

@@ -10,6 +10,7 @@ import { Admission } from '../../../src/admission/admission.ts';
 import { loadDefaults } from '../../../src/server/config.ts';
 import { storageNodeSettings } from '../../../src/server/storage-settings.ts';
 import { SimNodes } from './sim-nodes.ts';
+import type { NewTable } from '../../../src/control/control-plane.ts';
 import { SimStore } from './sim-store.ts';
 import { SimNetwork } from './sim-network.ts';
 import { SimCatalog, type SimCatalogDisk } from './sim-catalog.ts';
@@ -88,4 +89,17 @@ export class SimServer {
     this.nodes.crashProcess();
     return this.nodes.nodes.map((n) => n.store.crash());
   }
+}
+
+/** The simulator's tables: one string hash key `pk`, on demand. */
+export function simTable(name: string): NewTable {
+  return {
+    name,
+    region: 'sim',
+    keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+    billingMode: 'PAY_PER_REQUEST',
+    readCapacityUnits: 0,
+    writeCapacityUnits: 0,
+  };
 }

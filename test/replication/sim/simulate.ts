@@ -12,7 +12,7 @@ import { Random } from './random.ts';
 import { SimStore } from './sim-store.ts';
 import { SimNetwork, calmNetwork } from './sim-network.ts';
 import { SimCatalogDisk } from './sim-catalog.ts';
-import { SimServer } from './sim-server.ts';
+import { SimServer, simTable } from './sim-server.ts';
 import { checkRegister, type HistoryEntry } from '../../helpers/linearizability.ts';
 import { routeKey } from '../../../src/api/item-key.ts';
 import { keyInfoOf, type TableRecord } from '../../../src/control/table-record.ts';
@@ -87,19 +87,7 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
   await settle(server.ready);
   const tables: TableRecord[] = [];
   for (let t = 0; t < options.tables; t++) {
-    tables.push(
-      await settle(
-        server.control.createTable({
-          name: `t${t}`,
-          region: 'sim',
-          keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-          attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-          billingMode: 'PAY_PER_REQUEST',
-          readCapacityUnits: 0,
-          writeCapacityUnits: 0,
-        }),
-      ),
-    );
+    tables.push(await settle(server.control.createTable(simTable(`t${t}`))));
   }
   const keys: KeyRef[] = [];
   for (const table of tables) for (let k = 0; k < options.keysPerTable; k++) keys.push({ table, name: table.name, key: `k${k}` });
