@@ -139,6 +139,139 @@ export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, startTi
   });
 }
 
+/**
+ * The parent that spawnUnreaped puts between a test and its process: it starts `node ARGS`, says
+ * its pid, and then blocks its own event loop reading one byte of its stdin, so that the process,
+ * once it has died, stays a zombie (Node reaps a child only when its loop runs) until the test
+ * lets go. Then it kills the process, unless the byte was `w` (wait for it to end on its own), or
+ * its stdin ended (the test process died too), reaps it, and says how it ended.
+ */
+const unreapingParent = `
+const { spawn } = require('node:child_process');
+const { readSync, writeSync } = require('node:fs');
+const child = spawn(process.execPath, process.argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
+writeSync(1, 'unreaped pid ' + child.pid + '\\n');
+const byte = Buffer.alloc(1);
+let read = 0;
+for (;;) {
+  try {
+    read = readSync(0, byte);
+    break;
+  } catch (err) {
+    if (err.code !== 'EAGAIN') break;
+  }
+}
+child.on('exit', (code, signal) => writeSync(1, 'unreaped exit ' + (signal ?? code) + '\\n'));
+if (read === 0 || byte[0] !== 0x77) child.kill('SIGKILL');
+`;
+
+export interface UnreapedProcess {
+  /** The process's own pid (not its parent's). */
+  pid: number;
+  /** Everything it and its parent printed so far. */
+  output: () => string;
+  /** Resolves with the first match of `pattern` in its output; rejects if its parent exits first or after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
+  /**
+   * Lets its parent reap it: its exit code or signal, as a string. With `kill` (the default) the
+   * parent kills it first if it still runs; with `wait` it waits for it to end on its own.
+   */
+  reap(how?: 'kill' | 'wait'): Promise<string>;
+}
+
+/** What spawnUnreaped started and nobody has reaped yet, by reap function. */
+const unreaped = new Set<(how?: 'kill' | 'wait') => Promise<string>>();
+
+/** Reaps (killing first) everything spawnUnreaped started that is still there: for a test's `finally`. */
+export async function reapUnreaped(): Promise<void> {
+  await Promise.all([...unreaped].map((reap) => reap()));
+}
+
+/**
+ * Runs `node ARGS` under a parent that does not reap it until reap() is called: a process killed
+ * with SIGKILL stays a zombie meanwhile, as it does while a busy supervisor or shell has not yet
+ * reaped it. Resolves once its pid is known.
+ */
+export async function spawnUnreaped(args: string[]): Promise<UnreapedProcess> {
+  const parent = spawn(process.execPath, ['-e', unreapingParent, '--', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  let parentExited = false;
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    parent.emit('output');
+  };
+  parent.stdout!.on('data', collect);
+  parent.stderr!.on('data', collect);
+  // 'close': its pipes are drained too, so its last words are in `output`.
+  const closed = new Promise<void>((resolve) =>
+    parent.on('close', () => {
+      parentExited = true;
+      resolve();
+    }),
+  );
+  // The parent may be gone already (killed from outside): nothing to tell it then.
+  parent.stdin!.on('error', () => {});
+  let reaped: Promise<string> | null = null;
+  const reap = (how: 'kill' | 'wait' = 'kill') => {
+    reaped ??= (async () => {
+      unreaped.delete(reap);
+      parent.stdin!.end(how === 'wait' ? 'w' : 'k');
+      await closed;
+      const ended = /unreaped exit (\S+)\n/.exec(output);
+      if (ended === null) throw new Error(`its parent did not say how it ended:\n${output}`);
+      return ended[1];
+    })();
+    return reaped;
+  };
+  unreaped.add(reap);
+  const waitFor = (pattern: RegExp, timeoutMs: number) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(output);
+        if (match !== null) {
+          settle();
+          resolve(match);
+        } else if (parentExited) {
+          settle();
+          reject(new Error(`exited without printing ${pattern}:\n${output}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        settle();
+        reject(new Error(`no ${pattern} in ${timeoutMs} ms:\n${output}`));
+      }, timeoutMs);
+      const settle = () => {
+        clearTimeout(timer);
+        parent.removeListener('output', check);
+        parent.removeListener('close', check);
+      };
+      parent.on('output', check);
+      parent.on('close', check);
+      check();
+    });
+  try {
+    const pid = Number((await waitFor(/unreaped pid (\d+)\n/, 30_000))[1]);
+    return { pid, output: () => output, waitFor, reap };
+  } catch (err) {
+    await reap().catch(() => {});
+    throw err;
+  }
+}
+
+/** The monodyne bin under a parent that does not reap it (spawnUnreaped); resolves once it listens, with its endpoint. */
+export async function spawnServerUnreaped(args: string[], startTimeoutMs = 30_000): Promise<UnreapedProcess & { endpoint: string }> {
+  const server = await spawnUnreaped([binPath, ...args]);
+  try {
+    // A failed start says so (its parent, blocked, cannot tell that it exited).
+    const [, endpoint] = await server.waitFor(/listening on (https?:\/\/\S+)|monodyne: failed to start/, startTimeoutMs);
+    if (endpoint === undefined) throw new Error(`server failed to start:\n${server.output()}`);
+    return { ...server, endpoint };
+  } catch (err) {
+    await server.reap();
+    throw err;
+  }
+}
+
 /** node:crypto behind the hash interface the SDK's signer takes (SHA-256, or HMAC-SHA-256 with a secret). */
 class Sha256 {
   private readonly hash: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
