@@ -38,7 +38,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const ephemeral = config.storage.ephemeral;
   const dataDir = ephemeral ? mkdtempSync(join(tmpdir(), 'monodyne-')) : resolve(config.storage.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const lock = acquireLock(dataDir, ephemeral);
+  const lock = await acquireLock(dataDir, ephemeral);
   // A program that exits without close() (a test runner's last worker) leaves no temporary directory.
   const removeEphemeral = () => rmSync(dataDir, { recursive: true, force: true });
   if (ephemeral) process.on('exit', removeEphemeral);
@@ -65,9 +65,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
 }
 
-function acquireLock(dataDir: string, ephemeral: boolean): DataDirLock {
+async function acquireLock(dataDir: string, ephemeral: boolean): Promise<DataDirLock> {
   try {
-    return DataDirLock.acquire(dataDir);
+    return await DataDirLock.acquire(dataDir);
   } catch (err) {
     if (ephemeral) rmSync(dataDir, { recursive: true, force: true });
     throw err;
