@@ -6,7 +6,7 @@ import { ConsoleFiles } from '../console/console-files.ts';
 import type { ControlPlane } from './control-plane.ts';
 import type { AutoAdmin } from './auto-admin.ts';
 import type { StorageThreads } from './storage-threads.ts';
-import type { ReplicaReport } from '../storage/node-control.ts';
+import type { ReplicaReport } from './control-messages.ts';
 import type { ReplicaDigest } from './control-messages.ts';
 import { contributorsOf } from './contributors.ts';
 

@@ -106,6 +106,8 @@ export class AutoAdmin {
       this.clock.every(o.publishIntervalMs, () => {
         if (this.failing.size > 0) return;
         void this.control.refreshFromNodes().catch((err) => log.error('map refresh failed:', err));
+        // A partition left without a leader is retried until it has one (finding N5).
+        void this.retryLeaderless().catch((err) => log.error('electing leaderless partitions failed:', err));
         // A repair that gave up (its installs kept failing) is tried again, until every partition has its replicas.
         if (!this.repairing && this.underReplicated()) {
           void this.repairAll()
@@ -166,6 +168,40 @@ export class AutoAdmin {
 
   // ---- failover -------------------------------------------------------------------------
 
+  /**
+   * Elects partitions whose catalog leader is dead, or alive but not leading them in two checks
+   * in a row (an election that was blocked or found no candidate, an assignment that never
+   * arrived; one check may race a publish on its way).
+   */
+  private async retryLeaderless(): Promise<void> {
+    if (this.retryingLeaderless) return;
+    this.retryingLeaderless = true;
+    try {
+      const reports = await this.control.describeAll();
+      const suspects = new Set<string>();
+      const seen = new Set<string>();
+      for (const table of this.catalog.all()) {
+        for (const p of table.partitions) {
+          const key = `${p.table}:${p.pid}`;
+          seen.add(key);
+          const leading = this.nodes.isAlive(p.leader) && reports[p.leader]?.some((r) => r.table === p.table && r.pid === p.pid && r.leader) === true;
+          const checks = leading ? 0 : (this.notLeadingChecks.get(key) ?? 0) + 1;
+          this.notLeadingChecks.set(key, checks);
+          if (!this.nodes.isAlive(p.leader) || checks >= 2) suspects.add(key);
+        }
+      }
+      for (const key of this.notLeadingChecks.keys()) if (!seen.has(key)) this.notLeadingChecks.delete(key);
+      if (suspects.size === 0 || this.failing.size > 0) return;
+      await this.control.exclusive(() => this.electLeaderless(() => false, (p) => suspects.has(`${p.table}:${p.pid}`)));
+    } finally {
+      this.retryingLeaderless = false;
+    }
+  }
+
+  private retryingLeaderless = false;
+  /** Publisher checks in a row in which each partition's catalog leader did not lead it. */
+  private readonly notLeadingChecks = new Map<string, number>();
+
   async nodeFailed(node: number, reason: string): Promise<void> {
     if (this.failing.has(node) || !this.nodes.isAlive(node)) return;
     this.failing.add(node);
@@ -204,21 +240,31 @@ export class AutoAdmin {
 
   /**
    * For every partition the dead node held: drop it from the voters; where it (or another dead
-   * node) led, elect. A partition a survivor already split is replaced by its children, which
-   * are then elected in turn; a child whose survivors never applied the split gets its parent
-   * elected, whose new leader finishes the split (finding F3).
+   * node) led, elect (electLeaderless).
    */
-  private async moveLeadership(dead: number): Promise<void> {
+  private moveLeadership(dead: number): Promise<void> {
+    return this.electLeaderless((p) => p.replicas.includes(dead));
+  }
+
+  /**
+   * Elects a leader for every partition whose leader is dead or `suspect`, and drops dead nodes
+   * from the voters of the others `also` selects. A partition a voter already split is replaced by
+   * its children, which are then elected in turn; a child whose survivors never applied the split
+   * gets its parent elected, whose new leader finishes the split (finding F3). What cannot be
+   * elected now (a voter holds nothing yet, no survivor can lead) is retried by the publisher
+   * until it has a leader (finding N5). Call inside the control plane's lock.
+   */
+  private async electLeaderless(also: (p: PartitionAssignment) => boolean, suspect: (p: PartitionAssignment) => boolean = () => false): Promise<void> {
     for (let round = 0; round < 4; round++) {
       let splitSeen = false;
       for (const table of this.catalog.all()) {
         const changed: PartitionAssignment[] = [];
         for (const p of table.partitions) {
-          const leaderAlive = this.nodes.isAlive(p.leader);
-          if (!p.replicas.includes(dead) && leaderAlive) continue;
+          const leaderAlive = this.nodes.isAlive(p.leader) && !suspect(p);
+          if (leaderAlive && !also(p)) continue;
           const survivors = p.replicas.filter((w) => this.nodes.isAlive(w));
           if (leaderAlive) {
-            changed.push({ ...p, replicas: survivors });
+            if (survivors.length < p.replicas.length) changed.push({ ...p, replicas: survivors });
             continue;
           }
           if (survivors.length === 0) {
@@ -227,12 +273,9 @@ export class AutoAdmin {
           }
           this.cancelWaits(p.table, p.pid);
           const elected = await this.control.elect(p, survivors);
-          if (elected !== null) {
-            changed.push(elected);
-            continue;
-          }
-          splitSeen = true;
-          if (p.parent !== undefined) await this.electParent(table, p, survivors);
+          if (elected.kind === 'leader') changed.push(elected.assignment);
+          else if (elected.kind === 'split') splitSeen = true;
+          else if (elected.kind === 'none' && p.parent !== undefined) await this.electParent(table, p, survivors);
         }
         if (changed.length > 0) await this.control.publish(table, changed);
       }
@@ -251,10 +294,11 @@ export class AutoAdmin {
       if (r !== undefined && (parent === undefined || r.assignment.epoch > parent.epoch)) parent = r.assignment;
     }
     if (parent === undefined) return;
-    const elected = await this.control.elect({ ...parent, replicas: survivors.filter((w) => reports[w]?.some((x) => x.table === child.table && x.pid === child.parent)) }, survivors);
-    if (elected !== null) {
-      log.warn(`partition ${table.name}/${child.pid}: its split had not reached the survivors; ${elected.leader} now leads the parent ${child.parent} and finishes it`);
-      await this.control.assignOutsideMap(elected);
+    // The parent's voters are the child's (a split copies them): every live one must answer.
+    const elected = await this.control.elect({ ...parent, replicas: survivors }, survivors);
+    if (elected.kind === 'leader') {
+      log.warn(`partition ${table.name}/${child.pid}: its split had not reached the survivors; ${elected.assignment.leader} now leads the parent ${child.parent} and finishes it`);
+      await this.control.assignOutsideMap(elected.assignment);
     }
   }
 

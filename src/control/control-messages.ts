@@ -3,13 +3,13 @@
 // request) and travel by postMessage in the server, by the simulated network in the simulator.
 import type { PartitionAssignment } from '../storage/messages.ts';
 import type { FenceReport } from '../replication/replica-machine.ts';
-import type { NodeEvent } from '../storage/storage-node.ts';
-import type { ReplicaReport } from '../storage/node-control.ts';
+import type { NodeEvent, NodeStats } from '../storage/storage-node.ts';
 import type { SplitEntry } from '../replication/log-entry.ts';
 
 export interface ControlRequests {
   assign: { assignments: PartitionAssignment[] };
-  fence: { table: string; pid: number; epoch: number };
+  /** `parent`: the partition's split parent, if it is a split child (a node may hold only that). */
+  fence: { table: string; pid: number; epoch: number; parent?: number };
   install: { assignment: PartitionAssignment };
   peer: { peer: number; inRing: SharedArrayBuffer; outRing: SharedArrayBuffer; peerDoorbell: SharedArrayBuffer };
   dropTable: { table: string };
@@ -24,8 +24,7 @@ export interface ControlRequests {
 
 export interface ControlReplies {
   assign: void;
-  /** null: the node does not hold that replica. */
-  fence: FenceReport | null;
+  fence: FenceReply;
   install: void;
   peer: void;
   dropTable: void;
@@ -39,12 +38,30 @@ export interface ControlReplies {
   stop: void;
 }
 
-/** A node's work since it started: how many log entries each commit carried on average. */
-export interface NodeStats {
-  /** Batches committed to its store. */
-  batches: number;
-  /** Log entries persisted (appended as leader or follower) in them. */
-  entries: number;
+/** What a node answers when fenced for a partition: its replica's report, or why it has none. */
+export type FenceReply =
+  | { kind: 'replica'; report: FenceReport }
+  /** It holds none, but holds one of its split children: the split happened (an election adopts the children). */
+  | { kind: 'splitChildren' }
+  /** It holds none of this split child, but its parent unsplit: it lags behind the split (it cannot lead the child). */
+  | { kind: 'parentOnly' }
+  /** It holds nothing of the partition. */
+  | { kind: 'none' };
+
+/** The report `describe` gives of each replica. */
+export interface ReplicaReport {
+  table: string;
+  pid: number;
+  state: string;
+  assignment: PartitionAssignment;
+  leader: boolean;
+  epoch: number;
+  last: number;
+  committed: number;
+  applied: number;
+  items: number;
+  bytes: number;
+  followers: Record<number, { match: number; applied: number }>;
 }
 
 /** What a replica's items add up to, to compare replicas of one partition. */

@@ -14,8 +14,8 @@ import { tablesMax } from '../limits.ts';
 import type { Admission } from '../admission/admission.ts';
 import type { Clock } from './clock.ts';
 import { chooseLeader } from './election.ts';
-import type { FenceReport } from '../replication/replica-machine.ts';
-import type { ReplicaReport } from '../storage/node-control.ts';
+import type { FenceReply } from './control-messages.ts';
+import type { ReplicaReport } from './control-messages.ts';
 import { log } from '../server/logger.ts';
 
 /** Each partition has this many replicas, each in a different zone. */
@@ -43,6 +43,9 @@ export interface ControlPlaneOptions {
   /** Tables the catalog may hold (default: limits.ts tablesMax). */
   tablesMax?: number;
 }
+
+/** What an election did: a new assignment, or why there is none (split: adopt the children; blocked, none: retry later). */
+export type Election = { kind: 'leader'; assignment: PartitionAssignment } | { kind: 'split' } | { kind: 'blocked' } | { kind: 'none' };
 
 export interface SplitRecord {
   tableName: string;
@@ -119,50 +122,81 @@ export class ControlPlane {
 
   /**
    * At start-up, before serving: every partition gets a leader in a new epoch, chosen among its
-   * replicas by how far their logs go. A leader restarted after a crash never goes on in its old
-   * epoch, and entries a follower holds that its old leader lost are kept or dropped by log
-   * matching, never silently skipped (finding F1).
+   * replicas by how far their durable logs go (election.ts). A leader restarted after a crash
+   * never goes on in its old epoch, and entries a follower holds that its old leader lost are
+   * kept or dropped by log matching, never silently skipped (finding F1). A partition that cannot
+   * elect now (a voter holds nothing yet) is retried by the auto-admin until it has a leader.
    */
   async electAll(): Promise<void> {
     await this.exclusive(async () => {
       await this.dropUnknownTables();
-      for (const table of this.catalog.all()) {
-        const changed: PartitionAssignment[] = [];
-        for (const p of table.partitions) {
-          const survivors = p.replicas.filter((w) => this.nodes.isAlive(w));
-          const elected = await this.elect(p, survivors);
-          if (elected !== null) changed.push(elected);
+      for (let round = 0; round < 3; round++) {
+        let splitSeen = false;
+        for (const table of this.catalog.all()) {
+          const changed: PartitionAssignment[] = [];
+          for (const p of table.partitions) {
+            const elected = await this.elect(p, p.replicas.filter((w) => this.nodes.isAlive(w)));
+            if (elected.kind === 'leader') changed.push(elected.assignment);
+            if (elected.kind === 'split') splitSeen = true;
+          }
+          if (changed.length > 0) await this.publish(table, changed);
         }
-        if (changed.length > 0) await this.publish(table, changed);
+        if (!splitSeen) return;
+        // A replica split a partition the catalog still lists whole: adopt what the nodes hold, then elect the children.
+        await this.refreshNow();
       }
     });
   }
 
   /**
-   * Fences the survivors (nothing from an older leader is accepted from here on) and promotes
-   * the one whose log goes furthest. Returns the new assignment, or null when no survivor can
-   * lead (the caller repairs or adopts a split instead). Call inside exclusive().
+   * Fences the live voters (nothing from an older leader is accepted from here on) and applies
+   * the election rule (election.ts) to what they report. Returns the new assignment when a leader
+   * was chosen. Call inside exclusive().
    */
-  async elect(p: PartitionAssignment, survivors: number[]): Promise<PartitionAssignment | null> {
+  async elect(p: PartitionAssignment, voters: number[]): Promise<Election> {
     let epoch = p.epoch + 1;
-    let reports = await this.fenceAll(p, survivors, epoch);
+    let replies = await this.fenceAll(p, voters, epoch);
     // A replica may know a newer epoch than the catalog (a change the catalog missed): go above it.
-    const seen = Math.max(...reports.map((r) => r?.epoch ?? 0));
+    let seen = 0;
+    for (const r of replies) if (r.reply.kind === 'replica') seen = Math.max(seen, r.reply.report.epoch);
     if (seen >= epoch) {
       epoch = seen + 1;
-      reports = await this.fenceAll(p, survivors, epoch);
+      replies = await this.fenceAll(p, voters, epoch);
     }
-    const outcome = chooseLeader(survivors, reports);
-    if (outcome.kind === 'leader') return { ...p, replicas: outcome.voters, leader: outcome.leader, epoch };
-    if (outcome.kind === 'none' && outcome.voters.length > 0) {
-      // Everyone left is installing or waiting for a split: keep them, no leader until repaired.
-      log.warn(`partition ${p.table}/${p.pid}: no surviving replica can lead`);
+    // A voter that died while being fenced is no longer a live voter.
+    const live = replies.filter((r) => r.reply.kind !== 'none' || this.nodes.isAlive(r.node));
+    const leads = this.leadsPerNode();
+    const outcome = chooseLeader(
+      live.map((r) => r.node),
+      live.map((r) => r.reply),
+      (a, b) => leads[a] - leads[b] || a - b,
+    );
+    switch (outcome.kind) {
+      case 'leader':
+        return { kind: 'leader', assignment: { ...p, replicas: outcome.voters, leader: outcome.leader, epoch } };
+      case 'blocked':
+        log.warn(`partition ${p.table}/${p.pid}: no election while voters ${outcome.silent.join(', ')} hold nothing of it (retried)`);
+        return { kind: 'blocked' };
+      case 'none':
+        if (outcome.voters.length > 0) log.warn(`partition ${p.table}/${p.pid}: no surviving replica can lead`);
+        return { kind: 'none' };
+      case 'split':
+        return { kind: 'split' };
     }
-    return null;
   }
 
-  private fenceAll(p: PartitionAssignment, survivors: number[], epoch: number): Promise<Array<FenceReport | null>> {
-    return Promise.all(survivors.map((w) => this.nodes.control(w, { type: 'fence', table: p.table, pid: p.pid, epoch }).catch(() => null)));
+  private async fenceAll(p: PartitionAssignment, voters: number[], epoch: number): Promise<Array<{ node: number; reply: FenceReply }>> {
+    const none: FenceReply = { kind: 'none' };
+    return Promise.all(
+      voters.map(async (node) => ({ node, reply: await this.nodes.control(node, { type: 'fence', table: p.table, pid: p.pid, epoch, parent: p.parent }).catch(() => none) })),
+    );
+  }
+
+  /** How many partitions each node leads (elections prefer the node leading fewest). */
+  private leadsPerNode(): number[] {
+    const leads = new Array<number>(this.nodes.count).fill(0);
+    for (const t of this.catalog.all()) for (const q of t.partitions) if (q.leader >= 0 && q.leader < leads.length) leads[q.leader]++;
+    return leads;
   }
 
   /** Replicas of tables the catalog no longer has (a DeleteTable cut short by a crash) are dropped. */

@@ -63,7 +63,9 @@ export interface SnapshotChunkFrame extends FrameBase {
   seq: number;
   /** Alternating storage keys and stored item bytes. */
   kv: Uint8Array[];
-  /** Write ids the leader remembers for this partition (write id, log index, Attributes JSON or null), so retries stay idempotent after the install. */
+  /** Alternating keys and values of the log followers' data for those items (log-follower.ts). */
+  fkv: Uint8Array[];
+  /** Write ids the leader remembers for this partition (write id, partition, log index, Attributes JSON or null), so retries stay idempotent after the install. */
   ids: Array<string | number | null>;
   done: boolean;
   /** The log position the snapshot reflects, its epoch, and the partition's item count and bytes there. */

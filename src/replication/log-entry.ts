@@ -1,13 +1,18 @@
 // One entry of a partition's replication log, as the leader writes it and every replica stores
 // it: encoded once by the leader (cbor-x) and carried and stored as those same bytes. The log is
 // the spine later features follow (index propagation, streams, TTL deletes, transactions,
-// point-in-time restore): each keeps its position as a log index of a partition.
+// point-in-time restore): each keeps its position as a log index of a partition (log-follower.ts).
 import { decodeFrame, encodeFrame } from '../rings/frame-codec.ts';
 
-/** One physical change: the key and the new stored item bytes, or null for a delete. */
+/**
+ * One physical change: the key, the new stored item bytes (null: deleted) and the old ones (null:
+ * there was none), so that a follower of the log that sees changes (a stream, an index) needs
+ * nothing but the entry.
+ */
 export interface LogMutation {
   k: Uint8Array;
   b: Uint8Array | null;
+  o: Uint8Array | null;
   /** Change in the partition's item count (+1 new item, -1 deleted, 0 overwritten). */
   d: number;
   /** Change in the partition's stored item bytes (DynamoDB item sizes). */

@@ -1,6 +1,9 @@
-// The one named state of a partition replica, and the moves between states that are legal.
-// Every change of state goes through transition(), which refuses any other move: a replica is
-// never in two roles at once, and a bug that would make it so stops the node instead.
+// The one named state of a partition replica, and the moves between states that are legal. The
+// state is the replica's whole role: whether it leads (takes writes, replicates, counts acks)
+// follows, is being rebuilt, or is a split parent. Every change of state goes through
+// transition(), which refuses any other move: a replica is never in two roles at once, and a bug
+// that would make it so stops the node instead.
+import { InvariantError } from './invariants.ts';
 
 export const ReplicaState = {
   /** Receiving a snapshot from its leader: serves nothing, holds nothing that counts. */
@@ -13,9 +16,15 @@ export const ReplicaState = {
   Leading: 'leading',
   /** A leader giving its leadership to a follower: takes no new writes until the follower has everything. */
   HandingOff: 'handingOff',
-  /** A leader that appended a split entry: takes no new writes until the split is committed. */
+  /** A leader whose log ends in a split entry: takes no new writes until the split is applied. */
   Splitting: 'splitting',
-  /** Split into two partitions: serves nothing, kept only until its followers have the split. */
+  /** The leader of a split parent: serves nothing, still brings its followers the split entry. */
+  RetiredLeader: 'retiredLeader',
+  /**
+   * A split parent on a follower (or a former leader): serves nothing, holds no log that counts;
+   * kept as the evidence of the split (an election that finds it adopts the children) until the
+   * control plane has published the children.
+   */
   Retired: 'retired',
 } as const;
 export type ReplicaStateName = (typeof ReplicaState)[keyof typeof ReplicaState];
@@ -26,17 +35,35 @@ const legal: Record<ReplicaStateName, readonly ReplicaStateName[]> = {
   following: ['leading', 'installing', 'retired'],
   leading: ['following', 'handingOff', 'splitting'],
   handingOff: ['leading', 'following'],
-  splitting: ['retired', 'following'],
+  splitting: ['retiredLeader', 'following'],
+  retiredLeader: ['retired'],
   retired: [],
 };
 
 /** Asserts that `from` → `to` is a legal move and returns `to`. */
 export function transition(from: ReplicaStateName, to: ReplicaStateName, who: string): ReplicaStateName {
-  if (!legal[from].includes(to)) throw new Error(`replica ${who}: illegal state change ${from} → ${to}`);
+  if (!legal[from].includes(to)) throw new InvariantError(`replica ${who}: illegal state change ${from} → ${to}`);
   return to;
 }
 
 /** A leader in any of its phases: the replica the router sends writes and consistent reads to. */
 export function isLeaderState(state: ReplicaStateName): boolean {
   return state === ReplicaState.Leading || state === ReplicaState.HandingOff || state === ReplicaState.Splitting;
+}
+
+/** States in which the replica drives its partition's log: it sends entries and counts acks. */
+export function leadsLog(state: ReplicaStateName): boolean {
+  return isLeaderState(state) || state === ReplicaState.RetiredLeader;
+}
+
+/** A split parent, on its leader or a follower. */
+export function isRetired(state: ReplicaStateName): boolean {
+  return state === ReplicaState.Retired || state === ReplicaState.RetiredLeader;
+}
+
+/** States whose restored record does not lead: after a restart nothing leads until an election. */
+export function restoredState(state: ReplicaStateName): ReplicaStateName {
+  if (isLeaderState(state)) return ReplicaState.Following;
+  if (state === ReplicaState.RetiredLeader) return ReplicaState.Retired;
+  return state;
 }

@@ -49,10 +49,17 @@ export class WriteIds {
     for (const [wid, r] of this.records) if (r.table === table && r.pid === pid) this.records.delete(wid);
   }
 
-  /** Every record of one partition (or its split parent): sent along with a snapshot of it. */
-  of(table: string, pids: readonly number[], out: Array<string | number | null>): void {
+  /**
+   * The records a snapshot of partition `pid` at log index `index` carries, four values each
+   * (write id, partition, index, Attributes): its own up to `index` only (a record of an entry
+   * after the snapshot may be of one never committed, finding N1) and its split parent's, all
+   * committed before the split, kept under the parent's partition so that a retry of one is
+   * answered at once rather than waiting on a parent index in the child's log (finding N2).
+   */
+  ofSnapshot(table: string, pid: number, index: number, parent: number | undefined, out: Array<string | number | null>): void {
     for (const [wid, r] of this.records) {
-      if (r.table === table && pids.includes(r.pid)) out.push(wid, r.index, r.attributes);
+      if (r.table !== table) continue;
+      if ((r.pid === pid && r.index <= index) || (parent !== undefined && r.pid === parent)) out.push(wid, r.pid, r.index, r.attributes);
     }
   }
 

@@ -18,13 +18,12 @@ export class DiskBatches {
   private bytesInFlight = 0;
   /** Seals of the batch being built, reported durable when it commits. */
   private seals: Seal[] = [];
-  /** Batches committed and log entries persisted in them (writes per commit, for benchmarks). */
-  readonly stats = { batches: 0, entries: 0 };
-
   constructor(
     private readonly store: NodeStore,
     private readonly inFlightMax: number,
     private readonly now: () => number,
+    /** Batches committed and log entries persisted in them (writes per commit, for benchmarks). */
+    readonly stats: { batches: number; entries: number } = { batches: 0, entries: 0 },
   ) {}
 
   /** The batch being built takes `entries` log entries and writes about `bytes`. */
@@ -42,9 +41,9 @@ export class DiskBatches {
     return this.waitingSince.length < this.inFlightMax;
   }
 
-  /** Whether the batch being built holds seals (it waits while mayCommit() is false). */
+  /** Whether the batch being built holds anything (it waits while mayCommit() is false). */
   held(): boolean {
-    return this.seals.length > 0;
+    return this.seals.length > 0 || this.store.batchPending();
   }
 
   /**

@@ -1,52 +1,59 @@
-// The leader's side of a client write: refuse it if this replica may not take it, answer a
-// retry of a write it already has from its log position (never applying it twice), decide the
-// write against the item as the last appended entry left it, and append the entry.
+// The leader's side of a client write, as a decision the node carries out: refuse it if this
+// replica may not take it, answer a retry of a write it already has from its log position (never
+// applying it twice), or decide the write against the item as the last appended entry left it
+// and hand back the entry to append. Reads the store and the write-id memory; changes nothing.
 import { DynamoError } from '../protocol/errors.ts';
-import { encodeLogEntry, type LogEntry } from '../replication/log-entry.ts';
+import type { LogEntry } from '../replication/log-entry.ts';
+import type { WriteIds } from '../replication/write-ids.ts';
 import { bufferView } from './buffer-view.ts';
 import { decideWrite, type WriteOutcome } from './item-write.ts';
-import { Status, type WriteRequest } from './messages.ts';
+import { Status, type StorageResponse, type WriteRequest } from './messages.ts';
+import type { ItemTree } from './node-store.ts';
 import type { ReplicaSlot, WriteAnswer } from './replica-slot.ts';
-import type { StorageNode } from './storage-node.ts';
 import { decodeStoredItem, encodeStoredItem, storedItemSize } from './stored-item.ts';
 import { keyText } from './unapplied-writes.ts';
 
-export function handleWrite(node: StorageNode, slot: ReplicaSlot, req: WriteRequest): void {
+/** What a write decision reads of its node. */
+export interface WritePort {
+  readonly writeIds: WriteIds;
+  readonly knownVersion: number;
+  now(): number;
+  items(table: string): ItemTree;
+  /** Before one long step (deciding on an item of tens of megabytes): see StorageNode.beforeStep. */
+  beforeStep(bytes: number): void;
+}
+
+export type WriteDecision =
+  /** Answer now (a refusal, or a retry of a write committed long ago). */
+  | { kind: 'answer'; response: StorageResponse }
+  /** Answer once everything through `index` is committed (a retry, a failed condition, a write that changed nothing). */
+  | { kind: 'await'; index: number; answer: WriteAnswer }
+  /** Append `entry` and answer once it is committed. */
+  | { kind: 'append'; entry: LogEntry; answer: WriteAnswer };
+
+export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: WriteRequest): WriteDecision {
   const m = slot.machine;
-  // Promoted in this pump (its 'promoted' event is handled after the requests): the overlay now.
-  if (slot.unapplied === null && m.acceptsWrites()) slot.becameLeader();
-  if (!m.acceptsWrites() || !m.ownsHash(keyHash(req.k)) || slot.unapplied === null) {
-    node.respond({ id: req.id, s: Status.WrongReplica, ver: Math.max(m.membership.version, node.knownVersion) });
-    return;
-  }
-  if (req.dl !== undefined && node.now() > req.dl) {
+  const overlay = slot.overlay();
+  if (overlay === null || !m.ownsHash(keyHash(req.k))) return { kind: 'answer', response: wrongReplica(req.id, m.membership.version, port.knownVersion) };
+  if (req.dl !== undefined && port.now() > req.dl) {
     // The router already answered this request (its deadline passed): do not apply it late.
-    node.respond({ id: req.id, s: Status.Internal, msg: 'request deadline passed' });
-    return;
+    return { kind: 'answer', response: { id: req.id, s: Status.Internal, msg: 'request deadline passed' } };
   }
   const answer: WriteAnswer = { id: req.id, attributes: null, err: null, msg: null, errItem: null, bytes: 0 };
   const wid = req.wid ?? null;
   if (wid !== null) {
-    const earlier = node.writeIds.find(wid);
-    if (earlier !== undefined && earlier.table === m.table) {
-      // A retry of a write this partition already has: answer it from its log position.
-      answer.attributes = earlier.attributes;
-      if (earlier.pid === m.pid && earlier.index > m.base) m.awaitCommit(earlier.index, answer);
-      else node.respond({ id: req.id, s: Status.Ok, item: earlier.attributes, n: 0 }); // before a committed split, or trimmed: committed
-      node.touch(slot);
-      return;
-    }
+    const retried = retryOf(port, slot, wid, answer);
+    if (retried !== null) return retried;
   }
   if (!m.hasVotingFollower() || m.overloaded()) {
     // No second voter to reach W = 2, or too much waiting on one: refuse before applying anything.
-    node.respond({ id: req.id, s: Status.Unavailable, msg: 'not enough replicas' });
-    return;
+    return { kind: 'answer', response: { id: req.id, s: Status.Unavailable, msg: 'not enough replicas' } };
   }
   const key = keyText(req.k);
-  let old = slot.unapplied.get(key);
-  if (old === undefined) old = node.store.items(m.table).get(bufferView(req.k)) ?? null;
+  let old = overlay.get(key);
+  if (old === undefined) old = port.items(m.table).get(bufferView(req.k)) ?? null;
   // Deciding on an item of tens of megabytes (decode, update, encode, log entry) is one long step.
-  if (old !== null) node.beforeStep(old.length);
+  if (old !== null) port.beforeStep(old.length);
   const oldBytes = old === null ? 0 : storedItemSize(old);
   answer.bytes = oldBytes;
   let outcome: WriteOutcome;
@@ -58,36 +65,42 @@ export function handleWrite(node: StorageNode, slot: ReplicaSlot, req: WriteRequ
     answer.msg = err.message;
     if (err.extra?.Item !== undefined) answer.errItem = JSON.stringify(err.extra.Item);
     // A refusal is an answer about the state it saw: it waits until that state is committed.
-    m.awaitCommit(m.last, answer);
-    node.touch(slot);
-    return;
+    return { kind: 'await', index: m.last, answer };
   }
   answer.attributes = outcome.attributes;
   if (outcome.nextSizeBytes > answer.bytes) answer.bytes = outcome.nextSizeBytes;
-  if (outcome.next === undefined) {
-    m.awaitCommit(m.last, answer);
-    node.touch(slot);
-    return;
-  }
+  if (outcome.next === undefined) return { kind: 'await', index: m.last, answer };
   const stored = outcome.next === null ? null : encodeStoredItem(outcome.next, outcome.nextSizeBytes);
   const entry: LogEntry = {
     e: m.epoch,
     i: m.nextIndex(),
-    m: [{ k: req.k, b: stored, d: (stored === null ? 0 : 1) - (old === null ? 0 : 1), z: (stored === null ? 0 : outcome.nextSizeBytes) - oldBytes }],
+    m: [{ k: req.k, b: stored, o: old, d: (stored === null ? 0 : 1) - (old === null ? 0 : 1), z: (stored === null ? 0 : outcome.nextSizeBytes) - oldBytes }],
     w: wid,
     a: outcome.attributes,
   };
-  appendEntry(node, slot, entry);
-  m.awaitCommit(entry.i, answer);
+  return { kind: 'append', entry, answer };
 }
 
-/** Appends an entry this leader made (encoded once: its log and its followers get the same bytes). */
-export function appendEntry(node: StorageNode, slot: ReplicaSlot, entry: LogEntry): void {
+/**
+ * A retry of a write this partition already has is answered from its log position, never
+ * applied again. A record whose entry is not (or no longer) in this log at that index is stale:
+ * the write is decided afresh (finding N1).
+ */
+function retryOf(port: WritePort, slot: ReplicaSlot, wid: string, answer: WriteAnswer): WriteDecision | null {
   const m = slot.machine;
-  m.append(encodeLogEntry(entry), entry);
-  slot.unapplied?.addEntry(entry);
-  if (entry.w !== null) node.writeIds.remember(entry.w, m.table, m.pid, entry.i, entry.a, node.now());
-  node.touch(slot);
+  const earlier = port.writeIds.find(wid);
+  if (earlier === undefined || earlier.table !== m.table) return null;
+  answer.attributes = earlier.attributes;
+  // Applied in a split parent before its split, or trimmed from this log: committed long ago.
+  if (earlier.pid !== m.pid || earlier.index <= m.base) return { kind: 'answer', response: { id: answer.id, s: Status.Ok, item: earlier.attributes, n: 0 } };
+  if (earlier.index <= m.last && m.entryAt(earlier.index).w === wid) return { kind: 'await', index: earlier.index, answer };
+  port.writeIds.forget(wid, earlier.table, earlier.pid, earlier.index);
+  answer.attributes = null;
+  return null;
+}
+
+export function wrongReplica(id: number, replicaVersion: number, knownVersion: number): StorageResponse {
+  return { id, s: Status.WrongReplica, ver: Math.max(replicaVersion, knownVersion) };
 }
 
 /** The first 4 bytes of every item key are the partition key's hash (big-endian). */

@@ -1,5 +1,6 @@
-// The storage node's NodeStore on LMDB (lmdb-js): per table one B-tree of items and one of log
-// entries, plus a metadata tree of replica records, in the node's own environment.
+// The storage node's NodeStore on LMDB (lmdb-js): per table one B-tree of items, one of the log
+// followers' data and one of log entries, plus a metadata tree of replica records and follower
+// positions, in the node's own environment.
 //
 // Commits are pipelined: a batch is one lmdb-js asynchronous transaction (its writes run on this
 // thread inside it, in order; lmdb-js's writer thread commits it), and with overlappingSync the
@@ -11,7 +12,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import type { ReplicaRecord } from '../replication/replica-machine.ts';
 import { InvariantError } from '../replication/invariants.ts';
 import { bufferView } from './buffer-view.ts';
-import { hashRangeOptions, logEpochBytes, logIndexMax, logKey, logKeyIndex, recordKey, type ItemEntry, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from './node-store.ts';
+import { hashRangeOptions, logEpochBytes, logIndexMax, logKey, logKeyIndex, positionsKey, recordKey, type FollowerPositions, type ItemEntry, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from './node-store.ts';
 import { storedItemSize } from './stored-item.ts';
 
 export interface LmdbStoreOptions {
@@ -24,10 +25,11 @@ export interface LmdbStoreOptions {
 
 interface TableDbs {
   items: Database<Buffer, Buffer>;
+  followerData: Database<Buffer, Buffer>;
   log: Database<Buffer, Buffer>;
 }
 
-/** Named databases: one metadata tree plus two per table. */
+/** Named databases: one metadata tree plus three per table. */
 const namedDbsMax = 10_000;
 // Batch operations, kept as flat tuples in one array (no closure per write).
 const PUT = 1;
@@ -37,7 +39,7 @@ const DROP_TABLE = 4;
 
 export class LmdbNodeStore implements NodeStore {
   private readonly root: RootDatabase;
-  private readonly meta: Database<ReplicaRecord, string>;
+  private readonly meta: Database<ReplicaRecord | FollowerPositions, string>;
   private readonly tables = new Map<string, TableDbs>();
   private ops: unknown[] = [];
   /** A write transaction failed: the node must stop (what it acknowledged next could be wrong). */
@@ -57,7 +59,7 @@ export class LmdbNodeStore implements NodeStore {
       cache: false,
       ...(options.encryptionKey ? { encryptionKey: options.encryptionKey } : {}),
     });
-    this.meta = this.root.openDB<ReplicaRecord, string>({ name: 'meta', encoding: 'msgpack' });
+    this.meta = this.root.openDB<ReplicaRecord | FollowerPositions, string>({ name: 'meta', encoding: 'msgpack' });
   }
 
   private dbs(table: string): TableDbs {
@@ -65,6 +67,7 @@ export class LmdbNodeStore implements NodeStore {
     if (dbs === undefined) {
       dbs = {
         items: this.root.openDB<Buffer, Buffer>({ name: `d:${table}`, keyEncoding: 'binary', encoding: 'binary' }),
+        followerData: this.root.openDB<Buffer, Buffer>({ name: `x:${table}`, keyEncoding: 'binary', encoding: 'binary' }),
         log: this.root.openDB<Buffer, Buffer>({ name: `l:${table}`, keyEncoding: 'binary', encoding: 'binary' }),
       };
       this.tables.set(table, dbs);
@@ -74,6 +77,14 @@ export class LmdbNodeStore implements NodeStore {
 
   items(table: string): ItemTree {
     return this.dbs(table).items;
+  }
+
+  followerData(table: string): ItemTree {
+    return this.dbs(table).followerData;
+  }
+
+  followerPositions(table: string, pid: number): FollowerPositions {
+    return (this.meta.get(positionsKey(table, pid)) as FollowerPositions | undefined) ?? {};
   }
 
   readLog(table: string, pid: number, from: number, to: number, maxBytes: number): Uint8Array[] {
@@ -106,7 +117,7 @@ export class LmdbNodeStore implements NodeStore {
 
   records(): ReplicaRecord[] {
     const out: ReplicaRecord[] = [];
-    for (const { value } of this.meta.getRange({ start: 'r:', end: 'r;' })) if (value?.membership !== undefined) out.push(value);
+    for (const { value } of this.meta.getRange({ start: 'r:', end: 'r;' })) if ((value as ReplicaRecord | undefined)?.membership !== undefined) out.push(value as ReplicaRecord);
     return out;
   }
 
@@ -115,8 +126,11 @@ export class LmdbNodeStore implements NodeStore {
     // One read transaction for the record and the items: the snapshot's position is exact.
     const txn = this.root.useReadTransaction();
     const record = this.meta.get(recordKey(table, pid), { transaction: txn } as never) as ReplicaRecord | undefined;
-    const items = dbs.items.getRange({ ...hashRangeOptions(hashStart, hashEnd), transaction: txn } as never)[Symbol.iterator]() as Iterator<ItemEntry>;
-    return { record, items, close: () => txn.done() };
+    const positions = (this.meta.get(positionsKey(table, pid), { transaction: txn } as never) as FollowerPositions | undefined) ?? {};
+    const range = hashRangeOptions(hashStart, hashEnd);
+    const items = dbs.items.getRange({ ...range, transaction: txn } as never)[Symbol.iterator]() as Iterator<ItemEntry>;
+    const followerData = dbs.followerData.getRange({ ...range, transaction: txn } as never)[Symbol.iterator]() as Iterator<ItemEntry>;
+    return { record, positions, items, followerData, close: () => txn.done() };
   }
 
   countRange(table: string, hashStart: number, hashEnd: number, itemsMax: number): { items: number; bytes: number } | null {
@@ -137,6 +151,18 @@ export class LmdbNodeStore implements NodeStore {
     this.ops.push(REMOVE, this.dbs(table).items, bufferView(key), null);
   }
 
+  putFollowerData(table: string, key: Uint8Array, value: Uint8Array): void {
+    this.ops.push(PUT, this.dbs(table).followerData, bufferView(key), bufferView(value));
+  }
+
+  removeFollowerData(table: string, key: Uint8Array): void {
+    this.ops.push(REMOVE, this.dbs(table).followerData, bufferView(key), null);
+  }
+
+  putFollowerPositions(table: string, pid: number, positions: FollowerPositions): void {
+    this.ops.push(PUT, this.meta, positionsKey(table, pid), { ...positions });
+  }
+
   appendLog(table: string, pid: number, index: number, epoch: number, bytes: Uint8Array): void {
     const value = Buffer.allocUnsafe(logEpochBytes + bytes.length);
     value.writeUInt32BE(epoch, 0);
@@ -155,11 +181,14 @@ export class LmdbNodeStore implements NodeStore {
 
   removeRecord(table: string, pid: number): void {
     this.ops.push(REMOVE, this.meta, recordKey(table, pid), null);
+    this.ops.push(REMOVE, this.meta, positionsKey(table, pid), null);
   }
 
   clearRange(table: string, hashStart: number, hashEnd: number): void {
     const range = hashRangeOptions(hashStart, hashEnd);
-    this.ops.push(REMOVE_RANGE, this.dbs(table).items, range.start, range.end);
+    const dbs = this.dbs(table);
+    this.ops.push(REMOVE_RANGE, dbs.items, range.start, range.end);
+    this.ops.push(REMOVE_RANGE, dbs.followerData, range.start, range.end);
   }
 
   dropTable(table: string): void {
@@ -210,10 +239,13 @@ export class LmdbNodeStore implements NodeStore {
         case DROP_TABLE: {
           const dbs = ops[i + 1] as unknown as TableDbs;
           dbs.items.dropSync();
+          dbs.followerData.dropSync();
           dbs.log.dropSync();
           const table = ops[i + 2] as string;
-          const keys = [...this.meta.getKeys({ start: `r:${table}:`, end: `r:${table};` })];
-          for (const key of keys) this.meta.remove(key);
+          for (const prefix of ['r', 'f']) {
+            const keys = [...this.meta.getKeys({ start: `${prefix}:${table}:`, end: `${prefix}:${table};` })];
+            for (const key of keys) this.meta.remove(key);
+          }
           break;
         }
       }

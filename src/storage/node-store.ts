@@ -1,7 +1,8 @@
 // What a storage node keeps on disk, behind one small interface: the items of each table it
 // holds replicas of (one B-tree per table: the replicas of a table's partitions on one node have
-// disjoint hash ranges, so a split moves no data), each replica's replication log, and each
-// replica's record (membership, epoch, applied position). Writes go into a batch; commit() makes
+// disjoint hash ranges, so a split moves no data), the data of the log's followers beside them
+// (keyed by hash too), each replica's replication log, and each replica's record (membership,
+// epoch, applied position) with its followers' positions. Writes go into a batch; commit() makes
 // the batch atomic and calls back once it is durable. Reads see only committed batches.
 // LmdbNodeStore is the real one; the simulator (test/replication/) has an in-memory one whose
 // unsynced batches are lost in a crash.
@@ -26,12 +27,17 @@ export interface ItemTree {
   getRange(options: ItemRangeOptions): Iterable<ItemEntry>;
 }
 
-/** A consistent read view of one replica: its record and its items, pinned together. */
+/** A consistent read view of one replica: its record, its followers' positions, its items and their data, pinned together. */
 export interface ReplicaSnapshot {
   record: ReplicaRecord | undefined;
+  positions: FollowerPositions;
   items: Iterator<ItemEntry>;
+  followerData: Iterator<ItemEntry>;
   close(): void;
 }
+
+/** Each log follower's position on one replica (the item store's is the record's applied index). */
+export type FollowerPositions = Record<string, number>;
 
 export interface StoredLog {
   /** Runs of epochs: [first index of the run, epoch], ascending. */
@@ -42,6 +48,9 @@ export interface StoredLog {
 
 export interface NodeStore {
   items(table: string): ItemTree;
+  /** The log followers' own data for a table's items (keys from log-follower.ts followerDataKey). */
+  followerData(table: string): ItemTree;
+  followerPositions(table: string, pid: number): FollowerPositions;
   /** Stored log entries from..to (inclusive) in order, at most maxBytes (at least one). */
   readLog(table: string, pid: number, from: number, to: number, maxBytes: number): Uint8Array[];
   storedLog(table: string, pid: number): StoredLog;
@@ -53,12 +62,16 @@ export interface NodeStore {
   // The current batch (applied atomically by commit(), in call order).
   putItem(table: string, key: Uint8Array, value: Uint8Array): void;
   removeItem(table: string, key: Uint8Array): void;
+  putFollowerData(table: string, key: Uint8Array, value: Uint8Array): void;
+  removeFollowerData(table: string, key: Uint8Array): void;
+  putFollowerPositions(table: string, pid: number, positions: FollowerPositions): void;
   appendLog(table: string, pid: number, index: number, epoch: number, bytes: Uint8Array): void;
   /** Removes log entries from..to (inclusive). */
   removeLog(table: string, pid: number, from: number, to: number): void;
   putRecord(record: ReplicaRecord): void;
+  /** Removes a replica's record and its followers' positions. */
   removeRecord(table: string, pid: number): void;
-  /** Removes every item in [hashStart, hashEnd) (a replica rebuilt or dropped). */
+  /** Removes every item, and the followers' data, in [hashStart, hashEnd) (a replica rebuilt or dropped). */
   clearRange(table: string, hashStart: number, hashEnd: number): void;
   dropTable(table: string): void;
   /** Whether anything was written since the last commit. */
@@ -90,6 +103,10 @@ export const logEpochBytes = 4;
 
 export function recordKey(table: string, pid: number): string {
   return `r:${table}:${pid}`;
+}
+
+export function positionsKey(table: string, pid: number): string {
+  return `f:${table}:${pid}`;
 }
 
 /** Item keys start with the partition key's 32-bit hash (key-encoding.ts): a hash range is a key range. */

@@ -1,18 +1,29 @@
 // What a storage node does when one of its replicas' machines reports a step of its life: a
-// promotion, a finished install, a hand-off ready, a split applied; and when a retired split
-// parent may finally be forgotten.
+// promotion or a step-down, a finished install, a hand-off ready, a split applied; and when a
+// split parent it led may finally be dropped.
 import { ReplicaState } from '../replication/replica-state.ts';
+import type { MachineEvent } from '../replication/replica-machine.ts';
 import type { PartitionAssignment } from './messages.ts';
 import { assignmentOf } from './assignment.ts';
 import type { ReplicaSlot } from './replica-slot.ts';
-import type { StorageNode } from './storage-node.ts';
+import type { NodeEvent } from './storage-node.ts';
 
-/** Carries out one event a machine reported during the pump. */
-export function onMachineEvent(node: StorageNode, slot: ReplicaSlot, e: (typeof slot.machine.events)[number]): void {
+/** What acting on an event needs of the node. */
+export interface EventPort {
+  emit(event: NodeEvent): void;
+  readonly replicas: ReadonlyMap<string, ReplicaSlot>;
+  replicaOf(table: string, pid: number): ReplicaSlot | undefined;
+  drop(slot: ReplicaSlot, clearData: boolean): void;
+}
+
+/** Carries out one event a machine reported. */
+export function onMachineEvent(node: EventPort, slot: ReplicaSlot, e: MachineEvent): void {
   const m = slot.machine;
   switch (e.event) {
     case 'promoted':
-      slot.becameLeader();
+    case 'steppedDown':
+      // A leader's overlay belongs to one leadership: the next one starts from its log (finding N7).
+      slot.dropOverlay();
       return;
     case 'installed':
       node.emit({ event: 'installed', table: m.table, pid: m.pid, index: e.index });
@@ -33,25 +44,31 @@ export function onMachineEvent(node: StorageNode, slot: ReplicaSlot, e: (typeof 
   }
 }
 
-/** A split child rebuilt from a snapshot no longer needs the unsplit parent it was waiting on. */
-function dropStaleParent(node: StorageNode, child: ReplicaSlot): void {
+/**
+ * A split child rebuilt from a snapshot no longer needs the unsplit parent it was waiting on;
+ * its sibling may still (it fills from the parent's split entry, or installs too): the parent
+ * goes once no child here waits on it (finding N5).
+ */
+function dropStaleParent(node: EventPort, child: ReplicaSlot): void {
   const parentPid = child.machine.membership.parent;
   if (parentPid === undefined) return;
-  const parent = node.replicaOf(child.machine.table, parentPid);
-  if (parent === undefined || parent.machine.state === ReplicaState.Retired) return;
-  // Its items now belong to the children (the other child clears its range when it installs).
-  node.forget(parent, false);
+  const parent = node.replicaOf(child.table, parentPid);
+  if (parent === undefined || parent.machine.state === ReplicaState.Retired || parent.machine.state === ReplicaState.RetiredLeader) return;
+  for (const other of node.replicas.values()) {
+    if (other.table === child.table && other.machine.membership.parent === parentPid && other.machine.state === ReplicaState.AwaitingSplit) return;
+  }
+  // Its items now belong to the children (each clears its range when it installs).
+  node.drop(parent, false);
 }
 
 /**
- * The leader forgets a split parent once every follower has applied the split, or once a
- * follower still without it has rebuilt its children from snapshots instead (after
- * awaitSplitTicksMax): a follower forgets its parent as it applies the split, so it may never
- * say it did (finding M2).
+ * Whether a split parent this node led may be dropped: every voter has applied the split, or
+ * `awaitTicksMax` ticks have passed (a follower still without it rebuilds its children from
+ * snapshots instead, and says nothing more about the parent: finding M2).
  */
-export function dropRetiredIfDone(node: StorageNode, slot: ReplicaSlot): void {
+export function retiredLeaderDone(slot: ReplicaSlot, awaitTicksMax: number): boolean {
+  if (slot.retiredTicks > awaitTicksMax) return true;
   const m = slot.machine;
-  if (slot.retiredTicks <= node.awaitSplitTicksMax) for (const [peer, p] of m.progress) if (m.membership.voters.includes(peer) && p.applied < m.splitIndex) return;
-  node.forget(slot, false);
-  node.commitBatch();
+  for (const f of m.followers()) if (f.voter && f.applied < m.splitIndex) return false;
+  return true;
 }

@@ -1,7 +1,10 @@
-// A replica as its storage node holds it: the replication state machine, and while it leads,
-// its view of the writes appended but not yet applied (the overlay its write decisions read).
-import type { ReplicaMachine } from '../replication/replica-machine.ts';
+// A replica as its storage node holds it: the replication state machine, the positions of the
+// log's followers on it, while it leads its view of the writes appended but not yet applied
+// (the overlay its write decisions read), and what the node has in progress for it.
+import type { ReplicaMachine, Ready } from '../replication/replica-machine.ts';
 import type { GetRequest, RangeRequest } from './messages.ts';
+import type { FollowedReplica } from './log-follower.ts';
+import type { FollowerPositions } from './node-store.ts';
 import { UnappliedWrites } from './unapplied-writes.ts';
 
 /** A client write's answer, held until its entry (or, for a write that changed nothing, the state it saw) is committed. */
@@ -21,22 +24,77 @@ export interface WriteAnswer {
 /** A read held until the leader's data covers every write committed before it arrived. */
 export type ReadToken = GetRequest | RangeRequest;
 
-export class ReplicaSlot {
-  readonly machine: ReplicaMachine<WriteAnswer, ReadToken>;
-  /** Leader only: appended, not yet applied writes by key. */
-  unapplied: UnappliedWrites | null = null;
-  /** Ticks since it retired (a split parent): how long its followers have had to apply the split. */
-  retiredTicks = 0;
+export type SlotMachine = ReplicaMachine<WriteAnswer, ReadToken>;
 
-  constructor(machine: ReplicaMachine<WriteAnswer, ReadToken>) {
+export class ReplicaSlot implements FollowedReplica {
+  readonly machine: SlotMachine;
+  /** Leader only: appended, not yet applied writes by key, built in epoch `overlayEpoch`. */
+  unapplied: UnappliedWrites | null = null;
+  private overlayEpoch = -1;
+  /**
+   * The last index handed to the item store here (the machine's applying, as the node saw it: the
+   * node's own count, checked against each ready it applies). Invariant: followers' positions ≤ it.
+   */
+  appliedTo: number;
+  /** Each log follower's position here (the item store's is the machine's applied index). */
+  readonly positions: FollowerPositions;
+  positionsDirty = false;
+  /** Ticks since it retired as a split's leader: how long its followers have had to apply the split. */
+  retiredTicks = 0;
+  /** Snapshot streams asked for and not started yet (they start once the followers caught up with the data). */
+  readonly snapshotsWaiting: Array<{ target: number; sid: number }> = [];
+  /** The ready taken in this pump, until the node has sent and answered what it holds. */
+  ready: Ready<WriteAnswer, ReadToken> | null = null;
+
+  constructor(machine: SlotMachine, positions: FollowerPositions) {
     this.machine = machine;
+    this.positions = positions;
+    this.appliedTo = machine.applied;
   }
 
-  /** A new leader's overlay starts from the entries its log holds beyond what it applied. */
-  becameLeader(): void {
+  get table(): string {
+    return this.machine.table;
+  }
+  get pid(): number {
+    return this.machine.pid;
+  }
+  get hashStart(): number {
+    return this.machine.membership.hashStart;
+  }
+  get hashEnd(): number {
+    return this.machine.membership.hashEnd;
+  }
+
+  /** The overlay a write decision reads: rebuilt whenever this replica leads in a new epoch (finding N7). */
+  overlay(): UnappliedWrites | null {
     const m = this.machine;
-    const overlay = new UnappliedWrites();
-    for (let i = m.applied + 1; i <= m.last; i++) overlay.addEntry(m.entryAt(i));
-    this.unapplied = overlay;
+    if (!m.acceptsWrites()) return null;
+    if (this.unapplied === null || this.overlayEpoch !== m.epoch) {
+      const overlay = new UnappliedWrites();
+      for (let i = m.applied + 1; i <= m.last; i++) overlay.addEntry(m.entryAt(i));
+      this.unapplied = overlay;
+      this.overlayEpoch = m.epoch;
+    }
+    return this.unapplied;
+  }
+
+  /** Leadership ended: the overlay is of no use to anyone. */
+  dropOverlay(): void {
+    this.unapplied = null;
+    this.overlayEpoch = -1;
+  }
+
+  /** Sets a follower's position (written with the batch that holds what it took). */
+  setPosition(follower: string, index: number): void {
+    if (this.positions[follower] === index) return;
+    this.positions[follower] = index;
+    this.positionsDirty = true;
+  }
+
+  /** The lowest index any follower of the log still needs here (Infinity: no follower but the item store). */
+  neededFrom(): number {
+    let needed = Infinity;
+    for (const name in this.positions) needed = Math.min(needed, this.positions[name] + 1);
+    return needed;
   }
 }

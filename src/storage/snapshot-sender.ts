@@ -1,10 +1,11 @@
 // Streams a consistent snapshot of one replica to a follower or a new replica: the replica's
-// items as of its applied position, read through one pinned read view (later commits do not
-// show), cut into chunks of bounded bytes and sent a few per pump, so the sender keeps serving
-// traffic and no frame outgrows a ring. The last chunk says which log position the snapshot
-// reflects; the write ids the leader remembers for the partition travel with it.
+// items and its log followers' data as of its applied position, read through one pinned read
+// view (later commits do not show), cut into chunks of bounded bytes and sent a few per pump, so
+// the sender keeps serving traffic and no frame outgrows a ring. The last chunk says which log
+// position the snapshot reflects; the write ids the leader remembers for the partition travel
+// with it.
 import { ReplFrameType, type SnapshotChunkFrame } from '../replication/frames.ts';
-import type { ReplicaSnapshot } from './node-store.ts';
+import type { ItemEntry, ReplicaSnapshot } from './node-store.ts';
 
 export class SnapshotSender {
   readonly table: string;
@@ -19,11 +20,16 @@ export class SnapshotSender {
   private readonly view: ReplicaSnapshot;
   private readonly ids: Array<string | number | null>;
   private idsSent = 0;
+  private itemsDone = false;
+  private followerDataDone = false;
   private seq = 0;
   private finished = false;
   private readonly chunkBytesMax: number;
 
-  /** `epochAt` gives the epoch of a log index (the snapshot's index is in the replica's log or its base). */
+  /**
+   * `epochAt` gives the epoch of a log index (the snapshot's index is in the replica's log or its
+   * base); `ids` are write-id records, four values each (write-ids.ts ofSnapshot).
+   */
   constructor(table: string, pid: number, target: number, sid: number, view: ReplicaSnapshot, epochAt: (index: number) => number, ids: Array<string | number | null>, chunkBytesMax: number) {
     this.table = table;
     this.pid = pid;
@@ -47,28 +53,35 @@ export class SnapshotSender {
   /** The next chunk; the last one has done = true (and closes the read view). */
   next(from: number, epoch: number): SnapshotChunkFrame {
     const kv: Uint8Array[] = [];
+    const fkv: Uint8Array[] = [];
     let bytes = 0;
-    let more = true;
+    bytes = this.take(this.view.items, kv, bytes, () => (this.itemsDone = true));
+    if (this.itemsDone) bytes = this.take(this.view.followerData, fkv, bytes, () => (this.followerDataDone = true));
+    const ids: Array<string | number | null> = [];
+    while (this.followerDataDone && this.idsSent < this.ids.length && bytes < this.chunkBytesMax) {
+      const wid = this.ids[this.idsSent] as string;
+      const attributes = this.ids[this.idsSent + 3] as string | null;
+      ids.push(wid, this.ids[this.idsSent + 1], this.ids[this.idsSent + 2], attributes);
+      bytes += wid.length + (attributes?.length ?? 0) + 24;
+      this.idsSent += 4;
+    }
+    const done = this.followerDataDone && this.idsSent >= this.ids.length;
+    if (done) this.close();
+    return { r: ReplFrameType.SnapshotChunk, t: this.table, p: this.pid, from, e: epoch, sid: this.sid, seq: this.seq++, kv, fkv, ids, done, index: this.index, indexEpoch: this.indexEpoch, items: this.items, bytes: this.bytes };
+  }
+
+  /** Moves entries of `source` into `out` (keys and values alternating) while the chunk has room. */
+  private take(source: Iterator<ItemEntry>, out: Uint8Array[], bytes: number, exhausted: () => void): number {
     while (bytes < this.chunkBytesMax) {
-      const step = this.view.items.next();
+      const step = source.next();
       if (step.done) {
-        more = false;
+        exhausted();
         break;
       }
-      kv.push(new Uint8Array(step.value.key), new Uint8Array(step.value.value));
+      out.push(new Uint8Array(step.value.key), new Uint8Array(step.value.value));
       bytes += step.value.key.length + step.value.value.length;
     }
-    const ids: Array<string | number | null> = [];
-    while (this.idsSent < this.ids.length && bytes < this.chunkBytesMax) {
-      const wid = this.ids[this.idsSent] as string;
-      const attributes = this.ids[this.idsSent + 2] as string | null;
-      ids.push(wid, this.ids[this.idsSent + 1], attributes);
-      bytes += wid.length + (attributes?.length ?? 0) + 16;
-      this.idsSent += 3;
-    }
-    const done = !more && this.idsSent >= this.ids.length;
-    if (done) this.close();
-    return { r: ReplFrameType.SnapshotChunk, t: this.table, p: this.pid, from, e: epoch, sid: this.sid, seq: this.seq++, kv, ids, done, index: this.index, indexEpoch: this.indexEpoch, items: this.items, bytes: this.bytes };
+    return bytes;
   }
 
   close(): void {

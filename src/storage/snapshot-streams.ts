@@ -33,17 +33,29 @@ export class SnapshotStreams {
     return this.senders.length;
   }
 
-  /** Starts streaming `slot`'s items to `target` as stream `sid`; it replaces an older stream there (finding F8). */
-  start(slot: ReplicaSlot, target: number, sid: number): void {
+  /**
+   * Starts streaming `slot`'s items to `target` as stream `sid`; it replaces an older stream
+   * there (finding F8). Returns false, starting nothing, while the stored view has a follower of
+   * the log behind the data (`followers` names them): a snapshot is taken only where every
+   * follower stands at the snapshot's index, so the target's followers continue from there.
+   */
+  start(slot: ReplicaSlot, target: number, sid: number, followers: readonly string[]): boolean {
     const m = slot.machine;
-    this.close((s) => s.table === m.table && s.pid === m.pid && s.target === target);
     const view = this.host.store.snapshot(m.table, m.pid, m.membership.hashStart, m.membership.hashEnd);
+    const applied = view.record?.applied ?? -1;
+    // The view is the last durable batch's; the machine's log must still hold its index's epoch.
+    const positioned = applied >= m.base && applied <= m.last;
+    if (!positioned || followers.some((name) => (view.positions[name] ?? -1) < applied)) {
+      view.close();
+      return false;
+    }
+    this.close((s) => s.table === m.table && s.pid === m.pid && s.target === target);
     const ids: Array<string | number | null> = [];
-    // A split child's writes were remembered under its parent's pid until the split.
-    this.host.writeIds.of(m.table, m.membership.parent === undefined ? [m.pid] : [m.pid, m.membership.parent], ids);
+    this.host.writeIds.ofSnapshot(m.table, m.pid, applied, m.membership.parent, ids);
     const sender = new SnapshotSender(m.table, m.pid, target, sid, view, (i) => m.epochAt(i), ids, this.chunkBytesMax);
     m.snapshotStarted(target, sid, sender.index);
     this.senders.push(sender);
+    return true;
   }
 
   /** Sends the next chunks of every stream; a stream whose replica no longer leads here stops. */

@@ -1,33 +1,42 @@
 // A storage node: the I/O loop around the replication state machines of the partition
 // replicas it holds. Each pump drains the router's requests and the peers' replication frames,
-// steps the machines, and carries out what they ask, in this order:
-//   1. persist: one batch with every log append, truncation, trim, applied entry, snapshot chunk
-//      and replica record of the pump; commit() makes it atomic (and durable when it calls back);
+// steps the machines, takes each touched machine's one Ready value and carries it out, in this
+// order:
+//   1. persist: one batch with every install chunk, truncation, log append, committed entry
+//      (through the item store and the other followers of the log), trim and replica record of
+//      the pump; then, as configuration changes after that pass, the children of any split
+//      applied; advance() seals each machine's part; commit() makes the batch atomic (and
+//      durable when it calls back);
 //   2. send: frames to peers. A leader's new entries may leave before its own batch is durable:
 //      its copy counts toward W = 2 only once durable (ReplicaMachine.persisted), so W = 2 still
 //      means two durable copies. A follower's ack leaves only once the entries it vouches for are
 //      durable here;
 //   3. answer: writes once committed (on two durable voter copies); reads once every write
 //      committed before they arrived is applied (leader reads) or at once from the applied data
-//      (eventually consistent reads on followers).
+//      (eventually consistent reads on followers); then snapshot streams and machine events.
 // What may overlap: a batch's commit with the next pump's steps (a machine acts only on what a
-// durable callback reported), and sends with commits (see 2).
-import { ReplicaMachine, type MachineConfig, type ReplicaRecord } from '../replication/replica-machine.ts';
-import { ReplicaState } from '../replication/replica-state.ts';
+// durable callback reported), and sends with commits (see 2). Control messages run between pumps.
+import { ReplicaMachine, type MachineConfig, type MachineHost, type Ready, type ReplicaRecord, type ReplicationCounts } from '../replication/replica-machine.ts';
+import { ReplicaState, isRetired, restoredState } from '../replication/replica-state.ts';
 import { ReplFrameType, type ReplFrame } from '../replication/frames.ts';
+import { encodeLogEntry } from '../replication/log-entry.ts';
+import { invariant } from '../replication/invariants.ts';
 import { WriteIds } from '../replication/write-ids.ts';
 import { encodeFrame, decodeFrame } from '../rings/frame-codec.ts';
 import { decodeRequest, encodeResponse } from './message-codec.ts';
 import { Op, Status, type PartitionAssignment, type StorageRequest, type StorageResponse, type WriteRequest } from './messages.ts';
-import { logIndexMax, type NodeStore } from './node-store.ts';
+import { logIndexMax, type FollowerPositions, type ItemTree, type NodeStore } from './node-store.ts';
 import { SnapshotStreams } from './snapshot-streams.ts';
 import { DiskBatches } from './disk-batches.ts';
 import { ReplicaSlot, type ReadToken, type WriteAnswer } from './replica-slot.ts';
-import { applyCommitted, writeInstall } from './replica-apply.ts';
-import { handleWrite } from './leader-write.ts';
-import { handleRead, serveRead } from './read-serve.ts';
-import { dropRetiredIfDone, onMachineEvent } from './replica-events.ts';
+import { decideClientWrite, wrongReplica } from './leader-write.ts';
+import { decideRead, refuseRead, serveRead } from './read-serve.ts';
+import { writeInstall } from './install-write.ts';
+import { splitHalves } from './split-children.ts';
+import { ItemStoreFollower, catchUpEntriesPerPump, type LogFollower } from './log-follower.ts';
+import { onMachineEvent, retiredLeaderDone } from './replica-events.ts';
 import type { NodeTransport } from './node-transport.ts';
+import type { LogEntry } from '../replication/log-entry.ts';
 
 /** Messages from this size on are long steps (a few ms each here): they announce it first. */
 const longStepBytesMin = 1024 * 1024;
@@ -44,6 +53,14 @@ export type NodeEvent =
   | { event: 'handoffReady'; table: string; pid: number; index: number }
   /** A leader applied a split: the two children exist here, led by it. */
   | { event: 'splitApplied'; table: string; pid: number; index: number; children: PartitionAssignment[] };
+
+/** What the node has done since it started (benchmarks, the simulator's path counts). */
+export interface NodeStats extends ReplicationCounts {
+  /** Batches committed to its store. */
+  batches: number;
+  /** Log entries persisted (appended as leader or follower) in them. */
+  entries: number;
+}
 
 export interface StorageNodeOptions {
   id: number;
@@ -65,7 +82,7 @@ export interface StorageNodeOptions {
   now: () => number;
   /** First snapshot stream id (unique per incarnation of the node). */
   streamIdBase: number;
-  /** Whether a peer was declared dead: what it says no longer counts (finding F12). */
+  /** Whether a peer was declared dead: what it says no longer counts (findings F12, N8). */
   peerFenced: (node: number) => boolean;
   emit: (event: NodeEvent) => void;
   /** A batch became durable (its callback came through the event loop): the loop should pump. */
@@ -76,6 +93,8 @@ export interface StorageNodeOptions {
    * proportionally longer.
    */
   beat: (longStepBytes?: number) => void;
+  /** Followers of the log besides the item store (the simulator's change log; indexes and streams later). */
+  followers?: readonly LogFollower[];
 }
 
 export class StorageNode {
@@ -87,15 +106,23 @@ export class StorageNode {
   readonly writeIds: WriteIds;
   private readonly snapshots: SnapshotStreams;
   private readonly touched = new Set<ReplicaSlot>();
+  /** Slots whose ready this pump took: they send and answer once the batch is committed. */
+  private readonly pumped: ReplicaSlot[] = [];
   /** Slots whose batch became durable since the last pump (async stores call back later). */
   private readonly durableSlots: ReplicaSlot[] = [];
+  /** Slots with snapshot streams waiting for their followers to catch up with the data. */
+  private readonly snapshotWaiters = new Set<ReplicaSlot>();
   private readonly machineConfig: MachineConfig;
+  private readonly host: MachineHost;
   private readonly batches: DiskBatches;
+  private readonly itemStore = new ItemStoreFollower();
+  /** Followers of the log besides the item store, each with a position per replica. */
+  private readonly followers: readonly LogFollower[];
+  private readonly followerNames: readonly string[];
   private nextStreamId: number;
   /** Steps (and their bytes) since the pump last beat: see workPerBeat. */
   private workSinceBeat = 0;
-  /** Batches committed and log entries persisted in them (writes per commit, for benchmarks). */
-  readonly stats: DiskBatches['stats'];
+  readonly stats: NodeStats;
   /** The newest map version this node has seen (answers to routers that are behind it). */
   knownVersion = 0;
 
@@ -108,15 +135,20 @@ export class StorageNode {
     this.writeIds = new WriteIds(options.writeIdRetentionMs, options.writeIdsMax);
     this.nextStreamId = options.streamIdBase;
     this.snapshots = new SnapshotStreams(this, options.snapshotChunkBytesMax, options.snapshotChunksPerPump);
-    this.batches = new DiskBatches(store, options.commitsInFlightMax, options.now);
-    this.stats = this.batches.stats;
+    this.stats = { batches: 0, entries: 0, truncations: 0, prevEpochRefusals: 0, installs: 0 };
+    this.batches = new DiskBatches(store, options.commitsInFlightMax, options.now, this.stats);
+    this.followers = options.followers ?? [];
+    this.followerNames = this.followers.map((f) => f.name);
+    invariant(!this.followerNames.includes(this.itemStore.name), `a log follower may not be named ${this.itemStore.name}`);
+    this.host = {
+      readLog: (table, pid, from, to, maxBytes) => this.store.readLog(table, pid, from, to, maxBytes),
+      peerFenced: options.peerFenced,
+      nextStreamId: () => this.nextStreamId++,
+      counts: this.stats,
+    };
   }
 
   // ---- replicas -------------------------------------------------------------------------
-
-  key(table: string, pid: number): string {
-    return table + ':' + pid;
-  }
 
   replicaOf(table: string, pid: number): ReplicaSlot | undefined {
     return this.replicas.get(table + ':' + pid);
@@ -127,14 +159,14 @@ export class StorageNode {
     if (version > this.knownVersion) this.knownVersion = version;
   }
 
-  /** Creates the slot for `record` (restored, or new) and registers it. */
-  addReplica(record: ReplicaRecord): ReplicaSlot {
+  /** Creates the slot for `record` (restored, or new) and registers it; followers start where its data is. */
+  addReplica(record: ReplicaRecord, positions: FollowerPositions = {}): ReplicaSlot {
     const stored = this.store.storedLog(record.table, record.pid);
-    const machine = new ReplicaMachine<WriteAnswer, ReadToken>(record.table, record.pid, this.machineConfig, this.store, record, stored.epochs, stored.last);
-    machine.streamIds = () => this.nextStreamId++;
-    const slot = new ReplicaSlot(machine);
-    this.replicas.set(this.key(record.table, record.pid), slot);
-    this.knownVersion = Math.max(this.knownVersion, record.membership.version);
+    const machine = new ReplicaMachine<WriteAnswer, ReadToken>(record.table, record.pid, this.machineConfig, this.host, record, stored.epochs, stored.last);
+    const slot = new ReplicaSlot(machine, positions);
+    for (const name of this.followerNames) if (slot.positions[name] === undefined) slot.setPosition(name, machine.applied);
+    this.replicas.set(record.table + ':' + record.pid, slot);
+    this.noteVersion(record.membership.version);
     this.touched.add(slot);
     return slot;
   }
@@ -142,33 +174,32 @@ export class StorageNode {
   /** Replicas recorded before a restart. None leads until the control plane's election promotes it. */
   restore(): void {
     for (const record of this.store.records()) {
-      if (record.state === ReplicaState.Retired) {
-        // Split before the restart: its children hold its data; followers that missed the split
-        // are rebuilt from the children's snapshots.
-        this.store.removeRecord(record.table, record.pid);
-        this.store.removeLog(record.table, record.pid, 0, logIndexMax);
-        this.knownVersion = Math.max(this.knownVersion, record.membership.version);
-        continue;
-      }
-      if (record.state === ReplicaState.Leading || record.state === ReplicaState.HandingOff || record.state === ReplicaState.Splitting) record.state = ReplicaState.Following;
-      this.addReplica(record);
+      record.state = restoredState(record.state);
+      this.addReplica(record, this.store.followerPositions(record.table, record.pid));
     }
-    this.commitBatch();
   }
 
-  /** Forgets a replica: its record and log, and (clearData) its items. Waiting clients retry elsewhere. */
-  forget(slot: ReplicaSlot, clearData: boolean): void {
+  /**
+   * Drops a replica from this node: its record, log and positions, and (clearData) its items and
+   * followers' data. Whatever waits on it is answered (clients retry elsewhere). Never called in
+   * the middle of the persist pass.
+   */
+  drop(slot: ReplicaSlot, clearData: boolean): void {
     const m = slot.machine;
-    m.fence(m.epoch + 1);
-    this.respondAll(slot);
-    this.replicas.delete(this.key(m.table, m.pid));
+    const last = m.close();
+    for (const w of last.writesDone) this.respond(writeAnswer(w));
+    for (const w of last.writesUnknown) this.respond({ id: w.id, s: Status.Retry });
+    for (const r of last.readsReady) refuseRead(this, slot, r);
+    for (const r of last.readsRefused) refuseRead(this, slot, r);
+    this.replicas.delete(m.table + ':' + m.pid);
     this.touched.delete(slot);
+    this.snapshotWaiters.delete(slot);
     this.store.removeRecord(m.table, m.pid);
     this.store.removeLog(m.table, m.pid, 0, logIndexMax);
     if (clearData) this.store.clearRange(m.table, m.membership.hashStart, m.membership.hashEnd);
     // A split parent's writes are committed and now the children's: a retry routed to a child
     // must still find them (they expire by time, finding F11).
-    if (m.state !== ReplicaState.Retired) this.writeIds.forgetReplica(m.table, m.pid);
+    if (!isRetired(m.state)) this.writeIds.forgetReplica(m.table, m.pid);
     this.snapshots.closePartition(m.table, m.pid);
   }
 
@@ -180,12 +211,8 @@ export class StorageNode {
     return this.options.now();
   }
 
-  get splitCountItemsMax(): number {
-    return this.options.splitCountItemsMax;
-  }
-
-  get splitCountBytesMax(): number {
-    return this.options.splitCountBytesMax;
+  items(table: string): ItemTree {
+    return this.store.items(table);
   }
 
   get pageJsonBudgetBytes(): number {
@@ -211,15 +238,6 @@ export class StorageNode {
 
   emit(event: NodeEvent): void {
     this.options.emit(event);
-  }
-
-  get awaitSplitTicksMax(): number {
-    return this.machineConfig.awaitSplitTicksMax;
-  }
-
-  /** A follower that applied a split forgets the parent at once (its children hold the range). */
-  retireFollowerParent(slot: ReplicaSlot): void {
-    this.forget(slot, false);
   }
 
   /** A peer was replaced by a new, empty incarnation: what was known of the old one is void. */
@@ -260,11 +278,12 @@ export class StorageNode {
       // With enough batches already on their way to the disk, this one keeps growing until one
       // of them is durable: fewer, larger commits under load, no wait when idle.
       if (this.batches.mayCommit()) this.commitBatch();
-      this.flushTouched();
+      this.sendAndAnswer();
     } else if (this.batches.held() && this.batches.mayCommit()) {
       worked = true;
       this.commitBatch();
     }
+    if (this.snapshotWaiters.size > 0) this.startWaitingSnapshots();
     if (this.snapshots.size > 0) worked = this.snapshots.send() || worked;
     return this.transport.flush() || worked;
   }
@@ -273,7 +292,7 @@ export class StorageNode {
   tick(): void {
     for (const slot of this.replicas.values()) {
       slot.machine.tick();
-      if (slot.machine.state === ReplicaState.Retired) slot.retiredTicks++;
+      if (slot.machine.state === ReplicaState.RetiredLeader) slot.retiredTicks++;
       this.touched.add(slot);
     }
   }
@@ -292,12 +311,49 @@ export class StorageNode {
       this.respond({ id: req.id, s: Status.WrongReplica, ver: this.knownVersion });
       return;
     }
-    if (req.v < slot.machine.membership.version) {
-      this.respond({ id: req.id, s: Status.WrongReplica, ver: Math.max(slot.machine.membership.version, this.knownVersion) });
+    const m = slot.machine;
+    if (req.v < m.membership.version) {
+      this.respond(wrongReplica(req.id, m.membership.version, this.knownVersion));
       return;
     }
-    if (req.op === Op.Write) handleWrite(this, slot, req as WriteRequest);
-    else handleRead(this, slot, req);
+    if (req.op === Op.Write) {
+      this.onWrite(slot, req as WriteRequest);
+      return;
+    }
+    switch (decideRead(slot, req)) {
+      case 'serve':
+        serveRead(this, slot, req);
+        return;
+      case 'wait':
+        this.touched.add(slot);
+        return;
+      case 'wrongReplica':
+        refuseRead(this, slot, req);
+        return;
+    }
+  }
+
+  private onWrite(slot: ReplicaSlot, req: WriteRequest): void {
+    const decision = decideClientWrite(this, slot, req);
+    const m = slot.machine;
+    switch (decision.kind) {
+      case 'answer':
+        this.respond(decision.response);
+        return;
+      case 'await':
+        m.awaitCommit(decision.index, decision.answer);
+        break;
+      case 'append': {
+        // Encoded once: the log and the followers get the same bytes.
+        const entry = decision.entry;
+        m.append(encodeLogEntry(entry), entry);
+        slot.overlay()!.addEntry(entry);
+        if (entry.w !== null) this.writeIds.remember(entry.w, m.table, m.pid, entry.i, entry.a, this.options.now());
+        m.awaitCommit(entry.i, decision.answer);
+        break;
+      }
+    }
+    this.touched.add(slot);
   }
 
   private onRepl(frame: ReplFrame): void {
@@ -309,33 +365,158 @@ export class StorageNode {
     this.touched.add(slot);
   }
 
-  /** Writes what the touched machines asked for into the store's batch. */
+  /** Takes every touched machine's ready and writes its persist part into the batch; splits last. */
   private persistTouched(): void {
-    const store = this.store;
+    const splitting: ReplicaSlot[] = [];
     for (const slot of this.touched) {
-      const m = slot.machine;
-      // Touched only to send or answer: nothing to write, no batch to wait for.
-      if (!m.hasPendingActions()) continue;
-      if (m.truncateFrom >= 0) {
-        store.removeLog(m.table, m.pid, m.truncateFrom, logIndexMax);
-        for (const e of m.truncated) if (e.w !== null) this.writeIds.forget(e.w, m.table, m.pid, e.i);
+      const rd = slot.machine.ready();
+      slot.ready = rd;
+      this.pumped.push(slot);
+      this.persistReady(slot, rd);
+      if (rd.split === null) this.seal(slot, rd);
+      else splitting.push(slot);
+    }
+    this.touched.clear();
+    // Configuration changes after the persist pass: each split's children take over its range.
+    for (const slot of splitting) this.applySplit(slot, slot.ready!);
+  }
+
+  private persistReady(slot: ReplicaSlot, rd: Ready<WriteAnswer, ReadToken>): void {
+    const m = slot.machine;
+    const store = this.store;
+    const now = this.options.now();
+    for (const install of rd.installs) {
+      if (install.clear) {
+        // Nothing the replica held counts from here on: neither its data nor its followers' positions.
+        slot.appliedTo = 0;
+        for (const name of this.followerNames) slot.setPosition(name, 0);
       }
-      for (const install of m.installs) writeInstall(this, slot, install);
-      const now = this.options.now();
-      for (const a of m.appends) {
-        // Its log entry now, its item when applied: what the commit's writes will take.
-        this.batches.grow(1, 2 * a.bytes.length);
-        store.appendLog(m.table, m.pid, a.index, a.entry.e, a.bytes);
-        if (a.entry.w !== null) this.writeIds.remember(a.entry.w, m.table, m.pid, a.index, a.entry.a, now);
+      writeInstall(store, this.writeIds, this.followers, now, slot, install);
+      if (install.index !== null) slot.appliedTo = install.index;
+    }
+    if (rd.truncateFrom >= 0) {
+      invariant(rd.truncateFrom > slot.appliedTo, () => `${m.name}: truncating at ${rd.truncateFrom}, at or below what was applied (${slot.appliedTo})`);
+      store.removeLog(m.table, m.pid, rd.truncateFrom, logIndexMax);
+      for (const e of rd.truncated) if (e.w !== null) this.writeIds.forget(e.w, m.table, m.pid, e.i);
+    }
+    // A leader remembered its own writes' ids as it appended them; a follower does so here.
+    const remember = !m.isLeader();
+    for (let j = 0; j < rd.appends.length; j++) {
+      const a = rd.appends[j];
+      invariant(a.entry.i === a.index && (j === 0 || a.index === rd.appends[j - 1].index + 1), () => `${m.name}: batch entries not contiguous at ${a.index}`);
+      // Its log entry now, its item when applied: what the commit's writes will take.
+      this.batches.grow(1, 2 * a.bytes.length);
+      store.appendLog(m.table, m.pid, a.index, a.entry.e, a.bytes);
+      if (remember && a.entry.w !== null) this.writeIds.remember(a.entry.w, m.table, m.pid, a.index, a.entry.a, now);
+    }
+    if (rd.committed.length > 0) {
+      const last = rd.applyFrom + rd.committed.length;
+      invariant(rd.applyFrom === slot.appliedTo && last <= m.committed, () => `${m.name}: applying ${rd.applyFrom + 1}..${last} after ${slot.appliedTo}, committed ${m.committed}`);
+      for (let j = 0; j < rd.committed.length; j++) invariant(rd.committed[j].i === rd.applyFrom + 1 + j, () => `${m.name}: committed entry ${rd.committed[j].i} out of order`);
+      this.itemStore.committed(slot, rd.applyFrom, rd.committed, store, true);
+      slot.appliedTo = last;
+    }
+    // A split or a snapshot waits for every follower to have taken everything before it.
+    this.feedFollowers(slot, rd, rd.split !== null || slot.snapshotsWaiting.length > 0);
+  }
+
+  /** Hands each follower of the log the committed entries after its position (from the ready, or the stored log when it lags). */
+  private feedFollowers(slot: ReplicaSlot, rd: Ready<WriteAnswer, ReadToken>, takeAll: boolean): void {
+    const m = slot.machine;
+    for (const f of this.followers) {
+      let position = slot.positions[f.name];
+      // A lagging follower reads back at most this many entries a pump, unless it must catch up.
+      let budget = takeAll ? Infinity : catchUpEntriesPerPump;
+      while (position < slot.appliedTo && budget > 0) {
+        let entries: readonly LogEntry[];
+        if (rd.committed.length > 0 && position === rd.applyFrom) {
+          entries = rd.committed;
+        } else {
+          invariant(position >= m.base, () => `${m.name}: follower ${f.name} at ${position}, behind the log's base ${m.base}`);
+          const to = Math.min(slot.appliedTo, position + catchUpEntriesPerPump);
+          const read: LogEntry[] = [];
+          for (let i = position + 1; i <= to; i++) read.push(m.entryAt(i));
+          entries = read;
+        }
+        const taken = f.committed(slot, position, entries, this.store, takeAll);
+        invariant(taken >= 0 && taken <= entries.length && (!takeAll || taken === entries.length), () => `${m.name}: follower ${f.name} took ${taken} of ${entries.length} entries${takeAll ? ' (all were due)' : ''}`);
+        position += taken;
+        slot.setPosition(f.name, position);
+        budget -= entries.length;
+        if (taken < entries.length) break;
       }
-      if (m.applyTo >= 0) applyCommitted(this, slot);
-      if (this.replicaOf(m.table, m.pid) !== slot) continue; // forgotten (a follower's split parent)
-      if (m.trimThrough >= 0) store.removeLog(m.table, m.pid, 0, m.trimThrough);
-      if (m.recordDirty || m.applyTo >= 0) store.putRecord(m.record());
-      this.batches.seal([slot, m.seal()]);
     }
   }
 
+  /** Seals a machine's part of the batch (its trim and record last) after its ready was persisted. */
+  private seal(slot: ReplicaSlot, rd: Ready<WriteAnswer, ReadToken>): void {
+    const m = slot.machine;
+    m.retainFrom(slot.neededFrom());
+    const done = m.advance(rd);
+    if (done.trimThrough >= 0) {
+      this.store.removeLog(m.table, m.pid, 0, done.trimThrough);
+      // A follower the log's cap trimmed past is rebuilt from the data (it fell too far behind).
+      for (const f of this.followers) {
+        if (slot.positions[f.name] >= done.trimThrough) continue;
+        f.fellBehind(slot, slot.appliedTo, this.store);
+        slot.setPosition(f.name, slot.appliedTo);
+      }
+    }
+    if (done.record !== null) this.store.putRecord(done.record);
+    if (slot.positionsDirty) {
+      this.store.putFollowerPositions(m.table, m.pid, slot.positions);
+      slot.positionsDirty = false;
+    }
+    if (done.seal !== null) this.batches.seal([slot, done.seal]);
+  }
+
+  /**
+   * A split's configuration change: the parent retired at its split entry; its children are
+   * created here (or filled, if the map's news of them came first), written in the same batch as
+   * the parent's retirement, and the followers of the log move on to them.
+   */
+  private applySplit(slot: ReplicaSlot, rd: Ready<WriteAnswer, ReadToken>): void {
+    const parent = slot.machine;
+    const split = rd.split!;
+    invariant(isRetired(parent.state) && slot.appliedTo === split.index - 1, () => `${parent.name}: split at ${split.index} applied while ${parent.state}, applied through ${slot.appliedTo}`);
+    for (const f of this.followers) invariant(slot.positions[f.name] === split.index - 1, () => `${parent.name}: follower ${f.name} at ${slot.positions[f.name]} when its split at ${split.index} applied`);
+    const children: ReplicaSlot[] = [];
+    // The control plane published the children already when the map's news made them here first.
+    let published = true;
+    for (const half of splitHalves(parent, split.entry, this.store, { itemsMax: this.options.splitCountItemsMax, bytesMax: this.options.splitCountBytesMax })) {
+      let child = this.replicaOf(parent.table, half.pid);
+      if (child === undefined) {
+        published = false;
+        const record = ReplicaMachine.emptyRecord(parent.table, half.pid, half.membership, ReplicaState.Following, parent.epoch);
+        record.items = half.items;
+        record.bytes = half.bytes;
+        child = this.addReplica(record);
+        child.machine.adoptLeader(half.membership.leader);
+      } else if (child.machine.state === ReplicaState.AwaitingSplit) {
+        child.machine.fillFromSplit(half.membership, parent.epoch, half.items, half.bytes);
+        child.appliedTo = 0;
+        for (const name of this.followerNames) child.setPosition(name, 0);
+        this.touched.add(child);
+      } else {
+        // Being rebuilt from a snapshot of the child: the split does not fill it.
+        continue;
+      }
+      this.store.putRecord(child.machine.record());
+      this.store.putFollowerPositions(child.table, child.pid, child.positions);
+      child.positionsDirty = false;
+      children.push(child);
+    }
+    for (const f of this.followers) {
+      f.split(slot, split.index, children, this.store);
+      slot.setPosition(f.name, split.index);
+    }
+    slot.appliedTo = split.index;
+    this.noteVersion(split.entry.version);
+    this.seal(slot, rd);
+    // A follower's split parent is the evidence of the split an election needs until the control
+    // plane has the children (finding N0); once it has published them, the parent can go.
+    if (parent.state === ReplicaState.Retired && published) this.drop(slot, false);
+  }
 
   /** Commits the batch; its seals are reported durable when the store calls back. */
   commitBatch(): void {
@@ -355,25 +536,43 @@ export class StorageNode {
     this.durableSlots.length = 0;
   }
 
-  /** Sends what the machines have for peers and answers what they released. */
-  private flushTouched(): void {
-    for (const slot of this.touched) {
-      const m = slot.machine;
-      m.flush();
-      for (const out of m.outgoing) this.sendRepl(out.to, out.frame);
-      m.outgoing.length = 0;
-      this.respondAll(slot);
-      for (const s of m.snapshotsToStart) this.snapshots.start(slot, s.target, s.sid);
-      m.snapshotsToStart.length = 0;
-      for (const e of m.events) onMachineEvent(this, slot, e);
-      m.events.length = 0;
-      if (m.state === ReplicaState.Retired && m.leader === this.id) dropRetiredIfDone(this, slot);
+  /** Sends what each pumped machine's ready holds for peers, answers what it released, and acts on its events. */
+  private sendAndAnswer(): void {
+    for (const slot of this.pumped) {
+      const rd = slot.ready!;
+      slot.ready = null;
+      for (const out of rd.messages) this.sendRepl(out.to, out.frame);
+      for (const w of rd.writesDone) this.respond(writeAnswer(w));
+      for (const w of rd.writesUnknown) this.respond({ id: w.id, s: Status.Retry });
+      for (const r of rd.readsReady) serveRead(this, slot, r);
+      for (const r of rd.readsRefused) refuseRead(this, slot, r);
+      if (this.replicaOf(slot.table, slot.pid) !== slot) continue; // dropped in this pump (a split parent)
+      if (rd.snapshotsToStart.length > 0) {
+        for (const s of rd.snapshotsToStart) slot.snapshotsWaiting.push(s);
+        this.snapshotWaiters.add(slot);
+        this.touched.add(slot);
+      }
+      for (const e of rd.events) onMachineEvent(this, slot, e);
+      if (slot.machine.state === ReplicaState.RetiredLeader && retiredLeaderDone(slot, this.machineConfig.awaitSplitTicksMax)) this.drop(slot, false);
     }
-    // Machines with work left (an apply scheduled by a durable callback, a trim) stay touched.
-    const again: ReplicaSlot[] = [];
-    for (const slot of this.touched) if (slot.machine.hasPendingActions() && this.replicaOf(slot.machine.table, slot.machine.pid) === slot) again.push(slot);
-    this.touched.clear();
-    for (const slot of again) this.touched.add(slot);
+    this.pumped.length = 0;
+  }
+
+  /** Starts the snapshot streams whose replica's followers have caught up with its data (in the stored view). */
+  private startWaitingSnapshots(): void {
+    for (const slot of this.snapshotWaiters) {
+      if (this.replicaOf(slot.table, slot.pid) !== slot || !slot.machine.isLeader()) {
+        slot.snapshotsWaiting.length = 0;
+        this.snapshotWaiters.delete(slot);
+        continue;
+      }
+      while (slot.snapshotsWaiting.length > 0) {
+        const { target, sid } = slot.snapshotsWaiting[0];
+        if (!this.snapshots.start(slot, target, sid, this.followerNames)) break;
+        slot.snapshotsWaiting.shift();
+      }
+      if (slot.snapshotsWaiting.length === 0) this.snapshotWaiters.delete(slot);
+    }
   }
 
   /** How long the oldest batch not yet durable has waited on the disk (0: none waits). */
@@ -399,18 +598,6 @@ export class StorageNode {
     return this.touched.size > 0 || this.durableSlots.length > 0 || (this.batches.held() && this.batches.mayCommit());
   }
 
-  private respondAll(slot: ReplicaSlot): void {
-    const m = slot.machine;
-    for (const w of m.writesDone) this.respond(w.err === null ? { id: w.id, s: Status.Ok, item: w.attributes, n: w.bytes } : { id: w.id, s: Status.ClientError, err: w.err, msg: w.msg ?? '', item: w.errItem, n: w.bytes });
-    m.writesDone.length = 0;
-    for (const w of m.writesUnknown) this.respond({ id: w.id, s: Status.Retry });
-    m.writesUnknown.length = 0;
-    for (const r of m.readsReady) serveRead(this, slot, r);
-    m.readsReady.length = 0;
-    for (const r of m.readsRefused) this.respond({ id: r.id, s: Status.WrongReplica, ver: Math.max(m.membership.version, this.knownVersion) });
-    m.readsRefused.length = 0;
-  }
-
   // ---- outbound -------------------------------------------------------------------------
 
   respond(res: StorageResponse): void {
@@ -431,4 +618,8 @@ export class StorageNode {
     }
     this.transport.sendPeer(to, encodeFrame(frame), frame.r);
   }
+}
+
+function writeAnswer(w: WriteAnswer): StorageResponse {
+  return w.err === null ? { id: w.id, s: Status.Ok, item: w.attributes, n: w.bytes } : { id: w.id, s: Status.ClientError, err: w.err, msg: w.msg ?? '', item: w.errItem, n: w.bytes };
 }

@@ -103,6 +103,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
 
   let stopping = false;
   let stopSeq = -1;
+  let controlFailure: Error | null = null;
   task.control.on('message', (msg: ControlMessage) => {
     if (msg.type === 'stop') {
       stopping = true;
@@ -113,13 +114,19 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     try {
       post({ kind: 'reply', seq: msg.seq, ok: true, result: handleControl(node, rings, msg) });
     } catch (err) {
+      // A handler that threw left the node half changed: it stops, loudly (finding N6).
+      controlFailure = err as Error;
       post({ kind: 'reply', seq: msg.seq, ok: false, error: (err as Error).stack ?? String(err) });
     }
     doorbell.ring();
   });
   post({ kind: 'ready' });
 
-  const beforePump = task.faults ? loopFaults(board, task.id) : () => {};
+  const faults = task.faults ? loopFaults(board, task.id) : () => {};
+  const beforePump = () => {
+    if (controlFailure !== null) throw controlFailure;
+    faults();
+  };
   try {
     await runLoop(node, doorbell, beforePump, () => stopping || fenced(), beat, task.heartbeatIntervalMs);
   } catch (err) {

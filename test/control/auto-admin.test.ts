@@ -70,7 +70,7 @@ test('F3 (b): the leader dies as it applies its split, before the control plane 
   // The leader's thread ends in the pump that applies the split: its splitApplied never reaches
   // the control plane, whose split attempt times out with the parent still in the catalog.
   s.server.nodes.afterPump = (sim) => {
-    if (sim.id === parent.leader && s.machine(sim.id, parent.table, parent.pid)?.state === 'retired') s.server.nodes.crashThread(sim.id);
+    if (sim.id === parent.leader && s.machine(sim.id, parent.table, parent.pid)?.state === 'retiredLeader') s.server.nodes.crashThread(sim.id);
   };
   const split = s.server.autoAdmin.split('t', parent.pid);
   await s.until(() => !s.server.nodes.nodes[parent.leader].running, 'the leader to crash');

@@ -33,15 +33,24 @@ test('F11: a write id is found by id alone: a retry routed to a split child find
   assert.deepEqual(found && { table: found.table, pid: found.pid, index: found.index, attributes: found.attributes }, { table: 't', pid: 4, index: 17, attributes: '{"a":{"S":"x"}}' });
 });
 
-test("F11: a child's snapshot carries the ids remembered under its split parent, and only those of its table", () => {
+test("F11, N2: a child's snapshot carries the ids remembered under its split parent, under the parent's partition, and only those of its table", () => {
   const ids = new WriteIds(60_000, 1000);
   ids.remember('parent', 't', 4, 17, null, 0);
   ids.remember('child', 't', 8, 3, 'A', 0);
   ids.remember('sibling', 't', 9, 2, null, 0);
   ids.remember('other table', 'u', 4, 1, null, 0);
   const out: Array<string | number | null> = [];
-  ids.of('t', [8, 4], out);
-  assert.deepEqual(out, ['parent', 17, null, 'child', 3, 'A']);
+  ids.ofSnapshot('t', 8, 3, 4, out);
+  assert.deepEqual(out, ['parent', 4, 17, null, 'child', 8, 3, 'A']);
+});
+
+test('N1: a snapshot carries no record of an entry after its index (one perhaps never committed)', () => {
+  const ids = new WriteIds(60_000, 1000);
+  ids.remember('committed', 't', 0, 11, null, 0);
+  ids.remember('appended, not committed', 't', 0, 12, null, 0);
+  const out: Array<string | number | null> = [];
+  ids.ofSnapshot('t', 0, 11, undefined, out);
+  assert.deepEqual(out, ['committed', 0, 11, null]);
 });
 
 test('F11: a truncated entry forgets its write id (it never happened there); a later entry of the same id does not', () => {

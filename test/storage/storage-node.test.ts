@@ -11,7 +11,7 @@ import { routeKey } from '../../src/api/item-key.ts';
 import { keyInfoOf } from '../../src/control/table-record.ts';
 import { Op, ReturnValues, Status, WriteKind, type StorageResponse, type WriteRequest } from '../../src/storage/messages.ts';
 import { itemSizeBytes } from '../../src/validation/attribute-values.ts';
-import { runControl } from '../../src/storage/node-control.ts';
+import { dropCommitBytes, runControl } from '../../src/storage/node-control.ts';
 
 async function oneTable(seed: number): Promise<Scenario> {
   const s = new Scenario(seed);
@@ -128,12 +128,13 @@ test('M7: dropping a table announces its commit as a long step, in proportion to
   const tableId = s.table('t').tableId;
   const replicas = [...sim.node.replicas.values()].filter((slot) => slot.machine.table === tableId);
   assert.ok(replicas.length > 0);
-  // As if the table held 5 GB on this node (the drop frees every page in one commit).
-  for (const slot of replicas) slot.machine.bytes = 5e9 / replicas.length;
+  const tableBytes = replicas.reduce((sum, slot) => sum + slot.machine.bytes, 0);
+  assert.ok(tableBytes > 0);
+  // A table of 5 GB on a node (the drop frees every page in one commit): one more beat per 200 MB.
+  assert.equal(Math.ceil(dropCommitBytes(5e9) / (1024 * 1024)), 24);
   assert.equal(sim.node.bytesGoingToDisk(), 0);
   runControl(sim.node, { type: 'dropTable', table: tableId });
-  // 5 GB at one more beat per 200 MB: 25 beats' allowance while the commit waits to run and sync.
-  assert.equal(Math.ceil(sim.node.bytesGoingToDisk() / (1024 * 1024)), 24);
+  assert.equal(sim.node.bytesGoingToDisk(), dropCommitBytes(tableBytes), 'the drop commit announces its share of the table');
   await s.until(() => sim.node.bytesGoingToDisk() === 0, 'the drop to be durable');
 });
 

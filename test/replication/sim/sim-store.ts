@@ -3,7 +3,7 @@
 // crash (power loss) throws away every batch not yet synced, and with them the callbacks waiting
 // on their durability.
 import type { ReplicaRecord } from '../../../src/replication/replica-machine.ts';
-import { hashRangeOptions, type ItemEntry, type ItemRangeOptions, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from '../../../src/storage/node-store.ts';
+import { hashRangeOptions, type FollowerPositions, type ItemEntry, type ItemRangeOptions, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from '../../../src/storage/node-store.ts';
 import { decodeStoredItem, storedItemSize } from '../../../src/storage/stored-item.ts';
 import { decodeLogEntry } from '../../../src/replication/log-entry.ts';
 
@@ -68,6 +68,9 @@ class Items implements ItemTree {
 /** Everything a node stores: what is visible, or what survived on disk. */
 class StoreState {
   readonly items = new Map<string, Items>();
+  readonly followerData = new Map<string, Items>();
+  /** table:pid → the log followers' positions */
+  readonly positions = new Map<string, FollowerPositions>();
   /** table:pid → index → [epoch, entry bytes] */
   readonly logs = new Map<string, Map<number, [number, Uint8Array]>>();
   readonly records = new Map<string, ReplicaRecord>();
@@ -75,6 +78,12 @@ class StoreState {
   table(table: string): Items {
     let t = this.items.get(table);
     if (t === undefined) this.items.set(table, (t = new Items()));
+    return t;
+  }
+
+  data(table: string): Items {
+    let t = this.followerData.get(table);
+    if (t === undefined) this.followerData.set(table, (t = new Items()));
     return t;
   }
 
@@ -88,6 +97,8 @@ class StoreState {
   clone(): StoreState {
     const c = new StoreState();
     for (const [t, items] of this.items) c.items.set(t, items.clone());
+    for (const [t, data] of this.followerData) c.followerData.set(t, data.clone());
+    for (const [k, p] of this.positions) c.positions.set(k, { ...p });
     for (const [k, log] of this.logs) c.logs.set(k, new Map(log));
     for (const [k, r] of this.records) c.records.set(k, structuredClone(r));
     return c;
@@ -132,6 +143,22 @@ export class SimStore implements NodeStore {
     return this.visible.table(table);
   }
 
+  followerData(table: string): ItemTree {
+    return this.visible.data(table);
+  }
+
+  followerPositions(table: string, pid: number): FollowerPositions {
+    return { ...(this.visible.positions.get(`${table}:${pid}`) ?? {}) };
+  }
+
+  /** The log followers' data of one hash range (durably, or as visible now), key (hex) → value (hex). */
+  followerDataIn(table: string, hashStart: number, hashEnd: number, durableOnly = false): Map<string, string> {
+    const state = durableOnly ? this.synced : this.visible;
+    const out = new Map<string, string>();
+    for (const { key, value } of state.data(table).getRange(hashRangeOptions(hashStart, hashEnd))) out.set(key.toString('hex'), value.toString('hex'));
+    return out;
+  }
+
   readLog(table: string, pid: number, from: number, to: number, maxBytes: number): Uint8Array[] {
     const log = this.visible.log(table, pid);
     const out: Uint8Array[] = [];
@@ -166,8 +193,16 @@ export class SimStore implements NodeStore {
 
   snapshot(table: string, pid: number, hashStart: number, hashEnd: number): ReplicaSnapshot {
     const record = this.visible.records.get(`${table}:${pid}`);
-    const entries = [...this.visible.table(table).getRange(hashRangeOptions(hashStart, hashEnd))];
-    return { record: record === undefined ? undefined : structuredClone(record), items: entries[Symbol.iterator](), close: () => {} };
+    const range = hashRangeOptions(hashStart, hashEnd);
+    const entries = [...this.visible.table(table).getRange(range)];
+    const data = [...this.visible.data(table).getRange(range)];
+    return {
+      record: record === undefined ? undefined : structuredClone(record),
+      positions: { ...(this.visible.positions.get(`${table}:${pid}`) ?? {}) },
+      items: entries[Symbol.iterator](),
+      followerData: data[Symbol.iterator](),
+      close: () => {},
+    };
   }
 
   countRange(table: string, hashStart: number, hashEnd: number, itemsMax: number): { items: number; bytes: number } | null {
@@ -227,6 +262,22 @@ export class SimStore implements NodeStore {
     this.batch.push((s) => s.table(table).remove(k));
   }
 
+  putFollowerData(table: string, key: Uint8Array, value: Uint8Array): void {
+    const k = Buffer.from(key);
+    const v = Buffer.from(value);
+    this.batch.push((s) => s.data(table).put(k, v));
+  }
+
+  removeFollowerData(table: string, key: Uint8Array): void {
+    const k = Buffer.from(key);
+    this.batch.push((s) => s.data(table).remove(k));
+  }
+
+  putFollowerPositions(table: string, pid: number, positions: FollowerPositions): void {
+    const p = { ...positions };
+    this.batch.push((s) => s.positions.set(`${table}:${pid}`, { ...p }));
+  }
+
   appendLog(table: string, pid: number, index: number, epoch: number, bytes: Uint8Array): void {
     const b = Buffer.from(bytes);
     this.batch.push((s) => s.log(table, pid).set(index, [epoch, b]));
@@ -245,21 +296,25 @@ export class SimStore implements NodeStore {
   }
 
   removeRecord(table: string, pid: number): void {
-    this.batch.push((s) => s.records.delete(`${table}:${pid}`));
+    this.batch.push((s) => {
+      s.records.delete(`${table}:${pid}`);
+      s.positions.delete(`${table}:${pid}`);
+    });
   }
 
   clearRange(table: string, hashStart: number, hashEnd: number): void {
     this.batch.push((s) => {
-      const items = s.table(table);
-      for (const { key } of [...items.getRange(hashRangeOptions(hashStart, hashEnd))]) items.remove(key);
+      for (const tree of [s.table(table), s.data(table)]) for (const { key } of [...tree.getRange(hashRangeOptions(hashStart, hashEnd))]) tree.remove(key);
     });
   }
 
   dropTable(table: string): void {
     this.batch.push((s) => {
       s.items.delete(table);
+      s.followerData.delete(table);
       for (const k of [...s.logs.keys()]) if (k.startsWith(table + ':')) s.logs.delete(k);
       for (const k of [...s.records.keys()]) if (k.startsWith(table + ':')) s.records.delete(k);
+      for (const k of [...s.positions.keys()]) if (k.startsWith(table + ':')) s.positions.delete(k);
     });
   }
 
