@@ -153,14 +153,23 @@ export class ControlPlane {
    * the election rule (election.ts) to what they report. Returns the new assignment when a leader
    * was chosen. Call inside exclusive().
    */
-  async elect(p: PartitionAssignment, voters: number[]): Promise<Election> {
+  async elect(p: PartitionAssignment, liveVoters: number[]): Promise<Election> {
     let epoch = p.epoch + 1;
+    let voters = liveVoters;
     let replies = await this.fenceAll(p, voters, epoch);
-    // A replica may know a newer epoch than the catalog (a change the catalog missed): go above it.
-    let seen = 0;
-    for (const r of replies) if (r.reply.kind === 'replica') seen = Math.max(seen, r.reply.report.epoch);
-    if (seen >= epoch) {
-      epoch = seen + 1;
+    for (let round = 0; round < 3; round++) {
+      // The nodes are the authority: a replica may know a newer epoch, or a newer membership
+      // with more voters (a publish that reached the nodes and not the catalog): those count too.
+      let seen = 0;
+      const more = new Set<number>();
+      for (const r of replies) {
+        if (r.reply.kind !== 'replica') continue;
+        seen = Math.max(seen, r.reply.report.epoch);
+        if (r.reply.report.version > p.version) for (const v of r.reply.report.voters) if (!voters.includes(v) && this.nodes.isAlive(v)) more.add(v);
+      }
+      if (seen < epoch && more.size === 0) break;
+      epoch = Math.max(epoch, seen + 1);
+      voters = [...voters, ...more];
       replies = await this.fenceAll(p, voters, epoch);
     }
     // A voter that died while being fenced is no longer a live voter.

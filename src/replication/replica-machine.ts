@@ -104,6 +104,9 @@ export interface FenceReport {
   durableEpoch: number;
   applied: number;
   epoch: number;
+  /** The voters and map version of the membership it knows (a publish may have reached it before the catalog). */
+  voters: number[];
+  version: number;
   splitIndex?: number;
 }
 
@@ -504,6 +507,8 @@ export class ReplicaMachine<W, R> {
       durableEpoch: this.log.epochAt(this.log.durable),
       applied: this.appliedNow,
       epoch: this.epochNow,
+      voters: this.membershipNow.voters.slice(),
+      version: this.membershipNow.version,
     };
     if (this.splitIndexNow >= 0) r.splitIndex = this.splitIndexNow;
     return r;
@@ -603,17 +608,18 @@ export class ReplicaMachine<W, R> {
     this.checkInvariants();
   }
 
-  /** A peer's node was replaced: its old copy is gone (it comes back as a learner, by repair). */
+  /**
+   * A peer's node was replaced by an empty one: its copy is gone, so it is no voter here until
+   * the control plane publishes it as one again (after repair); nothing it says before that
+   * counts toward W = 2.
+   */
   forgetPeer(peer: number): void {
     this.learners.delete(peer);
-    const p = this.progressByPeer.get(peer);
-    if (p === undefined) return;
-    if (!this.membershipNow.voters.includes(peer)) {
-      this.progressByPeer.delete(peer);
-      return;
-    }
-    p.match = 0;
-    p.becomeProbe(1);
+    this.progressByPeer.delete(peer);
+    if (!this.membershipNow.voters.includes(peer)) return;
+    this.membershipNow = { ...this.membershipNow, voters: this.membershipNow.voters.filter((v) => v !== peer) };
+    this.recordDirty = true;
+    this.checkInvariants();
   }
 
   /** The node started streaming a snapshot of the applied data (at `index`) to `target`. */
