@@ -302,8 +302,16 @@ export class AutoAdmin {
     }
   }
 
-  /** Starts a new node in the dead node's zone, in a fresh directory. */
+  /**
+   * Starts a new node in the dead node's zone, in a fresh directory. Its old copies are gone:
+   * it stops being a voter of every partition first (where an election could not yet run, the
+   * empty replacement must not block it as a voter holding nothing).
+   */
   private async replaceNode(dead: number): Promise<void> {
+    for (const table of this.catalog.all()) {
+      const held = table.partitions.filter((p) => p.replicas.includes(dead));
+      if (held.length > 0) await this.control.publish(table, held.map((p) => ({ ...p, replicas: p.replicas.filter((w) => w !== dead) })));
+    }
     const oldDir = nodeDir(this.options.dataDir, this.catalog.nodeGenerations, dead);
     const generation = (this.catalog.nodeGenerations[dead] ?? 0) + 1;
     await this.catalog.setNodeGeneration(dead, generation);

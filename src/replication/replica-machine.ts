@@ -256,7 +256,11 @@ export class ReplicaMachine<W, R> {
   private splitIndexNow = -1;
   /** The lowest index a follower of this replica's log (index, stream) still needs: trimming keeps it. */
   private retainedFrom = 0;
-  /** Eventually consistent reads may be served: false from an install's first chunk until its batch is durable (finding N3). */
+  /**
+   * Eventually consistent reads may be served: false from an install's first chunk until the
+   * batch holding its last one is durable (finding N3); applied is the snapshot's index from the
+   * last chunk on, and this is what keeps reads off the items until they are in the store.
+   */
   private readsAllowed = true;
 
   /** Leader side: each follower's and learner's progress. */
@@ -504,7 +508,8 @@ export class ReplicaMachine<W, R> {
       lastIndex: this.log.last,
       lastEpoch: this.log.lastEpoch,
       durableIndex: this.log.durable,
-      durableEpoch: this.log.epochAt(this.log.durable),
+      // Right after an install its snapshot may not be durable yet: nothing it holds counts then.
+      durableEpoch: this.log.durable >= this.log.base ? this.log.epochAt(this.log.durable) : 0,
       applied: this.appliedNow,
       epoch: this.epochNow,
       voters: this.membershipNow.voters.slice(),
@@ -782,6 +787,7 @@ export class ReplicaMachine<W, R> {
       // (any more): stream to it (a late ack from before its install cannot do this: it is behind base).
       if (p.state !== ProgressState.Snapshot || f.i >= p.snapshotIndex || f.i >= this.log.base) p.becomeReplicate();
       this.advanceCommit();
+      this.checkHandoff();
       return;
     }
     if (f.i === -1) return; // a stale frame from us reached a replica of a newer epoch
@@ -819,6 +825,7 @@ export class ReplicaMachine<W, R> {
       // From here on this replica holds nothing that counts: its log is gone.
       this.log.reset(0, 0, 0);
       this.wipedAtGeneration = this.log.currentGeneration;
+      this.readsAllowed = false;
       this.appliedNow = this.applying = this.committedNow = this.verified = 0;
       const rd = this.out;
       rd.truncated.length = 0;

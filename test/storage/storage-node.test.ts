@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scenario } from '../replication/sim/scenario.ts';
-import { encodeFrame } from '../../src/rings/frame-codec.ts';
-import { ReplFrameType, type AckFrame } from '../../src/replication/frames.ts';
+import { decodeFrame, encodeFrame } from '../../src/rings/frame-codec.ts';
+import { ReplFrameType, type AckFrame, type ReplFrame } from '../../src/replication/frames.ts';
 import { routeKey } from '../../src/api/item-key.ts';
 import { keyInfoOf } from '../../src/control/table-record.ts';
 import { Op, ReturnValues, Status, WriteKind, type StorageResponse, type WriteRequest } from '../../src/storage/messages.ts';
@@ -154,4 +154,112 @@ test('a message over 1 MB announces its size first; many medium or small message
   sim.stepBeats.length = 0;
   for (let i = 0; i < 160; i++) sim.node.beforeStep(200);
   assert.equal(sim.stepBeats.length, 10);
+});
+
+test('N1: a snapshot carries no write-id record of an entry after its index: a retry of a write that was never committed is applied, not answered OK', async () => {
+  const s = new Scenario(21);
+  await s.start();
+  await s.createTable('t');
+  await s.settle(Promise.all(Array.from({ length: 10 }, (_, i) => s.put('t', `k${i}`, `v${i}`))));
+  await s.until(() => s.converged(), 'replicas to converge');
+  const p = s.table('t').partitions[0];
+  const L = p.leader;
+  const [A] = p.replicas.filter((r) => r !== L);
+  const leader = s.machine(L, p.table, p.pid)!;
+  const I = leader.last;
+  // The leader's entries reach nobody from now on (snapshot chunks still flow).
+  s.network.dropIf = (from, _to, bytes) => from === L && (decodeFrame(bytes) as ReplFrame).r === ReplFrameType.Entries;
+  let outcome = 'pending';
+  const write = s.put('t', 'k1', 'LOST?', 'client-write-1').then(
+    () => (outcome = 'ok'),
+    (e: Error) => (outcome = `${e.name}: ${e.message}`),
+  );
+  await s.until(() => leader.last === I + 1, 'the write to be appended (uncommitted)');
+  // A is rebuilt from a snapshot, as a follower that fell behind the trimmed log is.
+  await s.settle(s.server.nodes.control(A, { type: 'install', assignment: s.table('t').partitions[0] }));
+  await s.until(() => s.machine(A, p.table, p.pid)?.state === 'following', 'A to install the snapshot');
+  assert.equal(s.server.nodes.nodes[A].node.writeIds.find('client-write-1'), undefined, "the snapshot carried the record of an entry after its index");
+  // The leader dies; its uncommitted entry dies with it. The router retries the write (same id).
+  s.server.nodes.crashThread(L);
+  s.network.dropIf = null;
+  await s.settle(write.catch(() => {}), 30_000);
+  const value = await s.settle(s.get('t', 'k1'));
+  assert.ok(!(outcome === 'ok' && value !== 'LOST?'), `the write was acknowledged (${outcome}) but k1 reads ${value}`);
+});
+
+test('N2: a split child rebuilt from a snapshot keeps its parent-era write ids under the parent: a retry of one is answered at once, not after the child log reaches a parent index', async () => {
+  const s = new Scenario(41);
+  await s.start();
+  await s.createTable('t');
+  await s.settle(Promise.all(Array.from({ length: 40 }, (_, i) => s.put('t', `k${i}`, `v${i}`))));
+  await s.settle(s.put('t', 'k', 'first', 'parent-era-write'));
+  await s.until(() => s.converged(), 'replicas to converge');
+  const parent = s.table('t').partitions[0];
+  assert.equal(await s.settle(s.server.autoAdmin.split('t', parent.pid)), true);
+  await s.until(() => s.converged(), 'the split to reach every replica');
+  const child = s.partitionOf('t', 'k');
+  const [A] = child.replicas.filter((r) => r !== child.leader);
+  await s.settle(s.server.nodes.control(A, { type: 'install', assignment: child }));
+  await s.until(() => s.machine(A, child.table, child.pid)?.state === 'following' && s.converged(), 'A to install the child');
+  assert.equal(s.server.nodes.nodes[A].node.writeIds.find('parent-era-write')?.pid, parent.pid, "the record is kept under the parent's partition");
+  assert.equal(await s.settle(s.server.autoAdmin.transferLeadership('t', child.pid, A)), true);
+  let settled = false;
+  const retry = s.put('t', 'k', 'first', 'parent-era-write').then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await s.runFor(1500);
+  assert.equal(settled, true, 'the retry of an applied write waits on a parent log index in the child log');
+  await retry;
+  assert.equal(await s.settle(s.get('t', 'k')), 'first');
+});
+
+test('N3: eventually consistent reads on a replica that just took the last snapshot chunk wait until the install is durable (no "not found" for existing items)', async () => {
+  const s = new Scenario(31);
+  await s.start();
+  await s.createTable('t');
+  const keys = Array.from({ length: 120 }, (_, i) => `k${i}`);
+  await s.settle(Promise.all(keys.map((k) => s.put('t', k, `value-${k}-`.padEnd(60, 'x')))));
+  await s.until(() => s.converged(), 'replicas to converge');
+  const p = s.table('t').partitions[0];
+  const F = p.replicas.find((r) => r !== p.leader)!;
+  // F's disk is slow for a moment: its first install batch syncs slowly, the next ones wait behind it.
+  s.server.nodes.nodes[F].store.stallUntil = s.now + 400;
+  await s.settle(s.server.nodes.control(F, { type: 'install', assignment: p }));
+  await s.until(() => s.machine(F, p.table, p.pid)?.state === 'following', 'F to take the last chunk', 5000, 0.05);
+  const table = s.table('t');
+  let missing = 0;
+  let refused = 0;
+  const reads = keys.map(async (k) => {
+    const routed = routeKey(keyInfoOf(table), { pk: { S: k } });
+    const res: StorageResponse = await s.server.nodes.call(F, { id: 0, op: Op.Get, t: table.tableId, p: p.pid, v: table.partitions[0].version, k: routed.storageKey, c: false });
+    if (res.s === Status.Ok && (res.item === null || res.item === undefined)) missing++;
+    if (res.s === Status.WrongReplica) refused++;
+  });
+  await s.settle(Promise.all(reads));
+  assert.equal(missing, 0, `eventually consistent reads on node ${F} right after its install: ${missing} of ${keys.length} items not found`);
+  assert.ok(refused > 0, 'the reads were sent before the install was durable');
+});
+
+test('N8 (and the F12 window of seed 40056): what a follower acknowledged before it was declared dead does not count toward W = 2 when the leader\'s own copy becomes durable after', async () => {
+  const s = await oneTable(18);
+  const p = s.table('t').partitions[0];
+  const leader = s.machine(p.leader, p.table, p.pid)!;
+  const [dying, other] = p.replicas.filter((r) => r !== p.leader);
+  // The other follower is cut off; the leader's disk is slow: the dying follower's ack arrives first.
+  s.network.partition(p.leader, other);
+  s.server.nodes.nodes[p.leader].store.stallUntil = s.now + 300;
+  let acked = false;
+  const write = s.put('t', 'k', 'x').then(() => (acked = true));
+  const follower = s.machine(dying, p.table, p.pid)!;
+  await s.until(() => follower.durable === leader.last, 'the dying follower to have the write durably');
+  await s.runFor(5);
+  assert.ok(leader.durable < leader.last, "the leader's own copy is not durable yet");
+  s.server.nodes.markDead(dying);
+  await s.until(() => leader.durable === leader.last, "the leader's copy to become durable", 2000, 1);
+  await s.runFor(20);
+  assert.equal(acked, false, 'acknowledged with its second copy on a node declared dead');
+  s.network.heal();
+  await s.settle(write);
+  assert.equal(acked, true, 'acknowledged once a live voter has it');
 });

@@ -50,6 +50,8 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
   dead = false;
   onEvent: (node: number, event: NodeEvent) => void = () => {};
   onExit: (node: number) => void = () => {};
+  /** Errors that stopped a node (a control handler that threw): a simulated run fails on any. */
+  readonly errors: Error[] = [];
   /** Called after every node pump (the simulation's invariant checks hook in here). */
   afterPump: (node: SimNode) => void = () => {};
 
@@ -147,6 +149,9 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
         try {
           result = runControl(sim.node, request as ControlRequest);
         } catch (err) {
+          // As in the worker: a handler that threw stops the node, and the run records it (finding N6).
+          this.errors.push(err as Error);
+          this.crashThread(node);
           this.scheduler.after(0.05, () => reject(err as Error));
           return;
         }
