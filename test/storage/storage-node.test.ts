@@ -12,6 +12,7 @@ import { keyInfoOf } from '../../src/control/table-record.ts';
 import { Op, ReturnValues, Status, WriteKind, type StorageResponse, type WriteRequest } from '../../src/storage/messages.ts';
 import { itemSizeBytes } from '../../src/validation/attribute-values.ts';
 import { dropCommitBytes, runControl } from '../../src/storage/node-control.ts';
+import { InvariantError } from '../../src/replication/invariants.ts';
 
 async function oneTable(seed: number): Promise<Scenario> {
   const s = new Scenario(seed);
@@ -262,4 +263,19 @@ test('N8 (and the F12 window of seed 40056): what a follower acknowledged before
   s.network.heal();
   await s.settle(write);
   assert.equal(acked, true, 'acknowledged once a live voter has it');
+});
+
+test('N6: a control handler that throws (a broken invariant) stops its node, which is failed over, and the simulator records it', async () => {
+  const s = await oneTable(16);
+  const p = s.table('t').partitions[0];
+  const follower = p.replicas.find((r) => r !== p.leader)!;
+  const m = s.machine(follower, p.table, p.pid)!;
+  m.handoff = () => {
+    throw new InvariantError('a broken invariant in a control handler');
+  };
+  await assert.rejects(s.settle(s.server.nodes.control(follower, { type: 'handoff', table: p.table, pid: p.pid, target: p.leader })), InvariantError);
+  assert.equal(s.server.nodes.errors.length, 1);
+  await s.until(() => s.server.autoAdmin.history.some((f) => f.node === follower), 'the node to be failed over');
+  await s.until(() => s.converged(), 'repair', 30_000, 10);
+  for (let i = 0; i < 20; i++) assert.equal(await s.settle(s.get('t', `k${i}`)), `v${i}`);
 });
