@@ -512,7 +512,7 @@ export class ControlPlane {
       // A zone whose node is down gets its replica when the node's replacement is repaired in.
       const replicas: number[] = [];
       for (let r = 0; r < replicationFactor; r++) if (this.nodes.isAlive((leader + r) % zones)) replicas.push((leader + r) % zones);
-      return { table: tableId, pid, hashStart: range.hashStart, hashEnd: range.hashEnd, replicas, leader, epoch: 1, version };
+      return { table: tableId, pid, hashStart: range.hashStart, hashEnd: range.hashEnd, replicas, leader, epoch: 1, version, since: version };
     });
   }
 }

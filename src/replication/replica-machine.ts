@@ -34,6 +34,8 @@ export interface Membership {
   version: number;
   /** Set on a partition made by a split: the partition it came from. */
   parent?: number;
+  /** The map version at which the partition was made (messages.ts PartitionAssignment.since). */
+  since?: number;
 }
 
 /** What a replica persists about itself (in the node's metadata, in the batch that changes it). */

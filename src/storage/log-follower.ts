@@ -17,6 +17,8 @@ export interface FollowedReplica {
   readonly pid: number;
   readonly hashStart: number;
   readonly hashEnd: number;
+  /** The map version at which the partition was made: above its split parent's (0 when unknown). */
+  readonly since: number;
 }
 
 export interface LogFollower {

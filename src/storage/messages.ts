@@ -182,4 +182,9 @@ export interface PartitionAssignment {
   version: number;
   /** Set on a partition made by a split: the partition it came from. */
   parent?: number;
+  /**
+   * The map version at which the partition was made (its split's, or its table's creation):
+   * a child's is above its parent's, so (since, log index) orders a key's changes across splits.
+   */
+  since?: number;
 }

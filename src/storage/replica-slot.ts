@@ -64,6 +64,9 @@ export class ReplicaSlot implements FollowedReplica {
   get hashEnd(): number {
     return this.machine.membership.hashEnd;
   }
+  get since(): number {
+    return this.machine.membership.since ?? 0;
+  }
 
   /** The overlay a write decision reads: rebuilt whenever this replica leads in a new epoch (finding N7). */
   overlay(): UnappliedWrites | null {

@@ -30,7 +30,7 @@ export function splitHalves(parent: SlotMachine, split: SplitEntry, store: NodeS
   // Beyond the counting bound, the halves' counts are estimated by hash range (keys are hashed uniformly).
   const lowShare = (split.at - pm.hashStart) / (pm.hashEnd - pm.hashStart);
   const low = counted ?? { items: Math.round(parent.items * lowShare), bytes: Math.round(parent.bytes * lowShare) };
-  const membership = (hashStart: number, hashEnd: number): Membership => ({ hashStart, hashEnd, voters: pm.voters.slice(), leader: parent.leader, epoch: parent.epoch, version: split.version, parent: parent.pid });
+  const membership = (hashStart: number, hashEnd: number): Membership => ({ hashStart, hashEnd, voters: pm.voters.slice(), leader: parent.leader, epoch: parent.epoch, version: split.version, parent: parent.pid, since: split.version });
   return [
     { pid: split.lowPid, membership: membership(pm.hashStart, split.at), items: low.items, bytes: low.bytes },
     { pid: split.highPid, membership: membership(split.at, pm.hashEnd), items: Math.max(0, parent.items - low.items), bytes: Math.max(0, parent.bytes - low.bytes) },

@@ -91,6 +91,21 @@ export class Scenario {
     return this.server.router.sendByHash(table.tableId, routed.hash32, req, true);
   }
 
+  /** A delete of `key` through the router (not awaited). */
+  delete(name: string, key: string): Promise<unknown> {
+    const table = this.table(name);
+    const routed = routeKey(keyInfoOf(table), { pk: { S: key } });
+    const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: routed.storageKey, w: WriteKind.Delete, item: null, sz: 0, key: null, x: null, rv: ReturnValues.NONE, rvf: false };
+    return this.server.router.sendByHash(table.tableId, routed.hash32, req, true);
+  }
+
+  /** Converged, and every follower of the log on every replica has taken everything applied there. */
+  caughtUp(): boolean {
+    if (!this.converged()) return false;
+    for (const n of this.server.nodes.nodes) for (const slot of n.node.replicas.values()) for (const f of n.followers) if (slot.positions[f.name] !== slot.appliedTo) return false;
+    return true;
+  }
+
   /** The value of `key` read through the router (null: no item). */
   async get(name: string, key: string, consistent = true): Promise<string | null> {
     const table = this.table(name);

@@ -10,6 +10,8 @@ import type { StorageTransport } from '../../../src/router/router.ts';
 import { decodeResponse, encodeRequest } from '../../../src/storage/message-codec.ts';
 import type { StorageRequest, StorageResponse } from '../../../src/storage/messages.ts';
 import { SimStore } from './sim-store.ts';
+import { ChangeLogFollower } from './change-log.ts';
+import type { LogFollower } from '../../../src/storage/log-follower.ts';
 import { SimNetwork, SimTransport } from './sim-network.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Random } from './random.ts';
@@ -29,6 +31,8 @@ export interface SimNode {
   /** Beats the node gave from inside its work (StorageNode.beforeStep), with the bytes each announced. */
   stepBeats: number[];
   pumpScheduled: boolean;
+  /** The followers of the log this incarnation runs besides its item store. */
+  followers: LogFollower[];
 }
 
 interface Pending {
@@ -52,6 +56,8 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
   onExit: (node: number) => void = () => {};
   /** Errors that stopped a node (a control handler that threw): a simulated run fails on any. */
   readonly errors: Error[] = [];
+  /** The log's followers each node incarnation runs besides its item store (a lagging change log unless a scenario says otherwise). */
+  followers: () => LogFollower[] = () => [new ChangeLogFollower(this.random)];
   /** Called after every node pump (the simulation's invariant checks hook in here). */
   afterPump: (node: SimNode) => void = () => {};
 
@@ -70,9 +76,10 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
   /** Starts node `id` on `store` (restored from it) in incarnation `incarnation`. */
   start(id: number, store: SimStore, incarnation: number, peers: number[]): SimNode {
     const transport = new SimTransport(id, peers, this.network);
-    const sim: SimNode = { id, incarnation, store, transport, node: null as unknown as StorageNode, alive: true, running: true, hungUntil: 0, beats: 0, stepBeats: [], pumpScheduled: false };
+    const sim: SimNode = { id, incarnation, store, transport, node: null as unknown as StorageNode, alive: true, running: true, hungUntil: 0, beats: 0, stepBeats: [], pumpScheduled: false, followers: this.followers() };
     sim.node = new StorageNode(store, transport, {
       ...this.options,
+      followers: sim.followers,
       id,
       now: () => this.scheduler.now,
       streamIdBase: incarnation * 2 ** 20,

@@ -10,6 +10,7 @@ import { Admission } from '../../../src/admission/admission.ts';
 import { loadDefaults } from '../../../src/server/config.ts';
 import { storageNodeSettings } from '../../../src/server/storage-settings.ts';
 import { SimNodes } from './sim-nodes.ts';
+import type { LogFollower } from '../../../src/storage/log-follower.ts';
 import type { NewTable } from '../../../src/control/control-plane.ts';
 import { SimStore } from './sim-store.ts';
 import { SimNetwork } from './sim-network.ts';
@@ -26,6 +27,8 @@ export interface SimServerOptions {
   tablesMax?: number;
   /** Storage node settings a scenario changes (the rest come from the default configuration). */
   nodeSettings?: Partial<ReturnType<typeof storageNodeSettings>>;
+  /** The log's followers each node runs besides its item store (default: the lagging change log). */
+  followers?: () => LogFollower[];
 }
 
 export class SimServer {
@@ -48,6 +51,7 @@ export class SimServer {
     this.clock = simClock(scheduler);
     this.catalog = new SimCatalog(disk, scheduler);
     this.nodes = new SimNodes(scheduler, random, network, settings);
+    if (options.followers !== undefined) this.nodes.followers = options.followers;
     for (let id = 0; id < options.nodes; id++) {
       const peers = Array.from({ length: options.nodes }, (_, i) => i).filter((i) => i !== id);
       this.nodes.start(id, stores[id], 1, peers);
