@@ -13,3 +13,8 @@ export class InvariantError extends Error {
 export function invariant(condition: boolean, message: string | (() => string)): asserts condition {
   if (!condition) throw new InvariantError(typeof message === 'string' ? message : message());
 }
+
+/** Throws the InvariantError for `message`: for checks on the hot path, written `if (!ok) broken(\`...\`)` so that no message closure is made when they hold. */
+export function broken(message: string): never {
+  throw new InvariantError(message);
+}

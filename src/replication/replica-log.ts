@@ -7,7 +7,7 @@
 // Positions (every one asserted where it changes):
 //   base ≤ tailBase ≤ last        entries base+1..last are in the log (stored ≤ tailBase, in memory after it)
 //   durable ≤ last                entries ≤ durable are on this node's disk
-import { invariant } from './invariants.ts';
+import { broken, invariant } from './invariants.ts';
 import { EpochRuns } from './epoch-runs.ts';
 import { decodeLogEntry, type LogEntry } from './log-entry.ts';
 
@@ -63,7 +63,7 @@ export class ReplicaLog {
 
   epochAt(index: number): number {
     if (index === this.base) return this.baseEpoch;
-    invariant(index > this.base && index <= this.last, () => `${this.name}: epoch of ${index} outside the log ${this.base}..${this.last}`);
+    if (!(index > this.base && index <= this.last)) broken(`${this.name}: epoch of ${index} outside the log ${this.base}..${this.last}`);
     return this.epochs.at(index);
   }
 
@@ -99,9 +99,9 @@ export class ReplicaLog {
 
   /** Appends the entry at last+1, written in `epoch`. */
   push(index: number, epoch: number, bytes: Uint8Array, entry: LogEntry): void {
-    invariant(index === this.last + 1, () => `${this.name}: entry ${index} appended after ${this.last}`);
-    invariant(epoch >= this.lastEpoch, () => `${this.name}: entry of epoch ${epoch} after epoch ${this.lastEpoch}`);
-    invariant(entry.i === index && entry.e === epoch, () => `${this.name}: entry bytes say ${entry.e}/${entry.i}, the log position is ${epoch}/${index}`);
+    if (index !== this.last + 1) broken(`${this.name}: entry ${index} appended after ${this.last}`);
+    if (epoch < this.lastEpoch) broken(`${this.name}: entry of epoch ${epoch} after epoch ${this.lastEpoch}`);
+    if (entry.i !== index || entry.e !== epoch) broken(`${this.name}: entry bytes say ${entry.e}/${entry.i}, the log position is ${epoch}/${index}`);
     this.tail.push(bytes);
     this.tailEntries.push(entry);
     this.last = index;
@@ -199,8 +199,8 @@ export class ReplicaLog {
   }
 
   check(): void {
-    invariant(this.base <= this.tailBase && this.tailBase <= this.last, () => `${this.name}: log positions base ${this.base} tailBase ${this.tailBase} last ${this.last}`);
-    invariant(this.durable <= this.last, () => `${this.name}: durable ${this.durable} beyond last ${this.last}`);
-    invariant(this.tail.length === this.last - this.tailBase && this.tailEntries.length === this.tail.length, () => `${this.name}: ${this.tail.length} entries in memory for ${this.tailBase + 1}..${this.last}`);
+    if (!(this.base <= this.tailBase && this.tailBase <= this.last)) broken(`${this.name}: log positions base ${this.base} tailBase ${this.tailBase} last ${this.last}`);
+    if (this.durable > this.last) broken(`${this.name}: durable ${this.durable} beyond last ${this.last}`);
+    if (this.tail.length !== this.last - this.tailBase || this.tailEntries.length !== this.tail.length) broken(`${this.name}: ${this.tail.length} entries in memory for ${this.tailBase + 1}..${this.last}`);
   }
 }

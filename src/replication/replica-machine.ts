@@ -13,7 +13,7 @@
 //   durable ≤ last;  verified ≤ last
 // The leader applies like everyone else, after commit; its write decisions see its appended but
 // unapplied entries through the storage node's overlay.
-import { invariant } from './invariants.ts';
+import { broken, invariant } from './invariants.ts';
 import { Progress, ProgressState } from './progress.ts';
 import { quorumIndex } from './quorum.ts';
 import { ReplicaLog, type LogSeal } from './replica-log.ts';
@@ -449,9 +449,9 @@ export class ReplicaMachine<W, R> {
 
   /** Appends an entry this leader wrote: `bytes` is `entry` encoded, at nextIndex() in this epoch. */
   append(bytes: Uint8Array, entry: LogEntry): void {
-    invariant(isLeaderState(this.stateNow), () => `${this.name}: append while ${this.stateNow}`);
-    invariant(entry.e === this.epochNow, () => `${this.name}: append in epoch ${entry.e}, leader epoch ${this.epochNow}`);
-    invariant(entry.split === undefined || this.stateNow === ReplicaState.Splitting, () => `${this.name}: a split entry appended while ${this.stateNow}`);
+    if (!isLeaderState(this.stateNow)) broken(`${this.name}: append while ${this.stateNow}`);
+    if (entry.e !== this.epochNow) broken(`${this.name}: append in epoch ${entry.e}, leader epoch ${this.epochNow}`);
+    if (entry.split !== undefined && this.stateNow !== ReplicaState.Splitting) broken(`${this.name}: a split entry appended while ${this.stateNow}`);
     this.pushEntry(entry.i, entry.e, bytes, entry);
     this.checkInvariants();
   }
@@ -994,7 +994,7 @@ export class ReplicaMachine<W, R> {
   }
 
   private pushEntry(index: number, epoch: number, bytes: Uint8Array, entry: LogEntry): void {
-    invariant(epoch <= this.epochNow, () => `${this.name}: entry of epoch ${epoch} in a replica of epoch ${this.epochNow}`);
+    if (epoch > this.epochNow) broken(`${this.name}: entry of epoch ${epoch} in a replica of epoch ${this.epochNow}`);
     this.log.push(index, epoch, bytes, entry);
     this.out.appends.push({ index, bytes, entry });
   }
@@ -1222,10 +1222,10 @@ export class ReplicaMachine<W, R> {
   private checkInvariants(): void {
     const log = this.log;
     log.check();
-    invariant(log.base <= this.appliedNow && this.appliedNow <= this.applying && this.applying <= this.committedNow && this.committedNow <= log.last, () => `${this.name}: positions base ${log.base} applied ${this.appliedNow} applying ${this.applying} committed ${this.committedNow} last ${log.last}`);
-    invariant(this.verified <= log.last, () => `${this.name}: verified ${this.verified} beyond last ${log.last}`);
-    invariant(this.epochNow >= log.lastEpoch, () => `${this.name}: epoch ${this.epochNow} below its last entry's ${log.lastEpoch}`);
-    invariant(leadsLog(this.stateNow) === (this.leaderNow === this.self), () => `${this.name}: state ${this.stateNow} but leader ${this.leaderNow}`);
-    invariant(!isRetired(this.stateNow) || this.splitIndexNow >= 0, () => `${this.name}: retired without a split index`);
+    if (!(log.base <= this.appliedNow && this.appliedNow <= this.applying && this.applying <= this.committedNow && this.committedNow <= log.last)) broken(`${this.name}: positions base ${log.base} applied ${this.appliedNow} applying ${this.applying} committed ${this.committedNow} last ${log.last}`);
+    if (this.verified > log.last) broken(`${this.name}: verified ${this.verified} beyond last ${log.last}`);
+    if (this.epochNow < log.lastEpoch) broken(`${this.name}: epoch ${this.epochNow} below its last entry's ${log.lastEpoch}`);
+    if (leadsLog(this.stateNow) !== (this.leaderNow === this.self)) broken(`${this.name}: state ${this.stateNow} but leader ${this.leaderNow}`);
+    if (isRetired(this.stateNow) && this.splitIndexNow < 0) broken(`${this.name}: retired without a split index`);
   }
 }

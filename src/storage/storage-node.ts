@@ -20,7 +20,7 @@ import { ReplicaMachine, type MachineConfig, type MachineHost, type Ready, type 
 import { ReplicaState, isRetired, restoredState } from '../replication/replica-state.ts';
 import { ReplFrameType, type ReplFrame } from '../replication/frames.ts';
 import { encodeLogEntry } from '../replication/log-entry.ts';
-import { invariant } from '../replication/invariants.ts';
+import { broken, invariant } from '../replication/invariants.ts';
 import { WriteIds } from '../replication/write-ids.ts';
 import { encodeFrame, decodeFrame } from '../rings/frame-codec.ts';
 import { decodeRequest, encodeResponse } from './message-codec.ts';
@@ -403,7 +403,7 @@ export class StorageNode {
     const remember = !m.isLeader();
     for (let j = 0; j < rd.appends.length; j++) {
       const a = rd.appends[j];
-      invariant(a.entry.i === a.index && (j === 0 || a.index === rd.appends[j - 1].index + 1), () => `${m.name}: batch entries not contiguous at ${a.index}`);
+      if (a.entry.i !== a.index || (j > 0 && a.index !== rd.appends[j - 1].index + 1)) broken(`${m.name}: batch entries not contiguous at ${a.index}`);
       // Its log entry now, its item when applied: what the commit's writes will take.
       this.batches.grow(1, 2 * a.bytes.length);
       store.appendLog(m.table, m.pid, a.index, a.entry.e, a.bytes);
@@ -412,7 +412,7 @@ export class StorageNode {
     if (rd.committed.length > 0) {
       const last = rd.applyFrom + rd.committed.length;
       invariant(rd.applyFrom === slot.appliedTo && last <= m.committed, () => `${m.name}: applying ${rd.applyFrom + 1}..${last} after ${slot.appliedTo}, committed ${m.committed}`);
-      for (let j = 0; j < rd.committed.length; j++) invariant(rd.committed[j].i === rd.applyFrom + 1 + j, () => `${m.name}: committed entry ${rd.committed[j].i} out of order`);
+      for (let j = 0; j < rd.committed.length; j++) if (rd.committed[j].i !== rd.applyFrom + 1 + j) broken(`${m.name}: committed entry ${rd.committed[j].i} out of order`);
       this.itemStore.committed(slot, rd.applyFrom, rd.committed, store, true);
       slot.appliedTo = last;
     }
