@@ -33,7 +33,8 @@ const diskHogs = number('disk-hogs');
 
 interface FailoverView {
   failovers: Array<{ node: number; reason: string; detectedAt: number }>;
-  nodes: Array<{ node: number; alive: boolean }>;
+  /** stillMsMax: the longest work waited on the node without progress; diskStillMsMax: its disk without a durable batch. */
+  nodes: Array<{ node: number; alive: boolean; stillMsMax?: number; diskStillMsMax?: number }>;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'monodyne-soak-'));
@@ -156,6 +157,9 @@ try {
     errors: errors.length,
     putLatencyMs: { p50: Math.round(percentile(latenciesMs, 0.5)), p99: Math.round(percentile(latenciesMs, 0.99)), max: Math.round(latenciesMs.at(-1) ?? 0) },
     failovers: { idle: views.idle.failovers, loaded: views.loaded.failovers },
+    // The margin left: how long each node went without progress while work waited (and its disk without a durable batch).
+    stillMsMax: { idle: views.idle.nodes.map((n) => n.stillMsMax), loaded: views.loaded.nodes.map((n) => n.stillMsMax) },
+    diskStillMsMax: { idle: views.idle.nodes.map((n) => n.diskStillMsMax), loaded: views.loaded.nodes.map((n) => n.diskStillMsMax) },
   };
   console.log(JSON.stringify(result, null, 2));
   if (errors.length > 0) console.log(`first errors: ${errors.slice(0, 5).join('; ')}`);
