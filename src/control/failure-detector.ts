@@ -9,7 +9,7 @@
 export interface NodeLiveness {
   /** Moves every turn of the node's loop and inside its long steps: it is running. */
   progress: number;
-  /** Check intervals the node may stay still beyond the usual bound: a long step it announced. */
+  /** Check intervals the node may stay still beyond the usual bounds (thread and disk): a long step it announced. */
   quietBeats: number;
   /** Its thread is inside a call that may block on the disk (a read, a batch's writes). */
   inDiskCall: boolean;
@@ -112,8 +112,10 @@ export class FailureDetector {
       t.stillMsMax = Math.max(t.stillMsMax, t.stillMs);
       t.diskStillMsMax = Math.max(t.diskStillMsMax, t.diskStillMs);
       if (t.stillMs === 0 && t.diskStillMs === 0) t.heldReported = false;
-      const threadHung = t.stillMs >= o.hungNodeMs + s.quietBeats * o.checkIntervalMs;
-      if (threadHung || t.diskStillMs >= o.diskStallMaxMs) hung.push({ node, what: threadHung ? `made no progress for ${Math.round(t.stillMs)} ms with work waiting` : `its disk made no progress for ${Math.round(t.diskStillMs)} ms` });
+      // A long step the node announced (a message or a batch of tens of megabytes) extends both bounds.
+      const quietMs = s.quietBeats * o.checkIntervalMs;
+      const threadHung = t.stillMs >= o.hungNodeMs + quietMs;
+      if (threadHung || t.diskStillMs >= o.diskStallMaxMs + quietMs) hung.push({ node, what: threadHung ? `made no progress for ${Math.round(t.stillMs)} ms with work waiting` : `its disk made no progress for ${Math.round(t.diskStillMs)} ms` });
     }
     const result: CheckResult = { failed: [], held: [] };
     if (hung.length === 0) return result;

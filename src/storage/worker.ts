@@ -97,7 +97,8 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   // Progress: every turn of the loop, every control message and every beat from inside long
   // work. A thread that is stuck stops moving it while work waits for it, and the control plane
   // notices; one starved of CPU still moves it, only less often. A node about to take one long
-  // step (a message of tens of megabytes, a large batch's writes) says how long it may stay still.
+  // step (a message of tens of megabytes, a large batch's writes, which lmdb-js runs on this
+  // thread) says how long it may stay still.
   const beat = (longStepBytes = 0) => {
     board.progress(task.id, Math.ceil(Math.max(longStepBytes, node.bytesGoingToDisk()) / longStepBytesPerBeat));
   };
@@ -126,7 +127,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
 
   const beforePump = task.faults ? loopFaults(board, task.id) : () => {};
   try {
-    await runLoop(node, doorbell, beforePump, () => stopping || fenced(), () => board.progress(task.id));
+    await runLoop(node, doorbell, beforePump, () => stopping || fenced(), beat);
   } catch (err) {
     // A node that cannot go on (a commit failed, an invariant broke) ends its thread, so the
     // control plane fails it over at once instead of leaving a silent node holding its partitions.

@@ -93,6 +93,12 @@ const cases: Case[] = [
     failed: [[1500, 0, /^made no progress for 1500 ms with work waiting$/]],
   },
   {
+    name: 'a batch of tens of megabytes announced (quiet beats) extends the disk bound too',
+    nodes: [() => ({ inDiskCall: true, quietBeats: 20 }), working, working],
+    until: 10_000,
+    failed: [[7000, 0, /^its disk made no progress for 7000 ms$/]],
+  },
+  {
     name: 'checks that run late (a stalled main thread) count one interval each, never their whole gap',
     nodes: [frozen, working, working],
     checks: [0, 3000, 6000, 9000, 9100, 9200, 9300, 9400, 9500, 9600, 9700, 9800, 9900, 10_000],
