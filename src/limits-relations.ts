@@ -163,10 +163,16 @@ export const largestItemBodyBytesMin = itemSizeBytesMax + 512;
 
 // ---- the check ----------------------------------------------------------------------------------------
 
+// ---- failure detection ----------------------------------------------------------------------------
+
+/** Checks of a node's liveness before it may be judged hung: one still interval alone says little. */
+export const hungNodeChecksMin = 2;
+
 /** The settings the relations involve (a subset of the resolved Config). */
 export interface LimitSettings {
   rings: { capacityBytes: number };
   limits: { requestBodyBytesMax: number; inFlightBodyBytesMax: number };
+  failover: { heartbeatIntervalMs: number; hungNodeMs: number; commitStallMaxMs: number };
 }
 
 /**
@@ -188,6 +194,15 @@ export function limitRelationsProblem(settings: LimitSettings): string | null {
   // One request's body must fit in what the front door buffers for all requests at once.
   if (settings.limits.inFlightBodyBytesMax < body) {
     return `limits.inFlightBodyBytesMax ${settings.limits.inFlightBodyBytesMax} is smaller than limits.requestBodyBytesMax ${body}: one request could never be buffered; set it to at least ${body}`;
+  }
+  const f = settings.failover;
+  // Liveness is checked every heartbeat interval: a bound shorter than a few checks would judge a node on one late look.
+  if (f.hungNodeMs < hungNodeChecksMin * f.heartbeatIntervalMs) {
+    return `failover.hungNodeMs ${f.hungNodeMs} is shorter than ${hungNodeChecksMin} liveness checks (failover.heartbeatIntervalMs ${f.heartbeatIntervalMs}): set it to at least ${hungNodeChecksMin * f.heartbeatIntervalMs}`;
+  }
+  // The disk bound is the long one: a hung node held back to keep a partition's replicas waits it out.
+  if (f.commitStallMaxMs <= f.hungNodeMs) {
+    return `failover.commitStallMaxMs ${f.commitStallMaxMs} must be longer than failover.hungNodeMs ${f.hungNodeMs}: a disk is given longer than a thread, and a hung node held back to keep a partition's replicas waits for it`;
   }
   return null;
 }

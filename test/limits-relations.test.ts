@@ -142,9 +142,10 @@ test('the page JSON budget a node may grant: the whole budget on the default rin
   assert.ok(pageJsonBudgetFor(1 << 22) < ringFrameBytesMax(1 << 22));
 });
 
-const settings = (capacityBytes: number, requestBodyBytesMax = 16 * 1024 * 1024, inFlightBodyBytesMax = 256 * 1024 * 1024): LimitSettings => ({
+const settings = (capacityBytes: number, requestBodyBytesMax = 16 * 1024 * 1024, inFlightBodyBytesMax = 256 * 1024 * 1024, failover: LimitSettings['failover'] = loadDefaults().failover): LimitSettings => ({
   rings: { capacityBytes },
   limits: { requestBodyBytesMax, inFlightBodyBytesMax },
+  failover,
 });
 
 test('the default configuration satisfies every relation', () => {
@@ -171,4 +172,12 @@ test('a body limit too small for the largest item, or larger than all bodies hel
   assert.equal(limitRelationsProblem(settings(1 << 27, largestItemBodyBytesMin)), null);
   assert.match(limitRelationsProblem(settings(1 << 27, 16 * 1024 * 1024, 1024 * 1024)) ?? '', /^limits\.inFlightBodyBytesMax 1048576 is smaller than limits\.requestBodyBytesMax 16777216/);
   assert.throws(() => resolveConfig({ env: { MONODYNE_LIMITS_REQUEST_BODY_BYTES_MAX: '65536' } }), /limits\.requestBodyBytesMax 65536 is too small/);
+});
+
+test('failure detection: a node is judged over at least two checks, and its disk is given longer than its thread', () => {
+  const failover = (heartbeatIntervalMs: number, hungNodeMs: number, commitStallMaxMs: number) => settings(1 << 23, undefined, undefined, { heartbeatIntervalMs, hungNodeMs, commitStallMaxMs });
+  assert.equal(limitRelationsProblem(failover(100, 200, 201)), null);
+  assert.match(limitRelationsProblem(failover(100, 150, 30_000)) ?? '', /^failover\.hungNodeMs 150 is shorter than 2 liveness checks \(failover\.heartbeatIntervalMs 100\): set it to at least 200$/);
+  assert.match(limitRelationsProblem(failover(100, 3000, 3000)) ?? '', /^failover\.commitStallMaxMs 3000 must be longer than failover\.hungNodeMs 3000/);
+  assert.throws(() => resolveConfig({ env: { MONODYNE_FAILOVER_HUNG_NODE_MS: '60000' } }), /failover\.commitStallMaxMs 30000 must be longer than failover\.hungNodeMs 60000/);
 });

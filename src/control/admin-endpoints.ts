@@ -50,7 +50,16 @@ export class AdminEndpoints implements AdminHandler {
     return {
       mapVersion: this.control.map.version,
       faultsEnabled: this.faultsEnabled,
-      nodes: Array.from({ length: this.nodes.count }, (_, node) => ({ node, zone: node, alive: this.nodes.isAlive(node), heartbeat: this.nodes.heartbeat(node), batches: stats[node]?.batches ?? null, entries: stats[node]?.entries ?? null })),
+      nodes: Array.from({ length: this.nodes.count }, (_, node) => ({
+        node,
+        zone: node,
+        alive: this.nodes.isAlive(node),
+        progress: this.nodes.liveness(node).progress,
+        // How long work has waited on it without progress, and its disk without a durable batch (now and at most so far).
+        ...this.autoAdmin.stillness(node),
+        batches: stats[node]?.batches ?? null,
+        entries: stats[node]?.entries ?? null,
+      })),
       tables: this.control.catalog.all().map((table) => ({
         tableName: table.name,
         tableId: table.tableId,

@@ -14,6 +14,7 @@ import type { PartitionAssignment } from '../storage/messages.ts';
 import type { NodeEvent } from '../storage/storage-node.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { LongWorkBoard } from './long-work.ts';
+import { FailureDetector, type NodeStillness } from './failure-detector.ts';
 import { log } from '../server/logger.ts';
 
 /** Repair passes after a failed install before giving up until the next failover. */
@@ -26,9 +27,12 @@ const rebalanceMovesMax = 10_000;
 export interface AutoAdminOptions {
   dataDir: string;
   clock: Clock;
+  /** How often every node's liveness is checked. */
   heartbeatIntervalMs: number;
-  /** A node is declared dead after this many heartbeat intervals without a beat. */
-  heartbeatsMissedMax: number;
+  /** A node that work waited on this long without progress, and not waiting on its disk, is hung: failed over. */
+  hungNodeMs: number;
+  /** A node whose disk made no progress this long is failed over; the bound a hung node is given when failing it over would leave a partition short. */
+  commitStallMaxMs: number;
   /** How long a replacement replica may take to install its snapshot before it is retried. */
   installTimeoutMs: number;
   /** Wait this long after a failover before starting the replacement node. */
@@ -67,8 +71,7 @@ export class AutoAdmin {
   private readonly nodes: NodeSupervisor;
   private readonly options: AutoAdminOptions;
   private readonly clock: Clock;
-  private readonly lastBeat: number[];
-  private readonly missed: number[];
+  private readonly detector: FailureDetector;
   private readonly failing = new Set<number>();
   /** Installs waiting for 'installed', hand-offs waiting for 'handoffReady', keyed by node:table:pid. */
   private readonly installWaiters = new Map<string, Waiter>();
@@ -78,7 +81,6 @@ export class AutoAdmin {
   private splitting = false;
   /** Consecutive split checks each partition was over the throughput threshold. */
   private readonly hotChecks = new Map<string, number>();
-  private lastCheckAt = 0;
   /** Splits made since start-up (observability). */
   splitsDone = 0;
   readonly history: FailoverRecord[] = [];
@@ -91,8 +93,7 @@ export class AutoAdmin {
     this.options = options;
     this.clock = options.clock;
     this.work = new LongWorkBoard(options.clock);
-    this.lastBeat = Array.from({ length: nodes.count }, (_, i) => nodes.heartbeat(i));
-    this.missed = new Array<number>(nodes.count).fill(0);
+    this.detector = new FailureDetector({ checkIntervalMs: options.heartbeatIntervalMs, hungNodeMs: options.hungNodeMs, diskStallMaxMs: options.commitStallMaxMs, replicationFactor });
     nodes.onEvent = (node, event) => this.onNodeEvent(node, event);
     // A node whose thread ended (crashed, killed) is known dead: fail it over, always (finding F13).
     nodes.onExit = (node) => void this.nodeFailed(node, 'its thread ended');
@@ -100,7 +101,7 @@ export class AutoAdmin {
 
   start(): void {
     const o = this.options;
-    this.timers.push(this.clock.every(o.heartbeatIntervalMs, () => this.checkHeartbeats()));
+    this.timers.push(this.clock.every(o.heartbeatIntervalMs, () => this.checkLiveness()));
     // The publisher: the map is a cache of what the nodes hold, re-read at a constant rate.
     this.timers.push(
       this.clock.every(o.publishIntervalMs, () => {
@@ -130,40 +131,21 @@ export class AutoAdmin {
 
   // ---- failure detection ----------------------------------------------------------------
 
-  private checkHeartbeats(): void {
-    const now = this.clock.now();
-    // If this check itself ran late, the main thread was stalled (GC, a busy machine): that
-    // says nothing about the nodes, so no beat counts as missed this time.
-    const stalled = this.lastCheckAt !== 0 && now - this.lastCheckAt > 2 * this.options.heartbeatIntervalMs;
-    this.lastCheckAt = now;
-    for (let node = 0; node < this.nodes.count; node++) {
-      if (!this.nodes.isAlive(node) || this.failing.has(node)) continue;
-      const beat = this.nodes.heartbeat(node);
-      if (beat !== this.lastBeat[node] || stalled) {
-        this.lastBeat[node] = beat;
-        this.missed[node] = 0;
-        continue;
-      }
-      // (A node waiting on a slow disk keeps beating for commitStallMaxMs: the worker's call. A
-      // node about to take one long step, such as encoding a message of tens of megabytes, says
-      // how many more beats it may miss.)
-      if (++this.missed[node] >= this.options.heartbeatsMissedMax + this.nodes.quietBeats(node) && !this.wouldLoseEveryReplica(node)) void this.nodeFailed(node, `missed ${this.missed[node]} heartbeats`);
-    }
+  /** Fails over the nodes the detector finds hung (failure-detector.ts says when: slow is not dead). */
+  private checkLiveness(): void {
+    const nodes = Array.from({ length: this.nodes.count }, (_, node) => (this.nodes.isAlive(node) && !this.failing.has(node) ? this.nodes.liveness(node) : null));
+    const { failed, held } = this.detector.check(this.clock.now(), nodes, () => this.replicaSets());
+    for (const h of held) log.warn(`storage node ${h.node} ${h.reason}`);
+    for (const f of failed) void this.nodeFailed(f.node, f.reason);
   }
 
-  /**
-   * A node that only missed beats is not declared dead when every other replica of one of its
-   * partitions is already gone: the silence is then more likely this process starving its
-   * threads than a third failure. (A node whose thread ended is failed over regardless.)
-   */
-  private wouldLoseEveryReplica(node: number): boolean {
-    for (const table of this.catalog.all()) {
-      for (const p of table.partitions) {
-        if (!p.replicas.includes(node)) continue;
-        if (!p.replicas.some((w) => w !== node && this.nodes.isAlive(w) && !this.failing.has(w))) return true;
-      }
-    }
-    return false;
+  private *replicaSets(): Iterable<readonly number[]> {
+    for (const table of this.catalog.all()) for (const p of table.partitions) yield p.replicas;
+  }
+
+  /** How long each node has been still, and the longest so far (GET /_monodyne/partitions). */
+  stillness(node: number): NodeStillness {
+    return this.detector.stillness(node);
   }
 
   // ---- failover -------------------------------------------------------------------------
@@ -226,8 +208,7 @@ export class AutoAdmin {
     } finally {
       // The replacement is a new node: if it fails too (even while being repaired), that is a new failover.
       this.failing.delete(node);
-      this.lastBeat[node] = this.nodes.heartbeat(node);
-      this.missed[node] = 0;
+      this.detector.forget(node);
     }
     try {
       await this.repairAll();

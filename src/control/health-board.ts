@@ -1,12 +1,14 @@
-// Shared memory between the control plane and the storage nodes: each node's heartbeat counter,
-// the fence the control plane raises when it declares a
-// node dead, and the node's incarnation (a replacement gets a new one, so an old thread that
-// outlives its replacement's start is fenced too, finding M4). It also carries the fault
-// switches, which only the fault-injection wrappers read (they are installed only when faults
-// are enabled). Pure: no native addon, no postMessage; every field is read and written with Atomics.
+// Shared memory between the control plane and the storage nodes: each node's liveness (its
+// progress counter, whether it is in a disk call, its batches on the disk), the fence the control
+// plane raises when it declares a node dead, and the node's incarnation (a replacement gets a new
+// one, so an old thread that outlives its replacement's start is fenced too, finding M4). It also
+// carries the fault switches, which only the fault-injection wrappers read (they are installed
+// only when faults are enabled). Pure: no native addon, no postMessage; every field is read and
+// written with Atomics.
 
-const slotsPerNode = 6;
-const HEARTBEAT = 0;
+const slotsPerNode = 9;
+/** Moves every turn of the node's loop, inside its long steps and after each disk call. */
+const PROGRESS = 0;
 /** 1 once the control plane has declared the node dead: it must not answer anything more. */
 const FENCED = 1;
 /** Fault injection asked of the node: one of the FAULT_* values, 0 for none. */
@@ -15,13 +17,27 @@ const FAULT = 2;
 const RESUMES = 3;
 /** Incremented for every new thread started for the node. */
 const INCARNATION = 4;
-/** Beats the node may miss on top of the usual bound: it beat just before a step it knows is long. */
+/** Check intervals the node may stay still on top of the usual bound: it is about to take a step it knows is long. */
 const QUIET_BEATS = 5;
+/** 1 while the node's thread is inside a call that may block on the disk. */
+const IN_DISK_CALL = 6;
+/** Batches the node handed to its disk, and those reported durable (both count from 0 per incarnation). */
+const COMMITS = 7;
+const DURABLE = 8;
 
 // Values of the FAULT slot. The hangs block the node in Atomics.wait until set back to 0.
 const FAULT_HANG = 1;
 const FAULT_HANG_IN_COMMIT = 2;
 const FAULT_CRASH = 3;
+
+/** What the failure detector reads of a node (see failure-detector.ts NodeLiveness). */
+export interface BoardLiveness {
+  progress: number;
+  quietBeats: number;
+  inDiskCall: boolean;
+  batchesOnDisk: number;
+  durable: number;
+}
 
 export class HealthBoard {
   readonly sab: SharedArrayBuffer;
@@ -42,18 +58,44 @@ export class HealthBoard {
     this.replFaults = all.subarray(1 + this.nodes * slotsPerNode);
   }
 
-  /** `quietBeats`: beats the node may miss now, for a long step it is about to take (0: none). */
-  beat(node: number, quietBeats = 0): void {
+  /** Called by a node as it goes on; `quietBeats`: check intervals it may stay still now, for a long step it is about to take (0: none). */
+  progress(node: number, quietBeats = 0): void {
     Atomics.store(this.cells, node * slotsPerNode + QUIET_BEATS, quietBeats);
-    Atomics.add(this.cells, node * slotsPerNode + HEARTBEAT, 1);
+    Atomics.add(this.cells, node * slotsPerNode + PROGRESS, 1);
   }
 
-  quietBeats(node: number): number {
-    return Atomics.load(this.cells, node * slotsPerNode + QUIET_BEATS);
+  /** Called by a node before a call that may block on its disk. */
+  enterDiskCall(node: number): void {
+    Atomics.store(this.cells, node * slotsPerNode + IN_DISK_CALL, 1);
   }
 
-  heartbeat(node: number): number {
-    return Atomics.load(this.cells, node * slotsPerNode + HEARTBEAT);
+  /** Called by a node once such a call returned (it went on: that is progress too). */
+  leaveDiskCall(node: number): void {
+    Atomics.store(this.cells, node * slotsPerNode + IN_DISK_CALL, 0);
+    Atomics.add(this.cells, node * slotsPerNode + PROGRESS, 1);
+  }
+
+  /** Called by a node when it hands a batch to its disk, and when the disk reports one durable. */
+  committed(node: number): void {
+    Atomics.add(this.cells, node * slotsPerNode + COMMITS, 1);
+  }
+
+  durable(node: number): void {
+    Atomics.add(this.cells, node * slotsPerNode + DURABLE, 1);
+  }
+
+  liveness(node: number): BoardLiveness {
+    const base = node * slotsPerNode;
+    // Durable first: a batch counted durable was counted committed before. (An old incarnation's
+    // thread that outlived its replacement's start may still count one: never below 0.)
+    const durable = Atomics.load(this.cells, base + DURABLE);
+    return {
+      progress: Atomics.load(this.cells, base + PROGRESS),
+      quietBeats: Atomics.load(this.cells, base + QUIET_BEATS),
+      inDiskCall: Atomics.load(this.cells, base + IN_DISK_CALL) === 1,
+      batchesOnDisk: Math.max(0, Atomics.load(this.cells, base + COMMITS) - durable),
+      durable,
+    };
   }
 
   fence(node: number): void {
@@ -64,12 +106,11 @@ export class HealthBoard {
     return Atomics.load(this.cells, node * slotsPerNode + INCARNATION);
   }
 
-  /** A replacement node starts unfenced, in a new incarnation, with its heartbeat counting from zero. Returns the incarnation. */
+  /** A replacement node starts unfenced, in a new incarnation, with its liveness counting from zero. Returns the incarnation. */
   startIncarnation(node: number): number {
     const incarnation = Atomics.add(this.cells, node * slotsPerNode + INCARNATION, 1) + 1;
     Atomics.store(this.cells, node * slotsPerNode + FENCED, 0);
-    Atomics.store(this.cells, node * slotsPerNode + HEARTBEAT, 0);
-    Atomics.store(this.cells, node * slotsPerNode + QUIET_BEATS, 0);
+    for (const slot of [PROGRESS, QUIET_BEATS, IN_DISK_CALL, COMMITS, DURABLE]) Atomics.store(this.cells, node * slotsPerNode + slot, 0);
     this.resume(node);
     for (let peer = 0; peer < this.nodes; peer++) {
       Atomics.store(this.replFaults, node * this.nodes + peer, 0);
@@ -122,7 +163,7 @@ export class HealthBoard {
     return Atomics.load(this.cells, node * slotsPerNode + FAULT) === FAULT_HANG_IN_COMMIT;
   }
 
-  /** Called by a node: blocks the whole thread (no heartbeats, no event loop) while a hang is asked. */
+  /** Called by a node: blocks the whole thread (no progress, no event loop) while a hang is asked. */
   hangWhileRequested(node: number): void {
     for (;;) {
       const fault = Atomics.load(this.cells, node * slotsPerNode + FAULT);

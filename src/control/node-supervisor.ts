@@ -3,6 +3,7 @@
 // StorageThreads implements it with worker threads; the simulator with simulated nodes.
 import type { ControlReplies, ControlRequestOf, ControlType } from './control-messages.ts';
 import type { NodeEvent } from '../storage/storage-node.ts';
+import type { NodeLiveness } from './failure-detector.ts';
 
 export interface NodeSupervisor {
   readonly count: number;
@@ -12,10 +13,8 @@ export interface NodeSupervisor {
   markDead(node: number): void;
   /** Starts a new incarnation of `node` in the same zone, on an empty store in `nodeDir`. */
   replace(node: number, nodeDir: string): Promise<void>;
-  /** The node's heartbeat counter (it stops beating when stuck, or when its disk stalls too long). */
-  heartbeat(node: number): number;
-  /** Beats the node announced it may miss, for one long step (a message of tens of megabytes). */
-  quietBeats(node: number): number;
+  /** What the failure detector reads of the node: its progress, its disk, whether work waits for it. */
+  liveness(node: number): NodeLiveness;
   /** News from a node (an install finished, a hand-off is ready, a split applied). */
   onEvent: (node: number, event: NodeEvent) => void;
   /** A node's thread ended without being declared dead or stopped (a crash). */

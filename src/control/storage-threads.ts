@@ -11,6 +11,7 @@ import { Doorbell } from '../rings/doorbell.ts';
 import { Outbox } from '../rings/outbox.ts';
 import { HealthBoard } from './health-board.ts';
 import { NodeFailedError, type NodeSupervisor } from './node-supervisor.ts';
+import type { NodeLiveness } from './failure-detector.ts';
 import type { ControlMessage, ControlReplies, ControlReply, ControlRequestOf, ControlType } from './control-messages.ts';
 import type { StorageNodeTask } from '../storage/worker.ts';
 import type { NodeEvent } from '../storage/storage-node.ts';
@@ -24,7 +25,6 @@ export interface StorageThreadsOptions {
   mapSizeBytes: number;
   ringCapacityBytes: number;
   heartbeatIntervalMs: number;
-  commitStallMaxMs: number;
   faults: boolean;
   /** lmdb-js's encryption key for every node's LMDB environment; absent: not encrypted. */
   encryptionKey?: string;
@@ -37,6 +37,8 @@ interface NodeHandle {
   pool: Piscina;
   control: MessagePort;
   doorbell: Doorbell;
+  /** Router → node: frames in it are work waiting for the node. */
+  requests: SpscRing;
   alive: boolean;
   done: Promise<unknown>;
   /** Control messages sent and not yet answered. */
@@ -56,8 +58,9 @@ export class StorageThreads implements NodeSupervisor {
   private readonly options: StorageThreadsOptions;
   private readonly transport: RequestTransport;
   private readonly nodes: NodeHandle[] = [];
-  /** peerRings[a][b]: replication frames from node a to node b. */
+  /** peerRings[a][b]: replication frames from node a to node b (peerViews: the same, to look at from here). */
   private readonly peerRings: SharedArrayBuffer[][] = [];
+  private readonly peerViews: Array<Array<SpscRing | null>> = [];
   private readonly doorbells: Doorbell[] = [];
   private nextControlSeq = 1;
   onEvent: (node: number, event: NodeEvent) => void = () => {};
@@ -77,7 +80,12 @@ export class StorageThreads implements NodeSupervisor {
     for (let id = 0; id < n; id++) threads.doorbells.push(Doorbell.create());
     for (let a = 0; a < n; a++) {
       threads.peerRings.push([]);
-      for (let b = 0; b < n; b++) threads.peerRings[a].push(a === b ? new SharedArrayBuffer(0) : SpscRing.create(options.ringCapacityBytes).sab);
+      threads.peerViews.push([]);
+      for (let b = 0; b < n; b++) {
+        const ring = a === b ? null : SpscRing.create(options.ringCapacityBytes);
+        threads.peerRings[a].push(ring?.sab ?? new SharedArrayBuffer(0));
+        threads.peerViews[a].push(ring);
+      }
     }
     await Promise.all(Array.from({ length: n }, (_, id) => threads.spawn(id, nodeDirs[id])));
     return threads;
@@ -91,12 +99,19 @@ export class StorageThreads implements NodeSupervisor {
     return this.nodes[node]?.alive === true;
   }
 
-  heartbeat(node: number): number {
-    return this.board.heartbeat(node);
+  liveness(node: number): NodeLiveness {
+    const handle = this.nodes[node];
+    return { ...this.board.liveness(node), workWaiting: handle !== undefined && this.workWaiting(handle) };
   }
 
-  quietBeats(node: number): number {
-    return this.board.quietBeats(node);
+  /**
+   * Whether work waits for the node: frames in its inbound rings (read here without consuming:
+   * the supervisor owns the rings), requests or control messages it has not answered.
+   */
+  private workWaiting(handle: NodeHandle): boolean {
+    if (handle.waiters.size > 0 || this.transport.inFlight(handle.id) > 0 || !handle.requests.isEmpty()) return true;
+    for (let peer = 0; peer < this.peerViews.length; peer++) if (this.peerViews[peer][handle.id]?.isEmpty() === false) return true;
+    return false;
   }
 
   /** Starts node `id` (first start or replacement) and resolves when it is ready. */
@@ -132,7 +147,6 @@ export class StorageThreads implements NodeSupervisor {
       control: channel.port2,
       healthBoard: this.board.sab,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
-      commitStallMaxMs: this.options.commitStallMaxMs,
       faults: this.options.faults,
       node: this.options.node,
     };
@@ -151,6 +165,7 @@ export class StorageThreads implements NodeSupervisor {
       pool,
       control: channel.port1,
       doorbell: this.doorbells[id],
+      requests: requestRing,
       alive: true,
       done: pool.run(task, { transferList: [channel.port2] }),
       waiters: new Map(),
@@ -259,8 +274,11 @@ export class StorageThreads implements NodeSupervisor {
     // Rings of the old incarnation may hold half-written frames: the new one gets fresh rings.
     for (let peer = 0; peer < n; peer++) {
       if (peer === node) continue;
-      this.peerRings[peer][node] = SpscRing.create(this.options.ringCapacityBytes).sab;
-      this.peerRings[node][peer] = SpscRing.create(this.options.ringCapacityBytes).sab;
+      for (const [a, b] of [[peer, node], [node, peer]]) {
+        const ring = SpscRing.create(this.options.ringCapacityBytes);
+        this.peerRings[a][b] = ring.sab;
+        this.peerViews[a][b] = ring;
+      }
     }
     this.doorbells[node] = Doorbell.create();
     await this.destroy(this.nodes[node]);

@@ -14,7 +14,7 @@ export interface Config {
   tables: { initialPartitions: number };
   rings: { capacityBytes: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
-  failover: { heartbeatIntervalMs: number; heartbeatsMissedMax: number; commitStallMaxMs: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number; logEntriesMax: number; handoffTimeoutMs: number };
+  failover: { heartbeatIntervalMs: number; hungNodeMs: number; commitStallMaxMs: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number; logEntriesMax: number; handoffTimeoutMs: number };
   faults: { enabled: boolean };
   capacity: { burstSeconds: number; adaptive: boolean; partitionReadUnitsMax: number; partitionWriteUnitsMax: number };
   partitionMap: { publishIntervalMs: number };
@@ -68,8 +68,8 @@ const schema: Record<string, Record<string, Kind>> = {
   },
   failover: {
     heartbeatIntervalMs: { type: 'int', min: 10, max: 60_000 },
-    heartbeatsMissedMax: { type: 'int', min: 2, max: 100 },
-    commitStallMaxMs: { type: 'int', min: 100, max: 600000 },
+    hungNodeMs: { type: 'int', min: 100, max: 600_000 },
+    commitStallMaxMs: { type: 'int', min: 1000, max: 3_600_000 },
     routerRetryWindowMs: { type: 'int', min: 0, max: 600_000 },
     installTimeoutMs: { type: 'int', min: 1000, max: 3_600_000 },
     replaceDelayMs: { type: 'int', min: 0, max: 3_600_000 },
@@ -176,6 +176,16 @@ function coerce(path: string, kind: Kind, raw: unknown, fromText: boolean): unkn
   }
 }
 
+/** Settings that no longer exist, with what replaced them: a configuration naming one is told. */
+const retiredSettings: Record<string, string> = {
+  'failover.heartbeatsMissedMax':
+    'failover.heartbeatsMissedMax is gone: a storage node is no longer failed over for missing heartbeats but for making no progress while work waits for it; set failover.hungNodeMs (how long) instead',
+};
+
+function unknownSetting(source: string, path: string): ConfigError {
+  return new ConfigError(retiredSettings[path] !== undefined ? `${source}: ${retiredSettings[path]}` : `${source}: unknown setting "${path}"`);
+}
+
 /** Key paths ("storage.sync") given by a source rather than left at their default. */
 type ExplicitKeys = Set<string>;
 
@@ -191,7 +201,7 @@ function applyObject(config: Config, explicit: ExplicitKeys, source: string, ove
     }
     for (const [key, raw] of Object.entries(values as Record<string, unknown>)) {
       const kind = sectionSchema[key];
-      if (!kind) throw new ConfigError(`${source}: unknown setting "${section}.${key}"`);
+      if (!kind) throw unknownSetting(source, `${section}.${key}`);
       setKey(config, explicit, section, key, coerce(`${source}: ${section}.${key}`, kind, raw, false));
     }
   }
@@ -248,13 +258,14 @@ export function resolveConfig(sources: ConfigSources): Config {
   }
   for (const name of Object.keys(env)) {
     if (name.startsWith('MONODYNE_') && !known.has(name) && !environmentSwitches.has(name)) {
-      throw new ConfigError(`unknown environment variable ${name}`);
+      const retired = Object.keys(retiredSettings).find((path) => envVarName(...(path.split('.') as [string, string])) === name);
+      throw retired !== undefined ? unknownSetting(`environment variable ${name}`, retired) : new ConfigError(`unknown environment variable ${name}`);
     }
   }
   for (const [path, raw] of Object.entries(sources.flags ?? {})) {
     const [section, key] = path.split('.');
     const kind = schema[section]?.[key];
-    if (!kind) throw new ConfigError(`unknown setting ${path}`);
+    if (!kind) throw retiredSettings[path] !== undefined ? new ConfigError(retiredSettings[path]) : new ConfigError(`unknown setting ${path}`);
     setKey(config, explicit, section, key, coerce(`--${flagNameOf(path)}`, kind, raw, true));
   }
   if (config.storage.ephemeral) {

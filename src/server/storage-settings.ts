@@ -24,7 +24,7 @@ const replFramesPerPumpMax = 256;
 /**
  * A split counts its halves exactly up to this many items, or this many bytes of items, and
  * estimates them beyond: every replica counts as it applies the split, on its storage thread,
- * and must not miss a heartbeat meanwhile (200,000 items of 1 KB took 0.4 s, finding M9).
+ * and holds up the node's other work meanwhile (200,000 items of 1 KB took 0.4 s, finding M9).
  */
 const splitCountItemsMax = 20_000;
 const splitCountBytesMax = 16 * 1024 * 1024;

@@ -91,7 +91,7 @@ export function faultyStore(inner: NodeStore, board: HealthBoard, self: number):
   return inner;
 }
 
-/** Before each pump: a hung node blocks its whole thread (heartbeat included); a crash throws out of its loop. */
+/** Before each pump: a hung node blocks its whole thread (it makes no progress at all); a crash throws out of its loop. */
 export function loopFaults(board: HealthBoard, self: number): () => void {
   return () => {
     if (board.hangRequested(self)) board.hangWhileRequested(self);

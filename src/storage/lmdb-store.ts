@@ -12,7 +12,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import type { ReplicaRecord } from '../replication/replica-machine.ts';
 import { InvariantError } from '../replication/invariants.ts';
 import { bufferView } from './buffer-view.ts';
-import { hashRangeOptions, logEpochBytes, logIndexMax, logKey, logKeyIndex, positionsKey, recordKey, type FollowerPositions, type ItemEntry, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from './node-store.ts';
+import { hashRangeOptions, logEpochBytes, logIndexMax, logKey, logKeyIndex, positionsKey, recordKey, type FollowerPositions, type ItemEntry, type ItemRangeOptions, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from './node-store.ts';
 import { storedItemSize } from './stored-item.ts';
 
 export interface LmdbStoreOptions {
@@ -21,12 +21,29 @@ export interface LmdbStoreOptions {
   mapSizeBytes: number;
   /** lmdb-js's key (32 ASCII characters): pages are encrypted on disk (ChaCha8); absent: plain. */
   encryptionKey?: string;
+  /** Told when this thread may block on the disk (the failure detector's view). */
+  watch?: DiskWatch;
 }
+
+/**
+ * Calls that may block this thread on the disk: reads fault B-tree pages in, and a batch's
+ * writes run on this thread inside lmdb-js's write transaction. A thread blocked in one is
+ * waiting on a slow disk, not hung.
+ */
+export interface DiskWatch {
+  enter(): void;
+  leave(): void;
+}
+
+const unwatched: DiskWatch = { enter() {}, leave() {} };
 
 interface TableDbs {
   items: Database<Buffer, Buffer>;
   followerData: Database<Buffer, Buffer>;
   log: Database<Buffer, Buffer>;
+  /** The items and the followers' data as the node reads them: every read inside the disk watch. */
+  watched: ItemTree;
+  watchedFollowerData: ItemTree;
 }
 
 /** Named databases: one metadata tree plus three per table. */
@@ -44,8 +61,10 @@ export class LmdbNodeStore implements NodeStore {
   private ops: unknown[] = [];
   /** A write transaction failed: the node must stop (what it acknowledged next could be wrong). */
   private failure: Error | null = null;
+  private readonly watch: DiskWatch;
 
   constructor(options: LmdbStoreOptions) {
+    this.watch = options.watch ?? unwatched;
     this.root = open({
       path: options.path,
       maxDbs: namedDbsMax,
@@ -65,10 +84,14 @@ export class LmdbNodeStore implements NodeStore {
   private dbs(table: string): TableDbs {
     let dbs = this.tables.get(table);
     if (dbs === undefined) {
+      const items = this.root.openDB<Buffer, Buffer>({ name: `d:${table}`, keyEncoding: 'binary', encoding: 'binary' });
+      const followerData = this.root.openDB<Buffer, Buffer>({ name: `x:${table}`, keyEncoding: 'binary', encoding: 'binary' });
       dbs = {
-        items: this.root.openDB<Buffer, Buffer>({ name: `d:${table}`, keyEncoding: 'binary', encoding: 'binary' }),
-        followerData: this.root.openDB<Buffer, Buffer>({ name: `x:${table}`, keyEncoding: 'binary', encoding: 'binary' }),
+        items,
+        followerData,
         log: this.root.openDB<Buffer, Buffer>({ name: `l:${table}`, keyEncoding: 'binary', encoding: 'binary' }),
+        watched: new WatchedTree(items, this.watch),
+        watchedFollowerData: new WatchedTree(followerData, this.watch),
       };
       this.tables.set(table, dbs);
     }
@@ -76,18 +99,32 @@ export class LmdbNodeStore implements NodeStore {
   }
 
   items(table: string): ItemTree {
-    return this.dbs(table).items;
+    return this.dbs(table).watched;
   }
 
   followerData(table: string): ItemTree {
-    return this.dbs(table).followerData;
+    return this.dbs(table).watchedFollowerData;
   }
 
   followerPositions(table: string, pid: number): FollowerPositions {
-    return (this.meta.get(positionsKey(table, pid)) as FollowerPositions | undefined) ?? {};
+    this.watch.enter();
+    try {
+      return (this.meta.get(positionsKey(table, pid)) as FollowerPositions | undefined) ?? {};
+    } finally {
+      this.watch.leave();
+    }
   }
 
   readLog(table: string, pid: number, from: number, to: number, maxBytes: number): Uint8Array[] {
+    this.watch.enter();
+    try {
+      return this.readLogNow(table, pid, from, to, maxBytes);
+    } finally {
+      this.watch.leave();
+    }
+  }
+
+  private readLogNow(table: string, pid: number, from: number, to: number, maxBytes: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     let bytes = 0;
     let expected = from;
@@ -106,39 +143,59 @@ export class LmdbNodeStore implements NodeStore {
   storedLog(table: string, pid: number): StoredLog {
     const epochs: Array<[number, number]> = [];
     let last = 0;
-    for (const { key, value } of this.dbs(table).log.getRange({ start: logKey(pid, 0), end: logKey(pid + 1, 0) })) {
-      const index = logKeyIndex(key);
-      const epoch = value.readUInt32BE(0);
-      if (epochs.length === 0 || epochs[epochs.length - 1][1] !== epoch) epochs.push([index, epoch]);
-      last = index;
+    this.watch.enter();
+    try {
+      for (const { key, value } of this.dbs(table).log.getRange({ start: logKey(pid, 0), end: logKey(pid + 1, 0) })) {
+        const index = logKeyIndex(key);
+        const epoch = value.readUInt32BE(0);
+        if (epochs.length === 0 || epochs[epochs.length - 1][1] !== epoch) epochs.push([index, epoch]);
+        last = index;
+      }
+    } finally {
+      this.watch.leave();
     }
     return { epochs, last };
   }
 
   records(): ReplicaRecord[] {
     const out: ReplicaRecord[] = [];
-    for (const { value } of this.meta.getRange({ start: 'r:', end: 'r;' })) if ((value as ReplicaRecord | undefined)?.membership !== undefined) out.push(value as ReplicaRecord);
+    this.watch.enter();
+    try {
+      for (const { value } of this.meta.getRange({ start: 'r:', end: 'r;' })) if ((value as ReplicaRecord | undefined)?.membership !== undefined) out.push(value as ReplicaRecord);
+    } finally {
+      this.watch.leave();
+    }
     return out;
   }
 
   snapshot(table: string, pid: number, hashStart: number, hashEnd: number): ReplicaSnapshot {
     const dbs = this.dbs(table);
-    // One read transaction for the record and the items: the snapshot's position is exact.
-    const txn = this.root.useReadTransaction();
-    const record = this.meta.get(recordKey(table, pid), { transaction: txn } as never) as ReplicaRecord | undefined;
-    const positions = (this.meta.get(positionsKey(table, pid), { transaction: txn } as never) as FollowerPositions | undefined) ?? {};
-    const range = hashRangeOptions(hashStart, hashEnd);
-    const items = dbs.items.getRange({ ...range, transaction: txn } as never)[Symbol.iterator]() as Iterator<ItemEntry>;
-    const followerData = dbs.followerData.getRange({ ...range, transaction: txn } as never)[Symbol.iterator]() as Iterator<ItemEntry>;
-    return { record, positions, items, followerData, close: () => txn.done() };
+    this.watch.enter();
+    try {
+      // One read transaction for the record, the positions, the items and their followers' data: the snapshot's position is exact.
+      const txn = this.root.useReadTransaction();
+      const record = this.meta.get(recordKey(table, pid), { transaction: txn } as never) as ReplicaRecord | undefined;
+      const positions = (this.meta.get(positionsKey(table, pid), { transaction: txn } as never) as FollowerPositions | undefined) ?? {};
+      const range = hashRangeOptions(hashStart, hashEnd);
+      const items = dbs.items.getRange({ ...range, transaction: txn } as never)[Symbol.iterator]() as Iterator<ItemEntry>;
+      const followerData = dbs.followerData.getRange({ ...range, transaction: txn } as never)[Symbol.iterator]() as Iterator<ItemEntry>;
+      return { record, positions, items: new WatchedIterator(items, this.watch), followerData: new WatchedIterator(followerData, this.watch), close: () => txn.done() };
+    } finally {
+      this.watch.leave();
+    }
   }
 
   countRange(table: string, hashStart: number, hashEnd: number, itemsMax: number): { items: number; bytes: number } | null {
     let items = 0;
     let bytes = 0;
-    for (const { value } of this.dbs(table).items.getRange(hashRangeOptions(hashStart, hashEnd))) {
-      if (++items > itemsMax) return null;
-      bytes += storedItemSize(value);
+    this.watch.enter();
+    try {
+      for (const { value } of this.dbs(table).items.getRange(hashRangeOptions(hashStart, hashEnd))) {
+        if (++items > itemsMax) return null;
+        bytes += storedItemSize(value);
+      }
+    } finally {
+      this.watch.leave();
     }
     return { items, bytes };
   }
@@ -220,7 +277,17 @@ export class LmdbNodeStore implements NodeStore {
       .catch((err: Error) => (this.failure ??= err));
   }
 
+  /** The batch's writes, run on this thread inside lmdb-js's write transaction (they fault B-tree pages in). */
   private runOps(ops: unknown[]): void {
+    this.watch.enter();
+    try {
+      this.runOpsNow(ops);
+    } finally {
+      this.watch.leave();
+    }
+  }
+
+  private runOpsNow(ops: unknown[]): void {
     for (let i = 0; i < ops.length; i += 4) {
       const db = ops[i + 1] as Database<unknown, Buffer | string>;
       switch (ops[i]) {
@@ -254,5 +321,49 @@ export class LmdbNodeStore implements NodeStore {
 
   close(): Promise<void> {
     return this.root.close();
+  }
+}
+
+/** A table's items with every read inside the disk watch (a point read or a range walk may fault pages in). */
+class WatchedTree implements ItemTree {
+  constructor(
+    private readonly db: Database<Buffer, Buffer>,
+    private readonly watch: DiskWatch,
+  ) {}
+
+  get(key: Buffer): Buffer | undefined {
+    this.watch.enter();
+    try {
+      return this.db.get(key);
+    } finally {
+      this.watch.leave();
+    }
+  }
+
+  getRange(options: ItemRangeOptions): Iterable<ItemEntry> {
+    const range = this.db.getRange(options) as Iterable<ItemEntry>;
+    const watch = this.watch;
+    return { [Symbol.iterator]: () => new WatchedIterator(range[Symbol.iterator](), watch) };
+  }
+}
+
+/** A range walk whose every step is inside the disk watch; ending it early releases lmdb-js's cursor. */
+class WatchedIterator implements Iterator<ItemEntry> {
+  constructor(
+    private readonly inner: Iterator<ItemEntry>,
+    private readonly watch: DiskWatch,
+  ) {}
+
+  next(): IteratorResult<ItemEntry> {
+    this.watch.enter();
+    try {
+      return this.inner.next();
+    } finally {
+      this.watch.leave();
+    }
+  }
+
+  return(value?: unknown): IteratorResult<ItemEntry> {
+    return this.inner.return?.(value) ?? { done: true, value: undefined };
   }
 }

@@ -2,7 +2,7 @@
 // rings, its LMDB store and the control channel, then runs its loop for the life of the node.
 // The piscina task settles only when the node is told to stop (or is fenced, or crashes).
 import type { MessagePort } from 'node:worker_threads';
-import { LmdbNodeStore } from './lmdb-store.ts';
+import { LmdbNodeStore, type DiskWatch } from './lmdb-store.ts';
 import { StorageNode, type NodeEvent, type StorageNodeOptions } from './storage-node.ts';
 import { RingTransport } from './ring-transport.ts';
 import { runControl } from './node-control.ts';
@@ -16,8 +16,9 @@ import { Doorbell } from '../rings/doorbell.ts';
 import { Outbox } from '../rings/outbox.ts';
 
 /**
- * A node about to handle one message this large (encode, decode, copy, write) may miss one more
- * beat per this many bytes: ~10 ms of work per megabyte here, times ten for a loaded machine.
+ * A node about to handle one message this large (encode, decode, copy, write) may stay still one
+ * more check interval per this many bytes: ~10 ms of work per megabyte here, times ten for a
+ * loaded machine.
  */
 const longStepBytesPerBeat = 1024 * 1024;
 
@@ -44,11 +45,10 @@ export interface StorageNodeTask {
   peerOut: Record<number, SharedArrayBuffer>;
   peerDoorbells: Record<number, SharedArrayBuffer>;
   control: MessagePort;
-  /** Heartbeats, fences, incarnations and fault switches shared with the control plane. */
+  /** Liveness, fences, incarnations and fault switches shared with the control plane. */
   healthBoard: SharedArrayBuffer;
+  /** How often the node ticks (its replicas resend to silent peers, restart stalled installs). */
   heartbeatIntervalMs: number;
-  /** A node whose oldest batch has waited this long on its disk stops beating (and is failed over). */
-  commitStallMaxMs: number;
   /** Install the fault-injection wrappers (faults.enabled). */
   faults: boolean;
   node: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit' | 'wake' | 'beat'>;
@@ -70,12 +70,16 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   for (const [peer, sab] of Object.entries(task.peerIn)) peerIn.set(Number(peer), new SpscRing(sab));
   for (const [peer, sab] of Object.entries(task.peerOut)) peerOut.set(Number(peer), new Outbox(new SpscRing(sab), new Doorbell(task.peerDoorbells[Number(peer)]), ringOnFlush));
   const rings = new RingTransport(new SpscRing(task.requestRing), new Outbox(new SpscRing(task.responseRing), new Doorbell(task.routerDoorbell), ringOnFlush), peerIn, peerOut, fenced);
-  let store: NodeStore = new LmdbNodeStore({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey });
+  // The failure detector sees when this thread waits on its disk (then it is not hung)...
+  const watch: DiskWatch = { enter: () => board.enterDiskCall(task.id), leave: () => board.leaveDiskCall(task.id) };
+  let store: NodeStore = new LmdbNodeStore({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey, watch });
   let transport: NodeTransport = rings;
   if (task.faults) {
     store = faultyStore(store, board, task.id);
     transport = new FaultyTransport(rings, board, task.id);
   }
+  // ...and whether its disk still makes batches durable, as the node hears of it (after any fault that holds the reports).
+  store = countBatches(store, board, task.id);
   const post = (reply: ControlReply) => task.control.postMessage(reply);
   const node = new StorageNode(store, transport, {
     ...task.node,
@@ -90,14 +94,15 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   // What the node recorded itself is where it starts; the control plane then elects a leader for
   // every partition in a new epoch (a restarted node leads nothing until then).
   node.restore();
-  // The heartbeat is a timer on this thread's event loop: a thread that is stuck, busy for too
-  // long or dead stops beating, and the control plane notices. So does a node whose disk has
-  // not made a batch durable for commitStallMaxMs (a slow disk is given that long).
+  // Progress: every turn of the loop, every control message and every beat from inside long
+  // work. A thread that is stuck stops moving it while work waits for it, and the control plane
+  // notices; one starved of CPU still moves it, only less often. A node about to take one long
+  // step (a message of tens of megabytes, a large batch's writes, which lmdb-js runs on this
+  // thread) says how long it may stay still.
   const beat = (longStepBytes = 0) => {
-    if (node.durabilityLagMs() < task.commitStallMaxMs) board.beat(task.id, Math.ceil(Math.max(longStepBytes, node.bytesGoingToDisk()) / longStepBytesPerBeat));
+    board.progress(task.id, Math.ceil(Math.max(longStepBytes, node.bytesGoingToDisk()) / longStepBytesPerBeat));
   };
   beat();
-  const heartbeat = setInterval(beat, task.heartbeatIntervalMs);
   // Ticks let replicas resend to silent peers and restart stalled snapshot installs.
   const ticker = setInterval(() => node.tick(), task.heartbeatIntervalMs);
 
@@ -111,6 +116,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
       doorbell.ring();
       return;
     }
+    board.progress(task.id);
     try {
       post({ kind: 'reply', seq: msg.seq, ok: true, result: handleControl(node, rings, msg) });
     } catch (err) {
@@ -128,11 +134,10 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     faults();
   };
   try {
-    await runLoop(node, doorbell, beforePump, () => stopping || fenced(), beat, task.heartbeatIntervalMs);
+    await runLoop(node, doorbell, beforePump, () => stopping || fenced(), beat);
   } catch (err) {
-    // A node that cannot go on (a commit failed, an invariant broke) stops beating, so the
-    // control plane fails it over instead of leaving a silent node holding its partitions.
-    clearInterval(heartbeat);
+    // A node that cannot go on (a commit failed, an invariant broke) ends its thread, so the
+    // control plane fails it over at once instead of leaving a silent node holding its partitions.
     clearInterval(ticker);
     // Close the store here: a thread torn down with its LMDB environment still open can hang
     // in lmdb-js's clean-up (EnvWrap::cleanupStrayTxns), and with it the whole process.
@@ -140,7 +145,6 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     task.control.close();
     throw err;
   }
-  clearInterval(heartbeat);
   clearInterval(ticker);
   // Finish what was drained, then close LMDB cleanly.
   if (!fenced()) node.pump();
@@ -150,17 +154,13 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   return 'stopped';
 }
 
-async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => void, done: () => boolean, beat: () => void, heartbeatIntervalMs: number): Promise<void> {
+async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => void, done: () => boolean, progress: () => void): Promise<void> {
   let pumps = 0;
-  let beatAt = performance.now();
   while (!done()) {
     beforePump();
-    // A busy node beats from its loop too, so only a node stuck in one operation misses beats.
-    const now = performance.now();
-    if (now - beatAt >= heartbeatIntervalMs) {
-      beatAt = now;
-      beat();
-    }
+    // Every turn is progress (an idle node turns at least every idleWaitMs): only a thread stuck
+    // in one operation, or not given the CPU at all, stops moving it.
+    progress();
     if (node.pump()) {
       if (++pumps >= pumpsPerYield) {
         pumps = 0;
@@ -187,6 +187,19 @@ async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => 
     doorbell.waitSync(node.hasBacklog() ? 1 : idleWaitMs);
     await yieldToEventLoop();
   }
+}
+
+/** Tells the health board of every batch handed to the disk and of every one reported durable. */
+function countBatches(store: NodeStore, board: HealthBoard, self: number): NodeStore {
+  const commit = store.commit.bind(store);
+  store.commit = (onDurable) => {
+    board.committed(self);
+    commit(() => {
+      board.durable(self);
+      onDurable();
+    });
+  };
+  return store;
 }
 
 /** A control message; a new peer's rings are swapped in here, the rest is the node's business. */

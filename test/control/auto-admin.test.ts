@@ -81,7 +81,7 @@ test('F3 (b): the leader dies as it applies its split, before the control plane 
   await assertServes(s, items);
 });
 
-test('F13: a node whose thread ended is failed over even when it holds the last live replica; one that only misses beats is not', async () => {
+test('F13: a node whose thread ended is failed over even when it holds the last live replica; one that only stops making progress is not', async () => {
   const s = new Scenario(13);
   await s.start();
   await s.createTable('t');

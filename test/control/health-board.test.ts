@@ -1,6 +1,6 @@
 // The health board the control plane shares with the storage threads (review finding M4): a
 // replacement incarnation starts unfenced, but the thread of the incarnation it replaced stays
-// fenced even if it outlived the wait for it to end, and the heartbeat counts afresh.
+// fenced even if it outlived the wait for it to end, and its liveness counts afresh.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HealthBoard } from '../../src/control/health-board.ts';
@@ -8,8 +8,12 @@ import { HealthBoard } from '../../src/control/health-board.ts';
 test('M4: lifting the fence for a replacement does not lift it for the thread it replaced', () => {
   const board = HealthBoard.create(3);
   const old = board.startIncarnation(1);
-  board.beat(1);
-  board.beat(1);
+  board.progress(1);
+  board.progress(1, 4);
+  board.enterDiskCall(1);
+  board.committed(1);
+  board.committed(1);
+  board.durable(1);
   assert.equal(board.isFenced(1, old), false);
   board.fence(1);
   assert.equal(board.isFenced(1, old), true);
@@ -19,7 +23,7 @@ test('M4: lifting the fence for a replacement does not lift it for the thread it
   assert.equal(board.isFenced(1, replacement), false, 'the replacement runs');
   assert.equal(board.isDeclaredDead(1), false, "its peers count the replacement's frames");
   assert.equal(board.isFenced(1, old), true, 'the old thread, if it still runs, stops at its next turn and sends nothing');
-  assert.equal(board.heartbeat(1), 0, 'the heartbeat counts from zero for the replacement');
+  assert.deepEqual(board.liveness(1), { progress: 0, quietBeats: 0, inDiskCall: false, batchesOnDisk: 0, durable: 0 }, 'liveness counts from zero for the replacement');
   assert.equal(board.isFenced(0, board.incarnation(0)), false, 'other nodes are untouched');
 });
 
@@ -33,4 +37,24 @@ test('M4: a replacement starts with no hang, crash or replication fault left ove
   assert.equal(board.commitHangRequested(2), false);
   assert.equal(board.replFault(0, 2), 0);
   assert.equal(board.replFault(2, 1), 0);
+});
+
+test('liveness: progress and quiet beats, disk calls (leaving one is progress), batches on the disk', () => {
+  const board = HealthBoard.create(3);
+  board.startIncarnation(0);
+  board.progress(0, 3);
+  assert.deepEqual(board.liveness(0), { progress: 1, quietBeats: 3, inDiskCall: false, batchesOnDisk: 0, durable: 0 });
+  board.progress(0);
+  board.enterDiskCall(0);
+  board.committed(0);
+  board.committed(0);
+  assert.deepEqual(board.liveness(0), { progress: 2, quietBeats: 0, inDiskCall: true, batchesOnDisk: 2, durable: 0 });
+  board.leaveDiskCall(0);
+  board.durable(0);
+  assert.deepEqual(board.liveness(0), { progress: 3, quietBeats: 0, inDiskCall: false, batchesOnDisk: 1, durable: 1 });
+  assert.deepEqual(board.liveness(1), { progress: 0, quietBeats: 0, inDiskCall: false, batchesOnDisk: 0, durable: 0 }, 'other nodes are untouched');
+  // A replacement starts at zero; a durable report from the thread it replaced never makes the count negative.
+  board.startIncarnation(0);
+  board.durable(0);
+  assert.equal(board.liveness(0).batchesOnDisk, 0);
 });

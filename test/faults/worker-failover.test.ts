@@ -17,6 +17,8 @@ let raw: DynamoDBClient;
 before(async () => {
   s = await startTestServer((c) => {
     c.faults.enabled = true;
+    // A disk that stops is failed over after 5 s here (30 s by default), so the test of it stays short.
+    c.failover.commitStallMaxMs = 5000;
   });
   // No SDK retries: every outcome the server gives is seen as it is.
   raw = clientFor(s.endpoint, 1);
@@ -39,7 +41,7 @@ after(async () => {
 interface PartitionView {
   tables: Array<{ tableName: string; partitions: Array<{ partition: number; leader: number; replicas: number[]; epoch: number; followers: Array<{ lag: number | null }> }> }>;
   nodes: Array<{ node: number; alive: boolean }>;
-  failovers: Array<{ node: number; detectedAt: number; leadersMovedAt: number | null; repairedAt: number | null }>;
+  failovers: Array<{ node: number; reason: string; detectedAt: number; leadersMovedAt: number | null; repairedAt: number | null }>;
 }
 
 async function partitions(): Promise<PartitionView> {
@@ -239,6 +241,7 @@ test('a hung leader is replaced and, when it wakes, answers nothing', { timeout:
   // Writes keep working through the failover (the router retries them on the new leader).
   for (let i = 0; i < 20; i++) await raw.send(new PutItemCommand({ TableName: 'registers', Item: { pk: { S: `hang-${i}` }, v: { S: 'x' } } }));
   await waitFor(async () => (await partitions()).failovers.length > before, 10_000, 'the hung node to be declared dead');
+  assert.match((await partitions()).failovers[before].reason, /^made no progress for \d+ ms with work waiting$/);
   await fault({ action: 'resume', worker: p.leader });
   await waitFor(fullyReplicated, 30_000, 'replication factor 3 after the hang');
   const after = (await partitions()).tables.find((t) => t.tableName === 'registers')!.partitions[0];
@@ -257,19 +260,21 @@ test('a node stuck inside a commit (a slow disk) is given failover.commitStallMa
   await fault({ action: 'hang-in-commit', worker: p.leader });
   // Every node holds a replica of every partition: this write makes the node commit (as leader or follower).
   const writes = Array.from({ length: 5 }, (_, i) => raw.send(new PutItemCommand({ TableName: 'registers', Item: { pk: { S: `stall-${i}` }, v: { S: 'x' } } })));
-  // Far past the 300 ms a silent node gets (3 beats of 100 ms), well inside the 5 s a committing
-  // one gets. (GET /_monodyne/partitions would wait for the stuck node's answer: not asked meanwhile.)
-  await new Promise((r) => setTimeout(r, 1500));
+  // Past the 3 s a node that makes no progress gets (failover.hungNodeMs), inside the 5 s its disk
+  // gets here: the node keeps turning its loop, it only waits on its disk. (GET
+  // /_monodyne/partitions would wait for the stuck node's answer: not asked meanwhile.)
+  await new Promise((r) => setTimeout(r, 3500));
   await fault({ action: 'resume', worker: p.leader });
   await Promise.all(writes);
-  assert.equal((await partitions()).failovers.length, before, 'a node waiting on its disk for 1.5 s was failed over');
-  // A commit that never ends is a failure, found once the allowance (5 s by default) has passed.
+  assert.equal((await partitions()).failovers.length, before, 'a node waiting on its disk for 3.5 s was failed over');
+  // A commit that never ends is a failure, found once the allowance (5 s here) has passed.
   await fault({ action: 'hang-in-commit', worker: p.leader });
   const stuckAt = Date.now();
   await raw.send(new PutItemCommand({ TableName: 'registers', Item: { pk: { S: 'stall-again' }, v: { S: 'y' } } }));
   await waitFor(async () => (await partitions()).failovers.length > before, 15_000, 'the node stuck in its commit to be declared dead');
   const record = (await partitions()).failovers[before];
   assert.equal(record.node, p.leader);
+  assert.match(record.reason, /^its disk made no progress for \d+ ms$/);
   assert.ok(record.detectedAt - stuckAt >= 4000, `declared dead ${record.detectedAt - stuckAt} ms into its commit, before the 5 s allowance`);
   await fault({ action: 'resume', worker: p.leader });
   await waitFor(fullyReplicated, 30_000, 'replication factor 3 after the stall');

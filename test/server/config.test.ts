@@ -81,6 +81,9 @@ test('a bad setting is refused with a message naming it', () => {
       /is not valid JSON/,
     ],
     [() => resolveConfig({ configFile: join(dir, 'absent.json') }), /cannot read config file/],
+    // A retired setting says what replaced it, wherever it is given.
+    [() => resolveConfig({ options: { failover: { heartbeatsMissedMax: 3 } } }), /^options: failover\.heartbeatsMissedMax is gone: .* set failover\.hungNodeMs/],
+    [() => resolveConfig({ env: { MONODYNE_FAILOVER_HEARTBEATS_MISSED_MAX: '3' } }), /^environment variable MONODYNE_FAILOVER_HEARTBEATS_MISSED_MAX: failover\.heartbeatsMissedMax is gone/],
   ];
   for (const [fn, message] of cases) assert.throws(fn, (err: Error) => err instanceof ConfigError && message.test(err.message));
 });

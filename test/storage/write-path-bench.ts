@@ -43,7 +43,7 @@ const assignments: PartitionAssignment[] = Array.from({ length: partitions }, (_
 const transport = new RequestTransport(workers, 30_000);
 const config = loadDefaults();
 const threads = await StorageThreads.start(
-  { workers, sync: true, mapSizeBytes: 1 << 30, ringCapacityBytes: config.rings.capacityBytes, heartbeatIntervalMs: 100, commitStallMaxMs: 5000, faults: false, node: storageNodeSettings(config) },
+  { workers, sync: true, mapSizeBytes: 1 << 30, ringCapacityBytes: config.rings.capacityBytes, heartbeatIntervalMs: 100, faults: false, node: storageNodeSettings(config) },
   transport,
   Array.from({ length: workers }, (_, i) => join(dataDir, `node-${i}`)),
 );

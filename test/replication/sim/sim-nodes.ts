@@ -5,6 +5,7 @@
 import { StorageNode, type NodeEvent, type StorageNodeOptions } from '../../../src/storage/storage-node.ts';
 import { runControl } from '../../../src/storage/node-control.ts';
 import { NodeFailedError, type NodeSupervisor } from '../../../src/control/node-supervisor.ts';
+import type { NodeLiveness } from '../../../src/control/failure-detector.ts';
 import type { ControlReplies, ControlRequest, ControlRequestOf, ControlType } from '../../../src/control/control-messages.ts';
 import type { StorageTransport } from '../../../src/router/router.ts';
 import { decodeResponse, encodeRequest } from '../../../src/storage/message-codec.ts';
@@ -27,7 +28,10 @@ export interface SimNode {
   /** The thread runs (a crashed or hung node does not pump). */
   running: boolean;
   hungUntil: number;
-  beats: number;
+  /** Moves whenever the node runs (a pump, a tick, a control message): what the failure detector watches. */
+  progress: number;
+  /** Control messages sent to it and not yet answered. */
+  controlsWaiting: number;
   /** Beats the node gave from inside its work (StorageNode.beforeStep), with the bytes each announced. */
   stepBeats: number[];
   pumpScheduled: boolean;
@@ -76,7 +80,7 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
   /** Starts node `id` on `store` (restored from it) in incarnation `incarnation`. */
   start(id: number, store: SimStore, incarnation: number, peers: number[]): SimNode {
     const transport = new SimTransport(id, peers, this.network);
-    const sim: SimNode = { id, incarnation, store, transport, node: null as unknown as StorageNode, alive: true, running: true, hungUntil: 0, beats: 0, stepBeats: [], pumpScheduled: false, followers: this.followers() };
+    const sim: SimNode = { id, incarnation, store, transport, node: null as unknown as StorageNode, alive: true, running: true, hungUntil: 0, progress: 0, controlsWaiting: 0, stepBeats: [], pumpScheduled: false, followers: this.followers() };
     sim.node = new StorageNode(store, transport, {
       ...this.options,
       followers: sim.followers,
@@ -99,7 +103,7 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
     const tick = (): void => {
       if (this.nodes[id] !== sim || !sim.running || this.dead) return;
       if (this.scheduler.now >= sim.hungUntil) {
-        sim.beats++;
+        sim.progress++;
         sim.node.tick();
         this.schedulePump(sim);
       }
@@ -121,6 +125,7 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
       sim.pumpScheduled = false;
       if (this.nodes[sim.id] !== sim || !sim.running || this.dead) return;
       if (this.scheduler.now < sim.hungUntil) return this.schedulePump(sim);
+      sim.progress++;
       const worked = sim.node.pump();
       this.afterPump(sim);
       if (worked || sim.node.hasInput()) this.schedulePump(sim);
@@ -133,18 +138,28 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
     return !this.dead && this.nodes[node]?.alive === true;
   }
 
-  heartbeat(node: number): number {
-    return this.nodes[node]?.beats ?? 0;
-  }
-
-  quietBeats(): number {
-    return 0;
+  /**
+   * As a worker's: a hung node makes no progress while work waits for it (requests and frames
+   * it has not read, requests and control messages it has not answered). The simulated disk
+   * never blocks the thread, and its syncs are its progress.
+   */
+  liveness(node: number): NodeLiveness {
+    const sim = this.nodes[node];
+    return {
+      progress: sim.progress,
+      quietBeats: 0,
+      inDiskCall: false,
+      batchesOnDisk: sim.store.batchesOnDisk(),
+      durable: sim.store.batchesSynced,
+      workWaiting: sim.transport.hasInput() || this.inFlight(node) > 0 || sim.controlsWaiting > 0,
+    };
   }
 
   control<K extends ControlType>(node: number, request: ControlRequestOf<K>): Promise<ControlReplies[K]> {
     const sim = this.nodes[node];
     if (this.dead || sim === undefined || !sim.alive) return Promise.reject(new NodeFailedError(node));
-    return new Promise<ControlReplies[K]>((resolve, reject) => {
+    sim.controlsWaiting++;
+    const answered = new Promise<ControlReplies[K]>((resolve, reject) => {
       const deliver = (): void => {
         if (this.dead || this.nodes[node] !== sim || !sim.alive) return reject(new NodeFailedError(node));
         if (!sim.running || this.scheduler.now < sim.hungUntil) {
@@ -153,6 +168,7 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
           return;
         }
         let result: unknown;
+        sim.progress++;
         try {
           result = runControl(sim.node, request as ControlRequest);
         } catch (err) {
@@ -167,6 +183,11 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
       };
       this.scheduler.after(0.05, deliver);
     });
+    answered.then(
+      () => sim.controlsWaiting--,
+      () => sim.controlsWaiting--,
+    );
+    return answered;
   }
 
   markDead(node: number): void {

@@ -67,7 +67,11 @@ export class SimServer {
       dataDir: '/sim',
       clock: this.clock,
       heartbeatIntervalMs: 100,
-      heartbeatsMissedMax: 3,
+      // Scaled to the simulator's faults (hangs of 0.2–1.4 s, disk stalls of 0.1–0.8 s): most
+      // hangs are failed over; a stalled disk never is; a hang on a partition short of replicas
+      // (one failed over moments before) only past 1.2 s, as the real server does past commitStallMaxMs.
+      hungNodeMs: 300,
+      commitStallMaxMs: 1200,
       installTimeoutMs: 5000,
       replaceDelayMs: 0,
       publishIntervalMs: 1000,

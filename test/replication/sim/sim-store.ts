@@ -122,6 +122,8 @@ export class SimStore implements NodeStore {
   syncLatency: () => number;
   /** A "hang-in-commit" fault: syncs wait until this time. */
   stallUntil = 0;
+  /** Batches synced so far (the failure detector's view of a disk that still makes progress). */
+  batchesSynced = 0;
 
   constructor(scheduler: Scheduler, random: Random) {
     this.scheduler = scheduler;
@@ -355,7 +357,13 @@ export class SimStore implements NodeStore {
     const batch = this.unsynced.shift();
     if (batch === undefined) return;
     for (const op of batch.ops) op(this.synced);
+    this.batchesSynced++;
     batch.onDurable();
+  }
+
+  /** Batches committed and not yet synced. */
+  batchesOnDisk(): number {
+    return this.unsynced.length;
   }
 
   close(): Promise<void> {
