@@ -88,9 +88,9 @@ export interface StorageNodeOptions {
   /** A batch became durable (its callback came through the event loop): the loop should pump. */
   wake: () => void;
   /**
-   * Beats the heartbeat from inside long work (one huge item read): the node is alive. With
-   * `longStepBytes`, it is about to handle a message that large in one go and may go quiet for
-   * proportionally longer.
+   * Shows progress from inside long work (one huge item read): the node is alive. With
+   * `longStepBytes`, it is about to handle a message that large in one go and may show no
+   * progress for proportionally longer.
    */
   beat: (longStepBytes?: number) => void;
   /** Followers of the log besides the item store (the simulator's change log; indexes and streams later). */
@@ -288,7 +288,7 @@ export class StorageNode {
     return this.transport.flush() || worked;
   }
 
-  /** Periodic (every heartbeat interval): lets machines resend to silent peers and restart stalled installs. */
+  /** Periodic (every failover.heartbeatIntervalMs): lets machines resend to silent peers and restart stalled installs. */
   tick(): void {
     for (const slot of this.replicas.values()) {
       slot.machine.tick();
