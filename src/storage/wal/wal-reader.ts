@@ -1,0 +1,136 @@
+// Reads the write-ahead log back at start-up: every valid record in log order, and where the log
+// ends. A record that is not valid (torn, zeroed, garbage, or stale from a recycled segment) ends
+// the log if it is part of the last group, whose fdatasync never completed (nothing in it was
+// acknowledged: the writer acknowledges a group only once it is synced, and starts the next group
+// only then). A bad record in a group that was synced (a later group exists after it) is damage to
+// acknowledged data: the reader refuses, naming the segment and the offset, rather than drop it.
+import { closeSync, openSync, readdirSync, readSync, fstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { WalFlag, WalRecordType, readValidHeader, recordBytes, segmentFileName, segmentOfFileName, walAlignBytes, walHeaderBytes, type WalHeader } from './wal-format.ts';
+
+/** A bad record followed by records of a later group: the log is damaged where it was synced. */
+export class WalCorruptError extends Error {
+  readonly file: string;
+  readonly offset: number;
+  constructor(file: string, offset: number, detail: string) {
+    super(`the write-ahead log is damaged in ${file} at offset ${offset}: ${detail}; monodyne will not start on it (acknowledged writes could be lost). Restore the data directory from a backup.`);
+    this.name = 'WalCorruptError';
+    this.file = file;
+    this.offset = offset;
+  }
+}
+
+export interface WalEnd {
+  /** The LSN where the next record goes. */
+  end: number;
+  /** The group number the next group commit takes (above every group a cut tail may still hold). */
+  nextGroup: number;
+  /** The segments that hold the log, oldest first (the last one is where writing continues). */
+  segments: number[];
+  /** A torn or zeroed tail was cut at `end` (the last group's sync never completed). */
+  cutTail: boolean;
+}
+
+/** Segment numbers present in `dir`, ascending. */
+export function listSegments(dir: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync(dir)) {
+    const segment = segmentOfFileName(name);
+    if (segment !== null) out.push(segment);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Reads a whole segment file (a missing or short one reads as zeros past its end). */
+export function readSegment(dir: string, segment: number, segmentBytes: number): Buffer {
+  const buf = Buffer.alloc(segmentBytes);
+  let fd: number;
+  try {
+    fd = openSync(join(dir, segmentFileName(segment)), 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return buf;
+    throw err;
+  }
+  try {
+    const size = Math.min(fstatSync(fd).size, segmentBytes);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, buf, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return buf;
+}
+
+/**
+ * Visits every valid record of the log in `dir` in order (`visit` gets the header and the
+ * payload, a view valid during the call) and returns where the log ends. Throws WalCorruptError
+ * when a bad record is followed by a later group's records.
+ */
+export function scanWal(dir: string, segmentBytes: number, visit: (header: WalHeader, payload: Buffer) => void): WalEnd {
+  const segments = listSegments(dir);
+  if (segments.length === 0) return { end: 0, nextGroup: 0, segments: [], cutTail: false };
+  let segment = segments[0];
+  let buf = readSegment(dir, segment, segmentBytes);
+  let offset = 0;
+  let lastGroup = -1;
+  let lastEnded = true;
+  const used = [segment];
+  for (;;) {
+    const lsn = segment * segmentBytes + offset;
+    const header = readValidHeader(buf, offset, segmentBytes, lsn);
+    // Within a group, or a later one (after a cut the writer resumes with a group above any in the cut tail).
+    const follows = header !== null && (lastGroup === -1 || (header.group === lastGroup && !lastEnded) || header.group > lastGroup);
+    if (header === null || !follows) {
+      const cut = decideAtBadRecord(dir, segments, segment, buf, offset, segmentBytes, lastEnded ? lastGroup + 1 : lastGroup);
+      // Records of the cut tail carry a group up to lastGroup + 1: the writer's next group is above them.
+      return { end: lsn, nextGroup: lastGroup + (cut ? 2 : 1), segments: used, cutTail: cut };
+    }
+    lastGroup = header.group;
+    lastEnded = (header.flags & WalFlag.endOfGroup) !== 0;
+    if (header.type === WalRecordType.SegmentEnd) {
+      segment++;
+      offset = 0;
+      if (!segments.includes(segment)) return { end: segment * segmentBytes, nextGroup: lastGroup + 1, segments: used, cutTail: false };
+      buf = readSegment(dir, segment, segmentBytes);
+      used.push(segment);
+      continue;
+    }
+    visit(header, buf.subarray(offset + walHeaderBytes, offset + walHeaderBytes + header.length));
+    offset += recordBytes(header.length);
+    if (offset >= segmentBytes) return { end: segment * segmentBytes + offset, nextGroup: lastGroup + 1, segments: used, cutTail: false };
+  }
+}
+
+/**
+ * At a bad record of group `badGroup` (at most): true when it is a torn tail (no later group
+ * follows; cut there), or throws when a later group's valid record follows it.
+ */
+function decideAtBadRecord(dir: string, segments: number[], segment: number, buf: Buffer, offset: number, segmentBytes: number, badGroup: number): boolean {
+  let laterGroup = -1;
+  let laterAt = -1;
+  const look = (b: Buffer, seg: number, from: number): void => {
+    for (let q = from; q + walHeaderBytes <= segmentBytes; q += walAlignBytes) {
+      const h = readValidHeader(b, q, segmentBytes, seg * segmentBytes + q);
+      if (h !== null && h.group > laterGroup) {
+        laterGroup = h.group;
+        laterAt = seg * segmentBytes + q;
+      }
+    }
+  };
+  look(buf, segment, offset + walAlignBytes);
+  if (segments.includes(segment + 1)) look(readSegment(dir, segment + 1, segmentBytes), segment + 1, 0);
+  if (laterGroup > badGroup) {
+    throw new WalCorruptError(join(dir, segmentFileName(segment)), offset, `an invalid record is followed by a record of group ${laterGroup} at LSN ${laterAt}, so its own group ${badGroup} had been synced`);
+  }
+  // Nothing, or only the rest of the last group (whose sync never completed), follows: a torn tail.
+  return laterGroup >= 0 || !isZero(buf, offset);
+}
+
+function isZero(buf: Buffer, offset: number): boolean {
+  for (let i = offset; i < Math.min(buf.length, offset + walHeaderBytes); i++) if (buf[i] !== 0) return false;
+  return true;
+}
