@@ -4,9 +4,11 @@
 // acknowledged: the writer acknowledges a group only once it is synced, and starts the next group
 // only then). A bad record in a group that was synced (a later group exists after it) is damage to
 // acknowledged data: the reader refuses, naming the segment and the offset, rather than drop it.
-import { closeSync, openSync, readdirSync, readSync, fstatSync } from 'node:fs';
-import { join } from 'node:path';
-import { WalFlag, WalRecordType, readValidHeader, recordBytes, segmentFileName, segmentOfFileName, walAlignBytes, walHeaderBytes, type WalHeader } from './wal-format.ts';
+import { WalFlag, WalRecordType, readValidHeader, recordBytes, walAlignBytes, walHeaderBytes, type WalHeader } from './wal-format.ts';
+import type { WalSegments } from './wal-writer.ts';
+
+/** What reading the log needs of where its segments are. */
+export type WalSource = Pick<WalSegments, 'list' | 'read' | 'name'>;
 
 /** A bad record followed by records of a later group: the log is damaged where it was synced. */
 export class WalCorruptError extends Error {
@@ -31,50 +33,16 @@ export interface WalEnd {
   cutTail: boolean;
 }
 
-/** Segment numbers present in `dir`, ascending. */
-export function listSegments(dir: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync(dir)) {
-    const segment = segmentOfFileName(name);
-    if (segment !== null) out.push(segment);
-  }
-  return out.sort((a, b) => a - b);
-}
-
-/** Reads a whole segment file (a missing or short one reads as zeros past its end). */
-export function readSegment(dir: string, segment: number, segmentBytes: number): Buffer {
-  const buf = Buffer.alloc(segmentBytes);
-  let fd: number;
-  try {
-    fd = openSync(join(dir, segmentFileName(segment)), 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return buf;
-    throw err;
-  }
-  try {
-    const size = Math.min(fstatSync(fd).size, segmentBytes);
-    let done = 0;
-    while (done < size) {
-      const n = readSync(fd, buf, done, size - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return buf;
-}
-
 /**
  * Visits every valid record of the log in `dir` in order (`visit` gets the header and the
  * payload, a view valid during the call) and returns where the log ends. Throws WalCorruptError
  * when a bad record is followed by a later group's records.
  */
-export function scanWal(dir: string, segmentBytes: number, visit: (header: WalHeader, payload: Buffer) => void): WalEnd {
-  const segments = listSegments(dir);
+export function scanWal(source: WalSource, segmentBytes: number, visit: (header: WalHeader, payload: Buffer) => void): WalEnd {
+  const segments = source.list();
   if (segments.length === 0) return { end: 0, nextGroup: 0, segments: [], cutTail: false };
   let segment = segments[0];
-  let buf = readSegment(dir, segment, segmentBytes);
+  let buf = source.read(segment);
   let offset = 0;
   let lastGroup = -1;
   let lastEnded = true;
@@ -85,7 +53,7 @@ export function scanWal(dir: string, segmentBytes: number, visit: (header: WalHe
     // Within a group, or a later one (after a cut the writer resumes with a group above any in the cut tail).
     const follows = header !== null && (lastGroup === -1 || (header.group === lastGroup && !lastEnded) || header.group > lastGroup);
     if (header === null || !follows) {
-      const cut = decideAtBadRecord(dir, segments, segment, buf, offset, segmentBytes, lastEnded ? lastGroup + 1 : lastGroup);
+      const cut = decideAtBadRecord(source, segments, segment, buf, offset, segmentBytes, lastEnded ? lastGroup + 1 : lastGroup);
       // Records of the cut tail carry a group up to lastGroup + 1: the writer's next group is above them.
       return { end: lsn, nextGroup: lastGroup + (cut ? 2 : 1), segments: used, cutTail: cut };
     }
@@ -95,7 +63,7 @@ export function scanWal(dir: string, segmentBytes: number, visit: (header: WalHe
       segment++;
       offset = 0;
       if (!segments.includes(segment)) return { end: segment * segmentBytes, nextGroup: lastGroup + 1, segments: used, cutTail: false };
-      buf = readSegment(dir, segment, segmentBytes);
+      buf = source.read(segment);
       used.push(segment);
       continue;
     }
@@ -109,7 +77,7 @@ export function scanWal(dir: string, segmentBytes: number, visit: (header: WalHe
  * At a bad record of group `badGroup` (at most): true when it is a torn tail (no later group
  * follows; cut there), or throws when a later group's valid record follows it.
  */
-function decideAtBadRecord(dir: string, segments: number[], segment: number, buf: Buffer, offset: number, segmentBytes: number, badGroup: number): boolean {
+function decideAtBadRecord(source: WalSource, segments: number[], segment: number, buf: Buffer, offset: number, segmentBytes: number, badGroup: number): boolean {
   let laterGroup = -1;
   let laterAt = -1;
   const look = (b: Buffer, seg: number, from: number): void => {
@@ -122,9 +90,9 @@ function decideAtBadRecord(dir: string, segments: number[], segment: number, buf
     }
   };
   look(buf, segment, offset + walAlignBytes);
-  if (segments.includes(segment + 1)) look(readSegment(dir, segment + 1, segmentBytes), segment + 1, 0);
+  if (segments.includes(segment + 1)) look(source.read(segment + 1), segment + 1, 0);
   if (laterGroup > badGroup) {
-    throw new WalCorruptError(join(dir, segmentFileName(segment)), offset, `an invalid record is followed by a record of group ${laterGroup} at LSN ${laterAt}, so its own group ${badGroup} had been synced`);
+    throw new WalCorruptError(source.name(segment), offset, `an invalid record is followed by a record of group ${laterGroup} at LSN ${laterAt}, so its own group ${badGroup} had been synced`);
   }
   // Nothing, or only the rest of the last group (whose sync never completed), follows: a torn tail.
   return laterGroup >= 0 || !isZero(buf, offset);

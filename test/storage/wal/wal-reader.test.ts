@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WalFlag, WalRecordType, recordBytes, segmentFileName, writeRecord, walHeaderBytes } from '../../../src/storage/wal/wal-format.ts';
 import { WalCorruptError, scanWal } from '../../../src/storage/wal/wal-reader.ts';
+import { FileSegments } from '../../../src/storage/wal/wal-files.ts';
 
 const segmentBytes = 4096;
 
@@ -55,7 +56,7 @@ function scan(image: Image, sizes?: Map<number, number>): { texts: string[]; end
   try {
     image.write(dir, sizes);
     const texts: string[] = [];
-    const result = scanWal(dir, segmentBytes, (_h, payload) => texts.push(payload.toString()));
+    const result = scanWal(new FileSegments(dir, segmentBytes), segmentBytes, (_h, payload) => texts.push(payload.toString()));
     return { texts, end: result.end, cutTail: result.cutTail, nextGroup: result.nextGroup };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,129 @@
+// The write-ahead log's segments as files in a directory: preallocated by writing zeros (so that
+// an fdatasync of an overwrite changes no file size or block map, and costs one device flush),
+// recycled by renaming, written with pwrite and made durable with fdatasync. A failed call throws.
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, readdirSync, renameSync, writeSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { segmentFileName, segmentOfFileName } from './wal-format.ts';
+import type { WalSegments } from './wal-writer.ts';
+
+/** Zero-filling a new segment writes this much at a time. */
+const zeroChunkBytes = 1 << 20;
+
+export class FileSegments implements WalSegments {
+  readonly dir: string;
+  private readonly segmentBytes: number;
+  /** Open descriptors of segments being written. */
+  private readonly fds = new Map<number, number>();
+
+  constructor(dir: string, segmentBytes: number) {
+    this.dir = dir;
+    this.segmentBytes = segmentBytes;
+    mkdirSync(dir, { recursive: true });
+  }
+
+  list(): number[] {
+    const out: number[] = [];
+    for (const name of readdirSync(this.dir)) {
+      const segment = segmentOfFileName(name);
+      if (segment !== null) out.push(segment);
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  name(segment: number): string {
+    return join(this.dir, segmentFileName(segment));
+  }
+
+  read(segment: number): Buffer {
+    const buf = Buffer.alloc(this.segmentBytes);
+    let fd: number;
+    try {
+      fd = openSync(this.name(segment), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return buf;
+      throw err;
+    }
+    try {
+      const size = Math.min(fstatSync(fd).size, this.segmentBytes);
+      for (let done = 0; done < size; ) {
+        const n = readSync(fd, buf, done, size - done, done);
+        if (n === 0) break;
+        done += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return buf;
+  }
+
+  create(segment: number, bytes: number): void {
+    const path = this.name(segment);
+    const spare = this.spares()[0];
+    if (spare !== undefined) {
+      renameSync(join(this.dir, spare), path);
+      this.syncDir();
+      return;
+    }
+    const fd = openSync(path, 'w');
+    const zeros = Buffer.alloc(Math.min(zeroChunkBytes, bytes));
+    for (let done = 0; done < bytes; done += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, bytes - done), done);
+    fsyncSync(fd);
+    closeSync(fd);
+    this.syncDir();
+  }
+
+  retire(segment: number): void {
+    this.close(segment);
+    renameSync(this.name(segment), join(this.dir, `spare-${segmentFileName(segment)}`));
+    this.syncDir();
+  }
+
+  /** Spare segment files, by name (never read as part of the log). */
+  private spares(): string[] {
+    return readdirSync(this.dir).filter((name) => name.startsWith('spare-')).sort();
+  }
+
+  write(segment: number, offset: number, bytes: Uint8Array): void {
+    const fd = this.fd(segment);
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
+  }
+
+  sync(segment: number): void {
+    fdatasyncSync(this.fd(segment));
+  }
+
+  closeAll(): void {
+    for (const segment of [...this.fds.keys()]) this.close(segment);
+  }
+
+  private fd(segment: number): number {
+    let fd = this.fds.get(segment);
+    if (fd === undefined) {
+      fd = openSync(this.name(segment), 'r+');
+      this.fds.set(segment, fd);
+      // Only the newest segments are written: older descriptors are closed.
+      for (const [s, other] of this.fds) if (s < segment - 1) {
+        closeSync(other);
+        this.fds.delete(s);
+      }
+    }
+    return fd;
+  }
+
+  private close(segment: number): void {
+    const fd = this.fds.get(segment);
+    if (fd === undefined) return;
+    closeSync(fd);
+    this.fds.delete(segment);
+  }
+
+  /** A new or renamed file's directory entry is durable too. */
+  private syncDir(): void {
+    const fd = openSync(this.dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
