@@ -15,7 +15,7 @@ export function writeInstall(store: NodeStore, writeIds: WriteIds, followers: re
     store.removeLog(table, pid, 0, logIndexMax);
     writeIds.forgetReplica(table, pid);
   }
-  for (let i = 0; i < install.kv.length; i += 2) store.putItem(table, install.kv[i], install.kv[i + 1]);
+  for (let i = 0; i < install.kv.length; i += 2) store.putSnapshotItem(table, install.kv[i], install.kv[i + 1]);
   for (let i = 0; i < install.fkv.length; i += 2) store.putFollowerData(table, install.fkv[i], install.fkv[i + 1]);
   for (let i = 0; i < install.ids.length; i += 4) {
     writeIds.remember(install.ids[i] as string, table, install.ids[i + 1] as number, install.ids[i + 2] as number, install.ids[i + 3] as string | null, now);

@@ -208,6 +208,14 @@ export class LmdbNodeStore implements NodeStore {
     this.ops.push(REMOVE, this.dbs(table).items, bufferView(key), null);
   }
 
+  putSnapshotItem(table: string, key: Uint8Array, value: Uint8Array): void {
+    this.putItem(table, key, value);
+  }
+
+  pollDurable(): void {
+    // Durability comes through the event loop (lmdb-js's flush promise).
+  }
+
   putFollowerData(table: string, key: Uint8Array, value: Uint8Array): void {
     this.ops.push(PUT, this.dbs(table).followerData, bufferView(key), bufferView(value));
   }

@@ -25,7 +25,7 @@ function inRange(key: Buffer, r: KeyRange): boolean {
 /** One ordered tree's writes in one layer (a table's items, or its followers' data). */
 export class LayerTree {
   /** Key → new value, or null: deleted. */
-  readonly entries: InstanceType<typeof BTree<Buffer, Buffer | null>> = new BTree<Buffer, Buffer | null>(undefined, compareBytes);
+  entries: InstanceType<typeof BTree<Buffer, Buffer | null>> = new BTree<Buffer, Buffer | null>(undefined, compareBytes);
   /** Ranges cleared in this layer: what older layers and the B-tree hold there is gone. Entries newer than a clear are in `entries`. */
   readonly cleared: KeyRange[] = [];
   /** The whole tree was dropped in this layer. */
@@ -65,6 +65,22 @@ export class MemLayer {
   /** Bytes held (keys, values and log entries): what bounds the memory between checkpoints. */
   bytes = 0;
 
+  /** A copy to read as this layer is now while writes go on into this one (its trees copy on write). */
+  copyForReading(): MemLayer {
+    const copy = new MemLayer();
+    for (const [id, t] of this.trees) {
+      const c = new LayerTree();
+      c.entries = t.entries.clone();
+      c.cleared.push(...t.cleared);
+      c.dropped = t.dropped;
+      copy.trees.set(id, c);
+    }
+    for (const [k, r] of this.records) copy.records.set(k, r);
+    for (const [k, p] of this.positions) copy.positions.set(k, p);
+    for (const t of this.droppedTables) copy.droppedTables.add(t);
+    return copy;
+  }
+
   tree(id: string): LayerTree {
     let t = this.trees.get(id);
     if (t === undefined) this.trees.set(id, (t = new LayerTree()));
@@ -99,11 +115,13 @@ export function followerDataTreeId(table: string): string {
 
 /** The layers (oldest first; the last takes writes) over a base. */
 export class Memtable {
-  readonly layers: MemLayer[] = [new MemLayer()];
+  readonly layers: MemLayer[];
   base: MemtableBase;
 
-  constructor(base: MemtableBase) {
+  /** `layers`: oldest first (a read-only view passes copies; a new memtable starts with one empty layer). */
+  constructor(base: MemtableBase, layers: MemLayer[] = [new MemLayer()]) {
     this.base = base;
+    this.layers = layers;
   }
 
   get active(): MemLayer {

@@ -60,8 +60,11 @@ export interface NodeStore {
   countRange(table: string, hashStart: number, hashEnd: number, itemsMax: number): { items: number; bytes: number } | null;
 
   // The current batch (applied atomically by commit(), in call order).
+  /** An item applied from a committed log entry (a store with a write-ahead log does not log it: the entry is). */
   putItem(table: string, key: Uint8Array, value: Uint8Array): void;
   removeItem(table: string, key: Uint8Array): void;
+  /** An item a snapshot install brings (logged: nothing else says it). */
+  putSnapshotItem(table: string, key: Uint8Array, value: Uint8Array): void;
   putFollowerData(table: string, key: Uint8Array, value: Uint8Array): void;
   removeFollowerData(table: string, key: Uint8Array): void;
   putFollowerPositions(table: string, pid: number, positions: FollowerPositions): void;
@@ -76,8 +79,10 @@ export interface NodeStore {
   dropTable(table: string): void;
   /** Whether anything was written since the last commit. */
   batchPending(): boolean;
-  /** Seals the batch; `onDurable` runs once it is on disk (possibly before commit returns). */
+  /** Seals the batch; `onDurable` runs once it is on disk (possibly before commit returns, or from pollDurable). */
   commit(onDurable: () => void): void;
+  /** Runs the callbacks of commits now durable (a store whose durability is not reported through the event loop), and its background work. */
+  pollDurable(): void;
   close(): Promise<void>;
 }
 

@@ -253,6 +253,7 @@ export class StorageNode {
 
   /** One pass over every inbound ring, then persist, send, answer. Returns whether there was work. */
   pump(): boolean {
+    this.store.pollDurable();
     let worked = this.durableSlots.length > 0;
     for (const slot of this.durableSlots) this.touched.add(slot);
     this.durableSlots.length = 0;

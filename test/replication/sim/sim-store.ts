@@ -259,6 +259,14 @@ export class SimStore implements NodeStore {
     this.batch.push((s) => s.table(table).put(k, v));
   }
 
+  putSnapshotItem(table: string, key: Uint8Array, value: Uint8Array): void {
+    this.putItem(table, key, value);
+  }
+
+  pollDurable(): void {
+    // Durability comes through the scheduler.
+  }
+
   removeItem(table: string, key: Uint8Array): void {
     const k = Buffer.from(key);
     this.batch.push((s) => s.table(table).remove(k));

@@ -1,0 +1,359 @@
+// A storage node's store as DynamoDB's storage nodes have it: a write-ahead log and a B-tree.
+// Every change a commit makes goes into the memtable at once (reads see it) and, except the items
+// applied from committed log entries (they follow from the entries), into one batch of log records
+// that the log writer makes durable in its next group commit; commit(onDurable) calls back once
+// it is. The B-tree (LMDB) is written only by checkpoints of frozen memtable layers, each marking
+// the log position it covers; reads merge the memtable over it. Recovery is the B-tree as its last
+// checkpoint left it plus the node's log records after that mark, items re-applied from the log
+// entries as each replica record's applied index says (replaying from an older mark is idempotent).
+import { decodeLogEntry } from '../replication/log-entry.ts';
+import { InvariantError } from '../replication/invariants.ts';
+import type { ReplicaRecord } from '../replication/replica-machine.ts';
+import { Memtable, MemLayer, followerDataTreeId, itemsTreeId } from './memtable.ts';
+import { hashRangeOptions, type FollowerPositions, type ItemEntry, type ItemRangeOptions, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from './node-store.ts';
+import type { CheckpointTree } from './lmdb-tree.ts';
+import { storedItemSize } from './stored-item.ts';
+import { WalBatchBuilder, decodeChange, type WalChange } from './wal/wal-payloads.ts';
+import { WalRecordType } from './wal/wal-format.ts';
+import { scanWal, type WalSource } from './wal/wal-reader.ts';
+import type { WalCipher } from './wal/wal-cipher.ts';
+
+/** The node's end of the write-ahead log: where its batches go, and how far they are durable. */
+export interface WalLink {
+  send(batch: Uint8Array): void;
+  /** The node's last batch durable in the log (its sequence number), and the LSN just after it. */
+  durableSequence(): number;
+  durableLsn(): number;
+  /** Every record of this node before `lsn` is in a durable checkpoint: what holds only those may be reused. */
+  covered(lsn: number): void;
+}
+
+export interface WalStoreOptions {
+  /** Bytes the memtable may hold: half of it starts a checkpoint; all of it stops the node taking work until one ends. */
+  memtableBytesMax: number;
+  /** A checkpoint at least this often while anything was written. */
+  checkpointIntervalMs: number;
+  /** B-tree writes a checkpoint queues per pump (the node keeps serving meanwhile). */
+  checkpointWritesPerStep: number;
+  now: () => number;
+}
+
+/** Where recovery reads the log from, and how far. */
+export interface WalReplay {
+  source: WalSource;
+  segmentBytes: number;
+  cipher: WalCipher | null;
+  node: number;
+  incarnation: number;
+  /** The log's end as the process found it at start-up (what lies beyond is being written now). */
+  end: number;
+}
+
+export class WalNodeStore implements NodeStore {
+  private readonly tree: CheckpointTree;
+  private readonly link: WalLink;
+  private readonly options: WalStoreOptions;
+  private readonly memtable: Memtable;
+  private readonly builder = new WalBatchBuilder();
+  /** Sequence number of the last batch handed to the log writer. */
+  private sequence = 0;
+  /** Commits waiting for their batch (or, with no records, those before it) to be durable. */
+  private readonly waiting: Array<{ sequence: number; onDurable: () => void }> = [];
+  private readonly views = new Map<string, ItemTree>();
+  private checkpointing: MemLayer | null = null;
+  private lastCheckpointAt: number;
+  private checkpointDue = false;
+  /** A checkpoint failed: the node stops (its B-tree can no longer be trusted to catch up). */
+  private failure: Error | null = null;
+  /** Checkpoints completed (benchmarks and tests). */
+  checkpoints = 0;
+
+  constructor(tree: CheckpointTree, link: WalLink, options: WalStoreOptions) {
+    this.tree = tree;
+    this.link = link;
+    this.options = options;
+    this.memtable = new Memtable(tree);
+    this.lastCheckpointAt = options.now();
+  }
+
+  /** Opens the store: the B-tree's last checkpoint plus this node's log records after its mark. */
+  static open(tree: CheckpointTree, link: WalLink, options: WalStoreOptions, replay: WalReplay): WalNodeStore {
+    const store = new WalNodeStore(tree, link, options);
+    const covered = tree.coveredLsn;
+    const applied = new Map<string, number>();
+    let replayed = 0;
+    scanWal(replay.source, replay.segmentBytes, (h, payload) => {
+      if (h.lsn >= replay.end || h.node !== replay.node || h.incarnation !== replay.incarnation || h.lsn < covered) return;
+      if (h.type === WalRecordType.SegmentEnd) return;
+      store.replayChange(decodeChange(h.type, replay.cipher === null ? payload : replay.cipher.open(h.lsn, payload)), applied);
+      replayed++;
+    });
+    link.covered(covered);
+    // What was replayed is in memory only: the next checkpoint bounds the next recovery.
+    if (replayed > 0) store.checkpointDue = true;
+    return store;
+  }
+
+  // ---- reads: the memtable over the B-tree ------------------------------------------------
+
+  items(table: string): ItemTree {
+    return this.view(itemsTreeId(table));
+  }
+
+  followerData(table: string): ItemTree {
+    return this.view(followerDataTreeId(table));
+  }
+
+  private view(id: string): ItemTree {
+    let v = this.views.get(id);
+    if (v === undefined) {
+      const memtable = this.memtable;
+      v = { get: (key: Buffer) => memtable.get(id, key), getRange: (options: ItemRangeOptions) => memtable.range(id, options) };
+      this.views.set(id, v);
+    }
+    return v;
+  }
+
+  followerPositions(table: string, pid: number): FollowerPositions {
+    return { ...(this.memtable.positions(table, pid) ?? {}) };
+  }
+
+  readLog(table: string, pid: number, from: number, to: number, maxBytes: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let bytes = 0;
+    for (let i = from; i <= to; i++) {
+      const e = this.memtable.logEntry(table, pid, i);
+      // Entries read back for a resend must be contiguous, as they were when written.
+      if (e === undefined) throw new InvariantError(`log of ${table}/${pid} has a hole at ${i}`);
+      if (out.length > 0 && bytes + e[1].length > maxBytes) break;
+      out.push(e[1]);
+      bytes += e[1].length;
+    }
+    return out;
+  }
+
+  storedLog(table: string, pid: number): StoredLog {
+    const epochs: Array<[number, number]> = [];
+    let last = 0;
+    for (const [index, epoch] of this.memtable.logIndices(table, pid)) {
+      if (epochs.length === 0 || epochs[epochs.length - 1][1] !== epoch) epochs.push([index, epoch]);
+      last = index;
+    }
+    return { epochs, last };
+  }
+
+  records(): ReplicaRecord[] {
+    return this.memtable.records();
+  }
+
+  snapshot(table: string, pid: number, hashStart: number, hashEnd: number): ReplicaSnapshot {
+    // The layers as they are now (the one taking writes copied: its trees copy on write) over a pinned B-tree.
+    const pinned = this.tree.pin();
+    const view = new Memtable(pinned, [...this.memtable.layers.slice(0, -1), this.memtable.active.copyForReading()]);
+    const range = hashRangeOptions(hashStart, hashEnd);
+    return {
+      record: view.record(table, pid),
+      positions: { ...(view.positions(table, pid) ?? {}) },
+      items: view.range(itemsTreeId(table), range),
+      followerData: view.range(followerDataTreeId(table), range),
+      close: () => pinned.close(),
+    };
+  }
+
+  countRange(table: string, hashStart: number, hashEnd: number, itemsMax: number): { items: number; bytes: number } | null {
+    let items = 0;
+    let bytes = 0;
+    for (const { value } of this.memtable.range(itemsTreeId(table), hashRangeOptions(hashStart, hashEnd))) {
+      if (++items > itemsMax) return null;
+      bytes += storedItemSize(value);
+    }
+    return { items, bytes };
+  }
+
+  // ---- the batch: the memtable now, the log when committed --------------------------------
+
+  /** An item applied from a committed log entry: it follows from the entry, so it is not logged. */
+  putItem(table: string, key: Uint8Array, value: Uint8Array): void {
+    this.memtable.put(itemsTreeId(table), toBuffer(key), toBuffer(value));
+  }
+
+  removeItem(table: string, key: Uint8Array): void {
+    this.memtable.remove(itemsTreeId(table), toBuffer(key));
+  }
+
+  putSnapshotItem(table: string, key: Uint8Array, value: Uint8Array): void {
+    this.memtable.put(itemsTreeId(table), toBuffer(key), toBuffer(value));
+    this.builder.keyValue(WalRecordType.SnapshotItem, table, key, value);
+  }
+
+  putFollowerData(table: string, key: Uint8Array, value: Uint8Array): void {
+    this.memtable.put(followerDataTreeId(table), toBuffer(key), toBuffer(value));
+    this.builder.keyValue(WalRecordType.FollowerDataPut, table, key, value);
+  }
+
+  removeFollowerData(table: string, key: Uint8Array): void {
+    this.memtable.remove(followerDataTreeId(table), toBuffer(key));
+    this.builder.followerDataRemove(table, key);
+  }
+
+  putFollowerPositions(table: string, pid: number, positions: FollowerPositions): void {
+    this.memtable.putPositions(table, pid, { ...positions });
+    this.builder.followerPositions(table, pid, positions);
+  }
+
+  appendLog(table: string, pid: number, index: number, epoch: number, bytes: Uint8Array): void {
+    this.memtable.appendLog(table, pid, index, epoch, bytes);
+    this.builder.logAppend(table, pid, index, epoch, bytes);
+  }
+
+  removeLog(table: string, pid: number, from: number, to: number): void {
+    this.memtable.removeLog(table, pid, from, to);
+    this.builder.logRemove(table, pid, from, to);
+  }
+
+  putRecord(record: ReplicaRecord): void {
+    const copy = structuredClone(record);
+    this.memtable.putRecord(copy);
+    this.builder.replicaRecord(copy);
+  }
+
+  removeRecord(table: string, pid: number): void {
+    this.memtable.removeRecord(table, pid);
+    this.builder.replicaRemove(table, pid);
+  }
+
+  clearRange(table: string, hashStart: number, hashEnd: number): void {
+    const range = hashRangeOptions(hashStart, hashEnd);
+    this.memtable.clearRange(itemsTreeId(table), range.start!, range.end);
+    this.memtable.clearRange(followerDataTreeId(table), range.start!, range.end);
+    this.builder.clearRange(table, hashStart, hashEnd);
+  }
+
+  dropTable(table: string): void {
+    this.memtable.dropTable(table);
+    this.builder.dropTable(table);
+  }
+
+  batchPending(): boolean {
+    return this.builder.count > 0;
+  }
+
+  /** Hands the batch's records to the log writer; onDurable runs (from pollDurable) once they are durable. */
+  commit(onDurable: () => void): void {
+    if (this.failure !== null) throw this.failure;
+    if (this.builder.count > 0) {
+      this.sequence++;
+      this.link.send(this.builder.take(this.sequence));
+    }
+    this.waiting.push({ sequence: this.sequence, onDurable });
+  }
+
+  /** Calls back the commits whose batches are durable now, and moves checkpoints on; call at every pump. */
+  pollDurable(): void {
+    if (this.failure !== null) throw this.failure;
+    const durable = this.link.durableSequence();
+    while (this.waiting.length > 0 && this.waiting[0].sequence <= durable) this.waiting.shift()!.onDurable();
+    if (this.checkpointing !== null) {
+      this.tree.step(this.options.checkpointWritesPerStep);
+      return;
+    }
+    const now = this.options.now();
+    if (this.memtable.active.bytes * 2 >= this.options.memtableBytesMax || (this.memtable.active.bytes > 0 && now - this.lastCheckpointAt >= this.options.checkpointIntervalMs)) this.checkpointDue = true;
+    // A checkpoint starts where every batch handed to the log is durable: its mark is exact.
+    if (this.checkpointDue && this.waiting.length === 0 && this.builder.count === 0 && durable === this.sequence) this.startCheckpoint(this.link.durableLsn(), now);
+  }
+
+  private startCheckpoint(coveredLsn: number, now: number): void {
+    const layer = this.memtable.freeze();
+    this.checkpointing = layer;
+    this.checkpointDue = false;
+    this.lastCheckpointAt = now;
+    this.tree.checkpoint(layer, coveredLsn, (err) => {
+      if (err !== null) {
+        this.failure = err;
+        return;
+      }
+      this.memtable.release(layer);
+      this.checkpointing = null;
+      this.checkpoints++;
+      this.link.covered(coveredLsn);
+    });
+    this.tree.step(this.options.checkpointWritesPerStep);
+  }
+
+  /** Whether the memtable is full (checkpoints fall behind): the node takes no new work until one ends. */
+  backlogged(): boolean {
+    return this.memtable.bytes >= this.options.memtableBytesMax;
+  }
+
+  /** Whether a checkpoint waits on lmdb-js (its completion comes through the event loop). */
+  checkpointUnderWay(): boolean {
+    return this.checkpointing !== null;
+  }
+
+  /** Bytes the memtable holds. */
+  get memtableBytes(): number {
+    return this.memtable.bytes;
+  }
+
+  close(): Promise<void> {
+    return this.tree.close();
+  }
+
+  // ---- recovery ------------------------------------------------------------------------
+
+  /**
+   * One logged change, into the memtable as the commit that logged it made it. A replica record
+   * also brings the replica's items up to its applied index, from its log entries: items are not
+   * logged, they follow from the entries.
+   */
+  private replayChange(change: WalChange, applied: Map<string, number>): void {
+    const m = this.memtable;
+    switch (change.type) {
+      case WalRecordType.LogAppend:
+        return m.appendLog(change.table, change.pid, change.index, change.epoch, change.entry);
+      case WalRecordType.LogRemove:
+        return m.removeLog(change.table, change.pid, change.from, change.to);
+      case WalRecordType.ReplicaRecord: {
+        const r = change.record;
+        const key = r.table + ':' + r.pid;
+        const from = Math.max(applied.get(key) ?? this.tree.record(r.table, r.pid)?.applied ?? 0, r.base);
+        for (let i = from + 1; i <= r.applied; i++) {
+          const e = m.logEntry(r.table, r.pid, i);
+          if (e === undefined) throw new InvariantError(`recovery: ${r.table}/${r.pid} applied through ${r.applied} but its log has no entry ${i}`);
+          for (const mu of decodeLogEntry(e[1]).m) {
+            if (mu.b === null) m.remove(itemsTreeId(r.table), toBuffer(mu.k));
+            else m.put(itemsTreeId(r.table), toBuffer(mu.k), toBuffer(mu.b));
+          }
+        }
+        applied.set(key, r.applied);
+        return m.putRecord(r);
+      }
+      case WalRecordType.ReplicaRemove:
+        applied.delete(change.table + ':' + change.pid);
+        return m.removeRecord(change.table, change.pid);
+      case WalRecordType.FollowerPositions:
+        return m.putPositions(change.table, change.pid, change.positions);
+      case WalRecordType.SnapshotItem:
+        return m.put(itemsTreeId(change.table), change.key, change.value);
+      case WalRecordType.FollowerDataPut:
+        return m.put(followerDataTreeId(change.table), change.key, change.value);
+      case WalRecordType.FollowerDataRemove:
+        return m.remove(followerDataTreeId(change.table), change.key);
+      case WalRecordType.ClearRange: {
+        const range = hashRangeOptions(change.hashStart, change.hashEnd);
+        m.clearRange(itemsTreeId(change.table), range.start!, range.end);
+        return m.clearRange(followerDataTreeId(change.table), range.start!, range.end);
+      }
+      case WalRecordType.DropTable:
+        for (const key of [...applied.keys()]) if (key.startsWith(change.table + ':')) applied.delete(key);
+        return m.dropTable(change.table);
+    }
+  }
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export type { ItemEntry };

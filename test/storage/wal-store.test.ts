@@ -1,0 +1,153 @@
+// A storage node's store with a write-ahead log and a B-tree checkpointed from it
+// (src/storage/wal-store.ts): a commit is durable when its log group is; reads see the memtable
+// over the B-tree; a checkpoint moves it into LMDB; reopening replays the log after the
+// checkpoint's mark, items re-applied from the log entries.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WalNodeStore, type WalStoreOptions } from '../../src/storage/wal-store.ts';
+import { LmdbTree } from '../../src/storage/lmdb-tree.ts';
+import { WalWriter } from '../../src/storage/wal/wal-writer.ts';
+import { FileSegments } from '../../src/storage/wal/wal-files.ts';
+import { scanWal } from '../../src/storage/wal/wal-reader.ts';
+import { DirectWalLink } from '../../src/storage/wal/direct-link.ts';
+import { encodeLogEntry, type LogEntry } from '../../src/replication/log-entry.ts';
+import { ReplicaMachine, type ReplicaRecord } from '../../src/replication/replica-machine.ts';
+import { ReplicaState } from '../../src/replication/replica-state.ts';
+import { encodeHashPrefix } from '../../src/storage/key-encoding.ts';
+
+const segmentBytes = 256 * 1024;
+const options: WalStoreOptions = { memtableBytesMax: 64 * 1024 * 1024, checkpointIntervalMs: 1e12, checkpointWritesPerStep: 64, now: () => 0 };
+
+/** A node's data directory: its LMDB and the log's segments, opened and reopened as a restart would. */
+class Dir {
+  readonly path = mkdtempSync(join(tmpdir(), 'monodyne-walstore-'));
+  tree!: LmdbTree;
+  segments!: FileSegments;
+  link!: DirectWalLink;
+  store!: WalNodeStore;
+
+  open(): WalNodeStore {
+    this.tree = new LmdbTree({ path: join(this.path, 'lmdb'), sync: true, mapSizeBytes: 1 << 28 });
+    this.segments = new FileSegments(join(this.path, 'wal'), segmentBytes);
+    const end = scanWal(this.segments, segmentBytes, () => {});
+    this.link = new DirectWalLink(new WalWriter(this.segments, { segmentBytes, cipher: null }, end), 0, 1);
+    this.store = WalNodeStore.open(this.tree, this.link, options, { source: this.segments, segmentBytes, cipher: null, node: 0, incarnation: 1, end: end.end });
+    return this.store;
+  }
+
+  async restart(): Promise<WalNodeStore> {
+    this.segments.closeAll();
+    await this.tree.close();
+    return this.open();
+  }
+
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+/** A storage key in the hash range of a replica covering everything. */
+const key = (s: string): Buffer => Buffer.concat([encodeHashPrefix(0x10000000), Buffer.from(s)]);
+const record = (applied: number, last: number): ReplicaRecord => ({ ...ReplicaMachine.emptyRecord('t', 0, { hashStart: 0, hashEnd: 2 ** 32, voters: [0, 1, 2], leader: 0, epoch: 1, version: 1 }, ReplicaState.Following, 1), applied, items: last });
+
+function entry(i: number, k: string, v: string | null): LogEntry {
+  return { e: 1, i, m: [{ k: key(k), b: v === null ? null : Buffer.from(v), o: null, d: v === null ? -1 : 1, z: 0 }], w: `w${i}`, a: null };
+}
+
+/** Appends entries and applies them as a node does: log appends, item applies, the record last. */
+function commitEntries(store: WalNodeStore, entries: LogEntry[], applied: number): void {
+  for (const e of entries) store.appendLog('t', 0, e.i, e.e, encodeLogEntry(e));
+  for (const e of entries) if (e.i <= applied) for (const mu of e.m) mu.b === null ? store.removeItem('t', mu.k) : store.putItem('t', mu.k, mu.b);
+  store.putRecord(record(applied, entries.length));
+}
+
+test('a commit is durable when its log group is; reads see the memtable at once', () => {
+  const dir = new Dir();
+  try {
+    const store = dir.open();
+    commitEntries(store, [entry(1, 'a', 'A1'), entry(2, 'b', 'B1')], 2);
+    let durable = false;
+    store.commit(() => (durable = true));
+    assert.equal(store.items('t').get(key('a'))?.toString(), 'A1', 'reads see the batch at once');
+    store.pollDurable();
+    assert.equal(durable, false, 'not durable before its group is synced');
+    dir.link.sync();
+    store.pollDurable();
+    assert.equal(durable, true);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('a restart replays the log: records, log entries, and items re-applied from the entries (they are not logged)', async () => {
+  const dir = new Dir();
+  try {
+    let store = dir.open();
+    commitEntries(store, [entry(1, 'a', 'A1'), entry(2, 'b', 'B1'), entry(3, 'a', 'A2')], 3);
+    store.commit(() => {});
+    commitEntries(store, [entry(4, 'b', null), entry(5, 'c', 'C1')], 4); // 5 appended, not applied
+    store.commit(() => {});
+    dir.link.sync();
+    store = await dir.restart();
+    assert.equal(store.items('t').get(key('a'))?.toString(), 'A2');
+    assert.equal(store.items('t').get(key('b')), undefined, 'deleted by entry 4');
+    assert.equal(store.items('t').get(key('c')), undefined, 'entry 5 was not applied');
+    assert.equal(store.records()[0].applied, 4);
+    assert.equal(store.storedLog('t', 0).last, 5);
+    assert.equal(store.readLog('t', 0, 5, 5, 1e9).length, 1);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('what was sent but not synced is lost with the log group (a power loss before the sync)', async () => {
+  const dir = new Dir();
+  try {
+    let store = dir.open();
+    commitEntries(store, [entry(1, 'a', 'A1')], 1);
+    store.commit(() => {});
+    dir.link.sync();
+    commitEntries(store, [entry(2, 'a', 'A2')], 2);
+    store.commit(() => {}); // appended to the writer's group, never written or synced
+    store = await dir.restart();
+    assert.equal(store.items('t').get(key('a'))?.toString(), 'A1');
+    assert.equal(store.storedLog('t', 0).last, 1);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('a checkpoint moves the memtable into LMDB and marks the log position it covers; a restart replays only what follows', async () => {
+  const dir = new Dir();
+  try {
+    let store = dir.open();
+    commitEntries(store, [entry(1, 'a', 'A1'), entry(2, 'b', 'B1')], 2);
+    store.commit(() => {});
+    dir.link.sync();
+    store.pollDurable();
+    // A checkpoint is due (as the memtable's bound or the interval would make it).
+    (store as unknown as { checkpointDue: boolean }).checkpointDue = true;
+    store.pollDurable();
+    assert.ok(store.checkpointUnderWay());
+    for (let i = 0; i < 100 && store.checkpointUnderWay(); i++) {
+      store.pollDurable();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(store.checkpoints, 1);
+    assert.ok(dir.link.coveredLsn > 0);
+    assert.equal(dir.tree.coveredLsn, dir.link.coveredLsn);
+    assert.equal(dir.tree.tree('d:t').get(key('a'))?.toString(), 'A1', 'the item is in the B-tree');
+    commitEntries(store, [entry(3, 'a', 'A3')], 3);
+    store.commit(() => {});
+    dir.link.sync();
+    store = await dir.restart();
+    assert.equal(store.items('t').get(key('a'))?.toString(), 'A3');
+    assert.equal(store.items('t').get(key('b'))?.toString(), 'B1');
+    assert.equal(store.records()[0].applied, 3);
+  } finally {
+    dir.remove();
+  }
+});
