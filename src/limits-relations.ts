@@ -93,10 +93,14 @@ export const replicationBatchBytesMax = 1024 * 1024;
 export const replicationBatchEntriesMax = 256;
 
 /**
- * One log entry as the log stores it: the storage key, the new item's stored bytes, and the
- * Attributes the write answered as JSON (kept so that a retry is answered without re-applying).
+ * One log entry as the log stores it: the storage key, the new and the old item's stored bytes
+ * (what a change consumer needs), and the Attributes the write answered as JSON (kept so that a
+ * retry is answered without re-applying).
  */
-export const logEntryBytesMax = frameFieldsBytesMax + storageKeyBytesMax + itemEncodedBytesMax + itemJsonBytesMax;
+export const logEntryBytesMax = frameFieldsBytesMax + storageKeyBytesMax + 2 * itemEncodedBytesMax + itemJsonBytesMax;
+
+/** A write-ahead log record of the largest log entry (its header, its table id and position, padding). */
+export const walRecordBytesMax = logEntryBytesMax + 4096;
 
 /** A replication frame: entries just under the batch budget, one more entry, a CBOR header for each. */
 export const replicationFrameBytesMax = frameFieldsBytesMax + replicationBatchBytesMax + logEntryBytesMax + 5 * replicationBatchEntriesMax;
@@ -173,6 +177,7 @@ export interface LimitSettings {
   rings: { capacityBytes: number };
   limits: { requestBodyBytesMax: number; inFlightBodyBytesMax: number };
   failover: { heartbeatIntervalMs: number; hungNodeMs: number; commitStallMaxMs: number };
+  storage: { walSegmentBytes: number; memtableBytesMax: number };
 }
 
 /**
@@ -203,6 +208,15 @@ export function limitRelationsProblem(settings: LimitSettings): string | null {
   // The disk bound is the long one: a hung node held back to keep a partition's replicas waits it out.
   if (f.commitStallMaxMs <= f.hungNodeMs) {
     return `failover.commitStallMaxMs ${f.commitStallMaxMs} must be longer than failover.hungNodeMs ${f.hungNodeMs}: a disk is given longer than a thread, and a hung node held back to keep a partition's replicas waits for it`;
+  }
+  const s = settings.storage;
+  // A record never spans segments: the largest one (and the end-of-segment mark) fits in an empty one.
+  if (s.walSegmentBytes < walRecordBytesMax + 4096) {
+    return `storage.walSegmentBytes ${s.walSegmentBytes} is too small: the largest log record (an entry of a ${itemSizeBytesMax}-byte item of the costliest shape, with its old image) takes ${walRecordBytesMax} bytes; set it to at least ${walRecordBytesMax + 4096}`;
+  }
+  // The memtable takes what one batch applies before a checkpoint can start: room for the largest entry.
+  if (s.memtableBytesMax < walRecordBytesMax) {
+    return `storage.memtableBytesMax ${s.memtableBytesMax} is too small: it must hold the largest log entry (${walRecordBytesMax} bytes)`;
   }
   return null;
 }

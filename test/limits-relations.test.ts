@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  walRecordBytesMax,
   encodedBytesPerItemByteMax,
   frameBytesMax,
   itemAnswerFrameBytesMax,
@@ -142,10 +143,11 @@ test('the page JSON budget a node may grant: the whole budget on the default rin
   assert.ok(pageJsonBudgetFor(1 << 22) < ringFrameBytesMax(1 << 22));
 });
 
-const settings = (capacityBytes: number, requestBodyBytesMax = 16 * 1024 * 1024, inFlightBodyBytesMax = 256 * 1024 * 1024, failover: LimitSettings['failover'] = loadDefaults().failover): LimitSettings => ({
+const settings = (capacityBytes: number, requestBodyBytesMax = 16 * 1024 * 1024, inFlightBodyBytesMax = 256 * 1024 * 1024, failover: LimitSettings['failover'] = loadDefaults().failover, storage: LimitSettings['storage'] = loadDefaults().storage): LimitSettings => ({
   rings: { capacityBytes },
   limits: { requestBodyBytesMax, inFlightBodyBytesMax },
   failover,
+  storage,
 });
 
 test('the default configuration satisfies every relation', () => {
@@ -180,4 +182,12 @@ test('failure detection: a node is judged over at least two checks, and its disk
   assert.match(limitRelationsProblem(failover(100, 150, 30_000)) ?? '', /^failover\.hungNodeMs 150 is shorter than 2 liveness checks \(failover\.heartbeatIntervalMs 100\): set it to at least 200$/);
   assert.match(limitRelationsProblem(failover(100, 3000, 3000)) ?? '', /^failover\.commitStallMaxMs 3000 must be longer than failover\.hungNodeMs 3000/);
   assert.throws(() => resolveConfig({ env: { MONODYNE_FAILOVER_HUNG_NODE_MS: '60000' } }), /failover\.commitStallMaxMs 30000 must be longer than failover\.hungNodeMs 60000/);
+});
+
+test('a write-ahead log segment holds the largest log record, and the memtable the largest entry; a configuration that cannot is refused naming the setting', () => {
+  const defaults = loadDefaults();
+  assert.equal(limitRelationsProblem(settings(defaults.rings.capacityBytes)), null);
+  assert.ok(defaults.storage.walSegmentBytes >= walRecordBytesMax + 4096);
+  assert.match(limitRelationsProblem(settings(defaults.rings.capacityBytes, undefined, undefined, undefined, { ...defaults.storage, walSegmentBytes: 32 * 1024 * 1024 })) ?? '', /storage\.walSegmentBytes/);
+  assert.match(limitRelationsProblem(settings(defaults.rings.capacityBytes, undefined, undefined, undefined, { ...defaults.storage, memtableBytesMax: 16 * 1024 * 1024 })) ?? '', /storage\.memtableBytesMax/);
 });

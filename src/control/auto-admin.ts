@@ -296,7 +296,7 @@ export class AutoAdmin {
     const oldDir = nodeDir(this.options.dataDir, this.catalog.nodeGenerations, dead);
     const generation = (this.catalog.nodeGenerations[dead] ?? 0) + 1;
     await this.catalog.setNodeGeneration(dead, generation);
-    await this.nodes.replace(dead, nodeDir(this.options.dataDir, this.catalog.nodeGenerations, dead));
+    await this.nodes.replace(dead, nodeDir(this.options.dataDir, this.catalog.nodeGenerations, dead), generation);
     // The old incarnation's files may hold writes that were never acknowledged: never reuse them.
     this.options.discardNodeDir(oldDir);
   }

@@ -11,8 +11,8 @@ export interface NodeSupervisor {
   control<K extends ControlType>(node: number, request: ControlRequestOf<K>): Promise<ControlReplies[K]>;
   /** Fences the node (it answers and sends nothing more) and fails whatever waits on it. */
   markDead(node: number): void;
-  /** Starts a new incarnation of `node` in the same zone, on an empty store in `nodeDir`. */
-  replace(node: number, nodeDir: string): Promise<void>;
+  /** Starts a new incarnation of `node` in the same zone, on an empty store in `nodeDir`, of generation `generation`. */
+  replace(node: number, nodeDir: string, generation: number): Promise<void>;
   /** What the failure detector reads of the node: its progress, its disk, whether work waits for it. */
   liveness(node: number): NodeLiveness;
   /** News from a node (an install finished, a hand-off is ready, a split applied). */

@@ -1,7 +1,8 @@
-// The supervisor of the storage threads: spawns each storage node on its own worker thread
-// (through piscina) with its rings, carries control messages to it and their typed replies
-// back, declares nodes dead (fence, fail what waits on them, end the thread) and starts
-// replacements. Requests and answers do not pass here: the request transport (router/) owns
+// The supervisor of the storage threads: spawns the write-ahead log's thread and each storage
+// node on its own worker thread (through piscina) with its rings, carries control messages to
+// a node and their typed replies back, declares nodes dead (fence, fail what waits on them, end
+// the thread) and starts replacements. A log thread that fails (a write or an fdatasync the disk
+// refused) stops the process: what it had not synced may be gone, and retrying would lie. Requests and answers do not pass here: the request transport (router/) owns
 // them; the supervisor attaches a node's rings to it when the node starts and detaches them
 // when it dies.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
@@ -17,7 +18,12 @@ import type { StorageNodeTask } from '../storage/worker.ts';
 import type { NodeEvent } from '../storage/storage-node.ts';
 import type { RequestTransport } from '../router/request-transport.ts';
 import { log } from '../server/logger.ts';
-import { storageWorkerExecArgv, storageWorkerFile } from '../server/runtime-files.ts';
+import { storageWorkerExecArgv, storageWorkerFile, walThreadFile } from '../server/runtime-files.ts';
+import { WalDurability } from '../storage/wal/wal-durability.ts';
+import { FileSegments } from '../storage/wal/wal-files.ts';
+import { scanWal, type WalEnd } from '../storage/wal/wal-reader.ts';
+import type { WalControl, WalLogSpec, WalNodeSpec, WalThreadTask } from '../storage/wal/wal-thread.ts';
+import { join } from 'node:path';
 
 export interface StorageThreadsOptions {
   workers: number;
@@ -26,9 +32,20 @@ export interface StorageThreadsOptions {
   ringCapacityBytes: number;
   heartbeatIntervalMs: number;
   faults: boolean;
-  /** lmdb-js's encryption key for every node's LMDB environment; absent: not encrypted. */
+  /** lmdb-js's encryption key for every node's LMDB environment (and the log's); absent: not encrypted. */
   encryptionKey?: string;
   node: StorageNodeTask['node'];
+  /** The process's write-ahead log directory (walPerNode: each node's is its directory's wal/). */
+  walDir: string;
+  walPerNode: boolean;
+  walSegmentBytes: number;
+  store: StorageNodeTask['store'];
+}
+
+/** A node's directory and its generation (a replacement has a new one of each). */
+export interface NodePlace {
+  dir: string;
+  generation: number;
 }
 
 interface NodeHandle {
@@ -63,6 +80,16 @@ export class StorageThreads implements NodeSupervisor {
   private readonly peerViews: Array<Array<SpscRing | null>> = [];
   private readonly doorbells: Doorbell[] = [];
   private nextControlSeq = 1;
+  /** The write-ahead log's thread, and what the nodes share with it. */
+  private readonly wal = {
+    durability: null as unknown as WalDurability,
+    doorbell: Doorbell.create(),
+    control: null as unknown as MessagePort,
+    pool: null as unknown as Piscina,
+    done: null as unknown as Promise<unknown>,
+    /** Where each log ended when the process started (a node replays up to there). */
+    ends: [] as WalEnd[],
+  };
   onEvent: (node: number, event: NodeEvent) => void = () => {};
   onExit: (node: number) => void = () => {};
   private running = true;
@@ -73,11 +100,12 @@ export class StorageThreads implements NodeSupervisor {
     this.board = HealthBoard.create(options.workers);
   }
 
-  /** Starts every node; `nodeDirs[i]` is node i's LMDB directory. */
-  static async start(options: StorageThreadsOptions, transport: RequestTransport, nodeDirs: string[]): Promise<StorageThreads> {
+  /** Starts the log's thread, then every node in its place (directory and generation). */
+  static async start(options: StorageThreadsOptions, transport: RequestTransport, places: NodePlace[]): Promise<StorageThreads> {
     const threads = new StorageThreads(options, transport);
     const n = options.workers;
     for (let id = 0; id < n; id++) threads.doorbells.push(Doorbell.create());
+    await threads.startWal(places);
     for (let a = 0; a < n; a++) {
       threads.peerRings.push([]);
       threads.peerViews.push([]);
@@ -87,9 +115,57 @@ export class StorageThreads implements NodeSupervisor {
         threads.peerViews[a].push(ring);
       }
     }
-    await Promise.all(Array.from({ length: n }, (_, id) => threads.spawn(id, nodeDirs[id])));
+    await Promise.all(Array.from({ length: n }, (_, id) => threads.spawn(id, places[id], true)));
     return threads;
   }
+
+  /** Where a node's records go: the process's log, or the node's own. */
+  private logOf(node: number): number {
+    return this.options.walPerNode ? node : 0;
+  }
+
+  private logDir(place: NodePlace): string {
+    return this.options.walPerNode ? join(place.dir, 'wal') : this.options.walDir;
+  }
+
+  /**
+   * Reads every log to its end (refusing to start on a damaged one, WalCorruptError) and starts
+   * the log's thread there; the nodes' rings to it are made here, one per node.
+   */
+  private async startWal(places: NodePlace[]): Promise<void> {
+    const o = this.options;
+    const logs: WalLogSpec[] = [];
+    const dirs = o.walPerNode ? places.map((p) => this.logDir(p)) : [o.walDir];
+    for (const dir of dirs) {
+      const end = scanWal(new FileSegments(dir, o.walSegmentBytes, o.sync), o.walSegmentBytes, () => {});
+      if (end.cutTail) log.warn(`write-ahead log ${dir}: a torn tail after its last complete sync was cut at LSN ${end.end} (nothing in it had been acknowledged)`);
+      logs.push({ dir, end });
+      this.wal.ends.push(end);
+    }
+    this.wal.durability = WalDurability.create(o.workers);
+    const nodes: WalNodeSpec[] = places.map((place, id) => {
+      const ring = SpscRing.create(o.ringCapacityBytes);
+      this.walRings[id] = ring.sab;
+      return { log: this.logOf(id), ring: ring.sab, generation: place.generation, doorbell: this.doorbells[id].sab };
+    });
+    const channel = new MessageChannel();
+    const task: WalThreadTask = { segmentBytes: o.walSegmentBytes, sync: o.sync, encryptionKey: o.encryptionKey, logs, nodes, durability: this.wal.durability.sab, doorbell: this.wal.doorbell.sab, control: channel.port2 };
+    this.wal.control = channel.port1;
+    this.wal.pool = new Piscina({ filename: walThreadFile, name: 'default', minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled', execArgv: storageWorkerExecArgv() });
+    const ready = new Promise<void>((resolve) => channel.port1.once('message', () => resolve()));
+    this.wal.done = this.wal.pool.run(task, { transferList: [channel.port2] });
+    this.wal.done.catch((err: Error) => {
+      if (!this.running) return;
+      // Nothing may be acknowledged any more: what the log thread had not synced may be lost.
+      log.error(`the write-ahead log failed, stopping: ${err.stack ?? err.message}`);
+      process.exit(70);
+    });
+    channel.port1.unref();
+    await Promise.race([ready, this.wal.done.then(() => Promise.reject(new Error('the write-ahead log thread exited during start-up')))]);
+  }
+
+  /** Rings from each node to the log's thread (a replacement gets a new one). */
+  private readonly walRings: SharedArrayBuffer[] = [];
 
   get count(): number {
     return this.options.workers;
@@ -114,8 +190,10 @@ export class StorageThreads implements NodeSupervisor {
     return false;
   }
 
-  /** Starts node `id` (first start or replacement) and resolves when it is ready. */
-  private spawn(id: number, nodeDir: string): Promise<void> {
+  /** Starts node `id` (first start, which replays its log, or a replacement, which has none) and resolves when it is ready. */
+  private spawn(id: number, place: NodePlace, firstStart: boolean): Promise<void> {
+    const nodeDir = place.dir;
+    const o = this.options;
     const n = this.options.workers;
     const requestRing = SpscRing.create(this.options.ringCapacityBytes);
     const responseRing = SpscRing.create(this.options.ringCapacityBytes);
@@ -149,6 +227,17 @@ export class StorageThreads implements NodeSupervisor {
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       faults: this.options.faults,
       node: this.options.node,
+      generation: place.generation,
+      store: o.store,
+      wal: {
+        ring: this.walRings[id],
+        doorbell: this.wal.doorbell.sab,
+        durability: this.wal.durability.sab,
+        dir: this.logDir(place),
+        segmentBytes: o.walSegmentBytes,
+        // A replacement's directory is new: nothing of it is in any log.
+        replayEnd: firstStart ? this.wal.ends[this.logOf(id)].end : null,
+      },
     };
     const pool = new Piscina({
       filename: storageWorkerFile,
@@ -269,7 +358,8 @@ export class StorageThreads implements NodeSupervisor {
   }
 
   /** Starts a replacement for a dead node in the same zone, with new rings and an empty directory. */
-  async replace(node: number, nodeDir: string): Promise<void> {
+  async replace(node: number, nodeDir: string, generation: number): Promise<void> {
+    const place: NodePlace = { dir: nodeDir, generation };
     const n = this.options.workers;
     // Rings of the old incarnation may hold half-written frames: the new one gets fresh rings.
     for (let peer = 0; peer < n; peer++) {
@@ -282,8 +372,15 @@ export class StorageThreads implements NodeSupervisor {
     }
     this.doorbells[node] = Doorbell.create();
     await this.destroy(this.nodes[node]);
+    // Its records go through a new ring, tagged with its new generation (and, per node, into a new log).
+    const ring = SpscRing.create(this.options.ringCapacityBytes);
+    this.walRings[node] = ring.sab;
+    const spec: WalNodeSpec = { log: this.logOf(node), ring: ring.sab, generation, doorbell: this.doorbells[node].sab };
+    const message: WalControl = { type: 'node', node, spec, ...(this.options.walPerNode ? { log: { dir: this.logDir(place), end: { end: 0, nextGroup: 0, segments: [], cutTail: false } } } : {}) };
+    this.wal.control.postMessage(message);
+    this.wal.doorbell.ring();
     // A new incarnation: an old thread that outlived the wait is fenced by it.
-    await this.spawn(node, nodeDir);
+    await this.spawn(node, place, false);
     await Promise.all(
       this.nodes
         .filter((h) => h.alive && h.id !== node)
@@ -298,6 +395,12 @@ export class StorageThreads implements NodeSupervisor {
     this.running = false;
     await Promise.allSettled(this.nodes.map((h) => h.done));
     await Promise.allSettled(this.nodes.map((h) => this.destroy(h)));
+    // The log's thread last: it writes what the nodes handed it before they stopped.
+    const stop: WalControl = { type: 'stop' };
+    this.wal.control.postMessage(stop);
+    this.wal.doorbell.ring();
+    await within(this.wal.done, destroyWaitMs);
+    await this.wal.pool.destroy().catch(() => {});
   }
 }
 

@@ -10,7 +10,19 @@ import { limitRelationsProblem } from '../limits-relations.ts';
 
 export interface Config {
   server: { host: string; port: number; drainTimeoutMs: number };
-  storage: { dataDir: string; ephemeral: boolean; workers: number; sync: boolean; mapSizeBytes: number; requestTimeoutMs: number };
+  storage: {
+    dataDir: string;
+    ephemeral: boolean;
+    workers: number;
+    sync: boolean;
+    mapSizeBytes: number;
+    requestTimeoutMs: number;
+    /** One write-ahead log for the process (false), or one per storage node (true). */
+    walPerNode: boolean;
+    walSegmentBytes: number;
+    memtableBytesMax: number;
+    checkpointIntervalMs: number;
+  };
   tables: { initialPartitions: number };
   rings: { capacityBytes: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
@@ -56,6 +68,10 @@ const schema: Record<string, Record<string, Kind>> = {
     sync: { type: 'bool' },
     mapSizeBytes: { type: 'int', min: 1 << 24, max: 2 ** 44 },
     requestTimeoutMs: { type: 'int', min: 100, max: 600_000 },
+    walPerNode: { type: 'bool' },
+    walSegmentBytes: { type: 'int', min: 1 << 20, max: 2 ** 32 },
+    memtableBytesMax: { type: 'int', min: 1 << 20, max: 2 ** 40 },
+    checkpointIntervalMs: { type: 'int', min: 10, max: 3_600_000 },
   },
   tables: {
     initialPartitions: { type: 'int', min: 1, max: 256 },

@@ -20,7 +20,7 @@ import { Admission } from '../admission/admission.ts';
 import { AdminEndpoints } from '../control/admin-endpoints.ts';
 import { prepareSecurity } from '../security/startup.ts';
 import { realClock } from '../control/clock.ts';
-import { storageNodeSettings } from './storage-settings.ts';
+import { storageNodeSettings, storeSettings } from './storage-settings.ts';
 import { log, setLogLevel } from './logger.ts';
 
 export interface RunningServer {
@@ -94,9 +94,13 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
       faults: config.faults.enabled,
       encryptionKey: security.encryptionKey,
       node: storageNodeSettings(config),
+      walDir: join(dataDir, 'wal'),
+      walPerNode: config.storage.walPerNode,
+      walSegmentBytes: config.storage.walSegmentBytes,
+      store: storeSettings(config),
     },
     transport,
-    Array.from({ length: config.storage.workers }, (_, id) => nodeDir(dataDir, catalog.nodeGenerations, id)),
+    Array.from({ length: config.storage.workers }, (_, id) => ({ dir: nodeDir(dataDir, catalog.nodeGenerations, id), generation: catalog.nodeGenerations[id] ?? 0 })),
   );
   undo.push(() => nodes.stop());
   const map = new PartitionMap();

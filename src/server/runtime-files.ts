@@ -13,6 +13,9 @@ export const runningCompiled = !import.meta.url.endsWith('.ts');
 /** The storage node's thread entry (piscina's `filename`): a sibling bundle in dist/, or the source. */
 export const storageWorkerFile = new URL(runningCompiled ? './storage-worker.cjs' : '../storage/worker.ts', import.meta.url).href;
 
+/** The write-ahead log's thread entry. */
+export const walThreadFile = new URL(runningCompiled ? './wal-thread.cjs' : '../storage/wal/wal-thread.ts', import.meta.url).href;
+
 /** Flags that load code into a thread, with their value as the next argument or after '='. */
 const loaderFlags = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C']);
 /** Profiling flags a thread takes too (one .cpuprofile per thread, for `npm run loadtest` profiles). */

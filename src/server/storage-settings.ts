@@ -31,6 +31,14 @@ const splitCountBytesMax = 16 * 1024 * 1024;
 /** Write ids remembered per node at most (memory bound; the time bound below is what retries need). */
 const writeIdsMax = 4_000_000;
 
+/** B-tree writes a checkpoint queues per pump: a few milliseconds of this thread's time at most. */
+const checkpointWritesPerStep = 2048;
+
+/** The store's settings: memtable bound, checkpoint interval and pace. */
+export function storeSettings(config: Config): StorageNodeTask['store'] {
+  return { memtableBytesMax: config.storage.memtableBytesMax, checkpointIntervalMs: config.storage.checkpointIntervalMs, checkpointWritesPerStep };
+}
+
 export function storageNodeSettings(config: Config): StorageNodeTask['node'] {
   const f = config.failover;
   const ring = config.rings.capacityBytes;

@@ -59,6 +59,8 @@ export class LmdbNodeStore implements NodeStore {
   private readonly meta: Database<ReplicaRecord | FollowerPositions, string>;
   private readonly tables = new Map<string, TableDbs>();
   private ops: unknown[] = [];
+  /** Commits not yet reported durable. */
+  private inFlight = 0;
   /** A write transaction failed: the node must stop (what it acknowledged next could be wrong). */
   private failure: Error | null = null;
   private readonly watch: DiskWatch;
@@ -216,6 +218,18 @@ export class LmdbNodeStore implements NodeStore {
     // Durability comes through the event loop (lmdb-js's flush promise).
   }
 
+  hasNews(): boolean {
+    return false;
+  }
+
+  waitsOnEventLoop(): boolean {
+    return this.inFlight > 0;
+  }
+
+  hasBacklog(): boolean {
+    return false;
+  }
+
   putFollowerData(table: string, key: Uint8Array, value: Uint8Array): void {
     this.ops.push(PUT, this.dbs(table).followerData, bufferView(key), bufferView(value));
   }
@@ -275,11 +289,13 @@ export class LmdbNodeStore implements NodeStore {
     const ops = this.ops;
     this.ops = [];
     const committed = ops.length === 0 ? Promise.resolve() : this.root.transaction(() => this.runOps(ops));
+    this.inFlight++;
     committed
       .then(() => this.root.flushed)
       .then(() => {
         // Reads from now on must see the batch: renew the read snapshot before anyone is told.
         this.root.resetReadTxn();
+        this.inFlight--;
         onDurable();
       })
       .catch((err: Error) => (this.failure ??= err));

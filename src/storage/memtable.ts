@@ -8,8 +8,9 @@ import sortedBtree from 'sorted-btree';
 import type { ReplicaRecord } from '../replication/replica-machine.ts';
 import type { FollowerPositions, ItemEntry, ItemRangeOptions, ItemTree } from './node-store.ts';
 
-// sorted-btree is CommonJS: Node's (and the bundle's) default import is its module.exports.
-const BTree = sortedBtree.default;
+// sorted-btree is CommonJS: Node's ESM loader makes its module.exports the default import, while
+// a loader that honours its __esModule flag (tsx in a worker thread) gives the class itself.
+const BTree: typeof sortedBtree.default = (sortedBtree as unknown as { default?: typeof sortedBtree.default }).default ?? (sortedBtree as unknown as typeof sortedBtree.default);
 const compareBytes = (a: Buffer, b: Buffer): number => Buffer.compare(a, b);
 
 /** A range [start, end) of keys (end undefined: to the last key). */

@@ -83,6 +83,12 @@ export interface NodeStore {
   commit(onDurable: () => void): void;
   /** Runs the callbacks of commits now durable (a store whose durability is not reported through the event loop), and its background work. */
   pollDurable(): void;
+  /** Whether pollDurable has something to report now (a commit became durable). */
+  hasNews(): boolean;
+  /** Whether what the store waits for comes back through the event loop (the node must not block its thread). */
+  waitsOnEventLoop(): boolean;
+  /** Whether batches wait for room on their way to the disk (the node looks again soon). */
+  hasBacklog(): boolean;
   close(): Promise<void>;
 }
 

@@ -299,11 +299,11 @@ export class StorageNode {
   }
 
   hasInput(): boolean {
-    return this.hasWork() || this.transport.hasInput();
+    return this.hasWork() || this.transport.hasInput() || this.store.hasNews();
   }
 
   hasBacklog(): boolean {
-    return this.snapshots.size > 0 || this.transport.hasBacklog();
+    return this.snapshots.size > 0 || this.transport.hasBacklog() || this.store.hasBacklog();
   }
 
   private onRequest(req: StorageRequest): void {
@@ -590,8 +590,9 @@ export class StorageNode {
     return this.batches.bytesGoingToDisk();
   }
 
+  /** Whether what the node waits for comes back through the event loop (its loop must not block the thread). */
   awaitsDisk(): boolean {
-    return this.batches.awaitsDisk();
+    return this.store.waitsOnEventLoop();
   }
 
   /** Whether a pump is owed work even with no new input. */

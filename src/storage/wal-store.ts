@@ -21,6 +21,8 @@ import type { WalCipher } from './wal/wal-cipher.ts';
 /** The node's end of the write-ahead log: where its batches go, and how far they are durable. */
 export interface WalLink {
   send(batch: Uint8Array): void;
+  /** Moves batches that waited for room on their way to the log; returns whether none is left waiting. */
+  flush(): boolean;
   /** The node's last batch durable in the log (its sequence number), and the LSN just after it. */
   durableSequence(): number;
   durableLsn(): number;
@@ -251,6 +253,7 @@ export class WalNodeStore implements NodeStore {
   /** Calls back the commits whose batches are durable now, and moves checkpoints on; call at every pump. */
   pollDurable(): void {
     if (this.failure !== null) throw this.failure;
+    this.backlog = !this.link.flush();
     const durable = this.link.durableSequence();
     while (this.waiting.length > 0 && this.waiting[0].sequence <= durable) this.waiting.shift()!.onDurable();
     if (this.checkpointing !== null) {
@@ -280,6 +283,20 @@ export class WalNodeStore implements NodeStore {
     });
     this.tree.step(this.options.checkpointWritesPerStep);
   }
+
+  hasNews(): boolean {
+    return this.waiting.length > 0 && this.link.durableSequence() >= this.waiting[0].sequence;
+  }
+
+  waitsOnEventLoop(): boolean {
+    return this.checkpointing !== null;
+  }
+
+  hasBacklog(): boolean {
+    return this.backlog;
+  }
+
+  private backlog = false;
 
   /** Whether the memtable is full (checkpoints fall behind): the node takes no new work until one ends. */
   backlogged(): boolean {

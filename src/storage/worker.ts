@@ -2,7 +2,12 @@
 // rings, its LMDB store and the control channel, then runs its loop for the life of the node.
 // The piscina task settles only when the node is told to stop (or is fenced, or crashes).
 import type { MessagePort } from 'node:worker_threads';
-import { LmdbNodeStore, type DiskWatch } from './lmdb-store.ts';
+import { LmdbTree, type DiskWatch } from './lmdb-tree.ts';
+import { WalNodeStore, type WalStoreOptions } from './wal-store.ts';
+import { RingWalLink } from './wal/ring-link.ts';
+import { WalDurability } from './wal/wal-durability.ts';
+import { FileSegments } from './wal/wal-files.ts';
+import { WalCipher } from './wal/wal-cipher.ts';
 import { StorageNode, type NodeEvent, type StorageNodeOptions } from './storage-node.ts';
 import { RingTransport } from './ring-transport.ts';
 import { runControl } from './node-control.ts';
@@ -52,6 +57,21 @@ export interface StorageNodeTask {
   /** Install the fault-injection wrappers (faults.enabled). */
   faults: boolean;
   node: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit' | 'wake' | 'beat'>;
+  /** The node's generation: its log records carry it (a replacement's are told from its predecessor's). */
+  generation: number;
+  store: Omit<WalStoreOptions, 'now'>;
+  wal: {
+    /** This node → the log's thread, and that thread's doorbell. */
+    ring: SharedArrayBuffer;
+    doorbell: SharedArrayBuffer;
+    /** How far each node's batches are durable (written by the log's thread). */
+    durability: SharedArrayBuffer;
+    /** The log this node's records are in, to replay them from at start-up. */
+    dir: string;
+    segmentBytes: number;
+    /** Replay the log up to here (where it ended when the process started); null: a new node, nothing to replay. */
+    replayEnd: number | null;
+  };
 }
 
 /** How long an idle node sleeps before looking at its rings again without a doorbell. */
@@ -72,7 +92,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   const rings = new RingTransport(new SpscRing(task.requestRing), new Outbox(new SpscRing(task.responseRing), new Doorbell(task.routerDoorbell), ringOnFlush), peerIn, peerOut, fenced);
   // The failure detector sees when this thread waits on its disk (then it is not hung)...
   const watch: DiskWatch = { enter: () => board.enterDiskCall(task.id), leave: () => board.leaveDiskCall(task.id) };
-  let store: NodeStore = new LmdbNodeStore({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey, watch });
+  let store: NodeStore = openStore(task, watch);
   let transport: NodeTransport = rings;
   if (task.faults) {
     store = faultyStore(store, board, task.id);
@@ -187,6 +207,24 @@ async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => 
     doorbell.waitSync(node.hasBacklog() ? 1 : idleWaitMs);
     await yieldToEventLoop();
   }
+}
+
+/**
+ * The node's store: its B-tree (LMDB, written by checkpoints) and its link to the write-ahead
+ * log, opened as its last checkpoint left it plus its log records after that (a replacement has
+ * neither: it starts empty).
+ */
+function openStore(task: StorageNodeTask, watch: DiskWatch): WalNodeStore {
+  const tree = new LmdbTree({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey, watch });
+  const link = new RingWalLink(new Outbox(new SpscRing(task.wal.ring), new Doorbell(task.wal.doorbell)), new WalDurability(task.wal.durability), task.id);
+  const options: WalStoreOptions = { ...task.store, now: Date.now };
+  if (task.wal.replayEnd === null) {
+    link.covered(tree.coveredLsn);
+    return new WalNodeStore(tree, link, options);
+  }
+  const source = new FileSegments(task.wal.dir, task.wal.segmentBytes);
+  const cipher = task.encryptionKey ? new WalCipher(task.encryptionKey) : null;
+  return WalNodeStore.open(tree, link, options, { source, segmentBytes: task.wal.segmentBytes, cipher, node: task.id, incarnation: task.generation, end: task.wal.replayEnd });
 }
 
 /** Tells the health board of every batch handed to the disk and of every one reported durable. */

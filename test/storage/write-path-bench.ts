@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { StorageThreads } from '../../src/control/storage-threads.ts';
 import { RequestTransport } from '../../src/router/request-transport.ts';
 import { loadDefaults } from '../../src/server/config.ts';
-import { storageNodeSettings } from '../../src/server/storage-settings.ts';
+import { storageNodeSettings, storeSettings } from '../../src/server/storage-settings.ts';
 import { Op, ReturnValues, Status, WriteKind, type PartitionAssignment, type WriteRequest } from '../../src/storage/messages.ts';
 import { encodeItemKey, partitionKeyHash32 } from '../../src/storage/key-encoding.ts';
 import { itemSizeBytes } from '../../src/validation/attribute-values.ts';
@@ -42,10 +42,24 @@ const assignments: PartitionAssignment[] = Array.from({ length: partitions }, (_
 }));
 const transport = new RequestTransport(workers, 30_000);
 const config = loadDefaults();
+// BENCH_WAL_PER_NODE=1: one write-ahead log per storage node instead of one for the process.
+const walPerNode = process.env.BENCH_WAL_PER_NODE === '1';
 const threads = await StorageThreads.start(
-  { workers, sync: true, mapSizeBytes: 1 << 30, ringCapacityBytes: config.rings.capacityBytes, heartbeatIntervalMs: 100, faults: false, node: storageNodeSettings(config) },
+  {
+    workers,
+    sync: true,
+    mapSizeBytes: 1 << 30,
+    ringCapacityBytes: config.rings.capacityBytes,
+    heartbeatIntervalMs: 100,
+    faults: false,
+    node: storageNodeSettings(config),
+    walDir: join(dataDir, 'wal'),
+    walPerNode,
+    walSegmentBytes: config.storage.walSegmentBytes,
+    store: storeSettings(config),
+  },
   transport,
-  Array.from({ length: workers }, (_, i) => join(dataDir, `node-${i}`)),
+  Array.from({ length: workers }, (_, i) => ({ dir: join(dataDir, `node-${i}`), generation: 0 })),
 );
 await Promise.all(Array.from({ length: workers }, (_, w) => threads.control(w, { type: 'assign', assignments })));
 const nodes = transport;

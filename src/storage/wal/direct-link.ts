@@ -21,6 +21,10 @@ export class DirectWalLink implements WalLink {
     this.writer.append(this.node, this.incarnation, batch);
   }
 
+  flush(): boolean {
+    return true;
+  }
+
   /** One group commit: everything sent so far becomes durable. */
   sync(): void {
     for (const d of this.writer.commitGroup()) if (d.node === this.node) this.durable = { sequence: d.sequence, lsn: d.lsn };

@@ -1,7 +1,9 @@
-// The write-ahead log's segments as files in a directory: preallocated by writing zeros (so that
-// an fdatasync of an overwrite changes no file size or block map, and costs one device flush),
-// recycled by renaming, written with pwrite and made durable with fdatasync. A failed call throws.
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, readdirSync, renameSync, writeSync, mkdirSync } from 'node:fs';
+// The write-ahead log's segments as files in a directory: made at their full size at once (so a
+// write never grows a file), zero-filled when the log is synced (so an fdatasync of an overwrite
+// changes no block map and costs one device flush; a log that is not synced gets a sparse file,
+// made in no time), recycled by renaming, written with pwrite and made durable with fdatasync. A
+// failed call throws.
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, readdirSync, renameSync, writeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { segmentFileName, segmentOfFileName } from './wal-format.ts';
 import type { WalSegments } from './wal-writer.ts';
@@ -15,7 +17,8 @@ export class FileSegments implements WalSegments {
   /** Open descriptors of segments being written. */
   private readonly fds = new Map<number, number>();
 
-  constructor(dir: string, segmentBytes: number) {
+  /** `zeroFill`: write a new segment's zeros (a synced log); otherwise a sparse file. */
+  constructor(dir: string, segmentBytes: number, private readonly zeroFill = true) {
     this.dir = dir;
     this.segmentBytes = segmentBytes;
     mkdirSync(dir, { recursive: true });
@@ -65,8 +68,12 @@ export class FileSegments implements WalSegments {
       return;
     }
     const fd = openSync(path, 'w');
-    const zeros = Buffer.alloc(Math.min(zeroChunkBytes, bytes));
-    for (let done = 0; done < bytes; done += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, bytes - done), done);
+    if (this.zeroFill) {
+      const zeros = Buffer.alloc(Math.min(zeroChunkBytes, bytes));
+      for (let done = 0; done < bytes; done += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, bytes - done), done);
+    } else {
+      ftruncateSync(fd, bytes);
+    }
     fsyncSync(fd);
     closeSync(fd);
     this.syncDir();

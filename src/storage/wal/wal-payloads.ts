@@ -41,7 +41,8 @@ export class WalBatchBuilder {
     let o = this.table(p, table);
     o = this.buf.writeUInt32BE(pid, o);
     o = this.buf.writeUIntBE(from, o, 6);
-    this.buf.writeUIntBE(to, o, 6);
+    // "To the end" (logIndexMax, 2^48) as the highest index 6 bytes hold: no entry is ever there.
+    this.buf.writeUIntBE(Math.min(to, 2 ** 48 - 1), o, 6);
   }
 
   replicaRecord(record: ReplicaRecord): void {

@@ -267,6 +267,18 @@ export class SimStore implements NodeStore {
     // Durability comes through the scheduler.
   }
 
+  hasNews(): boolean {
+    return false;
+  }
+
+  waitsOnEventLoop(): boolean {
+    return false;
+  }
+
+  hasBacklog(): boolean {
+    return false;
+  }
+
   removeItem(table: string, key: Uint8Array): void {
     const k = Buffer.from(key);
     this.batch.push((s) => s.table(table).remove(k));
