@@ -82,6 +82,11 @@ function decideAtBadRecord(source: WalSource, segments: number[], segment: numbe
   let laterAt = -1;
   const look = (b: Buffer, seg: number, from: number): void => {
     for (let q = from; q + walHeaderBytes <= segmentBytes; q += walAlignBytes) {
+      // Zeros (a preallocated segment's rest) hold no record: skip them at memcmp speed.
+      if (wordIsZero(b, q)) {
+        q = skipZeros(b, q, segmentBytes) - walAlignBytes;
+        continue;
+      }
       const h = readValidHeader(b, q, segmentBytes, seg * segmentBytes + q);
       if (h !== null && h.group > laterGroup) {
         laterGroup = h.group;
@@ -96,6 +101,29 @@ function decideAtBadRecord(source: WalSource, segments: number[], segment: numbe
   }
   // Nothing, or only the rest of the last group (whose sync never completed), follows: a torn tail.
   return laterGroup >= 0 || !isZero(buf, offset);
+}
+
+const zeroBlock = Buffer.alloc(64 * 1024);
+
+/**
+ * The first 8-aligned offset at or after `from` whose 8 bytes are not all zero (or `limit`). A
+ * record's LSN field is never zero past the log's first 8 bytes, so none starts in a zero run.
+ */
+function skipZeros(buf: Buffer, from: number, limit: number): number {
+  let q = from & ~(walAlignBytes - 1);
+  while (q < limit) {
+    const n = Math.min(zeroBlock.length, limit - q);
+    if (buf.compare(zeroBlock, 0, n, q, q + n) !== 0) break;
+    q += n;
+  }
+  while (q < limit && wordIsZero(buf, q)) q += walAlignBytes;
+  return Math.min(q, limit);
+}
+
+/** Whether no record can start at `q`: its first 16 bytes (length, CRC and the LSN, never 0 past the log's start) are zero. */
+function wordIsZero(buf: Buffer, q: number): boolean {
+  for (let i = q; i < q + 16 && i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 function isZero(buf: Buffer, offset: number): boolean {
