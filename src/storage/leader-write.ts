@@ -7,7 +7,8 @@ import type { LogEntry } from '../replication/log-entry.ts';
 import type { WriteIds } from '../replication/write-ids.ts';
 import { bufferView } from './buffer-view.ts';
 import { decideWrite, type WriteOutcome } from './item-write.ts';
-import { Status, type StorageResponse, type WriteRequest } from './messages.ts';
+import { ReturnValues, Status, WriteKind, type StorageResponse, type WriteRequest } from './messages.ts';
+import type { Item } from '../values/types.ts';
 import type { ItemTree } from './node-store.ts';
 import type { ReplicaSlot, WriteAnswer } from './replica-slot.ts';
 import { decodeStoredItem, encodeStoredItem, storedItemSize } from './stored-item.ts';
@@ -58,7 +59,7 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
   answer.bytes = oldBytes;
   let outcome: WriteOutcome;
   try {
-    outcome = decideWrite(req, old === null ? undefined : decodeStoredItem(old));
+    outcome = decideWrite(req, old === null ? undefined : needsOldItem(req) ? decodeStoredItem(old) : anItem);
   } catch (err) {
     if (!(err instanceof DynamoError)) throw err;
     answer.err = err.kind.name;
@@ -98,6 +99,18 @@ function retryOf(port: WritePort, slot: ReplicaSlot, wid: string, answer: WriteA
   answer.attributes = null;
   return null;
 }
+
+/**
+ * Whether deciding the write reads the old item's attributes: a condition, an update or returned
+ * values do; a plain PutItem or DeleteItem needs only to know whether there was one (its size,
+ * for capacity, is in the stored bytes' prefix), so the old item is not decoded.
+ */
+function needsOldItem(req: WriteRequest): boolean {
+  return req.w === WriteKind.Update || req.x !== null || req.rv !== ReturnValues.NONE;
+}
+
+/** Stands for "an item exists" where its attributes are not read. */
+const anItem: Item = Object.freeze({}) as Item;
 
 export function wrongReplica(id: number, replicaVersion: number, knownVersion: number): StorageResponse {
   return { id, s: Status.WrongReplica, ver: Math.max(replicaVersion, knownVersion) };

@@ -213,10 +213,10 @@ export class WalNodeStore implements NodeStore {
     this.builder.logRemove(table, pid, from, to);
   }
 
+  /** A machine hands out a new record object each time (its membership is replaced, never changed in place): kept as is. */
   putRecord(record: ReplicaRecord): void {
-    const copy = structuredClone(record);
-    this.memtable.putRecord(copy);
-    this.builder.replicaRecord(copy);
+    this.memtable.putRecord(record);
+    this.builder.replicaRecord(record);
   }
 
   removeRecord(table: string, pid: number): void {
