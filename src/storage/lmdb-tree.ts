@@ -224,7 +224,12 @@ export class LmdbTree implements CheckpointTree {
     return true;
   }
 
-  /** The layer's writes, one per step of the generator: drops, cleared ranges, then values; the mark last. */
+  /**
+   * The layer's writes, one per step of the generator: drops, items (cleared ranges, then values),
+   * replica records and positions, log entries, the mark last. A crash may leave any prefix of
+   * them: items before records, so a record never claims items the tree lacks; records before
+   * log trims, so no entry recovery still has to apply is gone.
+   */
   private *layerWrites(layer: MemLayer, coveredLsn: number): Generator<void, void, void> {
     for (const table of layer.droppedTables) {
       const dbs = this.dbs(table);
@@ -256,6 +261,17 @@ export class LmdbTree implements CheckpointTree {
         yield;
       }
     }
+    for (const [key, record] of layer.records) {
+      const cut = key.lastIndexOf(':');
+      this.lastWrite = record === null ? this.meta.remove(recordKey(key.slice(0, cut), Number(key.slice(cut + 1)))) : this.meta.put(recordKey(record.table, record.pid), record);
+      yield;
+    }
+    for (const [key, positions] of layer.positions) {
+      const cut = key.lastIndexOf(':');
+      const pk = positionsKey(key.slice(0, cut), Number(key.slice(cut + 1)));
+      this.lastWrite = positions === null ? this.meta.remove(pk) : this.meta.put(pk, { ...positions });
+      yield;
+    }
     for (const [replica, l] of layer.logs) {
       const cut = replica.lastIndexOf(':');
       const table = replica.slice(0, cut);
@@ -275,17 +291,6 @@ export class LmdbTree implements CheckpointTree {
         this.lastWrite = db.put(logKey(pid, index), value);
         yield;
       }
-    }
-    for (const [key, record] of layer.records) {
-      const cut = key.lastIndexOf(':');
-      this.lastWrite = record === null ? this.meta.remove(recordKey(key.slice(0, cut), Number(key.slice(cut + 1)))) : this.meta.put(recordKey(record.table, record.pid), record);
-      yield;
-    }
-    for (const [key, positions] of layer.positions) {
-      const cut = key.lastIndexOf(':');
-      const pk = positionsKey(key.slice(0, cut), Number(key.slice(cut + 1)));
-      this.lastWrite = positions === null ? this.meta.remove(pk) : this.meta.put(pk, { ...positions });
-      yield;
     }
     this.lastWrite = this.meta.put(checkpointKey, { lsn: coveredLsn });
   }

@@ -10,7 +10,7 @@ import { decodeLogEntry } from '../replication/log-entry.ts';
 import { InvariantError } from '../replication/invariants.ts';
 import type { ReplicaRecord } from '../replication/replica-machine.ts';
 import { Memtable, MemLayer, followerDataTreeId, itemsTreeId } from './memtable.ts';
-import { hashRangeOptions, type FollowerPositions, type ItemEntry, type ItemRangeOptions, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from './node-store.ts';
+import { hashRangeOptions, logIndexMax, type FollowerPositions, type ItemEntry, type ItemRangeOptions, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from './node-store.ts';
 import type { CheckpointTree } from './lmdb-tree.ts';
 import { storedItemSize } from './stored-item.ts';
 import { WalBatchBuilder, decodeChange, type WalChange } from './wal/wal-payloads.ts';
@@ -329,25 +329,29 @@ export class WalNodeStore implements NodeStore {
     switch (change.type) {
       case WalRecordType.LogAppend:
         return m.appendLog(change.table, change.pid, change.index, change.epoch, change.entry);
-      case WalRecordType.LogRemove:
+      case WalRecordType.LogRemove: {
+        const key = change.table + ':' + change.pid;
+        if (change.from === 0 && change.to >= logIndexMax) {
+          // The whole log goes (an install or a removed replica): what follows starts afresh.
+          applied.set(key, 0);
+        } else if (change.from === 0) {
+          // A trim: its entries are committed, and the commit that trimmed them may also be the
+          // one that applied them (its record comes after this): their items go in first.
+          this.applyEntries(change.table, change.pid, this.itemsThrough(applied, change.table, change.pid), change.to);
+          applied.set(key, Math.max(this.itemsThrough(applied, change.table, change.pid), change.to));
+        }
         return m.removeLog(change.table, change.pid, change.from, change.to);
+      }
       case WalRecordType.ReplicaRecord: {
         const r = change.record;
-        const key = r.table + ':' + r.pid;
-        const from = Math.max(applied.get(key) ?? this.tree.record(r.table, r.pid)?.applied ?? 0, r.base);
-        for (let i = from + 1; i <= r.applied; i++) {
-          const e = m.logEntry(r.table, r.pid, i);
-          if (e === undefined) throw new InvariantError(`recovery: ${r.table}/${r.pid} applied through ${r.applied} but its log has no entry ${i}`);
-          for (const mu of decodeLogEntry(e[1]).m) {
-            if (mu.b === null) m.remove(itemsTreeId(r.table), toBuffer(mu.k));
-            else m.put(itemsTreeId(r.table), toBuffer(mu.k), toBuffer(mu.b));
-          }
-        }
-        applied.set(key, r.applied);
+        // Entries up to base came with a snapshot (its items logged) or were applied before a trim.
+        const from = Math.max(this.itemsThrough(applied, r.table, r.pid), r.base);
+        this.applyEntries(r.table, r.pid, from, r.applied);
+        applied.set(r.table + ':' + r.pid, Math.max(from, r.applied));
         return m.putRecord(r);
       }
       case WalRecordType.ReplicaRemove:
-        applied.delete(change.table + ':' + change.pid);
+        applied.set(change.table + ':' + change.pid, 0);
         return m.removeRecord(change.table, change.pid);
       case WalRecordType.FollowerPositions:
         return m.putPositions(change.table, change.pid, change.positions);
@@ -363,8 +367,30 @@ export class WalNodeStore implements NodeStore {
         return m.clearRange(followerDataTreeId(change.table), range.start!, range.end);
       }
       case WalRecordType.DropTable:
-        for (const key of [...applied.keys()]) if (key.startsWith(change.table + ':')) applied.delete(key);
+        for (const key of [...applied.keys()]) if (key.startsWith(change.table + ':')) applied.set(key, 0);
         return m.dropTable(change.table);
+    }
+  }
+
+  /**
+   * How far a replica's items reflect its log during replay: what replay brought them to, else
+   * the record the B-tree holds (a checkpoint writes items before records, so a B-tree ahead of
+   * its mark holds every item its record claims).
+   */
+  private itemsThrough(applied: Map<string, number>, table: string, pid: number): number {
+    return applied.get(table + ':' + pid) ?? this.memtable.record(table, pid)?.applied ?? 0;
+  }
+
+  /** Re-applies the items of entries from+1..to (committed) from the replica's log. */
+  private applyEntries(table: string, pid: number, from: number, to: number): void {
+    const m = this.memtable;
+    for (let i = from + 1; i <= to; i++) {
+      const e = m.logEntry(table, pid, i);
+      if (e === undefined) throw new InvariantError(`recovery: ${table}/${pid} applied through ${to} but its log has no entry ${i}`);
+      for (const mu of decodeLogEntry(e[1]).m) {
+        if (mu.b === null) m.remove(itemsTreeId(table), toBuffer(mu.k));
+        else m.put(itemsTreeId(table), toBuffer(mu.k), toBuffer(mu.b));
+      }
     }
   }
 }

@@ -4,8 +4,11 @@
 // derived from the log entries (recovery re-applies them), so an item is written once per commit.
 import { encodeFrame, decodeFrame } from '../../rings/frame-codec.ts';
 import type { ReplicaRecord } from '../../replication/replica-machine.ts';
-import type { FollowerPositions } from '../node-store.ts';
+import { logIndexMax, type FollowerPositions } from '../node-store.ts';
 import { WalRecordType, type WalRecordTypeCode } from './wal-format.ts';
+
+/** A LogRemove "to the end" (logIndexMax, 2^48) is written as the highest index 6 bytes hold: no entry is ever there. */
+const toTheEnd = 2 ** 48 - 1;
 
 /** Builds one commit's records into one growing buffer (reused from commit to commit). */
 export class WalBatchBuilder {
@@ -41,8 +44,7 @@ export class WalBatchBuilder {
     let o = this.table(p, table);
     o = this.buf.writeUInt32BE(pid, o);
     o = this.buf.writeUIntBE(from, o, 6);
-    // "To the end" (logIndexMax, 2^48) as the highest index 6 bytes hold: no entry is ever there.
-    this.buf.writeUIntBE(Math.min(to, 2 ** 48 - 1), o, 6);
+    this.buf.writeUIntBE(Math.min(to, toTheEnd), o, 6);
   }
 
   replicaRecord(record: ReplicaRecord): void {
@@ -150,7 +152,8 @@ export function decodeChange(type: number, payload: Buffer): WalChange {
     }
     case WalRecordType.LogRemove: {
       const [table, o] = readTable(payload, 0);
-      return { type, table, pid: payload.readUInt32BE(o), from: payload.readUIntBE(o + 4, 6), to: payload.readUIntBE(o + 10, 6) };
+      const to = payload.readUIntBE(o + 10, 6);
+      return { type, table, pid: payload.readUInt32BE(o), from: payload.readUIntBE(o + 4, 6), to: to === toTheEnd ? logIndexMax : to };
     }
     case WalRecordType.ReplicaRecord:
       return { type, record: decodeFrame(Uint8Array.prototype.slice.call(payload)) as ReplicaRecord };
