@@ -40,6 +40,8 @@ export interface StorageThreadsOptions {
   walPerNode: boolean;
   walSegmentBytes: number;
   store: StorageNodeTask['store'];
+  /** Record a crash trace here (src/storage/crash-trace.ts; tests only, with faults on). */
+  crashTraceDir?: string;
 }
 
 /** A node's directory and its generation (a replacement has a new one of each). */
@@ -149,7 +151,7 @@ export class StorageThreads implements NodeSupervisor {
       return { log: this.logOf(id), ring: ring.sab, generation: place.generation, doorbell: this.doorbells[id].sab };
     });
     const channel = new MessageChannel();
-    const task: WalThreadTask = { segmentBytes: o.walSegmentBytes, sync: o.sync, encryptionKey: o.encryptionKey, logs, nodes, durability: this.wal.durability.sab, doorbell: this.wal.doorbell.sab, control: channel.port2 };
+    const task: WalThreadTask = { segmentBytes: o.walSegmentBytes, sync: o.sync, encryptionKey: o.encryptionKey, logs, nodes, durability: this.wal.durability.sab, doorbell: this.wal.doorbell.sab, control: channel.port2, crashTraceDir: o.crashTraceDir };
     this.wal.control = channel.port1;
     this.wal.pool = new Piscina({ filename: walThreadFile, name: 'default', minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled', execArgv: storageWorkerExecArgv() });
     const ready = new Promise<void>((resolve) => channel.port1.once('message', () => resolve()));
@@ -229,6 +231,7 @@ export class StorageThreads implements NodeSupervisor {
       node: this.options.node,
       generation: place.generation,
       store: o.store,
+      crashTraceDir: o.crashTraceDir,
       wal: {
         ring: this.walRings[id],
         doorbell: this.wal.doorbell.sab,

@@ -98,6 +98,8 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
       walPerNode: config.storage.walPerNode,
       walSegmentBytes: config.storage.walSegmentBytes,
       store: storeSettings(config),
+      // The crash-image test's trace (src/storage/crash-trace.ts): only where faults may be injected.
+      crashTraceDir: config.faults.enabled ? process.env.MONODYNE_CRASH_TRACE : undefined,
     },
     transport,
     Array.from({ length: config.storage.workers }, (_, id) => ({ dir: nodeDir(dataDir, catalog.nodeGenerations, id), generation: catalog.nodeGenerations[id] ?? 0 })),

@@ -304,6 +304,11 @@ export class LmdbTree implements CheckpointTree {
     }
   }
 
+  /** A consistent copy of the whole tree as it is now, into the empty directory `dir` (the crash trace's). */
+  copyTo(dir: string): Promise<void> {
+    return this.root.backup(dir, false);
+  }
+
   close(): Promise<void> {
     return this.root.close();
   }

@@ -17,6 +17,7 @@ import { WalBatchBuilder, decodeChange, type WalChange } from './wal/wal-payload
 import { WalRecordType } from './wal/wal-format.ts';
 import { scanWal, type WalSource } from './wal/wal-reader.ts';
 import type { WalCipher } from './wal/wal-cipher.ts';
+import type { CheckpointObserver } from './crash-trace.ts';
 
 /** The node's end of the write-ahead log: where its batches go, and how far they are durable. */
 export interface WalLink {
@@ -38,6 +39,8 @@ export interface WalStoreOptions {
   /** B-tree writes a checkpoint queues per pump (the node keeps serving meanwhile). */
   checkpointWritesPerStep: number;
   now: () => number;
+  /** Told of each checkpoint (the crash trace); the log it covers is released once durable() settles. */
+  observer?: CheckpointObserver;
 }
 
 /** Where recovery reads the log from, and how far. */
@@ -62,6 +65,8 @@ export class WalNodeStore implements NodeStore {
   /** Commits waiting for their batch (or, with no records, those before it) to be durable. */
   private readonly waiting: Array<{ sequence: number; onDurable: () => void }> = [];
   private readonly views = new Map<string, ItemTree>();
+  /** The observer's work on checkpoints so far (the log is released in checkpoint order). */
+  private observed: Promise<void> = Promise.resolve();
   private checkpointing: MemLayer | null = null;
   private lastCheckpointAt: number;
   private checkpointDue = false;
@@ -257,6 +262,7 @@ export class WalNodeStore implements NodeStore {
     const durable = this.link.durableSequence();
     while (this.waiting.length > 0 && this.waiting[0].sequence <= durable) this.waiting.shift()!.onDurable();
     if (this.checkpointing !== null) {
+      this.options.observer?.during();
       this.tree.step(this.options.checkpointWritesPerStep);
       return;
     }
@@ -279,7 +285,9 @@ export class WalNodeStore implements NodeStore {
       this.memtable.release(layer);
       this.checkpointing = null;
       this.checkpoints++;
-      this.link.covered(coveredLsn);
+      const observer = this.options.observer;
+      if (observer === undefined) this.link.covered(coveredLsn);
+      else this.observed = this.observed.then(() => observer.durable(coveredLsn)).then(() => this.link.covered(coveredLsn), (err: Error) => void (this.failure = err));
     });
     this.tree.step(this.options.checkpointWritesPerStep);
   }

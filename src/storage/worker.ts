@@ -4,6 +4,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { LmdbTree, type DiskWatch } from './lmdb-tree.ts';
 import { WalNodeStore, type WalStoreOptions } from './wal-store.ts';
+import { CheckpointCopies } from './crash-trace.ts';
 import { RingWalLink } from './wal/ring-link.ts';
 import { WalDurability } from './wal/wal-durability.ts';
 import { FileSegments } from './wal/wal-files.ts';
@@ -59,7 +60,9 @@ export interface StorageNodeTask {
   node: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit' | 'wake' | 'beat'>;
   /** The node's generation: its log records carry it (a replacement's are told from its predecessor's). */
   generation: number;
-  store: Omit<WalStoreOptions, 'now'>;
+  store: Omit<WalStoreOptions, 'now' | 'observer'>;
+  /** Copy the B-tree at checkpoints into this crash trace (tests only). */
+  crashTraceDir?: string;
   wal: {
     /** This node → the log's thread, and that thread's doorbell. */
     ring: SharedArrayBuffer;
@@ -218,6 +221,7 @@ function openStore(task: StorageNodeTask, watch: DiskWatch): WalNodeStore {
   const tree = new LmdbTree({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey, watch });
   const link = new RingWalLink(new Outbox(new SpscRing(task.wal.ring), new Doorbell(task.wal.doorbell)), new WalDurability(task.wal.durability), task.id);
   const options: WalStoreOptions = { ...task.store, now: Date.now };
+  if (task.crashTraceDir !== undefined) options.observer = new CheckpointCopies(tree, task.crashTraceDir, task.id, task.generation);
   if (task.wal.replayEnd === null) {
     link.covered(tree.coveredLsn);
     return new WalNodeStore(tree, link, options);

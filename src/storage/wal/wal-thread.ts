@@ -10,6 +10,7 @@ import { MessageReader } from '../../rings/fragments.ts';
 import { Doorbell } from '../../rings/doorbell.ts';
 import { WalWriter, type WalSegments } from './wal-writer.ts';
 import { FileSegments } from './wal-files.ts';
+import { TracingSegments } from '../crash-trace.ts';
 import { WalCipher } from './wal-cipher.ts';
 import { WalDurability } from './wal-durability.ts';
 import type { WalEnd } from './wal-reader.ts';
@@ -39,6 +40,8 @@ export interface WalThreadTask {
   durability: SharedArrayBuffer;
   doorbell: SharedArrayBuffer;
   control: MessagePort;
+  /** Trace every segment operation here (src/storage/crash-trace.ts; tests only). */
+  crashTraceDir?: string;
 }
 
 export type WalControl =
@@ -61,7 +64,7 @@ export default async function runWalThread(task: WalThreadTask): Promise<string>
   const durability = new WalDurability(task.durability);
   const doorbell = new Doorbell(task.doorbell);
   const writers: WalWriter[] = [];
-  const openLog = (spec: WalLogSpec): WalWriter => new WalWriter(segmentsFor(spec.dir, task.segmentBytes, task.sync), { segmentBytes: task.segmentBytes, cipher }, spec.end);
+  const openLog = (spec: WalLogSpec): WalWriter => new WalWriter(segmentsFor(spec.dir, task.segmentBytes, task.sync, task.crashTraceDir), { segmentBytes: task.segmentBytes, cipher }, spec.end);
   for (const spec of task.logs) writers.push(openLog(spec));
   const links: Array<NodeLink | null> = task.nodes.map((spec) => linkOf(spec));
   let stopping = false;
@@ -120,10 +123,10 @@ function linkOf(spec: WalNodeSpec): NodeLink {
   return { reader: new MessageReader(new SpscRing(spec.ring)), generation: spec.generation, log: spec.log, doorbell: new Doorbell(spec.doorbell) };
 }
 
-function segmentsFor(dir: string, segmentBytes: number, sync: boolean): WalSegments {
+function segmentsFor(dir: string, segmentBytes: number, sync: boolean, crashTraceDir: string | undefined): WalSegments {
   const segments = new FileSegments(dir, segmentBytes, sync);
   if (!sync) segments.sync = () => {};
-  return segments;
+  return crashTraceDir === undefined ? segments : new TracingSegments(segments, dir, crashTraceDir);
 }
 
 /** What only records covered by every node's durable checkpoint hold is reused. */
