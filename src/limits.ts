@@ -25,7 +25,7 @@ export const nestingDepthMax = 32;
 /**
  * Tables per account and Region: 2,500, DynamoDB's default quota (Developer Guide: "Service,
  * account, and table quotas"). It also bounds what a storage node opens: two LMDB trees per table
- * plus one, within lmdb-store.ts's namedDbsMax (10,000; past it a table's replicas cannot be made).
+ * plus one, within lmdb-tree.ts's namedDbsMax (10,000; past it a table's replicas cannot be made).
  */
 export const tablesMax = 2500;
 /** ListTables Limit: 1 to 100. */

@@ -4,8 +4,8 @@
 // (keyed by hash too), each replica's replication log, and each replica's record (membership,
 // epoch, applied position) with its followers' positions. Writes go into a batch; commit() makes
 // the batch atomic and calls back once it is durable. Reads see only committed batches.
-// LmdbNodeStore is the real one; the simulator (test/replication/) has an in-memory one whose
-// unsynced batches are lost in a crash.
+// WalNodeStore (wal-store.ts: a write-ahead log and a B-tree checkpointed from it) is the real
+// one; the simulator (test/replication/) has an in-memory one whose unsynced batches are lost in a crash.
 import type { ReplicaRecord } from '../replication/replica-machine.ts';
 import { encodeHashPrefix } from './key-encoding.ts';
 import { bufferView } from './buffer-view.ts';
@@ -89,6 +89,8 @@ export interface NodeStore {
   waitsOnEventLoop(): boolean;
   /** Whether batches wait for room on their way to the disk (the node looks again soon). */
   hasBacklog(): boolean;
+  /** Whether the store holds as much in memory as it may: the node takes no new work until it has written some out. */
+  full(): boolean;
   close(): Promise<void>;
 }
 

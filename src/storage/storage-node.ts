@@ -257,7 +257,10 @@ export class StorageNode {
     let worked = this.durableSlots.length > 0;
     for (const slot of this.durableSlots) this.touched.add(slot);
     this.durableSlots.length = 0;
-    for (let n = 0; n < this.options.requestsPerPumpMax; n++) {
+    // A store holding all the memory it may takes nothing new (requests, entries) until a
+    // checkpoint frees some: the rings fill and their producers wait, as for a slow disk.
+    const intake = this.store.full() ? 0 : 1;
+    for (let n = 0; n < this.options.requestsPerPumpMax * intake; n++) {
       const bytes = this.transport.readRequest();
       if (bytes === null) break;
       worked = true;
@@ -265,7 +268,7 @@ export class StorageNode {
       this.onRequest(decodeRequest(bytes));
     }
     for (const peer of this.transport.peers) {
-      for (let n = 0; n < this.options.replFramesPerPumpMax; n++) {
+      for (let n = 0; n < this.options.replFramesPerPumpMax * intake; n++) {
         const bytes = this.transport.readPeer(peer);
         if (bytes === null) break;
         worked = true;

@@ -307,7 +307,7 @@ export class WalNodeStore implements NodeStore {
   private backlog = false;
 
   /** Whether the memtable is full (checkpoints fall behind): the node takes no new work until one ends. */
-  backlogged(): boolean {
+  full(): boolean {
     return this.memtable.bytes >= this.options.memtableBytesMax;
   }
 

@@ -21,7 +21,7 @@ interface Figures {
 
 function runOnce(encryptionKey: string | undefined, sync: boolean): Figures {
   const dir = mkdtempSync(join(tmpdir(), 'monodyne-enc-cost-'));
-  // A storage node's environment, opened as LmdbNodeStore opens it (synced or not, encrypted or not).
+  // A storage node's environment, opened as its B-tree (lmdb-tree.ts) opens it (synced or not, encrypted or not).
   const root = open({ path: join(dir, 'node'), maxDbs: 16, mapSize: 1 << 30, noSync: !sync, overlappingSync: false, compression: false, cache: false, ...(encryptionKey ? { encryptionKey } : {}) });
   const data = root.openDB<Buffer, Buffer>({ name: 'd:bench', keyEncoding: 'binary', encoding: 'binary' });
   const store = { writeTransaction: (fn: () => void) => root.transactionSync(fn), close: () => root.close() };

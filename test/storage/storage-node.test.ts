@@ -279,3 +279,21 @@ test('N6: a control handler that throws (a broken invariant) stops its node, whi
   await s.until(() => s.converged(), 'repair', 30_000, 10);
   for (let i = 0; i < 20; i++) assert.equal(await s.settle(s.get('t', `k${i}`)), `v${i}`);
 });
+
+test('a node whose store is full (its memtable at storage.memtableBytesMax) takes no new requests or entries until it has room; then the write goes through', async () => {
+  const s = await oneTable(17);
+  const p = s.partitionOf('t', 'k1');
+  const store = s.server.nodes.nodes[p.leader].store;
+  let full = true;
+  store.full = () => full;
+  let acked = false;
+  const write = s.put('t', 'k1', 'while-full').then(() => (acked = true));
+  await s.runFor(300);
+  assert.equal(acked, false, 'a full store took a write');
+  const leader = s.machine(p.leader, p.table, p.pid)!;
+  const last = leader.last;
+  full = false;
+  await s.settle(write);
+  assert.ok(leader.last > last, 'the write was appended once the store had room');
+  assert.equal(await s.settle(s.get('t', 'k1')), 'while-full');
+});

@@ -196,3 +196,35 @@ test('a process crash part way through a checkpoint (the B-tree ahead of its mar
     }
   }
 });
+
+test('the memtable is bounded: half of memtableBytesMax starts a checkpoint, all of it makes the store full until one is durable', async () => {
+  const dir = new Dir();
+  try {
+    const store = dir.open();
+    (store as unknown as { options: WalStoreOptions }).options = { ...options, memtableBytesMax: 64 * 1024 };
+    const value = Buffer.alloc(1000, 1);
+    let i = 0;
+    // A checkpoint can start only where every batch is durable: none is synced here, so the store fills.
+    while (!store.full() && i < 1000) {
+      store.putItem('t', key(`k${i++}`), value);
+      store.putRecord(record(i, i));
+      store.commit(() => {});
+      store.pollDurable();
+    }
+    assert.ok(store.full(), 'the store never became full');
+    assert.ok(i > 32 && i < 80, `full after ${i} items of 1 KB`);
+    assert.equal(store.checkpointUnderWay(), false);
+    dir.link.sync();
+    store.pollDurable();
+    assert.ok(store.checkpointUnderWay(), 'a checkpoint starts once the batches are durable');
+    for (let n = 0; n < 200 && store.checkpointUnderWay(); n++) {
+      store.pollDurable();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(store.checkpoints, 1);
+    assert.equal(store.full(), false, 'a durable checkpoint frees the memtable');
+    assert.equal(store.memtableBytes, 0);
+  } finally {
+    dir.remove();
+  }
+});

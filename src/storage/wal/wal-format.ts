@@ -43,8 +43,6 @@ export const WalRecordType = {
   ClearRange: 10,
   /** A table's trees dropped on this node. */
   DropTable: 11,
-  /** A checkpoint of the node's B-tree covers every record of that node before this LSN. */
-  Checkpoint: 12,
 } as const;
 export type WalRecordTypeCode = (typeof WalRecordType)[keyof typeof WalRecordType];
 

@@ -279,6 +279,10 @@ export class SimStore implements NodeStore {
     return false;
   }
 
+  full(): boolean {
+    return false;
+  }
+
   removeItem(table: string, key: Uint8Array): void {
     const k = Buffer.from(key);
     this.batch.push((s) => s.table(table).remove(k));
