@@ -9,6 +9,7 @@ import type { ControlReplies, ControlRequest, ControlRequestOf, ControlType } fr
 import type { StorageTransport } from '../../../src/router/router.ts';
 import { decodeResponse, encodeRequest } from '../../../src/storage/message-codec.ts';
 import type { StorageRequest, StorageResponse } from '../../../src/storage/messages.ts';
+import { DynamoError } from '../../../src/protocol/errors.ts';
 import { SimStore } from './sim-store.ts';
 import { SimNetwork, SimTransport } from './sim-network.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -35,7 +36,12 @@ interface Pending {
   node: number;
   resolve: (res: StorageResponse) => void;
   reject: (err: Error) => void;
+  /** Virtual time past which the router stops waiting (RequestTransport's deadline). */
+  deadline: number;
 }
+
+/** How often request deadlines are checked (as RequestTransport's deadlineSweepMs). */
+const deadlineSweepMs = 250;
 
 export class SimNodes implements NodeSupervisor, StorageTransport {
   readonly nodes: SimNode[] = [];
@@ -46,10 +52,20 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
   private readonly pending = new Map<number, Pending>();
   private readonly inFlightByNode: number[] = [];
   private nextRequestId = 1;
+  private sweepScheduled = false;
+  /**
+   * How long the router waits for one answer before it gives up with InternalServerError (the
+   * router's requestTimeoutMs: SimServer gives the Router this value).
+   */
+  requestTimeoutMs = 2000;
+  /** Requests the router gave up on (their deadline passed). */
+  timeouts = 0;
   /** This process was crashed: nothing it does reaches anything any more. */
   dead = false;
   onEvent: (node: number, event: NodeEvent) => void = () => {};
   onExit: (node: number) => void = () => {};
+  /** Called for every request the router sends (the simulation's checks watch write ids). */
+  onCall: (node: number, req: StorageRequest) => void = () => {};
   /** Called after every node pump (the simulation's invariant checks hook in here). */
   afterPump: (node: SimNode) => void = () => {};
 
@@ -211,17 +227,44 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
 
   // ---- the request transport ------------------------------------------------------------
 
+  /**
+   * Sends a request as RequestTransport does: a request whose node has not answered within
+   * requestTimeoutMs (checked every deadlineSweepMs) fails with InternalServerError, and its late
+   * answer is dropped.
+   */
   call(node: number, req: StorageRequest): Promise<StorageResponse> {
     const sim = this.nodes[node];
     if (this.dead || sim === undefined || !sim.alive) return Promise.reject(new NodeFailedError(node));
     const id = this.nextRequestId++;
     req.id = id;
     const bytes = encodeRequest(req);
+    this.onCall(node, req);
     this.inFlightByNode[node]++;
+    if (!this.sweepScheduled) {
+      this.sweepScheduled = true;
+      this.scheduler.after(deadlineSweepMs, () => this.sweepDeadlines());
+    }
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { node, resolve, reject });
+      this.pending.set(id, { node, resolve, reject, deadline: this.scheduler.now + this.requestTimeoutMs });
       this.network.sendRequest(node, bytes);
     });
+  }
+
+  private sweepDeadlines(): void {
+    this.sweepScheduled = false;
+    if (this.dead) return;
+    const now = this.scheduler.now;
+    for (const [id, p] of this.pending) {
+      if (p.deadline > now) continue;
+      this.pending.delete(id);
+      this.inFlightByNode[p.node]--;
+      this.timeouts++;
+      p.reject(new DynamoError('InternalServerError', 'Internal server error'));
+    }
+    if (this.pending.size > 0) {
+      this.sweepScheduled = true;
+      this.scheduler.after(deadlineSweepMs, () => this.sweepDeadlines());
+    }
   }
 
   inFlight(node: number): number {

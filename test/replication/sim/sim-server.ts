@@ -71,7 +71,7 @@ export class SimServer {
       splits: { enabled: false, sizeBytes: 1e12, unitsPerSecond: 1e12, checkIntervalMs: 1000, sustainedChecks: 5 },
       discardNodeDir: () => {},
     });
-    this.router = new Router(map, this.nodes, admission, { retryWindowMs: 3000, requestTimeoutMs: 2000, refreshMap: () => this.control.refreshFromNodes(), clock: this.clock, writeIdPrefix: `w${generation}.` });
+    this.router = new Router(map, this.nodes, admission, { retryWindowMs: 3000, requestTimeoutMs: this.nodes.requestTimeoutMs, refreshMap: () => this.control.refreshFromNodes(), clock: this.clock, writeIdPrefix: `w${generation}.` });
     const control = this.control;
     const autoAdmin = this.autoAdmin;
     this.ready = (async () => {
