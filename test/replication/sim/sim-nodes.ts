@@ -30,6 +30,8 @@ export interface SimNode {
   /** Beats the node gave from inside its work (StorageNode.beforeStep), with the bytes each announced. */
   stepBeats: number[];
   pumpScheduled: boolean;
+  /** When the supervisor declared it dead (markDead), if it did. */
+  fencedAt?: number;
 }
 
 interface Pending {
@@ -42,6 +44,8 @@ interface Pending {
 
 /** How often request deadlines are checked (as RequestTransport's deadlineSweepMs). */
 const deadlineSweepMs = 250;
+/** A fenced node's thread runs on for up to this long before it notices and stops (virtual ms). */
+const fencedRunMsMax = 5;
 
 export class SimNodes implements NodeSupervisor, StorageTransport {
   readonly nodes: SimNode[] = [];
@@ -60,6 +64,8 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
   requestTimeoutMs = 2000;
   /** Requests the router gave up on (their deadline passed). */
   timeouts = 0;
+  /** Nodes declared dead while their thread still ran (the thread then ran on for a moment). */
+  fencedRunning = 0;
   /** This process was crashed: nothing it does reaches anything any more. */
   dead = false;
   onEvent: (node: number, event: NodeEvent) => void = () => {};
@@ -173,13 +179,36 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
     });
   }
 
+  /**
+   * Fences a node, as StorageThreads.markDead does: the router is detached from it (requests
+   * waiting on it fail with NodeFailedError; its answers go nowhere) and peers ignore its acks
+   * (peerFenced). A real thread notices the fence only at its next loop turn: it finishes the pump
+   * it is in (a hung one is woken by the fence, as HealthBoard.resume does), and frames it queued
+   * for its peers still reach them. So the node runs on for a few ms of virtual time, its peer
+   * frames still going out, before it stops.
+   */
   markDead(node: number): void {
     const sim = this.nodes[node];
     if (!sim.alive) return;
     sim.alive = false;
-    // Fenced: it answers and sends nothing more, even if its thread still runs.
-    sim.transport.open = false;
-    sim.running = false;
+    sim.fencedAt = this.scheduler.now;
+    sim.transport.fenced = true;
+    if (sim.running && !this.dead) {
+      this.fencedRunning++;
+      if (sim.hungUntil > this.scheduler.now) {
+        // Woken: its pump waiting for the hang's end is superseded by one now.
+        sim.hungUntil = this.scheduler.now;
+        sim.pumpScheduled = false;
+      }
+      this.schedulePump(sim);
+      this.scheduler.after(this.random.next() * fencedRunMsMax, () => {
+        sim.running = false;
+        sim.transport.open = false;
+      });
+    } else {
+      sim.running = false;
+      sim.transport.open = false;
+    }
     for (const [id, p] of this.pending) {
       if (p.node !== node) continue;
       this.pending.delete(id);
