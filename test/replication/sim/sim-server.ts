@@ -6,7 +6,8 @@ import { ControlPlane } from '../../../src/control/control-plane.ts';
 import { AutoAdmin } from '../../../src/control/auto-admin.ts';
 import { Router } from '../../../src/router/router.ts';
 import { PartitionMap } from '../../../src/router/partition-map.ts';
-import { Admission } from '../../../src/admission/admission.ts';
+import { SimAdmission } from './sim-admission.ts';
+import type { AdmissionOptions } from '../../../src/admission/admission.ts';
 import { loadDefaults } from '../../../src/server/config.ts';
 import { storageNodeSettings } from '../../../src/server/storage-settings.ts';
 import { SimNodes } from './sim-nodes.ts';
@@ -26,6 +27,8 @@ export interface SimServerOptions {
   tablesMax?: number;
   /** Storage node settings a scenario changes (the rest come from the default configuration). */
   nodeSettings?: Partial<ReturnType<typeof storageNodeSettings>>;
+  /** Admission's ceilings (default: none that a scenario reaches). */
+  admission?: AdmissionOptions;
 }
 
 export class SimServer {
@@ -56,8 +59,8 @@ export class SimServer {
     const generation = disk.restarts++;
     let ids = 0;
     this.control = new ControlPlane(this.catalog, map, this.nodes, { initialPartitions: options.initialPartitions, clock: this.clock, splitWaitMs: 5000, uniqueId: () => `g${generation}i${ids++}`, tablesMax: options.tablesMax });
-    // Throttling is not what is simulated: ceilings nobody reaches.
-    const admission = new Admission({ burstSeconds: 300, adaptive: true, partitionReadUnitsMax: 1e12, partitionWriteUnitsMax: 1e12 });
+    // Throttling on the virtual clock (simulate.ts sets ceilings its load sometimes reaches).
+    const admission = new SimAdmission(scheduler, options.admission);
     this.control.attachAdmission(admission);
     this.autoAdmin = new AutoAdmin(this.control, this.catalog, this.nodes, {
       dataDir: '/sim',
