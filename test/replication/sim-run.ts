@@ -1,11 +1,36 @@
 // npm run sim -- --seeds N [--from S]: runs N seeded simulations and prints the first failing
 // seed; npm run sim -- --seed S [--verbose]: replays one seed exactly (the run is a function of it).
+// Each seed's line gives its work, its faults and the paths they drove the code through.
 import { simulate } from './sim/simulate.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? undefined : process.argv[i + 1];
 }
+
+/** What each seed's line shows: its stats' names and how they are printed. */
+const shown: Array<[string, string]> = [
+  ['writesAcked', 'writes'],
+  ['reads', 'reads'],
+  ['queries', 'queries'],
+  ['updates', 'ADDs'],
+  ['unknown', 'unknown'],
+  ['nodeCrashes', 'crashes'],
+  ['hangs', 'hangs'],
+  ['processCrashes', 'restarts'],
+  ['partitions', 'link cuts'],
+  ['stalls', 'stalls'],
+  ['splits', 'splits'],
+  ['handoffs', 'hand-offs'],
+  ['fencedRunning', 'fenced running'],
+  ['timeouts', 'timeouts'],
+  ['resends', 'resends'],
+  ['throttled', 'throttled'],
+  ['unprocessedResends', 'unprocessed resent'],
+  ['truncations', 'truncations'],
+  ['prevEpochRefusals', 'prev-epoch refusals'],
+  ['installs', 'installs'],
+];
 
 const verbose = process.argv.includes('--verbose');
 const one = arg('seed');
@@ -17,7 +42,8 @@ for (const seed of seeds) {
   const result = await simulate(seed, { verbose, ...(workloadMs === undefined ? {} : { workloadMs }) });
   const ms = Math.round(performance.now() - started);
   const s = result.stats;
-  console.log(`seed ${seed}: ${result.ok ? 'ok' : 'FAILED'} in ${ms} ms (writes ${s.writesAcked}, reads ${s.reads}, unknown ${s.unknown}, node crashes ${s.nodeCrashes}, hangs ${s.hangs}, process crashes ${s.processCrashes}, splits ${s.splits}, hand-offs ${s.handoffs})`);
+  const counts = shown.map(([name, label]) => `${label} ${s[name] ?? '-'}`).join(', ');
+  console.log(`seed ${seed}: ${result.ok ? 'ok' : 'FAILED'} in ${ms} ms (${counts})`);
   if (!result.ok) {
     failed++;
     for (const f of result.failures.slice(0, 5)) console.log('  ' + f.split('\n').slice(0, 40).join('\n  '));
