@@ -60,6 +60,11 @@ export class SimNetwork {
     this.cut.clear();
   }
 
+  /** Frames from `from` to `to` get through again (other cuts stay). */
+  healLink(from: number, to: number): void {
+    this.cut.delete(`${from}>${to}`);
+  }
+
   /** A replication frame from one node incarnation (`sender`) to another node. */
   sendPeer(sender: SimTransport, to: number, bytes: Uint8Array): void {
     const from = sender.self;

@@ -1,10 +1,13 @@
 // One simulated run, a pure function of its seed: a server of three storage nodes holding
 // several partitions of three tables, clients making DynamoDB calls through the real API handlers
 // and router as the SDK makes them (sim-workload.ts), throttled by the real admission control,
-// and faults: node crashes and hangs, whole-process crashes and restarts, network partitions,
-// dropped, duplicated and reordered frames, stalled disks, splits and leader hand-offs. Items are
-// written before the faults start and read throughout. At the end the faults stop, the server
-// heals, and the run checks:
+// and faults: node crashes and hangs, whole-process crashes and restarts (some while a disk holds
+// received entries unsynced), network partitions, dropped, duplicated and reordered frames,
+// stalled disks (long enough for requests to time out), a leader dying after its last entries
+// reached only one follower, which had not synced them (a divergent log), replicas installed from
+// snapshots on a slow disk (a crashed node's replacement, a follower that fell behind the trimmed
+// log), splits and leader hand-offs. Items and counters are written before the faults start and
+// read throughout. At the end the faults stop, the server heals, and the run checks:
 //   - every acknowledged write was on the disks of two live voters when it was acknowledged;
 //   - what the clients observed (sim-checks.ts): linearizable registers and rows, eventually
 //     consistent reads that find every item on the replica's committed prefix, counters updated
@@ -84,11 +87,16 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     nodeCrashes: 0,
     hangs: 0,
     processCrashes: 0,
+    unsyncedRestarts: 0,
+    divergentLogs: 0,
     splits: 0,
     handoffs: 0,
     partitions: 0,
     lossy: 0,
     stalls: 0,
+    longStalls: 0,
+    slowInstalls: 0,
+    laggingVoters: 0,
   };
   const say = (text: string): void => {
     if (options.verbose) console.log(`[${scheduler.now.toFixed(1)} ms] ${text}`);
@@ -191,38 +199,68 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
       const s = current();
       const dice = random.next();
       const node = random.int(0, nodeCount - 1);
-      if (dice < 0.14) {
+      if (dice < 0.11) {
         if (!mayFail(node)) continue;
         say(`crash node ${node}`);
         stats.nodeCrashes++;
+        const crashed = s.nodes.nodes[node];
         crashThread(s, node);
-      } else if (dice < 0.24) {
+        if (random.chance(0.5)) slowReplacement(s, node, crashed);
+      } else if (dice < 0.2) {
         if (!mayFail(node)) continue;
         const ms = 200 + random.next() * 1200;
         say(`hang node ${node} for ${ms.toFixed(0)} ms`);
         stats.hangs++;
         s.nodes.hang(node, ms);
-      } else if (dice < 0.34) {
+      } else if (dice < 0.28) {
         const other = (node + random.int(1, nodeCount - 1)) % nodeCount;
         say(`partition ${node} from ${other}`);
         stats.partitions++;
         network.partition(node, other);
-        scheduler.after(300 + random.next() * 1500, () => network.heal());
-      } else if (dice < 0.46) {
+        scheduler.after(300 + random.next() * 1500, () => {
+          network.healLink(node, other);
+          network.healLink(other, node);
+        });
+      } else if (dice < 0.38) {
         say('lossy network');
         stats.lossy++;
         network.faults = { drop: 0.05, duplicate: 0.05, longDelay: 0.1 };
         scheduler.after(500 + random.next() * 2000, () => (network.faults = calmNetwork));
-      } else if (dice < 0.54) {
-        const ms = 100 + random.next() * 700;
-        say(`disk of node ${node} stalls ${ms.toFixed(0)} ms`);
-        stats.stalls++;
-        s.nodes.nodes[node].store.stallUntil = scheduler.now + ms;
-      } else if (dice < 0.62) {
+      } else if (dice < 0.47) {
+        if (random.chance(0.3)) {
+          // Long enough for requests waiting on it to time out (the router's requestTimeoutMs),
+          // on a partition's leader, whose writes and consistent reads then wait.
+          const table = random.pick(s.catalog.all());
+          const leader = random.pick(table.partitions).leader;
+          const ms = 1500 + random.next() * 2000;
+          say(`disk of node ${leader} stalls ${ms.toFixed(0)} ms`);
+          stats.longStalls++;
+          s.nodes.nodes[leader].store.stallUntil = scheduler.now + ms;
+        } else {
+          const ms = 100 + random.next() * 700;
+          say(`disk of node ${node} stalls ${ms.toFixed(0)} ms`);
+          stats.stalls++;
+          s.nodes.nodes[node].store.stallUntil = scheduler.now + ms;
+        }
+      } else if (dice < 0.53) {
         say('whole process crash and restart');
         stats.processCrashes++;
         await restartProcess();
-      } else if (dice < 0.8) {
+      } else if (dice < 0.57) {
+        // A restart with received but unsynced entries: a follower's disk holds what arrives.
+        const ms = 5 + random.next() * 100;
+        say(`disk of node ${node} stalls ${ms.toFixed(0)} ms, then the whole process crashes and restarts`);
+        s.nodes.nodes[node].store.stallUntil = scheduler.now + ms;
+        await scheduler.sleep(1 + random.next() * Math.min(ms, 20));
+        if (current() !== s) continue;
+        stats.processCrashes++;
+        stats.unsyncedRestarts++;
+        await restartProcess();
+      } else if (dice < 0.64) {
+        await divergentLog(s);
+      } else if (dice < 0.69) {
+        laggingVoter(s);
+      } else if (dice < 0.84) {
         const table = random.pick(s.catalog.all());
         const p = random.pick(table.partitions);
         if (table.partitions.length >= 6) continue;
@@ -237,6 +275,70 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
         if (await s.autoAdmin.transferLeadership(table.name, p.pid, target).catch(() => false)) stats.handoffs++;
       }
     }
+  }
+
+  /**
+   * The replacement of a crashed node gets a slow disk while it installs its replicas from
+   * snapshots: its chunks' batches wait, and a replica must not answer eventually consistent
+   * reads from what is not yet installed (finding N3).
+   */
+  function slowReplacement(s: SimServer, node: number, crashed: SimNode): void {
+    const ms = 100 + random.next() * 500;
+    const givenUpAt = scheduler.now + 5000;
+    const poll = (): void => {
+      if (current() !== s || scheduler.now > givenUpAt) return;
+      const replacement = s.nodes.nodes[node];
+      if (replacement === crashed) return scheduler.after(2, poll);
+      say(`disk of node ${node}'s replacement stalls ${ms.toFixed(0)} ms`);
+      stats.slowInstalls++;
+      replacement.store.stallUntil = scheduler.now + ms;
+    };
+    scheduler.after(2, poll);
+  }
+
+  /**
+   * A follower cut off from a leader long enough to fall behind its trimmed log; when the link
+   * heals it re-installs the leader's partitions from snapshots on a slow disk: it must not
+   * answer eventually consistent reads from a half-installed replica (finding N3).
+   */
+  function laggingVoter(s: SimServer): void {
+    const table = random.pick(s.catalog.all());
+    const p = random.pick(table.partitions);
+    const y = random.pick(p.replicas.filter((r) => r !== p.leader));
+    if (y === undefined) return;
+    const cutMs = 3000 + random.next() * 3000;
+    const stallMs = 150 + random.next() * 450;
+    say(`partition ${p.leader} from ${y} for ${cutMs.toFixed(0)} ms; then ${y}'s disk stalls ${stallMs.toFixed(0)} ms`);
+    stats.laggingVoters++;
+    network.partition(p.leader, y);
+    scheduler.after(cutMs, () => {
+      network.healLink(p.leader, y);
+      network.healLink(y, p.leader);
+      if (current() === s) s.nodes.nodes[y].store.stallUntil = scheduler.now + stallMs;
+    });
+  }
+
+  /**
+   * A leader's last entries reach one follower only, which has not synced them when the leader
+   * dies: its link to follower Z is cut and follower Y's disk stalls at the same moment, writes
+   * go on for a few ms, then the leader's thread crashes. Y's received log is longer than Z's,
+   * its durable log no longer than Z's: an election by durable position may pick Z, and Y must
+   * then truncate what it received.
+   */
+  async function divergentLog(s: SimServer): Promise<void> {
+    const table = random.pick(s.catalog.all());
+    const p = random.pick(table.partitions);
+    if (p.replicas.length !== 3 || !mayFail(p.leader)) return;
+    const [y, z] = random.chance(0.5) ? p.replicas.filter((r) => r !== p.leader) : p.replicas.filter((r) => r !== p.leader).reverse();
+    const writesMs = 2 + random.next() * 15;
+    say(`divergent log on ${table.name}/${p.pid}: ${p.leader} stops reaching ${z}, ${y}'s disk stalls, ${p.leader} crashes in ${writesMs.toFixed(1)} ms`);
+    network.cutLink(p.leader, z);
+    s.nodes.nodes[y].store.stallUntil = scheduler.now + writesMs + 5 + random.next() * 30;
+    await scheduler.sleep(writesMs);
+    scheduler.after(300 + random.next() * 700, () => network.healLink(p.leader, z));
+    if (current() !== s || !mayFail(p.leader)) return;
+    stats.divergentLogs++;
+    crashThread(s, p.leader);
   }
 
   // ---- convergence ----------------------------------------------------------------------
