@@ -1,8 +1,10 @@
 // npm run sim:mutants [-- --seeds N] [--only I,J]: mutation tests of the simulator. Each mutation
 // below (the review's, replication-correctness-r2.md section 3) is a deliberate bug: it is applied
-// to a copy of src/ and test/ in a temporary directory, the simulator runs seeds 1..N (200) there
-// and stops at the first failing seed, and the mutation is reported caught at that seed (with its
-// first failure) or NOT caught. Exit status 1 when a mutation is not caught or no longer applies.
+// to a copy of src/, test/ and config/ in a temporary directory, the simulator runs seeds 1..N
+// (200) there and stops at the first failing seed, and the mutation is reported caught at that
+// seed (with its first failure) or NOT caught. A seed that fails on the unmutated code too (run
+// in the repository) catches nothing: the search goes on after it. Exit status 1 when a mutation
+// is not caught or no longer applies.
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -115,7 +117,7 @@ interface Outcome {
 /** A copy of the code under test with `mutation` applied; null (and why) when it does not apply. */
 function mutatedCopy(mutation: Mutation): { dir: string } | { error: string } {
   const dir = mkdtempSync(join(tmpdir(), 'monodyne-mutant-'));
-  for (const part of ['src', 'test', 'package.json', 'tsconfig.json']) cpSync(join(repo, part), join(dir, part), { recursive: true });
+  for (const part of ['src', 'test', 'config', 'package.json', 'tsconfig.json']) cpSync(join(repo, part), join(dir, part), { recursive: true });
   symlinkSync(realpathSync(join(repo, 'node_modules')), join(dir, 'node_modules'));
   for (const edit of mutation.edits) {
     const path = join(dir, edit.file);
@@ -130,21 +132,21 @@ function mutatedCopy(mutation: Mutation): { dir: string } | { error: string } {
   return { dir };
 }
 
-/** Runs seeds 1..seedsMax in `dir`, stopping at the first failure: that seed and its first failure line, or null. */
-function firstFailingSeed(dir: string): Promise<{ seed: number; failure: string; seconds: number } | null> {
+/** Runs seeds from..seedsMax in `dir`, stopping at the first failure: that seed and its first failure line, or null. */
+function firstFailingSeed(dir: string, from: number): Promise<{ seed: number; failure: string; seconds: number } | null> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/replication/sim-run.ts', '--seeds', String(seedsMax), '--from', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/replication/sim-run.ts', '--seeds', String(seedsMax - from + 1), '--from', String(from)], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    let lastSeed = 0;
+    let lastSeed = from - 1;
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const done = out.match(/^seed (\d+): ok/gm);
       const seed = done === null ? 0 : Number(done[done.length - 1].split(' ')[1].slice(0, -1));
       if (seed >= lastSeed + 20) {
         lastSeed = seed;
-        process.stdout.write(`  ... seeds 1..${seed} ok\n`);
+        process.stdout.write(`  ... seeds ${from}..${seed} ok\n`);
       }
     });
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
@@ -155,8 +157,21 @@ function firstFailingSeed(dir: string): Promise<{ seed: number; failure: string;
       const at = lines.findIndex((l) => /^seed \d+: FAILED/.test(l));
       if (at !== -1) resolve({ seed: Number(lines[at].split(' ')[1].slice(0, -1)), failure: (lines[at + 1] ?? '').trim().slice(0, 300), seconds });
       else if (code === 0) resolve(null);
-      else resolve({ seed: -1, failure: `the simulator exited with ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`, seconds });
+      else {
+        const text = (err || out).trim().split('\n');
+        const line = text.find((l) => /Error/.test(l)) ?? text[text.length - 1];
+        resolve({ seed: -1, failure: `the simulator exited with ${code}: ${line.trim().slice(0, 300)}`, seconds });
+      }
     });
+  });
+}
+
+/** Whether seed `seed` fails on the code as it is (run in the repository itself). */
+function failsUnmutated(seed: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/replication/sim-run.ts', '--seed', String(seed)], { cwd: repo, stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code !== 0));
   });
 }
 
@@ -171,8 +186,23 @@ for (const [i, mutation] of mutations.entries()) {
     continue;
   }
   try {
-    const failed = await firstFailingSeed(copy.dir);
-    const result = failed === null ? `NOT caught in seeds 1..${seedsMax}` : failed.seed === -1 ? `run broke: ${failed.failure}` : `caught at seed ${failed.seed} (${failed.seconds} s): ${failed.failure}`;
+    // A seed that fails without the mutation too (a bug of the code itself) catches nothing: go on past it.
+    const alsoUnmutated: number[] = [];
+    let failed: Awaited<ReturnType<typeof firstFailingSeed>>;
+    for (let from = 1; ; ) {
+      failed = await firstFailingSeed(copy.dir, from);
+      if (failed === null || failed.seed === -1) break;
+      if (!(await failsUnmutated(failed.seed))) break;
+      console.log(`  seed ${failed.seed} fails without the mutation too: not counted`);
+      alsoUnmutated.push(failed.seed);
+      if (failed.seed >= seedsMax) {
+        failed = null;
+        break;
+      }
+      from = failed.seed + 1;
+    }
+    const unmutated = alsoUnmutated.length === 0 ? '' : alsoUnmutated.length === 1 ? ` (seed ${alsoUnmutated[0]} fails without it too)` : ` (seeds ${alsoUnmutated.join(', ')} fail without it too)`;
+    const result = failed === null ? `NOT caught in seeds 1..${seedsMax}${unmutated}` : failed.seed === -1 ? `run broke: ${failed.failure}` : `caught at seed ${failed.seed}${unmutated}: ${failed.failure}`;
     console.log(`  ${result}`);
     outcomes.push({ name: mutation.name, result, caught: failed !== null && failed.seed !== -1 });
   } finally {
