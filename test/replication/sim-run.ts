@@ -1,5 +1,6 @@
-// npm run sim -- --seeds N [--from S]: runs N seeded simulations and prints the first failing
-// seed; npm run sim -- --seed S [--verbose]: replays one seed exactly (the run is a function of it).
+// npm run sim -- --seeds N [--from S] [--keep-going]: runs N seeded simulations and stops at the
+// first failing seed (with --keep-going, runs them all and lists the failing seeds at the end);
+// npm run sim -- --seed S [--verbose]: replays one seed exactly (the run is a function of it).
 // Each seed's line gives its work, its faults and the paths they drove the code through.
 import { simulate } from './sim/simulate.ts';
 
@@ -38,6 +39,8 @@ const shown: Array<[string, string]> = [
 ];
 
 const verbose = process.argv.includes('--verbose');
+const keepGoing = process.argv.includes('--keep-going');
+const failedSeeds: Array<{ seed: number; failure: string }> = [];
 const one = arg('seed');
 const seeds = one !== undefined ? [Number(one)] : Array.from({ length: Number(arg('seeds') ?? 20) }, (_, i) => Number(arg('from') ?? 1) + i);
 const workloadMs = arg('workload-ms') === undefined ? undefined : Number(arg('workload-ms'));
@@ -51,9 +54,14 @@ for (const seed of seeds) {
   console.log(`seed ${seed}: ${result.ok ? 'ok' : 'FAILED'} in ${ms} ms (${counts})`);
   if (!result.ok) {
     failed++;
+    failedSeeds.push({ seed, failure: result.failures[0].split('\n')[0] });
     for (const f of result.failures.slice(0, 5)) console.log('  ' + f.split('\n').slice(0, 40).join('\n  '));
     console.log(`replay: npm run sim -- --seed ${seed} --verbose`);
-    if (one === undefined) break;
+    if (one === undefined && !keepGoing) break;
   }
+}
+if (keepGoing) {
+  console.log(`\n${seeds.length - failed} of ${seeds.length} seeds ok${failed === 0 ? '' : '; failing:'}`);
+  for (const f of failedSeeds) console.log(`  seed ${f.seed}: ${f.failure.slice(0, 400)}`);
 }
 process.exit(failed === 0 ? 0 : 1);
