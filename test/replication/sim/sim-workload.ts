@@ -72,10 +72,10 @@ const sdkThrottlingRetryCost = 5;
 const unprocessedResendsMax = 3;
 /**
  * A copy on a node counts toward "two durable copies at acknowledgement" unless the node was
- * declared dead or its thread ended longer than this before the acknowledgement arrived (the
- * answer of a write committed just before may still be on its way).
+ * declared dead longer than this before the acknowledgement arrived (the answer of a write
+ * committed just before may still be on its way).
  */
-const deadCopyGraceMs = 1;
+const fencedCopyGraceMs = 1;
 
 type Outcome = 'ok' | 'fail' | 'unknown' | 'refused' | 'throttled';
 
@@ -325,9 +325,11 @@ export class Workload {
    * a log, or by `holds` on the item) when it was committed: the copies the next election
    * considers. A learner's copy does not count (finding F2). When the router sent the write once
    * and its node answered, the node answered as it committed: a voter's copy counts only if the
-   * voter was not declared dead or crashed before then (finding N8). When the router sent it again
-   * (its node died, or lost its leadership), it may have been committed long before the answer:
-   * a copy counts on any incarnation of a voter that was alive when the write was first sent.
+   * voter was not declared dead (fenced) before then (finding N8: its earlier match must not count
+   * once it is fenced). A voter whose thread crashed without being fenced yet still counts: it
+   * acknowledged while it ran, and the leader cannot know yet. When the router sent the write
+   * again (its node died, or lost its leadership), it may have been committed long before the
+   * answer: a copy counts on any incarnation of a voter that was alive when it was first sent.
    */
   private checkDurable(s: Sent, what: string, holds: (item: Item | undefined) => boolean): void {
     const req = s.req as WriteRequest;
@@ -343,21 +345,22 @@ export class Workload {
     for (const [n, of] of this.env.incarnations) {
       if (of !== server) continue;
       const current = server.nodes.nodes[n.id] === n;
-      const diedAt = Math.min(n.fencedAt ?? Infinity, this.env.crashedAt.get(n) ?? Infinity);
+      const fencedAt = n.fencedAt ?? Infinity;
+      const diedAt = Math.min(fencedAt, this.env.crashedAt.get(n) ?? Infinity);
       if (!current && (once || diedAt < calls.firstAt)) continue;
       let durable = n.store.durableHasWrite(req.t, req.wid!);
       if (!durable) {
         const bytes = n.store.itemsIn(req.t, hash32, hash32 + 1, true).get(keyHex);
         durable = holds(bytes === undefined ? undefined : decodeStoredItem(Buffer.from(bytes, 'hex')));
       }
-      const alive = once ? diedAt >= this.now - deadCopyGraceMs : diedAt >= calls.firstAt;
+      const alive = once ? fencedAt >= this.now - fencedCopyGraceMs : diedAt >= calls.firstAt;
       if (durable && voters.has(n.id) && alive) withCopies.add(n.id);
       // What the node's own replica of the partition holds itself to be (its voters are what a leader counts).
       let replica = '';
       for (const { machine: m } of n.node.replicas.values()) {
         if (m.table === req.t && m.ownsHash(hash32)) replica = `, its replica ${m.pid} ${m.state} e${m.epoch} voters ${m.membership.voters.join(',')}`;
       }
-      seen.push(`node ${n.id}${current ? '' : ` (incarnation ${n.incarnation})`}${voters.has(n.id) ? '' : ' (not a voter)'}${diedAt < Infinity ? ` (down since ${diedAt.toFixed(1)} ms)` : ''}: ${durable ? 'durable' : 'no durable copy'}${replica}`);
+      seen.push(`node ${n.id}${current ? '' : ` (incarnation ${n.incarnation})`}${voters.has(n.id) ? '' : ' (not a voter)'}${this.env.crashedAt.has(n) ? ` (crashed at ${this.env.crashedAt.get(n)!.toFixed(1)} ms)` : ''}${fencedAt < Infinity ? ` (fenced at ${fencedAt.toFixed(1)} ms)` : ''}: ${durable ? 'durable' : 'no durable copy'}${replica}`);
     }
     if (withCopies.size < 2) {
       const sent = calls === undefined ? '' : `sent ${calls.calls} times from ${calls.firstAt.toFixed(1)} ms, `;
