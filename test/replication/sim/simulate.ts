@@ -181,14 +181,23 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
   }
 
   /**
-   * A node may fail when every partition it holds keeps a voter with everything committed: it
-   * has at least one other voter (a second failure while a partition is being repaired is
-   * allowed; losing the last copy is not a fault the replication can survive).
+   * A node may fail when every partition it holds keeps another voter with everything committed
+   * on its disk (a second failure while a partition is being repaired is allowed; losing the last
+   * copy of a committed entry is not a fault the replication can survive: with a voter cut off
+   * and behind, W = 2 leaves one up-to-date copy).
    */
   function mayFail(node: number): boolean {
     const s = current();
     if (!s.nodes.nodes.every((n) => n.alive && n.running && n.hungUntil <= scheduler.now)) return false;
-    return s.catalog.all().every((t) => t.partitions.every((p) => !p.replicas.includes(node) || p.replicas.length >= 2));
+    return s.catalog.all().every((t) =>
+      t.partitions.every((p) => {
+        if (!p.replicas.includes(node)) return true;
+        if (p.replicas.length < 2) return false;
+        const machines = p.replicas.map((r) => ({ r, m: s.nodes.nodes[r].node.replicas.get(`${p.table}:${p.pid}`)?.machine }));
+        const committed = Math.max(-1, ...machines.map(({ m }) => m?.committed ?? -1));
+        return committed < 0 || machines.some(({ r, m }) => r !== node && m !== undefined && m.durable >= committed);
+      }),
+    );
   }
 
   async function faults(): Promise<void> {
