@@ -109,6 +109,8 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
   const servers: SimServer[] = [];
   const incarnations = new Map<SimNode, SimServer>();
   const crashedAt = new Map<SimNode, number>();
+  /** Faults that wait for a node to reach some state look at it after each of its pumps. */
+  const pumpWatchers = new Set<(n: SimNode) => void>();
   let server: SimServer;
   const current = (): SimServer => server;
   const workload = new Workload({ scheduler, random, current, stats, failures, crashedAt, incarnations }, Array.from({ length: options.tables }, (_, t) => `tab${t}`), options.keysPerTable);
@@ -119,6 +121,7 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     const previous = s.nodes.afterPump;
     s.nodes.afterPump = (n) => {
       incarnations.set(n, s);
+      for (const watch of pumpWatchers) watch(n);
       previous(n);
     };
     workload.watch(s);
@@ -308,8 +311,10 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
 
   /**
    * A follower cut off from a leader long enough to fall behind its trimmed log; when the link
-   * heals it re-installs the leader's partitions from snapshots on a slow disk: it must not
-   * answer eventually consistent reads from a half-installed replica (finding N3).
+   * heals it re-installs the leader's partitions from snapshots, and its disk stalls just after
+   * the batch holding an install's first chunk (which clears the replica's range) is committed:
+   * the later chunks' batches wait behind it. A replica must not answer eventually consistent
+   * reads from what is half installed (finding N3).
    */
   function laggingVoter(s: SimServer): void {
     const table = random.pick(s.catalog.all());
@@ -318,13 +323,29 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     if (y === undefined) return;
     const cutMs = 3000 + random.next() * 3000;
     const stallMs = 150 + random.next() * 450;
-    say(`partition ${p.leader} from ${y} for ${cutMs.toFixed(0)} ms; then ${y}'s disk stalls ${stallMs.toFixed(0)} ms`);
+    say(`partition ${p.leader} from ${y} for ${cutMs.toFixed(0)} ms; then ${y}'s disk stalls ${stallMs.toFixed(0)} ms when it starts installing`);
     stats.laggingVoters++;
     network.partition(p.leader, y);
     scheduler.after(cutMs, () => {
       network.healLink(p.leader, y);
       network.healLink(y, p.leader);
-      if (current() === s) s.nodes.nodes[y].store.stallUntil = scheduler.now + stallMs;
+      if (current() !== s) return;
+      const lagging = s.nodes.nodes[y];
+      const watchUntil = scheduler.now + 3000;
+      const watch = (n: SimNode): void => {
+        if (current() !== s || scheduler.now > watchUntil) return void pumpWatchers.delete(watch);
+        if (n !== lagging) return;
+        // An install's first chunk was taken in this pump (a voter's log is emptied by it).
+        for (const { machine: m } of n.node.replicas.values()) {
+          if (m.state !== 'installing' || m.last !== 0) continue;
+          say(`node ${y} installs ${m.pid}: its disk stalls ${stallMs.toFixed(0)} ms`);
+          stats.slowInstalls++;
+          n.store.stallUntil = scheduler.now + stallMs;
+          pumpWatchers.delete(watch);
+          return;
+        }
+      };
+      pumpWatchers.add(watch);
     });
   }
 
