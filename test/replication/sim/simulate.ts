@@ -396,8 +396,9 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
       }
     }
     // And on the disks: a replica's applied index can run ahead of its store while its batch
-    // waits behind the one being synced (an install's chunks on a slow disk, finding N3).
-    return s.nodes.nodes.every((n) => !n.node.hasWork() && !n.node.awaitsDisk() && [...n.node.replicas.values()].every(({ machine: m }) => m.durable >= m.last));
+    // waits behind the one being synced (an install's chunks on a slow disk, finding N3). A pump
+    // commits what it sealed unless a batch is on its way to the disk, so none may be.
+    return s.nodes.nodes.every((n) => !n.node.awaitsDisk() && [...n.node.replicas.values()].every(({ machine: m }) => m.durable >= m.last));
   }
 
   function describe(): string {
