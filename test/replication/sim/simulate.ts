@@ -188,7 +188,8 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
    * A node may fail when every partition it holds keeps another voter with everything committed
    * on its disk (a second failure while a partition is being repaired is allowed; losing the last
    * copy of a committed entry is not a fault the replication can survive: with a voter cut off
-   * and behind, W = 2 leaves one up-to-date copy).
+   * and behind, W = 2 leaves one up-to-date copy). A replica still installing, or a split child
+   * whose parent has not reached the split here, is behind whatever its log says.
    */
   function mayFail(node: number): boolean {
     const s = current();
@@ -199,7 +200,9 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
         if (p.replicas.length < 2) return false;
         const machines = p.replicas.map((r) => ({ r, m: s.nodes.nodes[r].node.replicas.get(`${p.table}:${p.pid}`)?.machine }));
         const committed = Math.max(-1, ...machines.map(({ m }) => m?.committed ?? -1));
-        return committed < 0 || machines.some(({ r, m }) => r !== node && m !== undefined && m.durable >= committed);
+        // A replica installing, or a split child waiting for its parent's split, holds nothing yet.
+        const holds = (m: (typeof machines)[number]['m']): boolean => m !== undefined && m.state !== 'installing' && m.state !== 'awaitingSplit' && m.durable >= committed;
+        return machines.some(({ r, m }) => r !== node && holds(m));
       }),
     );
   }
