@@ -1,5 +1,5 @@
-// A linearizability checker for one register with reads, writes and compare-and-set, in the
-// style of Wing & Gong with memoization (as Knossos and Porcupine do). Used by the fault
+// A linearizability checker for one register with reads, writes, deletes and compare-and-set,
+// in the style of Wing & Gong with memoization (as Knossos and Porcupine do). Used by the fault
 // tests to check that consistent reads and conditional writes stayed linearizable through
 // storage node kills.
 //
@@ -7,10 +7,11 @@
 // it at any later time, so it must use a fresh process id afterwards: each process's
 // operations are then sequential, and an unknown one is always its process's last.
 
+/** A write or compare-and-set of null deletes the register's value (DeleteItem). */
 export type RegisterOp =
   | { kind: 'read'; result: string | null }
-  | { kind: 'write'; value: string }
-  | { kind: 'cas'; expected: string | null; value: string; result: 'ok' | 'fail' | 'unknown' };
+  | { kind: 'write'; value: string | null }
+  | { kind: 'cas'; expected: string | null; value: string | null; result: 'ok' | 'fail' | 'unknown' };
 
 export interface HistoryEntry {
   process: number;

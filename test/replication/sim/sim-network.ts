@@ -1,6 +1,6 @@
 // The simulated wires: replication frames between storage nodes (which may be dropped, delayed,
-// reordered, duplicated or cut off by a partition), and the router's requests and answers
-// (delayed, but in order and never lost, as the shared-memory rings are).
+// reordered, duplicated or cut off by a partition, in one direction or both), and the router's
+// requests and answers (delayed, but in order and never lost, as the shared-memory rings are).
 import type { NodeTransport } from '../../../src/storage/node-transport.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Random } from './random.ts';
@@ -26,6 +26,8 @@ export class SimNetwork {
   onAnswer: (node: number, bytes: Uint8Array) => void = () => {};
   framesSent = 0;
   framesDropped = 0;
+  /** Frames sent by a node after it was declared dead (its thread running on, see SimNodes.markDead). */
+  framesFromFenced = 0;
   /** Per link: when its last in-order frame arrives. */
   private readonly linkClock = new Map<string, number>();
   /** A scenario's own rule for losing replication frames (a test scripts exactly which are lost). */
@@ -49,20 +51,33 @@ export class SimNetwork {
     this.cut.add(`${b}>${a}`);
   }
 
+  /** Frames from `from` to `to` are lost; the other direction still works. */
+  cutLink(from: number, to: number): void {
+    this.cut.add(`${from}>${to}`);
+  }
+
   heal(): void {
     this.cut.clear();
   }
 
-  /** A replication frame from one node to another. */
-  sendPeer(from: number, to: number, bytes: Uint8Array): void {
+  /** Frames from `from` to `to` get through again (other cuts stay). */
+  healLink(from: number, to: number): void {
+    this.cut.delete(`${from}>${to}`);
+  }
+
+  /** A replication frame from one node incarnation (`sender`) to another node. */
+  sendPeer(sender: SimTransport, to: number, bytes: Uint8Array): void {
+    const from = sender.self;
+    // Frames belong to one incarnation of each end: a replaced node's old rings are gone (a
+    // fenced thread still running after its replacement started reaches nobody).
+    if (this.inboxes.get(from) !== sender) return;
     this.framesSent++;
+    if (sender.fenced) this.framesFromFenced++;
     const f = this.faults;
     if (this.cut.has(`${from}>${to}`) || (this.dropIf !== null && this.dropIf(from, to, bytes)) || this.random.chance(f.drop)) {
       this.framesDropped++;
       return;
     }
-    // Frames belong to one incarnation of each end: a replaced node's old rings are gone.
-    const sender = this.inboxes.get(from);
     const receiver = this.inboxes.get(to);
     if (receiver === undefined) return;
     const copies = this.random.chance(f.duplicate) ? 2 : 1;
@@ -110,8 +125,13 @@ export class SimTransport implements NodeTransport {
   private readonly fromPeers = new Map<number, Uint8Array[]>();
   /** Called when something arrives (the cluster schedules a pump). */
   onInput: () => void = () => {};
-  /** When false, nothing is sent (a node declared dead is fenced). */
+  /** When false, nothing is sent (the node's thread has stopped). */
   open = true;
+  /**
+   * Declared dead: its answers no longer reach the router (which detached it), while frames it
+   * had queued for its peers still go out until its thread stops (`open`).
+   */
+  fenced = false;
   private lastRequestAt = 0;
   private lastAnswerAt = 0;
 
@@ -151,11 +171,11 @@ export class SimTransport implements NodeTransport {
   }
 
   respond(bytes: Uint8Array): void {
-    if (this.open) this.network.sendAnswer(this, bytes);
+    if (this.open && !this.fenced) this.network.sendAnswer(this, bytes);
   }
 
   sendPeer(to: number, bytes: Uint8Array): void {
-    if (this.open) this.network.sendPeer(this.self, to, bytes);
+    if (this.open) this.network.sendPeer(this, to, bytes);
   }
 
   peerBacklog(): number {

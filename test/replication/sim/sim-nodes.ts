@@ -10,6 +10,7 @@ import type { ControlReplies, ControlRequest, ControlRequestOf, ControlType } fr
 import type { StorageTransport } from '../../../src/router/router.ts';
 import { decodeResponse, encodeRequest } from '../../../src/storage/message-codec.ts';
 import type { StorageRequest, StorageResponse } from '../../../src/storage/messages.ts';
+import { DynamoError } from '../../../src/protocol/errors.ts';
 import { SimStore } from './sim-store.ts';
 import { ChangeLogFollower } from './change-log.ts';
 import type { LogFollower } from '../../../src/storage/log-follower.ts';
@@ -37,13 +38,22 @@ export interface SimNode {
   pumpScheduled: boolean;
   /** The followers of the log this incarnation runs besides its item store. */
   followers: LogFollower[];
+  /** When the supervisor declared it dead (markDead), if it did. */
+  fencedAt?: number;
 }
 
 interface Pending {
   node: number;
   resolve: (res: StorageResponse) => void;
   reject: (err: Error) => void;
+  /** Virtual time past which the router stops waiting (RequestTransport's deadline). */
+  deadline: number;
 }
+
+/** How often request deadlines are checked (as RequestTransport's deadlineSweepMs). */
+const deadlineSweepMs = 250;
+/** A fenced node's thread runs on for up to this long before it notices and stops (virtual ms). */
+const fencedRunMsMax = 5;
 
 export class SimNodes implements NodeSupervisor, StorageTransport {
   readonly nodes: SimNode[] = [];
@@ -54,6 +64,16 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
   private readonly pending = new Map<number, Pending>();
   private readonly inFlightByNode: number[] = [];
   private nextRequestId = 1;
+  private sweepScheduled = false;
+  /**
+   * How long the router waits for one answer before it gives up with InternalServerError (the
+   * router's requestTimeoutMs: SimServer gives the Router this value).
+   */
+  requestTimeoutMs = 2000;
+  /** Requests the router gave up on (their deadline passed). */
+  timeouts = 0;
+  /** Nodes declared dead while their thread still ran (the thread then ran on for a moment). */
+  fencedRunning = 0;
   /** This process was crashed: nothing it does reaches anything any more. */
   dead = false;
   onEvent: (node: number, event: NodeEvent) => void = () => {};
@@ -62,6 +82,8 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
   readonly errors: Error[] = [];
   /** The log's followers each node incarnation runs besides its item store (a lagging change log unless a scenario says otherwise). */
   followers: () => LogFollower[] = () => [new ChangeLogFollower(this.random)];
+  /** Called for every request the router sends (the simulation's checks watch write ids). */
+  onCall: (node: number, req: StorageRequest) => void = () => {};
   /** Called after every node pump (the simulation's invariant checks hook in here). */
   afterPump: (node: SimNode) => void = () => {};
 
@@ -190,13 +212,36 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
     return answered;
   }
 
+  /**
+   * Fences a node, as StorageThreads.markDead does: the router is detached from it (requests
+   * waiting on it fail with NodeFailedError; its answers go nowhere) and peers ignore its acks
+   * (peerFenced). A real thread notices the fence only at its next loop turn: it finishes the pump
+   * it is in (a hung one is woken by the fence, as HealthBoard.resume does), and frames it queued
+   * for its peers still reach them. So the node runs on for a few ms of virtual time, its peer
+   * frames still going out, before it stops.
+   */
   markDead(node: number): void {
     const sim = this.nodes[node];
     if (!sim.alive) return;
     sim.alive = false;
-    // Fenced: it answers and sends nothing more, even if its thread still runs.
-    sim.transport.open = false;
-    sim.running = false;
+    sim.fencedAt = this.scheduler.now;
+    sim.transport.fenced = true;
+    if (sim.running && !this.dead) {
+      this.fencedRunning++;
+      if (sim.hungUntil > this.scheduler.now) {
+        // Woken: its pump waiting for the hang's end is superseded by one now.
+        sim.hungUntil = this.scheduler.now;
+        sim.pumpScheduled = false;
+      }
+      this.schedulePump(sim);
+      this.scheduler.after(this.random.next() * fencedRunMsMax, () => {
+        sim.running = false;
+        sim.transport.open = false;
+      });
+    } else {
+      sim.running = false;
+      sim.transport.open = false;
+    }
     for (const [id, p] of this.pending) {
       if (p.node !== node) continue;
       this.pending.delete(id);
@@ -244,17 +289,44 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
 
   // ---- the request transport ------------------------------------------------------------
 
+  /**
+   * Sends a request as RequestTransport does: a request whose node has not answered within
+   * requestTimeoutMs (checked every deadlineSweepMs) fails with InternalServerError, and its late
+   * answer is dropped.
+   */
   call(node: number, req: StorageRequest): Promise<StorageResponse> {
     const sim = this.nodes[node];
     if (this.dead || sim === undefined || !sim.alive) return Promise.reject(new NodeFailedError(node));
     const id = this.nextRequestId++;
     req.id = id;
     const bytes = encodeRequest(req);
+    this.onCall(node, req);
     this.inFlightByNode[node]++;
+    if (!this.sweepScheduled) {
+      this.sweepScheduled = true;
+      this.scheduler.after(deadlineSweepMs, () => this.sweepDeadlines());
+    }
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { node, resolve, reject });
+      this.pending.set(id, { node, resolve, reject, deadline: this.scheduler.now + this.requestTimeoutMs });
       this.network.sendRequest(node, bytes);
     });
+  }
+
+  private sweepDeadlines(): void {
+    this.sweepScheduled = false;
+    if (this.dead) return;
+    const now = this.scheduler.now;
+    for (const [id, p] of this.pending) {
+      if (p.deadline > now) continue;
+      this.pending.delete(id);
+      this.inFlightByNode[p.node]--;
+      this.timeouts++;
+      p.reject(new DynamoError('InternalServerError', 'Internal server error'));
+    }
+    if (this.pending.size > 0) {
+      this.sweepScheduled = true;
+      this.scheduler.after(deadlineSweepMs, () => this.sweepDeadlines());
+    }
   }
 
   inFlight(node: number): number {

@@ -6,7 +6,8 @@ import { ControlPlane } from '../../../src/control/control-plane.ts';
 import { AutoAdmin } from '../../../src/control/auto-admin.ts';
 import { Router } from '../../../src/router/router.ts';
 import { PartitionMap } from '../../../src/router/partition-map.ts';
-import { Admission } from '../../../src/admission/admission.ts';
+import { SimAdmission } from './sim-admission.ts';
+import type { AdmissionOptions } from '../../../src/admission/admission.ts';
 import { loadDefaults } from '../../../src/server/config.ts';
 import { storageNodeSettings } from '../../../src/server/storage-settings.ts';
 import { SimNodes } from './sim-nodes.ts';
@@ -29,6 +30,8 @@ export interface SimServerOptions {
   nodeSettings?: Partial<ReturnType<typeof storageNodeSettings>>;
   /** The log's followers each node runs besides its item store (default: the lagging change log). */
   followers?: () => LogFollower[];
+  /** Admission's ceilings (default: none that a scenario reaches). */
+  admission?: AdmissionOptions;
 }
 
 export class SimServer {
@@ -60,8 +63,8 @@ export class SimServer {
     const generation = disk.restarts++;
     let ids = 0;
     this.control = new ControlPlane(this.catalog, map, this.nodes, { initialPartitions: options.initialPartitions, clock: this.clock, splitWaitMs: 5000, uniqueId: () => `g${generation}i${ids++}`, tablesMax: options.tablesMax });
-    // Throttling is not what is simulated: ceilings nobody reaches.
-    const admission = new Admission({ burstSeconds: 300, adaptive: true, partitionReadUnitsMax: 1e12, partitionWriteUnitsMax: 1e12 });
+    // Throttling on the virtual clock (simulate.ts sets ceilings its load sometimes reaches).
+    const admission = new SimAdmission(scheduler, options.admission);
     this.control.attachAdmission(admission);
     this.autoAdmin = new AutoAdmin(this.control, this.catalog, this.nodes, {
       dataDir: '/sim',
@@ -79,7 +82,7 @@ export class SimServer {
       splits: { enabled: false, sizeBytes: 1e12, unitsPerSecond: 1e12, checkIntervalMs: 1000, sustainedChecks: 5 },
       discardNodeDir: () => {},
     });
-    this.router = new Router(map, this.nodes, admission, { retryWindowMs: 3000, requestTimeoutMs: 2000, refreshMap: () => this.control.refreshFromNodes(), clock: this.clock, writeIdPrefix: `w${generation}.` });
+    this.router = new Router(map, this.nodes, admission, { retryWindowMs: 3000, requestTimeoutMs: this.nodes.requestTimeoutMs, refreshMap: () => this.control.refreshFromNodes(), clock: this.clock, writeIdPrefix: `w${generation}.` });
     const control = this.control;
     const autoAdmin = this.autoAdmin;
     this.ready = (async () => {

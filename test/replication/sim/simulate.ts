@@ -1,33 +1,48 @@
 // One simulated run, a pure function of its seed: a server of three storage nodes holding
-// several partitions, clients writing, conditionally writing and reading registers, and faults
-// (node crashes and hangs, whole-process crashes and restarts, network partitions, dropped,
-// duplicated and reordered frames, stalled disks, splits, leader hand-offs). At the end the
-// faults stop, the server heals, and the run checks:
-//   - every acknowledged write was on the disks of two nodes when it was acknowledged;
-//   - consistent reads, writes and conditional writes form a linearizable history per key;
-//   - eventually consistent reads only return values some write was asked to write;
-//   - the replicas of every partition hold identical items.
+// several partitions of three tables, clients making DynamoDB calls through the real API handlers
+// and router as the SDK makes them (sim-workload.ts), throttled by the real admission control,
+// and faults: node crashes and hangs, whole-process crashes and restarts (some while a disk holds
+// received entries unsynced), network partitions, dropped, duplicated and reordered frames,
+// stalled disks (long enough for requests to time out), a leader dying after its last entries
+// reached only one follower, which had not synced them (a divergent log; sometimes the next leader
+// then writes entries that follower never gets, and the process restarts: logs that diverge both
+// ways, so a follower refuses entries and truncates), replicas installed from
+// snapshots on a slow disk (a crashed node's replacement, a follower that fell behind the trimmed
+// log), splits and leader hand-offs. Items and counters are written before the faults start and
+// read throughout. At the end the faults stop, the server heals, and the run checks:
+//   - every acknowledged write was on the disks of two live voters when it was acknowledged;
+//   - what the clients observed (sim-checks.ts): linearizable registers and rows, eventually
+//     consistent reads that find every item on the replica's committed prefix, counters updated
+//     exactly once per acknowledged request;
+//   - the replicas of every partition hold identical items, and on each the test follower of the
+//     log (a change log, change-log.ts) has every committed change exactly once and in order;
+//   - no storage node stopped on a broken invariant.
 import { Scheduler } from './scheduler.ts';
 import { Random } from './random.ts';
 import { SimStore } from './sim-store.ts';
 import { SimNetwork, calmNetwork } from './sim-network.ts';
 import { SimCatalogDisk } from './sim-catalog.ts';
-import { SimServer, simTable } from './sim-server.ts';
-import { checkRegister, type HistoryEntry } from '../../helpers/linearizability.ts';
-import { routeKey } from '../../../src/api/item-key.ts';
-import { keyInfoOf, type TableRecord } from '../../../src/control/table-record.ts';
-import { Op, ReturnValues, WriteKind, type GetRequest, type WriteRequest } from '../../../src/storage/messages.ts';
-import { itemSizeBytes } from '../../../src/validation/attribute-values.ts';
-import { DynamoError } from '../../../src/protocol/errors.ts';
+import { SimServer, simTable, type SimServerOptions } from './sim-server.ts';
+import { Workload, rowsTable } from './sim-workload.ts';
+import { checkWorkload } from './sim-checks.ts';
+import { checkChangeLogs } from './change-log.ts';
+import type { SimNode } from './sim-nodes.ts';
+import type { AdmissionOptions } from '../../../src/admission/admission.ts';
 import { decodeLogEntry } from '../../../src/replication/log-entry.ts';
+import { decodeStoredItem } from '../../../src/storage/stored-item.ts';
 import { setLogLevel } from '../../../src/server/logger.ts';
-import type { Item } from '../../../src/values/types.ts';
+import { routeKey } from '../../../src/api/item-key.ts';
+import { keyInfoOf } from '../../../src/control/table-record.ts';
+
+const inPartition = (hash32: number, p: { hashStart: number; hashEnd: number }): boolean => hash32 >= p.hashStart && hash32 < p.hashEnd;
 
 export interface SimOptions {
   /** Virtual milliseconds of client traffic under faults. */
   workloadMs: number;
   clients: number;
+  /** Registers per hash-key table (each table also holds 2 counters and 8 stable items). */
   keysPerTable: number;
+  /** Hash-key tables (the sort-key table rows comes in addition). */
   tables: number;
   logEntriesMax: number;
   /** Print what happens (for replaying a failing seed). */
@@ -36,17 +51,21 @@ export interface SimOptions {
 
 export const defaultSimOptions: SimOptions = { workloadMs: 12_000, clients: 8, keysPerTable: 6, tables: 2, logEntriesMax: 64, verbose: false };
 
+/**
+ * Per-partition ceilings (units per second, one second of burst) that the simulated load
+ * reaches now and then (a partition taking several clients' counter updates or batch writes at
+ * once): its clients are throttled and back off as the SDK does.
+ */
+const simAdmission: AdmissionOptions = { burstSeconds: 300, adaptive: true, partitionReadUnitsMax: 150, partitionWriteUnitsMax: 100 };
+
+/** Counts read from every storage node incarnation's stats, when it has them. */
+const nodeCounters = ['truncations', 'prevEpochRefusals', 'installs'] as const;
+
 export interface SimResult {
   seed: number;
   ok: boolean;
   failures: string[];
   stats: Record<string, number>;
-}
-
-interface KeyRef {
-  table: TableRecord;
-  name: string;
-  key: string;
 }
 
 export async function simulate(seed: number, partial: Partial<SimOptions> = {}): Promise<SimResult> {
@@ -58,194 +77,146 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
   const disk = new SimCatalogDisk();
   const nodeCount = 3;
   const failures: string[] = [];
-  const stats: Record<string, number> = { writesAcked: 0, writesRefused: 0, unknown: 0, reads: 0, casFailed: 0, nodeCrashes: 0, hangs: 0, processCrashes: 0, splits: 0, handoffs: 0, partitions: 0, stalls: 0 };
+  const stats: Record<string, number> = {
+    writesAcked: 0,
+    writesRefused: 0,
+    unknown: 0,
+    reads: 0,
+    casFailed: 0,
+    updates: 0,
+    deletes: 0,
+    queries: 0,
+    batchWrites: 0,
+    stableReads: 0,
+    probes: 0,
+    calls: 0,
+    throttled: 0,
+    throttleRetries: 0,
+    resends: 0,
+    unprocessedResends: 0,
+    nodeCrashes: 0,
+    hangs: 0,
+    processCrashes: 0,
+    unsyncedRestarts: 0,
+    divergentLogs: 0,
+    twoWayDivergences: 0,
+    splits: 0,
+    handoffs: 0,
+    partitions: 0,
+    lossy: 0,
+    stalls: 0,
+    longStalls: 0,
+    slowInstalls: 0,
+    laggingVoters: 0,
+  };
   const say = (text: string): void => {
     if (options.verbose) console.log(`[${scheduler.now.toFixed(1)} ms] ${text}`);
   };
 
-  let server = new SimServer(scheduler, random, network, disk, Array.from({ length: nodeCount }, () => new SimStore(scheduler, random)), { nodes: nodeCount, logEntriesMax: options.logEntriesMax, initialPartitions: 2 });
+  const serverOptions: SimServerOptions = { nodes: nodeCount, logEntriesMax: options.logEntriesMax, initialPartitions: 2, admission: simAdmission };
+  // Every server (one per process start) and every storage node incarnation that ran, for the
+  // durability checks and the counts.
+  const servers: SimServer[] = [];
+  const incarnations = new Map<SimNode, SimServer>();
+  const crashedAt = new Map<SimNode, number>();
+  /** Faults that wait for a node to reach some state look at it after each of its pumps. */
+  const pumpWatchers = new Set<(n: SimNode) => void>();
+  let server: SimServer;
+  const current = (): SimServer => server;
+  const workload = new Workload({ scheduler, random, current, stats, failures, crashedAt, incarnations }, Array.from({ length: options.tables }, (_, t) => `tab${t}`), options.keysPerTable);
+  const startServer = (stores: SimStore[]): SimServer => {
+    const s = new SimServer(scheduler, random, network, disk, stores, serverOptions);
+    servers.push(s);
+    for (const n of s.nodes.nodes) incarnations.set(n, s);
+    const previous = s.nodes.afterPump;
+    s.nodes.afterPump = (n) => {
+      incarnations.set(n, s);
+      for (const watch of pumpWatchers) watch(n);
+      previous(n);
+    };
+    workload.watch(s);
+    return s;
+  };
+  server = startServer(Array.from({ length: nodeCount }, () => new SimStore(scheduler, random)));
   const settle = async <T>(promise: Promise<T>, limitMs = 60_000): Promise<T> => {
     let done = false;
     const watched = promise.finally(() => (done = true));
+    watched.catch(() => {});
     const until = scheduler.now + limitMs;
-    while (!done && scheduler.now < until && scheduler.pending > 0) await scheduler.run(scheduler.now + 50, () => done);
+    while (!done && scheduler.now < until) {
+      if (scheduler.pending === 0) {
+        // Nothing scheduled: only promise callbacks may still settle it.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (!done && scheduler.pending === 0) break;
+        continue;
+      }
+      await scheduler.run(scheduler.now + 50, () => done);
+    }
     if (!done) throw new Error(`simulation stalled at ${scheduler.now} ms`);
     return watched;
   };
-
-  // An invariant broken inside a node stops the run: that is a failure the seed reproduces.
-  const guard = (fn: () => void): void => {
-    try {
-      fn();
-    } catch (err) {
-      failures.push(`exception at ${scheduler.now.toFixed(1)} ms: ${(err as Error).stack}`);
-      throw err;
-    }
+  const crashThread = (s: SimServer, node: number): void => {
+    crashedAt.set(s.nodes.nodes[node], scheduler.now);
+    s.nodes.crashThread(node);
   };
-  void guard;
-
-  await settle(server.ready);
-  const tables: TableRecord[] = [];
-  for (let t = 0; t < options.tables; t++) {
-    tables.push(await settle(server.control.createTable(simTable(`t${t}`))));
-  }
-  const keys: KeyRef[] = [];
-  for (const table of tables) for (let k = 0; k < options.keysPerTable; k++) keys.push({ table, name: table.name, key: `k${k}` });
-
-  // ---- clients --------------------------------------------------------------------------
-  const histories = new Map<string, HistoryEntry[]>();
-  const written = new Map<string, Set<string>>();
-  const eventualReads: Array<{ key: string; value: string | null; completedAt: number }> = [];
-  const writeInvokedAt = new Map<string, number>();
-  let nextProcess = 0;
-  let valueCounter = 0;
-  let stopClients = false;
-  const history = (ref: KeyRef): HistoryEntry[] => {
-    const id = `${ref.name}/${ref.key}`;
-    let h = histories.get(id);
-    if (h === undefined) histories.set(id, (h = []));
-    return h;
+  const restartProcess = async (): Promise<void> => {
+    const stores = current().crash();
+    server = startServer(stores);
+    await server.ready.catch(() => {});
   };
 
-  const current = (): SimServer => server;
-  const tableNow = (ref: KeyRef): TableRecord => current().catalog.get(ref.name) ?? ref.table;
-
-  async function writeOp(ref: KeyRef, value: string, expected: string | null | undefined): Promise<'ok' | 'fail' | 'refused'> {
-    const table = tableNow(ref);
-    const item: Item = { pk: { S: ref.key }, v: { S: value } };
-    const routed = routeKey(keyInfoOf(table), item);
-    const req: WriteRequest = {
-      id: 0,
-      op: Op.Write,
-      t: table.tableId,
-      p: 0,
-      v: 0,
-      k: routed.storageKey,
-      w: WriteKind.Put,
-      item,
-      sz: itemSizeBytes(item),
-      key: null,
-      x:
-        expected === undefined
-          ? null
-          : expected === null
-            ? { ConditionExpression: 'attribute_not_exists(#v)', ExpressionAttributeNames: { '#v': 'v' } }
-            : { ConditionExpression: '#v = :e', ExpressionAttributeNames: { '#v': 'v' }, ExpressionAttributeValues: { ':e': { S: expected } } },
-      rv: ReturnValues.NONE,
-      rvf: false,
-    };
-    const server = current();
-    try {
-      await server.router.sendByHash(table.tableId, routed.hash32, req, true);
-    } catch (err) {
-      if (err instanceof DynamoError && err.kind.name === 'ConditionalCheckFailedException') return 'fail';
-      if (err instanceof DynamoError && err.kind.name === 'ServiceUnavailable') return 'refused';
-      throw err;
-    }
-    checkDurable(server, table.tableId, routed.hash32, req.wid!, routed.storageKey, value);
-    return 'ok';
-  }
-
-  async function readOp(ref: KeyRef, consistent: boolean): Promise<string | null> {
-    const table = tableNow(ref);
-    const routed = routeKey(keyInfoOf(table), { pk: { S: ref.key } });
-    const req: GetRequest = { id: 0, op: Op.Get, t: table.tableId, p: 0, v: 0, k: routed.storageKey, c: consistent };
-    const res = await current().router.sendByHash(table.tableId, routed.hash32, req, consistent);
-    if (res.item === null || res.item === undefined) return null;
-    return ((JSON.parse(res.item) as Item).v as { S?: string }).S ?? null;
-  }
-
-  /**
-   * The acknowledged write (by its write id in a log, or its value in the data) is on the disks
-   * of two of its partition's voters: the copies the next election considers (a learner's does
-   * not count, finding F2).
-   */
-  function checkDurable(server: SimServer, tableId: string, hash32: number, wid: string, key: Uint8Array, value: string): void {
-    const voters = new Set<number>();
-    for (const t of server.catalog.all()) if (t.tableId === tableId) for (const p of t.partitions) if (hash32 >= p.hashStart && hash32 < p.hashEnd) for (const r of p.replicas) voters.add(r);
-    let copies = 0;
-    const keyHex = Buffer.from(key).toString('hex');
-    for (const n of server.nodes.nodes) {
-      if (!voters.has(n.id)) continue;
-      if (n.store.durableHasWrite(tableId, wid) || n.store.durableItemHas(tableId, keyHex, value)) copies++;
-    }
-    if (copies < 2) failures.push(`write ${wid} (${value}) acknowledged at ${scheduler.now.toFixed(1)} ms with ${copies} durable copies on voters ${[...voters]}`);
-  }
-
-  async function client(c: number): Promise<void> {
-    let proc = nextProcess++;
-    const lastSeen = new Map<string, string | null>();
-    while (!stopClients) {
-      const ref = random.pick(keys);
-      const id = `${ref.name}/${ref.key}`;
-      const dice = random.next();
-      const invokedAt = scheduler.now;
-      const kind = dice < 0.35 ? 'write' : dice < 0.55 ? 'cas' : dice < 0.85 ? 'read' : 'eventual';
-      const value = `c${c}v${valueCounter++}`;
-      const expected = lastSeen.has(id) ? lastSeen.get(id)! : null;
-      if (kind === 'write' || kind === 'cas') {
-        (written.get(id) ?? written.set(id, new Set()).get(id)!).add(value);
-        writeInvokedAt.set(value, invokedAt);
-      }
-      try {
-        if (kind === 'write') {
-          const outcome = await writeOp(ref, value, undefined);
-          if (outcome === 'ok') {
-            stats.writesAcked++;
-            history(ref).push({ process: proc, invokedAt, completedAt: scheduler.now, op: { kind: 'write', value } });
-            lastSeen.set(id, value);
-          } else stats.writesRefused++;
-        } else if (kind === 'cas') {
-          const outcome = await writeOp(ref, value, expected);
-          if (outcome === 'refused') stats.writesRefused++;
-          else {
-            if (outcome === 'fail') stats.casFailed++;
-            else stats.writesAcked++;
-            history(ref).push({ process: proc, invokedAt, completedAt: scheduler.now, op: { kind: 'cas', expected, value, result: outcome } });
-            if (outcome === 'ok') lastSeen.set(id, value);
-          }
-        } else if (kind === 'read') {
-          const read = await readOp(ref, true);
-          stats.reads++;
-          history(ref).push({ process: proc, invokedAt, completedAt: scheduler.now, op: { kind: 'read', result: read } });
-          lastSeen.set(id, read);
-        } else {
-          const read = await readOp(ref, false);
-          stats.reads++;
-          eventualReads.push({ key: id, value: read, completedAt: scheduler.now });
-        }
-      } catch (err) {
-        if (!(err instanceof DynamoError) || err.kind.name !== 'InternalServerError') {
-          failures.push(`client ${c}: unexpected ${(err as Error).stack}`);
-          return;
-        }
-        // Unknown outcome: the write may land at any later time; this process is done with it.
-        stats.unknown++;
-        if (kind === 'write' || kind === 'cas') {
-          history(ref).push({ process: proc, invokedAt, completedAt: Infinity, op: kind === 'write' ? { kind: 'write', value } : { kind: 'cas', expected, value, result: 'unknown' } });
-          proc = nextProcess++;
-        }
-        lastSeen.delete(id);
-      }
-      await scheduler.sleep(random.next() * 20);
-    }
+  const clients: Array<Promise<void>> = [];
+  try {
+    await settle(server.ready);
+    for (let t = 0; t < options.tables; t++) await settle(server.control.createTable(simTable(`tab${t}`)));
+    await settle(server.control.createTable(rowsTable));
+    // The quiet start: the stable items are written, and on every replica's disk, before any fault.
+    await settle(workload.writeStable());
+    await settle(waitFor(() => converged() && workload.stableEverywhere(), 'the stable items to reach every disk'));
+    for (let c = 0; c < options.clients; c++) clients.push(workload.client(c));
+    clients.push(workload.replicaProbes());
+    await settle(faults(), options.workloadMs * 4);
+    // Heal: no more faults; let failovers, repairs and catch-up finish.
+    network.faults = calmNetwork;
+    network.heal();
+    workload.stop = true;
+    await settle(Promise.all(clients), 60_000);
+    await settle(waitFor(converged, 'the replicas to converge'), 60_000);
+    await settle(waitFor(followersCaughtUp, 'every follower of the log to take what its replica applied'), 60_000);
+    await settle(workload.finalReads());
+  } catch (err) {
+    failures.push(`run failed at ${scheduler.now.toFixed(1)} ms: ${(err as Error).stack}`);
   }
 
   // ---- faults ---------------------------------------------------------------------------
-  const quiet = (): boolean => {
+
+  function quiet(): boolean {
     const s = current();
     return s.nodes.nodes.every((n) => n.alive && n.running) && s.catalog.all().every((t) => t.partitions.every((p) => p.replicas.length === 3));
-  };
+  }
+
   /**
-   * A node may fail when every partition it holds keeps a voter with everything committed: it
-   * has at least one other voter (a second failure while a partition is being repaired is
-   * allowed; losing the last copy is not a fault the replication can survive).
+   * A node may fail when every partition it holds keeps another voter with everything committed
+   * on its disk (a second failure while a partition is being repaired is allowed; losing the last
+   * copy of a committed entry is not a fault the replication can survive: with a voter cut off
+   * and behind, W = 2 leaves one up-to-date copy). A replica still installing, or a split child
+   * whose parent has not reached the split here, is behind whatever its log says.
    */
-  const mayFail = (node: number): boolean => {
+  function mayFail(node: number): boolean {
     const s = current();
     if (!s.nodes.nodes.every((n) => n.alive && n.running && n.hungUntil <= scheduler.now)) return false;
-    return s.catalog.all().every((t) => t.partitions.every((p) => !p.replicas.includes(node) || p.replicas.length >= 2));
-  };
+    return s.catalog.all().every((t) =>
+      t.partitions.every((p) => {
+        if (!p.replicas.includes(node)) return true;
+        if (p.replicas.length < 2) return false;
+        const machines = p.replicas.map((r) => ({ r, m: s.nodes.nodes[r].node.replicas.get(`${p.table}:${p.pid}`)?.machine }));
+        const committed = Math.max(-1, ...machines.map(({ m }) => m?.committed ?? -1));
+        // A replica installing, or a split child waiting for its parent's split, holds nothing yet.
+        const holds = (m: (typeof machines)[number]['m']): boolean => m !== undefined && m.state !== 'installing' && m.state !== 'awaitingSplit' && m.durable >= committed;
+        return machines.some(({ r, m }) => r !== node && holds(m));
+      }),
+    );
+  }
 
   async function faults(): Promise<void> {
     const end = scheduler.now + options.workloadMs;
@@ -253,41 +224,73 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
       await scheduler.sleep(300 + random.next() * 1200);
       if (scheduler.now >= end) break;
       const s = current();
-      const dice = random.next();
+      // Until one has diverged both ways (or four were tried), every fault is a divergent log:
+      // seeds reach truncations and refused entries.
+      const dice = stats.twoWayDivergences === 0 && stats.divergentLogs < 4 ? 0.6 : random.next();
       const node = random.int(0, nodeCount - 1);
-      if (dice < 0.14) {
+      if (dice < 0.11) {
         if (!mayFail(node)) continue;
         say(`crash node ${node}`);
         stats.nodeCrashes++;
-        s.nodes.crashThread(node);
-      } else if (dice < 0.24) {
+        const crashed = s.nodes.nodes[node];
+        crashThread(s, node);
+        if (random.chance(0.5)) slowReplacement(s, node, crashed);
+      } else if (dice < 0.2) {
         if (!mayFail(node)) continue;
         const ms = 200 + random.next() * 1200;
         say(`hang node ${node} for ${ms.toFixed(0)} ms`);
         stats.hangs++;
         s.nodes.hang(node, ms);
-      } else if (dice < 0.34) {
+      } else if (dice < 0.28) {
         const other = (node + random.int(1, nodeCount - 1)) % nodeCount;
         say(`partition ${node} from ${other}`);
         stats.partitions++;
         network.partition(node, other);
-        scheduler.after(300 + random.next() * 1500, () => network.heal());
-      } else if (dice < 0.46) {
+        scheduler.after(300 + random.next() * 1500, () => {
+          network.healLink(node, other);
+          network.healLink(other, node);
+        });
+      } else if (dice < 0.38) {
         say('lossy network');
+        stats.lossy++;
         network.faults = { drop: 0.05, duplicate: 0.05, longDelay: 0.1 };
         scheduler.after(500 + random.next() * 2000, () => (network.faults = calmNetwork));
-      } else if (dice < 0.54) {
-        const ms = 100 + random.next() * 700;
-        say(`disk of node ${node} stalls ${ms.toFixed(0)} ms`);
-        stats.stalls++;
-        s.nodes.nodes[node].store.stallUntil = scheduler.now + ms;
-      } else if (dice < 0.62) {
+      } else if (dice < 0.47) {
+        if (random.chance(0.3)) {
+          // Long enough for requests waiting on it to time out (the router's requestTimeoutMs),
+          // on a partition's leader, whose writes and consistent reads then wait.
+          const table = random.pick(s.catalog.all());
+          const leader = random.pick(table.partitions).leader;
+          const ms = 1500 + random.next() * 2000;
+          say(`disk of node ${leader} stalls ${ms.toFixed(0)} ms`);
+          stats.longStalls++;
+          s.nodes.nodes[leader].store.stallUntil = scheduler.now + ms;
+        } else {
+          const ms = 100 + random.next() * 700;
+          say(`disk of node ${node} stalls ${ms.toFixed(0)} ms`);
+          stats.stalls++;
+          s.nodes.nodes[node].store.stallUntil = scheduler.now + ms;
+        }
+      } else if (dice < 0.53) {
         say('whole process crash and restart');
         stats.processCrashes++;
-        const stores = s.crash();
-        server = new SimServer(scheduler, random, network, disk, stores, { nodes: nodeCount, logEntriesMax: options.logEntriesMax, initialPartitions: 2 });
-        await server.ready.catch(() => {});
-      } else if (dice < 0.8) {
+        await restartProcess();
+      } else if (dice < 0.57) {
+        // A restart with received but unsynced entries: a follower's disk holds what arrives.
+        const ms = 5 + random.next() * 100;
+        say(`disk of node ${node} stalls ${ms.toFixed(0)} ms, then the whole process crashes and restarts`);
+        s.nodes.nodes[node].store.stallUntil = scheduler.now + ms;
+        await scheduler.sleep(1 + random.next() * Math.min(ms, 20));
+        if (current() !== s) continue;
+        stats.processCrashes++;
+        stats.unsyncedRestarts++;
+        await restartProcess();
+      } else if (dice < 0.74) {
+        // The most frequent fault: it is what makes logs diverge (truncations, refused entries).
+        await divergentLog(s);
+      } else if (dice < 0.79) {
+        laggingVoter(s);
+      } else if (dice < 0.9) {
         const table = random.pick(s.catalog.all());
         const p = random.pick(table.partitions);
         if (table.partitions.length >= 6) continue;
@@ -304,31 +307,137 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     }
   }
 
-  const clients = Array.from({ length: options.clients }, (_, c) => client(c));
-  try {
-    await settle(faults(), options.workloadMs * 4);
-    // Heal: no more faults; let failovers, repairs and catch-up finish.
-    network.faults = calmNetwork;
-    network.heal();
-    stopClients = true;
-    await settle(Promise.all(clients), 60_000);
-    await settle(waitForConvergence(), 60_000);
-    // Final consistent reads of every key close each register's history.
-    for (const ref of keys) {
-      const invokedAt = scheduler.now;
-      const value = await settle(readOp(ref, true));
-      history(ref).push({ process: nextProcess++, invokedAt, completedAt: scheduler.now, op: { kind: 'read', result: value } });
-    }
-  } catch (err) {
-    failures.push(`run failed at ${scheduler.now.toFixed(1)} ms: ${(err as Error).stack}`);
+  /**
+   * The replacement of a crashed node gets a slow disk while it installs its replicas from
+   * snapshots: its chunks' batches wait, and a replica must not answer eventually consistent
+   * reads from what is not yet installed (finding N3).
+   */
+  function slowReplacement(s: SimServer, node: number, crashed: SimNode): void {
+    const ms = 100 + random.next() * 500;
+    const givenUpAt = scheduler.now + 5000;
+    const poll = (): void => {
+      if (current() !== s || scheduler.now > givenUpAt) return;
+      const replacement = s.nodes.nodes[node];
+      if (replacement === crashed) return scheduler.after(2, poll);
+      say(`disk of node ${node}'s replacement stalls ${ms.toFixed(0)} ms`);
+      stats.slowInstalls++;
+      replacement.store.stallUntil = scheduler.now + ms;
+    };
+    scheduler.after(2, poll);
   }
 
-  async function waitForConvergence(): Promise<void> {
+  /**
+   * A follower cut off from a leader long enough to fall behind its trimmed log; when the link
+   * heals it re-installs the leader's partitions from snapshots, and its disk stalls just after
+   * the batch holding an install's first chunk (which clears the replica's range) is committed:
+   * the later chunks' batches wait behind it. A replica must not answer eventually consistent
+   * reads from what is half installed (finding N3).
+   */
+  function laggingVoter(s: SimServer): void {
+    const table = random.pick(s.catalog.all());
+    const p = random.pick(table.partitions);
+    const y = random.pick(p.replicas.filter((r) => r !== p.leader));
+    if (y === undefined) return;
+    const cutMs = 3000 + random.next() * 3000;
+    const stallMs = 150 + random.next() * 450;
+    say(`partition ${p.leader} from ${y} for ${cutMs.toFixed(0)} ms; then ${y}'s disk stalls ${stallMs.toFixed(0)} ms when it starts installing`);
+    stats.laggingVoters++;
+    network.partition(p.leader, y);
+    scheduler.after(cutMs, () => {
+      network.healLink(p.leader, y);
+      network.healLink(y, p.leader);
+      if (current() !== s) return;
+      const lagging = s.nodes.nodes[y];
+      const watchUntil = scheduler.now + 3000;
+      const watch = (n: SimNode): void => {
+        if (current() !== s || scheduler.now > watchUntil) return void pumpWatchers.delete(watch);
+        if (n !== lagging) return;
+        // An install's first chunk was taken in this pump (a voter's log is emptied by it).
+        for (const { machine: m } of n.node.replicas.values()) {
+          if (m.state !== 'installing' || m.last !== 0) continue;
+          say(`node ${y} installs ${m.pid}: its disk stalls ${stallMs.toFixed(0)} ms`);
+          stats.slowInstalls++;
+          n.store.stallUntil = scheduler.now + stallMs;
+          pumpWatchers.delete(watch);
+          return;
+        }
+      };
+      pumpWatchers.add(watch);
+    });
+  }
+
+  /**
+   * A leader's last entries reach one follower only, which has not synced them when the leader
+   * dies: its link to follower Z is cut and follower Y's disk stalls at the same moment, writes
+   * go on for a few ms, then the leader's thread crashes. Y's received log is longer than Z's,
+   * its durable log no longer than Z's: an election by durable position may pick Z, and Y must
+   * then truncate what it received.
+   */
+  async function divergentLog(s: SimServer): Promise<void> {
+    const table = random.pick(s.catalog.all());
+    const p = random.pick(table.partitions);
+    if (p.replicas.length !== 3 || !mayFail(p.leader)) return;
+    // Z is the follower an election would prefer on a tie (it leads fewer partitions), so that
+    // the one holding the extra entries is usually not elected and must cut them.
+    const leads = (n: number): number => s.catalog.all().reduce((sum, t) => sum + t.partitions.filter((q) => q.leader === n).length, 0);
+    const followers = p.replicas.filter((r) => r !== p.leader);
+    const [y, z] = leads(followers[0]) < leads(followers[1]) || (leads(followers[0]) === leads(followers[1]) && random.chance(0.5)) ? [followers[1], followers[0]] : followers;
+    const writesMs = 2 + random.next() * 15;
+    say(`divergent log on ${table.name}/${p.pid}: ${p.leader} stops reaching ${z}, ${y}'s disk stalls, ${p.leader} crashes in ${writesMs.toFixed(1)} ms`);
+    network.cutLink(p.leader, z);
+    // Y's disk is still stalled when the election asks how far each log is durable.
+    const yStallEnds = scheduler.now + writesMs + 30 + random.next() * 60;
+    s.nodes.nodes[y].store.stallUntil = yStallEnds;
+    // Writes to this partition while the link is cut: the entries only Y receives (none is acknowledged).
+    workload.burst(table.name, (key) => inPartition(routeKey(keyInfoOf(table), { pk: { S: key } }).hash32, p), 1 + random.int(0, 4));
+    await scheduler.sleep(writesMs);
+    scheduler.after(300 + random.next() * 700, () => network.healLink(p.leader, z));
+    if (current() !== s || !mayFail(p.leader)) return;
+    stats.divergentLogs++;
+    // Sometimes Z, once elected, will not reach Y either (the second part, below).
+    const twoWay = random.chance(0.7);
+    if (twoWay) network.cutLink(z, y);
+    crashThread(s, p.leader);
+    if (!twoWay) return;
+    // Then the logs diverge both ways: Z, elected, appends entries of its own epoch that Y does
+    // not receive, and the whole process restarts. Whoever leads next finds a follower whose
+    // entry at its probe's previous index is of another epoch, and must back up to where the
+    // logs agree (refused entries, then a truncation).
+    for (let i = 0; i < 20 && current() === s; i++) {
+      const now = s.catalog.get(table.name)?.partitions.find((q) => q.pid === p.pid);
+      if (now === undefined || now.epoch > p.epoch) break;
+      await scheduler.sleep(10);
+    }
+    // Healed at the restart below (or soon, if there is none): Y's extra entries reach its disk
+    // first, Z's never reach Y, and the next leader's first frames do (a leader that hears nothing
+    // from a follower for a while probes it from the last index it knows it holds instead).
+    scheduler.after(Math.max(0, yStallEnds - scheduler.now) + 200, () => network.healLink(z, y));
+    const elected = s.catalog.get(table.name)?.partitions.find((q) => q.pid === p.pid);
+    if (current() !== s || elected === undefined || elected.leader !== z) return;
+    say(`divergent log, second part: ${z} leads ${table.name}/${p.pid} in epoch ${elected.epoch} without reaching ${y}; writes; the process restarts`);
+    workload.burst(table.name, (key) => inPartition(routeKey(keyInfoOf(table), { pk: { S: key } }).hash32, p), 1 + random.int(0, 4));
+    await scheduler.sleep(Math.max(0, yStallEnds - scheduler.now) + 5 + random.next() * 20);
+    if (current() !== s) return;
+    stats.twoWayDivergences++;
+    stats.processCrashes++;
+    network.healLink(z, y);
+    await restartProcess();
+  }
+
+  // ---- convergence ----------------------------------------------------------------------
+
+  async function waitFor(condition: () => boolean, what: string): Promise<void> {
     for (let i = 0; i < 600; i++) {
-      if (converged()) return;
+      if (condition()) return;
       await scheduler.sleep(100);
     }
-    failures.push(`replicas did not converge: ${describe()}`);
+    failures.push(`timed out waiting for ${what}: ${describe()}`);
+  }
+
+  /** Every follower of the log on every replica has taken everything the replica applied. */
+  function followersCaughtUp(): boolean {
+    const s = current();
+    return converged() && s.nodes.nodes.every((n) => [...n.node.replicas.values()].every((slot) => n.followers.every((f) => slot.positions[f.name] === slot.appliedTo)));
   }
 
   function converged(): boolean {
@@ -344,7 +453,10 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
         }
       }
     }
-    return true;
+    // And on the disks: a replica's applied index can run ahead of its store while its batch
+    // waits behind the one being synced (an install's chunks on a slow disk, finding N3). A pump
+    // commits what it sealed unless a batch is on its way to the disk, so none may be.
+    return s.nodes.nodes.every((n) => !n.node.awaitsDisk() && [...n.node.replicas.values()].every(({ machine: m }) => m.durable >= m.last));
   }
 
   function describe(): string {
@@ -367,31 +479,60 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
   }
 
   // ---- checks ---------------------------------------------------------------------------
-  for (const [id, entries] of histories) {
-    try {
-      const result = checkRegister(entries, null);
-      if (!result.linearizable) failures.push(`history of ${id} is not linearizable:\n${entries.map((e) => JSON.stringify(e)).join('\n')}`);
-    } catch (err) {
-      failures.push(`history of ${id}: ${(err as Error).message}`);
-    }
-  }
-  for (const r of eventualReads) {
-    if (r.value === null) continue;
-    if (!written.get(r.key)?.has(r.value) || (writeInvokedAt.get(r.value) ?? Infinity) > r.completedAt) failures.push(`eventually consistent read of ${r.key} returned ${r.value}, which no write had been asked for`);
-  }
+  // An invariant broken anywhere (a control handler that threw stops its node) fails the run.
+  for (const s of servers) for (const err of s.nodes.errors) failures.push(`a storage node stopped on an error: ${err.stack ?? err.message}`);
+  failures.push(...checkWorkload(workload));
   if (failures.length === 0) {
     const s = current();
+    // The test follower of the log (a change log per partition): every committed change exactly
+    // once and in order on every replica, across every fault, its replay equal to the items.
     for (const table of s.catalog.all()) {
       for (const p of table.partitions) {
-        const sets = p.replicas.map((r) => [...s.nodes.nodes[r].store.itemsIn(table.tableId, p.hashStart, p.hashEnd)].sort().join(';'));
-        if (sets.some((x) => x !== sets[0])) failures.push(`replicas of ${table.name}/${p.pid} differ`);
+        for (const r of p.replicas) {
+          const problems = checkChangeLogs(s.nodes.nodes[r].store, table.tableId, p.hashStart, p.hashEnd);
+          if (problems.length > 0) failures.push(`the change log of ${table.name}/${p.pid} on node ${r}: ${problems.slice(0, 3).join('; ')}`);
+        }
       }
     }
+    for (const table of s.catalog.all()) {
+      for (const p of table.partitions) {
+        const items = p.replicas.map((r) => s.nodes.nodes[r].store.itemsIn(table.tableId, p.hashStart, p.hashEnd));
+        const differing = new Set<string>();
+        for (const a of items) for (const [key, value] of a) if (items.some((b) => b.get(key) !== value)) differing.add(key);
+        if (differing.size > 0) {
+          const shown = [...differing].slice(0, 3).map((key) => `${Buffer.from(key, 'hex').subarray(4).toString('latin1').replace(/[^ -~]/g, '.')}: ${p.replicas.map((r, i) => `node ${r} ${items[i].has(key) ? describeItem(items[i].get(key)!) : 'absent'}`).join(', ')}`);
+          failures.push(`replicas of ${table.name}/${p.pid} differ on ${differing.size} items (${shown.join('; ')})`);
+        }
+      }
+    }
+  }
+
+  // ---- counts ---------------------------------------------------------------------------
+  for (const s of servers) {
+    stats.timeouts = (stats.timeouts ?? 0) + s.nodes.timeouts;
+    stats.fencedRunning = (stats.fencedRunning ?? 0) + s.nodes.fencedRunning;
+  }
+  stats.framesFromFenced = network.framesFromFenced;
+  for (const name of nodeCounters) {
+    let total: number | undefined;
+    for (const n of incarnations.keys()) {
+      const v = (n.node.stats as unknown as Record<string, number | undefined>)[name];
+      if (v !== undefined) total = (total ?? 0) + v;
+    }
+    // Absent until StorageNode.stats has it (so the counts say "not counted" rather than 0).
+    if (total !== undefined) stats[name] = total;
   }
   stats.steps = scheduler.steps;
   stats.virtualMs = Math.round(scheduler.now);
   stats.frames = network.framesSent;
   return { seed, ok: failures.length === 0, failures, stats };
+}
+
+/** A stored item's v attribute (or its size), for failure messages. */
+function describeItem(hex: string): string {
+  const item = decodeStoredItem(Buffer.from(hex, 'hex'));
+  const v = item.v as { S?: string } | undefined;
+  return v?.S !== undefined ? `v=${v.S}` : `${hex.length / 2} bytes`;
 }
 
 export { decodeLogEntry };
