@@ -52,7 +52,13 @@ function assign(node: StorageNode, assignments: PartitionAssignment[]): void {
       node.touch(slot);
       continue;
     }
-    const record = ReplicaMachine.emptyRecord(a.table, a.pid, membershipOf(a), ReplicaState.Following, a.epoch);
+    // A partition of a new table (still in its first epoch: no election since it was made) starts
+    // empty everywhere, its log from index 0 of epoch 0, and its leader leads at once. Any other
+    // partition this node is told it holds and does not (a replaced node's, an assignment that
+    // outran the repair) may hold data: it is rebuilt from a snapshot. An empty follower of such
+    // a partition could be elected with nothing (seed 91: its log's base carried the partition's
+    // epoch, which outranked every real log).
+    const record = ReplicaMachine.emptyRecord(a.table, a.pid, membershipOf(a), a.epoch === 1 ? ReplicaState.Following : ReplicaState.Installing, 0);
     if (a.parent !== undefined) {
       // A split's child. Holding its parent unsplit, this replica fills when it applies the split
       // entry; not holding the parent, it holds none of the child's items: it is rebuilt from a
@@ -60,7 +66,6 @@ function assign(node: StorageNode, assignments: PartitionAssignment[]): void {
       const parent = node.replicaOf(a.table, a.parent);
       record.state = parent !== undefined && !isRetired(parent.machine.state) ? ReplicaState.AwaitingSplit : ReplicaState.Installing;
     }
-    // A partition of a new table starts empty everywhere, and its leader leads at once.
     node.addReplica(record).machine.adoptLeader(a.leader);
   }
 }

@@ -297,3 +297,25 @@ test('a node whose store is full (its memtable at storage.memtableBytesMax) take
   assert.ok(leader.last > last, 'the write was appended once the store had room');
   assert.equal(await s.settle(s.get('t', 'k1')), 'while-full');
 });
+
+test('seed 91: a node told it holds a partition it lacks (past its first epoch) rebuilds it from a snapshot, never follows with an empty log that could win an election', async () => {
+  const s = await oneTable(91);
+  const p = s.table('t').partitions[0];
+  const follower = p.replicas.find((r) => r !== p.leader)!;
+  // An election since the table was made: the partition is past its first epoch.
+  assert.equal(await s.settle(s.server.autoAdmin.transferLeadership('t', p.pid, follower)), true);
+  const now = s.table('t').partitions[0];
+  assert.ok(now.epoch > 1);
+  // The follower's replica goes (as on a replaced node); then an assignment that lists it arrives.
+  const node = s.server.nodes.nodes[p.leader].node;
+  node.drop(node.replicaOf(now.table, now.pid)!, true);
+  runControl(node, { type: 'assign', assignments: [now] });
+  const m = node.replicaOf(now.table, now.pid)!.machine;
+  assert.equal(m.state, 'installing', 'an empty follower of a partition with data');
+  assert.equal(m.fence(now.epoch + 1).candidate, false, 'an election could choose it');
+  await s.until(() => s.converged(), 'the replica to be rebuilt');
+  assert.equal(await s.settle(s.get('t', 'k3')), 'v3');
+  const rebuilt = s.machine(p.leader, now.table, now.pid)!;
+  assert.equal(rebuilt.state, 'following');
+  assert.equal(rebuilt.applied, s.machine(now.leader, now.table, now.pid)!.applied);
+});
