@@ -4,6 +4,9 @@
 // acknowledged: the writer acknowledges a group only once it is synced, and starts the next group
 // only then). A bad record in a group that was synced (a later group exists after it) is damage to
 // acknowledged data: the reader refuses, naming the segment and the offset, rather than drop it.
+// Records are handed out a whole group at a time, once its last record is read: a node's batch is
+// in one group, so a group cut short (its end never written) is cut whole, never half applied (an
+// install's cleared range without the record that says what replaced it).
 import { WalFlag, WalRecordType, readValidHeader, recordBytes, walAlignBytes, walHeaderBytes, type WalHeader } from './wal-format.ts';
 import type { WalSegments } from './wal-writer.ts';
 
@@ -35,8 +38,8 @@ export interface WalEnd {
 
 /**
  * Visits every valid record of the log in `dir` in order (`visit` gets the header and the
- * payload, a view valid during the call) and returns where the log ends. Throws WalCorruptError
- * when a bad record is followed by a later group's records.
+ * payload, a view valid during the call), a whole group at a time, and returns where the log
+ * ends. Throws WalCorruptError when a bad record is followed by a later group's records.
  */
 export function scanWal(source: WalSource, segmentBytes: number, visit: (header: WalHeader, payload: Buffer) => void): WalEnd {
   const segments = source.list();
@@ -47,6 +50,18 @@ export function scanWal(source: WalSource, segmentBytes: number, visit: (header:
   let lastGroup = -1;
   let lastEnded = true;
   const used = [segment];
+  /** The records of the group being read, and where it starts. */
+  const group: Array<{ header: WalHeader; payload: Buffer }> = [];
+  let groupStart = 0;
+  /** The log ends at `lsn`; a group whose end was never written is cut whole (its sync never completed). */
+  const ending = (lsn: number, cut: boolean): WalEnd => {
+    if (!lastEnded) {
+      const kept = used.filter((s) => s <= Math.floor(groupStart / segmentBytes));
+      return { end: groupStart, nextGroup: lastGroup + 1, segments: kept.length > 0 ? kept : [used[0]], cutTail: true };
+    }
+    // Records of a cut tail carry a group up to lastGroup + 1: the writer's next group is above them.
+    return { end: lsn, nextGroup: lastGroup + (cut ? 2 : 1), segments: used, cutTail: cut };
+  };
   for (;;) {
     const lsn = segment * segmentBytes + offset;
     const header = readValidHeader(buf, offset, segmentBytes, lsn);
@@ -54,22 +69,28 @@ export function scanWal(source: WalSource, segmentBytes: number, visit: (header:
     const follows = header !== null && (lastGroup === -1 || (header.group === lastGroup && !lastEnded) || header.group > lastGroup);
     if (header === null || !follows) {
       const cut = decideAtBadRecord(source, segments, segment, buf, offset, segmentBytes, lastEnded ? lastGroup + 1 : lastGroup);
-      // Records of the cut tail carry a group up to lastGroup + 1: the writer's next group is above them.
-      return { end: lsn, nextGroup: lastGroup + (cut ? 2 : 1), segments: used, cutTail: cut };
+      return ending(lsn, cut);
     }
+    if (lastEnded) groupStart = lsn;
     lastGroup = header.group;
     lastEnded = (header.flags & WalFlag.endOfGroup) !== 0;
-    if (header.type === WalRecordType.SegmentEnd) {
+    if (header.type !== WalRecordType.SegmentEnd) {
+      group.push({ header, payload: buf.subarray(offset + walHeaderBytes, offset + walHeaderBytes + header.length) });
+      offset += recordBytes(header.length);
+    }
+    if (lastEnded) {
+      for (const r of group) visit(r.header, r.payload);
+      group.length = 0;
+    }
+    if (header.type === WalRecordType.SegmentEnd || offset >= segmentBytes) {
+      const end = (segment + 1) * segmentBytes;
+      if (header.type !== WalRecordType.SegmentEnd) return ending(end, false);
       segment++;
       offset = 0;
-      if (!segments.includes(segment)) return { end: segment * segmentBytes, nextGroup: lastGroup + 1, segments: used, cutTail: false };
+      if (!segments.includes(segment)) return ending(end, false);
       buf = source.read(segment);
       used.push(segment);
-      continue;
     }
-    visit(header, buf.subarray(offset + walHeaderBytes, offset + walHeaderBytes + header.length));
-    offset += recordBytes(header.length);
-    if (offset >= segmentBytes) return { end: segment * segmentBytes + offset, nextGroup: lastGroup + 1, segments: used, cutTail: false };
   }
 }
 

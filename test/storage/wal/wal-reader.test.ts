@@ -87,17 +87,52 @@ test('a zeroed tail (a preallocated segment) ends the log; nothing is cut', () =
   assert.equal(r.cutTail, false);
 });
 
-test('a truncated header and a truncated payload in the last group: the torn tail is cut after the last whole record', () => {
+test('a truncated header and a truncated payload in the last group: the torn group is cut whole, its whole records too (a batch is never half replayed)', () => {
   for (const cutAt of [10, walHeaderBytes + 3]) {
     const image = new Image();
     image.group_(['synced-1', 'synced-2']);
-    const [, torn] = image.group_(['last-1', 'last-2-is-torn'.repeat(5)]);
+    const [first, torn] = image.group_(['last-1', 'last-2-is-torn'.repeat(5)]);
     const { buf, offset } = image.at(torn);
     buf.fill(0, offset + cutAt, segmentBytes);
     const r = scan(image);
-    assert.deepEqual(r.texts, ['synced-1', 'synced-2', 'last-1'], `cut at ${cutAt}`);
-    assert.equal(r.end, torn);
+    assert.deepEqual(r.texts, ['synced-1', 'synced-2'], `cut at ${cutAt}`);
+    assert.equal(r.end, first, 'the log goes on where the torn group started');
     assert.equal(r.cutTail, true);
+  }
+});
+
+test('a last group whose end was never written (all its records whole, the rest zeros) is cut whole', () => {
+  const image = new Image();
+  image.group_(['synced']);
+  const [first, second] = image.group_(['whole-1', 'never-written']);
+  const { buf, offset } = image.at(second);
+  buf.fill(0, offset, segmentBytes);
+  const r = scan(image);
+  assert.deepEqual(r.texts, ['synced']);
+  assert.equal(r.end, first);
+  assert.equal(r.cutTail, true);
+  assert.equal(r.nextGroup, 2, 'the next group is above the cut one');
+});
+
+test('a last group spanning a segment end, torn in the next segment, is cut where it started (the next segment is not part of the log)', () => {
+  const image = new Image();
+  image.group_(['x'.repeat(3000)]);
+  const [first, , third] = image.group_(['y'.repeat(600), 'z'.repeat(600), 'w'.repeat(600)]);
+  assert.equal(Math.floor(first / segmentBytes), 0);
+  assert.equal(Math.floor(third / segmentBytes), 1, 'the group goes on in the next segment');
+  const { buf, offset } = image.at(third);
+  buf.fill(0, offset, segmentBytes);
+  const dir = mkdtempSync(join(tmpdir(), 'monodyne-wal-'));
+  try {
+    image.write(dir);
+    const texts: string[] = [];
+    const end = scanWal(new FileSegments(dir, segmentBytes), segmentBytes, (_h, payload) => texts.push(payload.toString()));
+    assert.deepEqual(texts, ['x'.repeat(3000)]);
+    assert.equal(end.end, first);
+    assert.deepEqual(end.segments, [0]);
+    assert.equal(end.cutTail, true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -115,7 +150,8 @@ test('a segment file shorter than a segment (cut off by a crash while being made
   const image = new Image();
   image.group_(['a', 'b']);
   const r = scan(image, new Map([[0, 60]]));
-  assert.deepEqual(r.texts, ['a']);
+  assert.deepEqual(r.texts, [], 'the group lost its second record: it is cut whole');
+  assert.equal(r.end, 0);
 });
 
 test('a bad record followed by records of its own last group is a torn tail (that group was never synced)', () => {
