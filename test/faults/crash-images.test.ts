@@ -3,7 +3,8 @@
 // and after its checkpoints (src/storage/crash-trace.ts). After a SIGKILL, data directories are
 // built as a crash at chosen moments T would have left them: the log as of T (a process crash:
 // every write done by T; a power loss: everything up to the last completed fdatasync, plus a
-// seeded prefix of what followed, its last write possibly torn), each node's B-tree as its last
+// seeded prefix of what followed, its last write possibly torn, or a seeded choice of the pages
+// it wrote, as the kernel may write them back in any order), each node's B-tree as its last
 // copy finished by T, and the catalog as it was before the load. A server started on each image
 // must start, its replicas agree, and consistent reads find every write acknowledged before T
 // with its value (or a newer one), and nothing that was sent only after T, or never.
@@ -110,7 +111,8 @@ interface LogTrace {
   ops: TraceEntry[];
 }
 
-type ImageKind = 'process crash' | 'power loss';
+/** A power loss keeps a prefix of the unsynced writes, or any of their pages ("pages"). */
+type ImageKind = 'process crash' | 'power loss' | 'power loss, pages';
 
 interface Cut {
   t: bigint;
@@ -128,6 +130,8 @@ test('crash images: data directories cut at moments of a traced load start with 
   mkdirSync(traceDir);
   const ledger = new Ledger();
   const timings: string[] = [];
+  /** Images that failed, kept (the rest of the directory goes) for a post-mortem. */
+  const failed: string[] = [];
   try {
     // ---- the traced load ------------------------------------------------------------------
     let started = Date.now();
@@ -237,7 +241,11 @@ test('crash images: data directories cut at moments of a traced load start with 
     // ---- the cuts ---------------------------------------------------------------------------
     const inLoad = (t: bigint) => (t <= loadStart ? loadStart + 1n : t >= loadEnd ? loadEnd - 1n : t);
     const cuts: Cut[] = [];
-    const add = (t: bigint, why: string, kind?: ImageKind) => cuts.push({ t: inLoad(t), why, kind: kind ?? (random.chance(0.5) ? 'process crash' : 'power loss') });
+    const anyKind = (): ImageKind => {
+      const r = random.next();
+      return r < 0.4 ? 'process crash' : r < 0.8 ? 'power loss' : 'power loss, pages';
+    };
+    const add = (t: bigint, why: string, kind?: ImageKind) => cuts.push({ t: inLoad(t), why, kind: kind ?? anyKind() });
     const within = (a: bigint, b: bigint) => a + BigInt(Math.floor(random.next() * Number(b - a)));
     for (let i = 0; i < 3; i++) add(within(loadStart, loadEnd), 'a moment of the load');
     for (let i = 0; i < 3; i++) {
@@ -260,7 +268,7 @@ test('crash images: data directories cut at moments of a traced load start with 
       const first = copies.find((c) => c.node === node);
       if (first !== undefined && first.finished > loadStart) add(first.finished - 1n, `just before node ${node}'s first B-tree copy`);
     }
-    for (let i = 0; i < 2; i++) add(random.pick(syncs).t - 1n, 'just before an fdatasync returned', i === 0 ? 'process crash' : 'power loss');
+    for (const kind of ['process crash', 'power loss', 'power loss, pages'] as const) add(random.pick(syncs).t - 1n, 'just before an fdatasync returned', kind);
     // The last synced groups hold this write (its leader's copy and a follower's): none may be lost.
     const acks = [...ledger.unique, ...[...ledger.big.values(), ...ledger.counters.values()].flat()].filter((s) => s.acked !== null && s.acked > loadStart && s.acked < loadEnd);
     for (let i = 0; i < 2; i++) {
@@ -273,19 +281,20 @@ test('crash images: data directories cut at moments of a traced load start with 
     // ---- each image ---------------------------------------------------------------------------
     const failures: string[] = [];
     for (const [i, cut] of cuts.entries()) {
-      const imageStarted = Date.now();
+      const building = Date.now();
       const image = join(root, `image-${i}`);
       const built = buildImage(image, cut, random, { logs, copies, catalogCopy, generations: catalogBefore.generations, workers: 3 });
       const what = `image ${i} (${cut.kind} ${Number(cut.t - loadStart) / 1e6} ms into the load, ${cut.why}; ${built})`;
       try {
+        const starting = Date.now();
         const s = await spawnServer(['--port', '0', '--data-dir', image], serverEnv, startTimeoutMs);
-        const startMs = Date.now() - imageStarted;
+        const checking = Date.now();
         const c = clientFor(s.endpoint, 3);
         try {
           const agreement = await replicasAgree(s.endpoint, table, convergeTimeoutMs);
           const checked = await checkImage(c, ledger, cut.t);
           assert.equal(checked.items, itemsIn(agreement), `a consistent Scan sees ${checked.items} items, the replicas hold ${itemsIn(agreement)}`);
-          timings.push(`${what}: started in ${startMs} ms, checked in ${Date.now() - imageStarted - startMs} ms; ${checked.summary}`);
+          timings.push(`${what}: built in ${starting - building} ms, started in ${checking - starting} ms, checked in ${Date.now() - checking} ms; ${checked.summary}`);
         } finally {
           c.destroy();
           s.child.kill('SIGKILL');
@@ -294,18 +303,24 @@ test('crash images: data directories cut at moments of a traced load start with 
         if (!keep) rmSync(image, { recursive: true, force: true });
       } catch (err) {
         failures.push(`${what}: ${(err as Error).message}`);
+        failed.push(image);
         timings.push(`${what}: FAILED`);
       }
     }
     console.log(
-      `seed ${seed} (CRASH_IMAGE_SEED=${seed}; CRASH_IMAGE_KEEP=1 keeps ${root}): ${cuts.length} images, ${cuts.filter((c) => c.kind === 'power loss').length} of them power losses; ` +
+      `seed ${seed} (CRASH_IMAGE_SEED=${seed}; CRASH_IMAGE_KEEP=1 keeps ${root}): ${cuts.length} images, ${cuts.filter((c) => c.kind === 'process crash').length} process crashes, ${cuts.filter((c) => c.kind === 'power loss').length} power losses keeping a prefix, ${cuts.filter((c) => c.kind === 'power loss, pages').length} keeping some pages; ` +
         `the catalog ${catalogChanged ? 'CHANGED' : 'did not change'} during the load\n  ` +
         timings.join('\n  '),
     );
     assert.deepEqual(failures, [], 'every image starts with every acknowledged write');
   } finally {
     await killChildServers();
-    if (!keep) rmSync(root, { recursive: true, force: true });
+    if (!keep && failed.length === 0) rmSync(root, { recursive: true, force: true });
+    else if (!keep) {
+      // The failed images stand alone (a data directory each); the trace and the rest are gigabytes.
+      for (const name of readdirSync(root)) if (!failed.includes(join(root, name))) rmSync(join(root, name), { recursive: true, force: true });
+      console.log(`failed images kept: ${failed.join(' ')}`);
+    }
   }
 });
 
@@ -384,10 +399,14 @@ function buildImage(dir: string, cut: Cut, random: Random, sources: ImageSources
 
 /**
  * The log's files at `cut.t`: every operation up to the last fdatasync before it in full; of the
- * operations after it, all (a process crash: the page cache survives) or a seeded prefix whose
- * last write may be cut anywhere (a power loss). A segment made from a spare starts with the
- * spare's bytes.
+ * operations after it, all (a process crash: the page cache survives), or a seeded prefix whose
+ * last write may be cut anywhere (a power loss), or each page (4 KiB of the file) of their writes
+ * kept or not (a power loss, pages). Creates and retires are durable when they return (the file
+ * and the directory are synced). A segment made from a spare starts with the spare's bytes.
  */
+/** What the kernel writes back at a time: a power loss keeps each page of an unsynced write, or not. */
+const pageBytes = 4096;
+
 function logAt(ops: TraceEntry[], cut: Cut, random: Random): { files: Map<string, Buffer>; tail: string } {
   let end = 0;
   while (end < ops.length && ops[end].t <= cut.t) end++;
@@ -401,6 +420,28 @@ function logAt(ops: TraceEntry[], cut: Cut, random: Random): { files: Map<string
   if (cut.kind === 'power loss') {
     const r = random.next();
     budget = r < 0.2 ? 0 : r < 0.3 ? tailBytes : random.int(0, tailBytes);
+  }
+  if (cut.kind === 'power loss, pages') {
+    let pages = 0;
+    let keptPages = 0;
+    for (const op of after) {
+      if (op.op !== TraceOp.Write) {
+        apply(files, op, Infinity);
+        continue;
+      }
+      const bytes = files.get(segmentFileName(op.segment))!;
+      const writeEnd = op.offset + op.payload.length;
+      for (let at = op.offset; at < writeEnd; ) {
+        const pageEnd = Math.min(writeEnd, (Math.floor(at / pageBytes) + 1) * pageBytes);
+        pages++;
+        if (random.chance(0.5)) {
+          op.payload.copy(bytes, at, at - op.offset, pageEnd - op.offset);
+          keptPages++;
+        }
+        at = pageEnd;
+      }
+    }
+    return { files, tail: pages === 0 ? '' : `, ${keptPages} of ${pages} unsynced pages kept` };
   }
   let kept = 0;
   for (const op of after) {
