@@ -301,8 +301,11 @@ export function resolveConfig(sources: ConfigSources): Config {
   return config;
 }
 
-/** MONODYNE_* variables that are not config keys but are understood elsewhere. */
-const environmentSwitches = new Set<string>(['MONODYNE_CONFIG', 'MONODYNE_FAULTS']);
+/**
+ * MONODYNE_* variables that are not config keys but are understood elsewhere: the config file,
+ * the faults alias, and the crash-image test's trace directory (read in main.ts, with faults on).
+ */
+const environmentSwitches = new Set<string>(['MONODYNE_CONFIG', 'MONODYNE_FAULTS', 'MONODYNE_CRASH_TRACE']);
 
 /** Short environment aliases for a few keys (applied before the full MONODYNE_<SECTION>_<KEY> names). */
 const environmentAliases: Record<string, [string, string]> = {

@@ -55,6 +55,10 @@ test('precedence: defaults < file < environment < flags', () => {
   assert.equal(fromFlags.server.port, 9003);
 });
 
+test('MONODYNE_CRASH_TRACE is not a setting but is understood (the crash-image test sets it)', () => {
+  assert.equal(resolveConfig({ env: { MONODYNE_CRASH_TRACE: '/tmp/trace', MONODYNE_FAULTS_ENABLED: 'true' } }).faults.enabled, true);
+});
+
 test('a bad setting is refused with a message naming it', () => {
   const dir = tempDir();
   const cases: Array<[() => unknown, RegExp]> = [
