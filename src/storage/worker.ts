@@ -20,6 +20,7 @@ import type { NodeTransport } from './node-transport.ts';
 import { SpscRing } from '../rings/ring.ts';
 import { Doorbell } from '../rings/doorbell.ts';
 import { Outbox } from '../rings/outbox.ts';
+import { setLogLevel, type LogLevel } from '../server/logger.ts';
 
 /**
  * A node about to handle one message this large (encode, decode, copy, write) may stay still one
@@ -57,6 +58,8 @@ export interface StorageNodeTask {
   heartbeatIntervalMs: number;
   /** Install the fault-injection wrappers (faults.enabled). */
   faults: boolean;
+  /** The server's log.level (absent: the logger's default, info). */
+  logLevel?: LogLevel;
   node: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit' | 'wake' | 'beat'>;
   /** The node's generation: its log records carry it (a replacement's are told from its predecessor's). */
   generation: number;
@@ -85,6 +88,7 @@ const pumpsPerYield = 16;
 const streamIdsPerIncarnation = 2 ** 20;
 
 export default async function runStorageNode(task: StorageNodeTask): Promise<string> {
+  if (task.logLevel !== undefined) setLogLevel(task.logLevel);
   const board = new HealthBoard(task.healthBoard);
   const fenced = () => board.isFenced(task.id, task.incarnation);
   const doorbell = new Doorbell(task.doorbell);
