@@ -41,7 +41,7 @@ const convergeTimeoutMs = 30_000;
 const startTimeoutMs = 30_000;
 /** Kills aimed at recovery and at a checkpoint (seeded rounds); the others come at a seeded moment. */
 const recoveryKillsAimed = 5;
-const checkpointKillsAimed = 5;
+const checkpointKillsAimed = 6;
 /** Each kind must provably have happened at least this often (aimed kills may miss). */
 const killsOfEachKindMin = 3;
 /** A recovery kill comes this long (seeded, uniform) after the first node says it replays its log. */
@@ -196,10 +196,8 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
           await sleep(10);
         }
         if (kind === 'checkpoint') {
-          // The next checkpoint to start, from here on in the output.
-          const delay = random.int(0, checkpointKillDelayMsMax);
-          await server.waitFor(/checkpoint started/, checkpointWaitMs, server.output().length);
-          if (delay > 0) await sleep(delay);
+          const aim = await aimAtCheckpoint(server, random.int(0, checkpointKillDelayMsMax));
+          if (verbose) console.log(`round ${round}: ${aim}`);
         } else {
           await sleep(random.int(0, hasty ? hastyKillDelayMsMax : killDelayMsMax));
         }
@@ -248,6 +246,29 @@ function killSchedule(random: Random): KillKind[] {
   return schedule;
 }
 
+/**
+ * Returns a seeded moment (`delayMs`) after a node logged that a checkpoint started, once that
+ * checkpoint is still under way then (not logged durable); one that ended sooner is let go for the
+ * next. After checkpointWaitMs without such a moment, returns anyway.
+ */
+async function aimAtCheckpoint(server: WatchedServer, delayMs: number): Promise<string> {
+  const aimUntil = Date.now() + checkpointWaitMs;
+  let from = server.output().length;
+  for (let tries = 1; ; tries++) {
+    const started = await server.waitFor(checkpointStartedLine, Math.max(0, aimUntil - Date.now()), from);
+    if (started === null) return `no checkpoint to aim at in ${checkpointWaitMs} ms (${tries - 1} ended too soon)`;
+    from += started.index + started[0].length;
+    if (delayMs > 0) await sleep(delayMs);
+    const durable = `storage node ${started[1]} (generation ${started[2]}): checkpoint durable in `;
+    const stillUnderWay = !server
+      .output()
+      .slice(from)
+      .split('\n')
+      .some((line) => line.includes(durable) && line.endsWith(`mark LSN ${started[3]}`));
+    if (stillUnderWay) return `aimed at ${started[1]}.${started[2]}@${started[3]} (${delayMs} ms after its start, try ${tries})`;
+  }
+}
+
 async function listening(server: WatchedServer, when: string): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -267,6 +288,7 @@ const nodeName = String.raw`storage node (\d+) \(generation (\d+)\)`;
 const recoveryStarted = new RegExp(String.raw`${nodeName}: recovery started, replaying the log after its checkpoint mark \(LSN (\d+)\)`, 'g');
 const recoveryDone = new RegExp(String.raw`${nodeName}: recovery done in (\d+) ms, log LSN \d+\.\.\d+ \((\d+) KiB\), memtable (\d+) KiB`, 'g');
 const checkpointLine = new RegExp(String.raw`${nodeName}: checkpoint (started|durable)\b.*?, mark LSN (\d+)`, 'g');
+const checkpointStartedLine = new RegExp(String.raw`${nodeName}: checkpoint started\b.*?, mark LSN (\d+)`);
 
 interface Recovery {
   ms: number;
