@@ -14,8 +14,9 @@
 // output, which holds every line its storage threads logged before the kill (they write their
 // lines synchronously): during recovery, a node had logged that its recovery started and not
 // that it was done; during a checkpoint, a node had logged that its last checkpoint started and
-// not that it was durable. The test requires a few of each. (Of the latter, those where the next
-// start finds the B-tree's mark below the checkpoint's, its writes cut part way, are counted too.)
+// not that it was durable. The test requires a few of each (a timed kill is aimed instead when the
+// aims still planned could not make up the minimum). Of the kills during a checkpoint, those
+// where the next start finds the B-tree's mark below the checkpoint's are counted too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -44,11 +45,18 @@ const recoveryKillsAimed = 5;
 const checkpointKillsAimed = 6;
 /** Each kind must provably have happened at least this often (aimed kills may miss). */
 const killsOfEachKindMin = 3;
-/** A recovery kill comes this long (seeded, uniform) after the first node says it replays its log. */
-const recoveryKillDelayMsMax = 300;
-/** A checkpoint kill comes this long (seeded) after a node says a checkpoint started (they take a few ms to tens of ms here)... */
-const checkpointKillDelayMsMax = 3;
-/** ...or, if none starts this long after the round's first acknowledgements, at once (not counted unless proven). */
+/**
+ * A recovery kill comes a seeded moment after the first node says it replays its log: up to this
+ * share of the longest recovery of the last full start (a busy machine recovers several times slower)...
+ */
+const recoveryKillDelayShareMax = 0.8;
+/** ...or of this, before any. */
+const recoveryMsGuess = 300;
+/**
+ * A checkpoint kill comes as soon as the test reads that a checkpoint started (they take a few to
+ * tens of milliseconds here, and a test process short of CPU reads late: any delay loses most)...
+ */
+/** ...or, if none is seen under way this long after the round's first acknowledgements, at once (counted only if one was). */
 const checkpointWaitMs = 5_000;
 /** Frequent checkpoints (default 5 s), so that the write load always has one coming. */
 const checkpointIntervalMs = 250;
@@ -89,7 +97,11 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
   const roundMs: number[] = [];
   const convergeMs: number[] = [];
   const recoveries: Recovery[] = [];
+  /** The longest node recovery of the last start that got as far as serving. */
+  let lastRecoveryMs = recoveryMsGuess;
   let hastyRounds = 0;
+  /** Timed kills aimed instead, to make up a kind's minimum. */
+  const extraAims: KillKind[] = [];
   /** Kills that provably came during a checkpoint / during recovery, by kind aimed. */
   const duringCheckpoint: KillKind[] = [];
   const duringRecovery: KillKind[] = [];
@@ -117,7 +129,15 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
   try {
     for (let round = 0; round <= kills; round++) {
       const roundStarted = Date.now();
-      const kind = schedule[round];
+      let kind = schedule[round];
+      // A timed kill is aimed instead where the kills still planned could no longer make up the
+      // minimum of a kind (aimed checkpoint kills miss when this process reads late).
+      if (kind === 'timed' && round > 0 && round < kills) {
+        const planned = (k: KillKind) => schedule.slice(round).filter((x) => x === k).length;
+        if (duringCheckpoint.length + planned('checkpoint') < killsOfEachKindMin) kind = 'checkpoint';
+        else if (duringRecovery.length + planned('recovery') < killsOfEachKindMin) kind = 'recovery';
+        if (kind !== 'timed') extraAims.push(kind);
+      }
       const hasty = kind === 'timed' && round > 0 && round < kills && random.chance(hastyRoundShare);
       if (hasty) hastyRounds++;
       const when = `round ${round} (KILL_SEED=${seed})`;
@@ -127,7 +147,7 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
         // Killed before it serves: a seeded moment after its first node starts replaying its log.
         const started = await server.waitFor(/recovery started/, startTimeoutMs);
         if (started === null) throw new Error(`${when}: no storage node started recovering:\n${server.output()}`);
-        await sleep(random.int(0, recoveryKillDelayMsMax));
+        await sleep(Math.floor(random.next() * recoveryKillDelayShareMax * lastRecoveryMs));
         server.child.kill('SIGKILL');
         assert.equal((await server.closed).signal, 'SIGKILL', `${when}: the server died before the kill:\n${server.output()}`);
         judgeStart(server);
@@ -138,6 +158,7 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
 
       const endpoint = await listening(server, when);
       judgeStart(server);
+      lastRecoveryMs = Math.max(0, ...recoveriesIn(server.output()).map((r) => r.ms)) || lastRecoveryMs;
       const client = clientFor(endpoint, 1);
       if (round === 0) {
         await client.send(new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
@@ -196,7 +217,7 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
           await sleep(10);
         }
         if (kind === 'checkpoint') {
-          const aim = await aimAtCheckpoint(server, random.int(0, checkpointKillDelayMsMax));
+          const aim = await aimAtCheckpoint(server);
           if (verbose) console.log(`round ${round}: ${aim}`);
         } else {
           await sleep(random.int(0, hasty ? hastyKillDelayMsMax : killDelayMsMax));
@@ -217,7 +238,7 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
     const opsSent = [...ledger.opsSent.values()].reduce((n, s) => n + s.size, 0);
     const replays = recoveries.filter((r) => r.logKiB > 0);
     console.log(
-      `seed ${seed} (replay with KILL_SEED=${seed}): ${kills} kills (${recoveryKillsAimed} aimed at recovery, ${checkpointKillsAimed} at a checkpoint, ${hastyRounds} before catch-up); ` +
+      `seed ${seed} (replay with KILL_SEED=${seed}): ${kills} kills (${recoveryKillsAimed} aimed at recovery, ${checkpointKillsAimed} at a checkpoint, ${extraAims.length > 0 ? `${extraAims.length} more aimed (${tally(extraAims)}), ` : ''}${hastyRounds} before catch-up); ` +
         `${ledger.putsAcked.size} of ${ledger.putsSent.size} PutItems and ${opsAcked} of ${opsSent} ADDs acknowledged; ` +
         `${ledger.errorsBeforeKill} errors before kills; rounds ${Math.min(...roundMs)}..${Math.max(...roundMs)} ms; convergence ${Math.min(...convergeMs)}..${Math.max(...convergeMs)} ms`,
     );
@@ -247,25 +268,24 @@ function killSchedule(random: Random): KillKind[] {
 }
 
 /**
- * Returns a seeded moment (`delayMs`) after a node logged that a checkpoint started, once that
- * checkpoint is still under way then (not logged durable); one that ended sooner is let go for the
- * next. After checkpointWaitMs without such a moment, returns anyway.
+ * Returns as soon as it reads that a node started a checkpoint, in the same turn of the event loop
+ * (so the kill that follows comes before anything else is read), unless the same read says it is
+ * durable already: then it waits for the next. After checkpointWaitMs without one, returns anyway.
  */
-async function aimAtCheckpoint(server: WatchedServer, delayMs: number): Promise<string> {
+async function aimAtCheckpoint(server: WatchedServer): Promise<string> {
   const aimUntil = Date.now() + checkpointWaitMs;
   let from = server.output().length;
   for (let tries = 1; ; tries++) {
     const started = await server.waitFor(checkpointStartedLine, Math.max(0, aimUntil - Date.now()), from);
     if (started === null) return `no checkpoint to aim at in ${checkpointWaitMs} ms (${tries - 1} ended too soon)`;
     from += started.index + started[0].length;
-    if (delayMs > 0) await sleep(delayMs);
     const durable = `storage node ${started[1]} (generation ${started[2]}): checkpoint durable in `;
     const stillUnderWay = !server
       .output()
       .slice(from)
       .split('\n')
       .some((line) => line.includes(durable) && line.endsWith(`mark LSN ${started[3]}`));
-    if (stillUnderWay) return `aimed at ${started[1]}.${started[2]}@${started[3]} (${delayMs} ms after its start, try ${tries})`;
+    if (stillUnderWay) return `aimed at ${started[1]}.${started[2]}@${started[3]} (try ${tries})`;
   }
 }
 
