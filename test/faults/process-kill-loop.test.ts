@@ -54,9 +54,9 @@ const recoveryKillDelayShareMax = 0.8;
 const recoveryMsGuess = 300;
 /**
  * A checkpoint kill comes as soon as the test reads that a checkpoint started (they take a few to
- * tens of milliseconds here, and a test process short of CPU reads late: any delay loses most)...
+ * tens of milliseconds here, and a test process short of CPU reads late: any delay loses most),
+ * or, if none is seen under way this long after the round's first acknowledgements, then.
  */
-/** ...or, if none is seen under way this long after the round's first acknowledgements, at once (counted only if one was). */
 const checkpointWaitMs = 5_000;
 /** Frequent checkpoints (default 5 s), so that the write load always has one coming. */
 const checkpointIntervalMs = 250;
@@ -116,7 +116,7 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
     if (recovering.length > 0) duringRecovery.push(kind);
     if (checkpoints.length > 0) duringCheckpoint.push(kind);
     killed = { round, kind, output, checkpoints };
-    if (verbose) console.log(`kill ${round} (${kind}): ${recovering.length > 0 ? `nodes ${recovering.join(', ')} recovering; ` : ''}${checkpoints.length > 0 ? `checkpoints under way on ${checkpoints.join(', ')}` : 'no checkpoint under way'}`);
+    if (verbose) console.log(`kill ${round + 1} (${kind}): ${recovering.length > 0 ? `nodes ${recovering.join(', ')} recovering; ` : ''}${checkpoints.length > 0 ? `checkpoints under way on ${checkpoints.join(', ')}` : 'no checkpoint under way'}`);
   };
   /** At a start: its nodes' recoveries, and whether the last kill's checkpoints had their marks in the B-tree. */
   const judgeStart = (server: WatchedServer) => {
@@ -218,7 +218,7 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
         }
         if (kind === 'checkpoint') {
           const aim = await aimAtCheckpoint(server);
-          if (verbose) console.log(`round ${round}: ${aim}`);
+          if (verbose) console.log(`kill ${round + 1}: ${aim}`);
         } else {
           await sleep(random.int(0, hasty ? hastyKillDelayMsMax : killDelayMsMax));
         }
