@@ -6,8 +6,8 @@
 // applied once or not at all, never twice or in part.
 //
 // Most kills come while clients write: at a seeded moment, or aimed at a checkpoint (checkpoints
-// are frequent here: the kill follows the line a storage node logs when one starts). A seeded
-// quarter of the timed rounds write and die before anything is checked (a crash during the
+// are frequent here: the kill follows the line a storage node logs when one starts). In a seeded
+// third of these rounds the server writes and dies before anything is checked (a crash during the
 // catch-up from the previous one). Some kills are aimed at recovery: the restarted server is
 // killed a seeded moment after its first storage node logs that it replays its log, before it
 // serves. Which kills came during a checkpoint or during recovery is read from the server's
@@ -32,8 +32,8 @@ const counterKeys = ['counter-0', 'counter-1', 'counter-2'];
 const acksBeforeKillMin = 30;
 /** The kill comes this long (seeded, uniform) after those first acknowledgements. */
 const killDelayMsMax = 500;
-/** Share of rounds that write at once after a restart, and die soon, without waiting for catch-up. */
-const hastyRoundShare = 0.25;
+/** Share of the write rounds (timed or aimed at a checkpoint) that write at once after a restart, and die soon, without waiting for catch-up. */
+const hastyRoundShare = 1 / 3;
 const hastyAcksBeforeKillMin = 1;
 const hastyKillDelayMsMax = 150;
 /** Bounds on waiting, so a server that stops making progress fails the test instead of hanging it. */
@@ -138,7 +138,7 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
         else if (duringRecovery.length + planned('recovery') < killsOfEachKindMin) kind = 'recovery';
         if (kind !== 'timed') extraAims.push(kind);
       }
-      const hasty = kind === 'timed' && round > 0 && round < kills && random.chance(hastyRoundShare);
+      const hasty = kind !== 'recovery' && round > 0 && round < kills && random.chance(hastyRoundShare);
       if (hasty) hastyRounds++;
       const when = `round ${round} (KILL_SEED=${seed})`;
       const server = startServerProcess(serverArgs(dataDir), serverEnv);
