@@ -179,6 +179,7 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
 
       let stopped = false;
       let ackedThisRound = 0;
+      let aim = '';
       const loops = [
         ...Array.from({ length: putWriters }, async (_, w) => {
           for (let seq = 0; !stopped; seq++) {
@@ -217,8 +218,7 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
           await sleep(10);
         }
         if (kind === 'checkpoint') {
-          const aim = await aimAtCheckpoint(server);
-          if (verbose) console.log(`kill ${round + 1}: ${aim}`);
+          aim = await aimAtCheckpoint(server);
         } else {
           await sleep(random.int(0, hasty ? hastyKillDelayMsMax : killDelayMsMax));
         }
@@ -227,6 +227,7 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
         stopped = true;
         server.child.kill('SIGKILL');
       }
+      if (verbose && aim !== '') console.log(`kill ${round + 1}: ${aim}`);
       assert.equal((await server.closed).signal, 'SIGKILL');
       await Promise.all(loops);
       client.destroy();
