@@ -247,7 +247,7 @@ function openStore(task: StorageNodeTask, watch: DiskWatch): WalNodeStore {
 /**
  * Logs (debug) when each checkpoint starts and when it is durable, with its mark, size and
  * duration: how long checkpoints take, and (the process-kill test) whether one was under way when
- * the process died: its start logged, its mark not in the B-tree at the next start.
+ * the process died: its start logged and not its durability.
  */
 function logCheckpoints(tree: LmdbTree, node: string): void {
   const checkpoint = tree.checkpoint.bind(tree);
