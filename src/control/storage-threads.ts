@@ -32,6 +32,8 @@ export interface StorageThreadsOptions {
   ringCapacityBytes: number;
   heartbeatIntervalMs: number;
   faults: boolean;
+  /** The storage threads' log level (absent: the logger's default). */
+  logLevel?: StorageNodeTask['logLevel'];
   /** lmdb-js's encryption key for every node's LMDB environment (and the log's); absent: not encrypted. */
   encryptionKey?: string;
   node: StorageNodeTask['node'];
@@ -228,6 +230,7 @@ export class StorageThreads implements NodeSupervisor {
       healthBoard: this.board.sab,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       faults: this.options.faults,
+      logLevel: this.options.logLevel,
       node: this.options.node,
       generation: place.generation,
       store: o.store,

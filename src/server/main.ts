@@ -92,6 +92,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
       ringCapacityBytes: config.rings.capacityBytes,
       heartbeatIntervalMs: config.failover.heartbeatIntervalMs,
       faults: config.faults.enabled,
+      logLevel: config.log.level,
       encryptionKey: security.encryptionKey,
       node: storageNodeSettings(config),
       walDir: join(dataDir, 'wal'),

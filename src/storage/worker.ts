@@ -20,6 +20,7 @@ import type { NodeTransport } from './node-transport.ts';
 import { SpscRing } from '../rings/ring.ts';
 import { Doorbell } from '../rings/doorbell.ts';
 import { Outbox } from '../rings/outbox.ts';
+import { log, setLogLevel, type LogLevel } from '../server/logger.ts';
 
 /**
  * A node about to handle one message this large (encode, decode, copy, write) may stay still one
@@ -57,6 +58,8 @@ export interface StorageNodeTask {
   heartbeatIntervalMs: number;
   /** Install the fault-injection wrappers (faults.enabled). */
   faults: boolean;
+  /** The server's log.level (absent: the logger's default, info). */
+  logLevel?: LogLevel;
   node: Omit<StorageNodeOptions, 'id' | 'now' | 'streamIdBase' | 'peerFenced' | 'emit' | 'wake' | 'beat'>;
   /** The node's generation: its log records carry it (a replacement's are told from its predecessor's). */
   generation: number;
@@ -85,6 +88,7 @@ const pumpsPerYield = 16;
 const streamIdsPerIncarnation = 2 ** 20;
 
 export default async function runStorageNode(task: StorageNodeTask): Promise<string> {
+  if (task.logLevel !== undefined) setLogLevel(task.logLevel);
   const board = new HealthBoard(task.healthBoard);
   const fenced = () => board.isFenced(task.id, task.incarnation);
   const doorbell = new Doorbell(task.doorbell);
@@ -219,6 +223,7 @@ async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => 
  */
 function openStore(task: StorageNodeTask, watch: DiskWatch): WalNodeStore {
   const tree = new LmdbTree({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey, watch });
+  logCheckpoints(tree, `storage node ${task.id} (generation ${task.generation})`);
   const link = new RingWalLink(new Outbox(new SpscRing(task.wal.ring), new Doorbell(task.wal.doorbell)), new WalDurability(task.wal.durability), task.id);
   const options: WalStoreOptions = { ...task.store, now: Date.now };
   if (task.crashTraceDir !== undefined) options.observer = new CheckpointCopies(tree, task.crashTraceDir, task.id, task.generation);
@@ -228,7 +233,37 @@ function openStore(task: StorageNodeTask, watch: DiskWatch): WalNodeStore {
   }
   const source = new FileSegments(task.wal.dir, task.wal.segmentBytes);
   const cipher = task.encryptionKey ? new WalCipher(task.encryptionKey) : null;
-  return WalNodeStore.open(tree, link, options, { source, segmentBytes: task.wal.segmentBytes, cipher, node: task.id, incarnation: task.generation, end: task.wal.replayEnd });
+  // How long a restart takes, and how much of the log it had to read: for operators (and the
+  // process-kill test, which tells from these lines whether a kill came during recovery).
+  const mark = tree.coveredLsn;
+  const end = task.wal.replayEnd;
+  log.info(`storage node ${task.id} (generation ${task.generation}): recovery started, replaying the log after its checkpoint mark (LSN ${mark}) to LSN ${end}`);
+  const started = performance.now();
+  const store = WalNodeStore.open(tree, link, options, { source, segmentBytes: task.wal.segmentBytes, cipher, node: task.id, incarnation: task.generation, end });
+  log.info(`storage node ${task.id} (generation ${task.generation}): recovery done in ${Math.round(performance.now() - started)} ms, log LSN ${mark}..${end} (${kib(Math.max(0, end - mark))} KiB), memtable ${kib(store.memtableBytes)} KiB`);
+  return store;
+}
+
+/**
+ * Logs (debug) when each checkpoint starts and when it is durable, with its mark, size and
+ * duration: how long checkpoints take, and (the process-kill test) whether one was under way when
+ * the process died: its start logged and not its durability.
+ */
+function logCheckpoints(tree: LmdbTree, node: string): void {
+  const checkpoint = tree.checkpoint.bind(tree);
+  tree.checkpoint = (layer, coveredLsn, done) => {
+    const bytes = layer.bytes;
+    const started = performance.now();
+    log.debug(`${node}: checkpoint started, ${kib(bytes)} KiB of memtable, mark LSN ${coveredLsn}`);
+    checkpoint(layer, coveredLsn, (err) => {
+      if (err === null) log.debug(`${node}: checkpoint durable in ${Math.round(performance.now() - started)} ms, mark LSN ${coveredLsn}`);
+      done(err);
+    });
+  };
+}
+
+function kib(bytes: number): number {
+  return Math.round(bytes / 1024);
 }
 
 /** Tells the health board of every batch handed to the disk and of every one reported durable. */

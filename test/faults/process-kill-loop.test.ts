@@ -1,16 +1,27 @@
 // Whole-process crashes, again and again: the server is SIGKILLed 20 times, each at a seeded
-// moment while clients write, and restarted on the same data directory. After a restart, once
-// caught up, the three replicas of each partition are identical (digests), every acknowledged
-// write is there (consistent reads, so on the leader, so on all three replicas: at least two),
-// and nothing that was never sent is. Counters updated with ADD show that an update whose
-// answer was lost is applied once or not at all, never twice or in part. A seeded quarter of
-// the rounds write and die before anything is checked (a crash during the catch-up from the
-// previous one); the next restart checks what they did too.
+// moment, and restarted on the same data directory. After a restart, once caught up, the three
+// replicas of each partition are identical (digests), every acknowledged write is there
+// (consistent reads, so on the leader, so on all three replicas: at least two), and nothing that
+// was never sent is. Counters updated with ADD show that an update whose answer was lost is
+// applied once or not at all, never twice or in part.
+//
+// Most kills come while clients write: at a seeded moment, or aimed at a checkpoint (checkpoints
+// are frequent here: the kill follows the line a storage node logs when one starts). In a seeded
+// third of these rounds the server writes and dies before anything is checked (a crash during the
+// catch-up from the previous one). Some kills are aimed at recovery: the restarted server is
+// killed a seeded moment after its first storage node logs that it replays its log, before it
+// serves. Which kills came during a checkpoint or during recovery is read from the server's
+// output, which holds every line its storage threads logged before the kill (they write their
+// lines synchronously): during recovery, a node had logged that its recovery started and not
+// that it was done; during a checkpoint, a node had logged that its last checkpoint started and
+// not that it was durable. The test requires a few of each (a timed kill is aimed instead when the
+// aims still planned could not make up the minimum). Of the kills during a checkpoint, those
+// where the next start finds the B-tree's mark below the checkpoint's are counted too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { BatchGetItemCommand, CreateTableCommand, DescribeTableCommand, PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { clientFor, killChildServers, spawnServer, tempDataDir } from '../helpers/server.ts';
+import { clientFor, killChildServers, startServerProcess, tempDataDir, type WatchedServer } from '../helpers/server.ts';
 import { countsOutsideBounds, itemsIn, replicasAgree, type PartitionAgreement } from '../helpers/digests.ts';
 import { Random } from '../replication/sim/random.ts';
 
@@ -21,15 +32,43 @@ const counterKeys = ['counter-0', 'counter-1', 'counter-2'];
 const acksBeforeKillMin = 30;
 /** The kill comes this long (seeded, uniform) after those first acknowledgements. */
 const killDelayMsMax = 500;
-/** Share of rounds that write at once after a restart, and die soon, without waiting for catch-up. */
-const hastyRoundShare = 0.25;
+/** Share of the write rounds (timed or aimed at a checkpoint) that write at once after a restart, and die soon, without waiting for catch-up. */
+const hastyRoundShare = 1 / 3;
 const hastyAcksBeforeKillMin = 1;
 const hastyKillDelayMsMax = 150;
 /** Bounds on waiting, so a server that stops making progress fails the test instead of hanging it. */
 const firstAcksTimeoutMs = 20_000;
 const convergeTimeoutMs = 30_000;
+const startTimeoutMs = 30_000;
+/** Kills aimed at recovery and at a checkpoint (seeded rounds); the others come at a seeded moment. */
+const recoveryKillsAimed = 5;
+const checkpointKillsAimed = 6;
+/** Each kind must provably have happened at least this often (aimed kills may miss). */
+const killsOfEachKindMin = 3;
+/**
+ * A recovery kill comes a seeded moment after the first node says it replays its log: up to this
+ * share of the longest recovery of the last full start (a busy machine recovers several times slower)...
+ */
+const recoveryKillDelayShareMax = 0.8;
+/** ...or of this, before any. */
+const recoveryMsGuess = 300;
+/**
+ * A checkpoint kill comes as soon as the test reads that a checkpoint started (they take a few to
+ * tens of milliseconds here, and a test process short of CPU reads late: any delay loses most),
+ * or, if none is seen under way this long after the round's first acknowledgements, then.
+ */
+const checkpointWaitMs = 5_000;
+/** Frequent checkpoints (default 5 s), so that the write load always has one coming. */
+const checkpointIntervalMs = 250;
+const serverArgs = (dataDir: string) => ['--port', '0', '--data-dir', dataDir];
+/** Debug: the storage nodes' checkpoint lines. */
+const serverEnv = { MONODYNE_LOG_LEVEL: 'debug', MONODYNE_STORAGE_CHECKPOINT_INTERVAL_MS: String(checkpointIntervalMs) };
 const seed = Number(process.env.KILL_SEED ?? 7_000_011);
+/** KILL_LOOP_VERBOSE=1: a line per kill (what was under way). */
+const verbose = process.env.KILL_LOOP_VERBOSE !== undefined;
 const table = 'crashes';
+
+type KillKind = 'timed' | 'checkpoint' | 'recovery';
 
 /** What clients sent and what the server acknowledged, over all rounds. */
 class Ledger {
@@ -50,42 +89,100 @@ class Ledger {
   }
 }
 
-test(`${kills} SIGKILLs under write load: every acknowledged write survives on every replica, replicas converge`, { timeout: 240_000 }, async () => {
+test(`${kills} SIGKILLs under write load, during checkpoints and during recovery: every acknowledged write survives on every replica, replicas converge`, { timeout: 240_000 }, async () => {
   const random = new Random(seed);
   const dataDir = tempDataDir('monodyne-kill-loop');
   const ledger = new Ledger();
+  const schedule = killSchedule(random);
   const roundMs: number[] = [];
   const convergeMs: number[] = [];
+  const recoveries: Recovery[] = [];
+  /** The longest node recovery of the last start that got as far as serving. */
+  let lastRecoveryMs = recoveryMsGuess;
   let hastyRounds = 0;
+  /** Timed kills aimed instead, to make up a kind's minimum. */
+  const extraAims: KillKind[] = [];
+  /** Kills that provably came during a checkpoint / during recovery, by kind aimed. */
+  const duringCheckpoint: KillKind[] = [];
+  const duringRecovery: KillKind[] = [];
+  /** Of those during a checkpoint, the ones before its mark was in the B-tree (the next start opened it at an older one). */
+  const beforeMark: KillKind[] = [];
+  /** The kill just made: what its process printed. */
+  let killed: { round: number; kind: KillKind; output: string; checkpoints: string[] } | null = null;
+  const judgeKill = (round: number, kind: KillKind, server: WatchedServer) => {
+    const output = server.output();
+    const recovering = recoveringAtKill(output);
+    const checkpoints = checkpointsAtKill(output);
+    if (recovering.length > 0) duringRecovery.push(kind);
+    if (checkpoints.length > 0) duringCheckpoint.push(kind);
+    killed = { round, kind, output, checkpoints };
+    if (verbose) console.log(`kill ${round + 1} (${kind}): ${recovering.length > 0 ? `nodes ${recovering.join(', ')} recovering; ` : ''}${checkpoints.length > 0 ? `checkpoints under way on ${checkpoints.join(', ')}` : 'no checkpoint under way'}`);
+  };
+  /** At a start: its nodes' recoveries, and whether the last kill's checkpoints had their marks in the B-tree. */
+  const judgeStart = (server: WatchedServer) => {
+    recoveries.push(...recoveriesIn(server.output()));
+    if (killed === null) return;
+    const early = checkpointsBeforeMark(killed.output, server.output());
+    if (early.length > 0) beforeMark.push(killed.kind);
+    if (verbose && killed.checkpoints.length > 0) console.log(`  at the next start, marks not in the B-tree: ${early.join(', ') || 'none'}`);
+  };
   try {
     for (let round = 0; round <= kills; round++) {
       const roundStarted = Date.now();
-      const hasty = round > 0 && round < kills && random.chance(hastyRoundShare);
+      let kind = schedule[round];
+      // A timed kill is aimed instead where the kills still planned could no longer make up the
+      // minimum of a kind (aimed checkpoint kills miss when this process reads late).
+      if (kind === 'timed' && round > 0 && round < kills) {
+        const planned = (k: KillKind) => schedule.slice(round).filter((x) => x === k).length;
+        if (duringCheckpoint.length + planned('checkpoint') < killsOfEachKindMin) kind = 'checkpoint';
+        else if (duringRecovery.length + planned('recovery') < killsOfEachKindMin) kind = 'recovery';
+        if (kind !== 'timed') extraAims.push(kind);
+      }
+      const hasty = kind !== 'recovery' && round > 0 && round < kills && random.chance(hastyRoundShare);
       if (hasty) hastyRounds++;
-      const server = await spawnServer(['--port', '0', '--data-dir', dataDir]);
-      const client = clientFor(server.endpoint, 1);
+      const when = `round ${round} (KILL_SEED=${seed})`;
+      const server = startServerProcess(serverArgs(dataDir), serverEnv);
+
+      if (kind === 'recovery') {
+        // Killed before it serves: a seeded moment after its first node starts replaying its log.
+        const started = await server.waitFor(/recovery started/, startTimeoutMs);
+        if (started === null) throw new Error(`${when}: no storage node started recovering:\n${server.output()}`);
+        await sleep(Math.floor(random.next() * recoveryKillDelayShareMax * lastRecoveryMs));
+        server.child.kill('SIGKILL');
+        assert.equal((await server.closed).signal, 'SIGKILL', `${when}: the server died before the kill:\n${server.output()}`);
+        judgeStart(server);
+        judgeKill(round, kind, server);
+        roundMs.push(Date.now() - roundStarted);
+        continue;
+      }
+
+      const endpoint = await listening(server, when);
+      judgeStart(server);
+      lastRecoveryMs = Math.max(0, ...recoveriesIn(server.output()).map((r) => r.ms)) || lastRecoveryMs;
+      const client = clientFor(endpoint, 1);
       if (round === 0) {
         await client.send(new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
       } else if (!hasty) {
         const converging = Date.now();
-        const agreement = await replicasAgree(server.endpoint, table, convergeTimeoutMs);
+        const agreement = await replicasAgree(endpoint, table, convergeTimeoutMs);
         convergeMs.push(Date.now() - converging);
-        await checkEverything(client, server.endpoint, ledger, agreement, `after kill ${round}`);
+        await checkEverything(client, endpoint, ledger, agreement, `after kill ${round}, ${when}`);
       }
       if (round === kills) {
         // Finally, every acknowledged write by a consistent read of its own key (not only by Scan).
         await readEveryAcknowledged(client, [...ledger.putsAcked]);
         client.destroy();
         server.child.kill('SIGTERM');
-        assert.equal((await server.exited).code, 0, 'SIGTERM stops the server cleanly');
+        assert.equal((await server.closed).code, 0, 'SIGTERM stops the server cleanly');
         break;
       }
 
-      let killed = false;
+      let stopped = false;
       let ackedThisRound = 0;
+      let aim = '';
       const loops = [
         ...Array.from({ length: putWriters }, async (_, w) => {
-          for (let seq = 0; !killed; seq++) {
+          for (let seq = 0; !stopped; seq++) {
             const pk = `r${round}-w${w}-${seq}`;
             ledger.putsSent.add(pk);
             try {
@@ -94,12 +191,12 @@ test(`${kills} SIGKILLs under write load: every acknowledged write survives on e
               ledger.putsAcked.add(pk);
               ackedThisRound++;
             } catch {
-              if (!killed) ledger.errorsBeforeKill++;
+              if (!stopped) ledger.errorsBeforeKill++;
             }
           }
         }),
         ...counterKeys.map(async (key) => {
-          for (let n = 0; !killed; n++) {
+          for (let n = 0; !stopped; n++) {
             const op = `r${round}-${n}`;
             ledger.opsSent.get(key)!.add(op);
             try {
@@ -109,7 +206,7 @@ test(`${kills} SIGKILLs under write load: every acknowledged write survives on e
               ledger.opsAcked.get(key)!.add(op);
               ackedThisRound++;
             } catch {
-              if (!killed) ledger.errorsBeforeKill++;
+              if (!stopped) ledger.errorsBeforeKill++;
             }
           }
         }),
@@ -117,32 +214,158 @@ test(`${kills} SIGKILLs under write load: every acknowledged write survives on e
       try {
         const waitingSince = Date.now();
         while (ackedThisRound < (hasty ? hastyAcksBeforeKillMin : acksBeforeKillMin)) {
-          if (Date.now() - waitingSince > firstAcksTimeoutMs) throw new Error(`round ${round}: only ${ackedThisRound} writes acknowledged in ${firstAcksTimeoutMs} ms`);
-          await new Promise((r) => setTimeout(r, 10));
+          if (Date.now() - waitingSince > firstAcksTimeoutMs) throw new Error(`${when}: only ${ackedThisRound} writes acknowledged in ${firstAcksTimeoutMs} ms`);
+          await sleep(10);
         }
-        await new Promise((r) => setTimeout(r, random.int(0, hasty ? hastyKillDelayMsMax : killDelayMsMax)));
+        if (kind === 'checkpoint') {
+          aim = await aimAtCheckpoint(server);
+        } else {
+          await sleep(random.int(0, hasty ? hastyKillDelayMsMax : killDelayMsMax));
+        }
       } finally {
         // Also when the wait failed: writers stop rather than spin against a dead server.
-        killed = true;
+        stopped = true;
         server.child.kill('SIGKILL');
       }
-      assert.equal((await server.exited).signal, 'SIGKILL');
+      if (verbose && aim !== '') console.log(`kill ${round + 1}: ${aim}`);
+      assert.equal((await server.closed).signal, 'SIGKILL');
       await Promise.all(loops);
       client.destroy();
+      judgeKill(round, kind, server);
       roundMs.push(Date.now() - roundStarted);
     }
 
     const opsAcked = [...ledger.opsAcked.values()].reduce((n, s) => n + s.size, 0);
     const opsSent = [...ledger.opsSent.values()].reduce((n, s) => n + s.size, 0);
+    const replays = recoveries.filter((r) => r.logKiB > 0);
     console.log(
-      `seed ${seed} (replay with KILL_SEED=${seed}): ${kills} kills (${hastyRounds} before catch-up), ${kills - hastyRounds} restarts checked; ${ledger.putsAcked.size} of ${ledger.putsSent.size} PutItems and ${opsAcked} of ${opsSent} ADDs acknowledged; ` +
+      `seed ${seed} (replay with KILL_SEED=${seed}): ${kills} kills (${recoveryKillsAimed} aimed at recovery, ${checkpointKillsAimed} at a checkpoint, ${extraAims.length > 0 ? `${extraAims.length} more aimed (${tally(extraAims)}), ` : ''}${hastyRounds} before catch-up); ` +
+        `${ledger.putsAcked.size} of ${ledger.putsSent.size} PutItems and ${opsAcked} of ${opsSent} ADDs acknowledged; ` +
         `${ledger.errorsBeforeKill} errors before kills; rounds ${Math.min(...roundMs)}..${Math.max(...roundMs)} ms; convergence ${Math.min(...convergeMs)}..${Math.max(...convergeMs)} ms`,
     );
+    console.log(
+      `kills during a checkpoint: ${duringCheckpoint.length} (${tally(duringCheckpoint)}; ${beforeMark.length} before its mark was in the B-tree); during recovery: ${duringRecovery.length} (${tally(duringRecovery)}); ` +
+        `node recoveries: ${recoveries.length}, ${range(recoveries.map((r) => r.ms))} ms; log after the mark ${range(replays.map((r) => r.logKiB))} KiB, memtable rebuilt ${range(replays.map((r) => r.memtableKiB))} KiB`,
+    );
+    assert.ok(duringCheckpoint.length >= killsOfEachKindMin, `only ${duringCheckpoint.length} kills came during a checkpoint (KILL_SEED=${seed})`);
+    assert.ok(duringRecovery.length >= killsOfEachKindMin, `only ${duringRecovery.length} kills came during recovery (KILL_SEED=${seed})`);
   } finally {
     await killChildServers();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+/** The kind of each round's kill (round `kills` has none: it checks and stops): the aimed ones at seeded rounds after the first. */
+function killSchedule(random: Random): KillKind[] {
+  const rounds = Array.from({ length: kills - 1 }, (_, i) => i + 1);
+  for (let i = rounds.length - 1; i > 0; i--) {
+    const j = random.int(0, i);
+    [rounds[i], rounds[j]] = [rounds[j], rounds[i]];
+  }
+  const schedule: KillKind[] = Array.from({ length: kills + 1 }, () => 'timed');
+  for (const round of rounds.slice(0, recoveryKillsAimed)) schedule[round] = 'recovery';
+  for (const round of rounds.slice(recoveryKillsAimed, recoveryKillsAimed + checkpointKillsAimed)) schedule[round] = 'checkpoint';
+  return schedule;
+}
+
+/**
+ * Returns as soon as it reads that a node started a checkpoint, in the same turn of the event loop
+ * (so the kill that follows comes before anything else is read), unless the same read says it is
+ * durable already: then it waits for the next. After checkpointWaitMs without one, returns anyway.
+ */
+async function aimAtCheckpoint(server: WatchedServer): Promise<string> {
+  const aimUntil = Date.now() + checkpointWaitMs;
+  let from = server.output().length;
+  for (let tries = 1; ; tries++) {
+    const started = await server.waitFor(checkpointStartedLine, Math.max(0, aimUntil - Date.now()), from);
+    if (started === null) return `no checkpoint to aim at in ${checkpointWaitMs} ms (${tries - 1} ended too soon)`;
+    from += started.index + started[0].length;
+    const durable = `storage node ${started[1]} (generation ${started[2]}): checkpoint durable in `;
+    const stillUnderWay = !server
+      .output()
+      .slice(from)
+      .split('\n')
+      .some((line) => line.includes(durable) && line.endsWith(`mark LSN ${started[3]}`));
+    if (stillUnderWay) return `aimed at ${started[1]}.${started[2]}@${started[3]} (try ${tries})`;
+  }
+}
+
+async function listening(server: WatchedServer, when: string): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${when}: the server did not listen in ${startTimeoutMs} ms:\n${server.output()}`)), startTimeoutMs);
+  });
+  try {
+    return await Promise.race([server.listening, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ---- what the server's output says ------------------------------------------------------------
+
+/** A storage node's lines name it by id and generation (a replacement is another node). */
+const nodeName = String.raw`storage node (\d+) \(generation (\d+)\)`;
+const recoveryStarted = new RegExp(String.raw`${nodeName}: recovery started, replaying the log after its checkpoint mark \(LSN (\d+)\)`, 'g');
+const recoveryDone = new RegExp(String.raw`${nodeName}: recovery done in (\d+) ms, log LSN \d+\.\.\d+ \((\d+) KiB\), memtable (\d+) KiB`, 'g');
+const checkpointLine = new RegExp(String.raw`${nodeName}: checkpoint (started|durable)\b.*?, mark LSN (\d+)`, 'g');
+const checkpointStartedLine = new RegExp(String.raw`${nodeName}: checkpoint started\b.*?, mark LSN (\d+)`);
+
+interface Recovery {
+  ms: number;
+  logKiB: number;
+  memtableKiB: number;
+}
+
+/** The nodes of a killed process that had started replaying their logs and not finished: the kill came during recovery. */
+function recoveringAtKill(output: string): string[] {
+  const done = new Set([...output.matchAll(recoveryDone)].map((m) => `${m[1]}.${m[2]}`));
+  return [...output.matchAll(recoveryStarted)].map((m) => `${m[1]}.${m[2]}`).filter((node) => !done.has(node));
+}
+
+/** The nodes of a killed process whose last checkpoint had started and was not durable yet (as `node@mark`). */
+function checkpointsAtKill(output: string): string[] {
+  const underWay = new Map<string, number>();
+  for (const m of output.matchAll(checkpointLine)) {
+    const node = `${m[1]}.${m[2]}`;
+    if (m[3] === 'started') underWay.set(node, Number(m[4]));
+    else underWay.delete(node);
+  }
+  return [...underWay].map(([node, mark]) => `${node}@${mark}`);
+}
+
+/**
+ * Of the checkpoints under way when the process that printed `killedOutput` was killed, those
+ * whose mark was not in the B-tree yet: the next process (`nextOutput`) opened it at an older one.
+ */
+function checkpointsBeforeMark(killedOutput: string, nextOutput: string): string[] {
+  const markAtRestart = new Map<string, number>();
+  for (const m of nextOutput.matchAll(recoveryStarted)) markAtRestart.set(`${m[1]}.${m[2]}`, Number(m[3]));
+  return checkpointsAtKill(killedOutput).filter((c) => {
+    const [node, mark] = c.split('@');
+    return markAtRestart.has(node) && markAtRestart.get(node)! < Number(mark);
+  });
+}
+
+function recoveriesIn(output: string): Recovery[] {
+  return [...output.matchAll(recoveryDone)].map((m) => ({ ms: Number(m[3]), logKiB: Number(m[4]), memtableKiB: Number(m[5]) }));
+}
+
+function tally(kinds: KillKind[]): string {
+  const counts = new Map<KillKind, number>();
+  for (const k of kinds) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return [...counts].map(([k, n]) => `${n} ${k === 'timed' ? 'timed' : `aimed at ${k}`}`).join(', ') || 'none';
+}
+
+function range(values: number[]): string {
+  if (values.length === 0) return '-';
+  const sorted = [...values].sort((a, b) => a - b);
+  return `${sorted[0]}..${sorted[sorted.length - 1]} (median ${sorted[Math.floor(sorted.length / 2)]})`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
 
 async function readEveryAcknowledged(client: DynamoDBClient, keys: string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += 100) {

@@ -139,6 +139,75 @@ export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, startTi
   });
 }
 
+export interface WatchedServer {
+  child: ChildProcess;
+  /** Everything it printed so far (stdout and stderr). */
+  output: () => string;
+  /**
+   * The first match of `pattern` in its output from character `from` on, as soon as it is printed
+   * (null if the process ends first, or after `timeoutMs`).
+   */
+  waitFor(pattern: RegExp, timeoutMs: number, from?: number): Promise<RegExpExecArray | null>;
+  /** Its endpoint once it listens; rejects if it exits first. */
+  listening: Promise<string>;
+  /** Resolves with the exit code/signal once its output is all read. */
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Runs the monodyne bin as a child process and returns at once, for tests that act on what it
+ * prints before it listens (a kill while its storage nodes recover).
+ */
+export function startServerProcess(args: string[], env: NodeJS.ProcessEnv = {}): WatchedServer {
+  const child = spawn(process.execPath, [binPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    child.emit('output');
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  child.on('exit', () => children.delete(child));
+  // 'close': its pipes are drained too, so its last words are in `output`.
+  let isClosed = false;
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => {
+      isClosed = true;
+      resolve({ code, signal });
+    }),
+  );
+  const waitFor = (pattern: RegExp, timeoutMs: number, from = 0) =>
+    new Promise<RegExpExecArray | null>((resolve) => {
+      const check = () => {
+        const match = pattern.exec(output.slice(from));
+        if (match !== null || isClosed) {
+          settle();
+          resolve(match);
+        }
+      };
+      const timer = setTimeout(() => {
+        settle();
+        resolve(null);
+      }, timeoutMs);
+      const settle = () => {
+        clearTimeout(timer);
+        child.removeListener('output', check);
+        child.removeListener('close', check);
+      };
+      child.on('output', check);
+      child.on('close', check);
+      check();
+    });
+  const listening = waitFor(/listening on (https?:\/\/\S+)/, 2 ** 31 - 1).then((match) => {
+    if (match === null) throw new Error(`server exited before listening:\n${output}`);
+    return match[1];
+  });
+  // A test that never waits for it (the server killed before it listens) is not failed by it.
+  listening.catch(() => {});
+  return { child, output: () => output, waitFor, listening, closed };
+}
+
 /**
  * The parent that spawnUnreaped puts between a test and its process: it starts `node ARGS`, says
  * its pid, and then blocks its own event loop reading one byte of its stdin, so that the process,
