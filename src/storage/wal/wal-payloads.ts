@@ -86,7 +86,10 @@ export class WalBatchBuilder {
   }
 
   private bytes(type: WalRecordTypeCode, payload: Uint8Array): void {
-    this.buf.set(payload, this.begin(type, payload.length));
+    // begin() first: it may replace this.buf with a bigger buffer (read before it, the old one
+    // was written past its end).
+    const at = this.begin(type, payload.length);
+    this.buf.set(payload, at);
   }
 
   /** Starts a record of `length` payload bytes: returns where its payload goes. */
