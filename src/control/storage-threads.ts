@@ -270,7 +270,7 @@ export class StorageThreads implements NodeSupervisor {
     // A node's task returns only when it is stopped or fenced; it fails when its thread dies.
     handle.done.catch((err) => {
       if (!this.running || !handle.alive || this.nodes[id] !== handle) return;
-      log.error(`storage node ${id} stopped: ${(err as Error).message}`);
+      log.error(`storage node ${id} stopped: ${(err as Error).stack ?? (err as Error).message}`);
       this.onExit(id);
     });
     let ready: () => void = () => {};

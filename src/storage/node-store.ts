@@ -81,8 +81,12 @@ export interface NodeStore {
   batchPending(): boolean;
   /** Seals the batch; `onDurable` runs once it is on disk (possibly before commit returns, or from pollDurable). */
   commit(onDurable: () => void): void;
-  /** Runs the callbacks of commits now durable (a store whose durability is not reported through the event loop), and its background work. */
-  pollDurable(): void;
+  /**
+   * Runs the callbacks of commits now durable (a store whose durability is not reported through
+   * the event loop), and its background work; returns whether that work wants another pass at
+   * once (a checkpoint has writes left to queue).
+   */
+  pollDurable(): boolean;
   /** Whether pollDurable has something to report now (a commit became durable). */
   hasNews(): boolean;
   /** Whether what the store waits for comes back through the event loop (the node must not block its thread). */

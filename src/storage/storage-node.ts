@@ -253,8 +253,7 @@ export class StorageNode {
 
   /** One pass over every inbound ring, then persist, send, answer. Returns whether there was work. */
   pump(): boolean {
-    this.store.pollDurable();
-    let worked = this.durableSlots.length > 0;
+    let worked = this.store.pollDurable() || this.durableSlots.length > 0;
     for (const slot of this.durableSlots) this.touched.add(slot);
     this.durableSlots.length = 0;
     // A store holding all the memory it may takes nothing new (requests, entries) until a
@@ -301,8 +300,12 @@ export class StorageNode {
     }
   }
 
+  /**
+   * Whether a pump now would find work. Ring input a full store cannot take is not: counted, it
+   * kept the loop turning without a pause, and the event loop that ends the checkpoint never ran.
+   */
   hasInput(): boolean {
-    return this.hasWork() || this.transport.hasInput() || this.store.hasNews();
+    return this.hasWork() || (this.transport.hasInput() && !this.store.full()) || this.store.hasNews();
   }
 
   hasBacklog(): boolean {

@@ -41,6 +41,8 @@ export interface WalStoreOptions {
   now: () => number;
   /** Told of each checkpoint (the crash trace); the log it covers is released once durable() settles. */
   observer?: CheckpointObserver;
+  /** Wakes the node's loop (a checkpoint ended: a full store has room again). */
+  wake?: () => void;
 }
 
 /** Where recovery reads the log from, and how far. */
@@ -256,23 +258,24 @@ export class WalNodeStore implements NodeStore {
   }
 
   /** Calls back the commits whose batches are durable now, and moves checkpoints on; call at every pump. */
-  pollDurable(): void {
+  pollDurable(): boolean {
     if (this.failure !== null) throw this.failure;
     this.backlog = !this.link.flush();
     const durable = this.link.durableSequence();
     while (this.waiting.length > 0 && this.waiting[0].sequence <= durable) this.waiting.shift()!.onDurable();
     if (this.checkpointing !== null) {
       this.options.observer?.during();
-      this.tree.step(this.options.checkpointWritesPerStep);
-      return;
+      return this.tree.step(this.options.checkpointWritesPerStep);
     }
     const now = this.options.now();
     if (this.memtable.active.bytes * 2 >= this.options.memtableBytesMax || (this.memtable.active.bytes > 0 && now - this.lastCheckpointAt >= this.options.checkpointIntervalMs)) this.checkpointDue = true;
     // A checkpoint starts where every batch handed to the log is durable: its mark is exact.
-    if (this.checkpointDue && this.waiting.length === 0 && this.builder.count === 0 && durable === this.sequence) this.startCheckpoint(this.link.durableLsn(), now);
+    if (this.checkpointDue && this.waiting.length === 0 && this.builder.count === 0 && durable === this.sequence) return this.startCheckpoint(this.link.durableLsn(), now);
+    return false;
   }
 
-  private startCheckpoint(coveredLsn: number, now: number): void {
+  /** Returns whether the checkpoint has writes left to queue. */
+  private startCheckpoint(coveredLsn: number, now: number): boolean {
     const layer = this.memtable.freeze();
     this.checkpointing = layer;
     this.checkpointDue = false;
@@ -285,11 +288,13 @@ export class WalNodeStore implements NodeStore {
       this.memtable.release(layer);
       this.checkpointing = null;
       this.checkpoints++;
+      // A full node sleeps until now: it may take work again.
+      this.options.wake?.();
       const observer = this.options.observer;
       if (observer === undefined) this.link.covered(coveredLsn);
       else this.observed = this.observed.then(() => observer.durable(coveredLsn)).then(() => this.link.covered(coveredLsn), (err: Error) => void (this.failure = err));
     });
-    this.tree.step(this.options.checkpointWritesPerStep);
+    return this.tree.step(this.options.checkpointWritesPerStep);
   }
 
   hasNews(): boolean {

@@ -99,7 +99,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   const rings = new RingTransport(new SpscRing(task.requestRing), new Outbox(new SpscRing(task.responseRing), new Doorbell(task.routerDoorbell), ringOnFlush), peerIn, peerOut, fenced);
   // The failure detector sees when this thread waits on its disk (then it is not hung)...
   const watch: DiskWatch = { enter: () => board.enterDiskCall(task.id), leave: () => board.leaveDiskCall(task.id) };
-  let store: NodeStore = openStore(task, watch);
+  let store: NodeStore = openStore(task, watch, () => doorbell.ring());
   let transport: NodeTransport = rings;
   if (task.faults) {
     store = faultyStore(store, board, task.id);
@@ -195,10 +195,14 @@ async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => 
       }
       continue;
     }
-    pumps = 0;
     doorbell.prepareSleep();
     if (node.hasInput()) {
       doorbell.cancelSleep();
+      // Input the pump did not take (it should have): the event loop still gets its turns.
+      if (++pumps >= pumpsPerYield) {
+        pumps = 0;
+        await yieldToEventLoop();
+      }
       continue;
     }
     if (node.awaitsDisk()) {
@@ -221,11 +225,11 @@ async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => 
  * log, opened as its last checkpoint left it plus its log records after that (a replacement has
  * neither: it starts empty).
  */
-function openStore(task: StorageNodeTask, watch: DiskWatch): WalNodeStore {
+function openStore(task: StorageNodeTask, watch: DiskWatch, wake: () => void): WalNodeStore {
   const tree = new LmdbTree({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey, watch });
   logCheckpoints(tree, `storage node ${task.id} (generation ${task.generation})`);
   const link = new RingWalLink(new Outbox(new SpscRing(task.wal.ring), new Doorbell(task.wal.doorbell)), new WalDurability(task.wal.durability), task.id);
-  const options: WalStoreOptions = { ...task.store, now: Date.now };
+  const options: WalStoreOptions = { ...task.store, now: Date.now, wake };
   if (task.crashTraceDir !== undefined) options.observer = new CheckpointCopies(tree, task.crashTraceDir, task.id, task.generation);
   if (task.wal.replayEnd === null) {
     link.covered(tree.coveredLsn);

@@ -290,6 +290,10 @@ test('a node whose store is full (its memtable at storage.memtableBytesMax) take
   const write = s.put('t', 'k1', 'while-full').then(() => (acked = true));
   await s.runFor(300);
   assert.equal(acked, false, 'a full store took a write');
+  const node = s.server.nodes.nodes[p.leader].node;
+  assert.ok(s.server.nodes.nodes[p.leader].transport.hasInput(), 'the write waits in its ring');
+  // The worker's loop sleeps (letting the event loop end the checkpoint) only when there is no input.
+  assert.equal(node.hasInput(), false, 'input a full store cannot take counted as input: the loop would spin without yielding');
   const leader = s.machine(p.leader, p.table, p.pid)!;
   const last = leader.last;
   full = false;

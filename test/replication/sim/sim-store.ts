@@ -263,8 +263,9 @@ export class SimStore implements NodeStore {
     this.putItem(table, key, value);
   }
 
-  pollDurable(): void {
-    // Durability comes through the scheduler.
+  pollDurable(): boolean {
+    // Durability comes through the scheduler; there is no background work.
+    return false;
   }
 
   hasNews(): boolean {
