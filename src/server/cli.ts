@@ -33,10 +33,10 @@ async function main(): Promise<void> {
   console.log(`monodyne listening on ${server.endpoint}`);
   console.log(`config: ${describeConfig(config, server.dataDir)}`);
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`monodyne: ${signal} received, draining requests and closing storage`);
+    console.log(`monodyne: ${why}, draining requests and closing storage`);
     server.close().then(
       () => process.exit(0),
       (err) => {
@@ -45,9 +45,23 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT received'));
+  process.on('SIGTERM', () => stop('SIGTERM received'));
+  if (config.server.exitWithParent) watchParent(() => stop('the process that started it has ended'));
 }
+
+/** Calls `gone` once this process's parent has ended (it is re-parented: its parent pid changes). */
+function watchParent(gone: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    gone();
+  }, parentCheckIntervalMs);
+  timer.unref();
+}
+
+const parentCheckIntervalMs = 500;
 
 main().catch((err) => {
   console.error(`monodyne: failed to start: ${(err as Error).message}`);

@@ -9,7 +9,7 @@ import { unsafeBindProblem } from '../security/safe-default.ts';
 import { limitRelationsProblem } from '../limits-relations.ts';
 
 export interface Config {
-  server: { host: string; port: number; drainTimeoutMs: number };
+  server: { host: string; port: number; drainTimeoutMs: number; exitWithParent: boolean };
   storage: {
     dataDir: string;
     ephemeral: boolean;
@@ -60,6 +60,7 @@ const schema: Record<string, Record<string, Kind>> = {
     host: { type: 'string', nonEmpty: true },
     port: { type: 'int', min: 0, max: 65535 },
     drainTimeoutMs: { type: 'int', min: 0, max: 600_000 },
+    exitWithParent: { type: 'bool' },
   },
   storage: {
     dataDir: { type: 'string', nonEmpty: true },

@@ -33,6 +33,8 @@ function emit(method: 'log' | 'warn' | 'error', args: unknown[]): void {
     try {
       bytes = bytes.subarray(writeSync(fd, bytes));
     } catch (err) {
+      // Nobody reads the output any more: the line goes nowhere.
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') return;
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || ++retries > busyRetriesMax) {
         console[method](bytes.toString().trimEnd());
         return;

@@ -20,6 +20,9 @@ export function guardProcess(): ProcessGuard {
     console.error(`monodyne: ${what} during start-up: ${detail}`);
     process.exit(1);
   };
+  // Output nobody reads any more (the reader of a pipe ended) is dropped: reported as an uncaught
+  // exception, its report wrote to the same pipe and failed again, a loop that took a whole core.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   process.on('unhandledRejection', (reason) => report('unhandled promise rejection', reason));
   process.on('uncaughtException', (error) => report('uncaught exception', error));
   return {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -81,6 +82,11 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
+// A test that timed out is still awaiting its server, whose pipes would keep this file's process
+// (and with it the whole run) alive: once the file's tests are over, no child server is left.
+if (process.env.NODE_TEST_CONTEXT !== undefined) after(() => Promise.all([killChildServers(), reapUnreaped()]));
+/** Every child server stops by itself if this process dies without killing it (README: server.exitWithParent). */
+const childEnv: NodeJS.ProcessEnv = { MONODYNE_SERVER_EXIT_WITH_PARENT: 'true' };
 
 /**
  * SIGKILLs every child server still running: for a test's `finally`, so that a failed assertion
@@ -106,7 +112,7 @@ export interface ChildServer {
 
 /** Runs the monodyne bin as a child process; resolves once it prints its endpoint. */
 export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, startTimeoutMs = 30_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, [binPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [binPath, ...args], { env: { ...process.env, ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -159,7 +165,7 @@ export interface WatchedServer {
  * prints before it listens (a kill while its storage nodes recover).
  */
 export function startServerProcess(args: string[], env: NodeJS.ProcessEnv = {}): WatchedServer {
-  const child = spawn(process.execPath, [binPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [binPath, ...args], { env: { ...process.env, ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
   const collect = (chunk: Buffer) => {
