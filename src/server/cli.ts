@@ -30,8 +30,6 @@ async function main(): Promise<void> {
   const { startServer } = await import('./main.ts');
   const server = await startServer(config);
   guard.serving();
-  console.log(`monodyne listening on ${server.endpoint}`);
-  console.log(`config: ${describeConfig(config, server.dataDir)}`);
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;
@@ -48,6 +46,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT received'));
   process.on('SIGTERM', () => stop('SIGTERM received'));
   if (config.server.exitWithParent) watchParent(() => stop('the process that started it has ended'));
+  // Said only now: whoever waits for this line may signal at once, and is then heard.
+  console.log(`monodyne listening on ${server.endpoint}`);
+  console.log(`config: ${describeConfig(config, server.dataDir)}`);
 }
 
 /** Calls `gone` once this process's parent has ended (it is re-parented: its parent pid changes). */
