@@ -45,15 +45,21 @@ export class TracingSegments implements WalSegments {
     return this.inner.name(segment);
   }
 
-  read(segment: number): Buffer {
-    return this.inner.read(segment);
+  readAt(segment: number, position: number, target: Buffer): void {
+    this.inner.readAt(segment, position, target);
   }
 
-  create(segment: number, bytes: number): void {
+  create(segment: number, bytes: number): boolean {
     const before = new Set(readdirSync(this.dir));
-    this.inner.create(segment, bytes);
+    const sparse = this.inner.create(segment, bytes);
     const spare = [...before].find((name) => name.startsWith('spare-') && !readdirSync(this.dir).includes(name)) ?? '';
     this.record(TraceOp.Create, segment, bytes, Buffer.from(spare));
+    return sparse;
+  }
+
+  /** Zeros over zeros: nothing a crash image needs. */
+  fill(segment: number, offset: number, bytes: number): void {
+    this.inner.fill(segment, offset, bytes);
   }
 
   retire(segment: number): void {

@@ -91,12 +91,13 @@ export class WalNodeStore implements NodeStore {
     const covered = tree.coveredLsn;
     const applied = new Map<string, number>();
     let replayed = 0;
+    // Only the records after the checkpoint's mark are read, up to where the log ended at start-up.
     scanWal(replay.source, replay.segmentBytes, (h, payload) => {
       if (h.lsn >= replay.end || h.node !== replay.node || h.incarnation !== replay.incarnation || h.lsn < covered) return;
       if (h.type === WalRecordType.SegmentEnd) return;
       store.replayChange(decodeChange(h.type, replay.cipher === null ? payload : replay.cipher.open(h.lsn, payload)), applied);
       replayed++;
-    });
+    }, { from: covered, to: replay.end });
     link.covered(covered);
     // What was replayed is in memory only: the next checkpoint bounds the next recovery.
     if (replayed > 0) store.checkpointDue = true;

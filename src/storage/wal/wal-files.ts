@@ -1,15 +1,15 @@
 // The write-ahead log's segments as files in a directory: made at their full size at once (so a
-// write never grows a file), zero-filled when the log is synced (so an fdatasync of an overwrite
-// changes no block map and costs one device flush; a log that is not synced gets a sparse file,
-// made in no time), recycled by renaming, written with pwrite and made durable with fdatasync. A
-// failed call throws.
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, readdirSync, renameSync, writeSync, mkdirSync } from 'node:fs';
+// write never grows a file), sparse at first (made in no time) and, when the log is synced,
+// zero-filled by the log writer while it is idle (so that an fdatasync of an overwrite changes no
+// block map and costs one device flush), recycled by renaming, written with pwrite and made
+// durable with fdatasync. A failed call throws.
+import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readSync, readdirSync, renameSync, writeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { segmentFileName, segmentOfFileName } from './wal-format.ts';
 import type { WalSegments } from './wal-writer.ts';
 
 /** Zero-filling a new segment writes this much at a time. */
-const zeroChunkBytes = 1 << 20;
+const zeroChunk = Buffer.alloc(1 << 20);
 
 export class FileSegments implements WalSegments {
   readonly dir: string;
@@ -37,46 +37,49 @@ export class FileSegments implements WalSegments {
     return join(this.dir, segmentFileName(segment));
   }
 
-  read(segment: number): Buffer {
-    const buf = Buffer.alloc(this.segmentBytes);
-    let fd: number;
+  readAt(segment: number, position: number, target: Buffer): void {
+    let done = 0;
+    let fd: number | undefined;
     try {
       fd = openSync(this.name(segment), 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return buf;
-      throw err;
-    }
-    try {
-      const size = Math.min(fstatSync(fd).size, this.segmentBytes);
-      for (let done = 0; done < size; ) {
-        const n = readSync(fd, buf, done, size - done, done);
+      while (done < target.length) {
+        const n = readSync(fd, target, done, target.length - done, position + done);
         if (n === 0) break;
         done += n;
       }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     } finally {
-      closeSync(fd);
+      if (fd !== undefined) closeSync(fd);
     }
-    return buf;
+    target.fill(0, done);
   }
 
-  create(segment: number, bytes: number): void {
+  create(segment: number, bytes: number): boolean {
     const path = this.name(segment);
     const spare = this.spares()[0];
     if (spare !== undefined) {
       renameSync(join(this.dir, spare), path);
       this.syncDir();
-      return;
+      return false;
     }
+    // Sparse at first: made in no time; fill() writes its blocks later, while the writer is idle.
     const fd = openSync(path, 'w');
-    if (this.zeroFill) {
-      const zeros = Buffer.alloc(Math.min(zeroChunkBytes, bytes));
-      for (let done = 0; done < bytes; done += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, bytes - done), done);
-    } else {
-      ftruncateSync(fd, bytes);
-    }
+    ftruncateSync(fd, bytes);
     fsyncSync(fd);
     closeSync(fd);
     this.syncDir();
+    return this.zeroFill;
+  }
+
+  fill(segment: number, offset: number, bytes: number): void {
+    const fd = this.fd(segment);
+    for (let done = 0; done < bytes; ) {
+      const n = Math.min(zeroChunk.length, bytes - done);
+      writeSync(fd, zeroChunk, 0, n, offset + done);
+      done += n;
+    }
+    fdatasyncSync(fd);
   }
 
   retire(segment: number): void {

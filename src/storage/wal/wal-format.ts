@@ -110,6 +110,11 @@ export function readValidHeader(buf: Buffer, offset: number, limit: number, lsn:
   };
 }
 
+/** The LSN a record header at `offset` says it is at (the cheap first test of a record). */
+export function headerLsn(buf: Buffer, offset: number): number {
+  return readU64(buf, offset + 8);
+}
+
 function writeU64(buf: Buffer, offset: number, value: number): void {
   buf.writeUInt32BE(Math.floor(value / 2 ** 32), offset);
   buf.writeUInt32BE(value >>> 0, offset + 4);

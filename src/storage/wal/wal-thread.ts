@@ -51,6 +51,8 @@ export type WalControl =
 
 /** How long the thread sleeps with nothing to write before looking again without a doorbell. */
 const idleWaitMs = 50;
+/** Zeros written ahead of the log per idle turn (a new segment's blocks). */
+const fillChunkBytes = 4 << 20;
 
 interface NodeLink {
   reader: MessageReader;
@@ -107,6 +109,8 @@ export default async function runWalThread(task: WalThreadTask): Promise<string>
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (worked) continue;
+    // Idle: write the blocks of a new segment ahead of the log's end, a chunk between looks at the rings.
+    if (writers.some((w) => w.fillStep(fillChunkBytes))) continue;
     doorbell.prepareSleep();
     if (links.some((l) => l !== null && !l.reader.isEmpty())) {
       doorbell.cancelSleep();

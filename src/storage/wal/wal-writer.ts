@@ -17,13 +17,16 @@ export interface WalSegments {
   list(): number[];
   /** How a segment is named to people (its file's path). */
   name(segment: number): string;
-  /** The segment's bytes (zeros past what was written). */
-  read(segment: number): Buffer;
+  /** Fills `target` with the segment's bytes from `position` on (zeros past the file's end, or for a missing file). */
+  readAt(segment: number, position: number, target: Buffer): void;
   /**
    * A new segment of `bytes`, made durable: a spare one reused (its stale records carry other
-   * LSNs), or a new file zero-filled (its size never changes after).
+   * LSNs), or a new file of that size (its size never changes after). Returns whether its blocks
+   * are still to be written (fill()) so that a sync of a write to it changes no block map.
    */
-  create(segment: number, bytes: number): void;
+  create(segment: number, bytes: number): boolean;
+  /** Writes zeros to `bytes` of a new segment from `offset`, durably (the log writer does it while idle). */
+  fill(segment: number, offset: number, bytes: number): void;
   /** A segment the log no longer needs becomes a spare (not listed any more) for create() to reuse. */
   retire(segment: number): void;
   write(segment: number, offset: number, bytes: Uint8Array): void;
@@ -63,6 +66,8 @@ export class WalWriter {
   private lastRecordAt = -1;
   /** Segments held, oldest first; the last is being written. */
   private readonly held: number[];
+  /** The segment being written, from `from` on, is a new file whose blocks are not written yet. */
+  private unfilled: { segment: number; from: number } | null = null;
 
   constructor(segments: WalSegments, options: WalWriterOptions, end: { end: number; nextGroup: number; segments: number[] }) {
     this.segments = segments;
@@ -72,7 +77,7 @@ export class WalWriter {
     this.held = end.segments.slice();
     const current = Math.floor(end.end / this.segmentBytes);
     if (!this.held.includes(current)) {
-      this.segments.create(current, this.segmentBytes);
+      if (this.segments.create(current, this.segmentBytes)) this.unfilled = { segment: current, from: 0 };
       this.held.push(current);
     }
     this.pending = Buffer.alloc(Math.min(this.segmentBytes, 1 << 20));
@@ -140,6 +145,29 @@ export class WalWriter {
     while (this.held.length > 1 && (this.held[0] + 1) * this.segmentBytes <= coveredLsn) this.segments.retire(this.held.shift()!);
   }
 
+  /**
+   * Writes up to `bytes` zeros of the segment being written ahead of the log's end (a new file is
+   * made sparse, so that making one costs no wait; its blocks are written here, while the writer
+   * is idle, so that a group's sync then flushes data only). Returns whether it wrote any.
+   */
+  fillStep(bytes: number): boolean {
+    const u = this.unfilled;
+    if (u === null) return false;
+    const segmentStart = u.segment * this.segmentBytes;
+    // Written data ends where the pending group starts; its block is allocated already.
+    const written = this.pendingStart - segmentStart;
+    if (written >= this.segmentBytes) {
+      this.unfilled = null;
+      return false;
+    }
+    const from = Math.max(u.from, alignUp(Math.max(0, written), fillAlignBytes));
+    const to = Math.min(this.segmentBytes, from + bytes);
+    if (from < to) this.segments.fill(u.segment, from, to - from);
+    u.from = to;
+    if (to >= this.segmentBytes) this.unfilled = null;
+    return from < to;
+  }
+
   /** Segments holding the log now (oldest first). */
   get heldSegments(): readonly number[] {
     return this.held;
@@ -164,7 +192,7 @@ export class WalWriter {
     const segment = Math.floor(this.pendingStart / this.segmentBytes);
     this.spilled.push({ segment, offset: this.pendingStart - segment * this.segmentBytes, bytes: Buffer.from(this.pending.subarray(0, this.pendingBytes)) });
     const next = segment + 1;
-    this.segments.create(next, this.segmentBytes);
+    this.unfilled = this.segments.create(next, this.segmentBytes) ? { segment: next, from: 0 } : null;
     this.held.push(next);
     this.pendingStart = next * this.segmentBytes;
     this.pendingBytes = 0;
@@ -177,6 +205,13 @@ export class WalWriter {
     this.pending[at + 25] |= WalFlag.endOfGroup;
     writeCrc(this.pending, at, length);
   }
+}
+
+/** Zeros are written a file system block at a time, never into a block that holds records. */
+const fillAlignBytes = 4096;
+
+function alignUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
 }
 
 function writeCrc(buf: Buffer, at: number, length: number): void {

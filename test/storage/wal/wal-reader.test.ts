@@ -7,10 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WalFlag, WalRecordType, recordBytes, segmentFileName, writeRecord, walHeaderBytes } from '../../../src/storage/wal/wal-format.ts';
-import { WalCorruptError, scanWal } from '../../../src/storage/wal/wal-reader.ts';
+import { WalCorruptError, scanWal, walReadBytes } from '../../../src/storage/wal/wal-reader.ts';
 import { FileSegments } from '../../../src/storage/wal/wal-files.ts';
 
 const segmentBytes = 4096;
+/** Windows smaller than most records here (but never than a header). */
+const smallReadBytes = 40;
 
 /** Builds segment images record by record, as the writer lays them out. */
 class Image {
@@ -55,9 +57,19 @@ function scan(image: Image, sizes?: Map<number, number>): { texts: string[]; end
   const dir = mkdtempSync(join(tmpdir(), 'monodyne-wal-'));
   try {
     image.write(dir, sizes);
-    const texts: string[] = [];
-    const result = scanWal(new FileSegments(dir, segmentBytes), segmentBytes, (_h, payload) => texts.push(payload.toString()));
-    return { texts, end: result.end, cutTail: result.cutTail, nextGroup: result.nextGroup };
+    // Read in windows of a few records too: records and zero runs then straddle the windows.
+    const outcomes = [smallReadBytes, walReadBytes].map((readBytes) => {
+      const texts: string[] = [];
+      try {
+        const result = scanWal(new FileSegments(dir, segmentBytes), segmentBytes, (_h, payload) => texts.push(payload.toString()), undefined, readBytes);
+        return { texts, end: result.end, cutTail: result.cutTail, nextGroup: result.nextGroup };
+      } catch (err) {
+        return err as Error;
+      }
+    });
+    assert.deepEqual(outcomes[0], outcomes[1], 'reading in small windows finds what reading a segment at once does');
+    if (outcomes[1] instanceof Error) throw outcomes[1];
+    return outcomes[1];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
