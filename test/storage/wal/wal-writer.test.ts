@@ -132,3 +132,37 @@ test('with encryption at rest, no payload byte is in the clear, and the right ke
     assert.throws(() => scanWal(segments, segmentBytes, (h, payload) => other.open(h.lsn, payload)));
   });
 });
+
+test('a new segment is made sparse and filled with zeros while the writer is idle, never over records written or pending; the log reads back the same', () => {
+  withDir((dir) => {
+    const fills: Array<[number, number]> = [];
+    class FillingSegments extends FileSegments {
+      override fill(segment: number, offset: number, bytes: number): void {
+        fills.push([offset, offset + bytes]);
+        super.fill(segment, offset, bytes);
+      }
+    }
+    const segments = new FillingSegments(dir, segmentBytes);
+    const writer = new WalWriter(segments, { segmentBytes, cipher: null }, { end: 0, nextGroup: 0, segments: [] });
+    const builder = new WalBatchBuilder();
+    writer.append(0, 1, batch(builder, 0, 1, 3, 1000));
+    writer.commitGroup();
+    const firstEnd = writer.end;
+    // A group appended but not committed yet: the fill must leave its place alone as well.
+    writer.append(0, 1, batch(builder, 0, 2, 2, 1000));
+    let steps = 0;
+    while (writer.fillStep(8192)) steps++;
+    assert.ok(steps >= 1, 'the rest of the segment was filled');
+    for (const [from] of fills) assert.ok(from >= firstEnd && from % 4096 === 0, `zeros written from ${from}, after the records (end ${firstEnd}) and block-aligned`);
+    assert.equal(fills.at(-1)![1], segmentBytes, 'filled to the end of the segment');
+    assert.equal(writer.fillStep(8192), false, 'nothing left to fill');
+    writer.commitGroup();
+    const seen: number[] = [];
+    const end = scanWal(segments, segmentBytes, (h, payload) => {
+      const change = decodeChange(h.type, payload);
+      if (change.type === WalRecordType.LogAppend) seen.push(change.index);
+    });
+    assert.deepEqual(seen, [1000, 1001, 1002, 2000, 2001]);
+    assert.equal(end.end, writer.end);
+  });
+});
