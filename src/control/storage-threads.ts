@@ -104,12 +104,16 @@ export class StorageThreads implements NodeSupervisor {
     this.board = HealthBoard.create(options.workers);
   }
 
-  /** Starts the log's thread, then every node in its place (directory and generation). */
+  /** Starts the log's thread and every node in its place (directory and generation), side by side. */
   static async start(options: StorageThreadsOptions, transport: RequestTransport, places: NodePlace[]): Promise<StorageThreads> {
     const threads = new StorageThreads(options, transport);
     const n = options.workers;
     for (let id = 0; id < n; id++) threads.doorbells.push(Doorbell.create());
-    await threads.startWal(places);
+    // The log is read to its end and the nodes' rings to its thread are made before this returns;
+    // the thread itself starts while the nodes do (their batches wait in the rings until it reads them).
+    const logs = threads.readLogs(places);
+    const walStarted = threads.startWal(places, logs);
+    walStarted.catch(() => {});
     for (let a = 0; a < n; a++) {
       threads.peerRings.push([]);
       threads.peerViews.push([]);
@@ -119,7 +123,7 @@ export class StorageThreads implements NodeSupervisor {
         threads.peerViews[a].push(ring);
       }
     }
-    await Promise.all(Array.from({ length: n }, (_, id) => threads.spawn(id, places[id], true)));
+    await Promise.all([walStarted, ...Array.from({ length: n }, (_, id) => threads.spawn(id, places[id], true))]);
     return threads;
   }
 
@@ -132,11 +136,8 @@ export class StorageThreads implements NodeSupervisor {
     return this.options.walPerNode ? join(place.dir, 'wal') : this.options.walDir;
   }
 
-  /**
-   * Reads every log to its end (refusing to start on a damaged one, WalCorruptError) and starts
-   * the log's thread there; the nodes' rings to it are made here, one per node.
-   */
-  private async startWal(places: NodePlace[]): Promise<void> {
+  /** Reads every log to its end (throwing WalCorruptError on a damaged one: the server does not start). */
+  private readLogs(places: NodePlace[]): WalLogSpec[] {
     const o = this.options;
     const logs: WalLogSpec[] = [];
     const dirs = o.walPerNode ? places.map((p) => this.logDir(p)) : [o.walDir];
@@ -146,6 +147,12 @@ export class StorageThreads implements NodeSupervisor {
       logs.push({ dir, end });
       this.wal.ends.push(end);
     }
+    return logs;
+  }
+
+  /** Starts the log's thread at the logs' ends; the nodes' rings to it are made here (before any await), one per node. */
+  private async startWal(places: NodePlace[], logs: WalLogSpec[]): Promise<void> {
+    const o = this.options;
     this.wal.durability = WalDurability.create(o.workers);
     const nodes: WalNodeSpec[] = places.map((place, id) => {
       const ring = SpscRing.create(o.ringCapacityBytes);
