@@ -44,3 +44,32 @@ test('unknown outcomes may or may not have happened, even late', () => {
   // But it cannot un-happen.
   assert.equal(checkRegister([unknown, h(1, 5, 6, { kind: 'read', result: 'x' }), h(1, 7, 8, { kind: 'read', result: null })], null).linearizable, false);
 });
+
+test('an unknown outcome takes effect at most once, never before it was invoked', () => {
+  const late = h(0, 10, Infinity, { kind: 'write', value: 'x' });
+  // Seen before it was sent: impossible.
+  assert.equal(checkRegister([late, h(1, 0, 5, { kind: 'read', result: 'x' })], null).linearizable, false);
+  // Applied once: after another write replaced it, it cannot come back.
+  const once = h(0, 0, Infinity, { kind: 'write', value: 'x' });
+  assert.equal(
+    checkRegister([once, h(1, 1, 2, { kind: 'read', result: 'x' }), h(1, 3, 4, { kind: 'write', value: 'y' }), h(1, 5, 6, { kind: 'read', result: 'x' })], null).linearizable,
+    false,
+  );
+});
+
+test('a key with many unknown outcomes (a workload through many timeouts) is decided quickly, either way', () => {
+  // 80 writers whose writes all timed out, a reader seeing some of their values in turn, and
+  // conditional writes failing against whatever was there.
+  const history: HistoryEntry[] = [];
+  for (let i = 0; i < 80; i++) history.push(h(100 + i, i, Infinity, { kind: 'write', value: `v${i}` }));
+  for (let i = 0; i < 40; i++) {
+    history.push(h(1, 100 + 4 * i, 101 + 4 * i, { kind: 'read', result: `v${2 * i}` }));
+    history.push(h(2, 102 + 4 * i, 103 + 4 * i, { kind: 'cas', expected: null, value: 'c', result: 'fail' }));
+  }
+  const ok = checkRegister(history, null);
+  assert.ok(ok.linearizable);
+  assert.ok(ok.explored < 100_000, `explored ${ok.explored}`);
+  // The reader then sees a value from before: not linearizable, and found so.
+  history.push(h(1, 400, 401, { kind: 'read', result: 'v0' }));
+  assert.equal(checkRegister(history, null).linearizable, false);
+});

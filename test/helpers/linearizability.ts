@@ -59,46 +59,87 @@ export interface CheckResult {
   explored: number;
 }
 
-/** Whether the history of one register, starting from `initial`, is linearizable. */
+/**
+ * Whether the history of one register, starting from `initial`, is linearizable.
+ *
+ * Operations with a known outcome are linearized in some order that respects real time. An
+ * operation whose outcome is unknown took effect at most once, at any moment after it was
+ * invoked, or never: it is applied only where it changes the register (applied where it changes
+ * nothing it is the same as never applied), and never chosen as a branch of its own to "not
+ * happen" (left pending to the end, it did not). Unknown operations that would do the same thing
+ * are interchangeable: only the first still pending of each kind is tried. An unknown blind write
+ * is followed by a known operation or by an unknown compare-and-set that expects its value (two
+ * blind writes in a row are the second alone). Fewer unknown operations applied can do all that
+ * more can: a state reached with a superset of the applied set of one that failed fails too.
+ * Without these, a key with tens of unknown outcomes (a workload through many timeouts) made the
+ * search explode.
+ */
 export function checkRegister(history: HistoryEntry[], initial: string | null, exploredMax = 5_000_000): CheckResult {
   const processes = byProcess(history);
-  const n = processes.length;
+  const known = processes.map((list) => list.filter((e) => e.completedAt !== Infinity));
+  const unknown = processes.flatMap((list) => list.filter((e) => e.completedAt === Infinity));
+  // Interchangeable unknown operations share a class; each is tried only once its earlier ones are applied.
+  const classOf = unknown.map((e) => JSON.stringify(e.op));
+  const firstOfClass = unknown.map((e, i) => classOf.indexOf(classOf[i]));
+  const n = known.length;
   const next = new Array<number>(n).fill(0);
-  const seen = new Set<string>();
+  const applied = new Array<boolean>(unknown.length).fill(false);
+  let appliedBits = 0n;
+  /** By known progress and state: the applied sets from which the search failed. */
+  const failed = new Map<string, bigint[]>();
   let explored = 0;
 
-  const search = (state: string | null): boolean => {
+  const search = (state: string | null, afterBlindWrite: boolean): boolean => {
     let done = true;
-    // The earliest completion among every process's next operation bounds what may go first.
+    // The earliest completion among every process's next known operation bounds what may go first.
     let horizon = Infinity;
     for (let p = 0; p < n; p++) {
-      if (next[p] < processes[p].length) {
+      if (next[p] < known[p].length) {
         done = false;
-        horizon = Math.min(horizon, processes[p][next[p]].completedAt);
+        horizon = Math.min(horizon, known[p][next[p]].completedAt);
       }
     }
     if (done) return true;
-    const key = next.join(',') + '|' + (state ?? '\u0000');
-    if (seen.has(key)) return false;
-    seen.add(key);
+    const key = next.join(',') + '|' + (afterBlindWrite ? 'w' : '') + '|' + (state ?? '\u0000');
+    let failures = failed.get(key);
+    if (failures === undefined) failed.set(key, (failures = []));
+    for (const f of failures) if ((f & appliedBits) === f) return false;
     if (++explored > exploredMax) throw new Error('linearizability search too large');
+    if (expand(state, afterBlindWrite, horizon)) return true;
+    failures.push(appliedBits);
+    return false;
+  };
+
+  /** Every next step from here: a known operation that may go first, or an unknown one applied. */
+  const expand = (state: string | null, afterBlindWrite: boolean, horizon: number): boolean => {
     for (let p = 0; p < n; p++) {
-      if (next[p] >= processes[p].length) continue;
-      const entry = processes[p][next[p]];
-      if (entry.completedAt === Infinity) {
-        // An unknown outcome may never have happened at all.
-        next[p]++;
-        if (search(state)) return true;
-        next[p]--;
-      }
+      if (next[p] >= known[p].length) continue;
+      const entry = known[p][next[p]];
       if (entry.invokedAt > horizon) continue;
       const after = step(state, entry.op);
       if (after === undefined) continue;
       next[p]++;
-      if (search(after)) return true;
+      if (search(after, false)) return true;
       next[p]--;
+    }
+    for (let u = 0; u < unknown.length; u++) {
+      if (applied[u] || unknown[u].invokedAt > horizon) continue;
+      const op = unknown[u].op;
+      const blind = op.kind === 'write';
+      if (afterBlindWrite && (blind || (op.kind === 'cas' && op.expected !== state))) continue;
+      // Only the first pending operation of its class (the others would repeat this branch).
+      let earlierPending = false;
+      for (let v = firstOfClass[u]; v < u; v++) if (classOf[v] === classOf[u] && !applied[v]) earlierPending = true;
+      if (earlierPending) continue;
+      const after = step(state, unknown[u].op);
+      if (after === undefined || after === state) continue;
+      applied[u] = true;
+      appliedBits |= 1n << BigInt(u);
+      if (search(after, blind)) return true;
+      applied[u] = false;
+      appliedBits &= ~(1n << BigInt(u));
     }
     return false;
   };
-  return { linearizable: search(initial), explored };
+  return { linearizable: search(initial, false), explored };
 }
