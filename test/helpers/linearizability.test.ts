@@ -73,3 +73,14 @@ test('a key with many unknown outcomes (a workload through many timeouts) is dec
   history.push(h(1, 400, 401, { kind: 'read', result: 'v0' }));
   assert.equal(checkRegister(history, null).linearizable, false);
 });
+
+test('of two alike unknown operations, the one invoked earlier may take effect first (sim seed 799)', () => {
+  // Two deletes with unknown outcomes, the later-listed one invoked first; only it can explain the read of null.
+  const history = [
+    h(0, 0, 1, { kind: 'write', value: 'a' }),
+    h(1, 50, Infinity, { kind: 'write', value: null }),
+    h(2, 10, Infinity, { kind: 'write', value: null }),
+    h(3, 20, 21, { kind: 'read', result: null }),
+  ];
+  assert.ok(checkRegister(history, null).linearizable);
+});

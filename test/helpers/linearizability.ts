@@ -67,7 +67,7 @@ export interface CheckResult {
  * invoked, or never: it is applied only where it changes the register (applied where it changes
  * nothing it is the same as never applied), and never chosen as a branch of its own to "not
  * happen" (left pending to the end, it did not). Unknown operations that would do the same thing
- * are interchangeable: only the first still pending of each kind is tried. An unknown blind write
+ * are interchangeable: only the earliest invoked still pending of each kind is tried. An unknown blind write
  * is followed by a known operation or by an unknown compare-and-set that expects its value (two
  * blind writes in a row are the second alone). Fewer unknown operations applied can do all that
  * more can: a state reached with a superset of the applied set of one that failed fails too.
@@ -77,7 +77,8 @@ export interface CheckResult {
 export function checkRegister(history: HistoryEntry[], initial: string | null, exploredMax = 5_000_000): CheckResult {
   const processes = byProcess(history);
   const known = processes.map((list) => list.filter((e) => e.completedAt !== Infinity));
-  const unknown = processes.flatMap((list) => list.filter((e) => e.completedAt === Infinity));
+  // Earliest invoked first: of two alike, the earlier can take effect wherever the later can.
+  const unknown = processes.flatMap((list) => list.filter((e) => e.completedAt === Infinity)).sort((a, b) => a.invokedAt - b.invokedAt);
   // Interchangeable unknown operations share a class; each is tried only once its earlier ones are applied.
   const classOf = unknown.map((e) => JSON.stringify(e.op));
   const firstOfClass = unknown.map((e, i) => classOf.indexOf(classOf[i]));
