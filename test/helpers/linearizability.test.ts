@@ -84,3 +84,9 @@ test('of two alike unknown operations, the one invoked earlier may take effect f
   ];
   assert.ok(checkRegister(history, null).linearizable);
 });
+
+test('a key with thousands of operations is checked without running out of stack', () => {
+  const history: HistoryEntry[] = [];
+  for (let i = 0; i < 20_000; i++) history.push(h(i % 4, 2 * i, 2 * i + 1, i % 2 ? { kind: 'read', result: `v${i - 1}` } : { kind: 'write', value: `v${i}` }));
+  assert.ok(checkRegister(history, null).linearizable);
+});

@@ -90,7 +90,24 @@ export function checkRegister(history: HistoryEntry[], initial: string | null, e
   const failed = new Map<string, bigint[]>();
   let explored = 0;
 
-  const search = (state: string | null, afterBlindWrite: boolean): boolean => {
+  /** A search state being expanded: which next steps it has tried, and the one under way. */
+  interface Frame {
+    state: string | null;
+    afterBlindWrite: boolean;
+    horizon: number;
+    failures: bigint[];
+    /** The next known process and unknown operation to try. */
+    p: number;
+    u: number;
+    /** The step under way (undone when what it led to fails): a process, or an unknown operation. */
+    stepKnown: number;
+    stepUnknown: number;
+  }
+  // Depth-first with an explicit stack: histories run to thousands of operations per key.
+  const stack: Frame[] = [];
+
+  /** Enters a search state: true when every known operation is linearized, else pushes it (unless a dominating state failed). */
+  const enter = (state: string | null, afterBlindWrite: boolean): boolean => {
     let done = true;
     // The earliest completion among every process's next known operation bounds what may go first.
     let horizon = Infinity;
@@ -106,41 +123,59 @@ export function checkRegister(history: HistoryEntry[], initial: string | null, e
     if (failures === undefined) failed.set(key, (failures = []));
     for (const f of failures) if ((f & appliedBits) === f) return false;
     if (++explored > exploredMax) throw new Error('linearizability search too large');
-    if (expand(state, afterBlindWrite, horizon)) return true;
-    failures.push(appliedBits);
+    stack.push({ state, afterBlindWrite, horizon, failures, p: 0, u: 0, stepKnown: -1, stepUnknown: -1 });
     return false;
   };
 
-  /** Every next step from here: a known operation that may go first, or an unknown one applied. */
-  const expand = (state: string | null, afterBlindWrite: boolean, horizon: number): boolean => {
-    for (let p = 0; p < n; p++) {
-      if (next[p] >= known[p].length) continue;
-      const entry = known[p][next[p]];
-      if (entry.invokedAt > horizon) continue;
-      const after = step(state, entry.op);
-      if (after === undefined) continue;
-      next[p]++;
-      if (search(after, false)) return true;
-      next[p]--;
-    }
-    for (let u = 0; u < unknown.length; u++) {
-      if (applied[u] || unknown[u].invokedAt > horizon) continue;
-      const op = unknown[u].op;
-      const blind = op.kind === 'write';
-      if (afterBlindWrite && (blind || (op.kind === 'cas' && op.expected !== state))) continue;
-      // Only the first pending operation of its class (the others would repeat this branch).
-      let earlierPending = false;
-      for (let v = firstOfClass[u]; v < u; v++) if (classOf[v] === classOf[u] && !applied[v]) earlierPending = true;
-      if (earlierPending) continue;
-      const after = step(state, unknown[u].op);
-      if (after === undefined || after === state) continue;
-      applied[u] = true;
-      appliedBits |= 1n << BigInt(u);
-      if (search(after, blind)) return true;
-      applied[u] = false;
-      appliedBits &= ~(1n << BigInt(u));
+  const search = (): boolean => {
+    if (enter(initial, false)) return true;
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1];
+      // What the last step led to failed: undo it.
+      if (f.stepKnown >= 0) next[f.stepKnown]--;
+      if (f.stepUnknown >= 0) {
+        applied[f.stepUnknown] = false;
+        appliedBits &= ~(1n << BigInt(f.stepUnknown));
+      }
+      f.stepKnown = f.stepUnknown = -1;
+      let stepped = false;
+      // A known operation that may go first...
+      while (!stepped && f.p < n) {
+        const p = f.p++;
+        if (next[p] >= known[p].length) continue;
+        const entry = known[p][next[p]];
+        if (entry.invokedAt > f.horizon) continue;
+        const after = step(f.state, entry.op);
+        if (after === undefined) continue;
+        next[p]++;
+        f.stepKnown = p;
+        stepped = true;
+        if (enter(after, false)) return true;
+      }
+      // ...or an unknown one applied.
+      while (!stepped && f.u < unknown.length) {
+        const u = f.u++;
+        if (applied[u] || unknown[u].invokedAt > f.horizon) continue;
+        const op = unknown[u].op;
+        const blind = op.kind === 'write';
+        if (f.afterBlindWrite && (blind || (op.kind === 'cas' && op.expected !== f.state))) continue;
+        // Only the first pending operation of its class (the others would repeat this branch).
+        let earlierPending = false;
+        for (let v = firstOfClass[u]; v < u; v++) if (classOf[v] === classOf[u] && !applied[v]) earlierPending = true;
+        if (earlierPending) continue;
+        const after = step(f.state, op);
+        if (after === undefined || after === f.state) continue;
+        applied[u] = true;
+        appliedBits |= 1n << BigInt(u);
+        f.stepUnknown = u;
+        stepped = true;
+        if (enter(after, blind)) return true;
+      }
+      if (stepped) continue;
+      f.failures.push(appliedBits);
+      stack.pop();
     }
     return false;
   };
-  return { linearizable: search(initial, false), explored };
+  return { linearizable: search(), explored };
 }
