@@ -9,7 +9,8 @@ import { segmentFileName, segmentOfFileName } from './wal-format.ts';
 import type { WalSegments } from './wal-writer.ts';
 
 /** Zero-filling a new segment writes this much at a time. */
-const zeroChunk = Buffer.alloc(1 << 20);
+/** Zeros to write, made on first use (most threads that read the log never fill a segment). */
+let zeroChunk: Buffer | null = null;
 
 export class FileSegments implements WalSegments {
   readonly dir: string;
@@ -74,6 +75,7 @@ export class FileSegments implements WalSegments {
 
   fill(segment: number, offset: number, bytes: number): void {
     const fd = this.fd(segment);
+    zeroChunk ??= Buffer.alloc(1 << 20);
     for (let done = 0; done < bytes; ) {
       const n = Math.min(zeroChunk.length, bytes - done);
       writeSync(fd, zeroChunk, 0, n, offset + done);
