@@ -44,6 +44,8 @@ export interface StorageThreadsOptions {
   store: StorageNodeTask['store'];
   /** Record a crash trace here (src/storage/crash-trace.ts; tests only, with faults on). */
   crashTraceDir?: string;
+  /** Nodes of the first start stop for good after replaying this many log records (tests only, with faults on: a kill during recovery). */
+  recoveryPauseRecords?: number;
 }
 
 /** A node's directory and its generation (a replacement has a new one of each). */
@@ -242,6 +244,7 @@ export class StorageThreads implements NodeSupervisor {
       generation: place.generation,
       store: o.store,
       crashTraceDir: o.crashTraceDir,
+      recoveryPauseRecords: firstStart ? o.recoveryPauseRecords : undefined,
       wal: {
         ring: this.walRings[id],
         doorbell: this.wal.doorbell.sab,

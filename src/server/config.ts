@@ -304,9 +304,10 @@ export function resolveConfig(sources: ConfigSources): Config {
 
 /**
  * MONODYNE_* variables that are not config keys but are understood elsewhere: the config file,
- * the faults alias, and the crash-image test's trace directory (read in main.ts, with faults on).
+ * the faults alias, and two for fault tests (read in main.ts, with faults on): the crash-image
+ * test's trace directory and the process-kill test's pause during recovery.
  */
-const environmentSwitches = new Set<string>(['MONODYNE_CONFIG', 'MONODYNE_FAULTS', 'MONODYNE_CRASH_TRACE']);
+const environmentSwitches = new Set<string>(['MONODYNE_CONFIG', 'MONODYNE_FAULTS', 'MONODYNE_CRASH_TRACE', 'MONODYNE_RECOVERY_PAUSE']);
 
 /** Short environment aliases for a few keys (applied before the full MONODYNE_<SECTION>_<KEY> names). */
 const environmentAliases: Record<string, [string, string]> = {

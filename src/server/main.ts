@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { listenProblem } from './listen-problem.ts';
 import { LmdbCatalog, nodeDir } from '../control/catalog.ts';
@@ -101,6 +101,8 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
       store: storeSettings(config),
       // The crash-image test's trace (src/storage/crash-trace.ts): only where faults may be injected.
       crashTraceDir: config.faults.enabled ? process.env.MONODYNE_CRASH_TRACE : undefined,
+      // The process-kill test's certain kill during recovery (src/storage/fault-injection.ts).
+      recoveryPauseRecords: config.faults.enabled ? recoveryPauseRecords(process.env.MONODYNE_RECOVERY_PAUSE) : undefined,
     },
     transport,
     Array.from({ length: config.storage.workers }, (_, id) => ({ dir: nodeDir(dataDir, catalog.nodeGenerations, id), generation: catalog.nodeGenerations[id] ?? 0 })),
@@ -166,4 +168,12 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   };
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close };
+}
+
+/** MONODYNE_RECOVERY_PAUSE: a count of log records (absent: no pause). */
+function recoveryPauseRecords(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const records = Number(value);
+  if (!Number.isSafeInteger(records) || records < 0) throw new ConfigError(`MONODYNE_RECOVERY_PAUSE must be a count of log records (got ${JSON.stringify(value)})`);
+  return records;
 }

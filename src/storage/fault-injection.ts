@@ -98,3 +98,37 @@ export function loopFaults(board: HealthBoard, self: number): () => void {
     if (board.crashRequested(self)) throw new Error(`storage node ${self} crashed (fault injection)`);
   };
 }
+
+/**
+ * A kill during recovery, made certain (the process-kill test; MONODYNE_RECOVERY_PAUSE with
+ * faults on): the node stops its thread for good once it has replayed `records` log records, or
+ * at the end of its replay if it has fewer, after saying so. Recovery takes milliseconds, so a
+ * kill timed from outside mostly lands before or after it.
+ */
+export class RecoveryPause {
+  private readonly records: number;
+  private readonly say: (line: string) => void;
+  private replayed = 0;
+  private paused = false;
+
+  constructor(records: number, say: (line: string) => void) {
+    this.records = records;
+    this.say = say;
+  }
+
+  afterRecord(replayed: number): void {
+    this.replayed = replayed;
+    if (replayed >= this.records) this.pause();
+  }
+
+  /** The replay is over: a node that had fewer records than asked pauses here, before it reports recovery done. */
+  atEnd(): void {
+    if (!this.paused) this.pause();
+  }
+
+  private pause(): void {
+    this.paused = true;
+    this.say(`recovery paused after ${this.replayed} records (fault injection), until the process is killed`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  }
+}

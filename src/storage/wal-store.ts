@@ -54,6 +54,8 @@ export interface WalReplay {
   incarnation: number;
   /** The log's end as the process found it at start-up (what lies beyond is being written now). */
   end: number;
+  /** Called after each record replayed, with how many so far (fault injection: a kill mid-recovery). */
+  afterRecord?: (replayed: number) => void;
 }
 
 export class WalNodeStore implements NodeStore {
@@ -97,6 +99,7 @@ export class WalNodeStore implements NodeStore {
       if (h.type === WalRecordType.SegmentEnd) return;
       store.replayChange(decodeChange(h.type, replay.cipher === null ? payload : replay.cipher.open(h.lsn, payload)), applied);
       replayed++;
+      replay.afterRecord?.(replayed);
     }, { from: covered, to: replay.end });
     link.covered(covered);
     // What was replayed is in memory only: the next checkpoint bounds the next recovery.

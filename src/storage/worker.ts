@@ -12,7 +12,7 @@ import { WalCipher } from './wal/wal-cipher.ts';
 import { StorageNode, type NodeEvent, type StorageNodeOptions } from './storage-node.ts';
 import { RingTransport } from './ring-transport.ts';
 import { runControl } from './node-control.ts';
-import { FaultyTransport, faultyStore, loopFaults } from './fault-injection.ts';
+import { FaultyTransport, RecoveryPause, faultyStore, loopFaults } from './fault-injection.ts';
 import { HealthBoard } from '../control/health-board.ts';
 import type { ControlMessage, ControlReply } from '../control/control-messages.ts';
 import type { NodeStore } from './node-store.ts';
@@ -66,6 +66,8 @@ export interface StorageNodeTask {
   store: Omit<WalStoreOptions, 'now' | 'observer'>;
   /** Copy the B-tree at checkpoints into this crash trace (tests only). */
   crashTraceDir?: string;
+  /** Stop the thread for good after replaying this many log records at start-up (tests only: a kill during recovery). */
+  recoveryPauseRecords?: number;
   wal: {
     /** This node → the log's thread, and that thread's doorbell. */
     ring: SharedArrayBuffer;
@@ -243,7 +245,10 @@ function openStore(task: StorageNodeTask, watch: DiskWatch, wake: () => void): W
   const end = task.wal.replayEnd;
   log.info(`storage node ${task.id} (generation ${task.generation}): recovery started, replaying the log after its checkpoint mark (LSN ${mark}) to LSN ${end}`);
   const started = performance.now();
-  const store = WalNodeStore.open(tree, link, options, { source, segmentBytes: task.wal.segmentBytes, cipher, node: task.id, incarnation: task.generation, end });
+  const pause = task.recoveryPauseRecords === undefined ? null : new RecoveryPause(task.recoveryPauseRecords, (line) => log.info(`storage node ${task.id} (generation ${task.generation}): ${line}`));
+  const afterRecord = pause === null ? undefined : (replayed: number) => pause.afterRecord(replayed);
+  const store = WalNodeStore.open(tree, link, options, { source, segmentBytes: task.wal.segmentBytes, cipher, node: task.id, incarnation: task.generation, end, afterRecord });
+  pause?.atEnd();
   log.info(`storage node ${task.id} (generation ${task.generation}): recovery done in ${Math.round(performance.now() - started)} ms, log LSN ${mark}..${end} (${kib(Math.max(0, end - mark))} KiB), memtable ${kib(store.memtableBytes)} KiB`);
   return store;
 }

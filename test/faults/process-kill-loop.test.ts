@@ -8,15 +8,17 @@
 // Most kills come while clients write: at a seeded moment, or aimed at a checkpoint (checkpoints
 // are frequent here: the kill follows the line a storage node logs when one starts). In a seeded
 // third of these rounds the server writes and dies before anything is checked (a crash during the
-// catch-up from the previous one). Some kills are aimed at recovery: the restarted server is
-// killed a seeded moment after its first storage node logs that it replays its log, before it
-// serves. Which kills came during a checkpoint or during recovery is read from the server's
-// output, which holds every line its storage threads logged before the kill (they write their
-// lines synchronously): during recovery, a node had logged that its recovery started and not
-// that it was done; during a checkpoint, a node had logged that its last checkpoint started and
-// not that it was durable. The test requires a few of each (a timed kill is aimed instead when the
-// aims still planned could not make up the minimum). Of the kills during a checkpoint, those
-// where the next start finds the B-tree's mark below the checkpoint's are counted too.
+// catch-up from the previous one). Some kills come during recovery, for certain: the restarted
+// server's storage nodes stop after replaying a seeded number of log records
+// (MONODYNE_RECOVERY_PAUSE, with faults on; recovery takes milliseconds, so a kill timed from
+// outside mostly missed it on a busy machine), and the test kills it once one says so. Which
+// kills came during a checkpoint or during recovery is read from the server's output, which holds
+// every line its storage threads logged before the kill (they write their lines synchronously):
+// during recovery, a node had logged that its recovery started and not that it was done; during a
+// checkpoint, a node had logged that its last checkpoint started and not that it was durable. The
+// test requires a few of each (a timed kill is aimed at a checkpoint instead when the aims still
+// planned could not make up the minimum). Of the kills during a checkpoint, those where the next
+// start finds the B-tree's mark below the checkpoint's are counted too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -43,15 +45,13 @@ const startTimeoutMs = 30_000;
 /** Kills aimed at recovery and at a checkpoint (seeded rounds); the others come at a seeded moment. */
 const recoveryKillsAimed = 5;
 const checkpointKillsAimed = 6;
-/** Each kind must provably have happened at least this often (aimed kills may miss). */
+/** Each kind must provably have happened at least this often (aimed checkpoint kills may miss). */
 const killsOfEachKindMin = 3;
 /**
- * A recovery kill comes a seeded moment after the first node says it replays its log: up to this
- * share of the longest recovery of the last full start (a busy machine recovers several times slower)...
+ * A recovery kill comes once a node has replayed a seeded number of log records up to this (or
+ * all of its own, if fewer: a node's log after its mark was 1 KiB to 3 MiB here).
  */
-const recoveryKillDelayShareMax = 0.8;
-/** ...or of this, before any. */
-const recoveryMsGuess = 300;
+const recoveryPauseRecordsMax = 3000;
 /**
  * A checkpoint kill comes as soon as the test reads that a checkpoint started (they take a few to
  * tens of milliseconds here, and a test process short of CPU reads late: any delay loses most),
@@ -97,8 +97,6 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
   const roundMs: number[] = [];
   const convergeMs: number[] = [];
   const recoveries: Recovery[] = [];
-  /** The longest node recovery of the last start that got as far as serving. */
-  let lastRecoveryMs = recoveryMsGuess;
   let hastyRounds = 0;
   /** Timed kills aimed instead, to make up a kind's minimum. */
   const extraAims: KillKind[] = [];
@@ -130,24 +128,26 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
     for (let round = 0; round <= kills; round++) {
       const roundStarted = Date.now();
       let kind = schedule[round];
-      // A timed kill is aimed instead where the kills still planned could no longer make up the
-      // minimum of a kind (aimed checkpoint kills miss when this process reads late).
+      // A timed kill is aimed at a checkpoint instead where the kills still planned could no longer
+      // make up the minimum (aimed checkpoint kills miss when this process reads late).
       if (kind === 'timed' && round > 0 && round < kills) {
-        const planned = (k: KillKind) => schedule.slice(round).filter((x) => x === k).length;
-        if (duringCheckpoint.length + planned('checkpoint') < killsOfEachKindMin) kind = 'checkpoint';
-        else if (duringRecovery.length + planned('recovery') < killsOfEachKindMin) kind = 'recovery';
-        if (kind !== 'timed') extraAims.push(kind);
+        const planned = schedule.slice(round).filter((x) => x === 'checkpoint').length;
+        if (duringCheckpoint.length + planned < killsOfEachKindMin) {
+          kind = 'checkpoint';
+          extraAims.push(kind);
+        }
       }
       const hasty = kind !== 'recovery' && round > 0 && round < kills && random.chance(hastyRoundShare);
       if (hasty) hastyRounds++;
       const when = `round ${round} (KILL_SEED=${seed})`;
-      const server = startServerProcess(serverArgs(dataDir), serverEnv);
 
       if (kind === 'recovery') {
-        // Killed before it serves: a seeded moment after its first node starts replaying its log.
-        const started = await server.waitFor(/recovery started/, startTimeoutMs);
-        if (started === null) throw new Error(`${when}: no storage node started recovering:\n${server.output()}`);
-        await sleep(Math.floor(random.next() * recoveryKillDelayShareMax * lastRecoveryMs));
+        // Killed before it serves, while its nodes replay their logs: each stops after a seeded
+        // number of records, and the kill follows the first that says so.
+        const pauseAt = random.int(0, recoveryPauseRecordsMax);
+        const server = startServerProcess(serverArgs(dataDir), { ...serverEnv, MONODYNE_FAULTS: 'true', MONODYNE_RECOVERY_PAUSE: String(pauseAt) });
+        const paused = await server.waitFor(/recovery paused after/, startTimeoutMs);
+        if (paused === null) throw new Error(`${when}: no storage node paused in its recovery:\n${server.output()}`);
         server.child.kill('SIGKILL');
         assert.equal((await server.closed).signal, 'SIGKILL', `${when}: the server died before the kill:\n${server.output()}`);
         judgeStart(server);
@@ -156,9 +156,9 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
         continue;
       }
 
+      const server = startServerProcess(serverArgs(dataDir), serverEnv);
       const endpoint = await listening(server, when);
       judgeStart(server);
-      lastRecoveryMs = Math.max(0, ...recoveriesIn(server.output()).map((r) => r.ms)) || lastRecoveryMs;
       const client = clientFor(endpoint, 1);
       if (round === 0) {
         await client.send(new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
@@ -239,7 +239,7 @@ test(`${kills} SIGKILLs under write load, during checkpoints and during recovery
     const opsSent = [...ledger.opsSent.values()].reduce((n, s) => n + s.size, 0);
     const replays = recoveries.filter((r) => r.logKiB > 0);
     console.log(
-      `seed ${seed} (replay with KILL_SEED=${seed}): ${kills} kills (${recoveryKillsAimed} aimed at recovery, ${checkpointKillsAimed} at a checkpoint, ${extraAims.length > 0 ? `${extraAims.length} more aimed (${tally(extraAims)}), ` : ''}${hastyRounds} before catch-up); ` +
+      `seed ${seed} (replay with KILL_SEED=${seed}): ${kills} kills (${recoveryKillsAimed} during recovery, ${checkpointKillsAimed} aimed at a checkpoint, ${extraAims.length > 0 ? `${extraAims.length} more aimed (${tally(extraAims)}), ` : ''}${hastyRounds} before catch-up); ` +
         `${ledger.putsAcked.size} of ${ledger.putsSent.size} PutItems and ${opsAcked} of ${opsSent} ADDs acknowledged; ` +
         `${ledger.errorsBeforeKill} errors before kills; rounds ${Math.min(...roundMs)}..${Math.max(...roundMs)} ms; convergence ${Math.min(...convergeMs)}..${Math.max(...convergeMs)} ms`,
     );
