@@ -7,6 +7,7 @@ import * as nodeCrypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
 import { DynamoError } from '../protocol/errors.ts';
 import { HmacSha256Key } from './hmac-sha256.ts';
+import { AuthorizationHeaderCache } from './authorization-header.ts';
 
 export const algorithm = 'AWS4-HMAC-SHA256';
 export const serviceName = 'dynamodb';
@@ -68,8 +69,6 @@ const oneShot = (nodeCrypto as unknown as { hash?: OneShotHash }).hash;
 function sha256Hex(data: string | Uint8Array): string {
   return oneShot !== undefined ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
-const isoBasic = /^\d{8}T\d{6}Z$/;
-const regionPattern = /^[a-z0-9-]{1,64}$/;
 
 export class SigV4Verifier<C extends SigningSecret> {
   private readonly lookup: (accessKeyId: string) => C | undefined;
@@ -79,6 +78,13 @@ export class SigV4Verifier<C extends SigningSecret> {
   private readonly now: () => number;
   /** accessKeyId \n date \n region → the derived signing key (HMAC chain of four steps). */
   private readonly signingKeys = new Map<string, HmacSha256Key>();
+  /** Parsed Authorization headers and Credential scopes, by their text (they repeat from request to request). */
+  private readonly authorizations = new AuthorizationHeaderCache();
+  private readonly scopes = new Map<string, CredentialScope>();
+  /** The last date read (requests in the same second share it): its text, in ISO basic form, and in ms. */
+  private lastDateText = '';
+  private lastAmzDate = '';
+  private lastDateMs = NaN;
 
   constructor(options: VerifierOptions<C>) {
     this.lookup = options.lookup;
@@ -105,55 +111,28 @@ export class SigV4Verifier<C extends SigningSecret> {
 
   private beginHeader(headers: HeaderSource, method: string, rawPath: string, rawQuery: string, authorization: string): PendingSignature<C> {
     const text = authorization.trim();
-    const space = text.indexOf(' ');
-    const alg = space === -1 ? text : text.slice(0, space);
-    let credentialText: string | undefined;
-    let signedHeaders: string | undefined;
-    let signature: string | undefined;
-    if (space !== -1) {
-      // Components are separated by commas, whitespace or both (boto3 uses ", ").
-      for (const part of text.slice(space + 1).split(/[\s,]+/)) {
-        if (part === '') continue;
-        const eq = part.indexOf('=');
-        if (eq === -1) {
-          throw new DynamoError(
-            'IncompleteSignatureException',
-            `'${part}' not a valid key=value pair (missing equal-sign) in Authorization header: '${text}'.`,
-          );
-        }
-        const name = part.slice(0, eq);
-        const value = part.slice(eq + 1);
-        if (name === 'Credential') credentialText = value;
-        else if (name === 'SignedHeaders') signedHeaders = value;
-        else if (name === 'Signature') signature = value;
-      }
-    }
+    const parsed = this.authorizations.parse(text);
     const dateText = headers.getHeader('x-amz-date') || headers.getHeader('date');
-    let missing = '';
-    if (!credentialText) missing += "Authorization header requires 'Credential' parameter. ";
-    if (!signature) missing += "Authorization header requires 'Signature' parameter. ";
-    if (signedHeaders === undefined) missing += "Authorization header requires 'SignedHeaders' parameter. ";
-    if (!dateText) missing += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
-    if (missing) throw new DynamoError('IncompleteSignatureException', `${missing}Authorization=${text}`);
-    const amzDate = this.checkDate(dateText);
-    if (!signedHeaders!.split(';').includes('host')) throw new DynamoError('InvalidSignatureException', messages.hostNotSigned);
-    if (alg !== algorithm) {
-      throw new DynamoError('IncompleteSignatureException', `Unsupported AWS 'algorithm': '${alg}' (only ${algorithm} for now). `);
+    if (!('components' in parsed) || !dateText) {
+      const incomplete = 'components' in parsed ? null : parsed;
+      let missing = '';
+      if (incomplete !== null && !incomplete.credentialText) missing += "Authorization header requires 'Credential' parameter. ";
+      if (incomplete !== null && !incomplete.signature) missing += "Authorization header requires 'Signature' parameter. ";
+      if (incomplete !== null && incomplete.signedHeaders === undefined) missing += "Authorization header requires 'SignedHeaders' parameter. ";
+      if (!dateText) missing += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
+      throw new DynamoError('IncompleteSignatureException', `${missing}Authorization=${text}`);
     }
-    const { credential, region, dateStamp, scope } = this.checkCredential(credentialText!, amzDate);
+    const { components, signature } = parsed;
+    const amzDate = this.checkDate(dateText);
+    if (!components.hostSigned) throw new DynamoError('InvalidSignatureException', messages.hostNotSigned);
+    if (components.algorithm !== algorithm) {
+      throw new DynamoError('IncompleteSignatureException', `Unsupported AWS 'algorithm': '${components.algorithm}' (only ${algorithm} for now). `);
+    }
+    const { credential, region, dateStamp, scope } = this.checkCredential(components.credentialText, amzDate);
     const canonicalQuery = canonicalQueryString(rawQuery, false);
     const canonicalPrefix =
-      `${method}\n${canonicalUri(rawPath)}\n${canonicalQuery}\n${canonicalHeaders(headers, signedHeaders!)}\n${signedHeaders}\n`;
-    return new PendingSignature(
-      credential,
-      amzDate,
-      scope,
-      region,
-      dateStamp,
-      canonicalPrefix,
-      signature!,
-      credentialText!,
-    );
+      `${method}\n${canonicalUri(rawPath)}\n${canonicalQuery}\n${canonicalHeaders(headers, components.signedHeaderNames)}\n${components.signedHeaders}\n`;
+    return new PendingSignature(credential, amzDate, scope, region, dateStamp, canonicalPrefix, signature, components.credentialText);
   }
 
   private beginQuery(headers: HeaderSource, method: string, rawPath: string, rawQuery: string): PendingSignature<C> {
@@ -190,7 +169,7 @@ export class SigV4Verifier<C extends SigningSecret> {
     const { credential, region, dateStamp, scope } = this.checkCredential(credentialText, amzDate);
     const canonicalPrefix =
       `${method}\n${canonicalUri(rawPath)}\n${canonicalQueryString(rawQuery, true)}\n` +
-      `${canonicalHeaders(headers, signedHeaders)}\n${signedHeaders}\n`;
+      `${canonicalHeaders(headers, signedHeaders.split(';'))}\n${signedHeaders}\n`;
     return new PendingSignature(credential, amzDate, scope, region, dateStamp, canonicalPrefix, signature, credentialText);
   }
 
@@ -199,25 +178,14 @@ export class SigV4Verifier<C extends SigningSecret> {
    * request (expiresSeconds given) is valid from its date until date + X-Amz-Expires.
    */
   private checkDate(text: string, expiresSeconds?: number): string {
-    let amzDate = text;
-    if (!isoBasic.test(text)) {
-      // The Date header may be in HTTP's own format (RFC 7231); X-Amz-Date never is.
-      const parsed = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text) ? Date.parse(text) : NaN;
-      if (Number.isNaN(parsed)) {
-        throw new DynamoError(
-          'IncompleteSignatureException',
-          `Date must be in ISO-8601 'basic format'. Got '${text}'. See http://en.wikipedia.org/wiki/ISO_8601`,
-        );
-      }
-      amzDate = formatIsoBasic(parsed);
+    if (text !== this.lastDateText) {
+      const read = readDate(text);
+      this.lastDateText = text;
+      this.lastAmzDate = read.amzDate;
+      this.lastDateMs = read.ms;
     }
-    const dateMs = parseIsoBasic(amzDate);
-    if (Number.isNaN(dateMs)) {
-      throw new DynamoError(
-        'IncompleteSignatureException',
-        `Date must be in ISO-8601 'basic format'. Got '${text}'. See http://en.wikipedia.org/wiki/ISO_8601`,
-      );
-    }
+    const amzDate = this.lastAmzDate;
+    const dateMs = this.lastDateMs;
     const now = this.now();
     if (expiresSeconds !== undefined) {
       const expiresMs = dateMs + expiresSeconds * 1000;
@@ -243,30 +211,23 @@ export class SigV4Verifier<C extends SigningSecret> {
   }
 
   private checkCredential(text: string, amzDate: string): { credential: C; region: string; dateStamp: string; scope: string } {
-    // Trailing slashes are ignored, as DynamoDB does.
-    let end = text.length;
-    while (end > 0 && text.charCodeAt(end - 1) === 47) end--;
-    const parts = text.slice(0, end).split('/');
-    if (parts.length !== 5) {
-      throw new DynamoError(
-        'IncompleteSignatureException',
-        `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${text}'`,
-      );
+    let scope = this.scopes.get(text);
+    if (scope === undefined) {
+      scope = parseScope(text);
+      if (this.scopes.size >= this.cacheMax) this.scopes.clear();
+      this.scopes.set(text, scope);
     }
-    const [accessKeyId, dateStamp, region, service, term] = parts;
-    let problems = '';
-    if (!regionPattern.test(region)) problems += `Credential should be scoped to a valid region, not '${region}'. `;
-    if (service !== serviceName) problems += `Credential should be scoped to correct service: '${serviceName}'. `;
-    if (term !== terminator) problems += `Credential should be scoped with a valid terminator: '${terminator}', not '${term}'. `;
-    if (dateStamp !== amzDate.slice(0, 8)) {
+    let problems = scope.problems;
+    // amzDate is 16 characters (checked): its first 8 are its day.
+    if (scope.dateStamp.length !== 8 || !amzDate.startsWith(scope.dateStamp)) {
       problems +=
         `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: ` +
-        `'${dateStamp}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`;
+        `'${scope.dateStamp}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`;
     }
     if (problems) throw new DynamoError('InvalidSignatureException', problems);
-    const credential = this.lookup(accessKeyId);
+    const credential = this.lookup(scope.accessKeyId);
     if (credential === undefined) throw new DynamoError('UnrecognizedClientException', messages.unrecognizedClient);
-    return { credential, region, dateStamp, scope: `${dateStamp}/${region}/${serviceName}/${terminator}` };
+    return { credential, region: scope.region, dateStamp: scope.dateStamp, scope: scope.scope };
   }
 
   /** Verifies the signature over the whole request; throws DynamoError when it does not match. */
@@ -300,6 +261,56 @@ export class SigV4Verifier<C extends SigningSecret> {
   get cachedSigningKeys(): number {
     return this.signingKeys.size;
   }
+}
+
+/** A Credential value taken apart: what does not depend on the request's date, kept by its text. */
+interface CredentialScope {
+  accessKeyId: string;
+  dateStamp: string;
+  region: string;
+  /** DynamoDB's complaints about the region, service and terminator ('' when none), in its order. */
+  problems: string;
+  scope: string;
+}
+
+function parseScope(text: string): CredentialScope {
+  // Trailing slashes are ignored, as DynamoDB does.
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 47) end--;
+  const parts = text.slice(0, end).split('/');
+  if (parts.length !== 5) {
+    throw new DynamoError(
+      'IncompleteSignatureException',
+      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${text}'`,
+    );
+  }
+  const [accessKeyId, dateStamp, region, service, term] = parts;
+  let problems = '';
+  if (!isRegionName(region)) problems += `Credential should be scoped to a valid region, not '${region}'. `;
+  if (service !== serviceName) problems += `Credential should be scoped to correct service: '${serviceName}'. `;
+  if (term !== terminator) problems += `Credential should be scoped with a valid terminator: '${terminator}', not '${term}'. `;
+  return { accessKeyId, dateStamp, region, problems, scope: `${dateStamp}/${region}/${serviceName}/${terminator}` };
+}
+
+/** 1 to 64 of a-z, 0-9 and '-'. */
+function isRegionName(text: string): boolean {
+  if (text.length === 0 || text.length > 64) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45)) return false;
+  }
+  return true;
+}
+
+/** YYYYMMDDTHHMMSSZ: 8 digits, T, 6 digits, Z. */
+function isIsoBasic(text: string): boolean {
+  if (text.length !== 16 || text.charCodeAt(8) !== 84 || text.charCodeAt(15) !== 90) return false;
+  for (let i = 0; i < 15; i++) {
+    if (i === 8) continue;
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** Constant-time over the 64 characters (no early exit), so a guess learns nothing from timing. */
@@ -369,9 +380,9 @@ function comparePairs(a: string, b: string): number {
 }
 
 /** name:value lines for the signed headers, values trimmed and inner whitespace runs collapsed. */
-function canonicalHeaders(headers: HeaderSource, signedHeaders: string): string {
+function canonicalHeaders(headers: HeaderSource, names: readonly string[]): string {
   let out = '';
-  for (const name of signedHeaders.split(';')) {
+  for (const name of names) {
     let value = headers.getHeader(name).trim();
     if (value.includes('  ') || value.includes('\t')) value = value.replace(/\s+/g, ' ');
     out += `${name}:${value}\n`;
@@ -379,7 +390,25 @@ function canonicalHeaders(headers: HeaderSource, signedHeaders: string): string 
   return out;
 }
 
-/** Milliseconds of a YYYYMMDDTHHMMSSZ text already matched by isoBasic; NaN for an impossible date. */
+/** A request's date (X-Amz-Date, or Date) in ISO 8601 basic format and in ms; throws DynamoError for one that is neither form. */
+function readDate(text: string): { amzDate: string; ms: number } {
+  let amzDate = text;
+  if (!isIsoBasic(text)) {
+    // The Date header may be in HTTP's own format (RFC 7231); X-Amz-Date never is.
+    const parsed = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text) ? Date.parse(text) : NaN;
+    if (Number.isNaN(parsed)) throw notIsoBasic(text);
+    amzDate = formatIsoBasic(parsed);
+  }
+  const ms = parseIsoBasic(amzDate);
+  if (Number.isNaN(ms)) throw notIsoBasic(text);
+  return { amzDate, ms };
+}
+
+function notIsoBasic(text: string): DynamoError {
+  return new DynamoError('IncompleteSignatureException', `Date must be in ISO-8601 'basic format'. Got '${text}'. See http://en.wikipedia.org/wiki/ISO_8601`);
+}
+
+/** Milliseconds of a YYYYMMDDTHHMMSSZ text already checked by isIsoBasic; NaN for an impossible date. */
 function parseIsoBasic(text: string): number {
   const year = Number(text.slice(0, 4));
   const month = Number(text.slice(4, 6));

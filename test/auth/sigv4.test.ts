@@ -278,3 +278,34 @@ test("the signing key derivation matches AWS's documented example", () => {
   const key = deriveSigningKey('wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', '20150830', 'us-east-1', 'iam');
   assert.equal(key.toString('hex'), 'c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9');
 });
+
+test('what is kept from request to request (parsed header, credential scope, date) never lets a wrong request through', async () => {
+  const lateClock = Date.UTC(2026, 2, 4, 23, 58, 0);
+  const v = verifier(lateClock);
+  const good = await sign({ date: lateClock });
+  assert.equal(verify(good, v), 'local');
+  assert.equal(verify(await sign({ date: lateClock, body: '{"TableName":"Other"}' }), v), 'local', 'a second request with the same header but its own signature');
+  // The same header with another signature: the cached parse must not carry the old one.
+  const authorization = good.headers.getHeader('authorization');
+  assert.equal(verify({ ...good, headers: new Headers(headersOf(good.headers)) }, v), 'local', 'the headers rebuilt verify');
+  const other = authorization.replace(/Signature=([0-9a-f])/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`);
+  expectError(() => verify({ ...good, headers: new Headers({ ...headersOf(good.headers), authorization: other }) }, v), 'InvalidSignatureException', messages.signatureMismatch);
+  // The same Credential scope (day 20260304) with a date of the next day, inside the clock skew.
+  expectError(
+    () => verify({ ...good, headers: new Headers({ ...headersOf(good.headers), 'x-amz-date': '20260305T000500Z' }) }, v),
+    'InvalidSignatureException',
+    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20260304' != '20260305', from '20260305T000500Z'.",
+  );
+  // And the original still verifies after both failures.
+  assert.equal(verify(good, v), 'local');
+});
+
+/** The headers of a signed request as a plain record (the SDK signer's names, lower-cased). */
+function headersOf(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['host', 'content-type', 'x-amz-target', 'x-amz-date', 'x-amz-content-sha256', 'authorization', 'content-length']) {
+    const value = headers.getHeader(name);
+    if (value !== '') out[name] = value;
+  }
+  return out;
+}
