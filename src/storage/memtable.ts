@@ -7,11 +7,12 @@
 import sortedBtree from 'sorted-btree';
 import type { ReplicaRecord } from '../replication/replica-machine.ts';
 import type { FollowerPositions, ItemEntry, ItemRangeOptions, ItemTree } from './node-store.ts';
+import { compareKeys } from './compare-keys.ts';
 
 // sorted-btree is CommonJS: Node's ESM loader makes its module.exports the default import, while
 // a loader that honours its __esModule flag (tsx in a worker thread) gives the class itself.
 const BTree: typeof sortedBtree.default = (sortedBtree as unknown as { default?: typeof sortedBtree.default }).default ?? (sortedBtree as unknown as typeof sortedBtree.default);
-const compareBytes = (a: Buffer, b: Buffer): number => Buffer.compare(a, b);
+const compareBytes: (a: Buffer, b: Buffer) => number = compareKeys;
 
 /** A range [start, end) of keys (end undefined: to the last key). */
 interface KeyRange {
@@ -20,7 +21,7 @@ interface KeyRange {
 }
 
 function inRange(key: Buffer, r: KeyRange): boolean {
-  return Buffer.compare(key, r.start) >= 0 && (r.end === undefined || Buffer.compare(key, r.end) < 0);
+  return compareKeys(key, r.start) >= 0 && (r.end === undefined || compareKeys(key, r.end) < 0);
 }
 
 /** One ordered tree's writes in one layer (a table's items, or its followers' data). */
@@ -249,14 +250,14 @@ export class Memtable {
           best = s;
           continue;
         }
-        const c = Buffer.compare(h[0], sources[best].head![0]);
+        const c = compareKeys(h[0], sources[best].head![0]);
         // The smallest key (largest in reverse); on a tie the newest source (listed first) wins.
         if (reverse ? c > 0 : c < 0) best = s;
       }
       if (best === -1) return;
       const [key, value] = sources[best].head!;
       // Older sources' copies of this key are shadowed.
-      for (let s = 0; s < sources.length; s++) if (s !== best && sources[s].head !== null && Buffer.compare(sources[s].head![0], key) === 0) sources[s].head = next(sources[s].it);
+      for (let s = 0; s < sources.length; s++) if (s !== best && sources[s].head !== null && compareKeys(sources[s].head![0], key) === 0) sources[s].head = next(sources[s].it);
       const from = sources[best].layer;
       sources[best].head = next(sources[best].it);
       if (value === null) continue;
@@ -346,14 +347,14 @@ function* layerRange(t: LayerTree, options: ItemRangeOptions): Generator<[Buffer
     const high = options.start;
     const low = options.end;
     for (const [k, v] of t.entries.entriesReversed(high)) {
-      if (high !== undefined && Buffer.compare(k, high) > 0) continue;
-      if (low !== undefined && Buffer.compare(k, low) <= 0) return;
+      if (high !== undefined && compareKeys(k, high) > 0) continue;
+      if (low !== undefined && compareKeys(k, low) <= 0) return;
       yield [k, v];
     }
     return;
   }
   for (const [k, v] of t.entries.entries(options.start)) {
-    if (options.end !== undefined && Buffer.compare(k, options.end) >= 0) return;
+    if (options.end !== undefined && compareKeys(k, options.end) >= 0) return;
     yield [k, v];
   }
 }
