@@ -225,7 +225,7 @@ test('N3: eventually consistent reads on a replica that just took the last snaps
   const p = s.table('t').partitions[0];
   const F = p.replicas.find((r) => r !== p.leader)!;
   // F's disk is slow for a moment: its first install batch syncs slowly, the next ones wait behind it.
-  s.server.nodes.nodes[F].store.stallUntil = s.now + 400;
+  s.server.nodes.nodes[F].disk.stallUntil = s.now + 400;
   await s.settle(s.server.nodes.control(F, { type: 'install', assignment: p }));
   await s.until(() => s.machine(F, p.table, p.pid)?.state === 'following', 'F to take the last chunk', 5000, 0.05);
   const table = s.table('t');
@@ -249,7 +249,7 @@ test('N8 (and the F12 window of seed 40056): what a follower acknowledged before
   const [dying, other] = p.replicas.filter((r) => r !== p.leader);
   // The other follower is cut off; the leader's disk is slow: the dying follower's ack arrives first.
   s.network.partition(p.leader, other);
-  s.server.nodes.nodes[p.leader].store.stallUntil = s.now + 300;
+  s.server.nodes.nodes[p.leader].disk.stallUntil = s.now + 300;
   let acked = false;
   const write = s.put('t', 'k', 'x').then(() => (acked = true));
   const follower = s.machine(dying, p.table, p.pid)!;

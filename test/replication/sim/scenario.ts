@@ -3,10 +3,10 @@
 // then this crash) instead of by random faults, to reproduce one interleaving exactly.
 import { Scheduler } from './scheduler.ts';
 import { Random } from './random.ts';
-import { SimStore } from './sim-store.ts';
+import { noDiskCounts, type CrashKind, type DiskCounts } from './sim-disk.ts';
 import { SimNetwork } from './sim-network.ts';
 import { SimCatalogDisk } from './sim-catalog.ts';
-import { SimServer, simTable, type SimServerOptions } from './sim-server.ts';
+import { SimServer, newDisks, simTable, type SimServerOptions } from './sim-server.ts';
 import { routeKey } from '../../../src/api/item-key.ts';
 import { keyInfoOf, type TableRecord } from '../../../src/control/table-record.ts';
 import { Op, ReturnValues, WriteKind, type GetRequest, type PartitionAssignment, type WriteRequest } from '../../../src/storage/messages.ts';
@@ -21,6 +21,7 @@ export class Scenario {
   readonly network: SimNetwork;
   readonly disk = new SimCatalogDisk();
   readonly options: SimServerOptions;
+  readonly diskCounts: DiskCounts = noDiskCounts();
   server: SimServer;
 
   constructor(seed: number, options: Partial<SimServerOptions> = {}) {
@@ -28,7 +29,7 @@ export class Scenario {
     this.random = new Random(seed);
     this.network = new SimNetwork(this.scheduler, this.random);
     this.options = { nodes: 3, logEntriesMax: 64, initialPartitions: 1, ...options };
-    this.server = new SimServer(this.scheduler, this.random, this.network, this.disk, Array.from({ length: this.options.nodes }, () => new SimStore(this.scheduler, this.random)), this.options);
+    this.server = new SimServer(this.scheduler, this.random, this.network, this.disk, newDisks(this.scheduler, this.random, this.diskCounts, this.options.nodes), this.options);
   }
 
   get now(): number {
@@ -146,10 +147,10 @@ export class Scenario {
     return true;
   }
 
-  /** The whole process crashes and restarts on what its disks kept. */
-  async restart(): Promise<void> {
-    const stores = this.server.crash();
-    this.server = new SimServer(this.scheduler, this.random, this.network, this.disk, stores, this.options);
+  /** The whole process crashes (by default the power goes) and restarts on what its disks kept. */
+  async restart(kind: CrashKind = 'power'): Promise<void> {
+    const disks = this.server.crash(kind);
+    this.server = new SimServer(this.scheduler, this.random, this.network, this.disk, disks, this.options);
     await this.settle(this.server.ready);
   }
 }

@@ -11,7 +11,8 @@ import type { StorageTransport } from '../../../src/router/router.ts';
 import { decodeResponse, encodeRequest } from '../../../src/storage/message-codec.ts';
 import type { StorageRequest, StorageResponse } from '../../../src/storage/messages.ts';
 import { DynamoError } from '../../../src/protocol/errors.ts';
-import { SimStore } from './sim-store.ts';
+import { SimDisk, type DiskCounts, noDiskCounts } from './sim-disk.ts';
+import type { WalNodeStore } from '../../../src/storage/wal-store.ts';
 import { ChangeLogFollower } from './change-log.ts';
 import type { LogFollower } from '../../../src/storage/log-follower.ts';
 import { SimNetwork, SimTransport } from './sim-network.ts';
@@ -21,7 +22,9 @@ import type { Random } from './random.ts';
 export interface SimNode {
   id: number;
   incarnation: number;
-  store: SimStore;
+  /** Its disk (log and B-tree), and the real store over it. */
+  disk: SimDisk;
+  store: WalNodeStore;
   transport: SimTransport;
   node: StorageNode;
   /** Not declared dead (the supervisor's view). */
@@ -84,6 +87,8 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
   followers: () => LogFollower[] = () => [new ChangeLogFollower(this.random)];
   /** Called for every request the router sends (the simulation's checks watch write ids). */
   onCall: (node: number, req: StorageRequest) => void = () => {};
+  /** What the disks went through (a replacement's new disk counts here too). */
+  diskCounts: DiskCounts = noDiskCounts();
   /** Called after every node pump (the simulation's invariant checks hook in here). */
   afterPump: (node: SimNode) => void = () => {};
 
@@ -99,11 +104,17 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
     return this.nodes.length;
   }
 
-  /** Starts node `id` on `store` (restored from it) in incarnation `incarnation`. */
-  start(id: number, store: SimStore, incarnation: number, peers: number[]): SimNode {
+  /**
+   * Starts node `id` on `disk`, in the generation the disk was made for: its store is opened
+   * (recovered from the disk's log and B-tree; throws what recovery throws), then restored.
+   */
+  start(id: number, disk: SimDisk, peers: number[]): SimNode {
     const transport = new SimTransport(id, peers, this.network);
-    const sim: SimNode = { id, incarnation, store, transport, node: null as unknown as StorageNode, alive: true, running: true, hungUntil: 0, progress: 0, controlsWaiting: 0, stepBeats: [], pumpScheduled: false, followers: this.followers() };
-    sim.node = new StorageNode(store, transport, {
+    const sim: SimNode = { id, incarnation: disk.generation, disk, store: null as unknown as WalNodeStore, transport, node: null as unknown as StorageNode, alive: true, running: true, hungUntil: 0, progress: 0, controlsWaiting: 0, stepBeats: [], pumpScheduled: false, followers: this.followers() };
+    const wake = (): void => this.schedulePump(sim);
+    sim.store = disk.open(() => this.scheduler.now, wake, wake);
+    const incarnation = sim.incarnation;
+    sim.node = new StorageNode(sim.store, transport, {
       ...this.options,
       followers: sim.followers,
       id,
@@ -167,12 +178,13 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
    */
   liveness(node: number): NodeLiveness {
     const sim = this.nodes[node];
+    if (sim === undefined) return { progress: 0, quietBeats: 0, inDiskCall: false, batchesOnDisk: 0, durable: 0, workWaiting: false };
     return {
       progress: sim.progress,
       quietBeats: 0,
       inDiskCall: false,
-      batchesOnDisk: sim.store.batchesOnDisk(),
-      durable: sim.store.batchesSynced,
+      batchesOnDisk: sim.disk.batchesWaiting(),
+      durable: sim.disk.batchesDurable(),
       workWaiting: sim.transport.hasInput() || this.inFlight(node) > 0 || sim.controlsWaiting > 0,
     };
   }
@@ -255,7 +267,7 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
     const old = this.nodes[node];
     this.network.detach(node, old.transport);
     const peers = this.nodes.map((n) => n.id).filter((id) => id !== node);
-    this.start(node, new SimStore(this.scheduler, this.random), old.incarnation + 1, peers);
+    this.start(node, new SimDisk(this.scheduler, this.random, this.diskCounts, node, old.incarnation + 1), peers);
     await Promise.all(peers.filter((p) => this.isAlive(p)).map((p) => this.control(p, { type: 'peer', peer: node } as never).catch(() => {})));
   }
 
@@ -264,7 +276,7 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
     const sim = this.nodes[node];
     if (!sim.running) return;
     sim.running = false;
-    sim.store.crash();
+    sim.disk.stop();
     this.scheduler.after(0.5, () => {
       if (this.nodes[node] === sim && sim.alive && !this.dead) this.onExit(node);
     });

@@ -342,25 +342,30 @@ export class Workload {
     const keyHex = Buffer.from(req.k).toString('hex');
     const withCopies = new Set<number>();
     const seen: string[] = [];
-    for (const [n, of] of this.env.incarnations) {
-      if (of !== server) continue;
-      const current = server.nodes.nodes[n.id] === n;
-      const fencedAt = n.fencedAt ?? Infinity;
-      const diedAt = Math.min(fencedAt, this.env.crashedAt.get(n) ?? Infinity);
-      if (!current && (once || diedAt < calls.firstAt)) continue;
-      let durable = n.store.durableHasWrite(req.t, req.wid!);
-      if (!durable) {
-        const bytes = n.store.itemsIn(req.t, hash32, hash32 + 1, true).get(keyHex);
-        durable = holds(bytes === undefined ? undefined : decodeStoredItem(Buffer.from(bytes, 'hex')));
+    // By write id first (cheap); by the durable item only if that finds fewer than two copies.
+    for (const byItem of [false, true]) {
+      if (byItem && withCopies.size >= 2) break;
+      seen.length = 0;
+      for (const [n, of] of this.env.incarnations) {
+        if (of !== server) continue;
+        const current = server.nodes.nodes[n.id] === n;
+        const fencedAt = n.fencedAt ?? Infinity;
+        const diedAt = Math.min(fencedAt, this.env.crashedAt.get(n) ?? Infinity);
+        if (!current && (once || diedAt < calls.firstAt)) continue;
+        let durable = n.disk.durableHasWrite(req.t, req.wid!);
+        if (!durable && byItem) {
+          const bytes = n.disk.durableItemsIn(req.t, hash32, hash32 + 1).get(keyHex);
+          durable = holds(bytes === undefined ? undefined : decodeStoredItem(Buffer.from(bytes, 'hex')));
+        }
+        const alive = once ? fencedAt >= this.now - fencedCopyGraceMs : diedAt >= calls.firstAt;
+        if (durable && voters.has(n.id) && alive) withCopies.add(n.id);
+        // What the node's own replica of the partition holds itself to be (its voters are what a leader counts).
+        let replica = '';
+        for (const { machine: m } of n.node.replicas.values()) {
+          if (m.table === req.t && m.ownsHash(hash32)) replica = `, its replica ${m.pid} ${m.state} e${m.epoch} voters ${m.membership.voters.join(',')}`;
+        }
+        seen.push(`node ${n.id}${current ? '' : ` (incarnation ${n.incarnation})`}${voters.has(n.id) ? '' : ' (not a voter)'}${this.env.crashedAt.has(n) ? ` (crashed at ${this.env.crashedAt.get(n)!.toFixed(1)} ms)` : ''}${fencedAt < Infinity ? ` (fenced at ${fencedAt.toFixed(1)} ms)` : ''}: ${durable ? 'durable' : 'no durable copy'}${replica}`);
       }
-      const alive = once ? fencedAt >= this.now - fencedCopyGraceMs : diedAt >= calls.firstAt;
-      if (durable && voters.has(n.id) && alive) withCopies.add(n.id);
-      // What the node's own replica of the partition holds itself to be (its voters are what a leader counts).
-      let replica = '';
-      for (const { machine: m } of n.node.replicas.values()) {
-        if (m.table === req.t && m.ownsHash(hash32)) replica = `, its replica ${m.pid} ${m.state} e${m.epoch} voters ${m.membership.voters.join(',')}`;
-      }
-      seen.push(`node ${n.id}${current ? '' : ` (incarnation ${n.incarnation})`}${voters.has(n.id) ? '' : ' (not a voter)'}${this.env.crashedAt.has(n) ? ` (crashed at ${this.env.crashedAt.get(n)!.toFixed(1)} ms)` : ''}${fencedAt < Infinity ? ` (fenced at ${fencedAt.toFixed(1)} ms)` : ''}: ${durable ? 'durable' : 'no durable copy'}${replica}`);
     }
     if (withCopies.size < 2) {
       const sent = calls === undefined ? '' : `sent ${calls.calls} times from ${calls.firstAt.toFixed(1)} ms, `;
@@ -391,7 +396,7 @@ export class Workload {
       const hash32 = keyHash(key);
       const p = table.partitions.find((x) => hash32 >= x.hashStart && hash32 < x.hashEnd)!;
       for (const r of p.replicas) {
-        const bytes = server.nodes.nodes[r].store.itemsIn(w.tableId, hash32, hash32 + 1, true).get(Buffer.from(key).toString('hex'));
+        const bytes = server.nodes.nodes[r].disk.durableItemsIn(w.tableId, hash32, hash32 + 1).get(Buffer.from(key).toString('hex'));
         if (bytes === undefined || (decodeStoredItem(Buffer.from(bytes, 'hex')).v as { S?: string }).S !== w.value) return false;
       }
     }

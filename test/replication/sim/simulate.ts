@@ -1,8 +1,9 @@
 // One simulated run, a pure function of its seed: a server of three storage nodes holding
 // several partitions of three tables, clients making DynamoDB calls through the real API handlers
 // and router as the SDK makes them (sim-workload.ts), throttled by the real admission control,
-// and faults: node crashes and hangs, whole-process crashes and restarts (some while a disk holds
-// received entries unsynced), network partitions, dropped, duplicated and reordered frames,
+// and faults: node crashes and hangs, whole-process crashes and restarts (a process crash, or a
+// power loss that takes the disks' unsynced writes and can tear the log's last record; some while a
+// disk holds received entries unsynced; some crash again while the nodes recover), network partitions, dropped, duplicated and reordered frames,
 // stalled disks (long enough for requests to time out), a leader dying after its last entries
 // reached only one follower, which had not synced them (a divergent log; sometimes the next leader
 // then writes entries that follower never gets, and the process restarts: logs that diverge both
@@ -19,10 +20,10 @@
 //   - no storage node stopped on a broken invariant.
 import { Scheduler } from './scheduler.ts';
 import { Random } from './random.ts';
-import { SimStore } from './sim-store.ts';
+import { itemsIn, noDiskCounts, type CrashKind, type SimDisk } from './sim-disk.ts';
 import { SimNetwork, calmNetwork } from './sim-network.ts';
 import { SimCatalogDisk } from './sim-catalog.ts';
-import { SimServer, simTable, type SimServerOptions } from './sim-server.ts';
+import { SimServer, newDisks, simTable, type SimServerOptions } from './sim-server.ts';
 import { Workload, rowsTable } from './sim-workload.ts';
 import { checkWorkload } from './sim-checks.ts';
 import { checkChangeLogs } from './change-log.ts';
@@ -75,6 +76,7 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
   const scheduler = new Scheduler();
   const network = new SimNetwork(scheduler, random);
   const disk = new SimCatalogDisk();
+  const diskCounts = noDiskCounts();
   const nodeCount = 3;
   const failures: string[] = [];
   const stats: Record<string, number> = {
@@ -96,7 +98,10 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     unprocessedResends: 0,
     nodeCrashes: 0,
     hangs: 0,
+    restarts: 0,
     processCrashes: 0,
+    powerLosses: 0,
+    recoveryCrashes: 0,
     unsyncedRestarts: 0,
     divergentLogs: 0,
     twoWayDivergences: 0,
@@ -124,8 +129,8 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
   let server: SimServer;
   const current = (): SimServer => server;
   const workload = new Workload({ scheduler, random, current, stats, failures, crashedAt, incarnations }, Array.from({ length: options.tables }, (_, t) => `tab${t}`), options.keysPerTable);
-  const startServer = (stores: SimStore[]): SimServer => {
-    const s = new SimServer(scheduler, random, network, disk, stores, serverOptions);
+  const startServer = (disks: SimDisk[]): SimServer => {
+    const s = new SimServer(scheduler, random, network, disk, disks, serverOptions);
     servers.push(s);
     for (const n of s.nodes.nodes) incarnations.set(n, s);
     const previous = s.nodes.afterPump;
@@ -137,7 +142,7 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     workload.watch(s);
     return s;
   };
-  server = startServer(Array.from({ length: nodeCount }, () => new SimStore(scheduler, random)));
+  server = startServer(newDisks(scheduler, random, diskCounts, nodeCount));
   const settle = async <T>(promise: Promise<T>, limitMs = 60_000): Promise<T> => {
     let done = false;
     const watched = promise.finally(() => (done = true));
@@ -159,9 +164,25 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     crashedAt.set(s.nodes.nodes[node], scheduler.now);
     s.nodes.crashThread(node);
   };
+  /** The process dies (its power goes, or only the process) and a new one starts on what its disks kept. */
+  const crashAndStart = (): void => {
+    const kind: CrashKind = random.chance(0.5) ? 'power' : 'process';
+    if (kind === 'power') stats.powerLosses++;
+    else stats.processCrashes++;
+    say(`the whole process crashes (${kind === 'power' ? 'a power loss' : 'a process crash'}) and restarts`);
+    server = startServer(current().crash(kind));
+  };
   const restartProcess = async (): Promise<void> => {
-    const stores = current().crash();
-    server = startServer(stores);
+    crashAndStart();
+    // Sometimes it dies again while it recovers its nodes' stores: recovery must survive its own crash.
+    while (random.chance(0.4)) {
+      const s = current();
+      await scheduler.sleep(random.next() * 6);
+      if (current() !== s || !s.recovering) break;
+      stats.recoveryCrashes++;
+      say('... during recovery:');
+      crashAndStart();
+    }
     await server.ready.catch(() => {});
   };
 
@@ -264,25 +285,25 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
           const ms = 1500 + random.next() * 2000;
           say(`disk of node ${leader} stalls ${ms.toFixed(0)} ms`);
           stats.longStalls++;
-          s.nodes.nodes[leader].store.stallUntil = scheduler.now + ms;
+          s.nodes.nodes[leader].disk.stallUntil = scheduler.now + ms;
         } else {
           const ms = 100 + random.next() * 700;
           say(`disk of node ${node} stalls ${ms.toFixed(0)} ms`);
           stats.stalls++;
-          s.nodes.nodes[node].store.stallUntil = scheduler.now + ms;
+          s.nodes.nodes[node].disk.stallUntil = scheduler.now + ms;
         }
       } else if (dice < 0.53) {
         say('whole process crash and restart');
-        stats.processCrashes++;
+        stats.restarts++;
         await restartProcess();
       } else if (dice < 0.57) {
         // A restart with received but unsynced entries: a follower's disk holds what arrives.
         const ms = 5 + random.next() * 100;
         say(`disk of node ${node} stalls ${ms.toFixed(0)} ms, then the whole process crashes and restarts`);
-        s.nodes.nodes[node].store.stallUntil = scheduler.now + ms;
+        s.nodes.nodes[node].disk.stallUntil = scheduler.now + ms;
         await scheduler.sleep(1 + random.next() * Math.min(ms, 20));
         if (current() !== s) continue;
-        stats.processCrashes++;
+        stats.restarts++;
         stats.unsyncedRestarts++;
         await restartProcess();
       } else if (dice < 0.74) {
@@ -321,7 +342,7 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
       if (replacement === crashed) return scheduler.after(2, poll);
       say(`disk of node ${node}'s replacement stalls ${ms.toFixed(0)} ms`);
       stats.slowInstalls++;
-      replacement.store.stallUntil = scheduler.now + ms;
+      replacement.disk.stallUntil = scheduler.now + ms;
     };
     scheduler.after(2, poll);
   }
@@ -357,7 +378,7 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
           if (m.state !== 'installing' || m.last !== 0) continue;
           say(`node ${y} installs ${m.pid}: its disk stalls ${stallMs.toFixed(0)} ms`);
           stats.slowInstalls++;
-          n.store.stallUntil = scheduler.now + stallMs;
+          n.disk.stallUntil = scheduler.now + stallMs;
           pumpWatchers.delete(watch);
           return;
         }
@@ -387,7 +408,7 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     network.cutLink(p.leader, z);
     // Y's disk is still stalled when the election asks how far each log is durable.
     const yStallEnds = scheduler.now + writesMs + 30 + random.next() * 60;
-    s.nodes.nodes[y].store.stallUntil = yStallEnds;
+    s.nodes.nodes[y].disk.stallUntil = yStallEnds;
     // Writes to this partition while the link is cut: the entries only Y receives (none is acknowledged).
     workload.burst(table.name, (key) => inPartition(routeKey(keyInfoOf(table), { pk: { S: key } }).hash32, p), 1 + random.int(0, 4));
     await scheduler.sleep(writesMs);
@@ -419,7 +440,7 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     await scheduler.sleep(Math.max(0, yStallEnds - scheduler.now) + 5 + random.next() * 20);
     if (current() !== s) return;
     stats.twoWayDivergences++;
-    stats.processCrashes++;
+    stats.restarts++;
     network.healLink(z, y);
     await restartProcess();
   }
@@ -496,7 +517,7 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     }
     for (const table of s.catalog.all()) {
       for (const p of table.partitions) {
-        const items = p.replicas.map((r) => s.nodes.nodes[r].store.itemsIn(table.tableId, p.hashStart, p.hashEnd));
+        const items = p.replicas.map((r) => itemsIn(s.nodes.nodes[r].store, table.tableId, p.hashStart, p.hashEnd));
         const differing = new Set<string>();
         for (const a of items) for (const [key, value] of a) if (items.some((b) => b.get(key) !== value)) differing.add(key);
         if (differing.size > 0) {
@@ -522,6 +543,9 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     // Absent until StorageNode.stats has it (so the counts say "not counted" rather than 0).
     if (total !== undefined) stats[name] = total;
   }
+  stats.tornTails = diskCounts.tornTails;
+  stats.checkpointsRolledBack = diskCounts.checkpointsRolledBack;
+  stats.treesAhead = diskCounts.treesAhead;
   stats.steps = scheduler.steps;
   stats.virtualMs = Math.round(scheduler.now);
   stats.frames = network.framesSent;
