@@ -175,3 +175,42 @@ test('disk: the real store over it is durable only once its sync completes; a po
     assert.deepEqual(durable, ['one'], 'the dead process hears of no sync');
   }
 });
+
+/** Pumps the store (as its node's loop does) and the scheduler until no checkpoint is under way. */
+async function settleCheckpoints(scheduler: Scheduler, store: { pollDurable(): boolean; checkpointUnderWay(): boolean }): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    store.pollDurable();
+    await scheduler.run(scheduler.now + 1);
+    if (!store.checkpointUnderWay() && scheduler.pending === 0) return;
+  }
+  throw new Error('the checkpoint never ended');
+}
+
+test('disk: the first checkpoint after a restart keeps its mark at the log position its replay reached', { todo: 'finding: its mark is 0 (the log thread starts every node at durable LSN 0, and WalNodeStore checkpoints with link.durableLsn()); a crash before the next checkpoint then replays the whole log kept over a newer B-tree, which throws at a removed replica (sim seed 34)' }, async () => {
+  const scheduler = new Scheduler();
+  const random = new Random(3);
+  let disk = new SimDisk(scheduler, random, noDiskCounts(), 0, 1);
+  let store = disk.open(() => scheduler.now, () => {}, () => {});
+  store.appendLog('t.1', 0, 1, 1, Buffer.from('one'));
+  store.commit(() => {});
+  await scheduler.run(scheduler.now + 1000);
+  await settleCheckpoints(scheduler, store);
+  // A checkpoint after the interval: its mark is the log's durable end.
+  await scheduler.run(scheduler.now + 1000);
+  store.appendLog('t.1', 0, 2, 1, Buffer.from('two'));
+  store.commit(() => {});
+  await scheduler.run(scheduler.now + 1000);
+  await settleCheckpoints(scheduler, store);
+  const mark = disk.checkpointMark;
+  assert.ok(mark > 0, 'a checkpoint covered the log');
+  store.appendLog('t.1', 0, 3, 1, Buffer.from('three'));
+  store.commit(() => {});
+  await scheduler.run(scheduler.now + 5);
+  // The process dies; the next one replays entry 3 and checkpoints it at once.
+  disk = disk.after('process');
+  disk.scan();
+  store = disk.open(() => scheduler.now, () => {}, () => {});
+  assert.equal(store.storedLog('t.1', 0).last, 3);
+  await settleCheckpoints(scheduler, store);
+  assert.ok(disk.checkpointMark >= mark, `the mark went back from ${mark} to ${disk.checkpointMark}`);
+});

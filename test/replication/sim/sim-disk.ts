@@ -31,10 +31,12 @@ export interface DiskCounts {
   treesAhead: number;
   /** Log bytes written and not synced that power losses took away. */
   logBytesLost: number;
+  /** What the recovery of a durable state threw (a power loss then would have left a store that does not open): each fails the run. */
+  durableRecoveryErrors: string[];
 }
 
 export function noDiskCounts(): DiskCounts {
-  return { tornTails: 0, checkpointsRolledBack: 0, treesAhead: 0, logBytesLost: 0 };
+  return { tornTails: 0, checkpointsRolledBack: 0, treesAhead: 0, logBytesLost: 0, durableRecoveryErrors: [] };
 }
 
 export type CrashKind = 'process' | 'power';
@@ -43,6 +45,9 @@ export type CrashKind = 'process' | 'power';
 function storeOptions(random: Random): Omit<WalStoreOptions, 'now' | 'wake'> {
   return { memtableBytesMax: 256 * 1024, checkpointIntervalMs: 100 + random.next() * 400, checkpointWritesPerStep: 8 + random.int(0, 56) };
 }
+
+/** A durable view never checkpoints. */
+const durableViewOptions: WalStoreOptions = { memtableBytesMax: Infinity, checkpointIntervalMs: Infinity, checkpointWritesPerStep: 1, now: () => 0 };
 
 /** The link of a durable view: nothing is ever sent through it. */
 const noLink: WalLink = { send: () => {}, flush: () => true, durableSequence: () => 0, durableLsn: () => 0, covered: () => {} };
@@ -142,6 +147,11 @@ export class SimDisk {
     run();
   }
 
+  /** The mark of the B-tree's last checkpoint, as recovery would start from it now (0: none). */
+  get checkpointMark(): number {
+    return (this.tree?.onDisk() ?? this.treeAtOpen).written.mark;
+  }
+
   /** Batches the node sent and the log has not made durable. */
   batchesWaiting(): number {
     return this.link?.batchesWaiting() ?? 0;
@@ -192,13 +202,28 @@ export class SimDisk {
    */
   durableStore(): WalNodeStore {
     if (this.view?.version === this.durableVersion) return this.view.store;
+    let store: WalNodeStore;
+    try {
+      store = this.recoverDurable();
+    } catch (err) {
+      // The run fails on it; the checks go on with the last durable state that opened.
+      this.counts.durableRecoveryErrors.push(`node ${this.id} (generation ${this.generation}) at ${this.scheduler.now.toFixed(1)} ms: if the power went now, recovery would fail: ${(err as Error).stack ?? (err as Error).message}`);
+      store = this.view?.store ?? this.emptyStore();
+    }
+    this.view = { version: this.durableVersion, store };
+    return store;
+  }
+
+  /** The real recovery over the synced log and the flushed tree. */
+  private recoverDurable(): WalNodeStore {
     const source = this.device.durableSource();
     const end = scanWal(source, this.device.segmentBytes, () => {});
     const flushed = treeAfter('power', this.tree?.onDisk() ?? this.treeAtOpen);
-    const tree = new SimCheckpointTree(flushed, () => {});
-    const store = WalNodeStore.open(tree, noLink, { memtableBytesMax: Infinity, checkpointIntervalMs: Infinity, checkpointWritesPerStep: 1, now: () => 0 }, { source, segmentBytes: this.device.segmentBytes, cipher: null, node: this.id, incarnation: this.generation, end: end.end });
-    this.view = { version: this.durableVersion, store };
-    return store;
+    return WalNodeStore.open(new SimCheckpointTree(flushed, () => {}), noLink, durableViewOptions, { source, segmentBytes: this.device.segmentBytes, cipher: null, node: this.id, incarnation: this.generation, end: end.end });
+  }
+
+  private emptyStore(): WalNodeStore {
+    return new WalNodeStore(new SimCheckpointTree(emptyTree(), () => {}), noLink, durableViewOptions);
   }
 
   /** Whether some durable log entry of `table` carries write id `wid`. */

@@ -502,6 +502,7 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
   // ---- checks ---------------------------------------------------------------------------
   // An invariant broken anywhere (a control handler that threw stops its node) fails the run.
   for (const s of servers) for (const err of s.nodes.errors) failures.push(`a storage node stopped on an error: ${err.stack ?? err.message}`);
+  for (const e of diskCounts.durableRecoveryErrors.slice(0, 3)) failures.push(e);
   failures.push(...checkWorkload(workload));
   if (failures.length === 0) {
     const s = current();
