@@ -227,7 +227,18 @@ export class Memtable {
   }
 
   /** Entries of a tree in a key range, merged over the layers and the base, in key order. */
-  *range(treeId: string, options: ItemRangeOptions, layers: readonly MemLayer[] = this.layers, base: ItemTree = this.base.tree(treeId)): Generator<ItemEntry> {
+  range(treeId: string, options: ItemRangeOptions, layers: readonly MemLayer[] = this.layers, base: ItemTree = this.base.tree(treeId)): Iterable<ItemEntry> {
+    // No layer wrote, cleared or dropped this tree (a table only read since its last
+    // checkpoint): the B-tree's own range, without a merge.
+    let untouched = true;
+    for (let i = 0; i < layers.length && untouched; i++) {
+      const t = layers[i].trees.get(treeId);
+      untouched = t === undefined || (t.entries.size === 0 && t.cleared.length === 0 && !t.dropped);
+    }
+    return untouched ? base.getRange(options) : this.mergedRange(treeId, options, layers, base);
+  }
+
+  private *mergedRange(treeId: string, options: ItemRangeOptions, layers: readonly MemLayer[], base: ItemTree): Generator<ItemEntry> {
     const reverse = options.reverse === true;
     // Sources newest first: each layer's entries in the range, then the base.
     const sources: Array<{ it: Iterator<[Buffer, Buffer | null]>; head: [Buffer, Buffer | null] | null; layer: number }> = [];

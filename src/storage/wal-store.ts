@@ -167,8 +167,8 @@ export class WalNodeStore implements NodeStore {
     return {
       record: view.record(table, pid),
       positions: { ...(view.positions(table, pid) ?? {}) },
-      items: view.range(itemsTreeId(table), range),
-      followerData: view.range(followerDataTreeId(table), range),
+      items: view.range(itemsTreeId(table), range)[Symbol.iterator](),
+      followerData: view.range(followerDataTreeId(table), range)[Symbol.iterator](),
       close: () => pinned.close(),
     };
   }
