@@ -240,37 +240,39 @@ export class Memtable {
 
   private *mergedRange(treeId: string, options: ItemRangeOptions, layers: readonly MemLayer[], base: ItemTree): Generator<ItemEntry> {
     const reverse = options.reverse === true;
-    // Sources newest first: each layer's entries in the range, then the base.
-    const sources: Array<{ it: Iterator<[Buffer, Buffer | null]>; head: [Buffer, Buffer | null] | null; layer: number }> = [];
+    // Cursors newest first: each layer's entries in the range, then the base's.
+    const cursors: RangeCursor[] = [];
     const trees: Array<LayerTree | undefined> = [];
     for (let i = layers.length - 1; i >= 0; i--) {
       const t = layers[i].trees.get(treeId);
       trees.push(t);
       if (t === undefined || t.entries.size === 0) continue;
-      sources.push({ it: layerRange(t, options), head: null, layer: trees.length - 1 });
+      cursors.push(new LayerCursor(t, options, trees.length - 1));
     }
-    const baseSource = { it: baseRange(base, options), head: null as [Buffer, Buffer | null] | null, layer: trees.length };
-    sources.push(baseSource);
-    for (const s of sources) s.head = next(s.it);
+    cursors.push(new BaseCursor(base, options, trees.length));
     for (;;) {
-      let best = -1;
-      for (let s = 0; s < sources.length; s++) {
-        const h = sources[s].head;
-        if (h === null) continue;
-        if (best === -1) {
-          best = s;
+      let best: RangeCursor | null = null;
+      for (let s = 0; s < cursors.length; s++) {
+        const c = cursors[s];
+        if (c.key === null) continue;
+        if (best === null) {
+          best = c;
           continue;
         }
-        const c = compareKeys(h[0], sources[best].head![0]);
-        // The smallest key (largest in reverse); on a tie the newest source (listed first) wins.
-        if (reverse ? c > 0 : c < 0) best = s;
+        const order = compareKeys(c.key, best.key!);
+        // The smallest key (largest in reverse); on a tie the newest cursor (listed first) wins.
+        if (reverse ? order > 0 : order < 0) best = c;
       }
-      if (best === -1) return;
-      const [key, value] = sources[best].head!;
-      // Older sources' copies of this key are shadowed.
-      for (let s = 0; s < sources.length; s++) if (s !== best && sources[s].head !== null && compareKeys(sources[s].head![0], key) === 0) sources[s].head = next(sources[s].it);
-      const from = sources[best].layer;
-      sources[best].head = next(sources[best].it);
+      if (best === null) return;
+      const key = best.key!;
+      const value = best.value;
+      // Older cursors' copies of this key are shadowed.
+      for (let s = 0; s < cursors.length; s++) {
+        const c = cursors[s];
+        if (c !== best && c.key !== null && compareKeys(c.key, key) === 0) c.advance();
+      }
+      const from = best.layer;
+      best.advance();
       if (value === null) continue;
       // A value from an older source is hidden by a clear or a drop in a newer layer.
       let hidden = false;
@@ -347,29 +349,76 @@ export class Memtable {
 /** A key above every item key (keys are a 4-byte hash then more bytes): an exclusive end for "to the last key". */
 const maxKey = Buffer.alloc(64, 0xff);
 
-function next<T>(it: Iterator<T>): T | null {
-  const r = it.next();
-  return r.done === true ? null : r.value;
+/** One source of a merged range read: its current entry (key null: exhausted), moved on by advance(). */
+interface RangeCursor {
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Which layer it reads, newest 0 (the base: the number of layers). */
+  readonly layer: number;
+  advance(): void;
 }
 
-function* layerRange(t: LayerTree, options: ItemRangeOptions): Generator<[Buffer, Buffer | null]> {
-  // lmdb-js range semantics: start inclusive, end exclusive; reversed, start is the high bound.
-  if (options.reverse === true) {
-    const high = options.start;
-    const low = options.end;
-    for (const [k, v] of t.entries.entriesReversed(high)) {
-      if (high !== undefined && compareKeys(k, high) > 0) continue;
-      if (low !== undefined && compareKeys(k, low) <= 0) return;
-      yield [k, v];
+/** A layer's entries in the range (lmdb-js semantics: start inclusive, end exclusive; reversed, start is the high bound). */
+class LayerCursor implements RangeCursor {
+  key: Buffer | null = null;
+  value: Buffer | null = null;
+  readonly layer: number;
+  private readonly it: IterableIterator<[Buffer, Buffer | null]>;
+  private readonly high: Buffer | undefined;
+  private readonly low: Buffer | undefined;
+  private readonly reverse: boolean;
+
+  constructor(t: LayerTree, options: ItemRangeOptions, layer: number) {
+    this.layer = layer;
+    this.reverse = options.reverse === true;
+    this.high = this.reverse ? options.start : options.end;
+    this.low = this.reverse ? options.end : options.start;
+    // One pair array reused for every entry: the cursor copies key and value out of it.
+    const pair: Array<Buffer | null> = [];
+    this.it = this.reverse ? t.entries.entriesReversed(this.high, pair) : t.entries.entries(this.low, pair);
+    this.advance();
+  }
+
+  advance(): void {
+    for (;;) {
+      const r = this.it.next();
+      if (r.done === true) {
+        this.key = null;
+        return;
+      }
+      const k = r.value[0];
+      if (this.reverse) {
+        if (this.high !== undefined && compareKeys(k, this.high) > 0) continue;
+        if (this.low !== undefined && compareKeys(k, this.low) <= 0) break;
+      } else if (this.high !== undefined && compareKeys(k, this.high) >= 0) break;
+      this.key = k;
+      this.value = r.value[1];
+      return;
     }
-    return;
-  }
-  for (const [k, v] of t.entries.entries(options.start)) {
-    if (options.end !== undefined && compareKeys(k, options.end) >= 0) return;
-    yield [k, v];
+    this.key = null;
   }
 }
 
-function* baseRange(base: ItemTree, options: ItemRangeOptions): Generator<[Buffer, Buffer | null]> {
-  for (const { key, value } of base.getRange(options)) yield [key, value];
+/** The base's entries in the range (its own getRange). */
+class BaseCursor implements RangeCursor {
+  key: Buffer | null = null;
+  value: Buffer | null = null;
+  readonly layer: number;
+  private readonly it: Iterator<ItemEntry>;
+
+  constructor(base: ItemTree, options: ItemRangeOptions, layer: number) {
+    this.layer = layer;
+    this.it = base.getRange(options)[Symbol.iterator]();
+    this.advance();
+  }
+
+  advance(): void {
+    const r = this.it.next();
+    if (r.done === true) {
+      this.key = null;
+      return;
+    }
+    this.key = r.value.key;
+    this.value = r.value.value;
+  }
 }
