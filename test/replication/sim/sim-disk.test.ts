@@ -97,6 +97,32 @@ test('log device: a later process syncing a segment makes the bytes an earlier p
   assert.deepEqual(readBack(after.durableSource()).indices, range(1, 21));
 });
 
+test('log device: a tail the next process recovered from the page cache is durable once that process syncs what it writes after it', { todo: 'finding: it is not when the tail spans a segment end and the next process writes on in the later segment (its fdatasync covers that file only); a power loss then leaves an unsynced hole before synced groups, and the start-up scan refuses the log (WalCorruptError; sim seed 36)' }, () => {
+  const device = new SimLogDevice(segmentBytes);
+  const writer = new WalWriter(device, { segmentBytes, cipher: null }, { end: 0, nextGroup: 0, segments: [] });
+  const builder = new WalBatchBuilder();
+  let sequence = 0;
+  let index = 1;
+  // Segment 0 filled to within a few records of its end, synced group by group.
+  while (writer.end < segmentBytes - 3000) {
+    writer.append(0, 1, batch(builder, ++sequence, index++, 1, 1000));
+    writer.commitGroup();
+    device.completeSyncs();
+  }
+  // A group that does not fit ends segment 0 and goes on in segment 1; the process dies before its sync completes.
+  writer.append(0, 1, batch(builder, ++sequence, index, 4, 1000));
+  index += 4;
+  writer.commitGroup();
+  const after = device.afterProcessCrash();
+  const end = scanWal(after, segmentBytes, () => {});
+  assert.equal(Math.floor(end.end / segmentBytes), 1, 'the next process reads the group back from the page cache, whole, and goes on in segment 1');
+  const next = new WalWriter(after, { segmentBytes, cipher: null }, end);
+  next.append(0, 2, batch(builder, 1, index, 1, 100));
+  next.commitGroup();
+  after.completeSyncs();
+  assert.doesNotThrow(() => scanWal(after.durableSource(), segmentBytes, () => {}), 'a power loss now leaves a log the server starts on');
+});
+
 /** A layer putting `n` items k0.. with value v. */
 function layerOf(n: number, value: string): MemLayer {
   const layer = new MemLayer();
