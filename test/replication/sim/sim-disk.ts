@@ -31,12 +31,15 @@ export interface DiskCounts {
   treesAhead: number;
   /** Log bytes written and not synced that power losses took away. */
   logBytesLost: number;
-  /** What the recovery of a durable state threw (a power loss then would have left a store that does not open): each fails the run. */
-  durableRecoveryErrors: string[];
+  /**
+   * What recovery threw: at a restart, or over a durable state (a power loss then would have left
+   * a store that does not open). Each fails the run; each starts with "recovery ".
+   */
+  recoveryFailures: string[];
 }
 
 export function noDiskCounts(): DiskCounts {
-  return { tornTails: 0, checkpointsRolledBack: 0, treesAhead: 0, logBytesLost: 0, durableRecoveryErrors: [] };
+  return { tornTails: 0, checkpointsRolledBack: 0, treesAhead: 0, logBytesLost: 0, recoveryFailures: [] };
 }
 
 export type CrashKind = 'process' | 'power';
@@ -207,7 +210,7 @@ export class SimDisk {
       store = this.recoverDurable();
     } catch (err) {
       // The run fails on it; the checks go on with the last durable state that opened.
-      this.counts.durableRecoveryErrors.push(`node ${this.id} (generation ${this.generation}) at ${this.scheduler.now.toFixed(1)} ms: if the power went now, recovery would fail: ${(err as Error).stack ?? (err as Error).message}`);
+      this.counts.recoveryFailures.push(`recovery would fail on node ${this.id} (generation ${this.generation}) if the power went at ${this.scheduler.now.toFixed(1)} ms: ${(err as Error).stack ?? (err as Error).message}`);
       store = this.view?.store ?? this.emptyStore();
     }
     this.view = { version: this.durableVersion, store };

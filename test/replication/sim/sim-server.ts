@@ -127,7 +127,7 @@ export class SimServer {
       }
       return true;
     } catch (err) {
-      this.nodes.errors.push(err as Error);
+      this.nodes.diskCounts.recoveryFailures.push(`recovery failed at the restart at ${this.scheduler.now.toFixed(1)} ms: ${(err as Error).stack ?? (err as Error).message}`);
       return false;
     } finally {
       this.recovering = false;

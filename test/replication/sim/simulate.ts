@@ -502,7 +502,8 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
   // ---- checks ---------------------------------------------------------------------------
   // An invariant broken anywhere (a control handler that threw stops its node) fails the run.
   for (const s of servers) for (const err of s.nodes.errors) failures.push(`a storage node stopped on an error: ${err.stack ?? err.message}`);
-  for (const e of diskCounts.durableRecoveryErrors.slice(0, 3)) failures.push(e);
+  // A recovery that fails comes first: what the checks see of that node's disk after it is moot.
+  failures.unshift(...diskCounts.recoveryFailures.slice(0, 3));
   failures.push(...checkWorkload(workload));
   if (failures.length === 0) {
     const s = current();
