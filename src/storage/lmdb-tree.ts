@@ -9,6 +9,7 @@
 // from the mark is idempotent). Never noSync while the server promises durability.
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { ReplicaRecord } from '../replication/replica-machine.ts';
+import { InvariantError } from '../replication/invariants.ts';
 import { logEpochBytes, logIndexMax, logKey, logKeyIndex, positionsKey, recordKey, type FollowerPositions, type ItemEntry, type ItemRangeOptions, type ItemTree } from './node-store.ts';
 import type { MemLayer, MemtableBase } from './memtable.ts';
 
@@ -192,6 +193,8 @@ export class LmdbTree implements CheckpointTree {
 
   checkpoint(layer: MemLayer, coveredLsn: number, done: (err: Error | null) => void): void {
     if (this.writes !== null) throw new Error('a checkpoint is already under way');
+    // The mark only moves on: a lower one would have the next recovery replay what the tree holds.
+    if (coveredLsn < this.covered) throw new InvariantError(`checkpoint mark ${coveredLsn} below the tree's ${this.covered}`);
     this.writes = this.layerWrites(layer, coveredLsn);
     this.lastWrite = null;
     this.done = (err) => {

@@ -78,6 +78,14 @@ export class WalNodeStore implements NodeStore {
   private failure: Error | null = null;
   /** Checkpoints completed (benchmarks and tests). */
   checkpoints = 0;
+  /**
+   * The lowest mark the next checkpoint may take: where the B-tree's mark is, and after a replay
+   * the log's end as found at start-up (the memtable holds every record before it). The log's
+   * durable position for this node stays 0 until its first batch after the restart is durable:
+   * alone, it would mark a checkpoint of the replayed records 0, and the next recovery would
+   * replay the whole log kept over a newer B-tree.
+   */
+  private markFloor: number;
 
   constructor(tree: CheckpointTree, link: WalLink, options: WalStoreOptions) {
     this.tree = tree;
@@ -85,6 +93,7 @@ export class WalNodeStore implements NodeStore {
     this.options = options;
     this.memtable = new Memtable(tree);
     this.lastCheckpointAt = options.now();
+    this.markFloor = tree.coveredLsn;
   }
 
   /** Opens the store: the B-tree's last checkpoint plus this node's log records after its mark. */
@@ -102,6 +111,7 @@ export class WalNodeStore implements NodeStore {
       replay.afterRecord?.(replayed);
     }, { from: covered, to: replay.end });
     link.covered(covered);
+    store.markFloor = Math.max(covered, replay.end);
     // What was replayed is in memory only: the next checkpoint bounds the next recovery.
     if (replayed > 0) store.checkpointDue = true;
     return store;
@@ -274,12 +284,15 @@ export class WalNodeStore implements NodeStore {
     const now = this.options.now();
     if (this.memtable.active.bytes * 2 >= this.options.memtableBytesMax || (this.memtable.active.bytes > 0 && now - this.lastCheckpointAt >= this.options.checkpointIntervalMs)) this.checkpointDue = true;
     // A checkpoint starts where every batch handed to the log is durable: its mark is exact.
-    if (this.checkpointDue && this.waiting.length === 0 && this.builder.count === 0 && durable === this.sequence) return this.startCheckpoint(this.link.durableLsn(), now);
+    if (this.checkpointDue && this.waiting.length === 0 && this.builder.count === 0 && durable === this.sequence) return this.startCheckpoint(Math.max(this.link.durableLsn(), this.markFloor), now);
     return false;
   }
 
   /** Returns whether the checkpoint has writes left to queue. */
   private startCheckpoint(coveredLsn: number, now: number): boolean {
+    // A mark below the B-tree's would make the next recovery replay records the tree already holds.
+    if (coveredLsn < this.tree.coveredLsn) throw new InvariantError(`checkpoint mark ${coveredLsn} below the B-tree's ${this.tree.coveredLsn}`);
+    this.markFloor = coveredLsn;
     const layer = this.memtable.freeze();
     this.checkpointing = layer;
     this.checkpointDue = false;

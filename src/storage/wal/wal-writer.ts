@@ -75,6 +75,11 @@ export class WalWriter {
     this.cipher = options.cipher;
     this.group = end.nextGroup;
     this.held = end.segments.slice();
+    // What the start-up scan read may be in the page cache only (written by a process that died
+    // before syncing it) and a node may act on it as durable: sync every segment holding the log
+    // before anything follows it. The next group's sync covers only its own segment, and a power
+    // loss would otherwise leave an unsynced hole before synced groups.
+    for (const segment of this.held) this.segments.sync(segment);
     const current = Math.floor(end.end / this.segmentBytes);
     if (!this.held.includes(current)) {
       if (this.segments.create(current, this.segmentBytes)) this.unfilled = { segment: current, from: 0 };
