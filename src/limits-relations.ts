@@ -102,8 +102,11 @@ export const logEntryBytesMax = frameFieldsBytesMax + storageKeyBytesMax + 2 * i
 /** A write-ahead log record of the largest log entry (its header, its table id and position, padding). */
 export const walRecordBytesMax = logEntryBytesMax + 4096;
 
-/** A replication frame: entries just under the batch budget, one more entry, a CBOR header for each. */
-export const replicationFrameBytesMax = frameFieldsBytesMax + replicationBatchBytesMax + logEntryBytesMax + 5 * replicationBatchEntriesMax;
+/** Each entry's own fields in a replication frame: its epoch (8 bytes) and length (4) (repl-frame-codec.ts). */
+const replicationFrameEntryBytes = 12;
+
+/** A replication frame: entries just under the batch budget, one more entry, the fields of each. */
+export const replicationFrameBytesMax = frameFieldsBytesMax + replicationBatchBytesMax + logEntryBytesMax + replicationFrameEntryBytes * (replicationBatchEntriesMax + 1);
 
 /** Bytes of keys and stored items a snapshot chunk gathers before it is sent. */
 export const snapshotChunkBudgetBytes = 256 * 1024;

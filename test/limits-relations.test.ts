@@ -34,6 +34,8 @@ import { expressionBytesMax, itemSizeBytesMax, substitutionBytesMax } from '../s
 import { ConfigError, loadDefaults, resolveConfig } from '../src/server/config.ts';
 import { SpscRing } from '../src/rings/ring.ts';
 import { encodeFrame } from '../src/rings/frame-codec.ts';
+import { encodeLogEntry } from '../src/replication/log-entry.ts';
+import { encodeReplFrame } from '../src/replication/repl-frame-codec.ts';
 import { encodeRequest, encodeResponse } from '../src/storage/message-codec.ts';
 import { encodeStoredItem } from '../src/storage/stored-item.ts';
 import { storageKeyBytesMax } from '../src/storage/key-encoding.ts';
@@ -116,13 +118,14 @@ test('frames built by the real codecs from the worst inputs stay within their bo
   assert.ok(failed.length <= itemAnswerFrameBytesMax, `failed condition ${failed.length} > ${itemAnswerFrameBytesMax}`);
   const page = encodeResponse({ id: 1, s: Status.Ok, items: `[${worstJson}]`, count: 1, scanned: 1, last: worstKeyItem, n: 409_600 });
   assert.ok(page.length <= pageAnswerFrameBytesMax, `page ${page.length} > ${pageAnswerFrameBytesMax}`);
-  const entry = encodeFrame({ e: 2 ** 31, i: 2 ** 40, m: [{ k: key, b: encodeStoredItem(worst, 409_600), d: 1, z: 409_600 }], w: 'w'.repeat(40), a: worstJson });
+  const worstStored = encodeStoredItem(worst, 409_600);
+  const entry = encodeLogEntry({ e: 2 ** 31, i: 2 ** 40, m: [{ k: key, b: worstStored, o: worstStored, d: 1, z: 409_600 }], w: 'w'.repeat(40), a: worstJson, split: { at: 2 ** 32 - 1, lowPid: 2 ** 31, highPid: 2 ** 31, version: 2 ** 40 } });
   assert.ok(entry.length <= logEntryBytesMax, `log entry ${entry.length} > ${logEntryBytesMax}`);
   // Small entries just under the batch budget, then the largest one; likewise for a snapshot chunk.
-  const small = encodeFrame({ e: 1, i: 1, m: [{ k: new Uint8Array(6), b: new Uint8Array(5), d: 1, z: 5 }], w: null, a: null });
+  const small = encodeLogEntry({ e: 1, i: 1, m: [{ k: new Uint8Array(6), b: new Uint8Array(5), o: null, d: 1, z: 5 }], w: null, a: null });
   const entries = Array.from({ length: Math.min(255, Math.floor((replicationBatchBytesMax - 1) / small.length)) }, () => small);
   const all = [...entries, entry];
-  const frame = encodeFrame({ r: ReplFrameType.Entries, t: 'x'.repeat(292), p: 1, from: 1, e: 2 ** 31, prev: 2 ** 40, prevEpoch: 2 ** 31, base: 2 ** 40, entries: all, epochs: all.map(() => 2 ** 31), commit: 2 ** 40, ack: true });
+  const frame = encodeReplFrame({ r: ReplFrameType.Entries, t: 'x'.repeat(292), p: 1, from: 1, e: 2 ** 31, prev: 2 ** 40, prevEpoch: 2 ** 31, base: 2 ** 40, entries: all, epochs: all.map(() => 2 ** 31), commit: 2 ** 40, ack: true });
   assert.ok(frame.length <= replicationFrameBytesMax, `replication frame ${frame.length} > ${replicationFrameBytesMax}`);
   const pairs: Uint8Array[] = [];
   for (let bytes = 0; bytes < snapshotChunkBudgetBytes - 11; bytes += 11) pairs.push(new Uint8Array(6), new Uint8Array(5));

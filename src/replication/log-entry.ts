@@ -2,7 +2,8 @@
 // it: encoded once by the leader (cbor-x) and carried and stored as those same bytes. The log is
 // the spine later features follow (index propagation, streams, TTL deletes, transactions,
 // point-in-time restore): each keeps its position as a log index of a partition (log-follower.ts).
-import { decodeFrame, encodeFrame } from '../rings/frame-codec.ts';
+import { decodeFrame } from '../rings/frame-codec.ts';
+import { InvariantError } from './invariants.ts';
 
 /**
  * One physical change: the key, the new stored item bytes (null: deleted) and the old ones (null:
@@ -40,12 +41,108 @@ export interface LogEntry {
   split?: SplitEntry;
 }
 
+// Layout (little-endian; lengths u32, numbers f64, exact for the integers a log uses):
+//   F3, flags (1: w, 2: a, 4: split), e, i, [u32 + w (UTF-8)], [u32 + a (UTF-8)],
+//   [split: at, lowPid, highPid, version], u32 mutation count, then per mutation:
+//   u32 + k, i32 + b (-1: null), i32 + o (-1: null), d, z.
+// A reader takes keys and items as views of the entry's bytes: storing or applying an entry never
+// decodes an item. Entries written before this layout are CBOR maps (first byte A0..BF), still read.
+const entryMarker = 0xf3;
+const hasWriteId = 1;
+const hasAttributes = 2;
+const hasSplit = 4;
+const absent = -1;
+
 export function encodeLogEntry(entry: LogEntry): Uint8Array {
-  return encodeFrame(entry);
+  const wBytes = entry.w === null ? 0 : Buffer.byteLength(entry.w, 'utf8');
+  const aBytes = entry.a === null ? 0 : Buffer.byteLength(entry.a, 'utf8');
+  let size = 2 + 16 + (entry.w === null ? 0 : 4 + wBytes) + (entry.a === null ? 0 : 4 + aBytes) + (entry.split === undefined ? 0 : 32) + 4;
+  for (const mu of entry.m) size += 12 + mu.k.length + (mu.b === null ? 0 : mu.b.length) + (mu.o === null ? 0 : mu.o.length) + 16;
+  const out = Buffer.allocUnsafe(size);
+  out[0] = entryMarker;
+  out[1] = (entry.w === null ? 0 : hasWriteId) | (entry.a === null ? 0 : hasAttributes) | (entry.split === undefined ? 0 : hasSplit);
+  let at = out.writeDoubleLE(entry.e, 2);
+  at = out.writeDoubleLE(entry.i, at);
+  if (entry.w !== null) {
+    at = out.writeUInt32LE(wBytes, at);
+    at += out.write(entry.w, at, 'utf8');
+  }
+  if (entry.a !== null) {
+    at = out.writeUInt32LE(aBytes, at);
+    at += out.write(entry.a, at, 'utf8');
+  }
+  if (entry.split !== undefined) {
+    at = out.writeDoubleLE(entry.split.at, at);
+    at = out.writeDoubleLE(entry.split.lowPid, at);
+    at = out.writeDoubleLE(entry.split.highPid, at);
+    at = out.writeDoubleLE(entry.split.version, at);
+  }
+  at = out.writeUInt32LE(entry.m.length, at);
+  for (const mu of entry.m) {
+    at = writeBytes(out, at, mu.k);
+    at = mu.b === null ? out.writeInt32LE(absent, at) : writeBytes(out, at, mu.b);
+    at = mu.o === null ? out.writeInt32LE(absent, at) : writeBytes(out, at, mu.o);
+    at = out.writeDoubleLE(mu.d, at);
+    at = out.writeDoubleLE(mu.z, at);
+  }
+  if (at !== size) throw new InvariantError(`log entry of ${size} bytes written to ${at}`);
+  return out;
+}
+
+function writeBytes(out: Buffer, at: number, bytes: Uint8Array): number {
+  at = out.writeUInt32LE(bytes.length, at);
+  out.set(bytes, at);
+  return at + bytes.length;
 }
 
 export function decodeLogEntry(bytes: Uint8Array): LogEntry {
-  return decodeFrame(bytes) as LogEntry;
+  if (bytes[0] !== entryMarker) return decodeFrame(bytes) as LogEntry;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const flags = bytes[1];
+  const e = view.getFloat64(2, true);
+  const i = view.getFloat64(10, true);
+  let at = 18;
+  let w: string | null = null;
+  let a: string | null = null;
+  let split: SplitEntry | undefined;
+  if ((flags & hasWriteId) !== 0) {
+    const length = view.getUint32(at, true);
+    w = text(bytes, at + 4, length);
+    at += 4 + length;
+  }
+  if ((flags & hasAttributes) !== 0) {
+    const length = view.getUint32(at, true);
+    a = text(bytes, at + 4, length);
+    at += 4 + length;
+  }
+  if ((flags & hasSplit) !== 0) {
+    split = { at: view.getFloat64(at, true), lowPid: view.getFloat64(at + 8, true), highPid: view.getFloat64(at + 16, true), version: view.getFloat64(at + 24, true) };
+    at += 32;
+  }
+  const count = view.getUint32(at, true);
+  at += 4;
+  const m: LogMutation[] = new Array(count);
+  for (let n = 0; n < count; n++) {
+    const kLength = view.getUint32(at, true);
+    const k = bytes.subarray(at + 4, at + 4 + kLength);
+    at += 4 + kLength;
+    const bLength = view.getInt32(at, true);
+    const b = bLength === absent ? null : bytes.subarray(at + 4, at + 4 + bLength);
+    at += 4 + (bLength === absent ? 0 : bLength);
+    const oLength = view.getInt32(at, true);
+    const o = oLength === absent ? null : bytes.subarray(at + 4, at + 4 + oLength);
+    at += 4 + (oLength === absent ? 0 : oLength);
+    m[n] = { k, b, o, d: view.getFloat64(at, true), z: view.getFloat64(at + 8, true) };
+    at += 16;
+  }
+  if (at !== bytes.length) throw new InvariantError(`log entry ${e}/${i} of ${bytes.length} bytes holds ${at}`);
+  const entry: LogEntry = { e, i, m, w, a };
+  if (split !== undefined) entry.split = split;
+  return entry;
+}
+
+function text(bytes: Uint8Array, at: number, length: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + at, length).toString('utf8');
 }
 
 /** The entry a new leader appends first: it commits everything before it in its own epoch. */

@@ -22,7 +22,7 @@ import { ReplFrameType, type ReplFrame } from '../replication/frames.ts';
 import { encodeLogEntry } from '../replication/log-entry.ts';
 import { broken, invariant } from '../replication/invariants.ts';
 import { WriteIds } from '../replication/write-ids.ts';
-import { encodeFrame, decodeFrame } from '../rings/frame-codec.ts';
+import { decodeReplFrame, encodeReplFrame } from '../replication/repl-frame-codec.ts';
 import { decodeRequest, encodeResponse } from './message-codec.ts';
 import { Op, Status, type PartitionAssignment, type StorageRequest, type StorageResponse, type WriteRequest } from './messages.ts';
 import { logIndexMax, type FollowerPositions, type ItemTree, type NodeStore } from './node-store.ts';
@@ -272,7 +272,7 @@ export class StorageNode {
         if (bytes === null) break;
         worked = true;
         this.beforeStep(bytes.length);
-        this.onRepl(decodeFrame(bytes) as ReplFrame);
+        this.onRepl(decodeReplFrame(bytes));
       }
     }
     if (this.touched.size > 0) {
@@ -624,7 +624,7 @@ export class StorageNode {
       for (let i = 0; i < frame.entries.length; i++) bytes += frame.entries[i].length;
       this.beforeStep(bytes);
     }
-    this.transport.sendPeer(to, encodeFrame(frame), frame.r);
+    this.transport.sendPeer(to, encodeReplFrame(frame), frame.r);
   }
 }
 

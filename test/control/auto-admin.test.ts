@@ -4,13 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scenario } from '../replication/sim/scenario.ts';
-import { decodeFrame } from '../../src/rings/frame-codec.ts';
+import { decodeReplFrame } from '../../src/replication/repl-frame-codec.ts';
 import { decodeLogEntry } from '../../src/replication/log-entry.ts';
 import { ReplFrameType, type ReplFrame } from '../../src/replication/frames.ts';
 
 /** Whether a replication frame carries a split entry. */
 function carriesSplit(bytes: Uint8Array): boolean {
-  const f = decodeFrame(bytes) as ReplFrame;
+  const f = decodeReplFrame(bytes);
   return f.r === ReplFrameType.Entries && f.entries.some((e) => decodeLogEntry(e).split !== undefined);
 }
 

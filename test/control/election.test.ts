@@ -8,7 +8,7 @@ import type { FenceReply } from '../../src/control/control-messages.ts';
 import type { FenceReport } from '../../src/replication/replica-machine.ts';
 import { InvariantError } from '../../src/replication/invariants.ts';
 import { Scenario } from '../replication/sim/scenario.ts';
-import { decodeFrame } from '../../src/rings/frame-codec.ts';
+import { decodeReplFrame } from '../../src/replication/repl-frame-codec.ts';
 import { decodeLogEntry } from '../../src/replication/log-entry.ts';
 import { ReplFrameType, type ReplFrame } from '../../src/replication/frames.ts';
 
@@ -53,7 +53,7 @@ test('N0: a write committed on the leader and the follower that applied the spli
   const L = parent.leader;
   const [Y, Z] = parent.replicas.filter((r) => r !== L);
   // Z lags from here on: the leader's entries do not reach it.
-  s.network.dropIf = (from, to, bytes) => from === L && to === Z && (decodeFrame(bytes) as ReplFrame).r === ReplFrameType.Entries;
+  s.network.dropIf = (from, to, bytes) => from === L && to === Z && decodeReplFrame(bytes).r === ReplFrameType.Entries;
   await s.settle(s.put('t', 'k7', 'acknowledged-on-L-and-Y'));
   assert.equal(await s.settle(s.get('t', 'k7')), 'acknowledged-on-L-and-Y');
   // The leader's thread ends in the pump that applies the split.
@@ -86,9 +86,9 @@ test('N5: a split child no survivor can lead gets its parent elected among all i
   let splitSent = false;
   s.network.dropIf = (from, to, bytes) => {
     if (from !== L) return false;
-    if (to === Z) return (decodeFrame(bytes) as ReplFrame).r === ReplFrameType.Entries;
+    if (to === Z) return decodeReplFrame(bytes).r === ReplFrameType.Entries;
     if (splitSent) return true;
-    const frame = decodeFrame(bytes) as ReplFrame;
+    const frame = decodeReplFrame(bytes);
     splitSent = frame.r === ReplFrameType.Entries && frame.entries.some((e) => decodeLogEntry(e).split !== undefined);
     return false;
   };
@@ -100,7 +100,7 @@ test('N5: a split child no survivor can lead gets its parent elected among all i
   // The parent's entries still reach no follower; the child's snapshot flows.
   s.network.dropIf = (from, _to, bytes) => {
     if (from !== L) return false;
-    const frame = decodeFrame(bytes) as ReplFrame;
+    const frame = decodeReplFrame(bytes);
     return frame.r === ReplFrameType.Entries && frame.p === parent.pid;
   };
   await s.until(() => s.machine(Y, c1.table, c1.pid)?.state === 'following', 'Y to install the first child');

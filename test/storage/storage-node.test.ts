@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scenario } from '../replication/sim/scenario.ts';
-import { decodeFrame, encodeFrame } from '../../src/rings/frame-codec.ts';
+import { decodeReplFrame, encodeReplFrame } from '../../src/replication/repl-frame-codec.ts';
 import { ReplFrameType, type AckFrame, type ReplFrame } from '../../src/replication/frames.ts';
 import { routeKey } from '../../src/api/item-key.ts';
 import { keyInfoOf } from '../../src/control/table-record.ts';
@@ -56,7 +56,7 @@ test("F12: an ack from a peer the control plane declared dead does not count tow
   await s.until(() => leader.durable === leader.last && leader.last > leader.committed, 'the write to be durable on the leader');
   // The fenced node's last pump finishes: it acknowledges the entry.
   const ack: AckFrame = { r: ReplFrameType.Ack, t: p.table, p: p.pid, from: fenced, e: leader.epoch, ok: true, i: leader.last, applied: leader.committed };
-  s.server.nodes.nodes[p.leader].transport.deliverPeer(fenced, encodeFrame(ack));
+  s.server.nodes.nodes[p.leader].transport.deliverPeer(fenced, encodeReplFrame(ack));
   await s.runFor(50);
   assert.equal(acked, false, 'acknowledged with its second copy on a fenced node');
   assert.ok(leader.committed < leader.last);
@@ -169,7 +169,7 @@ test('N1: a snapshot carries no write-id record of an entry after its index: a r
   const leader = s.machine(L, p.table, p.pid)!;
   const I = leader.last;
   // The leader's entries reach nobody from now on (snapshot chunks still flow).
-  s.network.dropIf = (from, _to, bytes) => from === L && (decodeFrame(bytes) as ReplFrame).r === ReplFrameType.Entries;
+  s.network.dropIf = (from, _to, bytes) => from === L && decodeReplFrame(bytes).r === ReplFrameType.Entries;
   let outcome = 'pending';
   const write = s.put('t', 'k1', 'LOST?', 'client-write-1').then(
     () => (outcome = 'ok'),
