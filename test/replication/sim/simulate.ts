@@ -455,10 +455,20 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     failures.push(`timed out waiting for ${what}: ${describe()}`);
   }
 
-  /** Every follower of the log on every replica has taken everything the replica applied. */
+  /**
+   * Every follower of the log on every replica has taken everything the replica applied, its
+   * store holds what its machine applied, and no request is on its way to a node (a write the
+   * router still resends would be applied after the check, and its followers would not have
+   * taken it: seed 5 with binary log entries).
+   */
   function followersCaughtUp(): boolean {
     const s = current();
-    return converged() && s.nodes.nodes.every((n) => [...n.node.replicas.values()].every((slot) => n.followers.every((f) => slot.positions[f.name] === slot.appliedTo)));
+    return (
+      converged() &&
+      s.nodes.nodes.every(
+        (n) => s.nodes.inFlight(n.id) === 0 && [...n.node.replicas.values()].every((slot) => slot.appliedTo === slot.machine.applied && n.followers.every((f) => slot.positions[f.name] === slot.appliedTo)),
+      )
+    );
   }
 
   function converged(): boolean {
