@@ -177,7 +177,9 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
     // Sometimes it dies again while it recovers its nodes' stores: recovery must survive its own crash.
     while (random.chance(0.4)) {
       const s = current();
-      await scheduler.sleep(random.next() * 6);
+      // At a moment in its recovery, or once a node that recovered first checkpoints what it replayed.
+      if (random.chance(0.5)) await scheduler.sleep(random.next() * 6);
+      else await checkpointUnderWay(s, 10);
       if (current() !== s || !s.recovering) break;
       stats.recoveryCrashes++;
       say('... during recovery:');
@@ -293,6 +295,10 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
           s.nodes.nodes[node].disk.stallUntil = scheduler.now + ms;
         }
       } else if (dice < 0.53) {
+        // While a node's checkpoint is under way, if one starts within a second: its B-tree is
+        // ahead of its flushed mark (a process crash keeps that, a power loss rolls it back).
+        await checkpointUnderWay(s, 1000);
+        if (current() !== s) continue;
         say('whole process crash and restart');
         stats.restarts++;
         await restartProcess();
@@ -326,6 +332,15 @@ export async function simulate(seed: number, partial: Partial<SimOptions> = {}):
         if (await s.autoAdmin.transferLeadership(table.name, p.pid, target).catch(() => false)) stats.handoffs++;
       }
     }
+  }
+
+  /** Waits (at most `limitMs`) until some running node of `s` has a checkpoint under way; returns whether one has. */
+  async function checkpointUnderWay(s: SimServer, limitMs: number): Promise<boolean> {
+    for (const end = scheduler.now + limitMs; scheduler.now < end; await scheduler.sleep(0.25)) {
+      if (current() !== s) return false;
+      if (s.nodes.nodes.some((n) => n.running && n.store.checkpointUnderWay())) return true;
+    }
+    return false;
   }
 
   /**
