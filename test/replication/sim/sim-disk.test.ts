@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimLogDevice } from './sim-log-device.ts';
 import { SimCheckpointTree, emptyTree, treeAfter } from './sim-checkpoint-tree.ts';
-import { SimDisk, noDiskCounts } from './sim-disk.ts';
+import { SimDisk, noDiskCounts, simSegmentBytes } from './sim-disk.ts';
 import { Scheduler } from './scheduler.ts';
 import { Random } from './random.ts';
 import { WalWriter } from '../../../src/storage/wal/wal-writer.ts';
@@ -239,4 +239,39 @@ test('disk: the first checkpoint after a restart keeps its mark at the log posit
   assert.equal(store.storedLog('t.1', 0).last, 3);
   await settleCheckpoints(scheduler, store);
   assert.ok(disk.checkpointMark >= mark, `the mark went back from ${mark} to ${disk.checkpointMark}`);
+});
+
+test('disk: after a process crash that left the B-tree ahead of its flushed mark, a power loss still finds the log that mark needs', { todo: 'finding: it does not; the restarted store releases the log below the B-tree\'s unflushed mark as it opens (WalNodeStore.open: link.covered(tree.coveredLsn)), and the power loss rolls the B-tree back to its flushed mark, whose records are gone (sim seeds 4, 58, 66, 85, 93)' }, async () => {
+  const scheduler = new Scheduler();
+  const random = new Random(5);
+  let disk = new SimDisk(scheduler, random, noDiskCounts(), 0, 1);
+  let store = disk.open(() => scheduler.now, () => {}, () => {});
+  const write = async (from: number, to: number): Promise<void> => {
+    for (let i = from; i <= to; i++) {
+      store.appendLog('t.1', 0, i, 1, Buffer.alloc(1000, i % 251));
+      store.commit(() => {});
+    }
+    await scheduler.run(scheduler.now + 200);
+    store.pollDurable();
+  };
+  await write(1, 10);
+  await scheduler.run(scheduler.now + 600);
+  await settleCheckpoints(scheduler, store);
+  const flushedMark = disk.checkpointMark;
+  assert.ok(flushedMark > 0 && flushedMark < simSegmentBytes, 'a checkpoint flushed, its mark in the first segment');
+  // The log goes on into the second segment; the next checkpoint writes everything, mark last, and its flush never completes.
+  await write(11, 90);
+  await scheduler.run(scheduler.now + 600);
+  disk.stallUntil = Infinity;
+  while (store.pollDurable());
+  assert.equal(store.checkpointUnderWay(), true);
+  assert.ok(disk.checkpointMark >= simSegmentBytes, 'the written mark is in the second segment');
+  disk = disk.after('process');
+  disk.scan();
+  store = disk.open(() => scheduler.now, () => {}, () => {});
+  disk = disk.after('power');
+  disk.scan();
+  store = disk.open(() => scheduler.now, () => {}, () => {});
+  assert.equal(disk.checkpointMark, flushedMark, 'the power loss rolled the B-tree back to its flushed mark');
+  assert.equal(store.readLog('t.1', 0, 1, 90, Infinity).length, 90, 'every entry the log held is recovered');
 });

@@ -122,6 +122,12 @@ export class SimDisk {
       this.durableVersion++;
       synced();
     }));
+    // Syncs the writer makes as it opens (of the segments it found holding the log) block the
+    // opening thread in the server: they are done before the node starts, as part of its recovery.
+    if (this.device.syncPending) {
+      if (this.device.completeSyncs()) this.writes = null;
+      this.durableVersion++;
+    }
     thread.onDurable = onDurable;
     thread.onGroupSynced = (batches, inherited) => {
       if (inherited) this.writes = null;
