@@ -110,10 +110,12 @@ export class WalNodeStore implements NodeStore {
       replayed++;
       replay.afterRecord?.(replayed);
     }, { from: covered, to: replay.end });
-    link.covered(covered);
     store.markFloor = Math.max(covered, replay.end);
-    // What was replayed is in memory only: the next checkpoint bounds the next recovery.
-    if (replayed > 0) store.checkpointDue = true;
+    // No log is released yet: after a process crash the B-tree may hold a checkpoint whose flush
+    // never completed (its mark read from the kernel's cache), and a power loss would roll it
+    // back to the last flushed mark, which needs the log from there. The first checkpoint, due at
+    // once, makes the tree durable up to the replay's end and releases the log below it.
+    store.checkpointDue = true;
     return store;
   }
 
