@@ -3,10 +3,7 @@
 // to a copy of src/, test/ and config/ in a temporary directory, the simulator runs seeds 1..N
 // (200) there and stops at the first failing seed, and the mutation is reported caught at that
 // seed (with its first failure) or NOT caught. A seed that fails on the unmutated code too (run
-// in the repository) catches nothing: the search goes on after it. Nor does a seed whose first
-// failure is the storage recovery's ("recovery ..."): the simulated disks found recovery bugs of
-// their own in src/storage (see test/replication/sim/sim-disk.test.ts, its todo tests), which a
-// mutated run meets at other seeds; none of these mutations is in recovery. Exit status 1 when a mutation
+// in the repository) catches nothing: the search goes on after it. Exit status 1 when a mutation
 // is not caught or no longer applies.
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -193,21 +190,10 @@ for (const [i, mutation] of mutations.entries()) {
   try {
     // A seed that fails without the mutation too (a bug of the code itself) catches nothing: go on past it.
     const alsoUnmutated: number[] = [];
-    const recoveryFirst: number[] = [];
     let failed: Awaited<ReturnType<typeof firstFailingSeed>>;
     for (let from = 1; ; ) {
       failed = await firstFailingSeed(copy.dir, from);
       if (failed === null || failed.seed === -1) break;
-      if (failed.failure.startsWith('recovery ')) {
-        console.log(`  seed ${failed.seed} fails in the storage recovery first: not counted (${failed.failure.slice(0, 120)})`);
-        recoveryFirst.push(failed.seed);
-        if (failed.seed >= seedsMax) {
-          failed = null;
-          break;
-        }
-        from = failed.seed + 1;
-        continue;
-      }
       if (!(await failsUnmutated(failed.seed))) break;
       console.log(`  seed ${failed.seed} fails without the mutation too: not counted`);
       alsoUnmutated.push(failed.seed);
@@ -218,8 +204,7 @@ for (const [i, mutation] of mutations.entries()) {
       from = failed.seed + 1;
     }
     const unmutated = alsoUnmutated.length === 0 ? '' : alsoUnmutated.length === 1 ? ` (seed ${alsoUnmutated[0]} fails without it too)` : ` (seeds ${alsoUnmutated.join(', ')} fail without it too)`;
-    const skipped = unmutated + (recoveryFirst.length === 0 ? '' : ` (seeds failing in the storage recovery first: ${recoveryFirst.join(', ')})`);
-    const result = failed === null ? `NOT caught in seeds 1..${seedsMax}${skipped}` : failed.seed === -1 ? `run broke: ${failed.failure}` : `caught at seed ${failed.seed}${skipped}: ${failed.failure}`;
+    const result = failed === null ? `NOT caught in seeds 1..${seedsMax}${unmutated}` : failed.seed === -1 ? `run broke: ${failed.failure}` : `caught at seed ${failed.seed}${unmutated}: ${failed.failure}`;
     console.log(`  ${result}`);
     outcomes.push({ name: mutation.name, result, caught: failed !== null && failed.seed !== -1 });
   } finally {
