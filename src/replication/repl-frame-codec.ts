@@ -38,13 +38,7 @@ function encodeEntries(f: EntriesFrame): Uint8Array {
   let size = entriesHeadBytes + tableBytes;
   for (let i = 0; i < f.entries.length; i++) size += f64 + u32 + f.entries[i].length;
   const out = Buffer.allocUnsafe(size);
-  out[0] = entriesMarker;
-  out[1] = f.ack ? 1 : 0;
-  out.writeUInt16LE(tableBytes, 2);
-  let at = 4 + out.write(f.t, 4, 'utf8');
-  at = out.writeDoubleLE(f.p, at);
-  at = out.writeDoubleLE(f.from, at);
-  at = out.writeDoubleLE(f.e, at);
+  let at = writeHead(out, entriesMarker, f.ack, f, tableBytes);
   at = out.writeDoubleLE(f.prev, at);
   at = out.writeDoubleLE(f.prevEpoch, at);
   at = out.writeDoubleLE(f.base, at);
@@ -95,16 +89,19 @@ function decodeEntries(bytes: Uint8Array): EntriesFrame {
 function encodeAck(f: AckFrame): Uint8Array {
   const tableBytes = Buffer.byteLength(f.t, 'utf8');
   const out = Buffer.allocUnsafe(ackBytes + tableBytes);
-  out[0] = ackMarker;
-  out[1] = f.ok ? 1 : 0;
-  out.writeUInt16LE(tableBytes, 2);
-  let at = 4 + out.write(f.t, 4, 'utf8');
-  at = out.writeDoubleLE(f.p, at);
-  at = out.writeDoubleLE(f.from, at);
-  at = out.writeDoubleLE(f.e, at);
+  let at = writeHead(out, ackMarker, f.ok, f, tableBytes);
   at = out.writeDoubleLE(f.i, at);
   out.writeDoubleLE(f.applied, at);
   return out;
+}
+
+/** What both layouts start with: marker, a flag, the table id, then partition, sender and epoch; returns the offset after them. */
+function writeHead(out: Buffer, marker: number, flag: boolean, f: EntriesFrame | AckFrame, tableBytes: number): number {
+  out[0] = marker;
+  out[1] = flag ? 1 : 0;
+  out.writeUInt16LE(tableBytes, 2);
+  const at = 4 + out.write(f.t, 4, 'utf8');
+  return out.writeDoubleLE(f.e, out.writeDoubleLE(f.from, out.writeDoubleLE(f.p, at)));
 }
 
 function decodeAck(bytes: Uint8Array): AckFrame {
