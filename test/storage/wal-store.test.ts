@@ -153,31 +153,40 @@ test('a checkpoint moves the memtable into LMDB and marks the log position it co
   }
 });
 
+/** Starts a checkpoint and lets it queue `writes` B-tree writes (one a step), then waits for them to be committed (not flushed): a crash cut there. */
+async function checkpointCut(store: WalNodeStore, tree: () => LmdbTree, writes: number): Promise<void> {
+  (store as unknown as { checkpointDue: boolean }).checkpointDue = true;
+  store.pollDurable(); // starts it and queues one write
+  for (let n = 1; n < writes && tree().step(1); n++);
+  await (tree() as unknown as { lastWrite: Promise<unknown> | null }).lastWrite;
+}
+
+/** A store writing one B-tree write a checkpoint step, whose checkpoint 1 holds entries 1..4 (a..d) with 1..2 applied. */
+async function afterFirstCheckpoint(dir: Dir): Promise<WalNodeStore> {
+  const store = dir.open();
+  (store as unknown as { options: WalStoreOptions }).options = { ...options, checkpointWritesPerStep: 1 };
+  commitEntries(store, [entry(1, 'a', 'A1'), entry(2, 'b', 'B1'), entry(3, 'c', 'C1'), entry(4, 'd', 'D1')], 2);
+  store.commit(() => {});
+  dir.link.sync();
+  store.pollDurable();
+  await checkpointCut(store, () => dir.tree, Infinity);
+  for (let i = 0; i < 100 && store.checkpointUnderWay(); i++) {
+    store.pollDurable();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.equal(store.checkpoints, 1);
+  return store;
+}
+
+const allItems = [['a', 'A1'], ['b', 'B1'], ['c', 'C1'], ['d', 'D1']];
+
 test('a process crash part way through a checkpoint (the B-tree ahead of its mark, log trims in it): every crash point recovers the same state', async () => {
-  // Checkpoint 1 holds entries 1..4 with 1..2 applied. Then entry 3 is applied, then entry 4 and
-  // the log is trimmed through 4 (base 4). Checkpoint 2 is cut after each of its writes in turn.
-  const slow: WalStoreOptions = { ...options, checkpointWritesPerStep: 1 };
-  const checkpointNow = async (store: WalNodeStore, tree: () => LmdbTree, writes: number): Promise<void> => {
-    (store as unknown as { checkpointDue: boolean }).checkpointDue = true;
-    store.pollDurable(); // starts it and queues one write
-    for (let n = 1; n < writes && tree().step(1); n++);
-    await (tree() as unknown as { lastWrite: Promise<unknown> | null }).lastWrite;
-  };
+  // After checkpoint 1, entry 3 is applied, then entry 4 and the log is trimmed through 4 (base
+  // 4). Checkpoint 2 is cut after each of its writes in turn.
   for (let cut = 1; cut < 12; cut++) {
     const dir = new Dir();
     try {
-      let store = dir.open();
-      (store as unknown as { options: WalStoreOptions }).options = slow;
-      commitEntries(store, [entry(1, 'a', 'A1'), entry(2, 'b', 'B1'), entry(3, 'c', 'C1'), entry(4, 'd', 'D1')], 2);
-      store.commit(() => {});
-      dir.link.sync();
-      store.pollDurable();
-      await checkpointNow(store, () => dir.tree, Infinity);
-      for (let i = 0; i < 100 && store.checkpointUnderWay(); i++) {
-        store.pollDurable();
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      assert.equal(store.checkpoints, 1);
+      let store = await afterFirstCheckpoint(dir);
       store.putItem('t', key('c'), Buffer.from('C1'));
       store.putRecord(record(3, 4));
       store.commit(() => {});
@@ -187,9 +196,9 @@ test('a process crash part way through a checkpoint (the B-tree ahead of its mar
       store.commit(() => {});
       dir.link.sync();
       store.pollDurable();
-      await checkpointNow(store, () => dir.tree, cut);
+      await checkpointCut(store, () => dir.tree, cut);
       store = await dir.restart();
-      for (const [k, v] of [['a', 'A1'], ['b', 'B1'], ['c', 'C1'], ['d', 'D1']]) assert.equal(store.items('t').get(key(k))?.toString(), v, `cut after ${cut} writes: item ${k}`);
+      for (const [k, v] of allItems) assert.equal(store.items('t').get(key(k))?.toString(), v, `cut after ${cut} writes: item ${k}`);
       assert.equal(store.records()[0].applied, 4);
       assert.equal(store.records()[0].base, 4);
     } finally {
@@ -199,32 +208,15 @@ test('a process crash part way through a checkpoint (the B-tree ahead of its mar
 });
 
 test('a process crash part way through a checkpoint that removes a replica (its record and log deleted, the mark not written): every crash point recovers its items', async () => {
-  // As above, then the replica is removed (a retired split parent, a replica moved away): its
-  // record and its whole log go. Checkpoint 2 is cut after each of its writes in turn; replay then
-  // starts at checkpoint 1's mark over a B-tree that may hold neither the record nor the log (the
-  // simulated disks' seed 73024 threw there: "applied through 4 but its log has no entry 1").
-  const slow: WalStoreOptions = { ...options, checkpointWritesPerStep: 1 };
-  const checkpointNow = async (store: WalNodeStore, tree: () => LmdbTree, writes: number): Promise<void> => {
-    (store as unknown as { checkpointDue: boolean }).checkpointDue = true;
-    store.pollDurable();
-    for (let n = 1; n < writes && tree().step(1); n++);
-    await (tree() as unknown as { lastWrite: Promise<unknown> | null }).lastWrite;
-  };
+  // After checkpoint 1, entries 3 and 4 are applied, then the replica is removed (a retired split
+  // parent, a replica moved away): its record and its whole log go. Checkpoint 2 is cut after each
+  // of its writes in turn; replay then starts at checkpoint 1's mark over a B-tree that may hold
+  // neither the record nor the log (the simulated disks' seed 73024 threw there: "applied through
+  // 4 but its log has no entry 1").
   for (let cut = 1; cut < 16; cut++) {
     const dir = new Dir();
     try {
-      let store = dir.open();
-      (store as unknown as { options: WalStoreOptions }).options = slow;
-      commitEntries(store, [entry(1, 'a', 'A1'), entry(2, 'b', 'B1'), entry(3, 'c', 'C1'), entry(4, 'd', 'D1')], 2);
-      store.commit(() => {});
-      dir.link.sync();
-      store.pollDurable();
-      await checkpointNow(store, () => dir.tree, Infinity);
-      for (let i = 0; i < 100 && store.checkpointUnderWay(); i++) {
-        store.pollDurable();
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      assert.equal(store.checkpoints, 1);
+      let store = await afterFirstCheckpoint(dir);
       store.putItem('t', key('c'), Buffer.from('C1'));
       store.putItem('t', key('d'), Buffer.from('D1'));
       store.putRecord(record(4, 4));
@@ -234,9 +226,9 @@ test('a process crash part way through a checkpoint that removes a replica (its 
       store.commit(() => {});
       dir.link.sync();
       store.pollDurable();
-      await checkpointNow(store, () => dir.tree, cut);
+      await checkpointCut(store, () => dir.tree, cut);
       store = await dir.restart();
-      for (const [k, v] of [['a', 'A1'], ['b', 'B1'], ['c', 'C1'], ['d', 'D1']]) assert.equal(store.items('t').get(key(k))?.toString(), v, `cut after ${cut} writes: item ${k}`);
+      for (const [k, v] of allItems) assert.equal(store.items('t').get(key(k))?.toString(), v, `cut after ${cut} writes: item ${k}`);
       assert.deepEqual(store.records(), [], `cut after ${cut} writes: the replica is gone`);
     } finally {
       dir.remove();
