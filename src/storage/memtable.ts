@@ -12,7 +12,6 @@ import { compareKeys } from './compare-keys.ts';
 // sorted-btree is CommonJS: Node's ESM loader makes its module.exports the default import, while
 // a loader that honours its __esModule flag (tsx in a worker thread) gives the class itself.
 const BTree: typeof sortedBtree.default = (sortedBtree as unknown as { default?: typeof sortedBtree.default }).default ?? (sortedBtree as unknown as typeof sortedBtree.default);
-const compareBytes: (a: Buffer, b: Buffer) => number = compareKeys;
 
 /** A range [start, end) of keys (end undefined: to the last key). */
 interface KeyRange {
@@ -27,7 +26,7 @@ function inRange(key: Buffer, r: KeyRange): boolean {
 /** One ordered tree's writes in one layer (a table's items, or its followers' data). */
 export class LayerTree {
   /** Key → new value, or null: deleted. */
-  entries: InstanceType<typeof BTree<Buffer, Buffer | null>> = new BTree<Buffer, Buffer | null>(undefined, compareBytes);
+  entries: InstanceType<typeof BTree<Buffer, Buffer | null>> = new BTree<Buffer, Buffer | null>(undefined, compareKeys);
   /** Ranges cleared in this layer: what older layers and the B-tree hold there is gone. Entries newer than a clear are in `entries`. */
   readonly cleared: KeyRange[] = [];
   /** The whole tree was dropped in this layer. */
