@@ -5,7 +5,7 @@
 import type { Bench } from 'tinybench';
 import sortedBtree from 'sorted-btree';
 import { compareKeys } from '../src/storage/compare-keys.ts';
-import { MemLayer, Memtable, itemsTreeId, type MemtableBase } from '../src/storage/memtable.ts';
+import { Memtable, itemsTreeId, type MemtableBase } from '../src/storage/memtable.ts';
 import type { ItemEntry, ItemTree } from '../src/storage/node-store.ts';
 
 const BTree: typeof sortedBtree.default = (sortedBtree as unknown as { default?: typeof sortedBtree.default }).default ?? (sortedBtree as unknown as typeof sortedBtree.default);

@@ -144,7 +144,7 @@ export class StorageThreads implements NodeSupervisor {
     const logs: WalLogSpec[] = [];
     const dirs = o.walPerNode ? places.map((p) => this.logDir(p)) : [o.walDir];
     for (const dir of dirs) {
-      const end = scanWal(new FileSegments(dir, o.walSegmentBytes, o.sync), o.walSegmentBytes, () => {});
+      const end = scanWal(new FileSegments(dir, o.sync), o.walSegmentBytes, () => {});
       if (end.cutTail) log.warn(`write-ahead log ${dir}: a torn tail after its last complete sync was cut at LSN ${end.end} (nothing in it had been acknowledged)`);
       logs.push({ dir, end });
       this.wal.ends.push(end);

@@ -237,7 +237,7 @@ function openStore(task: StorageNodeTask, watch: DiskWatch, wake: () => void): W
     link.covered(tree.coveredLsn);
     return new WalNodeStore(tree, link, options);
   }
-  const source = new FileSegments(task.wal.dir, task.wal.segmentBytes);
+  const source = new FileSegments(task.wal.dir);
   const cipher = task.encryptionKey ? new WalCipher(task.encryptionKey) : null;
   // How long a restart takes, and how much of the log it had to read: for operators (and the
   // process-kill test, which tells from these lines whether a kill came during recovery).

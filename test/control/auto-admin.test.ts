@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Scenario } from '../replication/sim/scenario.ts';
 import { decodeReplFrame } from '../../src/replication/repl-frame-codec.ts';
 import { decodeLogEntry } from '../../src/replication/log-entry.ts';
-import { ReplFrameType, type ReplFrame } from '../../src/replication/frames.ts';
+import { ReplFrameType } from '../../src/replication/frames.ts';
 
 /** Whether a replication frame carries a split entry. */
 function carriesSplit(bytes: Uint8Array): boolean {

@@ -10,7 +10,7 @@ import { InvariantError } from '../../src/replication/invariants.ts';
 import { Scenario } from '../replication/sim/scenario.ts';
 import { decodeReplFrame } from '../../src/replication/repl-frame-codec.ts';
 import { decodeLogEntry } from '../../src/replication/log-entry.ts';
-import { ReplFrameType, type ReplFrame } from '../../src/replication/frames.ts';
+import { ReplFrameType } from '../../src/replication/frames.ts';
 
 function replica(durableEpoch: number, durableIndex: number, extra: Partial<FenceReport> = {}): FenceReply {
   return { kind: 'replica', report: { state: 'following', candidate: true, lastIndex: durableIndex, lastEpoch: durableEpoch, durableIndex, durableEpoch, applied: 0, epoch: durableEpoch, voters: [0, 1, 2], version: 1, ...extra } };

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scenario } from '../replication/sim/scenario.ts';
 import { decodeReplFrame, encodeReplFrame } from '../../src/replication/repl-frame-codec.ts';
-import { ReplFrameType, type AckFrame, type ReplFrame } from '../../src/replication/frames.ts';
+import { ReplFrameType, type AckFrame } from '../../src/replication/frames.ts';
 import { routeKey } from '../../src/api/item-key.ts';
 import { keyInfoOf } from '../../src/control/table-record.ts';
 import { Op, ReturnValues, Status, WriteKind, type StorageResponse, type WriteRequest } from '../../src/storage/messages.ts';

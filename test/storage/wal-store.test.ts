@@ -32,7 +32,7 @@ class Dir {
 
   open(): WalNodeStore {
     this.tree = new LmdbTree({ path: join(this.path, 'lmdb'), sync: true, mapSizeBytes: 1 << 28 });
-    this.segments = new FileSegments(join(this.path, 'wal'), segmentBytes);
+    this.segments = new FileSegments(join(this.path, 'wal'));
     const end = scanWal(this.segments, segmentBytes, () => {});
     this.link = new DirectWalLink(new WalWriter(this.segments, { segmentBytes, cipher: null }, end), 0, 1);
     this.store = WalNodeStore.open(this.tree, this.link, options, { source: this.segments, segmentBytes, cipher: null, node: 0, incarnation: 1, end: end.end });

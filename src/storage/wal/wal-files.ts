@@ -8,20 +8,17 @@ import { join } from 'node:path';
 import { segmentFileName, segmentOfFileName } from './wal-format.ts';
 import type { WalSegments } from './wal-writer.ts';
 
-/** Zero-filling a new segment writes this much at a time. */
 /** Zeros to write, made on first use (most threads that read the log never fill a segment). */
 let zeroChunk: Buffer | null = null;
 
 export class FileSegments implements WalSegments {
   readonly dir: string;
-  private readonly segmentBytes: number;
   /** Open descriptors of segments being written. */
   private readonly fds = new Map<number, number>();
 
   /** `zeroFill`: write a new segment's zeros (a synced log); otherwise a sparse file. */
-  constructor(dir: string, segmentBytes: number, private readonly zeroFill = true) {
+  constructor(dir: string, private readonly zeroFill = true) {
     this.dir = dir;
-    this.segmentBytes = segmentBytes;
     mkdirSync(dir, { recursive: true });
   }
 

@@ -128,7 +128,7 @@ function linkOf(spec: WalNodeSpec): NodeLink {
 }
 
 function segmentsFor(dir: string, segmentBytes: number, sync: boolean, crashTraceDir: string | undefined): WalSegments {
-  const segments = new FileSegments(dir, segmentBytes, sync);
+  const segments = new FileSegments(dir, sync);
   if (!sync) segments.sync = () => {};
   return crashTraceDir === undefined ? segments : new TracingSegments(segments, dir, crashTraceDir);
 }

@@ -61,7 +61,7 @@ function scan(image: Image, sizes?: Map<number, number>): { texts: string[]; end
     const outcomes = [smallReadBytes, walReadBytes].map((readBytes) => {
       const texts: string[] = [];
       try {
-        const result = scanWal(new FileSegments(dir, segmentBytes), segmentBytes, (_h, payload) => texts.push(payload.toString()), undefined, readBytes);
+        const result = scanWal(new FileSegments(dir), segmentBytes, (_h, payload) => texts.push(payload.toString()), undefined, readBytes);
         return { texts, end: result.end, cutTail: result.cutTail, nextGroup: result.nextGroup };
       } catch (err) {
         return err as Error;
@@ -138,7 +138,7 @@ test('a last group spanning a segment end, torn in the next segment, is cut wher
   try {
     image.write(dir);
     const texts: string[] = [];
-    const end = scanWal(new FileSegments(dir, segmentBytes), segmentBytes, (_h, payload) => texts.push(payload.toString()));
+    const end = scanWal(new FileSegments(dir), segmentBytes, (_h, payload) => texts.push(payload.toString()));
     assert.deepEqual(texts, ['x'.repeat(3000)]);
     assert.equal(end.end, first);
     assert.deepEqual(end.segments, [0]);

@@ -44,7 +44,7 @@ function batch(builder: WalBatchBuilder, node: number, sequence: number, entries
 
 test("each group commit is one write and one fdatasync; the log reads back every node's records in order, and each node's durable batch and LSN", () => {
   withDir((dir) => {
-    const segments = new CountingSegments(dir, segmentBytes);
+    const segments = new CountingSegments(dir);
     const writer = new WalWriter(segments, { segmentBytes, cipher: null }, { end: 0, nextGroup: 0, segments: [] });
     const builders = [new WalBatchBuilder(), new WalBatchBuilder()];
     let last: ReturnType<WalWriter['commitGroup']> = [];
@@ -72,7 +72,7 @@ test("each group commit is one write and one fdatasync; the log reads back every
 
 test('groups span segment ends (the rest of a segment is skipped), segments are recycled once covered, and a reopened writer goes on where the log ends', () => {
   withDir((dir) => {
-    const segments = new FileSegments(dir, segmentBytes);
+    const segments = new FileSegments(dir);
     let writer = new WalWriter(segments, { segmentBytes, cipher: null }, { end: 0, nextGroup: 0, segments: [] });
     const builder = new WalBatchBuilder();
     let written = 0;
@@ -112,7 +112,7 @@ test('groups span segment ends (the rest of a segment is skipped), segments are 
 
 test('with encryption at rest, no payload byte is in the clear, and the right key reads it back', () => {
   withDir((dir) => {
-    const segments = new FileSegments(dir, segmentBytes);
+    const segments = new FileSegments(dir);
     const cipher = new WalCipher('0123456789abcdef0123456789abcdef');
     const writer = new WalWriter(segments, { segmentBytes, cipher }, { end: 0, nextGroup: 0, segments: [] });
     const builder = new WalBatchBuilder();
@@ -142,7 +142,7 @@ test('a new segment is made sparse and filled with zeros while the writer is idl
         super.fill(segment, offset, bytes);
       }
     }
-    const segments = new FillingSegments(dir, segmentBytes);
+    const segments = new FillingSegments(dir);
     const writer = new WalWriter(segments, { segmentBytes, cipher: null }, { end: 0, nextGroup: 0, segments: [] });
     const builder = new WalBatchBuilder();
     writer.append(0, 1, batch(builder, 0, 1, 3, 1000));
