@@ -28,6 +28,14 @@ export const nestingDepthMax = 32;
  * plus one, within lmdb-tree.ts's namedDbsMax (10,000; past it a table's replicas cannot be made).
  */
 export const tablesMax = 2500;
+/** Global secondary indexes per table (DynamoDB's default quota; a setting). */
+export const globalSecondaryIndexesMax = 20;
+/** Local secondary indexes per table (fixed in DynamoDB). */
+export const localSecondaryIndexesMax = 5;
+/** INCLUDE projections: non-key attributes across all of a table's indexes. */
+export const projectedNonKeyAttributesMax = 100;
+/** A GSI's partition key and sort key may each be made of this many attributes. */
+export const indexKeyAttributesMax = 4;
 /** ListTables Limit: 1 to 100. */
 export const listTablesLimitMax = 100;
 /** ListContributorInsights' MaxResults maximum (API reference: "Maximum value of 100"). */

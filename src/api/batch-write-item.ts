@@ -10,6 +10,7 @@ import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
 import { batchWriteItemsMax, itemSizeBytesMax } from '../limits.ts';
 import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
+import { checkItemIndexKeys, indexedWriteDone, withIndexSpec } from './index-writes.ts';
 import {
   attributeMapEcho,
   constraintViolation,
@@ -172,6 +173,8 @@ export async function batchWriteItem(ctx: ApiContext, input: Record<string, unkn
       routed[n++] = r;
     }
   }
+  // Index keys are checked for every put before any is written.
+  for (const t of tables) for (const write of t.writes) if (write.put) checkItemIndexKeys(t.table!, write.value);
   n = 0;
   for (const t of tables) {
     const table = t.table!;
@@ -194,10 +197,11 @@ export async function batchWriteItem(ctx: ApiContext, input: Record<string, unkn
         rv: ReturnValues.NONE,
         rvf: false,
       };
-      pending.push(sendByKey(ctx, table, pk, hash32, req, true));
+      pending.push(sendByKey(ctx, table, pk, hash32, withIndexSpec(ctx, table, req), true));
     }
   }
   const settled = await Promise.allSettled(pending);
+  for (const t of tables) indexedWriteDone(ctx, t.table!);
   return batchWriteResponse(tables, settled, input.ReturnConsumedCapacity);
 }
 

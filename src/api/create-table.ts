@@ -7,6 +7,16 @@ import { tableDescription } from './table-description.ts';
 import type { AttributeDefinition, KeySchemaElement } from '../values/types.ts';
 import type { BillingMode } from '../control/table-record.ts';
 import { provisionedUnitsMax } from '../limits.ts';
+import {
+  attributeDefinitionShape,
+  checkSingleAttributeKeySchema,
+  globalSecondaryIndexesShape,
+  localSecondaryIndexesShape,
+  onDemandThroughputShape,
+  parseCreateTableIndexes,
+  parseTableOnDemandThroughput,
+  provisionedThroughputShape,
+} from './index-definitions.ts';
 
 const keySchemaShape: Shape = {
   type: 'List',
@@ -23,31 +33,15 @@ const keySchemaShape: Shape = {
   },
 };
 
-const provisionedThroughputShape: Shape = {
-  type: 'Structure',
-  members: {
-    ReadCapacityUnits: { type: 'Long', notNull: true, min: 1 },
-    WriteCapacityUnits: { type: 'Long', notNull: true, min: 1 },
-  },
-};
-
 const createTableShape: Record<string, Shape> = {
-  AttributeDefinitions: {
-    type: 'List',
-    notNull: true,
-    member: {
-      type: 'Structure',
-      notNull: true,
-      members: {
-        AttributeName: { type: 'String', notNull: true, minLength: 1, maxLength: 255 },
-        AttributeType: { type: 'String', notNull: true, enum: ['S', 'N', 'B'] },
-      },
-    },
-  },
+  AttributeDefinitions: { type: 'List', notNull: true, member: attributeDefinitionShape },
   TableName: tableNameShape,
   KeySchema: keySchemaShape,
+  LocalSecondaryIndexes: localSecondaryIndexesShape,
+  GlobalSecondaryIndexes: globalSecondaryIndexesShape,
   BillingMode: { type: 'String', enum: ['PROVISIONED', 'PAY_PER_REQUEST'] },
   ProvisionedThroughput: provisionedThroughputShape,
+  OnDemandThroughput: onDemandThroughputShape,
 };
 
 const invalid = 'One or more parameter values were invalid: ';
@@ -60,9 +54,6 @@ export async function createTable(ctx: ApiContext, input: Record<string, unknown
   const billingMode = (input.BillingMode as BillingMode | undefined) ?? 'PROVISIONED';
   const throughput = input.ProvisionedThroughput as { ReadCapacityUnits: number; WriteCapacityUnits: number } | undefined;
 
-  if (input.GlobalSecondaryIndexes !== undefined || input.LocalSecondaryIndexes !== undefined) {
-    throw validationError(`${invalid}Secondary indexes are not supported by this server yet`);
-  }
   if (billingMode === 'PAY_PER_REQUEST') {
     if (throughput !== undefined) {
       throw validationError(`${invalid}Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST`);
@@ -81,13 +72,11 @@ export async function createTable(ctx: ApiContext, input: Record<string, unknown
   if (keys.some((k) => !defined.includes(k))) {
     throw validationError(`${invalid}Some index key attributes are not defined in AttributeDefinitions. Keys: [${keys.join(', ')}], AttributeDefinitions: [${defined.join(', ')}]`);
   }
-  if (keys.length === 2 && keys[0] === keys[1]) throw validationError('Both the Hash Key and the Range Key element in the KeySchema have the same name');
-  if (keySchema[0].KeyType !== 'HASH') throw validationError('Invalid KeySchema: The first KeySchemaElement is not a HASH key type');
-  if (keySchema.length === 2 && keySchema[1].KeyType !== 'RANGE') throw validationError('Invalid KeySchema: The second KeySchemaElement is not a RANGE key type');
+  checkSingleAttributeKeySchema(keySchema);
   if (new Set(defined).size !== defined.length) throw validationError(`${invalid}Duplicate AttributeName in AttributeDefinitions`);
-  if (keySchema.length !== definitions.length) {
-    throw validationError(`${invalid}Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions`);
-  }
+  // Also checks that AttributeDefinitions name no attribute that no key schema uses.
+  const indexes = parseCreateTableIndexes(input, keySchema, definitions, billingMode, ctx.control.globalSecondaryIndexesMax);
+  const onDemandThroughput = parseTableOnDemandThroughput(input, billingMode);
 
   const table = await ctx.control.createTable({
     name,
@@ -97,6 +86,8 @@ export async function createTable(ctx: ApiContext, input: Record<string, unknown
     billingMode,
     readCapacityUnits: throughput?.ReadCapacityUnits ?? 0,
     writeCapacityUnits: throughput?.WriteCapacityUnits ?? 0,
+    ...(indexes.length > 0 ? { indexes } : {}),
+    ...(onDemandThroughput !== undefined ? { onDemandThroughput } : {}),
   });
   return JSON.stringify({ TableDescription: tableDescription(table, 'ACTIVE') });
 }

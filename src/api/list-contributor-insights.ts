@@ -15,7 +15,7 @@ const listContributorInsightsShape = {
 
 export async function listContributorInsights(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
   checkRequestShape(input, listContributorInsightsShape);
-  const tables: TableRecord[] = input.TableName != null ? [insightsTarget(ctx, input)] : ctx.control.catalog.names().map((n) => ctx.control.getTable(n)!);
+  const tables: TableRecord[] = input.TableName != null ? [insightsTarget(ctx, input)] : ctx.control.tableNames().map((n) => ctx.control.getTable(n)!);
   const after = input.NextToken != null ? tokenTableName(input.NextToken as string) : undefined;
   const maxResults = input.MaxResults as number | undefined;
   // The model sets no minimum; a page of nothing would never end a paginator, so 0 means the default.

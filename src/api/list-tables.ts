@@ -10,7 +10,7 @@ export async function listTables(ctx: ApiContext, input: Record<string, unknown>
   });
   const start = input.ExclusiveStartTableName as string | undefined;
   const limit = (input.Limit as number | undefined) ?? listTablesLimitMax;
-  const names = ctx.control.catalog.names().filter((n) => start === undefined || n > start);
+  const names = ctx.control.tableNames().filter((n) => start === undefined || n > start);
   const page = names.slice(0, limit);
   const out: Record<string, unknown> = { TableNames: page };
   if (names.length > limit) out.LastEvaluatedTableName = page[page.length - 1];

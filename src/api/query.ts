@@ -27,6 +27,8 @@ import {
 } from './common-shapes.ts';
 import { checkFilterExpressionKeys, checkKeyPathsScalar, pageResponse, prepareReadExpressions, selectMode } from './read-page.ts';
 import type { TableRecord } from '../control/table-record.ts';
+import { indexTarget, queryIndex } from './index-reads.ts';
+import { indexSelect } from './read-page.ts';
 import type { Item } from '../values/types.ts';
 
 export const queryShape = {
@@ -54,7 +56,15 @@ export async function query(ctx: ApiContext, input: Record<string, unknown>): Pr
   const select = selectMode(input, 'Query');
   const { expressions, compiled, keyConditions, queryFilter } = prepareReadExpressions(input, 'Query');
   const table = tableFor(ctx, input.TableName as string);
-  if (input.IndexName !== undefined) throw validationError(`The table does not have the specified index: ${input.IndexName as string}`);
+  if (input.IndexName !== undefined) {
+    const chosen = indexSelect(input, select);
+    const target = indexTarget(ctx, table, input.IndexName as string, input.ConsistentRead === true, chosen);
+    const indexKeySchema = [...target.hashNames.map((n) => ({ AttributeName: n, KeyType: 'HASH' as const })), ...target.rangeNames.map((n) => ({ AttributeName: n, KeyType: 'RANGE' as const }))];
+    if (keyConditions !== null) checkKeyConditionsSchema(keyConditions, indexKeySchema, table.attributeDefinitions);
+    if (compiled.projection !== null) checkKeyPathsScalar(compiled.projection.paths, indexKeySchema);
+    if (input.FilterExpression != null && compiled.filter !== null) checkFilterExpressionKeys(compiled.filter, indexKeySchema);
+    return queryIndex(ctx, { input, table, target, select: chosen, expressions, compiled });
+  }
   const info = keyInfoOf(table);
   if (keyConditions !== null) checkKeyConditionsSchema(keyConditions, table.keySchema, table.attributeDefinitions);
   const keyCondition = compiled.keyCondition!;

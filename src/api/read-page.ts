@@ -165,6 +165,15 @@ export function checkFilterExpressionKeys(compiled: CompiledCondition, keySchema
   }
 }
 
+/**
+ * What an index read returns: Select as given, else the projection's attributes, else (DynamoDB's
+ * default for an index) ALL_PROJECTED_ATTRIBUTES.
+ */
+export function indexSelect(input: Record<string, unknown>, mode: SelectMode): SelectMode | 'ALL_PROJECTED_ATTRIBUTES' {
+  if (input.Select !== undefined) return input.Select as SelectMode | 'ALL_PROJECTED_ATTRIBUTES';
+  return mode === 'SPECIFIC_ATTRIBUTES' ? mode : 'ALL_PROJECTED_ATTRIBUTES';
+}
+
 /** Builds the response body; `itemsJson` is the items' JSON joined by commas, without brackets. */
 export function pageResponse(select: SelectMode, itemsJson: string, count: number, scanned: number, last: Item | null): string {
   let out = select === 'COUNT' ? `{"Count":${count},"ScannedCount":${scanned}` : `{"Items":[${itemsJson}],"Count":${count},"ScannedCount":${scanned}`;

@@ -5,16 +5,14 @@ import { consumedCapacityMember, withMember } from '../admission/consumed-capaci
 import { rangeReadUnits } from '../admission/capacity-units.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
-import { checkKeyPathsScalar, conditionPaths, pageResponse, prepareReadExpressions, selectMode } from './read-page.ts';
+import { checkKeyPathsScalar, conditionPaths, indexSelect, pageResponse, prepareReadExpressions, selectMode } from './read-page.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
-import { Op, type RangeRequest } from '../storage/messages.ts';
 import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
-import { encodeHashPrefix } from '../storage/key-encoding.ts';
 import { hashSpaceEnd } from '../router/partition-map.ts';
-import { pageBytesMax } from '../limits.ts';
-import { pageJsonBytesMax } from '../limits-relations.ts';
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
+import { scanPages } from './scan-pages.ts';
+import { indexTarget, scanIndex } from './index-reads.ts';
 import type { Item } from '../values/types.ts';
 import {
   attributeMapShape,
@@ -64,7 +62,8 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
   }
   const withExpressions = compiled.filter !== null || compiled.projection !== null ? expressions : null;
   const table = tableFor(ctx, input.TableName as string);
-  if (input.IndexName !== undefined) throw validationError(`The table does not have the specified index: ${input.IndexName as string}`);
+  const consistentRead = input.ConsistentRead === true;
+  const target = input.IndexName === undefined ? null : indexTarget(ctx, table, input.IndexName as string, consistentRead, indexSelect(input, select));
   const info = keyInfoOf(table);
   if (compiled.projection !== null) checkKeyPathsScalar(compiled.projection.paths, table.keySchema);
   if (compiled.filter !== null) checkKeyPathsScalar(conditionPaths(compiled.filter), table.keySchema);
@@ -77,6 +76,9 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
   if (segment !== undefined && totalSegments !== undefined) {
     hashLo = Math.floor((hashSpaceEnd * segment) / totalSegments);
     hashHi = Math.floor((hashSpaceEnd * (segment + 1)) / totalSegments);
+  }
+  if (target !== null) {
+    return scanIndex(ctx, { input, table, target, select: indexSelect(input, select), expressions: withExpressions, compiled, hashLo, hashHi, limit });
   }
   let startKey: Uint8Array | null = null;
   let startHash = hashLo;
@@ -92,57 +94,18 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
     startHash = routed.hash32;
   }
 
-  let itemsJson = '';
-  let count = 0;
-  let scanned = 0;
-  let bytes = 0;
-  // UTF-8 bytes of the partitions' item arrays so far: the next partition gets what is left of the JSON budget.
-  let jsonBytes = 0;
-  let last: unknown = null;
-  // Walk the hash space by position, not by partition id: a split during the scan (or a stale
-  // map) moves partitions, and each storage node says where the range it served ends.
-  let position = startHash;
-  while (position < hashHi) {
-    const partition = ctx.control.map.find(table.tableId, position);
-    const lo = startKey !== null && position === startHash ? startKey : encodeHashPrefix(position);
-    const end = Math.min(partition.hashEnd, hashHi);
-    const req: RangeRequest = {
-      id: 0,
-      op: Op.Scan,
-      t: table.tableId,
-      p: 0,
-      v: 0,
-      lo,
-      loInc: lo !== startKey,
-      hi: end < hashSpaceEnd ? encodeHashPrefix(end) : null,
-      hiInc: false,
-      pre: null,
-      rev: false,
-      lim: limit > 0 ? limit - scanned : 0,
-      max: pageBytesMax - bytes,
-      jm: Math.max(0, pageJsonBytesMax - jsonBytes),
-      c: consistent,
-      kn: info.names,
-      x: withExpressions,
-      cnt: select === 'COUNT',
-    };
-    const res = await ctx.router.sendByHash(table.tableId, position, req, consistent);
-    if (res.count! > 0) {
-      if (select !== 'COUNT') {
-        itemsJson += (count > 0 ? ',' : '') + res.items!.slice(1, -1);
-        jsonBytes += Buffer.byteLength(res.items!, 'utf8');
-      }
-      count += res.count!;
-    }
-    scanned += res.scanned!;
-    bytes += res.n ?? 0;
-    if (res.last) {
-      last = res.last;
-      break;
-    }
-    position = res.he ?? end;
-  }
-  return withMember(pageResponse(select, itemsJson, count, scanned, last as Item | null), consumedCapacityMember(input.ReturnConsumedCapacity, table.name, rangeReadUnits(bytes, consistent), 'read'));
+  const page = await scanPages(ctx, {
+    tableId: table.tableId,
+    startKey,
+    startHash,
+    hashHi,
+    limit,
+    consistent,
+    kn: info.names,
+    x: withExpressions,
+    cnt: select === 'COUNT',
+  });
+  return withMember(pageResponse(select, page.itemsJson, page.count, page.scanned, page.last), consumedCapacityMember(input.ReturnConsumedCapacity, table.name, rangeReadUnits(page.bytes, consistent), 'read'));
 }
 
 /** ExclusiveStartKey must be a key of the table; DynamoDB prefixes its key errors. */

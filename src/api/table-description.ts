@@ -1,13 +1,30 @@
 // DynamoDB's TableDescription for a table, as CreateTable, DescribeTable and DeleteTable return it.
-import type { TableRecord } from '../control/table-record.ts';
+import type { OnDemandThroughput, Projection, SecondaryIndex, TableRecord } from '../control/table-record.ts';
 
-/** What the table's storage holds right now (DescribeTable); zero for a table just created or deleted. */
+/** What the table's (or an index's) storage holds right now (DescribeTable); zero for a table just created or deleted. */
 export interface TableStats {
   itemCount: number;
   sizeBytes: number;
 }
 
-export function tableDescription(table: TableRecord, status: 'ACTIVE' | 'CREATING' | 'DELETING', stats: TableStats = { itemCount: 0, sizeBytes: 0 }): Record<string, unknown> {
+/** Per index name; an index missing from it reports zeros. */
+export type IndexStats = Map<string, TableStats>;
+
+const noStats: TableStats = { itemCount: 0, sizeBytes: 0 };
+
+/**
+ * The warm throughput DynamoDB reports for an on-demand index that was never given one: the
+ * initial throughput of on-demand capacity (developer guide, "on-demand capacity mode").
+ */
+const onDemandWarmReadUnitsPerSecond = 12_000;
+const onDemandWarmWriteUnitsPerSecond = 4_000;
+
+export function tableDescription(
+  table: TableRecord,
+  status: 'ACTIVE' | 'CREATING' | 'DELETING',
+  stats: TableStats = noStats,
+  indexStats?: IndexStats,
+): Record<string, unknown> {
   const provisioned = table.billingMode === 'PROVISIONED';
   const description: Record<string, unknown> = {
     AttributeDefinitions: table.attributeDefinitions,
@@ -38,6 +55,69 @@ export function tableDescription(table: TableRecord, status: 'ACTIVE' | 'CREATIN
   };
   if (!provisioned) {
     description.BillingModeSummary = { BillingMode: 'PAY_PER_REQUEST', LastUpdateToPayPerRequestDateTime: table.createdAt };
+    const maxima = onDemandThroughputDescription(table.onDemandThroughput);
+    if (maxima !== undefined) description.OnDemandThroughput = maxima;
   }
+  const globals = (table.indexes ?? []).filter((i) => i.kind === 'GSI');
+  const locals = (table.indexes ?? []).filter((i) => i.kind === 'LSI');
+  if (globals.length > 0) description.GlobalSecondaryIndexes = globals.map((i) => globalIndexDescription(table, i, indexStats?.get(i.name) ?? noStats));
+  if (locals.length > 0) description.LocalSecondaryIndexes = locals.map((i) => localIndexDescription(table, i, indexStats?.get(i.name) ?? noStats));
   return description;
+}
+
+/**
+ * DynamoDB shows the maxima that are set: -1 ("no maximum") and absent members are left out,
+ * and so is the whole member when neither is set.
+ */
+function onDemandThroughputDescription(maxima: OnDemandThroughput | undefined): OnDemandThroughput | undefined {
+  if (maxima === undefined) return undefined;
+  const shown: OnDemandThroughput = {};
+  if (maxima.MaxReadRequestUnits !== undefined && maxima.MaxReadRequestUnits > 0) shown.MaxReadRequestUnits = maxima.MaxReadRequestUnits;
+  if (maxima.MaxWriteRequestUnits !== undefined && maxima.MaxWriteRequestUnits > 0) shown.MaxWriteRequestUnits = maxima.MaxWriteRequestUnits;
+  return Object.keys(shown).length > 0 ? shown : undefined;
+}
+
+/** DynamoDB lists an INCLUDE projection's attributes sorted by name, whatever the order they were given in. */
+function projectionDescription(projection: Projection): Projection {
+  if (projection.NonKeyAttributes === undefined) return { ProjectionType: projection.ProjectionType };
+  return { ProjectionType: projection.ProjectionType, NonKeyAttributes: [...projection.NonKeyAttributes].sort() };
+}
+
+function globalIndexDescription(table: TableRecord, index: SecondaryIndex, stats: TableStats): Record<string, unknown> {
+  const provisioned = table.billingMode === 'PROVISIONED';
+  const read = provisioned ? (index.readCapacityUnits ?? 0) : 0;
+  const write = provisioned ? (index.writeCapacityUnits ?? 0) : 0;
+  const description: Record<string, unknown> = {
+    IndexName: index.name,
+    KeySchema: index.keySchema,
+    Projection: projectionDescription(index.projection),
+    IndexStatus: index.status,
+  };
+  // Only an index added by UpdateTable has the member, and only while it is being built.
+  if (index.status === 'CREATING' && index.backfilling !== undefined) description.Backfilling = index.backfilling;
+  description.ProvisionedThroughput = { NumberOfDecreasesToday: 0, ReadCapacityUnits: read, WriteCapacityUnits: write };
+  description.IndexSizeBytes = stats.sizeBytes;
+  description.ItemCount = stats.itemCount;
+  description.IndexArn = `${table.arn}/index/${index.name}`;
+  if (!provisioned) {
+    const maxima = onDemandThroughputDescription(index.onDemandThroughput);
+    if (maxima !== undefined) description.OnDemandThroughput = maxima;
+  }
+  // A provisioned index is warm to its capacity; an on-demand one to on-demand's initial throughput.
+  description.WarmThroughput = provisioned
+    ? { ReadUnitsPerSecond: read, WriteUnitsPerSecond: write, Status: 'ACTIVE' }
+    : { ReadUnitsPerSecond: onDemandWarmReadUnitsPerSecond, WriteUnitsPerSecond: onDemandWarmWriteUnitsPerSecond, Status: 'ACTIVE' };
+  return description;
+}
+
+/** An LSI shares its table's capacity, so it has no throughput members and no status of its own. */
+function localIndexDescription(table: TableRecord, index: SecondaryIndex, stats: TableStats): Record<string, unknown> {
+  return {
+    IndexName: index.name,
+    KeySchema: index.keySchema,
+    Projection: projectionDescription(index.projection),
+    IndexSizeBytes: stats.sizeBytes,
+    ItemCount: stats.itemCount,
+    IndexArn: `${table.arn}/index/${index.name}`,
+  };
 }

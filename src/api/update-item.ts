@@ -10,6 +10,7 @@ import { attributeUpdateTypeMismatchMessage } from '../expressions/legacy.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
 import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
+import { indexedWriteDone, withIndexSpec } from './index-writes.ts';
 import { attributeUpdatesShape, keyShape, returnConsumedCapacityShape, returnItemCollectionMetricsShape, returnValuesShape } from './common-shapes.ts';
 import { prepareWriteExpressions, returnValuesCode, writeExpressionShapes } from './write-expressions.ts';
 
@@ -52,12 +53,13 @@ export async function updateItem(ctx: ApiContext, input: Record<string, unknown>
   };
   let res;
   try {
-    res = await sendByKey(ctx, table, key[info.partitionKey], hash32, req, true);
+    res = await sendByKey(ctx, table, key[info.partitionKey], hash32, withIndexSpec(ctx, table, req), true);
   } catch (e) {
     // A legacy ADD or DELETE on an attribute of another type: DynamoDB words it differently
     // from the equivalent UpdateExpression's type error.
     if (legacyUpdate && e instanceof DynamoError && e.message === incorrectOperandTypeMessage) throw validationError(attributeUpdateTypeMismatchMessage);
     throw e;
   }
+  indexedWriteDone(ctx, table);
   return withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
 }

@@ -4,14 +4,16 @@
 // failure, and for every partition when the process starts), and adopts splits.
 import { randomUUID } from 'node:crypto';
 import type { Catalog } from './catalog.ts';
-import type { TableRecord, BillingMode } from './table-record.ts';
+import { indexHolderName, isIndexHolder, type TableRecord, type BillingMode, type SecondaryIndex, type OnDemandThroughput } from './table-record.ts';
 import { PartitionMap, hashSpaceEnd, splitHashSpace } from '../router/partition-map.ts';
 import type { NodeSupervisor } from './node-supervisor.ts';
 import type { PartitionAssignment } from '../storage/messages.ts';
 import type { AttributeDefinition, KeySchemaElement } from '../values/types.ts';
+import { indexSpecChanged } from '../indexes/index-spec.ts';
 import { DynamoError } from '../protocol/errors.ts';
-import { tablesMax } from '../limits.ts';
+import { tablesMax, globalSecondaryIndexesMax } from '../limits.ts';
 import type { Admission } from '../admission/admission.ts';
+import type { Propagator } from '../indexes/propagator.ts';
 import type { Clock } from './clock.ts';
 import { chooseLeader } from './election.ts';
 import type { FenceReply } from './control-messages.ts';
@@ -31,6 +33,9 @@ export interface NewTable {
   billingMode: BillingMode;
   readCapacityUnits: number;
   writeCapacityUnits: number;
+  /** Secondary indexes, validated (a GSI's holder is named here). */
+  indexes?: SecondaryIndex[];
+  onDemandThroughput?: OnDemandThroughput;
 }
 
 export interface ControlPlaneOptions {
@@ -42,6 +47,8 @@ export interface ControlPlaneOptions {
   uniqueId?: () => string;
   /** Tables the catalog may hold (default: limits.ts tablesMax). */
   tablesMax?: number;
+  /** Global secondary indexes a table may have (default: limits.ts globalSecondaryIndexesMax, DynamoDB's quota). */
+  globalSecondaryIndexesMax?: number;
 }
 
 /** What an election did: a new assignment, or why there is none (split: adopt the children; blocked, none: retry later). */
@@ -78,9 +85,26 @@ export class ControlPlane {
     if (catalog.mapVersion > map.version) map.version = catalog.mapVersion;
   }
 
+  /** Delivers the tables' outboxes to their global indexes, and runs backfills. */
+  propagator: Propagator | null = null;
+
+  attachPropagator(propagator: Propagator): void {
+    this.propagator = propagator;
+  }
+
   attachAdmission(admission: Admission): void {
     this.admission = admission;
     for (const table of this.catalog.all()) admission.configure(table);
+  }
+
+  /** Global secondary indexes a table may have (a setting; DynamoDB's default quota is 20). */
+  get globalSecondaryIndexesMax(): number {
+    return this.options.globalSecondaryIndexesMax ?? globalSecondaryIndexesMax;
+  }
+
+  /** Users' table names, in order (the hidden tables of global indexes are not among them). */
+  tableNames(): string[] {
+    return this.catalog.names().filter((n) => !isIndexHolder(n));
   }
 
   getTable(name: string): TableRecord | undefined {
@@ -422,37 +446,48 @@ export class ControlPlane {
     }
     // Past it, storage nodes could not open the table's trees: its replicas would never exist (finding M1).
     const limit = this.options.tablesMax ?? tablesMax;
-    if (this.catalog.names().length >= limit) {
+    if (this.catalog.names().filter((n) => !isIndexHolder(n)).length >= limit) {
       throw new DynamoError('LimitExceededException', `Subscriber limit exceeded: There is a limit of ${limit} tables per subscriber`);
     }
     this.busy.add(spec.name);
     try {
-      const tableId = `${spec.name}.${(this.options.uniqueId ?? randomUUID)()}`;
-      const version = this.catalog.nextMapVersion();
-      const partitions = this.placePartitions(tableId, version);
-      const table: TableRecord = {
+      const table = await this.placeTable({
         name: spec.name,
-        tableId,
         arn: `arn:aws:dynamodb:${spec.region}:000000000000:table/${spec.name}`,
         keySchema: spec.keySchema,
         attributeDefinitions: spec.attributeDefinitions,
         billingMode: spec.billingMode,
         readCapacityUnits: spec.readCapacityUnits,
         writeCapacityUnits: spec.writeCapacityUnits,
-        createdAt: this.options.clock.now() / 1000,
-        partitions,
-        nextPid: partitions.length,
-      };
-      // Storage nodes first, so the table is servable the moment it is visible.
-      await Promise.all(Array.from({ length: this.nodes.count }, (_, w) => (this.nodes.isAlive(w) ? this.nodes.control(w, { type: 'assign', assignments: partitions }).catch(() => {}) : undefined)));
-      await this.catalog.put(table);
-      this.map.setTable(tableId, partitions);
-      this.map.version = version;
-      this.admission?.configure(table);
+        ...(spec.indexes !== undefined && spec.indexes.length > 0 ? { indexes: spec.indexes } : {}),
+        ...(spec.onDemandThroughput !== undefined ? { onDemandThroughput: spec.onDemandThroughput } : {}),
+      });
+      // Each global index is a table of its own, hidden: partitions, replicas, splits and capacity.
+      for (const index of table.indexes ?? []) if (index.kind === 'GSI') await this.placeTable(holderRecord(table, index));
       return table;
     } finally {
       this.busy.delete(spec.name);
     }
+  }
+
+  /** Places a new table's partitions on the nodes, then records and publishes it. */
+  private async placeTable(fields: Omit<TableRecord, 'tableId' | 'createdAt' | 'partitions'>): Promise<TableRecord> {
+    const tableId = `${fields.name}.${(this.options.uniqueId ?? randomUUID)()}`;
+    const version = this.catalog.nextMapVersion();
+    const partitions = this.placePartitions(tableId, version);
+    const table: TableRecord = { ...fields, tableId, createdAt: this.options.clock.now() / 1000, partitions, nextPid: partitions.length };
+    // Storage nodes first, so the table is servable the moment it is visible.
+    await Promise.all(Array.from({ length: this.nodes.count }, (_, w) => (this.nodes.isAlive(w) ? this.nodes.control(w, { type: 'assign', assignments: partitions }).catch(() => {}) : undefined)));
+    await this.catalog.put(table);
+    this.map.setTable(tableId, partitions);
+    this.map.version = version;
+    this.admission?.configure(table);
+    return table;
+  }
+
+  /** The hidden table that holds global index `index` of `table`, if it exists. */
+  indexHolder(table: TableRecord, index: string): TableRecord | undefined {
+    return this.catalog.get(indexHolderName(table.name, index));
   }
 
   /** UpdateTable: billing mode and provisioned capacity, effective at once. */
@@ -471,6 +506,94 @@ export class ControlPlane {
     });
   }
 
+  // ---- online index changes (UpdateTable GlobalSecondaryIndexUpdates) ---------------------
+
+  /**
+   * Adds a global index: its table is placed, then the table's record names it (CREATING,
+   * backfilling), so every write from then on keeps it; the propagator's backfill brings the
+   * items already there, and makes it ACTIVE once it has caught up.
+   */
+  async createIndex(tableName: string, index: SecondaryIndex, attributeDefinitions: AttributeDefinition[]): Promise<TableRecord> {
+    return this.exclusive(async () => {
+      const table = this.tableForChange(tableName);
+      table.attributeDefinitions = attributeDefinitions;
+      const added: SecondaryIndex = { ...index, status: 'CREATING', backfilling: true, holder: index.holder ?? indexHolderName(table.name, index.name) };
+      await this.placeTable(holderRecord(table, added));
+      table.indexes = [...(table.indexes ?? []), added];
+      indexSpecChanged(table);
+      await this.catalog.put(table);
+      this.propagator?.backfill(table.name, added.name);
+      return table;
+    });
+  }
+
+  /** The backfill of `indexName` is done and delivered: the index is ACTIVE. */
+  async indexBuilt(tableName: string, indexName: string): Promise<void> {
+    await this.exclusive(async () => {
+      const table = this.catalog.get(tableName);
+      const index = table?.indexes?.find((ix) => ix.name === indexName);
+      if (table === undefined || index === undefined || index.status !== 'CREATING') return;
+      index.status = 'ACTIVE';
+      delete index.backfilling;
+      await this.catalog.put(table);
+    });
+  }
+
+  /** A global index's provisioned throughput or on-demand maximums, effective at once on its table. */
+  async updateIndex(tableName: string, indexName: string, change: { readCapacityUnits?: number; writeCapacityUnits?: number; onDemandThroughput?: OnDemandThroughput }): Promise<TableRecord> {
+    return this.exclusive(async () => {
+      const table = this.tableForChange(tableName);
+      const index = table.indexes?.find((ix) => ix.name === indexName && ix.kind === 'GSI');
+      if (index === undefined) throw new DynamoError('ResourceNotFoundException', `Requested resource not found: Index: ${indexName} not found`);
+      if (change.readCapacityUnits !== undefined) index.readCapacityUnits = change.readCapacityUnits;
+      if (change.writeCapacityUnits !== undefined) index.writeCapacityUnits = change.writeCapacityUnits;
+      if (change.onDemandThroughput !== undefined) index.onDemandThroughput = change.onDemandThroughput;
+      const holder = this.indexHolder(table, indexName);
+      if (holder !== undefined) {
+        holder.readCapacityUnits = index.readCapacityUnits ?? 0;
+        holder.writeCapacityUnits = index.writeCapacityUnits ?? 0;
+        await this.catalog.put(holder);
+        this.admission?.configure(holder);
+      }
+      await this.catalog.put(table);
+      return table;
+    });
+  }
+
+  /**
+   * Deletes a global index (also while it backfills): writes stop keeping it at once (DELETING),
+   * then its table and its partitions go, and the table's record forgets it.
+   */
+  async deleteIndex(tableName: string, indexName: string): Promise<TableRecord> {
+    const described = await this.exclusive(async () => {
+      const table = this.tableForChange(tableName);
+      const index = table.indexes?.find((ix) => ix.name === indexName && ix.kind === 'GSI');
+      if (index === undefined) throw new DynamoError('ResourceNotFoundException', `Requested resource not found: Index: ${indexName} not found`);
+      index.status = 'DELETING';
+      delete index.backfilling;
+      indexSpecChanged(table);
+      await this.catalog.put(table);
+      return { ...table, indexes: table.indexes!.map((ix) => ({ ...ix })) };
+    });
+    void this.exclusive(async () => {
+      const table = this.catalog.get(tableName);
+      if (table === undefined) return;
+      const holder = this.indexHolder(table, indexName);
+      if (holder !== undefined) await this.dropTable(holder);
+      table.indexes = (table.indexes ?? []).filter((ix) => !(ix.name === indexName && ix.status === 'DELETING'));
+      if (table.indexes.length === 0) delete table.indexes;
+      indexSpecChanged(table);
+      await this.catalog.put(table);
+    }).catch((err) => log.error(`deleting index ${indexName} of ${tableName}:`, err));
+    return described;
+  }
+
+  private tableForChange(name: string): TableRecord {
+    const table = this.catalog.get(name);
+    if (table === undefined || this.busy.has(name)) throw new DynamoError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
+    return table;
+  }
+
   async deleteTable(name: string): Promise<TableRecord> {
     return this.exclusive(() => this.deleteTableNow(name));
   }
@@ -480,6 +603,15 @@ export class ControlPlane {
     if (table === undefined || this.busy.has(name)) {
       throw new DynamoError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
     }
+    for (const index of table.indexes ?? []) {
+      const holder = this.indexHolder(table, index.name);
+      if (holder !== undefined) await this.dropTable(holder);
+    }
+    return this.dropTable(table);
+  }
+
+  private async dropTable(table: TableRecord): Promise<TableRecord> {
+    const name = table.name;
     this.busy.add(name);
     try {
       // The catalog first: a crash before the nodes drop the table leaves replicas the next
@@ -528,4 +660,21 @@ function coversHashSpace(sorted: PartitionAssignment[]): boolean {
     expected = p.hashEnd;
   }
   return expected === hashSpaceEnd;
+}
+
+/** The hidden table record of a global secondary index: its key schema (first partition and sort key attributes name it), its capacity. */
+function holderRecord(table: TableRecord, index: SecondaryIndex): Omit<TableRecord, 'tableId' | 'createdAt' | 'partitions'> {
+  const hash = index.keySchema.find((k) => k.KeyType === 'HASH')!;
+  const range = index.keySchema.find((k) => k.KeyType === 'RANGE');
+  const keySchema = range === undefined ? [hash] : [hash, range];
+  return {
+    name: index.holder ?? indexHolderName(table.name, index.name),
+    arn: `${table.arn}/index/${index.name}`,
+    keySchema,
+    attributeDefinitions: table.attributeDefinitions.filter((d) => keySchema.some((k) => k.AttributeName === d.AttributeName)),
+    billingMode: table.billingMode,
+    readCapacityUnits: index.readCapacityUnits ?? 0,
+    writeCapacityUnits: index.writeCapacityUnits ?? 0,
+    indexOf: { table: table.name, index: index.name },
+  };
 }

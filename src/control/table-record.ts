@@ -21,6 +21,58 @@ export interface TableRecord {
   nextPid?: number;
   /** Contributor Insights (UpdateContributorInsights); absent while it was never enabled. */
   contributorInsights?: ContributorInsightsSetting;
+  /** Secondary indexes, in the order they were defined (absent: none). */
+  indexes?: SecondaryIndex[];
+  /** Set on the hidden table that holds a global secondary index: whose index it is. */
+  indexOf?: { table: string; index: string };
+  /** On-demand maximum request units (OnDemandThroughput), when set. */
+  onDemandThroughput?: OnDemandThroughput;
+}
+
+export type ProjectionType = 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+
+export interface Projection {
+  ProjectionType: ProjectionType;
+  /** INCLUDE only: the non-key attributes copied into the index. */
+  NonKeyAttributes?: string[];
+}
+
+export interface OnDemandThroughput {
+  MaxReadRequestUnits?: number;
+  MaxWriteRequestUnits?: number;
+}
+
+export type IndexStatus = 'CREATING' | 'UPDATING' | 'DELETING' | 'ACTIVE';
+
+/**
+ * A secondary index as the catalog keeps it. A local one lives with its table's partitions (its
+ * entries are written with the item); a global one is a hidden table of its own (`holder`, named
+ * table + '/' + index: '/' is never in a table name) fed from the table's log by the propagator.
+ */
+export interface SecondaryIndex {
+  kind: 'GSI' | 'LSI';
+  name: string;
+  /** HASH elements first, then RANGE ones (a GSI may have up to 4 of each). */
+  keySchema: KeySchemaElement[];
+  projection: Projection;
+  status: IndexStatus;
+  /** A GSI being built from the table's existing items (UpdateTable Create). */
+  backfilling?: boolean;
+  /** GSI only. */
+  holder?: string;
+  readCapacityUnits?: number;
+  writeCapacityUnits?: number;
+  onDemandThroughput?: OnDemandThroughput;
+}
+
+/** The name of the hidden table that holds global secondary index `index` of `table`. */
+export function indexHolderName(table: string, index: string): string {
+  return `${table}/${index}`;
+}
+
+/** Whether a catalog name is a hidden index holder rather than a user's table. */
+export function isIndexHolder(name: string): boolean {
+  return name.includes('/');
 }
 
 export type ContributorInsightsMode = 'ACCESSED_AND_THROTTLED_KEYS' | 'THROTTLED_KEYS';

@@ -131,3 +131,62 @@ export function keyConditionToRange(
   if (rangeTerm === undefined) return range;
   return { partitionKeyValue: range.partitionKeyValue, sortKey: { op: rangeTerm.op, values: rangeTerm.values } };
 }
+
+/** A Query's key range over an index whose keys may be made of several attributes (a GSI's up to 4 + 4). */
+export interface IndexKeyRange {
+  /** One value per partition key attribute, in key schema order. */
+  readonly hashValues: AttributeValue[];
+  /** Equality on the first sort key attributes, in order. */
+  readonly rangeEquals: AttributeValue[];
+  /** A condition on the next sort key attribute, if any. */
+  readonly rangeLast?: { readonly op: SortKeyOperator; readonly values: AttributeValue[] };
+}
+
+/**
+ * Validates a compiled KeyConditionExpression against an index's key attributes (several per
+ * key allowed): every partition key attribute with =, then sort key attributes from the first
+ * on with =, the last one named possibly with any sort key condition, none skipped.
+ */
+export function keyConditionToIndexRange(
+  compiled: CompiledCondition,
+  hashNames: readonly string[],
+  rangeNames: readonly string[],
+  attributeDefinitions: readonly AttributeDefinition[],
+): IndexKeyRange {
+  const terms: KeyTerm[] = [];
+  collect(compiled.root, terms);
+  const keyCount = hashNames.length + rangeNames.length;
+  if (terms.length > keyCount) {
+    throw validationError(`The number of query conditions (${terms.length}) exceeds the number of key attributes defined in the schema (${keyCount})`);
+  }
+  for (const term of terms) {
+    if (!hashNames.includes(term.attribute) && !rangeNames.includes(term.attribute)) {
+      throw validationError(`Query condition missed key schema element: ${rangeNames.find((n) => !terms.some((t) => t.attribute === n)) ?? term.attribute}`);
+    }
+    const definition = attributeDefinitions.find((d) => d.AttributeName === term.attribute);
+    for (const value of term.values) {
+      if (definition !== undefined && typeOf(value) !== definition.AttributeType) {
+        throw validationError('One or more parameter values were invalid: Condition parameter type does not match schema type');
+      }
+    }
+  }
+  const hashValues: AttributeValue[] = [];
+  for (const name of hashNames) {
+    const term = terms.find((t) => t.attribute === name);
+    if (term === undefined) throw validationError(`Query condition missed key schema element: ${name}`);
+    if (term.op !== '=') throw validationError('Query key condition not supported');
+    hashValues.push(term.values[0]!);
+  }
+  const rangeTerms = rangeNames.map((name) => terms.find((t) => t.attribute === name));
+  const named = rangeTerms.filter((t) => t !== undefined).length;
+  // The sort key attributes named must be the first ones, with = on all but the last named.
+  for (let i = 0; i < named; i++) {
+    if (rangeTerms[i] === undefined) throw validationError(`Query condition missed key schema element: ${rangeNames[i]}`);
+    if (i < named - 1 && rangeTerms[i]!.op !== '=') throw validationError('Query key condition not supported');
+  }
+  const rangeEquals: AttributeValue[] = [];
+  for (let i = 0; i < named - 1; i++) rangeEquals.push(rangeTerms[i]!.values[0]!);
+  if (named === 0) return { hashValues, rangeEquals };
+  const last = rangeTerms[named - 1]!;
+  return { hashValues, rangeEquals, rangeLast: { op: last.op, values: last.values } };
+}

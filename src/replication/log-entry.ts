@@ -39,11 +39,21 @@ export interface LogEntry {
   w: string | null;
   a: string | null;
   split?: SplitEntry;
+  /** The table's secondary indexes as the write saw them (index-spec.ts), for the index follower. */
+  x?: Uint8Array;
+  /** Outbox records the propagator delivered (followers'-data keys): every replica removes them. */
+  oa?: Uint8Array[];
+  /**
+   * A backfill of index `rx`: the mutations are items as they are (b = o), brought into that index
+   * only; the item store and every other index ignore them.
+   */
+  rx?: string;
 }
 
 // Layout (little-endian; lengths u32, numbers f64, exact for the integers a log uses):
-//   F3, flags (1: w, 2: a, 4: split), e, i, [u32 + w (UTF-8)], [u32 + a (UTF-8)],
-//   [split: at, lowPid, highPid, version], u32 mutation count, then per mutation:
+//   F3, flags (1: w, 2: a, 4: split, 8: x, 16: oa, 32: rx), e, i, [u32 + w (UTF-8)],
+//   [u32 + a (UTF-8)], [split: at, lowPid, highPid, version], [u32 + x], [u32 count, then per
+//   key u32 + key], [u32 + rx (UTF-8)], u32 mutation count, then per mutation:
 //   u32 + k, i32 + b (-1: null), i32 + o (-1: null), d, z.
 // A reader takes keys and items as views of the entry's bytes: storing or applying an entry never
 // decodes an item. Entries written before this layout are CBOR maps (first byte A0..BF), still read.
@@ -51,16 +61,30 @@ const entryMarker = 0xf3;
 const hasWriteId = 1;
 const hasAttributes = 2;
 const hasSplit = 4;
+const hasIndexSpec = 8;
+const hasOutboxAcks = 16;
+const hasBackfill = 32;
 const absent = -1;
 
 export function encodeLogEntry(entry: LogEntry): Uint8Array {
   const wBytes = entry.w === null ? 0 : Buffer.byteLength(entry.w, 'utf8');
   const aBytes = entry.a === null ? 0 : Buffer.byteLength(entry.a, 'utf8');
+  const rxBytes = entry.rx === undefined ? 0 : Buffer.byteLength(entry.rx, 'utf8');
   let size = 2 + 16 + (entry.w === null ? 0 : 4 + wBytes) + (entry.a === null ? 0 : 4 + aBytes) + (entry.split === undefined ? 0 : 32) + 4;
+  if (entry.x !== undefined) size += 4 + entry.x.length;
+  if (entry.oa !== undefined) for (const k of entry.oa) size += 4 + k.length;
+  if (entry.oa !== undefined) size += 4;
+  if (entry.rx !== undefined) size += 4 + rxBytes;
   for (const mu of entry.m) size += 12 + mu.k.length + (mu.b === null ? 0 : mu.b.length) + (mu.o === null ? 0 : mu.o.length) + 16;
   const out = Buffer.allocUnsafe(size);
   out[0] = entryMarker;
-  out[1] = (entry.w === null ? 0 : hasWriteId) | (entry.a === null ? 0 : hasAttributes) | (entry.split === undefined ? 0 : hasSplit);
+  out[1] =
+    (entry.w === null ? 0 : hasWriteId) |
+    (entry.a === null ? 0 : hasAttributes) |
+    (entry.split === undefined ? 0 : hasSplit) |
+    (entry.x === undefined ? 0 : hasIndexSpec) |
+    (entry.oa === undefined ? 0 : hasOutboxAcks) |
+    (entry.rx === undefined ? 0 : hasBackfill);
   let at = out.writeDoubleLE(entry.e, 2);
   at = out.writeDoubleLE(entry.i, at);
   if (entry.w !== null) {
@@ -76,6 +100,15 @@ export function encodeLogEntry(entry: LogEntry): Uint8Array {
     at = out.writeDoubleLE(entry.split.lowPid, at);
     at = out.writeDoubleLE(entry.split.highPid, at);
     at = out.writeDoubleLE(entry.split.version, at);
+  }
+  if (entry.x !== undefined) at = writeBytes(out, at, entry.x);
+  if (entry.oa !== undefined) {
+    at = out.writeUInt32LE(entry.oa.length, at);
+    for (const k of entry.oa) at = writeBytes(out, at, k);
+  }
+  if (entry.rx !== undefined) {
+    at = out.writeUInt32LE(rxBytes, at);
+    at += out.write(entry.rx, at, 'utf8');
   }
   at = out.writeUInt32LE(entry.m.length, at);
   for (const mu of entry.m) {
@@ -119,6 +152,29 @@ export function decodeLogEntry(bytes: Uint8Array): LogEntry {
     split = { at: view.getFloat64(at, true), lowPid: view.getFloat64(at + 8, true), highPid: view.getFloat64(at + 16, true), version: view.getFloat64(at + 24, true) };
     at += 32;
   }
+  let x: Uint8Array | undefined;
+  let oa: Uint8Array[] | undefined;
+  let rx: string | undefined;
+  if ((flags & hasIndexSpec) !== 0) {
+    const length = view.getUint32(at, true);
+    x = bytes.subarray(at + 4, at + 4 + length);
+    at += 4 + length;
+  }
+  if ((flags & hasOutboxAcks) !== 0) {
+    const keys = view.getUint32(at, true);
+    at += 4;
+    oa = new Array(keys);
+    for (let n = 0; n < keys; n++) {
+      const length = view.getUint32(at, true);
+      oa[n] = bytes.subarray(at + 4, at + 4 + length);
+      at += 4 + length;
+    }
+  }
+  if ((flags & hasBackfill) !== 0) {
+    const length = view.getUint32(at, true);
+    rx = text(bytes, at + 4, length);
+    at += 4 + length;
+  }
   const count = view.getUint32(at, true);
   at += 4;
   const m: LogMutation[] = new Array(count);
@@ -138,6 +194,9 @@ export function decodeLogEntry(bytes: Uint8Array): LogEntry {
   if (at !== bytes.length) throw new InvariantError(`log entry ${e}/${i} of ${bytes.length} bytes holds ${at}`);
   const entry: LogEntry = { e, i, m, w, a };
   if (split !== undefined) entry.split = split;
+  if (x !== undefined) entry.x = x;
+  if (oa !== undefined) entry.oa = oa;
+  if (rx !== undefined) entry.rx = rx;
   return entry;
 }
 

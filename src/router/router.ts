@@ -6,7 +6,7 @@
 // not throttled, and the partition's leader answers it from its log if it has it.
 import { randomBytes } from 'node:crypto';
 import type { PartitionMap } from './partition-map.ts';
-import { Op, Status, type PartitionAssignment, type StorageRequest, type StorageResponse } from '../storage/messages.ts';
+import { Op, Status, type PartitionAssignment, type StorageRequest, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
 import { DynamoError, type ErrorName } from '../protocol/errors.ts';
 import type { Admission } from '../admission/admission.ts';
 import { readUnits, writeUnits } from '../admission/capacity-units.ts';
@@ -46,6 +46,8 @@ export class Router {
   /** Write ids: unique per server run, the same for every retry of one client write. */
   private readonly writeIdPrefix: string;
   private writeIdCounter = 0;
+  /** Writes in flight per table, by the index spec bytes they carry (null: none). */
+  private readonly writesBySpec = new Map<string, Map<Uint8Array | null, number>>();
 
   constructor(map: PartitionMap, nodes: StorageTransport, admission: Admission, options: RouterOptions) {
     this.map = map;
@@ -67,9 +69,44 @@ export class Router {
 
   /**
    * Sends `req` to the partition holding `hash32` (Scan walks the hash space by position); writes
-   * and consistent reads go to its leader.
+   * and consistent reads go to its leader. `unmetered`: the server's own work on the table (the
+   * index propagator's reads of the outbox, its acknowledgements, a backfill), which consumes none
+   * of the table's capacity.
    */
-  async sendByHash(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean): Promise<StorageResponse> {
+  sendByHash(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean, unmetered = false): Promise<StorageResponse> {
+    if (req.op !== Op.Write) return this.route(tableId, hash32, req, leaderOnly, unmetered);
+    return this.routeWrite(tableId, hash32, req, leaderOnly, unmetered);
+  }
+
+  /** A write, counted while in flight by the index spec it carries (see writesInFlightWithout). */
+  private async routeWrite(tableId: string, hash32: number, req: WriteRequest, leaderOnly: boolean, unmetered: boolean): Promise<StorageResponse> {
+    let bySpec = this.writesBySpec.get(tableId);
+    if (bySpec === undefined) this.writesBySpec.set(tableId, (bySpec = new Map()));
+    const spec = req.ix ?? null;
+    bySpec.set(spec, (bySpec.get(spec) ?? 0) + 1);
+    try {
+      return await this.route(tableId, hash32, req, leaderOnly, unmetered);
+    } finally {
+      const left = bySpec.get(spec)! - 1;
+      if (left === 0) bySpec.delete(spec);
+      else bySpec.set(spec, left);
+      if (bySpec.size === 0) this.writesBySpec.delete(tableId);
+    }
+  }
+
+  /**
+   * Whether any write to the table is in flight with another index spec than `spec`: a backfill
+   * starts once none is, so that every write the new index's spec is missing from was applied
+   * (or refused) before its first page.
+   */
+  writesInFlightWithout(tableId: string, spec: Uint8Array): boolean {
+    const bySpec = this.writesBySpec.get(tableId);
+    if (bySpec === undefined) return false;
+    for (const other of bySpec.keys()) if (other !== spec) return true;
+    return false;
+  }
+
+  private async route(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean, unmetered: boolean): Promise<StorageResponse> {
     const clock = this.options.clock;
     const write = req.op === Op.Write;
     if (write && req.wid === undefined) req.wid = this.writeIdPrefix + (++this.writeIdCounter).toString(36);
@@ -83,7 +120,7 @@ export class Router {
     let unknownOutcome = false;
     for (let attempt = 0; ; attempt++) {
       const partition = this.map.find(tableId, hash32);
-      if (admittedPid === -1) {
+      if (admittedPid === -1 && !unmetered) {
         this.admission.admit(tableId, partition.pid, write ? 'write' : 'read', admitted);
         admittedPid = partition.pid;
       }
@@ -122,7 +159,7 @@ export class Router {
         }
         continue;
       }
-      if (res.s === Status.Ok || res.s === Status.ClientError) {
+      if ((res.s === Status.Ok || res.s === Status.ClientError) && !unmetered) {
         // Charged on what was read or written; a failed condition costs its write too.
         res.cu = write ? writeUnits(res.n ?? 0) : readUnits(res.n ?? 0, consistent);
         this.admission.charge(tableId, admittedPid, write ? 'write' : 'read', res.cu, admitted);

@@ -16,6 +16,7 @@ import { Router } from '../router/router.ts';
 import { Dispatcher } from '../api/dispatcher.ts';
 import { FrontDoor } from '../protocol/front-door.ts';
 import { AutoAdmin } from '../control/auto-admin.ts';
+import { Propagator } from '../indexes/propagator.ts';
 import { Admission } from '../admission/admission.ts';
 import { AdminEndpoints } from '../control/admin-endpoints.ts';
 import { prepareSecurity } from '../security/startup.ts';
@@ -31,6 +32,8 @@ export interface RunningServer {
   dataDir: string;
   /** Drains requests, stops the storage nodes, releases the data directory (and removes an ephemeral one). */
   close(): Promise<void>;
+  /** Delivers writes to global secondary indexes: `drained(table)` waits until they are all there (tests, embedders). */
+  propagator: Propagator;
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
@@ -140,6 +143,10 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     refreshMap: () => control.refreshFromNodes(),
     clock: realClock,
   });
+  const propagator = new Propagator(control, router, { clock: realClock, recordsPerRead: 512, bytesPerRead: 1024 * 1024, sweepMs: 250 });
+  control.attachPropagator(propagator);
+  propagator.start();
+  undo.push(() => propagator.stop());
   if (config.faults.enabled) log.warn('fault injection is enabled: POST /_monodyne/faults can kill and hang storage nodes');
   const admin = new AdminEndpoints(control, autoAdmin, nodes, { faultsEnabled: config.faults.enabled });
   const frontDoor = new FrontDoor(new Dispatcher({ control, router }), admin, security.frontDoor);
@@ -155,6 +162,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     closing ??= (async () => {
       try {
         await frontDoor.drain(config.server.drainTimeoutMs);
+        await propagator.stop();
         autoAdmin.stop();
         await nodes.stop();
         transport.stop();
@@ -167,7 +175,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     return closing;
   };
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
-  return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close };
+  return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close, propagator };
 }
 
 /** MONODYNE_RECOVERY_PAUSE: a count of log records (absent: no pause). */

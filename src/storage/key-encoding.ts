@@ -231,6 +231,59 @@ export function encodeItemKey(hash32: number, pk: AttributeValue, sk?: Attribute
   return takeScratch();
 }
 
+/**
+ * A key made of several parts: hash32 ‖ part(v0) ‖ part(v1) ‖ … ‖ tail, each part with its own
+ * kept-prefix threshold (a secondary index's key: its key attributes, then the table's key parts
+ * as `tail`). Parts are self-delimiting, so the order is the parts' order, then the tail's.
+ */
+export function encodeCompositeKey(hash32: number, values: readonly AttributeValue[], keptMax: readonly number[], tail: Uint8Array | null): Uint8Array {
+  position = 0;
+  writeHash(hash32);
+  for (let i = 0; i < values.length; i++) writePart(values[i], keptMax[i]);
+  if (tail !== null) {
+    ensureCapacity(tail.length);
+    scratch.set(tail, position);
+    position += tail.length;
+  }
+  return takeScratch();
+}
+
+/** The parts of `values` with their thresholds, without a hash: a bound inside a composite key. */
+export function encodeKeyParts(values: readonly AttributeValue[], keptMax: readonly number[]): Uint8Array {
+  position = 0;
+  for (let i = 0; i < values.length; i++) writePart(values[i], keptMax[i]);
+  return takeScratch();
+}
+
+/** The escaped bytes of an S or B value with no terminator: every part that begins with it starts with these (begins_with). */
+export function encodeKeyValuePrefix(value: AttributeValue): Uint8Array {
+  position = 0;
+  if ('S' in value) {
+    const byteLength = utf8Into(value.S);
+    writeEscaped(utf8Scratch, byteLength);
+  } else if ('B' in value) {
+    const raw = Buffer.from(value.B, 'base64');
+    writeEscaped(raw, raw.length);
+  } else {
+    throw new Error('begins_with takes an S or B value');
+  }
+  return takeScratch();
+}
+
+/**
+ * The hash of a multi-attribute partition key: MD5 of its values' parts, one after the other
+ * (self-delimiting, so different value lists never hash the same bytes). One value hashes as a
+ * table's partition key does.
+ */
+export function compositeKeyHash32(values: readonly AttributeValue[]): number {
+  if (values.length === 1) return partitionKeyHash32(values[0]);
+  position = 0;
+  for (const v of values) writePart(v, partitionKeyKeptBytesMax);
+  const buffer = md5Room(position);
+  buffer.set(scratch.subarray(0, position));
+  return md5First32(buffer, position);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
@@ -374,7 +427,9 @@ export function prefixSuccessor(prefix: Uint8Array): Uint8Array | undefined {
   let end = prefix.length;
   while (end > 0 && prefix[end - 1] === 0xff) end--;
   if (end === 0) return undefined;
-  const next = prefix.slice(0, end);
+  // A copy (Buffer's slice would be a view of the prefix, changed under its owner).
+  const next = new Uint8Array(end);
+  next.set(prefix.subarray(0, end));
   next[end - 1]++;
   return next;
 }

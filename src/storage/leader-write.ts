@@ -13,6 +13,9 @@ import type { ItemTree } from './node-store.ts';
 import type { ReplicaSlot, WriteAnswer } from './replica-slot.ts';
 import { decodeStoredItem, encodeStoredItem, storedItemSize } from './stored-item.ts';
 import { keyText } from './unapplied-writes.ts';
+import { encodeHashPrefix } from './key-encoding.ts';
+import { checkIndexKeys } from '../indexes/index-entries.ts';
+import { decodeIndexSpec } from '../indexes/index-spec.ts';
 
 /** What a write decision reads of its node. */
 export interface WritePort {
@@ -50,6 +53,8 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
     // No second voter to reach W = 2, or too much waiting on one: refuse before applying anything.
     return { kind: 'answer', response: { id: req.id, s: Status.Unavailable, msg: 'not enough replicas' } };
   }
+  if (req.w === WriteKind.OutboxAck) return outboxAck(m, req, answer);
+  if (req.w === WriteKind.Backfill) return backfillPage(port, slot, req, answer);
   const key = keyText(req.k);
   let old = overlay.get(key);
   if (old === undefined) old = port.items(m.table).get(bufferView(req.k)) ?? null;
@@ -60,6 +65,8 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
   let outcome: WriteOutcome;
   try {
     outcome = decideWrite(req, old === null ? undefined : needsOldItem(req) ? decodeStoredItem(old) : anItem);
+    // An update's new item is known only here: its index keys are checked before it is written.
+    if (req.ix !== undefined && req.w === WriteKind.Update && outcome.next) checkIndexKeys(decodeIndexSpec(req.ix), outcome.next, 'update');
   } catch (err) {
     if (!(err instanceof DynamoError)) throw err;
     answer.err = err.kind.name;
@@ -79,8 +86,72 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
     w: wid,
     a: outcome.attributes,
   };
+  if (req.ix !== undefined) entry.x = req.ix;
   return { kind: 'append', entry, answer };
 }
+
+/** Outbox records the propagator delivered, removed on every replica by one entry; all must be this partition's. */
+function outboxAck(m: ReplicaSlot['machine'], req: WriteRequest, answer: WriteAnswer): WriteDecision {
+  const acks = req.acks ?? [];
+  for (const key of acks) if (!m.ownsHash(keyHash(key))) return { kind: 'answer', response: wrongReplica(req.id, m.membership.version, 0) };
+  if (acks.length === 0) return { kind: 'await', index: m.last, answer };
+  return { kind: 'append', entry: { e: m.epoch, i: m.nextIndex(), m: [], w: null, a: null, oa: acks }, answer };
+}
+
+/** Items a backfill entry brings at most, and about this many bytes of them. */
+export const backfillItemsMax = 64;
+export const backfillBytesMax = 256 * 1024;
+
+/**
+ * One page of a new index's backfill: the items from req.k on as this leader has them now
+ * (applied, and written but not yet applied), appended as one entry that only that index takes.
+ * Ordered in the log with every write, so no write before it is missed and none after it is
+ * overwritten by an older copy.
+ */
+function backfillPage(port: WritePort, slot: ReplicaSlot, req: WriteRequest, answer: WriteAnswer): WriteDecision {
+  const m = slot.machine;
+  const overlay = slot.overlay()!;
+  const hashEnd = m.membership.hashEnd;
+  const end = hashEnd < 2 ** 32 ? bufferView(encodeHashPrefix(hashEnd)) : undefined;
+  const start = bufferView(req.k);
+  const found = new Map<string, Uint8Array>();
+  let last: Buffer | null = null;
+  let bytes = 0;
+  for (const { key, value } of port.items(m.table).getRange({ start, end })) {
+    if (found.size >= backfillItemsMax || bytes >= backfillBytesMax) break;
+    found.set(keyText(key), value);
+    bytes += value.length;
+    last = key;
+  }
+  const full = found.size >= backfillItemsMax || bytes >= backfillBytesMax;
+  // The page covers [start, last] when full, else the rest of the partition: writes not yet applied there count too.
+  const upTo = full ? keyText(Buffer.concat([last!, zeroByte])) : end === undefined ? null : keyText(end);
+  for (const key of overlay.keysIn(keyText(start), upTo)) {
+    const value = overlay.get(key);
+    if (value === null) found.delete(key);
+    else if (value !== undefined) found.set(key, value);
+  }
+  answer.next = full ? Buffer.concat([last!, zeroByte]) : null;
+  answer.count = found.size;
+  answer.hashEnd = hashEnd;
+  if (found.size === 0) return { kind: 'await', index: m.last, answer };
+  const keys = [...found.keys()].sort();
+  const entry: LogEntry = {
+    e: m.epoch,
+    i: m.nextIndex(),
+    m: keys.map((key) => {
+      const b = found.get(key)!;
+      return { k: Buffer.from(key, 'latin1'), b, o: b, d: 0, z: 0 };
+    }),
+    w: null,
+    a: null,
+    rx: req.rx,
+  };
+  if (req.ix !== undefined) entry.x = req.ix;
+  return { kind: 'append', entry, answer };
+}
+
+const zeroByte = Buffer.from([0]);
 
 /**
  * A retry of a write this partition already has is answered from its log position, never

@@ -8,6 +8,8 @@ export const Op = {
   Write: 2,
   Query: 3,
   Scan: 4,
+  /** The propagator reads a partition's outbox (index changes for GSIs not yet delivered), on its leader. */
+  Outbox: 5,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -17,6 +19,10 @@ export const WriteKind = {
   Delete: 2,
   /** UpdateItem: apply an UpdateExpression to the current item (or to just the key). */
   Update: 3,
+  /** The propagator delivered these outbox records (`acks`): every replica removes them. */
+  OutboxAck: 4,
+  /** Brings the items from key `k` on into the new index `rx` (a page of them per request). */
+  Backfill: 5,
 } as const;
 export type WriteKindCode = (typeof WriteKind)[keyof typeof WriteKind];
 
@@ -80,6 +86,12 @@ export interface WriteRequest extends RequestBase {
   rvf: boolean;
   /** Absolute deadline (ms since the epoch): past it the router has answered, and the node must not apply it. */
   dl?: number;
+  /** The table's secondary indexes (index-spec.ts), on every write to a table that has any. */
+  ix?: Uint8Array;
+  /** OutboxAck: the records delivered. */
+  acks?: Uint8Array[];
+  /** Backfill: the index being built. */
+  rx?: string;
 }
 
 export const ReturnValues = {
@@ -129,6 +141,23 @@ export interface RangeRequest extends RequestBase {
   x: RangeExpressions | null;
   /** Select COUNT: count matching items, return none. */
   cnt: boolean;
+  /** A local secondary index: walk the followers' data (its entries) instead of the items. */
+  fd?: boolean;
+  /** With fd: answer each entry's whole item from the table (the table's key names, to find it). */
+  tk?: string[];
+  /** With fd, a Scan: only keys with this tag (one LSI's entries among the followers' data). */
+  tag?: Uint8Array;
+}
+
+export interface OutboxRequest extends RequestBase {
+  op: typeof Op.Outbox;
+  /** Start after this key (null: from the partition's start). */
+  lo: Uint8Array;
+  loInc: boolean;
+  /** At most this many records, and about this many bytes. */
+  lim: number;
+  max: number;
+  c: true;
 }
 
 export interface RangeExpressions {
@@ -139,7 +168,7 @@ export interface RangeExpressions {
   ExpressionAttributeValues?: Item;
 }
 
-export type StorageRequest = GetRequest | WriteRequest | RangeRequest;
+export type StorageRequest = GetRequest | WriteRequest | RangeRequest | OutboxRequest;
 
 export interface StorageResponse {
   id: number;
@@ -163,6 +192,9 @@ export interface StorageResponse {
   cu?: number;
   /** WrongReplica: the node's map version for this table. */
   ver?: number;
+  /** Outbox: records as key, value, key, value…; Backfill: the key the next page starts at (null: done). */
+  ob?: Uint8Array[];
+  next?: Uint8Array | null;
   err?: string;
   msg?: string;
 }

@@ -5,6 +5,7 @@ import type { ItemTree } from './node-store.ts';
 import type { RangeRequest } from './messages.ts';
 import { decodeStoredItem, storedItemSize } from './stored-item.ts';
 import { bufferView } from './buffer-view.ts';
+import { encodeItemKey, partitionKeyHash32 } from './key-encoding.ts';
 import { compileRequestExpressions, evaluateCondition, project, type CompiledCondition, type CompiledProjection } from '../expressions/index.ts';
 import type { Item } from '../values/types.ts';
 
@@ -24,7 +25,7 @@ export interface RangePage {
  * a long step there, since one item of 27.5 MB takes a few hundred milliseconds to decode or
  * to write out.
  */
-export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAhead: number) => void): RangePage {
+export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAhead: number) => void, fetchFrom?: ItemTree): RangePage {
   let keyCheck: CompiledCondition | null = null;
   let filter: CompiledCondition | null = null;
   let projection: CompiledProjection | null = null;
@@ -37,6 +38,7 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
   const lo = bufferView(req.lo);
   const hi = req.hi ? bufferView(req.hi) : null;
   const prefix = req.pre ? bufferView(req.pre) : null;
+  const tag = req.tag ? bufferView(req.tag) : null;
   const range = req.rev ? data.getRange({ start: hi ?? undefined, reverse: true }) : data.getRange({ start: lo });
   const jsonBytesMax = req.jm;
   let json = '[';
@@ -68,8 +70,16 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
       if (req.rev ? Buffer.compare(key, prefix) < 0 : Buffer.compare(key, prefix) > 0) break;
       continue;
     }
+    if (tag !== null && !hasTag(key, tag)) continue;
     if (progress !== undefined) progress(value.length);
-    const item = decodeStoredItem(value);
+    let item = decodeStoredItem(value);
+    if (fetchFrom !== undefined) {
+      // An LSI entry whose whole item was asked for: the table holds it (written in the same batch).
+      const whole = fetchFrom.get(bufferView(tableKeyOf(item, req.tk!)));
+      if (whole === undefined) continue;
+      bytesRead += storedItemSize(whole);
+      item = decodeStoredItem(whole);
+    }
     // A range built from a very long sort key is widened at its edges: re-check those items.
     if (keyCheck !== null && !evaluateCondition(keyCheck, item)) continue;
     if (filter === null || evaluateCondition(filter, item)) {
@@ -102,10 +112,21 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
   return { json: json + ']', count, scanned, bytesRead, last };
 }
 
+/** The storage key of the table item an index entry stands for. */
+function tableKeyOf(entry: Item, tableKeyNames: string[]): Uint8Array {
+  const pk = entry[tableKeyNames[0]];
+  return encodeItemKey(partitionKeyHash32(pk), pk, tableKeyNames.length > 1 ? entry[tableKeyNames[1]] : undefined);
+}
+
 function keyAttributes(item: Item, names: string[]): Item {
   const key: Item = {};
   for (const name of names) key[name] = item[name];
   return key;
+}
+
+/** Whether a followers'-data key carries `tag` (hash ‖ tag length ‖ tag ‖ …). */
+function hasTag(key: Buffer, tag: Buffer): boolean {
+  return key.length > 5 + tag.length && key[4] === tag.length && key.compare(tag, 0, tag.length, 5, 5 + tag.length) === 0;
 }
 
 function startsWith(key: Buffer, prefix: Buffer): boolean {

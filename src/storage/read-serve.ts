@@ -3,12 +3,13 @@
 // consistent read, and the eventually consistent ones sent to it) wait until every write
 // committed before they arrived is applied (a read barrier, as Raft's ReadIndex), so they never
 // miss an acknowledged write and never see one that is not on two durable copies.
-import { Op, Status, type GetRequest, type RangeRequest, type StorageResponse } from './messages.ts';
+import { Op, Status, type GetRequest, type OutboxRequest, type RangeRequest, type StorageResponse } from './messages.ts';
 import { bufferView } from './buffer-view.ts';
 import { decodeStoredItem, storedItemSize } from './stored-item.ts';
 import { readRange } from './range-read.ts';
 import { keyHash, wrongReplica } from './leader-write.ts';
 import { encodeHashPrefix } from './key-encoding.ts';
+import { isOutboxKey } from '../indexes/index-entries.ts';
 import type { ItemTree } from './node-store.ts';
 import type { ReplicaSlot, ReadToken } from './replica-slot.ts';
 
@@ -17,6 +18,8 @@ export interface ReadPort {
   readonly knownVersion: number;
   readonly pageJsonBudgetBytes: number;
   items(table: string): ItemTree;
+  /** The table's followers' data: LSI entries and the GSIs' outbox. */
+  followerData(table: string): ItemTree;
   respond(res: StorageResponse): void;
   /** Before one long step (an item of tens of megabytes): see StorageNode.beforeStep. */
   beforeStep(bytes: number): void;
@@ -25,7 +28,7 @@ export interface ReadPort {
 export type ReadDecision = 'serve' | 'wait' | 'wrongReplica';
 
 /** Whether this replica answers the read now, once its read barrier holds, or not at all. */
-export function decideRead(slot: ReplicaSlot, req: GetRequest | RangeRequest): ReadDecision {
+export function decideRead(slot: ReplicaSlot, req: GetRequest | RangeRequest | OutboxRequest): ReadDecision {
   const m = slot.machine;
   if (!m.ownsHash(keyHash(req.op === Op.Get ? req.k : req.op === Op.Query ? (req.pre ?? req.lo) : req.lo))) return 'wrongReplica';
   if (req.c || m.isLeader()) {
@@ -55,6 +58,10 @@ export function serveRead(port: ReadPort, slot: ReplicaSlot, req: ReadToken): vo
     port.respond({ id: req.id, s: Status.Ok, item: JSON.stringify(item), n: storedItemSize(value) });
     return;
   }
+  if (req.op === Op.Outbox) {
+    serveOutbox(port, slot, req);
+    return;
+  }
   // The page's JSON must fit this node's answer frame.
   if (req.jm > port.pageJsonBudgetBytes) req.jm = port.pageJsonBudgetBytes;
   const progress = (bytesAhead: number) => port.beforeStep(bytesAhead);
@@ -64,10 +71,33 @@ export function serveRead(port: ReadPort, slot: ReplicaSlot, req: ReadToken): vo
     const endKey = hashEnd < 2 ** 32 ? encodeHashPrefix(hashEnd) : null;
     const requestedEnd = req.hi === null ? 2 ** 32 : keyHash(req.hi);
     if (endKey !== null && requestedEnd > hashEnd) req.hi = endKey;
-    const page = readRange(items, req, progress);
+    const page = req.fd === true ? readRange(port.followerData(slot.machine.table), req, progress, req.tk === undefined ? undefined : items) : readRange(items, req, progress);
     port.respond({ id: req.id, s: Status.Ok, items: page.json, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead, he: Math.min(requestedEnd, hashEnd) });
     return;
   }
-  const page = readRange(items, req, progress);
+  // A local secondary index's entries are the followers' data beside the items (fetched from them when asked).
+  const page = req.fd === true ? readRange(port.followerData(slot.machine.table), req, progress, req.tk === undefined ? undefined : items) : readRange(items, req, progress);
   port.respond({ id: req.id, s: Status.Ok, items: page.json, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead });
+}
+
+/** The partition's outbox records from `lo` on, in key order (the propagator delivers them). */
+function serveOutbox(port: ReadPort, slot: ReplicaSlot, req: OutboxRequest): void {
+  const m = slot.machine;
+  const start = bufferView(req.lo);
+  const hashEnd = m.membership.hashEnd;
+  const end = hashEnd < 2 ** 32 ? bufferView(encodeHashPrefix(hashEnd)) : undefined;
+  const out: Uint8Array[] = [];
+  let bytes = 0;
+  let next: Uint8Array | null = null;
+  for (const { key, value } of port.followerData(m.table).getRange({ start, end })) {
+    if (!req.loInc && key.equals(start)) continue;
+    if (!isOutboxKey(key)) continue;
+    if (out.length / 2 >= req.lim || bytes >= req.max) {
+      next = key;
+      break;
+    }
+    out.push(key, value);
+    bytes += key.length + value.length;
+  }
+  port.respond({ id: req.id, s: Status.Ok, ob: out, next });
 }

@@ -2,7 +2,7 @@
 // log's followers on it, while it leads its view of the writes appended but not yet applied
 // (the overlay its write decisions read), and what the node has in progress for it.
 import type { ReplicaMachine, Ready } from '../replication/replica-machine.ts';
-import type { GetRequest, RangeRequest } from './messages.ts';
+import type { GetRequest, RangeRequest, OutboxRequest } from './messages.ts';
 import type { FollowedReplica } from './log-follower.ts';
 import type { FollowerPositions } from './node-store.ts';
 import { UnappliedWrites } from './unapplied-writes.ts';
@@ -19,10 +19,14 @@ export interface WriteAnswer {
   errItem: string | null;
   /** The larger of the item's old and new sizes: what the write is charged for. */
   bytes: number;
+  /** Backfill: where its next page starts (null: the partition is done), how many items this page brought, where the partition ends. */
+  next?: Uint8Array | null;
+  count?: number;
+  hashEnd?: number;
 }
 
 /** A read held until the leader's data covers every write committed before it arrived. */
-export type ReadToken = GetRequest | RangeRequest;
+export type ReadToken = GetRequest | RangeRequest | OutboxRequest;
 
 export type SlotMachine = ReplicaMachine<WriteAnswer, ReadToken>;
 

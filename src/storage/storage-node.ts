@@ -215,6 +215,10 @@ export class StorageNode {
     return this.store.items(table);
   }
 
+  followerData(table: string): ItemTree {
+    return this.store.followerData(table);
+  }
+
   get pageJsonBudgetBytes(): number {
     return this.options.pageJsonBudgetBytes;
   }
@@ -629,5 +633,6 @@ export class StorageNode {
 }
 
 function writeAnswer(w: WriteAnswer): StorageResponse {
+  if (w.next !== undefined && w.err === null) return { id: w.id, s: Status.Ok, item: null, n: w.bytes, next: w.next, count: w.count, he: w.hashEnd };
   return w.err === null ? { id: w.id, s: Status.Ok, item: w.attributes, n: w.bytes } : { id: w.id, s: Status.ClientError, err: w.err, msg: w.msg ?? '', item: w.errItem, n: w.bytes };
 }

@@ -14,6 +14,13 @@ export class UnappliedWrites {
     return this.byKey.size;
   }
 
+  /** Keys with unapplied writes in [from, to) (to null: no end), in no particular order. */
+  keysIn(from: string, to: string | null): string[] {
+    const keys: string[] = [];
+    for (const key of this.byKey.keys()) if (key >= from && (to === null || key < to)) keys.push(key);
+    return keys;
+  }
+
   /** undefined: no unapplied write to this key (read the B-tree); null: deleted. */
   get(key: string): Uint8Array | null | undefined {
     return this.byKey.get(key)?.value;

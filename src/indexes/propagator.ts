@@ -1,0 +1,359 @@
+// The log propagator: delivers each table's outbox (the GSI changes its partitions' index
+// follower wrote from the committed log) to the GSIs' own partitions, then acknowledges what it
+// delivered through the table's log, which removes those records on every replica.
+//
+// Why nothing is lost, duplicated for good, or reordered:
+//   - a record leaves the outbox only through a committed ack entry, written after every index
+//     write it asked for was acknowledged (W = 2 on the index's partition);
+//   - the records of one item are read in the order of its changes (their keys end in the log
+//     position), and one pass per table at a time delivers them, all of an item's records in a
+//     pass folded into one change: the last entry written, every older one deleted;
+//   - a pass that fails anywhere acknowledges nothing of that partition: its records come again
+//     in a later pass, together with any newer ones of the same items, and delivering an index
+//     entry twice writes the same thing twice;
+//   - failovers and splits move the outbox with its partition (keyed by item hash), so whoever
+//     leads next has the same records.
+// Backfills (UpdateTable Create) read each partition's items through its log too (backfill.ts).
+import type { ControlPlane } from '../control/control-plane.ts';
+import type { Router } from '../router/router.ts';
+import type { TableRecord } from '../control/table-record.ts';
+import type { Clock } from '../control/clock.ts';
+import { Op, ReturnValues, WriteKind, type OutboxRequest, type PartitionAssignment, type WriteRequest } from '../storage/messages.ts';
+import { encodeHashPrefix } from '../storage/key-encoding.ts';
+import { keyHash } from '../storage/leader-write.ts';
+import { itemSizeBytes } from '../validation/attribute-values.ts';
+import { decodeOutboxRecord } from './outbox-record.ts';
+import { followerTag } from './index-entries.ts';
+import { DynamoError } from '../protocol/errors.ts';
+import { backfillIndex, type BackfillProgress } from './backfill.ts';
+import { indexSpecOf } from './index-spec.ts';
+import { log } from '../server/logger.ts';
+
+export interface PropagatorOptions {
+  clock: Clock;
+  /** Outbox records read from one partition per pass, and about this many bytes of them. */
+  recordsPerRead: number;
+  bytesPerRead: number;
+  /** How often every table with global indexes is looked at, written to or not (records left by a failure, a restart). */
+  sweepMs: number;
+}
+
+/** Lag samples kept per table: write acknowledged → its index entries delivered. */
+const lagSamplesMax = 1000;
+
+/** What the propagator shows of one table (the admin endpoint). */
+export interface TablePropagation {
+  table: string;
+  /** Index entries written or deleted in the global indexes. */
+  delivered: number;
+  /** Outbox records taken out after delivery. */
+  acknowledged: number;
+  /** Passes that failed (a partition moving, an index partition throttled) and were retried. */
+  failedPasses: number;
+  /** Delivery lag of recent writes, ms: median and 99th percentile (null before any). */
+  lagMedianMs: number | null;
+  lagP99Ms: number | null;
+  /** Outbox records read in the last pass that found any (how far behind it was). */
+  lastBacklog: number;
+}
+
+interface TableState {
+  running: Promise<void> | null;
+  /** Written to again while a pass ran: another pass follows. */
+  again: boolean;
+  /** When the oldest write not yet covered by a pass was acknowledged (null: none waiting). */
+  oldestWaitingAt: number | null;
+  lags: number[];
+  delivered: number;
+  acknowledged: number;
+  failedPasses: number;
+  lastBacklog: number;
+  /** A pass hit the index's throttling: writes to the table are held back until one succeeds. */
+  throttled: boolean;
+}
+
+export class Propagator {
+  private readonly control: ControlPlane;
+  private readonly router: Router;
+  private readonly options: PropagatorOptions;
+  private readonly tables = new Map<string, TableState>();
+  private sweeper: ReturnType<typeof setInterval> | null = null;
+  /** Backfills under way or done, by table and index name. */
+  readonly backfills = new Map<string, BackfillProgress>();
+  private readonly backfillRuns = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(control: ControlPlane, router: Router, options: PropagatorOptions) {
+    this.control = control;
+    this.router = router;
+    this.options = options;
+  }
+
+  start(): void {
+    // Backfills a restart interrupted start again (bringing an item in twice writes it twice).
+    for (const name of this.control.tableNames()) {
+      for (const index of this.control.getTable(name)?.indexes ?? []) if (index.status === 'CREATING') this.backfill(name, index.name);
+    }
+    this.sweeper = setInterval(() => this.sweep(), this.options.sweepMs);
+    this.sweeper.unref();
+    this.sweep();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    await Promise.all([...this.tables.values()].map((s) => s.running));
+    await Promise.all([...this.backfillRuns]);
+  }
+
+  /** Builds global index `index` of `table` from the items already there, then makes it ACTIVE. */
+  backfill(table: string, index: string): void {
+    const progress: BackfillProgress = { table, index, itemsDone: 0, itemsTotal: 0, hashPosition: 0, state: 'scanning' };
+    this.backfills.set(`${table}/${index}`, progress);
+    const run = (async () => {
+      // Every write routed before the index existed (without it in its spec) is applied or refused first.
+      for (;;) {
+        const current = this.control.getTable(table);
+        const spec = current === undefined ? null : indexSpecOf(current);
+        if (current === undefined || spec === null || this.stopped || !this.router.writesInFlightWithout(current.tableId, spec.bytes)) break;
+        await this.options.clock.sleep(5);
+      }
+      const record = this.control.getTable(table);
+      if (record !== undefined) progress.itemsTotal = (await this.control.tableStats(record)).itemCount;
+      for (let failures = 0; ; failures++) {
+        try {
+          if (!(await backfillIndex(this.control, this.router, progress, () => this.stopped))) {
+            progress.state = 'abandoned';
+            return;
+          }
+          break;
+        } catch (err) {
+          // A partition changing hands: the walk starts over (what it brought in stays right).
+          if (!(err instanceof DynamoError)) log.error(`backfill of ${table}/${index} failed:`, err);
+          if (this.stopped) return;
+          progress.itemsDone = 0;
+          progress.hashPosition = 0;
+          await this.options.clock.sleep(Math.min(1000, 10 << Math.min(failures, 6)));
+        }
+      }
+      progress.state = 'delivering';
+      await this.drained(table);
+      if (this.stopped) return;
+      await this.control.indexBuilt(table, index);
+      progress.state = 'done';
+    })()
+      .catch((err) => log.error(`backfill of ${table}/${index} failed:`, err))
+      .finally(() => this.backfillRuns.delete(run));
+    this.backfillRuns.add(run);
+  }
+
+  /** A write to `table` was acknowledged: its outbox may hold new records. */
+  written(table: TableRecord): void {
+    if (!hasGlobalIndex(table)) return;
+    const state = this.stateOf(table.name);
+    state.oldestWaitingAt ??= this.options.clock.now();
+    this.kick(table.name, state);
+  }
+
+  /** Whether writes to `table` are held back: one of its global indexes is throttled (DynamoDB does the same). */
+  holdsBack(table: TableRecord): boolean {
+    return this.tables.get(table.name)?.throttled === true;
+  }
+
+  /** Per table with global indexes: what was delivered, and how late. */
+  report(): TablePropagation[] {
+    const out: TablePropagation[] = [];
+    for (const [name, s] of this.tables) {
+      const sorted = [...s.lags].sort((a, b) => a - b);
+      out.push({
+        table: name,
+        delivered: s.delivered,
+        acknowledged: s.acknowledged,
+        failedPasses: s.failedPasses,
+        lagMedianMs: sorted.length === 0 ? null : sorted[Math.floor(sorted.length / 2)],
+        lagP99Ms: sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))],
+        lastBacklog: s.lastBacklog,
+      });
+    }
+    return out;
+  }
+
+  /** Resolves once a pass that started after this call found the table's outbox empty (tests, backfills). */
+  async drained(tableName: string): Promise<void> {
+    const state = this.stateOf(tableName);
+    state.again = true;
+    if (state.running === null) this.kick(tableName, state);
+    while (state.running !== null) await state.running;
+  }
+
+  private sweep(): void {
+    for (const name of this.control.tableNames()) {
+      const table = this.control.getTable(name);
+      if (table !== undefined && hasGlobalIndex(table)) this.kick(name, this.stateOf(name));
+    }
+  }
+
+  private stateOf(name: string): TableState {
+    let state = this.tables.get(name);
+    if (state === undefined) {
+      state = { running: null, again: false, oldestWaitingAt: null, lags: [], delivered: 0, acknowledged: 0, failedPasses: 0, lastBacklog: 0, throttled: false };
+      this.tables.set(name, state);
+    }
+    return state;
+  }
+
+  private kick(name: string, state: TableState): void {
+    if (this.stopped) return;
+    if (state.running !== null) {
+      state.again = true;
+      return;
+    }
+    state.running = this.run(name, state).finally(() => {
+      state.running = null;
+      if (state.again) this.kick(name, state);
+    });
+  }
+
+  /** Passes over the table until one finds nothing to deliver. */
+  private async run(name: string, state: TableState): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      state.again = false;
+      const table = this.control.getTable(name);
+      if (table === undefined || !hasGlobalIndex(table)) {
+        this.tables.delete(name);
+        return;
+      }
+      let found: number;
+      try {
+        found = await this.pass(table, state);
+        failures = 0;
+      } catch (err) {
+        state.failedPasses++;
+        if (!(err instanceof DynamoError)) log.error(`index propagation for ${name} failed:`, err);
+        // Backs off while a partition changes hands or an index partition is throttled.
+        await this.options.clock.sleep(Math.min(200, 5 << Math.min(failures++, 6)));
+        continue;
+      }
+      if (found === 0 && !state.again) return;
+    }
+  }
+
+  /** One pass: every partition's outbox read once, delivered, acknowledged. Returns the records found. */
+  private async pass(table: TableRecord, state: TableState): Promise<number> {
+    const waitingSince = state.oldestWaitingAt;
+    state.oldestWaitingAt = null;
+    let found = 0;
+    let failure: unknown = null;
+    for (const partition of [...this.control.map.partitions(table.tableId)]) {
+      try {
+        found += await this.partitionPass(table, partition, state);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== null) {
+      // Writes not delivered yet are still waiting: their lag keeps counting from when they were acknowledged.
+      if (waitingSince !== null) state.oldestWaitingAt = Math.min(state.oldestWaitingAt ?? waitingSince, waitingSince);
+      throw failure;
+    }
+    state.throttled = false;
+    if (found > 0) state.lastBacklog = found;
+    if (waitingSince !== null && found > 0) {
+      if (state.lags.length >= lagSamplesMax) state.lags.splice(0, state.lags.length - lagSamplesMax + 1);
+      state.lags.push(this.options.clock.now() - waitingSince);
+    }
+    return found;
+  }
+
+  /** Reads one partition's outbox, delivers it to the indexes' partitions, then acknowledges it. */
+  private async partitionPass(table: TableRecord, partition: PartitionAssignment, state: TableState): Promise<number> {
+    const read: OutboxRequest = { id: 0, op: Op.Outbox, t: table.tableId, p: 0, v: 0, lo: encodeHashPrefix(partition.hashStart), loInc: true, lim: this.options.recordsPerRead, max: this.options.bytesPerRead, c: true };
+    const res = await this.router.sendByHash(table.tableId, partition.hashStart, read, true, true);
+    const flat = res.ob ?? [];
+    if (flat.length === 0) return 0;
+    const holders = this.holdersByTag(table);
+    // Per (index, item): the item's records in the order of its changes (their keys' order).
+    const changes = new Map<string, { holder: TableRecord | null; deletes: Uint8Array[]; put: Uint8Array | null; item: Record<string, unknown> | null }>();
+    const acks: Uint8Array[] = [];
+    for (let j = 0; j < flat.length; j += 2) {
+      const key = flat[j];
+      const record = decodeOutboxRecord(flat[j + 1]);
+      acks.push(key);
+      const tag = Buffer.from(key.subarray(5, 5 + key[4])).toString('latin1');
+      const id = tag + '\u0000' + Buffer.from(record.k).toString('latin1');
+      let change = changes.get(id);
+      if (change === undefined) {
+        // An index deleted since: its records are only acknowledged.
+        change = { holder: holders.get(tag) ?? null, deletes: [], put: null, item: null };
+        changes.set(id, change);
+      }
+      if (record.d !== null) change.deletes.push(record.d);
+      change.put = record.p;
+      change.item = record.i;
+    }
+    const writes: Promise<unknown>[] = [];
+    let delivered = 0;
+    for (const change of changes.values()) {
+      const holder = change.holder;
+      if (holder === null) continue;
+      for (const d of change.deletes) {
+        if (change.put !== null && Buffer.compare(d, change.put) === 0) continue;
+        writes.push(this.writeEntry(holder, d, null));
+        delivered++;
+      }
+      if (change.put !== null) {
+        writes.push(this.writeEntry(holder, change.put, change.item));
+        delivered++;
+      }
+    }
+    const settled = await Promise.allSettled(writes);
+    for (const s of settled) {
+      if (s.status === 'rejected') {
+        const err = s.reason;
+        if (err instanceof DynamoError && (err.kind.name === 'ProvisionedThroughputExceededException' || err.kind.name === 'ThrottlingException')) state.throttled = true;
+        throw err;
+      }
+    }
+    state.delivered += delivered;
+    const ack: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: acks[0], w: WriteKind.OutboxAck, item: null, sz: 0, key: null, x: null, rv: ReturnValues.NONE, rvf: false, acks };
+    await this.router.sendByHash(table.tableId, keyHash(acks[0]), ack, true, true);
+    state.acknowledged += acks.length;
+    return acks.length;
+  }
+
+  /** Puts (item) or deletes (null) one entry of a global index's table; it consumes the index's capacity. */
+  private writeEntry(holder: TableRecord, key: Uint8Array, item: Record<string, unknown> | null): Promise<unknown> {
+    const req: WriteRequest = {
+      id: 0,
+      op: Op.Write,
+      t: holder.tableId,
+      p: 0,
+      v: 0,
+      k: key,
+      w: item === null ? WriteKind.Delete : WriteKind.Put,
+      item: item as WriteRequest['item'],
+      sz: item === null ? 0 : itemSizeBytes(item as NonNullable<WriteRequest['item']>),
+      key: null,
+      x: null,
+      rv: ReturnValues.NONE,
+      rvf: false,
+    };
+    return this.router.sendByHash(holder.tableId, keyHash(key), req, true);
+  }
+
+  /** The table's global indexes' holders, by their outbox tag. */
+  private holdersByTag(table: TableRecord): Map<string, TableRecord> {
+    const out = new Map<string, TableRecord>();
+    for (const index of table.indexes ?? []) {
+      if (index.kind !== 'GSI' || index.status === 'DELETING') continue;
+      const holder = this.control.indexHolder(table, index.name);
+      if (holder !== undefined) out.set(followerTag('O', index.name).toString('latin1'), holder);
+    }
+    return out;
+  }
+}
+
+export function hasGlobalIndex(table: TableRecord): boolean {
+  return table.indexes !== undefined && table.indexes.some((ix) => ix.kind === 'GSI');
+}

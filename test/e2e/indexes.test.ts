@@ -1,0 +1,169 @@
+// Secondary indexes end to end through the AWS SDK: GSIs (their own partitions, fed from the
+// log by the propagator) and LSIs (beside the items), Query and Scan with IndexName, sparse
+// indexes, key moves, projections, Select, pagination, consistency rules, write validation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CreateTableCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  DeleteItemCommand,
+  QueryCommand,
+  ScanCommand,
+  BatchWriteItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+let t: TestServer;
+const table = 'orders';
+
+before(async () => {
+  t = await startTestServer();
+  await t.client.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'customer', AttributeType: 'S' },
+        { AttributeName: 'order', AttributeType: 'N' },
+        { AttributeName: 'status', AttributeType: 'S' },
+        { AttributeName: 'placed', AttributeType: 'N' },
+        { AttributeName: 'total', AttributeType: 'N' },
+      ],
+      KeySchema: [
+        { AttributeName: 'customer', KeyType: 'HASH' },
+        { AttributeName: 'order', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'by-status',
+          KeySchema: [
+            { AttributeName: 'status', KeyType: 'HASH' },
+            { AttributeName: 'placed', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['total'] },
+        },
+        {
+          IndexName: 'all-by-status',
+          KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      LocalSecondaryIndexes: [
+        {
+          IndexName: 'by-total',
+          KeySchema: [
+            { AttributeName: 'customer', KeyType: 'HASH' },
+            { AttributeName: 'total', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    }),
+  );
+});
+
+after(() => t.stop());
+
+const S = (s: string): AttributeValue => ({ S: s });
+const N = (n: number): AttributeValue => ({ N: String(n) });
+
+function order(customer: string, n: number, status: string | null, placed: number, total: number, note = 'x'): Record<string, AttributeValue> {
+  const item: Record<string, AttributeValue> = { customer: S(customer), order: N(n), placed: N(placed), total: N(total), note: S(note) };
+  if (status !== null) item.status = S(status);
+  return item;
+}
+
+/** Queries a GSI until it shows what `expect` accepts (GSIs are eventually consistent). */
+async function untilIndex(input: ConstructorParameters<typeof QueryCommand>[0], accept: (items: Record<string, AttributeValue>[]) => boolean): Promise<Record<string, AttributeValue>[]> {
+  await t.server.propagator.drained(table);
+  const out = await t.client.send(new QueryCommand(input));
+  const items = out.Items ?? [];
+  assert.ok(accept(items), `index answer not as expected: ${JSON.stringify(items)}`);
+  return items;
+}
+
+test('GSI: entries in index order, sparse, moved when the index key changes, removed with the item', async () => {
+  await t.client.send(new PutItemCommand({ TableName: table, Item: order('ann', 1, 'open', 30, 100) }));
+  await t.client.send(new PutItemCommand({ TableName: table, Item: order('bob', 1, 'open', 10, 50) }));
+  await t.client.send(new PutItemCommand({ TableName: table, Item: order('ann', 2, 'open', 20, 75) }));
+  await t.client.send(new PutItemCommand({ TableName: table, Item: order('cat', 1, null, 5, 10) }));
+  const open = await untilIndex({ TableName: table, IndexName: 'by-status', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': S('open') } }, (items) => items.length === 3);
+  assert.deepEqual(open.map((i) => Number(i.placed.N)), [10, 20, 30]);
+  // INCLUDE projection: keys of both, plus total; not note.
+  assert.deepEqual(Object.keys(open[0]).sort(), ['customer', 'order', 'placed', 'status', 'total']);
+
+  await t.client.send(new UpdateItemCommand({ TableName: table, Key: { customer: S('ann'), order: N(1) }, UpdateExpression: 'SET #s = :c', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':c': S('closed') } }));
+  await t.client.send(new DeleteItemCommand({ TableName: table, Key: { customer: S('bob'), order: N(1) } }));
+  const stillOpen = await untilIndex({ TableName: table, IndexName: 'by-status', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': S('open') } }, (items) => items.length === 1);
+  assert.equal(stillOpen[0].customer.S, 'ann');
+  assert.equal(stillOpen[0].order.N, '2');
+  const closed = await untilIndex({ TableName: table, IndexName: 'all-by-status', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': S('closed') } }, (items) => items.length === 1);
+  // ALL projection: the whole item.
+  assert.equal(closed[0].note.S, 'x');
+
+  // Sort key conditions, descending order, pagination with the index's and the table's keys.
+  await t.client.send(new PutItemCommand({ TableName: table, Item: order('dan', 1, 'open', 40, 5) }));
+  await t.client.send(new PutItemCommand({ TableName: table, Item: order('eve', 1, 'open', 50, 5) }));
+  await t.server.propagator.drained(table);
+  const page1 = await t.client.send(new QueryCommand({ TableName: table, IndexName: 'by-status', KeyConditionExpression: '#s = :s AND placed >= :p', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': S('open'), ':p': N(20) }, ScanIndexForward: false, Limit: 2 }));
+  assert.deepEqual(page1.Items!.map((i) => Number(i.placed.N)), [50, 40]);
+  assert.deepEqual(Object.keys(page1.LastEvaluatedKey!).sort(), ['customer', 'order', 'placed', 'status']);
+  const page2 = await t.client.send(new QueryCommand({ TableName: table, IndexName: 'by-status', KeyConditionExpression: '#s = :s AND placed >= :p', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': S('open'), ':p': N(20) }, ScanIndexForward: false, Limit: 2, ExclusiveStartKey: page1.LastEvaluatedKey }));
+  assert.deepEqual(page2.Items!.map((i) => Number(i.placed.N)), [20]);
+});
+
+test('GSI: ConsistentRead and ALL_ATTRIBUTES on a partial projection are refused', async () => {
+  await assert.rejects(
+    t.client.send(new QueryCommand({ TableName: table, IndexName: 'by-status', ConsistentRead: true, KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': S('open') } })),
+    { name: 'ValidationException', message: 'Consistent reads are not supported on global secondary indexes' },
+  );
+  await assert.rejects(
+    t.client.send(new QueryCommand({ TableName: table, IndexName: 'by-status', Select: 'ALL_ATTRIBUTES', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': S('open') } })),
+    { name: 'ValidationException', message: /Select type ALL_ATTRIBUTES is not supported for global secondary index by-status/ },
+  );
+  await assert.rejects(t.client.send(new QueryCommand({ TableName: table, IndexName: 'nope', KeyConditionExpression: 'customer = :c', ExpressionAttributeValues: { ':c': S('ann') } })), {
+    name: 'ValidationException',
+    message: 'The table does not have the specified index: nope',
+  });
+});
+
+test('LSI: consistent reads see the latest write, in index order; ALL_ATTRIBUTES fetches from the table', async () => {
+  await t.client.send(new PutItemCommand({ TableName: table, Item: order('fay', 1, 'open', 1, 300) }));
+  await t.client.send(new PutItemCommand({ TableName: table, Item: order('fay', 2, 'open', 2, 100) }));
+  await t.client.send(new PutItemCommand({ TableName: table, Item: order('fay', 3, 'open', 3, 200) }));
+  const q = { TableName: table, IndexName: 'by-total', KeyConditionExpression: 'customer = :c AND #t > :t', ExpressionAttributeNames: { '#t': 'total' }, ExpressionAttributeValues: { ':c': S('fay'), ':t': N(150) }, ConsistentRead: true };
+  const keysOnly = await t.client.send(new QueryCommand(q));
+  assert.deepEqual(keysOnly.Items!.map((i) => Number(i.total.N)), [200, 300]);
+  assert.deepEqual(Object.keys(keysOnly.Items![0]).sort(), ['customer', 'order', 'total']);
+  const whole = await t.client.send(new QueryCommand({ ...q, Select: 'ALL_ATTRIBUTES' }));
+  assert.equal(whole.Items![0].note.S, 'x');
+  await t.client.send(new UpdateItemCommand({ TableName: table, Key: { customer: S('fay'), order: N(2) }, UpdateExpression: 'SET #t = :t', ExpressionAttributeNames: { '#t': 'total' }, ExpressionAttributeValues: { ':t': N(250) } }));
+  const after = await t.client.send(new QueryCommand(q));
+  assert.deepEqual(after.Items!.map((i) => Number(i.total.N)), [200, 250, 300]);
+  const scanned = await t.client.send(new ScanCommand({ TableName: table, IndexName: 'by-total', ConsistentRead: true }));
+  assert.ok(scanned.Items!.some((i) => i.customer.S === 'fay' && i.total.N === '250'));
+  assert.ok(scanned.Items!.every((i) => Object.keys(i).length === 3));
+});
+
+test('index keys are validated before anything is written', async () => {
+  await assert.rejects(t.client.send(new PutItemCommand({ TableName: table, Item: { ...order('gus', 1, 'open', 1, 1), status: N(3) } })), {
+    name: 'ValidationException',
+    message: 'One or more parameter values were invalid: Type mismatch for Index Key status Expected: S Actual: N IndexName: all-by-status',
+  });
+  await assert.rejects(t.client.send(new PutItemCommand({ TableName: table, Item: { ...order('gus', 1, 'open', 1, 1), status: S('') } })), {
+    name: 'ValidationException',
+    message: 'One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: all-by-status, IndexKey: status',
+  });
+  await assert.rejects(
+    t.client.send(new UpdateItemCommand({ TableName: table, Key: { customer: S('gus'), order: N(1) }, UpdateExpression: 'SET placed = :p', ExpressionAttributeValues: { ':p': S('soon') } })),
+    { name: 'ValidationException', message: 'One or more parameter values were invalid: Type mismatch for Index Key placed Expected: N Actual: S IndexName: by-status' },
+  );
+  await assert.rejects(
+    t.client.send(new BatchWriteItemCommand({ RequestItems: { [table]: [{ PutRequest: { Item: order('gus', 2, 'open', 1, 1) } }, { PutRequest: { Item: { ...order('gus', 3, 'open', 1, 1), total: S('lots') } } }] } })),
+    { name: 'ValidationException' },
+  );
+  const got = await t.client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'customer = :c', ExpressionAttributeValues: { ':c': S('gus') }, ConsistentRead: true }));
+  assert.equal(got.Count, 0);
+});
