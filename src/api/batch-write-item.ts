@@ -10,7 +10,7 @@ import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
 import { batchWriteItemsMax, itemSizeBytesMax } from '../limits.ts';
 import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
-import { checkItemIndexKeys, indexedWriteDone, withIndexSpec } from './index-writes.ts';
+import { checkItemIndexKeys, indexedWriteDone, itemCollectionMetrics, withIndexSpec } from './index-writes.ts';
 import {
   attributeMapEcho,
   constraintViolation,
@@ -202,11 +202,12 @@ export async function batchWriteItem(ctx: ApiContext, input: Record<string, unkn
   }
   const settled = await Promise.allSettled(pending);
   for (const t of tables) indexedWriteDone(ctx, t.table!);
-  return batchWriteResponse(tables, settled, input.ReturnConsumedCapacity);
+  return batchWriteResponse(tables, settled, input.ReturnConsumedCapacity, input.ReturnItemCollectionMetrics === 'SIZE');
 }
 
-function batchWriteResponse(tables: readonly TableWrites[], settled: readonly PromiseSettledResult<StorageResponse>[], returnConsumedCapacity: unknown): string {
+function batchWriteResponse(tables: readonly TableWrites[], settled: readonly PromiseSettledResult<StorageResponse>[], returnConsumedCapacity: unknown, returnMetrics: boolean): string {
   const consumed: string[] = [];
+  const metrics: Record<string, unknown[]> = {};
   let unprocessed = '';
   let written = 0;
   let firstFailure: unknown = undefined;
@@ -219,6 +220,8 @@ function batchWriteResponse(tables: readonly TableWrites[], settled: readonly Pr
       if (result.status === 'fulfilled') {
         written++;
         units += result.value.cu ?? 0;
+        const collection = returnMetrics ? itemCollectionMetrics(t.table!, write.value, result.value.ic) : null;
+        if (collection !== null) (metrics[t.name] ??= []).push(collection);
         continue;
       }
       if (!isRetryable(result.reason)) throw result.reason;
@@ -232,5 +235,6 @@ function batchWriteResponse(tables: readonly TableWrites[], settled: readonly Pr
   // Nothing was written at all: the error itself tells the SDK to retry the whole call.
   if (written === 0 && firstFailure !== undefined) throw firstFailure;
   const cc = consumed.length > 0 ? `,"ConsumedCapacity":[${consumed.join(',')}]` : '';
-  return `{"UnprocessedItems":{${unprocessed}}${cc}}`;
+  const icm = Object.keys(metrics).length > 0 ? `,"ItemCollectionMetrics":${JSON.stringify(metrics)}` : '';
+  return `{"UnprocessedItems":{${unprocessed}}${cc}${icm}}`;
 }

@@ -7,7 +7,7 @@ import { Op, WriteKind, type WriteRequest } from '../storage/messages.ts';
 import { keyInfoOf } from '../control/table-record.ts';
 import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
-import { indexedWriteDone, withIndexSpec } from './index-writes.ts';
+import { indexedWriteDone, itemCollectionMetricsMember, withIndexSpec } from './index-writes.ts';
 import { keyShape, returnConsumedCapacityShape, returnItemCollectionMetricsShape, returnValuesShape } from './common-shapes.ts';
 
 const deleteItemShape = {
@@ -30,5 +30,6 @@ export async function deleteItem(ctx: ApiContext, input: Record<string, unknown>
   const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: storageKey, w: WriteKind.Delete, item: null, sz: 0, key: null, x, rv, rvf: input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
   const res = await sendByKey(ctx, table, key[info.partitionKey], hash32, withIndexSpec(ctx, table, req), true);
   indexedWriteDone(ctx, table);
-  return withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
+  const body = withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
+  return withMember(body, itemCollectionMetricsMember(input, table, key, res.ic));
 }

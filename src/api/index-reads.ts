@@ -93,12 +93,17 @@ function indexStartKey(raw: unknown, table: TableRecord, target: IndexTarget): U
     if (e instanceof DynamoError && e.kind.name === 'ValidationException') throw validationError(`The provided starting key is invalid: ${e.message}`);
     throw e;
   }
-  const pkName = table.keySchema[0].AttributeName;
-  const skName = table.keySchema[1]?.AttributeName;
-  const tableKey = encodeItemKey(partitionKeyHash32(esk[pkName]), esk[pkName], skName === undefined ? undefined : esk[skName]);
-  const key = target.holder !== null ? gsiEntryKey(target.entry, esk, tableKey) : lsiEntryKey(target.entry, esk, tableKey, pkName);
+  const key = indexEntryKey(table, target, esk);
   if (key === null) throw invalid();
   return key;
+}
+
+/** The storage key of an index entry, from its key attributes (the index's and the table's); null when they do not make one. */
+export function indexEntryKey(table: TableRecord, target: IndexTarget, keys: Item): Uint8Array | null {
+  const pkName = table.keySchema[0].AttributeName;
+  const skName = table.keySchema[1]?.AttributeName;
+  const tableKey = encodeItemKey(partitionKeyHash32(keys[pkName]), keys[pkName], skName === undefined ? undefined : keys[skName]);
+  return target.holder !== null ? gsiEntryKey(target.entry, keys, tableKey) : lsiEntryKey(target.entry, keys, tableKey, pkName);
 }
 
 export interface IndexQueryInput {

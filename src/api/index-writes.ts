@@ -28,6 +28,24 @@ export function withIndexSpec(ctx: ApiContext, table: TableRecord, req: WriteReq
   return req;
 }
 
+/**
+ * ItemCollectionMetrics of one write (ReturnItemCollectionMetrics SIZE, tables with local
+ * indexes): the collection's partition key and its size estimate in GB, as a range of one GB.
+ */
+export function itemCollectionMetrics(table: TableRecord, key: Item, collectionBytes: number | undefined): Record<string, unknown> | null {
+  if (collectionBytes === undefined) return null;
+  const pk = table.keySchema[0].AttributeName;
+  const gb = Math.floor(collectionBytes / 2 ** 30);
+  return { ItemCollectionKey: { [pk]: key[pk] }, SizeEstimateRangeGB: [gb, gb + 1] };
+}
+
+/** The ItemCollectionMetrics member of a single-item write's answer ('' when not asked for or not applicable). */
+export function itemCollectionMetricsMember(input: Record<string, unknown>, table: TableRecord, key: Item, collectionBytes: number | undefined): string {
+  if (input.ReturnItemCollectionMetrics !== 'SIZE') return '';
+  const metrics = itemCollectionMetrics(table, key, collectionBytes);
+  return metrics === null ? '' : `"ItemCollectionMetrics":${JSON.stringify(metrics)}`;
+}
+
 /** A write to the table was acknowledged: its global indexes have changes to deliver. */
 export function indexedWriteDone(ctx: ApiContext, table: TableRecord): void {
   if (table.indexes !== undefined) ctx.control.propagator?.written(table);

@@ -10,7 +10,7 @@ import { itemSizeBytesMax } from '../limits.ts';
 import { keyInfoOf } from '../control/table-record.ts';
 import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
-import { checkItemIndexKeys, indexedWriteDone, withIndexSpec } from './index-writes.ts';
+import { checkItemIndexKeys, indexedWriteDone, itemCollectionMetricsMember, withIndexSpec } from './index-writes.ts';
 import { returnConsumedCapacityShape, returnItemCollectionMetricsShape, returnValuesShape } from './common-shapes.ts';
 
 export const putItemShape = {
@@ -37,5 +37,6 @@ export async function putItem(ctx: ApiContext, input: Record<string, unknown>): 
   const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: storageKey, w: WriteKind.Put, item, sz: size, key: null, x, rv, rvf: input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
   const res = await sendByKey(ctx, table, item[info.partitionKey], hash32, withIndexSpec(ctx, table, req), true);
   indexedWriteDone(ctx, table);
-  return withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
+  const body = withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
+  return withMember(body, itemCollectionMetricsMember(input, table, item, res.ic));
 }

@@ -10,7 +10,7 @@ import { attributeUpdateTypeMismatchMessage } from '../expressions/legacy.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
 import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
-import { indexedWriteDone, withIndexSpec } from './index-writes.ts';
+import { indexedWriteDone, itemCollectionMetricsMember, withIndexSpec } from './index-writes.ts';
 import { attributeUpdatesShape, keyShape, returnConsumedCapacityShape, returnItemCollectionMetricsShape, returnValuesShape } from './common-shapes.ts';
 import { prepareWriteExpressions, returnValuesCode, writeExpressionShapes } from './write-expressions.ts';
 
@@ -61,5 +61,6 @@ export async function updateItem(ctx: ApiContext, input: Record<string, unknown>
     throw e;
   }
   indexedWriteDone(ctx, table);
-  return withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
+  const body = withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
+  return withMember(body, itemCollectionMetricsMember(input, table, key, res.ic));
 }

@@ -36,6 +36,7 @@ export class AdminEndpoints implements AdminHandler {
   async handleAdmin(request: AdminRequest): Promise<{ status: number; body: string }> {
     if (request.method === 'GET' && request.path === 'partitions') return { status: 200, body: JSON.stringify(await this.partitions()) };
     if (request.method === 'POST' && request.path === 'digests') return this.digests(request.body);
+    if (request.method === 'GET' && request.path === 'indexes') return { status: 200, body: JSON.stringify(this.indexes()) };
     if (request.method === 'GET' && request.path === 'contributors') return { status: 200, body: JSON.stringify(contributorsOf(this.control).report(this.control.catalog.all())) };
     if (request.method === 'POST' && request.path === 'faults' && this.faultsEnabled) return this.fault(request.body);
     return { status: 404, body: JSON.stringify({ error: `no admin endpoint ${request.method} /_monodyne/${request.path}` }) };
@@ -86,11 +87,37 @@ export class AdminEndpoints implements AdminHandler {
           };
         }),
       })),
+      indexes: this.indexes(),
       failovers: this.autoAdmin.history,
       splits: this.autoAdmin.splitsDone,
       splitHistory: this.control.splitHistory,
       work: this.autoAdmin.work.list(),
     };
+  }
+
+  /**
+   * Every secondary index: its status, where its entries live (a GSI's own table, whose
+   * partitions are listed with the tables), and for a GSI its delivery from the table's log (how
+   * many changes, the lag of recent writes from acknowledgement to delivery) and its backfill.
+   */
+  private indexes(): unknown {
+    const propagator = this.control.propagator;
+    const delivery = new Map((propagator?.report() ?? []).map((r) => [r.table, r]));
+    const out: unknown[] = [];
+    for (const name of this.control.tableNames()) {
+      const table = this.control.getTable(name);
+      for (const index of table?.indexes ?? []) {
+        const row: Record<string, unknown> = { tableName: name, indexName: index.name, kind: index.kind, status: index.status };
+        if (index.kind === 'GSI') {
+          row.holderTable = this.control.indexHolder(table!, index.name)?.name ?? null;
+          row.propagation = delivery.get(name) ?? null;
+          const backfill = propagator?.backfills.get(`${name}/${index.name}`);
+          if (backfill !== undefined) row.backfill = { itemsDone: backfill.itemsDone, itemsTotal: backfill.itemsTotal, hashPosition: backfill.hashPosition, state: backfill.state };
+        }
+        out.push(row);
+      }
+    }
+    return out;
   }
 
   /**

@@ -547,7 +547,8 @@ export class ControlPlane {
       if (index === undefined) throw new DynamoError('ResourceNotFoundException', `Requested resource not found: Index: ${indexName} not found`);
       if (change.readCapacityUnits !== undefined) index.readCapacityUnits = change.readCapacityUnits;
       if (change.writeCapacityUnits !== undefined) index.writeCapacityUnits = change.writeCapacityUnits;
-      if (change.onDemandThroughput !== undefined) index.onDemandThroughput = change.onDemandThroughput;
+      // Only the maximums given change (-1 clears one, as DynamoDB takes it).
+      if (change.onDemandThroughput !== undefined) index.onDemandThroughput = mergeOnDemand(index.onDemandThroughput, change.onDemandThroughput);
       const holder = this.indexHolder(table, indexName);
       if (holder !== undefined) {
         holder.readCapacityUnits = index.readCapacityUnits ?? 0;
@@ -582,6 +583,9 @@ export class ControlPlane {
       if (holder !== undefined) await this.dropTable(holder);
       table.indexes = (table.indexes ?? []).filter((ix) => !(ix.name === indexName && ix.status === 'DELETING'));
       if (table.indexes.length === 0) delete table.indexes;
+      // DynamoDB keeps only the definitions some key still uses.
+      const used = new Set([...table.keySchema, ...(table.indexes ?? []).flatMap((ix) => ix.keySchema)].map((k) => k.AttributeName));
+      table.attributeDefinitions = table.attributeDefinitions.filter((d) => used.has(d.AttributeName));
       indexSpecChanged(table);
       await this.catalog.put(table);
     }).catch((err) => log.error(`deleting index ${indexName} of ${tableName}:`, err));
@@ -677,4 +681,15 @@ function holderRecord(table: TableRecord, index: SecondaryIndex): Omit<TableReco
     writeCapacityUnits: index.writeCapacityUnits ?? 0,
     indexOf: { table: table.name, index: index.name },
   };
+}
+
+function mergeOnDemand(current: OnDemandThroughput | undefined, change: OnDemandThroughput): OnDemandThroughput | undefined {
+  const merged: OnDemandThroughput = { ...current };
+  for (const field of ['MaxReadRequestUnits', 'MaxWriteRequestUnits'] as const) {
+    const value = change[field];
+    if (value === undefined) continue;
+    if (value === -1) delete merged[field];
+    else merged[field] = value;
+  }
+  return merged.MaxReadRequestUnits === undefined && merged.MaxWriteRequestUnits === undefined ? undefined : merged;
 }

@@ -23,7 +23,7 @@ export interface Config {
     memtableBytesMax: number;
     checkpointIntervalMs: number;
   };
-  tables: { initialPartitions: number };
+  tables: { initialPartitions: number; globalSecondaryIndexesMax: number; itemCollectionBytesMax: number };
   rings: { capacityBytes: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   failover: { heartbeatIntervalMs: number; hungNodeMs: number; commitStallMaxMs: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number; logEntriesMax: number; handoffTimeoutMs: number };
@@ -76,6 +76,8 @@ const schema: Record<string, Record<string, Kind>> = {
   },
   tables: {
     initialPartitions: { type: 'int', min: 1, max: 256 },
+    globalSecondaryIndexesMax: { type: 'int', min: 1, max: 1000 },
+    itemCollectionBytesMax: { type: 'int', min: 1024, max: 2 ** 50 },
   },
   rings: {
     capacityBytes: { type: 'int', min: 2 * 1024 * 1024, max: 1 << 30, powerOfTwo: true },

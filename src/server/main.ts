@@ -112,7 +112,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   );
   undo.push(() => nodes.stop());
   const map = new PartitionMap();
-  const control = new ControlPlane(catalog, map, nodes, { initialPartitions: config.tables.initialPartitions, clock: realClock, splitWaitMs: config.failover.installTimeoutMs });
+  const control = new ControlPlane(catalog, map, nodes, { initialPartitions: config.tables.initialPartitions, clock: realClock, splitWaitMs: config.failover.installTimeoutMs, globalSecondaryIndexesMax: config.tables.globalSecondaryIndexesMax });
   const admission = new Admission(config.capacity);
   control.attachAdmission(admission);
   const autoAdmin = new AutoAdmin(control, catalog, nodes, {

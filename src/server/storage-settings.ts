@@ -67,5 +67,6 @@ export function storageNodeSettings(config: Config): StorageNodeTask['node'] {
     replFramesPerPumpMax,
     splitCountItemsMax,
     splitCountBytesMax,
+    itemCollectionBytesMax: config.tables.itemCollectionBytesMax,
   };
 }

@@ -15,7 +15,9 @@ import { decodeStoredItem, encodeStoredItem, storedItemSize } from './stored-ite
 import { keyText } from './unapplied-writes.ts';
 import { encodeHashPrefix } from './key-encoding.ts';
 import { checkIndexKeys } from '../indexes/index-entries.ts';
-import { decodeIndexSpec } from '../indexes/index-spec.ts';
+import { decodeIndexSpec, type IndexSpec } from '../indexes/index-spec.ts';
+import { collectionChanged, collectionShare, collectionSize, hasLocalIndex } from './item-collections.ts';
+import type { UnappliedWrites } from './unapplied-writes.ts';
 
 /** What a write decision reads of its node. */
 export interface WritePort {
@@ -23,6 +25,8 @@ export interface WritePort {
   readonly knownVersion: number;
   now(): number;
   items(table: string): ItemTree;
+  followerData(table: string): ItemTree;
+  readonly itemCollectionBytesMax: number;
   /** Before one long step (deciding on an item of tens of megabytes): see StorageNode.beforeStep. */
   beforeStep(bytes: number): void;
 }
@@ -62,11 +66,15 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
   if (old !== null) port.beforeStep(old.length);
   const oldBytes = old === null ? 0 : storedItemSize(old);
   answer.bytes = oldBytes;
+  const spec = req.ix === undefined ? null : decodeIndexSpec(req.ix);
+  const collections = spec !== null && hasLocalIndex(spec);
   let outcome: WriteOutcome;
   try {
-    outcome = decideWrite(req, old === null ? undefined : needsOldItem(req) ? decodeStoredItem(old) : anItem);
+    const oldItem = old === null ? undefined : needsOldItem(req) || collections ? decodeStoredItem(old) : anItem;
+    outcome = decideWrite(req, oldItem);
     // An update's new item is known only here: its index keys are checked before it is written.
-    if (req.ix !== undefined && req.w === WriteKind.Update && outcome.next) checkIndexKeys(decodeIndexSpec(req.ix), outcome.next, 'update');
+    if (spec !== null && req.w === WriteKind.Update && outcome.next) checkIndexKeys(spec, outcome.next, 'update');
+    if (collections && outcome.next !== undefined) answer.collectionBytes = collectionAfter(port, m.table, overlay, spec, req.k, oldItem ?? null, oldBytes, outcome);
   } catch (err) {
     if (!(err instanceof DynamoError)) throw err;
     answer.err = err.kind.name;
@@ -89,6 +97,22 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
   if (req.ix !== undefined) entry.x = req.ix;
   return { kind: 'append', entry, answer };
 }
+
+/**
+ * The size of the item's collection once the write is applied; refuses a write that would grow
+ * it past the limit (ItemCollectionSizeLimitExceededException), records the new size otherwise.
+ */
+function collectionAfter(port: WritePort, table: string, overlay: UnappliedWrites, spec: IndexSpec, key: Uint8Array, old: Item | null, oldBytes: number, outcome: WriteOutcome): number {
+  const pk = (outcome.next ?? old)![spec.tk[0]];
+  const hash32 = keyHash(key);
+  const before = collectionSize(port.items(table), port.followerData(table), overlay, spec, hash32, pk);
+  const after = before - collectionShare(spec, old, oldBytes) + collectionShare(spec, outcome.next ?? null, outcome.nextSizeBytes);
+  if (after > before && after > port.itemCollectionBytesMax) throw new DynamoError('ItemCollectionSizeLimitExceededException', itemCollectionTooLargeMessage);
+  collectionChanged(overlay, hash32, pk, after);
+  return after;
+}
+
+export const itemCollectionTooLargeMessage = 'Item collection size limit exceeded';
 
 /** Outbox records the propagator delivered, removed on every replica by one entry; all must be this partition's. */
 function outboxAck(m: ReplicaSlot['machine'], req: WriteRequest, answer: WriteAnswer): WriteDecision {

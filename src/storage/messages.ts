@@ -195,6 +195,8 @@ export interface StorageResponse {
   /** Outbox: records as key, value, key, value…; Backfill: the key the next page starts at (null: done). */
   ob?: Uint8Array[];
   next?: Uint8Array | null;
+  /** A write to a table with local indexes: its item collection's size afterwards, in bytes. */
+  ic?: number;
   err?: string;
   msg?: string;
 }

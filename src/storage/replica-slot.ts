@@ -23,6 +23,8 @@ export interface WriteAnswer {
   next?: Uint8Array | null;
   count?: number;
   hashEnd?: number;
+  /** A table with local indexes: the size of the written item's collection afterwards (ReturnItemCollectionMetrics). */
+  collectionBytes?: number;
 }
 
 /** A read held until the leader's data covers every write committed before it arrived. */

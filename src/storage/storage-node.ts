@@ -79,6 +79,8 @@ export interface StorageNodeOptions {
   /** A split counts its halves' items exactly up to this many items and bytes of items, and estimates beyond. */
   splitCountItemsMax: number;
   splitCountBytesMax: number;
+  /** Item collections (tables with local indexes) hold at most this many bytes (DynamoDB's 10 GB). */
+  itemCollectionBytesMax: number;
   now: () => number;
   /** First snapshot stream id (unique per incarnation of the node). */
   streamIdBase: number;
@@ -217,6 +219,10 @@ export class StorageNode {
 
   followerData(table: string): ItemTree {
     return this.store.followerData(table);
+  }
+
+  get itemCollectionBytesMax(): number {
+    return this.options.itemCollectionBytesMax;
   }
 
   get pageJsonBudgetBytes(): number {
@@ -634,5 +640,6 @@ export class StorageNode {
 
 function writeAnswer(w: WriteAnswer): StorageResponse {
   if (w.next !== undefined && w.err === null) return { id: w.id, s: Status.Ok, item: null, n: w.bytes, next: w.next, count: w.count, he: w.hashEnd };
+  if (w.collectionBytes !== undefined && w.err === null) return { id: w.id, s: Status.Ok, item: w.attributes, n: w.bytes, ic: w.collectionBytes };
   return w.err === null ? { id: w.id, s: Status.Ok, item: w.attributes, n: w.bytes } : { id: w.id, s: Status.ClientError, err: w.err, msg: w.msg ?? '', item: w.errItem, n: w.bytes };
 }

@@ -4,6 +4,9 @@
 import type { LogEntry } from '../replication/log-entry.ts';
 
 export class UnappliedWrites {
+  /** Item collection sizes this leader knows (item-collections.ts), by partition key prefix. */
+  readonly collections = new Map<string, number>();
+
   /** Storage key (as latin1 text) → newest appended stored bytes (null: deleted) and its index. */
   private readonly byKey = new Map<string, { value: Uint8Array | null; index: number }>();
   /** Keys in append order with their index, to forget them once applied. */

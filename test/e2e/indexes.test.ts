@@ -11,6 +11,8 @@ import {
   QueryCommand,
   ScanCommand,
   BatchWriteItemCommand,
+  DescribeTableCommand,
+  ListTablesCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -166,4 +168,69 @@ test('index keys are validated before anything is written', async () => {
   );
   const got = await t.client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'customer = :c', ExpressionAttributeValues: { ':c': S('gus') }, ConsistentRead: true }));
   assert.equal(got.Count, 0);
+});
+
+test('DescribeTable counts each index; the admin endpoint shows delivery and partitions of each GSI', async () => {
+  await t.server.propagator.drained(table);
+  const { Table } = await t.client.send(new DescribeTableCommand({ TableName: table }));
+  const scanIndex = async (IndexName: string) => (await t.client.send(new ScanCommand({ TableName: table, IndexName, Select: 'COUNT' }))).Count;
+  for (const g of Table!.GlobalSecondaryIndexes!) assert.equal(g.ItemCount, await scanIndex(g.IndexName!), g.IndexName);
+  assert.equal(Table!.LocalSecondaryIndexes![0].ItemCount, await scanIndex('by-total'));
+  assert.ok(Table!.LocalSecondaryIndexes![0].IndexSizeBytes! > 0);
+  const indexes = (await (await fetch(`${t.endpoint}/_monodyne/indexes`)).json()) as Array<Record<string, unknown>>;
+  const byStatus = indexes.find((i) => i.indexName === 'by-status')!;
+  assert.equal(byStatus.kind, 'GSI');
+  assert.equal(byStatus.holderTable, `${table}/by-status`);
+  const propagation = byStatus.propagation as { delivered: number; lagMedianMs: number | null };
+  assert.ok(propagation.delivered > 0 && propagation.lagMedianMs !== null);
+  const partitions = (await (await fetch(`${t.endpoint}/_monodyne/partitions`)).json()) as { tables: Array<{ tableName: string; partitions: unknown[] }> };
+  assert.ok(partitions.tables.find((x) => x.tableName === `${table}/by-status`)!.partitions.length > 0);
+  // The hidden tables are not users' tables.
+  const { TableNames } = await t.client.send(new ListTablesCommand({}));
+  assert.deepEqual(TableNames, [table]);
+});
+
+test('item collections of a table with an LSI: bounded, and reported with ReturnItemCollectionMetrics SIZE', async () => {
+  const small = await startTestServer((c) => {
+    c.tables.itemCollectionBytesMax = 4096;
+  });
+  try {
+    await small.client.send(
+      new CreateTableCommand({
+        TableName: 'coll',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'p', AttributeType: 'S' },
+          { AttributeName: 's', AttributeType: 'N' },
+          { AttributeName: 'l', AttributeType: 'N' },
+        ],
+        KeySchema: [
+          { AttributeName: 'p', KeyType: 'HASH' },
+          { AttributeName: 's', KeyType: 'RANGE' },
+        ],
+        LocalSecondaryIndexes: [{ IndexName: 'by-l', KeySchema: [{ AttributeName: 'p', KeyType: 'HASH' }, { AttributeName: 'l', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
+      }),
+    );
+    const item = (s: number) => ({ p: S('k'), s: N(s), l: N(s), pad: S('x'.repeat(500)) });
+    const first = await small.client.send(new PutItemCommand({ TableName: 'coll', Item: item(1), ReturnItemCollectionMetrics: 'SIZE' }));
+    assert.deepEqual(first.ItemCollectionMetrics, { ItemCollectionKey: { p: S('k') }, SizeEstimateRangeGB: [0, 1] });
+    // Each item counts twice (itself and its ALL-projected LSI entry): about 1 KB; the fourth fits, the fifth does not.
+    for (let s = 2; s <= 4; s++) await small.client.send(new PutItemCommand({ TableName: 'coll', Item: item(s) }));
+    await assert.rejects(small.client.send(new PutItemCommand({ TableName: 'coll', Item: item(5) })), { name: 'ItemCollectionSizeLimitExceededException' });
+    // Another collection is not affected; a delete shrinks the full one, which then takes a write again.
+    await small.client.send(new PutItemCommand({ TableName: 'coll', Item: { ...item(5), p: S('other') } }));
+    const del = await small.client.send(new DeleteItemCommand({ TableName: 'coll', Key: { p: S('k'), s: N(1) }, ReturnItemCollectionMetrics: 'SIZE' }));
+    assert.deepEqual(del.ItemCollectionMetrics!.ItemCollectionKey, { p: S('k') });
+    await small.client.send(new PutItemCommand({ TableName: 'coll', Item: item(5) }));
+    const batch = await small.client.send(new BatchWriteItemCommand({ RequestItems: { coll: [{ DeleteRequest: { Key: { p: S('k'), s: N(2) } } }] }, ReturnItemCollectionMetrics: 'SIZE' }));
+    assert.equal(batch.ItemCollectionMetrics!.coll.length, 1);
+    const update = await small.client.send(new UpdateItemCommand({ TableName: 'coll', Key: { p: S('k'), s: N(3) }, UpdateExpression: 'SET l = :l', ExpressionAttributeValues: { ':l': N(30) }, ReturnItemCollectionMetrics: 'SIZE' }));
+    assert.ok(update.ItemCollectionMetrics !== undefined);
+    // A table without local indexes has no item collections to report.
+    await small.client.send(new CreateTableCommand({ TableName: 'plain', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'p', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'p', KeyType: 'HASH' }] }));
+    const plain = await small.client.send(new PutItemCommand({ TableName: 'plain', Item: { p: S('a') }, ReturnItemCollectionMetrics: 'SIZE' }));
+    assert.equal(plain.ItemCollectionMetrics, undefined);
+  } finally {
+    await small.stop();
+  }
 });
