@@ -2,16 +2,15 @@
 // delivered to the index's partitions. Written by every replica's index follower, read by the
 // propagator on the main thread.
 import { decodeFrame, encodeFrame } from '../rings/frame-codec.ts';
-import type { Item } from '../values/types.ts';
 
 export interface OutboxRecord {
   /** The table item's storage key. */
   k: Uint8Array;
   /** The index entry to delete (the item's key in the index changed, or the item left it), or null. */
   d: Uint8Array | null;
-  /** The index entry to write, and the item as the index holds it (null: none). */
+  /** The index entry to write, and the item as the index holds it, as stored bytes (stored-item.ts; null: none). */
   p: Uint8Array | null;
-  i: Item | null;
+  b: Uint8Array | null;
 }
 
 export function encodeOutboxRecord(record: OutboxRecord): Uint8Array {

@@ -21,7 +21,6 @@ import type { Clock } from '../control/clock.ts';
 import { Op, ReturnValues, WriteKind, type OutboxRequest, type PartitionAssignment, type WriteRequest } from '../storage/messages.ts';
 import { encodeHashPrefix } from '../storage/key-encoding.ts';
 import { keyHash } from '../storage/leader-write.ts';
-import { itemSizeBytes } from '../validation/attribute-values.ts';
 import { decodeOutboxRecord } from './outbox-record.ts';
 import { followerTag } from './index-entries.ts';
 import { DynamoError } from '../protocol/errors.ts';
@@ -274,7 +273,7 @@ export class Propagator {
     if (flat.length === 0) return 0;
     const holders = this.holdersByTag(table);
     // Per (index, item): the item's records in the order of its changes (their keys' order).
-    const changes = new Map<string, { holder: TableRecord | null; deletes: Uint8Array[]; put: Uint8Array | null; item: Record<string, unknown> | null }>();
+    const changes = new Map<string, { holder: TableRecord | null; deletes: Uint8Array[]; put: Uint8Array | null; stored: Uint8Array | null }>();
     const acks: Uint8Array[] = [];
     for (let j = 0; j < flat.length; j += 2) {
       const key = flat[j];
@@ -285,28 +284,39 @@ export class Propagator {
       let change = changes.get(id);
       if (change === undefined) {
         // An index deleted since: its records are only acknowledged.
-        change = { holder: holders.get(tag) ?? null, deletes: [], put: null, item: null };
+        change = { holder: holders.get(tag) ?? null, deletes: [], put: null, stored: null };
         changes.set(id, change);
       }
       if (record.d !== null) change.deletes.push(record.d);
       change.put = record.p;
-      change.item = record.i;
+      change.stored = record.b;
     }
-    const writes: Promise<unknown>[] = [];
+    // The index entries to write, one batch per partition of each index's table.
+    const batches = new Map<string, IndexBatch>();
+    const add = (holder: TableRecord, key: Uint8Array, stored: Uint8Array | null) => {
+      const pid = this.control.map.find(holder.tableId, keyHash(key)).pid;
+      const id = holder.tableId + ':' + pid;
+      let batch = batches.get(id);
+      if (batch === undefined) batches.set(id, (batch = { holder, entries: [], bytes: 0 }));
+      batch.entries.push(key, stored);
+      batch.bytes += key.length + (stored === null ? 0 : stored.length);
+    };
     let delivered = 0;
     for (const change of changes.values()) {
       const holder = change.holder;
       if (holder === null) continue;
       for (const d of change.deletes) {
         if (change.put !== null && Buffer.compare(d, change.put) === 0) continue;
-        writes.push(this.writeEntry(holder, d, null));
+        add(holder, d, null);
         delivered++;
       }
       if (change.put !== null) {
-        writes.push(this.writeEntry(holder, change.put, change.item));
+        add(holder, change.put, change.stored);
         delivered++;
       }
     }
+    const writes: Promise<unknown>[] = [];
+    for (const batch of batches.values()) for (const part of splitBatch(batch.entries, indexBatchBytesMax)) writes.push(this.writeBatch(batch.holder, part));
     const settled = await Promise.allSettled(writes);
     for (const s of settled) {
       if (s.status === 'rejected') {
@@ -322,24 +332,11 @@ export class Propagator {
     return acks.length;
   }
 
-  /** Puts (item) or deletes (null) one entry of a global index's table; it consumes the index's capacity. */
-  private writeEntry(holder: TableRecord, key: Uint8Array, item: Record<string, unknown> | null): Promise<unknown> {
-    const req: WriteRequest = {
-      id: 0,
-      op: Op.Write,
-      t: holder.tableId,
-      p: 0,
-      v: 0,
-      k: key,
-      w: item === null ? WriteKind.Delete : WriteKind.Put,
-      item: item as WriteRequest['item'],
-      sz: item === null ? 0 : itemSizeBytes(item as NonNullable<WriteRequest['item']>),
-      key: null,
-      x: null,
-      rv: ReturnValues.NONE,
-      rvf: false,
-    };
-    return this.router.sendByHash(holder.tableId, keyHash(key), req, true);
+  /** Writes a batch of one index partition's entries (key, stored item or null: delete); it consumes the index's capacity. */
+  private writeBatch(holder: TableRecord, entries: Array<Uint8Array | null>): Promise<unknown> {
+    const first = entries[0]!;
+    const req: WriteRequest = { id: 0, op: Op.Write, t: holder.tableId, p: 0, v: 0, k: first, w: WriteKind.IndexBatch, item: null, sz: 0, key: null, x: null, rv: ReturnValues.NONE, rvf: false, ib: entries };
+    return this.router.sendByHash(holder.tableId, keyHash(first), req, true);
   }
 
   /** The table's global indexes' holders, by their outbox tag. */
@@ -352,6 +349,33 @@ export class Propagator {
     }
     return out;
   }
+}
+
+interface IndexBatch {
+  holder: TableRecord;
+  entries: Array<Uint8Array | null>;
+  bytes: number;
+}
+
+/** An index batch's entries at most this many bytes a request (each request one log entry; one entry always goes). */
+const indexBatchBytesMax = 256 * 1024;
+
+function splitBatch(entries: Array<Uint8Array | null>, bytesMax: number): Array<Array<Uint8Array | null>> {
+  const parts: Array<Array<Uint8Array | null>> = [];
+  let part: Array<Uint8Array | null> = [];
+  let bytes = 0;
+  for (let j = 0; j < entries.length; j += 2) {
+    const size = entries[j]!.length + (entries[j + 1]?.length ?? 0);
+    if (part.length > 0 && bytes + size > bytesMax) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(entries[j], entries[j + 1]);
+    bytes += size;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
 }
 
 export function hasGlobalIndex(table: TableRecord): boolean {

@@ -66,7 +66,9 @@ export class IndexFollower implements LogFollower {
     const projected = newKey === null ? null : projectForIndex(spec, ix, after!);
     // DynamoDB writes nothing to an index whose entry would not change.
     if (sameKey && sameItem(projectForIndex(spec, ix, before!), projected!)) return;
-    const record = encodeOutboxRecord({ k: mu.k, d: oldKey !== null && !sameKey ? oldKey : null, p: newKey, i: projected });
+    // An ALL projection is the item itself: its stored bytes go as they are.
+    const stored = projected === null ? null : ix.p === ProjectionCode.ALL ? mu.b! : encodeStoredItem(projected, itemSizeBytes(projected));
+    const record = encodeOutboxRecord({ k: mu.k, d: oldKey !== null && !sameKey ? oldKey : null, p: newKey, b: stored });
     batch.putFollowerData(replica.table, outboxKey(ix.n, mu.k, replica.pid, entry.i), record);
   }
 

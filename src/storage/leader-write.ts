@@ -14,6 +14,7 @@ import type { ReplicaSlot, WriteAnswer } from './replica-slot.ts';
 import { decodeStoredItem, encodeStoredItem, storedItemSize } from './stored-item.ts';
 import { keyText } from './unapplied-writes.ts';
 import { encodeHashPrefix } from './key-encoding.ts';
+import { writeUnits } from '../admission/capacity-units.ts';
 import { checkIndexKeys } from '../indexes/index-entries.ts';
 import { decodeIndexSpec, type IndexSpec } from '../indexes/index-spec.ts';
 import { collectionChanged, collectionShare, collectionSize, hasLocalIndex } from './item-collections.ts';
@@ -59,6 +60,7 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
   }
   if (req.w === WriteKind.OutboxAck) return outboxAck(m, req, answer);
   if (req.w === WriteKind.Backfill) return backfillPage(port, slot, req, answer);
+  if (req.w === WriteKind.IndexBatch) return indexBatch(port, slot, req, wid, answer);
   const key = keyText(req.k);
   let old = overlay.get(key);
   if (old === undefined) old = port.items(m.table).get(bufferView(req.k)) ?? null;
@@ -120,6 +122,33 @@ function outboxAck(m: ReplicaSlot['machine'], req: WriteRequest, answer: WriteAn
   for (const key of acks) if (!m.ownsHash(keyHash(key))) return { kind: 'answer', response: wrongReplica(req.id, m.membership.version, 0) };
   if (acks.length === 0) return { kind: 'await', index: m.last, answer };
   return { kind: 'append', entry: { e: m.epoch, i: m.nextIndex(), m: [], w: null, a: null, oa: acks }, answer };
+}
+
+/**
+ * The propagator's changes to a global index's table: every entry put (its stored bytes as the
+ * table's outbox had them) or deleted, in one log entry. All must be this partition's.
+ */
+function indexBatch(port: WritePort, slot: ReplicaSlot, req: WriteRequest, wid: string | null, answer: WriteAnswer): WriteDecision {
+  const m = slot.machine;
+  const overlay = slot.overlay()!;
+  const flat = req.ib ?? [];
+  for (let j = 0; j < flat.length; j += 2) if (!m.ownsHash(keyHash(flat[j]!))) return { kind: 'answer', response: wrongReplica(req.id, m.membership.version, port.knownVersion) };
+  const mutations: LogEntry['m'] = [];
+  let units = 0;
+  for (let j = 0; j < flat.length; j += 2) {
+    const k = flat[j]!;
+    const b = flat[j + 1];
+    let old = overlay.get(keyText(k));
+    if (old === undefined) old = port.items(m.table).get(bufferView(k)) ?? null;
+    if (old === null && b === null) continue;
+    const oldBytes = old === null ? 0 : storedItemSize(old);
+    const newBytes = b === null ? 0 : storedItemSize(b);
+    units += writeUnits(Math.max(oldBytes, newBytes));
+    mutations.push({ k, b, o: old, d: (b === null ? 0 : 1) - (old === null ? 0 : 1), z: newBytes - oldBytes });
+  }
+  answer.units = units;
+  if (mutations.length === 0) return { kind: 'await', index: m.last, answer };
+  return { kind: 'append', entry: { e: m.epoch, i: m.nextIndex(), m: mutations, w: wid, a: null }, answer };
 }
 
 /** Items a backfill entry brings at most, and about this many bytes of them. */

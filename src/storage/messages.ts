@@ -23,6 +23,8 @@ export const WriteKind = {
   OutboxAck: 4,
   /** Brings the items from key `k` on into the new index `rx` (a page of them per request). */
   Backfill: 5,
+  /** The propagator's changes to a global index's table: `ib` holds key, stored item (null: delete), key, … */
+  IndexBatch: 6,
 } as const;
 export type WriteKindCode = (typeof WriteKind)[keyof typeof WriteKind];
 
@@ -92,6 +94,8 @@ export interface WriteRequest extends RequestBase {
   acks?: Uint8Array[];
   /** Backfill: the index being built. */
   rx?: string;
+  /** IndexBatch: index entries' keys and stored items (null: delete), alternating, all in one partition. */
+  ib?: Array<Uint8Array | null>;
 }
 
 export const ReturnValues = {
@@ -197,6 +201,8 @@ export interface StorageResponse {
   next?: Uint8Array | null;
   /** A write to a table with local indexes: its item collection's size afterwards, in bytes. */
   ic?: number;
+  /** IndexBatch: the write units its entries take (each rounded up by itself), instead of n's. */
+  wu?: number;
   err?: string;
   msg?: string;
 }

@@ -25,6 +25,8 @@ export interface WriteAnswer {
   hashEnd?: number;
   /** A table with local indexes: the size of the written item's collection afterwards (ReturnItemCollectionMetrics). */
   collectionBytes?: number;
+  /** IndexBatch: write units of its entries. */
+  units?: number;
 }
 
 /** A read held until the leader's data covers every write committed before it arrived. */

@@ -640,6 +640,7 @@ export class StorageNode {
 
 function writeAnswer(w: WriteAnswer): StorageResponse {
   if (w.next !== undefined && w.err === null) return { id: w.id, s: Status.Ok, item: null, n: w.bytes, next: w.next, count: w.count, he: w.hashEnd };
+  if (w.units !== undefined && w.err === null) return { id: w.id, s: Status.Ok, item: null, n: w.bytes, wu: w.units };
   if (w.collectionBytes !== undefined && w.err === null) return { id: w.id, s: Status.Ok, item: w.attributes, n: w.bytes, ic: w.collectionBytes };
   return w.err === null ? { id: w.id, s: Status.Ok, item: w.attributes, n: w.bytes } : { id: w.id, s: Status.ClientError, err: w.err, msg: w.msg ?? '', item: w.errItem, n: w.bytes };
 }
