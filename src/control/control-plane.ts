@@ -459,7 +459,7 @@ export class ControlPlane {
         billingMode: spec.billingMode,
         readCapacityUnits: spec.readCapacityUnits,
         writeCapacityUnits: spec.writeCapacityUnits,
-        ...(spec.indexes !== undefined && spec.indexes.length > 0 ? { indexes: spec.indexes } : {}),
+        ...(spec.indexes !== undefined && spec.indexes.length > 0 ? { indexes: spec.indexes.map((ix) => this.withUid(ix)) } : {}),
         ...(spec.onDemandThroughput !== undefined ? { onDemandThroughput: spec.onDemandThroughput } : {}),
       });
       // Each global index is a table of its own, hidden: partitions, replicas, splits and capacity.
@@ -483,6 +483,11 @@ export class ControlPlane {
     this.map.version = version;
     this.admission?.configure(table);
     return table;
+  }
+
+  /** A new global index gets its unique id (SecondaryIndex.uid). */
+  private withUid(index: SecondaryIndex): SecondaryIndex {
+    return index.kind === 'GSI' ? { ...index, uid: (this.options.uniqueId ?? randomUUID)() } : index;
   }
 
   /** The hidden table that holds global index `index` of `table`, if it exists. */
@@ -517,7 +522,7 @@ export class ControlPlane {
     return this.exclusive(async () => {
       const table = this.tableForChange(tableName);
       table.attributeDefinitions = attributeDefinitions;
-      const added: SecondaryIndex = { ...index, status: 'CREATING', backfilling: true, holder: index.holder ?? indexHolderName(table.name, index.name) };
+      const added: SecondaryIndex = this.withUid({ ...index, status: 'CREATING', backfilling: true, holder: index.holder ?? indexHolderName(table.name, index.name) });
       await this.placeTable(holderRecord(table, added));
       table.indexes = [...(table.indexes ?? []), added];
       indexSpecChanged(table);

@@ -58,8 +58,13 @@ export interface SecondaryIndex {
   status: IndexStatus;
   /** A GSI being built from the table's existing items (UpdateTable Create). */
   backfilling?: boolean;
-  /** GSI only. */
+  /** GSI only: its hidden table's name. */
   holder?: string;
+  /**
+   * GSI only: unique per creation of the index, naming its outbox records, so that records left by
+   * a deleted index are never delivered to a new one of the same name.
+   */
+  uid?: string;
   readCapacityUnits?: number;
   writeCapacityUnits?: number;
   onDemandThroughput?: OnDemandThroughput;

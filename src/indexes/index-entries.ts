@@ -120,8 +120,8 @@ export function lsiEntryKey(entry: IndexSpecEntry, item: Item, tableKey: Uint8Ar
  * record's stamp, its log position (partition id, index): a split's children have higher ids
  * than their parent, so an item's records sort in the order of its changes across splits too.
  */
-export function outboxKey(indexName: string, tableKey: Uint8Array, pid: number, index: number): Uint8Array {
-  const head = taggedHead(tableKey, followerTag('O', indexName));
+export function outboxKey(outboxName: string, tableKey: Uint8Array, pid: number, index: number): Uint8Array {
+  const head = taggedHead(tableKey, followerTag('O', outboxName));
   const stamp = Buffer.allocUnsafe(16);
   stamp.writeUInt32BE(0, 0);
   stamp.writeUInt32BE(pid >>> 0, 4);

@@ -3,7 +3,7 @@
 // copies it into the write's log entry, so every replica and every later reader of the log
 // derives the same index entries from the same entry, whatever the catalog says by then.
 import type { ScalarAttributeType } from '../values/types.ts';
-import type { TableRecord } from '../control/table-record.ts';
+import type { SecondaryIndex, TableRecord } from '../control/table-record.ts';
 import { decodeFrame, encodeFrame } from '../rings/frame-codec.ts';
 import { InvariantError } from '../replication/invariants.ts';
 
@@ -29,6 +29,8 @@ export interface IndexSpecEntry {
   p: ProjectionCodeValue;
   /** INCLUDE: the non-key attributes copied. */
   a: string[];
+  /** A GSI: the name of its outbox records (SecondaryIndex.uid: unique per creation of the index). */
+  o?: string;
 }
 
 /** A table's spec and its encoding, derived once per table record (every write to the table carries the bytes). */
@@ -76,10 +78,16 @@ function deriveSpec(table: TableRecord): EncodedSpec | null {
         rt: r.map(typeOf),
         p: ProjectionCode[ix.projection.ProjectionType],
         a: ix.projection.NonKeyAttributes ?? [],
+        ...(ix.kind === 'GSI' ? { o: outboxName(ix) } : {}),
       };
     }),
   };
   return { spec, bytes: encodeFrame(spec) };
+}
+
+/** What a GSI's outbox records are named by: its creation's unique id (its name, for an index recorded without one). */
+export function outboxName(index: SecondaryIndex): string {
+  return index.uid ?? index.name;
 }
 
 /** Decoded specs by their bytes: a table's writes all carry the same few. */

@@ -25,7 +25,7 @@ import { decodeOutboxRecord } from './outbox-record.ts';
 import { followerTag } from './index-entries.ts';
 import { DynamoError } from '../protocol/errors.ts';
 import { backfillIndex, type BackfillProgress } from './backfill.ts';
-import { indexSpecOf } from './index-spec.ts';
+import { indexSpecOf, outboxName } from './index-spec.ts';
 import { log } from '../server/logger.ts';
 
 export interface PropagatorOptions {
@@ -244,12 +244,11 @@ export class Propagator {
     state.oldestWaitingAt = null;
     let found = 0;
     let failure: unknown = null;
-    for (const partition of [...this.control.map.partitions(table.tableId)]) {
-      try {
-        found += await this.partitionPass(table, partition, state);
-      } catch (err) {
-        failure ??= err;
-      }
+    // The partitions of one map version have disjoint items: their outboxes are delivered side by side.
+    const results = await Promise.allSettled(this.control.map.partitions(table.tableId).map((partition) => this.partitionPass(table, partition, state)));
+    for (const r of results) {
+      if (r.status === 'fulfilled') found += r.value;
+      else failure ??= r.reason;
     }
     if (failure !== null) {
       // Writes not delivered yet are still waiting: their lag keeps counting from when they were acknowledged.
@@ -345,7 +344,7 @@ export class Propagator {
     for (const index of table.indexes ?? []) {
       if (index.kind !== 'GSI' || index.status === 'DELETING') continue;
       const holder = this.control.indexHolder(table, index.name);
-      if (holder !== undefined) out.set(followerTag('O', index.name).toString('latin1'), holder);
+      if (holder !== undefined) out.set(followerTag('O', outboxName(index)).toString('latin1'), holder);
     }
     return out;
   }

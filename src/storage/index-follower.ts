@@ -69,7 +69,7 @@ export class IndexFollower implements LogFollower {
     // An ALL projection is the item itself: its stored bytes go as they are.
     const stored = projected === null ? null : ix.p === ProjectionCode.ALL ? mu.b! : encodeStoredItem(projected, itemSizeBytes(projected));
     const record = encodeOutboxRecord({ k: mu.k, d: oldKey !== null && !sameKey ? oldKey : null, p: newKey, b: stored });
-    batch.putFollowerData(replica.table, outboxKey(ix.n, mu.k, replica.pid, entry.i), record);
+    batch.putFollowerData(replica.table, outboxKey(ix.o ?? ix.n, mu.k, replica.pid, entry.i), record);
   }
 
   split(): void {
