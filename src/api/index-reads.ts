@@ -167,8 +167,8 @@ export async function queryIndex(ctx: ApiContext, q: IndexQueryInput): Promise<s
     jm: pageJsonBytesMax,
     c: consistent,
     kn: target.keyNames,
-    // The key condition is always re-checked on the entries (bounds may be widened).
-    x: q.expressions,
+    // The node re-checks the key condition only where a bound was widened (as for a table's Query).
+    x: !range.exact || compiled.filter !== null || compiled.projection !== null ? q.expressions : null,
     cnt: q.select === 'COUNT',
   };
   if (target.holder === null) req.fd = true;

@@ -6,7 +6,7 @@
 import type { AttributeValue } from '../values/types.ts';
 import type { SortKeyOperator } from '../expressions/key-condition.ts';
 import { encodeKeyValuePrefix, prefixSuccessor } from '../storage/key-encoding.ts';
-import { indexRangePart } from './index-entries.ts';
+import { indexRangePart, partThresholds } from './index-entries.ts';
 import type { IndexSpecEntry } from './index-spec.ts';
 
 export interface IndexScanRange {
@@ -16,6 +16,8 @@ export interface IndexScanRange {
   hiInc: boolean;
   /** Every entry in range starts with it. */
   pre: Uint8Array;
+  /** Whether the range holds exactly the entries the condition selects (no bound was widened): the node need not re-check it. */
+  exact: boolean;
 }
 
 const longFormTail = 34;
@@ -29,6 +31,7 @@ function bounds(base: Uint8Array, entry: IndexSpecEntry, position: number, value
     const key = concat(base, part);
     return { low: key, high: key };
   }
+  widened++;
   const kept = concat(base, part.subarray(0, n - longFormTail));
   return { low: kept, high: prefixSuccessor(kept) ?? null };
 }
@@ -40,47 +43,65 @@ export function indexKeyRange(
   rangeEquals: readonly AttributeValue[],
   rangeLast: { op: SortKeyOperator; values: AttributeValue[] } | undefined,
 ): IndexScanRange {
+  const range = rangeOf(prefix, entry, rangeEquals, rangeLast);
+  range.exact = widened === 0;
+  return range;
+}
+
+/** Bounds widened while the last range was built (a value past its part's kept prefix). */
+let widened = 0;
+
+function rangeOf(
+  prefix: Uint8Array,
+  entry: IndexSpecEntry,
+  rangeEquals: readonly AttributeValue[],
+  rangeLast: { op: SortKeyOperator; values: AttributeValue[] } | undefined,
+): IndexScanRange {
+  widened = 0;
   let base = prefix;
   for (let i = 0; i < rangeEquals.length; i++) {
     const b = bounds(base, entry, i, rangeEquals[i]);
-    if (b.low !== b.high) return { lo: b.low, loInc: true, hi: b.high, hiInc: false, pre: b.low };
+    if (b.low !== b.high) return { lo: b.low, loInc: true, hi: b.high, hiInc: false, pre: b.low, exact: false };
     base = b.low;
   }
   const baseEnd = prefixSuccessor(base) ?? null;
-  if (rangeLast === undefined) return { lo: base, loInc: true, hi: baseEnd, hiInc: false, pre: base };
+  if (rangeLast === undefined) return { lo: base, loInc: true, hi: baseEnd, hiInc: false, pre: base, exact: false };
   const position = rangeEquals.length;
   const v = rangeLast.values;
   switch (rangeLast.op) {
     case '=': {
       const b = bounds(base, entry, position, v[0]);
       const end = b.low === b.high ? (prefixSuccessor(b.low) ?? null) : b.high;
-      return { lo: b.low, loInc: true, hi: end, hiInc: false, pre: base };
+      return { lo: b.low, loInc: true, hi: end, hiInc: false, pre: base, exact: false };
     }
     case '<': {
       const b = bounds(base, entry, position, v[0]);
-      return { lo: base, loInc: true, hi: b.low === b.high ? b.low : b.high, hiInc: false, pre: base };
+      return { lo: base, loInc: true, hi: b.low === b.high ? b.low : b.high, hiInc: false, pre: base, exact: false };
     }
     case '<=': {
       const b = bounds(base, entry, position, v[0]);
-      return { lo: base, loInc: true, hi: b.low === b.high ? (prefixSuccessor(b.low) ?? null) : b.high, hiInc: false, pre: base };
+      return { lo: base, loInc: true, hi: b.low === b.high ? (prefixSuccessor(b.low) ?? null) : b.high, hiInc: false, pre: base, exact: false };
     }
     case '>': {
       const b = bounds(base, entry, position, v[0]);
       const start = b.low === b.high ? (prefixSuccessor(b.low) ?? b.low) : b.low;
-      return { lo: start, loInc: true, hi: baseEnd, hiInc: false, pre: base };
+      return { lo: start, loInc: true, hi: baseEnd, hiInc: false, pre: base, exact: false };
     }
     case '>=': {
       const b = bounds(base, entry, position, v[0]);
-      return { lo: b.low, loInc: true, hi: baseEnd, hiInc: false, pre: base };
+      return { lo: b.low, loInc: true, hi: baseEnd, hiInc: false, pre: base, exact: false };
     }
     case 'BETWEEN': {
       const low = bounds(base, entry, position, v[0]);
       const high = bounds(base, entry, position, v[1]);
-      return { lo: low.low, loInc: true, hi: high.low === high.high ? (prefixSuccessor(high.low) ?? null) : high.high, hiInc: false, pre: base };
+      return { lo: low.low, loInc: true, hi: high.low === high.high ? (prefixSuccessor(high.low) ?? null) : high.high, hiInc: false, pre: base, exact: false };
     }
     case 'BEGINS_WITH': {
-      const p = concat(base, encodeKeyValuePrefix(v[0]));
-      return { lo: p, loInc: true, hi: prefixSuccessor(p) ?? null, hiInc: false, pre: p };
+      const escaped = encodeKeyValuePrefix(v[0]);
+      // A prefix longer than what long values keep may match entries it should not.
+      if (escaped.length >= partThresholds(entry).range[position]) widened++;
+      const p = concat(base, escaped);
+      return { lo: p, loInc: true, hi: prefixSuccessor(p) ?? null, hiInc: false, pre: p, exact: false };
     }
   }
 }

@@ -121,7 +121,7 @@ test('a Query range holds every entry its sort key condition selects (long value
     const range = indexKeyRange(gsiPartitionPrefix(gsi, [{ S: 'h' }]).prefix, gsi, [], { op, values });
     for (const item of items) {
       const key = gsiEntryKey(gsi, item, tableKey(item))!;
-      const want = item.gp.S === 'h' && holds(op, item.gs, values);
+      const want = (item.gp as { S: string }).S === 'h' && holds(op, item.gs, values);
       const long = [item.gs, ...values].some((v) => Buffer.byteLength((v as { S: string }).S) > 300);
       if (want) assert.ok(inRange(key, range), `round ${round}: ${op} missed an entry`);
       else if (!long) assert.ok(!inRange(key, range), `round ${round}: ${op} took an entry it should not`);
