@@ -574,8 +574,10 @@ export function parseGlobalSecondaryIndexUpdates(input: Record<string, unknown>,
     existingGlobalIndex(table, name, 'delete');
     return { kind: 'delete', indexName: name };
   });
-  // One index built or dropped at a time per table, across calls as within one.
-  if (createsOrDeletes && table.indexes?.some((i) => i.status === 'CREATING' || i.status === 'DELETING')) {
+  // One index built or dropped at a time per table, across calls as within one; deleting the
+  // index being built is how a backfill is abandoned, and is allowed.
+  const abandons = (i: SecondaryIndex) => i.status === 'CREATING' && actions.some((a) => a.kind === 'delete' && a.indexName === i.name);
+  if (createsOrDeletes && table.indexes?.some((i) => (i.status === 'CREATING' && !abandons(i)) || i.status === 'DELETING')) {
     throw new DynamoError('LimitExceededException', oneOnlineIndexAtATime);
   }
   return actions;
