@@ -69,6 +69,10 @@ interface TableState {
   lastBacklog: number;
   /** A pass hit the index's throttling: writes to the table are held back until one succeeds. */
   throttled: boolean;
+  /** Passes started so far (each numbered by it). */
+  passesStarted: number;
+  /** drained() callers: each waits for a whole pass numbered above `after`. */
+  waiters: Array<{ after: number; resolve: () => void }>;
 }
 
 export class Propagator {
@@ -102,6 +106,8 @@ export class Propagator {
     this.stopped = true;
     if (this.sweeper !== null) clearInterval(this.sweeper);
     await Promise.all([...this.tables.values()].map((s) => s.running));
+    // Nothing will be delivered any more: whoever waits for it stops waiting.
+    for (const state of this.tables.values()) release(state, Infinity);
     await Promise.all([...this.backfillRuns]);
   }
 
@@ -177,12 +183,18 @@ export class Propagator {
     return out;
   }
 
-  /** Resolves once a pass that started after this call found the table's outbox empty (tests, backfills). */
-  async drained(tableName: string): Promise<void> {
+  /**
+   * Resolves once everything the table's outbox held when this was called is delivered and
+   * acknowledged: a pass that started after the call read every partition's outbox to its end
+   * (no read cut short by its limits, no split meanwhile) and delivered it all (tests, backfills).
+   * It does not wait for the outbox to be empty, which under a steady write load it never is.
+   */
+  drained(tableName: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     const state = this.stateOf(tableName);
-    state.again = true;
-    if (state.running === null) this.kick(tableName, state);
-    while (state.running !== null) await state.running;
+    const waited = new Promise<void>((resolve) => state.waiters.push({ after: state.passesStarted, resolve }));
+    this.kick(tableName, state);
+    return waited;
   }
 
   private sweep(): void {
@@ -195,7 +207,7 @@ export class Propagator {
   private stateOf(name: string): TableState {
     let state = this.tables.get(name);
     if (state === undefined) {
-      state = { running: null, again: false, oldestWaitingAt: null, lags: [], delivered: 0, acknowledged: 0, failedPasses: 0, lastBacklog: 0, throttled: false };
+      state = { running: null, again: false, oldestWaitingAt: null, lags: [], delivered: 0, acknowledged: 0, failedPasses: 0, lastBacklog: 0, throttled: false, passesStarted: 0, waiters: [] };
       this.tables.set(name, state);
     }
     return state;
@@ -221,6 +233,8 @@ export class Propagator {
       const table = this.control.getTable(name);
       if (table === undefined || !hasGlobalIndex(table)) {
         this.tables.delete(name);
+        // No global index (any more): nothing is waiting to be delivered.
+        release(state, Infinity);
         return;
       }
       let found: number;
@@ -234,21 +248,30 @@ export class Propagator {
         await this.options.clock.sleep(Math.min(200, 5 << Math.min(failures++, 6)));
         continue;
       }
-      if (found === 0 && !state.again) return;
+      // Someone waiting for a whole pass (a split cut the last one short) gets another.
+      if (found === 0 && !state.again && state.waiters.length === 0) return;
     }
   }
 
-  /** One pass: every partition's outbox read once, delivered, acknowledged. Returns the records found. */
+  /**
+   * One pass: every partition's outbox read once, delivered, acknowledged. Returns the records
+   * found. A pass that read every outbox to its end releases the drained() callers from before it.
+   */
   private async pass(table: TableRecord, state: TableState): Promise<number> {
+    const number = ++state.passesStarted;
     const waitingSince = state.oldestWaitingAt;
     state.oldestWaitingAt = null;
     let found = 0;
+    let whole = true;
     let failure: unknown = null;
+    const partitions = this.control.map.partitions(table.tableId).slice();
     // The partitions of one map version have disjoint items: their outboxes are delivered side by side.
-    const results = await Promise.allSettled(this.control.map.partitions(table.tableId).map((partition) => this.partitionPass(table, partition, state)));
+    const results = await Promise.allSettled(partitions.map((partition) => this.partitionPass(table, partition, state)));
     for (const r of results) {
-      if (r.status === 'fulfilled') found += r.value;
-      else failure ??= r.reason;
+      if (r.status === 'fulfilled') {
+        found += r.value.records;
+        whole &&= !r.value.more;
+      } else failure ??= r.reason;
     }
     if (failure !== null) {
       // Writes not delivered yet are still waiting: their lag keeps counting from when they were acknowledged.
@@ -256,6 +279,9 @@ export class Propagator {
       throw failure;
     }
     state.throttled = false;
+    // A partition that split meanwhile was read only up to the end of one of its children (a
+    // read reaches a child only once the map lists it): the other child waits for the next pass.
+    if (whole && sameRanges(partitions, this.control.map.partitions(table.tableId))) release(state, number);
     if (found > 0) state.lastBacklog = found;
     if (waitingSince !== null && found > 0) {
       if (state.lags.length >= lagSamplesMax) state.lags.splice(0, state.lags.length - lagSamplesMax + 1);
@@ -264,11 +290,28 @@ export class Propagator {
     return found;
   }
 
-  /** Reads one partition's outbox, delivers it to the indexes' partitions, then acknowledges it. */
-  private async partitionPass(table: TableRecord, partition: PartitionAssignment, state: TableState): Promise<number> {
-    const read: OutboxRequest = { id: 0, op: Op.Outbox, t: table.tableId, p: 0, v: 0, lo: encodeHashPrefix(partition.hashStart), loInc: true, lim: this.options.recordsPerRead, max: this.options.bytesPerRead, c: true };
-    const res = await this.router.sendByHash(table.tableId, partition.hashStart, read, true, true);
-    const flat = res.ob ?? [];
+  /**
+   * Delivers one partition's outbox from its start to its end, a read at a time (each delivered
+   * and acknowledged before the next read goes on from where it stopped): every record the
+   * outbox held when the pass began is delivered in this pass, wherever it is in the partition.
+   * Returns how many records, and whether a read was cut short by a split (the rest waits).
+   */
+  private async partitionPass(table: TableRecord, partition: PartitionAssignment, state: TableState): Promise<{ records: number; more: boolean }> {
+    let lo: Uint8Array = encodeHashPrefix(partition.hashStart);
+    let records = 0;
+    for (;;) {
+      const read: OutboxRequest = { id: 0, op: Op.Outbox, t: table.tableId, p: 0, v: 0, lo, loInc: true, lim: this.options.recordsPerRead, max: this.options.bytesPerRead, c: true };
+      const res = await this.router.sendByHash(table.tableId, keyHash(lo), read, true, true);
+      records += await this.deliver(table, res.ob ?? [], state);
+      if (res.next === null || res.next === undefined) return { records, more: false };
+      // Still this partition's range (a split may have given the rest to another partition).
+      if (keyHash(res.next) >= partition.hashEnd) return { records, more: true };
+      lo = res.next;
+    }
+  }
+
+  /** Delivers a read's records to the indexes' partitions, then acknowledges them; returns how many. */
+  private async deliver(table: TableRecord, flat: readonly Uint8Array[], state: TableState): Promise<number> {
     if (flat.length === 0) return 0;
     const holders = this.holdersByTag(table);
     // Per (index, item): the item's records in the order of its changes (their keys' order).
@@ -325,10 +368,15 @@ export class Propagator {
       }
     }
     state.delivered += delivered;
-    const ack: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: acks[0], w: WriteKind.OutboxAck, item: null, sz: 0, key: null, x: null, rv: ReturnValues.NONE, rvf: false, acks };
-    await this.router.sendByHash(table.tableId, keyHash(acks[0]), ack, true, true);
+    // One acknowledgement per partition the records are in now (a split since the read may have cut them in two).
+    await Promise.all(groupByPartition(this.control, table.tableId, acks).map((keys) => this.acknowledge(table, keys)));
     state.acknowledged += acks.length;
     return acks.length;
+  }
+
+  private acknowledge(table: TableRecord, acks: Uint8Array[]): Promise<unknown> {
+    const ack: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: acks[0], w: WriteKind.OutboxAck, item: null, sz: 0, key: null, x: null, rv: ReturnValues.NONE, rvf: false, acks };
+    return this.router.sendByHash(table.tableId, keyHash(acks[0]), ack, true, true);
   }
 
   /** Writes a batch of one index partition's entries (key, stored item or null: delete); it consumes the index's capacity. */
@@ -375,6 +423,31 @@ function splitBatch(entries: Array<Uint8Array | null>, bytesMax: number): Array<
   }
   if (part.length > 0) parts.push(part);
   return parts;
+}
+
+/** Keys grouped by the partition of `tableId` each is in, as the map has them now. */
+function groupByPartition(control: ControlPlane, tableId: string, keys: readonly Uint8Array[]): Uint8Array[][] {
+  const groups = new Map<number, Uint8Array[]>();
+  for (const key of keys) {
+    const pid = control.map.find(tableId, keyHash(key)).pid;
+    let group = groups.get(pid);
+    if (group === undefined) groups.set(pid, (group = []));
+    group.push(key);
+  }
+  return [...groups.values()];
+}
+
+/** Lets go of the drained() callers from before pass `number` (Infinity: all of them). */
+function release(state: TableState, number: number): void {
+  if (state.waiters.length === 0) return;
+  const done = state.waiters.filter((w) => w.after < number);
+  state.waiters = state.waiters.filter((w) => w.after >= number);
+  for (const w of done) w.resolve();
+}
+
+/** Whether two lists of a table's partitions cut its hash space the same way. */
+function sameRanges(a: readonly PartitionAssignment[], b: readonly PartitionAssignment[]): boolean {
+  return a.length === b.length && a.every((p) => b.some((q) => q.pid === p.pid && q.hashStart === p.hashStart && q.hashEnd === p.hashEnd));
 }
 
 export function hasGlobalIndex(table: TableRecord): boolean {

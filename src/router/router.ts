@@ -164,6 +164,11 @@ export class Router {
         res.cu = write ? (res.wu ?? writeUnits(res.n ?? 0)) : readUnits(res.n ?? 0, consistent);
         this.admission.charge(tableId, admittedPid, write ? 'write' : 'read', res.cu, admitted);
       }
+      if (res.s === Status.KeysOutside) {
+        // Grouped by a map older than a split: nothing was applied; the sender regroups with the new one.
+        await this.refresh();
+        throw new DynamoError('ServiceUnavailable', 'The service is currently unavailable or busy.');
+      }
       if (res.s === Status.Unavailable && unknownOutcome) {
         // An earlier attempt may have been applied: a 503 would tell the client it was not.
         throw new DynamoError('InternalServerError', 'Internal server error');

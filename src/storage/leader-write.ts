@@ -119,7 +119,7 @@ export const itemCollectionTooLargeMessage = 'Item collection size limit exceede
 /** Outbox records the propagator delivered, removed on every replica by one entry; all must be this partition's. */
 function outboxAck(m: ReplicaSlot['machine'], req: WriteRequest, answer: WriteAnswer): WriteDecision {
   const acks = req.acks ?? [];
-  for (const key of acks) if (!m.ownsHash(keyHash(key))) return { kind: 'answer', response: wrongReplica(req.id, m.membership.version, 0) };
+  for (const key of acks) if (!m.ownsHash(keyHash(key))) return { kind: 'answer', response: { id: req.id, s: Status.KeysOutside, ver: m.membership.version } };
   if (acks.length === 0) return { kind: 'await', index: m.last, answer };
   return { kind: 'append', entry: { e: m.epoch, i: m.nextIndex(), m: [], w: null, a: null, oa: acks }, answer };
 }
@@ -132,7 +132,7 @@ function indexBatch(port: WritePort, slot: ReplicaSlot, req: WriteRequest, wid: 
   const m = slot.machine;
   const overlay = slot.overlay()!;
   const flat = req.ib ?? [];
-  for (let j = 0; j < flat.length; j += 2) if (!m.ownsHash(keyHash(flat[j]!))) return { kind: 'answer', response: wrongReplica(req.id, m.membership.version, port.knownVersion) };
+  for (let j = 0; j < flat.length; j += 2) if (!m.ownsHash(keyHash(flat[j]!))) return { kind: 'answer', response: { id: req.id, s: Status.KeysOutside, ver: m.membership.version } };
   const mutations: LogEntry['m'] = [];
   let units = 0;
   for (let j = 0; j < flat.length; j += 2) {

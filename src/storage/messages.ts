@@ -45,6 +45,11 @@ export const Status = {
    * from its log if it has it and applies it otherwise.
    */
   Retry: 5,
+  /**
+   * A write of several keys (the propagator's OutboxAck, IndexBatch) named keys outside this
+   * partition (it split since they were grouped): nothing was applied; the sender regroups them.
+   */
+  KeysOutside: 6,
 } as const;
 export type StatusCode = (typeof Status)[keyof typeof Status];
 

@@ -12,17 +12,9 @@ import { decodeLogEntry, encodeLogEntry, type LogEntry } from '../../src/replica
 import { compareOrdered as compareValues } from '../../src/expressions/attribute-ops.ts';
 import type { SortKeyOperator } from '../../src/expressions/key-condition.ts';
 import type { AttributeValue, Item } from '../../src/values/types.ts';
+import { seededRandom } from '../helpers/prng.ts';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const rng = seededRandom;
 
 const gsi: IndexSpecEntry = { g: true, n: 'g', h: ['gp'], ht: ['S'], r: ['gs'], rt: ['S'], p: ProjectionCode.KEYS_ONLY, a: [] };
 const gsiN: IndexSpecEntry = { g: true, n: 'gn', h: ['gp'], ht: ['S'], r: ['num'], rt: ['N'], p: ProjectionCode.INCLUDE, a: ['x'] };

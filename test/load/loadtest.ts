@@ -6,6 +6,20 @@
 // bench-results/loadtest.json. Any non-2xx answer fails the run. LOADTEST_MEMORY=1 instead
 // loads 1,000,000 items and samples the server's resident memory over a 60 s mixed run.
 // Every option is an environment variable; README "Benchmarks" lists them.
+//
+// Global secondary indexes (issue 18), in the same run as the workloads they are compared with
+// (not in the default list: LOADTEST_WORKLOADS=gsi runs query,gsi-query,put,put-gsi, or add them):
+//   gsi-query  the Query of `query` on a global index of lt_sorted (gpk, gsk, ALL projection)
+//              whose keys mirror the table's layout; its ratio to `query` (which runs too).
+//   put-gsi    the PutItem of `put` on lt_items_gsi, lt_items with two global indexes (ALL
+//              projection); its ratio to `put` (which runs too); and, while it runs, the
+//              propagation lag (write acknowledged → visible in the index), measured by a
+//              separate process (gsi-lag-probe.ts) writing marked items at LOADTEST_LAG_RATE/s.
+// Options for them: LOADTEST_SORTED_KEYS (1000: partition keys of lt_sorted, 100 items each),
+// LOADTEST_GSI_ITEMS (LOADTEST_ITEMS: items seeded into lt_items_gsi, so that put-gsi overwrites
+// as put does), LOADTEST_LAG_RATE (20 writes/s), LOADTEST_LAG_POLL_MS (2), LOADTEST_LAG_TIMEOUT
+// (30 s: a write not visible by then counts as not seen and fails the run), LOADTEST_INDEX_WAIT
+// (300 s: how long seeding waits for an index to hold every item).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +31,10 @@ import { runWrk, wrkAvailable } from './wrk-driver.ts';
 import { cpuSplit, readRss, threadCpu, type CpuSplit, type Rss } from './proc-stats.ts';
 import {
   devSigning,
+  itemsGsiIndexes,
+  itemsGsiTable,
+  sortedIndex,
+  sortedItem,
   getItemBody,
   httpGet,
   httpRequest,
@@ -27,7 +45,6 @@ import {
   putItemBody,
   queryBody,
   requestPool,
-  sortedKeyOf,
   sortedKeysPerPartition,
   sortedPartitionKeys,
   sortedTable,
@@ -45,18 +62,44 @@ const num = (name: string, fallback: number): number => {
   return n;
 };
 
+const knownWorkloads = ['get', 'put', 'query', 'mixed', 'gsi-query', 'put-gsi'];
+/**
+ * The GSI workloads are reported against their table's in the same run: gsi-query brings query,
+ * put-gsi brings put (just before them) when the list does not have them. `gsi` stands for
+ * query,gsi-query,put,put-gsi.
+ */
+function withBaselines(given: string[]): string[] {
+  const list = given.flatMap((w) => (w === 'gsi' ? ['gsi-query', 'put-gsi'] : [w]));
+  for (const w of list) if (!knownWorkloads.includes(w)) throw new Error(`LOADTEST_WORKLOADS: unknown workload ${w} (${knownWorkloads.join(', ')}, or gsi for query,gsi-query,put,put-gsi)`);
+  const out: string[] = [];
+  for (const w of list) {
+    const base = w === 'gsi-query' ? 'query' : w === 'put-gsi' ? 'put' : null;
+    if (base !== null && !list.includes(base) && !out.includes(base)) out.push(base);
+    if (!out.includes(w)) out.push(w);
+  }
+  return out;
+}
+
 const options = {
   durationS: num('LOADTEST_DURATION', 10),
   warmupS: num('LOADTEST_WARMUP', 2),
   connections: num('LOADTEST_CONNECTIONS', 64),
   threads: num('LOADTEST_THREADS', 1),
-  workloads: (env.LOADTEST_WORKLOADS ?? 'get,put,query,mixed').split(',').map((w) => w.trim()).filter(Boolean),
+  workloads: withBaselines((env.LOADTEST_WORKLOADS ?? 'get,put,query,mixed').split(',').map((w) => w.trim()).filter(Boolean)),
   generator: env.LOADTEST_GENERATOR ?? (wrkAvailable() ? 'wrk' : 'node'),
   auth: env.LOADTEST_AUTH !== '0',
   items: num('LOADTEST_ITEMS', 100_000),
   itemBytes: num('LOADTEST_ITEM_BYTES', 200),
   poolSize: num('LOADTEST_POOL', 20_000),
   seedConcurrency: num('LOADTEST_SEED_CONCURRENCY', 32),
+  /** Partition keys of lt_sorted (each with sortedKeysPerPartition items); its global index has as many. */
+  sortedKeys: Math.max(1, Math.floor(num('LOADTEST_SORTED_KEYS', sortedPartitionKeys))),
+  /** Items seeded into lt_items_gsi before put-gsi (put-gsi then overwrites, as put does on lt_items). */
+  gsiItems: num('LOADTEST_GSI_ITEMS', num('LOADTEST_ITEMS', 100_000)),
+  lagRate: num('LOADTEST_LAG_RATE', 20),
+  lagPollMs: num('LOADTEST_LAG_POLL_MS', 2),
+  lagTimeoutS: num('LOADTEST_LAG_TIMEOUT', 30),
+  indexWaitS: num('LOADTEST_INDEX_WAIT', 300),
   halfLoad: env.LOADTEST_HALF_LOAD !== '0',
   memory: env.LOADTEST_MEMORY === '1',
   memoryItems: num('LOADTEST_MEMORY_ITEMS', 1_000_000),
@@ -67,7 +110,8 @@ const options = {
   ceiling: env.LOADTEST_CEILING !== '0',
   out: env.LOADTEST_OUT ?? join(root, 'bench-results', env.LOADTEST_MEMORY === '1' ? 'loadtest-memory.json' : 'loadtest.json'),
 };
-for (const w of options.workloads) if (!['get', 'put', 'query', 'mixed'].includes(w)) throw new Error(`LOADTEST_WORKLOADS: unknown workload ${w} (get, put, query, mixed)`);
+const sortedItems = options.sortedKeys * sortedKeysPerPartition;
+const indexTargets = { gsiQueryToQuery: 0.8, putGsiToPut: 0.6 };
 if (options.generator !== 'wrk' && options.generator !== 'node') throw new Error('LOADTEST_GENERATOR must be wrk or node');
 
 const host = '127.0.0.1';
@@ -156,6 +200,8 @@ async function createTables(port: number): Promise<void> {
     AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
     BillingMode: 'PAY_PER_REQUEST',
   });
+  // Its items always carry gpk/gsk (at the same item size); the index on them only when gsi-query runs.
+  const withIndex = options.workloads.includes('gsi-query');
   await call(connection, port, 'CreateTable', {
     TableName: sortedTable,
     KeySchema: [
@@ -165,10 +211,96 @@ async function createTables(port: number): Promise<void> {
     AttributeDefinitions: [
       { AttributeName: 'pk', AttributeType: 'S' },
       { AttributeName: 'sk', AttributeType: 'N' },
+      ...(withIndex
+        ? [
+            { AttributeName: 'gpk', AttributeType: 'S' },
+            { AttributeName: 'gsk', AttributeType: 'N' },
+          ]
+        : []),
     ],
+    ...(withIndex
+      ? {
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: sortedIndex,
+              KeySchema: [
+                { AttributeName: 'gpk', KeyType: 'HASH' },
+                { AttributeName: 'gsk', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          ],
+        }
+      : {}),
     BillingMode: 'PAY_PER_REQUEST',
   });
+  if (options.workloads.includes('put-gsi')) {
+    // lt_items with two global indexes on attributes every item of it has (makeItem's name and count).
+    await call(connection, port, 'CreateTable', {
+      TableName: itemsGsiTable,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'name', AttributeType: 'S' },
+        { AttributeName: 'count', AttributeType: 'N' },
+      ],
+      GlobalSecondaryIndexes: [
+        { IndexName: itemsGsiIndexes[0], KeySchema: [{ AttributeName: 'name', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
+        {
+          IndexName: itemsGsiIndexes[1],
+          KeySchema: [
+            { AttributeName: 'count', KeyType: 'HASH' },
+            { AttributeName: 'name', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+  }
   connection.close();
+}
+
+interface IndexCounts {
+  table: number;
+  indexes: Record<string, { status: string; items: number }>;
+}
+
+/** The table's and its global indexes' item counts, as DescribeTable gives them (monodyne's are current). */
+async function indexCounts(port: number, table: string): Promise<IndexCounts> {
+  const connection = new HttpConnection(host, port);
+  await connection.ready;
+  try {
+    const out = (await call(connection, port, 'DescribeTable', { TableName: table })).Table as {
+      ItemCount: number;
+      GlobalSecondaryIndexes?: Array<{ IndexName: string; IndexStatus: string; ItemCount: number }>;
+    };
+    return { table: out.ItemCount, indexes: Object.fromEntries((out.GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName, { status: g.IndexStatus, items: g.ItemCount }])) };
+  } finally {
+    connection.close();
+  }
+}
+
+/**
+ * Waits until every global index of `table` holds as many entries as the table has items (every
+ * item here has the index keys) and is ACTIVE; returns the seconds waited. Throws after
+ * LOADTEST_INDEX_WAIT seconds.
+ */
+async function waitForIndexes(port: number, table: string, label: string): Promise<number> {
+  const started = performance.now();
+  let counts: IndexCounts | null = null;
+  for (;;) {
+    counts = await indexCounts(port, table);
+    const entries = Object.values(counts.indexes);
+    if (entries.length > 0 && entries.every((e) => e.status === 'ACTIVE' && e.items === counts!.table)) break;
+    if (performance.now() - started > options.indexWaitS * 1000) {
+      throw new Error(`${label}: the global indexes did not catch up in ${options.indexWaitS} s: ${JSON.stringify(counts)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`  ${label}: global indexes complete (${Object.entries(counts.indexes).map(([n, e]) => `${n} ${e.items.toLocaleString('en-US')}`).join(', ')} entries) ${seconds.toFixed(1)} s after seeding ended`);
+  return seconds;
 }
 
 /** Writes `count` items made by `itemAt` through BatchWriteItem, 25 a request, `concurrency` requests in flight. */
@@ -234,6 +366,43 @@ async function commitCounts(port: number): Promise<{ batches: number; entries: n
   return { batches: nodes.reduce((sum, n) => sum + (n.batches ?? 0), 0), entries: nodes.reduce((sum, n) => sum + (n.entries ?? 0), 0) };
 }
 
+/**
+ * Seconds from `since` (performance.now()) to the propagator's last acknowledgement for `table`,
+ * once it has acknowledged nothing more for a second (its sweep runs every 250 ms): how long it
+ * took to drain the outbox after the load stopped. Null if the endpoint says nothing of it.
+ */
+async function propagatorIdle(port: number, table: string, since: number): Promise<{ drainedAfterS: number; acknowledgedAfterLoad: number } | null> {
+  let last: number | null = null;
+  let first: number | null = null;
+  let lastChange = performance.now();
+  while (performance.now() - lastChange < 1000) {
+    if (performance.now() - since > options.indexWaitS * 1000) throw new Error(`${table}: the propagator was still acknowledging ${options.indexWaitS} s after the load stopped`);
+    const acknowledged = (await serverPropagation(port, table))?.acknowledged;
+    if (typeof acknowledged !== 'number') return null;
+    first ??= acknowledged;
+    if (acknowledged !== last) {
+      if (last !== null) lastChange = performance.now();
+      last = acknowledged;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { drainedAfterS: Math.max(0, (lastChange - since) / 1000), acknowledgedAfterLoad: (last ?? 0) - (first ?? 0) };
+}
+
+/** The propagator's own figures for `table` (GET /_monodyne/indexes; null if not there). */
+async function serverPropagation(port: number, table: string): Promise<Record<string, unknown> | null> {
+  const connection = new HttpConnection(host, port);
+  await connection.ready;
+  try {
+    const res = await connection.request(httpGet(`${host}:${port}`, '/_monodyne/indexes', signing));
+    if (res.status !== 200) return null;
+    const rows = JSON.parse(res.body.toString('utf8')) as Array<{ tableName: string; propagation?: Record<string, unknown> | null }>;
+    return rows.find((r) => r.tableName === table && r.propagation != null)?.propagation ?? null;
+  } finally {
+    connection.close();
+  }
+}
+
 async function countFailovers(port: number): Promise<number> {
   const view = await partitionsView(port);
   return view === null ? -1 : (view.failovers ?? []).length;
@@ -280,6 +449,80 @@ interface WorkloadFigures {
   firstError: string | null;
   /** Log entries each storage commit carried on average during the run (writes only). */
   entriesPerCommit?: number;
+  /** gsi-query and put-gsi: requests/s over those of the same workload on the table without the index (query, put) in this run. */
+  ratioToTable?: number;
+}
+
+/** What gsi-lag-probe.ts prints. */
+interface LagResult {
+  index: string;
+  ratePerS: number;
+  writes: number;
+  writingS: number;
+  seen: number;
+  notSeenWithinMs: number;
+  notSeen: number;
+  errors: number;
+  firstError: string | null;
+  lagMedianMs: number | null;
+  lagP99Ms: number | null;
+  lagMaxMs: number | null;
+  lagMinMs: number | null;
+  lagMedianFirstThirdMs: number | null;
+  lagMedianLastThirdMs: number | null;
+  putMedianMs: number | null;
+  polls: number;
+  pollMs: number;
+  pollRttMedianMs: number | null;
+  pollRttP99Ms: number | null;
+}
+
+/**
+ * Starts the lag probe (its own process) and waits until it is ready; `go()` starts its writes
+ * for `durationS` and resolves with what it measured once every write was seen or timed out.
+ */
+async function startLagProbe(port: number, durationS: number): Promise<{ go: () => Promise<LagResult> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/load/gsi-lag-probe.ts')], {
+    cwd: root,
+    env: {
+      ...env,
+      LAG_HOST: host,
+      LAG_PORT: String(port),
+      LAG_AUTH: options.auth ? '1' : '0',
+      LAG_INDEX: itemsGsiIndexes[0],
+      LAG_ITEM_BYTES: String(options.itemBytes),
+      LAG_RATE: String(options.lagRate),
+      LAG_DURATION_S: String(durationS),
+      LAG_POLL_MS: String(options.lagPollMs),
+      LAG_TIMEOUT_MS: String(options.lagTimeoutS * 1000),
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolveExit) => child.on('exit', () => resolveExit()));
+  await new Promise<void>((ready, reject) => {
+    const timer = setInterval(() => {
+      if (output.includes('probe ready')) {
+        clearInterval(timer);
+        ready();
+      } else if (child.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`lag probe exited (${child.exitCode}):\n${output}`));
+      }
+    }, 20);
+  });
+  return {
+    go: async () => {
+      child.stdin!.write('go\n');
+      await exited;
+      const match = /LAG_RESULT (\{.*\})/.exec(output);
+      if (match === null) throw new Error(`lag probe failed (exit ${child.exitCode}):\n${output}`);
+      return JSON.parse(match[1]) as LagResult;
+    },
+  };
 }
 
 function figures(workload: string, r: LoadResult, ceilingRps: number | null, cpu: CpuSplit | null, rss: Rss | null): WorkloadFigures {
@@ -303,21 +546,37 @@ function figures(workload: string, r: LoadResult, ceilingRps: number | null, cpu
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** Runs one workload: a warm-up, then the measured run, with the server's CPU per thread. */
-async function measure(port: number, pid: number | null, pool: Buffer[], name: string, workDir: string, ceilingRps: number | null): Promise<WorkloadFigures> {
+/**
+ * Runs one workload: a warm-up, then the measured run, with the server's CPU per thread.
+ * `alongside`, if given, is started as the measured run starts (given a promise of the moment,
+ * performance.now(), the run ends) and awaited after it.
+ */
+async function measure(
+  port: number,
+  pid: number | null,
+  pool: Buffer[],
+  name: string,
+  workDir: string,
+  ceilingRps: number | null,
+  alongside?: (runEnded: Promise<number>) => Promise<void>,
+): Promise<WorkloadFigures> {
   if (options.warmupS > 0) await drive(port, pool, `${name}-warmup`, options.warmupS, workDir);
   const before = pid === null ? null : threadCpu(pid);
   const started = performance.now();
+  let ended: (at: number) => void = () => {};
+  const beside = alongside?.(new Promise<number>((r) => (ended = r)));
   const result = await drive(port, pool, name, options.durationS, workDir);
   const seconds = (performance.now() - started) / 1000;
+  ended(performance.now());
+  await beside;
   const cpu = pid === null || before === null ? null : cpuSplit(pid, before, threadCpu(pid), seconds);
   const out = figures(name, result, ceilingRps, cpu, pid === null ? null : readRss(pid));
   if (out.non2xx > 0 && out.firstError === null) out.firstError = await sampleError(port, pool);
   return out;
 }
 
-function printTable(rows: WorkloadFigures[]): void {
-  const header = ['workload', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'ratio', 'server CPU (main + others, cores)'];
+function printTable(rows: WorkloadFigures[], lag: LagResult | null): void {
+  const header = ['workload', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'ratio', 'vs table', 'server CPU (main + others, cores)'];
   const lines = rows.map((r) => [
     r.workload,
     r.requestsPerS.toLocaleString('en-US'),
@@ -325,8 +584,22 @@ function printTable(rows: WorkloadFigures[]): void {
     r.p99Ms.toFixed(2),
     String(r.errors),
     r.ratioToCeiling === null ? '' : r.ratioToCeiling.toFixed(2),
+    r.ratioToTable === undefined ? '' : r.ratioToTable.toFixed(2),
     r.serverCpu === null ? '' : `${r.serverCpu.mainCores.toFixed(2)} + ${r.serverCpu.otherCores.toFixed(2)}`,
   ]);
+  if (lag !== null) {
+    // The lag row: its p50/p99 are of (write acknowledged → visible in the index); errors count writes never seen too.
+    lines.push([
+      `GSI propagation lag under PutItem (${lag.writes} marked writes, ${lag.ratePerS}/s)`,
+      '',
+      lag.lagMedianMs === null ? '' : lag.lagMedianMs.toFixed(2),
+      lag.lagP99Ms === null ? '' : lag.lagP99Ms.toFixed(2),
+      String(lag.errors + lag.notSeen),
+      '',
+      '',
+      '',
+    ]);
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(fmt(header));
@@ -426,17 +699,16 @@ try {
     console.log('seeding:');
     results.seedSeconds = {
       [itemsTable]: await seed(monodyne.port, itemsTable, options.items, (i) => makeItem(itemsKeyOf(i), options.itemBytes, i), itemsTable),
-      // Only Query reads the second table.
-      [sortedTable]: !options.workloads.includes('query')
-        ? 0
-        : await seed(
-            monodyne.port,
-            sortedTable,
-            sortedPartitionKeys * sortedKeysPerPartition,
-            (i) => makeItem(sortedKeyOf(Math.floor(i / sortedKeysPerPartition), i % sortedKeysPerPartition), options.itemBytes, i),
-            sortedTable,
-          ),
+      // Only Query (and gsi-query, which brings it) reads the second table.
+      [sortedTable]: !options.workloads.includes('query') ? 0 : await seed(monodyne.port, sortedTable, sortedItems, (i) => sortedItem(i, options.sortedKeys, options.itemBytes), sortedTable),
     };
+    const indexWaitSeconds: Record<string, number> = {};
+    if (options.workloads.includes('gsi-query')) indexWaitSeconds[sortedTable] = await waitForIndexes(monodyne.port, sortedTable, sortedTable);
+    if (options.workloads.includes('put-gsi')) {
+      (results.seedSeconds as Record<string, number>)[itemsGsiTable] = await seed(monodyne.port, itemsGsiTable, options.gsiItems, (i) => makeItem(itemsKeyOf(i), options.itemBytes, i), itemsGsiTable);
+      indexWaitSeconds[itemsGsiTable] = await waitForIndexes(monodyne.port, itemsGsiTable, itemsGsiTable);
+    }
+    if (Object.keys(indexWaitSeconds).length > 0) results.indexCatchUpAfterSeedingSeconds = indexWaitSeconds;
     const seedFailovers = await countFailovers(monodyne.port);
     results.failoversWhileSeeding = seedFailovers;
     if (seedFailovers > 0) console.log(`warning: ${seedFailovers} storage node failover(s) while seeding`);
@@ -466,22 +738,62 @@ try {
     const makers: Record<string, [string, BodyMaker]> = {
       get: ['GetItem', getMaker],
       put: [`PutItem (~${options.itemBytes} B)`, putMaker],
-      query: ['Query (sk > :v, Limit 10)', queryBody()],
+      query: ['Query (sk > :v, Limit 10)', queryBody(options.sortedKeys)],
       mixed: ['80/20 GetItem/PutItem', mixedBody(getMaker, putMaker, 0.8)],
+      'gsi-query': ['Query on a GSI (gsk > :v, Limit 10)', queryBody(options.sortedKeys, true)],
+      'put-gsi': [`PutItem, table with 2 GSIs (~${options.itemBytes} B)`, putItemBody(options.items, options.itemBytes, itemsGsiTable)],
     };
-    let seedNumber = 10;
+    // Each workload's pool has its own random seed (those the default list always had); a GSI
+    // workload draws the same keys and items as its table's.
+    const poolSeeds: Record<string, number> = { get: 10, put: 11, query: 12, mixed: 13, 'gsi-query': 12, 'put-gsi': 11 };
+    const byWorkload = new Map<string, WorkloadFigures>();
+    let lag: LagResult | null = null;
+    let propagation: Record<string, unknown> | null = null;
+    let drain: { drainedAfterS: number; acknowledgedAfterLoad: number } | null = null;
     for (const w of options.workloads) {
       const [label, maker] = makers[w];
-      const pool = requestPool(itemHost, maker, options.poolSize, signing, seedNumber++);
+      const pool = requestPool(itemHost, maker, options.poolSize, signing, poolSeeds[w]);
       const commitsBefore = await commitCounts(monodyne.port);
-      const row = await measure(monodyne.port, pid, pool, label, workDir, ceilingRps);
+      let row: WorkloadFigures;
+      if (w === 'put-gsi' && options.lagRate > 0) {
+        // The lag probe writes and polls while the measured run (not the warm-up) goes on.
+        const probe = await startLagProbe(monodyne.port, options.durationS);
+        row = await measure(monodyne.port, pid, pool, label, workDir, ceilingRps, async (runEnded) => {
+          await Promise.all([
+            probe.go().then((result) => (lag = result)),
+            runEnded.then(async (at) => (drain = await propagatorIdle(monodyne.port, itemsGsiTable, at))),
+          ]);
+        });
+      } else {
+        row = await measure(monodyne.port, pid, pool, label, workDir, ceilingRps);
+      }
       const commitsAfter = await commitCounts(monodyne.port);
-      if (commitsBefore !== null && commitsAfter !== null && commitsAfter.batches > commitsBefore.batches && w !== 'get' && w !== 'query') {
+      if (commitsBefore !== null && commitsAfter !== null && commitsAfter.batches > commitsBefore.batches && w !== 'get' && w !== 'query' && w !== 'gsi-query') {
         row.entriesPerCommit = (commitsAfter.entries - commitsBefore.entries) / (commitsAfter.batches - commitsBefore.batches);
       }
+      const base = w === 'gsi-query' ? byWorkload.get('query') : w === 'put-gsi' ? byWorkload.get('put') : undefined;
+      if (base !== undefined && base.requestsPerS > 0) row.ratioToTable = Math.round((row.requestsPerS / base.requestsPerS) * 1000) / 1000;
+      byWorkload.set(w, row);
       rows.push(row);
       const perCommit = row.entriesPerCommit === undefined ? '' : `, ${row.entriesPerCommit.toFixed(1)} log entries per commit`;
-      console.log(`${label}: ${row.requestsPerS.toLocaleString('en-US')} req/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.errors} errors${perCommit}${row.firstError ? ` (first: ${row.firstError})` : ''}`);
+      const vsTable = row.ratioToTable === undefined ? '' : `, ${row.ratioToTable.toFixed(2)} × the same on the table without the index`;
+      console.log(`${label}: ${row.requestsPerS.toLocaleString('en-US')} req/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.errors} errors${perCommit}${vsTable}${row.firstError ? ` (first: ${row.firstError})` : ''}`);
+      if (w === 'put-gsi') {
+        // The server's view: its lag samples are per propagator pass (oldest write waiting → pass done), its last 1,000 passes.
+        propagation = await serverPropagation(monodyne.port, itemsGsiTable);
+        if (propagation !== null) console.log(`propagator (GET /_monodyne/indexes, ${itemsGsiTable}): ${JSON.stringify(propagation)}`);
+        const d = drain as { drainedAfterS: number; acknowledgedAfterLoad: number } | null;
+        if (d !== null) console.log(`propagator: its outbox drained ${d.drainedAfterS.toFixed(2)} s after the load stopped (${d.acknowledgedAfterLoad.toLocaleString('en-US')} outbox records acknowledged meanwhile)`);
+        const l = lag as LagResult | null;
+        if (l !== null) {
+          console.log(
+            `GSI propagation lag (${l.index}, ${l.seen} of ${l.writes} marked writes at ${l.ratePerS}/s during the run): median ${l.lagMedianMs?.toFixed(2)} ms, p99 ${l.lagP99Ms?.toFixed(2)} ms, max ${l.lagMaxMs?.toFixed(2)} ms; median over the first third of the run ${l.lagMedianFirstThirdMs?.toFixed(2)} ms, the last third ${l.lagMedianLastThirdMs?.toFixed(2)} ms` +
+              ` (polled every ${l.pollMs} ms or more, Query round trip median ${l.pollRttMedianMs?.toFixed(2)} ms, p99 ${l.pollRttP99Ms?.toFixed(2)} ms; ${l.polls} polls)` +
+              (l.notSeen > 0 ? `; ${l.notSeen} NOT SEEN within ${l.notSeenWithinMs / 1000} s` : '') +
+              (l.errors > 0 ? `; ${l.errors} errors (first: ${l.firstError})` : ''),
+          );
+        }
+      }
       if (w === 'get' && options.halfLoad) {
         // GetItem latency at half of monodyne's own maximum: a fixed rate (open loop, bundled generator).
         const rate = Math.max(1, Math.round(row.requestsPerS / 2));
@@ -503,11 +815,37 @@ try {
     }
     if (ceilingServer !== null) await stopChild(ceilingServer.child, 'SIGKILL');
     results.workloads = rows;
+    const finalLag = lag as LagResult | null;
+    if (byWorkload.has('gsi-query') || byWorkload.has('put-gsi')) {
+      // Issue 18, point 8: the figures, their targets and whether they were met in this run.
+      const gsiQuery = byWorkload.get('gsi-query')?.ratioToTable ?? null;
+      const putGsi = byWorkload.get('put-gsi')?.ratioToTable ?? null;
+      results.secondaryIndexes = {
+        gsiQueryToQuery: gsiQuery === null ? null : { ratio: gsiQuery, target: indexTargets.gsiQueryToQuery, met: gsiQuery >= indexTargets.gsiQueryToQuery },
+        putGsiToPut: putGsi === null ? null : { ratio: putGsi, target: indexTargets.putGsiToPut, met: putGsi >= indexTargets.putGsiToPut },
+        propagationLag: finalLag,
+        serverPropagationAfterPutGsi: propagation,
+        /** After put-gsi: when the propagator last acknowledged (then nothing for a second), from the end of the load. */
+        outboxDrainAfterPutGsi: drain,
+        sortedTableItems: options.workloads.includes('query') ? sortedItems : 0,
+        putGsiTableSeededItems: byWorkload.has('put-gsi') ? options.gsiItems : 0,
+      };
+    }
     results.rssAtEnd = readRss(pid);
     console.log('');
-    printTable(rows);
+    printTable(rows, finalLag);
+    if (byWorkload.has('gsi-query') || byWorkload.has('put-gsi')) {
+      const si = results.secondaryIndexes as { gsiQueryToQuery: { ratio: number; target: number; met: boolean } | null; putGsiToPut: { ratio: number; target: number; met: boolean } | null };
+      const say = (r: { ratio: number; target: number; met: boolean } | null) => (r === null ? 'not run' : `${r.ratio.toFixed(2)} (target ≥ ${r.target.toFixed(2)}: ${r.met ? 'met' : 'NOT met'})`);
+      console.log(`secondary indexes: Query on a GSI / on the table ${say(si.gsiQueryToQuery)}; PutItem with 2 GSIs / without ${say(si.putGsiToPut)}`);
+      if (finalLag !== null) console.log(`secondary indexes: propagation lag under the PutItem load median ${finalLag.lagMedianMs?.toFixed(2)} ms, p99 ${finalLag.lagP99Ms?.toFixed(2)} ms (${finalLag.seen} of ${finalLag.writes} writes seen)`);
+    }
     console.log(`RSS of monodyne: ${rssStart?.rssMiB.toFixed(0)} MiB at start, ${readRss(pid)?.rssMiB.toFixed(0)} MiB at the end`);
     if (rows.some((r) => r.errors > 0)) exitCode = 1;
+    if (finalLag !== null && (finalLag.errors > 0 || finalLag.notSeen > 0)) {
+      console.error(`loadtest: the lag probe had ${finalLag.errors} failed requests and ${finalLag.notSeen} writes not visible in the index within ${finalLag.notSeenWithinMs / 1000} s`);
+      exitCode = 1;
+    }
   }
   // A storage node declared dead during the run (e.g. starved of CPU past the failure detector's
   // bound) changes every figure after it: say so.

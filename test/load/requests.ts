@@ -5,9 +5,20 @@ import { createHash, createHmac } from 'node:crypto';
 
 export const itemsTable = 'lt_items';
 export const sortedTable = 'lt_sorted';
-/** The second table's shape: partition keys × sort keys per partition key. */
+/** The second table's shape: partition keys × sort keys per partition key (LOADTEST_SORTED_KEYS changes the first). */
 export const sortedPartitionKeys = 1000;
 export const sortedKeysPerPartition = 100;
+
+/**
+ * The global index of `lt_sorted` (gsi-query): on (gpk, gsk), ALL projection. Every item of
+ * `lt_sorted` carries gpk/gsk, a shuffle of the table's own (pk, sk) layout: as many index
+ * partition keys, as many entries under each, the same numeric sort keys, so a Query on the index
+ * has the shape and item sizes of the same Query on the table.
+ */
+export const sortedIndex = 'lt_sorted_by_g';
+/** `lt_items` again with two global indexes, ALL projection (put-gsi), on attributes every item has. */
+export const itemsGsiTable = 'lt_items_gsi';
+export const itemsGsiIndexes = ['by_name', 'by_count'] as const;
 
 export interface Signing {
   accessKeyId: string;
@@ -37,6 +48,11 @@ export function sortedKey(p: number): string {
   return `part#${String(p).padStart(4, '0')}`;
 }
 
+/** The index partition key of `lt_sorted`'s global index: as long as sortedKey's. */
+export function sortedIndexKey(p: number): string {
+  return `gprt#${String(p).padStart(4, '0')}`;
+}
+
 const filler = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /** A text of `length` characters that varies with `seed` (so items do not all compress alike). */
@@ -55,17 +71,29 @@ function fillerText(length: number, seed: number): string {
  * One item of about `itemBytes` by DynamoDB's size rules: the key attributes, a name, a
  * counter, a timestamp and a filler string making up the rest.
  */
-export function makeItem(key: Record<string, unknown>, itemBytes: number, seed: number): Record<string, unknown> {
+export function makeItem(key: Record<string, unknown>, itemBytes: number, seed: number, extra?: Record<string, { S: string } | { N: string }>): Record<string, unknown> {
   const item: Record<string, unknown> = {
     ...key,
+    ...extra,
     name: { S: `user ${seed % 100000}` },
     count: { N: String(seed % 1000) },
     updated: { S: '2024-06-10T12:00:00Z' },
   };
-  // key (~20 B) + name (~14) + count (~8) + updated (~27) + "data" (4): the filler is the rest.
-  const fixed = 75;
+  // key (~20 B) + name (~14) + count (~8) + updated (~27) + "data" (4): the filler is the rest,
+  // less what `extra` attributes take, so that items with them have the same size.
+  const fixed = 75 + (extra === undefined ? 0 : attributesBytes(extra));
   item.data = { S: fillerText(Math.max(8, itemBytes - fixed), seed) };
   return item;
+}
+
+/** DynamoDB's size of string and number attributes: name + value (a number: 1 byte + 1 per 2 significant digits). */
+function attributesBytes(attributes: Record<string, { S: string } | { N: string }>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(attributes)) {
+    bytes += Buffer.byteLength(name);
+    bytes += 'S' in value ? Buffer.byteLength(value.S) : 1 + Math.ceil(value.N.replace(/^[-0.]+/, '').replace(/\./, '').length / 2);
+  }
+  return bytes;
 }
 
 export function itemsKeyOf(i: number): Record<string, unknown> {
@@ -76,6 +104,25 @@ export function sortedKeyOf(p: number, s: number): Record<string, unknown> {
   return { pk: { S: sortedKey(p) }, sk: { N: String(s) } };
 }
 
+/**
+ * Item `i` of `lt_sorted` (partition key i / 100, sort key i % 100) among `partitionKeys` × 100:
+ * its key, and its index key (gpk, gsk), the position i * m mod n (m prime to n) cut the same
+ * way, so index partitions gather items of many table partitions.
+ */
+export function sortedItem(i: number, partitionKeys: number, itemBytes: number): Record<string, unknown> {
+  const n = partitionKeys * sortedKeysPerPartition;
+  const j = (i * shuffleMultiplier(n)) % n;
+  const key = sortedKeyOf(Math.floor(i / sortedKeysPerPartition), i % sortedKeysPerPartition);
+  return makeItem(key, itemBytes, i, { gpk: { S: sortedIndexKey(Math.floor(j / sortedKeysPerPartition)) }, gsk: { N: String(j % sortedKeysPerPartition) } });
+}
+
+function shuffleMultiplier(n: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  let m = 7919;
+  while (gcd(m, n) !== 1) m += 2;
+  return m;
+}
+
 // ---- request bodies ------------------------------------------------------------------
 
 export type BodyMaker = (random: () => number) => { target: string; body: string };
@@ -84,23 +131,32 @@ export function getItemBody(itemCount: number): BodyMaker {
   return (random) => ({ target: 'GetItem', body: JSON.stringify({ TableName: itemsTable, Key: itemsKeyOf(Math.floor(random() * itemCount)) }) });
 }
 
-export function putItemBody(itemCount: number, itemBytes: number): BodyMaker {
+/** PutItem of a random key among `itemCount` with a new item; `table` is lt_items or lt_items_gsi (the same items). */
+export function putItemBody(itemCount: number, itemBytes: number, table = itemsTable): BodyMaker {
   return (random) => {
     const i = Math.floor(random() * itemCount);
-    return { target: 'PutItem', body: JSON.stringify({ TableName: itemsTable, Item: makeItem(itemsKeyOf(i), itemBytes, Math.floor(random() * 1e9)) }) };
+    return { target: 'PutItem', body: JSON.stringify({ TableName: table, Item: makeItem(itemsKeyOf(i), itemBytes, Math.floor(random() * 1e9)) }) };
   };
 }
 
-export function queryBody(): BodyMaker {
-  return (random) => ({
-    target: 'Query',
-    body: JSON.stringify({
+/**
+ * An eventually consistent Query, Limit 10, on one random partition key of `lt_sorted` with a
+ * random lower bound on the sort key; with `onIndex`, the same on its global index (gpk, gsk).
+ * The same random source draws the same keys either way.
+ */
+export function queryBody(partitionKeys = sortedPartitionKeys, onIndex = false): BodyMaker {
+  return (random) => {
+    const p = Math.floor(random() * partitionKeys);
+    const v = Math.floor(random() * (sortedKeysPerPartition - 10));
+    const request: Record<string, unknown> = {
       TableName: sortedTable,
-      KeyConditionExpression: 'pk = :p AND sk > :v',
-      ExpressionAttributeValues: { ':p': { S: sortedKey(Math.floor(random() * sortedPartitionKeys)) }, ':v': { N: String(Math.floor(random() * (sortedKeysPerPartition - 10))) } },
+      KeyConditionExpression: onIndex ? 'gpk = :p AND gsk > :v' : 'pk = :p AND sk > :v',
+      ExpressionAttributeValues: { ':p': { S: onIndex ? sortedIndexKey(p) : sortedKey(p) }, ':v': { N: String(v) } },
       Limit: 10,
-    }),
-  });
+    };
+    if (onIndex) request.IndexName = sortedIndex;
+    return { target: 'Query', body: JSON.stringify(request) };
+  };
 }
 
 export function mixedBody(get: BodyMaker, put: BodyMaker, getShare: number): BodyMaker {
