@@ -14,7 +14,7 @@ export interface LogMutation {
   k: Uint8Array;
   b: Uint8Array | null;
   o: Uint8Array | null;
-  /** Change in the partition's item count (+1 new item, -1 deleted, 0 overwritten). */
+  /** Change in the partition's item count (+1 new item, -1 deleted, 0 overwritten); what counts, not o (a GSI's table's entries carry no old image). */
   d: number;
   /** Change in the partition's stored item bytes (DynamoDB item sizes). */
   z: number;

@@ -126,7 +126,9 @@ function outboxAck(m: ReplicaSlot['machine'], req: WriteRequest, answer: WriteAn
 
 /**
  * The propagator's changes to a global index's table: every entry put (its stored bytes as the
- * table's outbox had them) or deleted, in one log entry. All must be this partition's.
+ * table's outbox had them) or deleted, in one log entry. All must be this partition's. The
+ * mutations carry no old images (o is null even where an entry existed; d and z count it): an
+ * index's table has no follower that reads them, and they would double its log.
  */
 function indexBatch(port: WritePort, slot: ReplicaSlot, req: WriteRequest, wid: string | null, answer: WriteAnswer): WriteDecision {
   const m = slot.machine;
@@ -144,7 +146,7 @@ function indexBatch(port: WritePort, slot: ReplicaSlot, req: WriteRequest, wid: 
     const oldBytes = old === null ? 0 : storedItemSize(old);
     const newBytes = b === null ? 0 : storedItemSize(b);
     units += writeUnits(Math.max(oldBytes, newBytes));
-    mutations.push({ k, b, o: old, d: (b === null ? 0 : 1) - (old === null ? 0 : 1), z: newBytes - oldBytes });
+    mutations.push({ k, b, o: null, d: (b === null ? 0 : 1) - (old === null ? 0 : 1), z: newBytes - oldBytes });
   }
   answer.units = units;
   if (mutations.length === 0) return { kind: 'await', index: m.last, answer };

@@ -13,6 +13,7 @@ import {
   BatchWriteItemCommand,
   DescribeTableCommand,
   ListTablesCommand,
+  UpdateTableCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -232,5 +233,48 @@ test('item collections of a table with an LSI: bounded, and reported with Return
     assert.equal(plain.ItemCollectionMetrics, undefined);
   } finally {
     await small.stop();
+  }
+});
+
+test('a throttled GSI holds back writes to its table until it has capacity again; its writes consume its own capacity', async () => {
+  const s = await startTestServer((c) => {
+    c.capacity.burstSeconds = 0; // one second of burst: the index's bucket runs dry at once
+    c.capacity.adaptive = false;
+  });
+  try {
+    await s.client.send(
+      new CreateTableCommand({
+        TableName: 'held',
+        AttributeDefinitions: [
+          { AttributeName: 'p', AttributeType: 'S' },
+          { AttributeName: 'g', AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: 'p', KeyType: 'HASH' }],
+        ProvisionedThroughput: { ReadCapacityUnits: 1000, WriteCapacityUnits: 1000 },
+        GlobalSecondaryIndexes: [{ IndexName: 'by-g', KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' }, ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } }],
+      }),
+    );
+    let refused: unknown = null;
+    let written = 0;
+    for (let i = 0; i < 400 && refused === null; i++) {
+      try {
+        await s.client.send(new PutItemCommand({ TableName: 'held', Item: { p: S(`k${i}`), g: S(`g${i % 7}`), pad: S('x'.repeat(900)) } }));
+        written++;
+      } catch (err) {
+        refused = err;
+      }
+    }
+    assert.ok(refused !== null, `no write was held back after ${written} writes`);
+    assert.equal((refused as Error).name, 'ProvisionedThroughputExceededException');
+    assert.match((refused as Error).message, /one or more global secondary indexes of the table was exceeded/);
+    // More capacity for the index: its backlog drains, and the table takes writes again.
+    await s.client.send(new UpdateTableCommand({ TableName: 'held', GlobalSecondaryIndexUpdates: [{ Update: { IndexName: 'by-g', ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 100000 } } }] }));
+    await s.server.propagator.drained('held');
+    await s.client.send(new PutItemCommand({ TableName: 'held', Item: { p: S('after'), g: S('g0') } }));
+    await s.server.propagator.drained('held');
+    const all = await s.client.send(new ScanCommand({ TableName: 'held', IndexName: 'by-g', Select: 'COUNT' }));
+    assert.equal(all.Count, written + 1);
+  } finally {
+    await s.stop();
   }
 });
