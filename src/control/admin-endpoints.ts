@@ -37,6 +37,7 @@ export class AdminEndpoints implements AdminHandler {
     if (request.method === 'GET' && request.path === 'partitions') return { status: 200, body: JSON.stringify(await this.partitions()) };
     if (request.method === 'POST' && request.path === 'digests') return this.digests(request.body);
     if (request.method === 'GET' && request.path === 'indexes') return { status: 200, body: JSON.stringify(this.indexes()) };
+    if (request.method === 'POST' && request.path === 'indexes/drain') return this.drainIndexes(request.body);
     if (request.method === 'GET' && request.path === 'contributors') return { status: 200, body: JSON.stringify(contributorsOf(this.control).report(this.control.catalog.all())) };
     if (request.method === 'POST' && request.path === 'faults' && this.faultsEnabled) return this.fault(request.body);
     return { status: 404, body: JSON.stringify({ error: `no admin endpoint ${request.method} /_monodyne/${request.path}` }) };
@@ -118,6 +119,22 @@ export class AdminEndpoints implements AdminHandler {
       }
     }
     return out;
+  }
+
+  /**
+   * Answers once every write to the table acknowledged before the call is in its global indexes
+   * (a test suite's way to wait for them, instead of polling a Query).
+   */
+  private async drainIndexes(body: Buffer): Promise<{ status: number; body: string }> {
+    let table: unknown;
+    try {
+      table = (JSON.parse(body.toString('utf8') || '{}') as { table?: unknown }).table;
+    } catch {
+      return { status: 400, body: JSON.stringify({ error: 'the body must be JSON: {"table": name}' }) };
+    }
+    if (typeof table !== 'string' || this.control.getTable(table) === undefined) return { status: 404, body: JSON.stringify({ error: `no table ${String(table)}` }) };
+    await this.control.propagator?.drained(table);
+    return { status: 200, body: JSON.stringify({ drained: table }) };
   }
 
   /**
