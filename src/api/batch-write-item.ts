@@ -1,16 +1,15 @@
 // BatchWriteItem: up to 25 puts and deletes across tables, validated as a whole (one bad
 // request rejects the batch), then sent concurrently to their partitions' leaders. A write that
 // fails with a retryable error comes back in UnprocessedItems instead of failing the call.
-import { consumedCapacityJson } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, type Shape } from '../validation/request-shape.ts';
 import { extractKey, itemSizeBytes, itemSizeExceededMessage, normalizeItem, validateKey } from '../validation/attribute-values.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
-import { Op, ReturnValues, WriteKind, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
+import { Op, ReturnValues, Status, WriteKind, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
 import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
 import { batchWriteItemsMax, itemSizeBytesMax } from '../limits.ts';
 import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
-import { checkItemIndexKeys, indexedWriteDone, itemCollectionMetrics, withIndexSpec } from './index-writes.ts';
+import { checkItemIndexKeys, indexedWriteDone, itemCollectionMetrics, withIndexSpec, writeCapacity } from './index-writes.ts';
 import {
   attributeMapEcho,
   constraintViolation,
@@ -197,7 +196,7 @@ export async function batchWriteItem(ctx: ApiContext, input: Record<string, unkn
         rv: ReturnValues.NONE,
         rvf: false,
       };
-      pending.push(sendByKey(ctx, table, pk, hash32, withIndexSpec(ctx, table, req), true));
+      pending.push(sendByKey(ctx, table, pk, hash32, withIndexSpec(ctx, table, req, input.ReturnConsumedCapacity), true));
     }
   }
   const settled = await Promise.allSettled(pending);
@@ -214,12 +213,15 @@ function batchWriteResponse(tables: readonly TableWrites[], settled: readonly Pr
   let n = 0;
   for (const t of tables) {
     let requests = '';
-    let units = 0;
+    // The table's units, its local indexes' among them, and each index's.
+    const units: StorageResponse = { id: 0, s: Status.Ok, cu: 0, xu: 0, iu: {} };
     for (const write of t.writes) {
       const result = settled[n++];
       if (result.status === 'fulfilled') {
         written++;
-        units += result.value.cu ?? 0;
+        units.cu! += result.value.cu ?? 0;
+        units.xu! += result.value.xu ?? 0;
+        for (const [name, n] of Object.entries(result.value.iu ?? {})) units.iu![name] = (units.iu![name] ?? 0) + n;
         const collection = returnMetrics ? itemCollectionMetrics(t.table!, write.value, result.value.ic) : null;
         if (collection !== null) (metrics[t.name] ??= []).push(collection);
         continue;
@@ -230,7 +232,7 @@ function batchWriteResponse(tables: readonly TableWrites[], settled: readonly Pr
       requests += (requests.length === 0 ? '' : ',') + text;
     }
     if (requests.length > 0) unprocessed += (unprocessed.length === 0 ? '' : ',') + JSON.stringify(t.name) + ':[' + requests + ']';
-    if (returnConsumedCapacity === 'TOTAL' || returnConsumedCapacity === 'INDEXES') consumed.push(consumedCapacityJson(returnConsumedCapacity, t.name, units, 'write'));
+    if (returnConsumedCapacity === 'TOTAL' || returnConsumedCapacity === 'INDEXES') consumed.push(JSON.stringify(writeCapacity(returnConsumedCapacity, t.table!, units)));
   }
   // Nothing was written at all: the error itself tells the SDK to retry the whole call.
   if (written === 0 && firstFailure !== undefined) throw firstFailure;

@@ -2,7 +2,7 @@
 // anything is written, hands the leader the table's index spec to put in the log entry, holds
 // writes back while a global index is throttled, and tells the propagator of each write done.
 import type { TableRecord } from '../control/table-record.ts';
-import type { WriteRequest } from '../storage/messages.ts';
+import type { StorageResponse, WriteRequest } from '../storage/messages.ts';
 import type { Item } from '../values/types.ts';
 import type { ApiContext } from './context.ts';
 import { indexSpecOf } from '../indexes/index-spec.ts';
@@ -19,13 +19,53 @@ export function checkItemIndexKeys(table: TableRecord, item: Item): void {
   if (spec !== null) checkIndexKeys(spec.spec, item, 'item');
 }
 
-/** Puts the table's index spec on a write (nothing for a table without indexes). */
-export function withIndexSpec(ctx: ApiContext, table: TableRecord, req: WriteRequest): WriteRequest {
+/**
+ * Puts the table's index spec on a write (nothing for a table without indexes), and asks for
+ * each index's units when the client asked for consumed capacity.
+ */
+export function withIndexSpec(ctx: ApiContext, table: TableRecord, req: WriteRequest, returnConsumedCapacity: unknown): WriteRequest {
   const spec = indexSpecOf(table);
   if (spec === null) return req;
   if (ctx.control.propagator?.holdsBack(table) === true) throw new DynamoError('ProvisionedThroughputExceededException', indexThrottledMessage);
   req.ix = spec.bytes;
+  if (returnConsumedCapacity === 'TOTAL' || returnConsumedCapacity === 'INDEXES') req.rc = true;
   return req;
+}
+
+/**
+ * A write's ConsumedCapacity as DynamoDB reports it for a table with indexes: the table's units
+ * plus each index's (GSIs' writes are the propagator's, metered on the index; LSIs' are charged
+ * with the table's, in res.cu), with the breakdown for INDEXES.
+ */
+export function writeCapacity(mode: 'TOTAL' | 'INDEXES', table: TableRecord, res: StorageResponse): Record<string, unknown> {
+  const all = res.cu ?? 0;
+  const local = res.xu ?? 0;
+  const globals: Record<string, { CapacityUnits: number; WriteCapacityUnits: number }> = {};
+  const locals: Record<string, { CapacityUnits: number; WriteCapacityUnits: number }> = {};
+  let globalUnits = 0;
+  for (const [name, units] of Object.entries(res.iu ?? {})) {
+    const kind = table.indexes?.find((ix) => ix.name === name)?.kind;
+    if (kind === 'GSI') {
+      globals[name] = { CapacityUnits: units, WriteCapacityUnits: units };
+      globalUnits += units;
+    } else if (kind === 'LSI') {
+      locals[name] = { CapacityUnits: units, WriteCapacityUnits: units };
+    }
+  }
+  const total = all + globalUnits;
+  const capacity: Record<string, unknown> = { TableName: table.name, CapacityUnits: total, WriteCapacityUnits: total };
+  if (mode === 'INDEXES') {
+    capacity.Table = { CapacityUnits: all - local, WriteCapacityUnits: all - local };
+    if (Object.keys(locals).length > 0) capacity.LocalSecondaryIndexes = locals;
+    if (Object.keys(globals).length > 0) capacity.GlobalSecondaryIndexes = globals;
+  }
+  return capacity;
+}
+
+/** The ConsumedCapacity member of a single-item write ('' when not asked for). */
+export function writeCapacityMember(mode: unknown, table: TableRecord, res: StorageResponse): string {
+  if (mode !== 'TOTAL' && mode !== 'INDEXES') return '';
+  return `"ConsumedCapacity":${JSON.stringify(writeCapacity(mode, table, res))}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 // PutItem: validate and normalize the item, route it to its partition's leader, and answer
 // once the leader and one follower have it durably.
-import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
+import { withMember } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { normalizeItem, itemSizeBytes, validateItemKeyAttributes } from '../validation/attribute-values.ts';
 import { validationError } from '../protocol/errors.ts';
@@ -10,7 +10,7 @@ import { itemSizeBytesMax } from '../limits.ts';
 import { keyInfoOf } from '../control/table-record.ts';
 import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
-import { checkItemIndexKeys, indexedWriteDone, itemCollectionMetricsMember, withIndexSpec } from './index-writes.ts';
+import { checkItemIndexKeys, indexedWriteDone, itemCollectionMetricsMember, withIndexSpec, writeCapacityMember } from './index-writes.ts';
 import { returnConsumedCapacityShape, returnItemCollectionMetricsShape, returnValuesShape } from './common-shapes.ts';
 
 export const putItemShape = {
@@ -35,8 +35,8 @@ export async function putItem(ctx: ApiContext, input: Record<string, unknown>): 
   const info = keyInfoOf(table);
   const { hash32, storageKey } = routeKey(info, item);
   const req: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: storageKey, w: WriteKind.Put, item, sz: size, key: null, x, rv, rvf: input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
-  const res = await sendByKey(ctx, table, item[info.partitionKey], hash32, withIndexSpec(ctx, table, req), true);
+  const res = await sendByKey(ctx, table, item[info.partitionKey], hash32, withIndexSpec(ctx, table, req, input.ReturnConsumedCapacity), true);
   indexedWriteDone(ctx, table);
-  const body = withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
+  const body = withMember(res.item ? `{"Attributes":${res.item}}` : '{}', writeCapacityMember(input.ReturnConsumedCapacity, table, res));
   return withMember(body, itemCollectionMetricsMember(input, table, item, res.ic));
 }

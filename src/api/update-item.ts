@@ -1,6 +1,6 @@
 // UpdateItem: validated and compiled here, applied by the partition leader to the item's
 // current version (creating it when absent), acknowledged at W = 2.
-import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
+import { withMember } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
 import { Op, WriteKind, type WriteRequest } from '../storage/messages.ts';
@@ -10,7 +10,7 @@ import { attributeUpdateTypeMismatchMessage } from '../expressions/legacy.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
 import { sendByKey, tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
-import { indexedWriteDone, itemCollectionMetricsMember, withIndexSpec } from './index-writes.ts';
+import { indexedWriteDone, itemCollectionMetricsMember, withIndexSpec, writeCapacityMember } from './index-writes.ts';
 import { attributeUpdatesShape, keyShape, returnConsumedCapacityShape, returnItemCollectionMetricsShape, returnValuesShape } from './common-shapes.ts';
 import { prepareWriteExpressions, returnValuesCode, writeExpressionShapes } from './write-expressions.ts';
 
@@ -53,7 +53,7 @@ export async function updateItem(ctx: ApiContext, input: Record<string, unknown>
   };
   let res;
   try {
-    res = await sendByKey(ctx, table, key[info.partitionKey], hash32, withIndexSpec(ctx, table, req), true);
+    res = await sendByKey(ctx, table, key[info.partitionKey], hash32, withIndexSpec(ctx, table, req, input.ReturnConsumedCapacity), true);
   } catch (e) {
     // A legacy ADD or DELETE on an attribute of another type: DynamoDB words it differently
     // from the equivalent UpdateExpression's type error.
@@ -61,6 +61,6 @@ export async function updateItem(ctx: ApiContext, input: Record<string, unknown>
     throw e;
   }
   indexedWriteDone(ctx, table);
-  const body = withMember(res.item ? `{"Attributes":${res.item}}` : '{}', consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'write'));
+  const body = withMember(res.item ? `{"Attributes":${res.item}}` : '{}', writeCapacityMember(input.ReturnConsumedCapacity, table, res));
   return withMember(body, itemCollectionMetricsMember(input, table, key, res.ic));
 }

@@ -161,7 +161,7 @@ export class Router {
       }
       if ((res.s === Status.Ok || res.s === Status.ClientError) && !unmetered) {
         // Charged on what was read or written; a failed condition costs its write too.
-        res.cu = write ? (res.wu ?? writeUnits(res.n ?? 0)) : readUnits(res.n ?? 0, consistent);
+        res.cu = write ? (res.wu ?? writeUnits(res.n ?? 0)) + (res.xu ?? 0) : readUnits(res.n ?? 0, consistent);
         this.admission.charge(tableId, admittedPid, write ? 'write' : 'read', res.cu, admitted);
       }
       if (res.s === Status.KeysOutside) {

@@ -18,6 +18,7 @@ import { writeUnits } from '../admission/capacity-units.ts';
 import { checkIndexKeys } from '../indexes/index-entries.ts';
 import { decodeIndexSpec, type IndexSpec } from '../indexes/index-spec.ts';
 import { collectionChanged, collectionShare, collectionSize, hasLocalIndex } from './item-collections.ts';
+import { indexWriteUnits } from '../indexes/index-write-units.ts';
 import type { UnappliedWrites } from './unapplied-writes.ts';
 
 /** What a write decision reads of its node. */
@@ -70,13 +71,20 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
   answer.bytes = oldBytes;
   const spec = req.ix === undefined ? null : decodeIndexSpec(req.ix);
   const collections = spec !== null && hasLocalIndex(spec);
+  // Index units are counted where local indexes are charged (their old item is read anyway) and where a client asked.
+  const counted = spec !== null && (collections || req.rc === true);
   let outcome: WriteOutcome;
   try {
-    const oldItem = old === null ? undefined : needsOldItem(req) || collections ? decodeStoredItem(old) : anItem;
+    const oldItem = old === null ? undefined : needsOldItem(req) || counted ? decodeStoredItem(old) : anItem;
     outcome = decideWrite(req, oldItem);
     // An update's new item is known only here: its index keys are checked before it is written.
     if (spec !== null && req.w === WriteKind.Update && outcome.next) checkIndexKeys(spec, outcome.next, 'update');
     if (collections && outcome.next !== undefined) answer.collectionBytes = collectionAfter(port, m.table, overlay, spec, req.k, oldItem ?? null, oldBytes, outcome);
+    if (counted && outcome.next !== undefined) {
+      const units = indexWriteUnits(spec, oldItem ?? null, oldBytes, outcome.next, outcome.nextSizeBytes);
+      answer.localUnits = units.local;
+      if (req.rc === true) answer.indexUnits = units.byIndex;
+    }
   } catch (err) {
     if (!(err instanceof DynamoError)) throw err;
     answer.err = err.kind.name;

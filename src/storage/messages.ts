@@ -99,6 +99,8 @@ export interface WriteRequest extends RequestBase {
   acks?: Uint8Array[];
   /** Backfill: the index being built. */
   rx?: string;
+  /** ReturnConsumedCapacity was asked for: a table with indexes answers each index's units (StorageResponse.iu). */
+  rc?: boolean;
   /** IndexBatch: index entries' keys and stored items (null: delete), alternating, all in one partition. */
   ib?: Array<Uint8Array | null>;
 }
@@ -208,6 +210,10 @@ export interface StorageResponse {
   ic?: number;
   /** IndexBatch: the write units its entries take (each rounded up by itself), instead of n's. */
   wu?: number;
+  /** A write to a table with local indexes: their write units, charged with the table's. */
+  xu?: number;
+  /** With rc: each index's write units for this write (indexes it changed). */
+  iu?: Record<string, number>;
   err?: string;
   msg?: string;
 }

@@ -27,6 +27,9 @@ export interface WriteAnswer {
   collectionBytes?: number;
   /** IndexBatch: write units of its entries. */
   units?: number;
+  /** Local indexes' write units (charged to the table), and with rc each index's. */
+  localUnits?: number;
+  indexUnits?: Record<string, number>;
 }
 
 /** A read held until the leader's data covers every write committed before it arrived. */

@@ -641,6 +641,12 @@ export class StorageNode {
 function writeAnswer(w: WriteAnswer): StorageResponse {
   if (w.next !== undefined && w.err === null) return { id: w.id, s: Status.Ok, item: null, n: w.bytes, next: w.next, count: w.count, he: w.hashEnd };
   if (w.units !== undefined && w.err === null) return { id: w.id, s: Status.Ok, item: null, n: w.bytes, wu: w.units };
-  if (w.collectionBytes !== undefined && w.err === null) return { id: w.id, s: Status.Ok, item: w.attributes, n: w.bytes, ic: w.collectionBytes };
+  if ((w.collectionBytes !== undefined || w.localUnits !== undefined || w.indexUnits !== undefined) && w.err === null) {
+    const res: StorageResponse = { id: w.id, s: Status.Ok, item: w.attributes, n: w.bytes };
+    if (w.collectionBytes !== undefined) res.ic = w.collectionBytes;
+    if (w.localUnits !== undefined && w.localUnits > 0) res.xu = w.localUnits;
+    if (w.indexUnits !== undefined) res.iu = w.indexUnits;
+    return res;
+  }
   return w.err === null ? { id: w.id, s: Status.Ok, item: w.attributes, n: w.bytes } : { id: w.id, s: Status.ClientError, err: w.err, msg: w.msg ?? '', item: w.errItem, n: w.bytes };
 }

@@ -278,3 +278,28 @@ test('a throttled GSI holds back writes to its table until it has capacity again
     await s.stop();
   }
 });
+
+test('ConsumedCapacity of writes counts each index as DynamoDB does: entering, leaving, moving (two writes), or unchanged', async () => {
+  const put = async (item: Record<string, AttributeValue>) => (await t.client.send(new PutItemCommand({ TableName: table, Item: item, ReturnConsumedCapacity: 'INDEXES' }))).ConsumedCapacity!;
+  // A new item with every index key: the table, two GSIs and the LSI take one unit each.
+  const first = await put(order('hal', 1, 'open', 1, 10));
+  assert.deepEqual(first.Table, { CapacityUnits: 1, WriteCapacityUnits: 1 });
+  assert.deepEqual(first.GlobalSecondaryIndexes, { 'by-status': { CapacityUnits: 1, WriteCapacityUnits: 1 }, 'all-by-status': { CapacityUnits: 1, WriteCapacityUnits: 1 } });
+  assert.deepEqual(first.LocalSecondaryIndexes, { 'by-total': { CapacityUnits: 1, WriteCapacityUnits: 1 } });
+  assert.equal(first.CapacityUnits, 4);
+  // The same item again: no index changes.
+  const same = await put(order('hal', 1, 'open', 1, 10));
+  assert.equal(same.CapacityUnits, 1);
+  assert.equal(same.GlobalSecondaryIndexes, undefined);
+  // A new status moves both GSI entries (a delete and a put each); the LSI's KEYS_ONLY entry keeps its key and attributes.
+  const moved = await put(order('hal', 1, 'closed', 1, 10));
+  assert.deepEqual(moved.GlobalSecondaryIndexes, { 'by-status': { CapacityUnits: 2, WriteCapacityUnits: 2 }, 'all-by-status': { CapacityUnits: 2, WriteCapacityUnits: 2 } });
+  assert.equal(moved.LocalSecondaryIndexes, undefined);
+  assert.equal(moved.CapacityUnits, 5);
+  // A note change: the ALL index is rewritten in place, the INCLUDE index holds no note.
+  const noted = await put(order('hal', 1, 'closed', 1, 10, 'y'));
+  assert.deepEqual(noted.GlobalSecondaryIndexes, { 'all-by-status': { CapacityUnits: 1, WriteCapacityUnits: 1 } });
+  // Leaving every index (deleted): one write each where it was.
+  const gone = (await t.client.send(new DeleteItemCommand({ TableName: table, Key: { customer: S('hal'), order: N(1) }, ReturnConsumedCapacity: 'TOTAL' }))).ConsumedCapacity!;
+  assert.equal(gone.CapacityUnits, 4);
+});
