@@ -28,6 +28,12 @@ export const nestingDepthMax = 32;
  * plus one, within lmdb-tree.ts's namedDbsMax (10,000; past it a table's replicas cannot be made).
  */
 export const tablesMax = 2500;
+/** TransactWriteItems and TransactGetItems: at most 100 actions. */
+export const transactionActionsMax = 100;
+/** A transaction's request: at most 4 MB. */
+export const transactionRequestBytesMax = 4 * 1024 * 1024;
+/** How long a ClientRequestToken makes a repeated transaction answer as the first did. */
+export const clientRequestTokenMs = 10 * 60 * 1000;
 /** Global secondary indexes per table (DynamoDB's default quota; a setting). */
 export const globalSecondaryIndexesMax = 20;
 /** Local secondary indexes per table (fixed in DynamoDB). */
@@ -60,3 +66,13 @@ export const requestBodyBytesMax = 16 * 1024 * 1024;
 export const provisionedUnitsMin = 1;
 /** Largest ReadCapacityUnits/WriteCapacityUnits accepted by CreateTable/UpdateTable. */
 export const provisionedUnitsMax = 1_000_000_000_000;
+/** PartiQL: a statement is 1 to 8192 characters (API reference: ExecuteStatement, Statement). */
+export const partiqlStatementLengthMax = 8192;
+/** PartiQL: a NextToken is 1 to 32768 characters (API reference: ExecuteStatement, NextToken). */
+export const partiqlNextTokenLengthMax = 32768;
+/** BatchExecuteStatement: 1 to 25 statements (API reference: BatchExecuteStatement, Statements). */
+export const batchStatementsMax = 25;
+/** ExecuteTransaction: 1 to 100 statements (API reference: ExecuteTransaction, TransactStatements). */
+export const transactStatementsMax = 100;
+/** ExecuteTransaction: ClientRequestToken is 1 to 36 characters (API reference). */
+export const clientRequestTokenLengthMax = 36;

@@ -16,6 +16,8 @@ import { query } from './query.ts';
 import { scan } from './scan.ts';
 import { batchGetItem } from './batch-get-item.ts';
 import { batchWriteItem } from './batch-write-item.ts';
+import { transactWriteItems } from './transact-write-items.ts';
+import { transactGetItems } from './transact-get-items.ts';
 import { updateContributorInsights } from './update-contributor-insights.ts';
 import { describeContributorInsights } from './describe-contributor-insights.ts';
 import { listContributorInsights } from './list-contributor-insights.ts';
@@ -37,6 +39,8 @@ export const operations: Record<string, Operation> = {
   Scan: scan,
   BatchGetItem: batchGetItem,
   BatchWriteItem: batchWriteItem,
+  TransactWriteItems: transactWriteItems,
+  TransactGetItems: transactGetItems,
   UpdateContributorInsights: updateContributorInsights,
   DescribeContributorInsights: describeContributorInsights,
   ListContributorInsights: listContributorInsights,

@@ -14,6 +14,7 @@ import { DynamoError } from '../protocol/errors.ts';
 import { tablesMax, globalSecondaryIndexesMax } from '../limits.ts';
 import type { Admission } from '../admission/admission.ts';
 import type { Propagator } from '../indexes/propagator.ts';
+import type { TransactionCoordinator } from '../transactions/coordinator.ts';
 import type { Clock } from './clock.ts';
 import { chooseLeader } from './election.ts';
 import type { FenceReply } from './control-messages.ts';
@@ -90,6 +91,13 @@ export class ControlPlane {
 
   attachPropagator(propagator: Propagator): void {
     this.propagator = propagator;
+  }
+
+  /** Runs TransactWriteItems and TransactGetItems, and finishes transactions from its ledger. */
+  transactions: TransactionCoordinator | null = null;
+
+  attachTransactions(coordinator: TransactionCoordinator): void {
+    this.transactions = coordinator;
   }
 
   attachAdmission(admission: Admission): void {

@@ -34,6 +34,10 @@ export const ErrorKinds = {
   ItemCollectionSizeLimitExceededException: kind('ItemCollectionSizeLimitExceededException', PREFIX_DYNAMODB, 400, false),
   RequestLimitExceeded: kind('RequestLimitExceeded', PREFIX_DYNAMODB, 400, true),
   TransactionConflictException: kind('TransactionConflictException', PREFIX_DYNAMODB, 400, false),
+  TransactionCanceledException: kind('TransactionCanceledException', PREFIX_DYNAMODB, 400, false),
+  TransactionInProgressException: kind('TransactionInProgressException', PREFIX_DYNAMODB, 400, false),
+  IdempotentParameterMismatchException: kind('IdempotentParameterMismatchException', PREFIX_DYNAMODB, 400, false),
+  DuplicateItemException: kind('DuplicateItemException', PREFIX_DYNAMODB, 400, false),
   RequestEntityTooLarge: kind('RequestEntityTooLarge', PREFIX_COYOTE, 413, false),
   /** A client too slow to send its request; the SDKs retry this code as transient. */
   RequestTimeoutException: kind('RequestTimeoutException', PREFIX_COYOTE, 408, true),

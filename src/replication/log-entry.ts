@@ -4,6 +4,7 @@
 // point-in-time restore): each keeps its position as a log index of a partition (log-follower.ts).
 import { decodeFrame } from '../rings/frame-codec.ts';
 import { InvariantError } from './invariants.ts';
+import type { TxRecord } from '../transactions/tx-record.ts';
 
 /**
  * One physical change: the key, the new stored item bytes (null: deleted) and the old ones (null:
@@ -48,12 +49,15 @@ export interface LogEntry {
    * only; the item store and every other index ignore them.
    */
   rx?: string;
+  /** A transaction's prepare, commit or cancel on one item (transactions/tx-record.ts). */
+  t?: TxRecord;
 }
 
 // Layout (little-endian; lengths u32, numbers f64, exact for the integers a log uses):
-//   F3, flags (1: w, 2: a, 4: split, 8: x, 16: oa, 32: rx), e, i, [u32 + w (UTF-8)],
+//   F3, flags (1: w, 2: a, 4: split, 8: x, 16: oa, 32: rx, 64: t), e, i, [u32 + w (UTF-8)],
 //   [u32 + a (UTF-8)], [split: at, lowPid, highPid, version], [u32 + x], [u32 count, then per
-//   key u32 + key], [u32 + rx (UTF-8)], u32 mutation count, then per mutation:
+//   key u32 + key], [u32 + rx (UTF-8)], [t: u8 op, u8 check, u32 + id (UTF-8), u32 + k,
+//   i32 + b (-1: null)], u32 mutation count, then per mutation:
 //   u32 + k, i32 + b (-1: null), i32 + o (-1: null), d, z.
 // A reader takes keys and items as views of the entry's bytes: storing or applying an entry never
 // decodes an item. Entries written before this layout are CBOR maps (first byte A0..BF), still read.
@@ -64,6 +68,7 @@ const hasSplit = 4;
 const hasIndexSpec = 8;
 const hasOutboxAcks = 16;
 const hasBackfill = 32;
+const hasTransaction = 64;
 const absent = -1;
 
 export function encodeLogEntry(entry: LogEntry): Uint8Array {
@@ -75,6 +80,8 @@ export function encodeLogEntry(entry: LogEntry): Uint8Array {
   if (entry.oa !== undefined) for (const k of entry.oa) size += 4 + k.length;
   if (entry.oa !== undefined) size += 4;
   if (entry.rx !== undefined) size += 4 + rxBytes;
+  const txId = entry.t === undefined ? 0 : Buffer.byteLength(entry.t.id, 'utf8');
+  if (entry.t !== undefined) size += 2 + 4 + txId + 4 + entry.t.k.length + 4 + (entry.t.b === null ? 0 : entry.t.b.length);
   for (const mu of entry.m) size += 12 + mu.k.length + (mu.b === null ? 0 : mu.b.length) + (mu.o === null ? 0 : mu.o.length) + 16;
   const out = Buffer.allocUnsafe(size);
   out[0] = entryMarker;
@@ -84,7 +91,8 @@ export function encodeLogEntry(entry: LogEntry): Uint8Array {
     (entry.split === undefined ? 0 : hasSplit) |
     (entry.x === undefined ? 0 : hasIndexSpec) |
     (entry.oa === undefined ? 0 : hasOutboxAcks) |
-    (entry.rx === undefined ? 0 : hasBackfill);
+    (entry.rx === undefined ? 0 : hasBackfill) |
+    (entry.t === undefined ? 0 : hasTransaction);
   let at = out.writeDoubleLE(entry.e, 2);
   at = out.writeDoubleLE(entry.i, at);
   if (entry.w !== null) {
@@ -109,6 +117,14 @@ export function encodeLogEntry(entry: LogEntry): Uint8Array {
   if (entry.rx !== undefined) {
     at = out.writeUInt32LE(rxBytes, at);
     at += out.write(entry.rx, at, 'utf8');
+  }
+  if (entry.t !== undefined) {
+    out[at] = entry.t.op;
+    out[at + 1] = entry.t.check ? 1 : 0;
+    at = out.writeUInt32LE(txId, at + 2);
+    at += out.write(entry.t.id, at, 'utf8');
+    at = writeBytes(out, at, entry.t.k);
+    at = entry.t.b === null ? out.writeInt32LE(absent, at) : writeBytes(out, at, entry.t.b);
   }
   at = out.writeUInt32LE(entry.m.length, at);
   for (const mu of entry.m) {
@@ -175,6 +191,21 @@ export function decodeLogEntry(bytes: Uint8Array): LogEntry {
     rx = text(bytes, at + 4, length);
     at += 4 + length;
   }
+  let t: TxRecord | undefined;
+  if ((flags & hasTransaction) !== 0) {
+    const op = bytes[at] as TxRecord['op'];
+    const check = bytes[at + 1] === 1;
+    const idLength = view.getUint32(at + 2, true);
+    const id = text(bytes, at + 6, idLength);
+    at += 6 + idLength;
+    const kLength = view.getUint32(at, true);
+    const k = bytes.subarray(at + 4, at + 4 + kLength);
+    at += 4 + kLength;
+    const bLength = view.getInt32(at, true);
+    const b = bLength === absent ? null : bytes.subarray(at + 4, at + 4 + bLength);
+    at += 4 + (bLength === absent ? 0 : bLength);
+    t = { op, id, k, b, check };
+  }
   const count = view.getUint32(at, true);
   at += 4;
   const m: LogMutation[] = new Array(count);
@@ -197,6 +228,7 @@ export function decodeLogEntry(bytes: Uint8Array): LogEntry {
   if (x !== undefined) entry.x = x;
   if (oa !== undefined) entry.oa = oa;
   if (rx !== undefined) entry.rx = rx;
+  if (t !== undefined) entry.t = t;
   return entry;
 }
 

@@ -17,6 +17,8 @@ import { Dispatcher } from '../api/dispatcher.ts';
 import { FrontDoor } from '../protocol/front-door.ts';
 import { AutoAdmin } from '../control/auto-admin.ts';
 import { Propagator } from '../indexes/propagator.ts';
+import { LmdbLedger } from '../transactions/ledger.ts';
+import { TransactionCoordinator } from '../transactions/coordinator.ts';
 import { Admission } from '../admission/admission.ts';
 import { AdminEndpoints } from '../control/admin-endpoints.ts';
 import { prepareSecurity } from '../security/startup.ts';
@@ -144,6 +146,13 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     clock: realClock,
   });
   const propagator = new Propagator(control, router, { clock: realClock, recordsPerRead: 512, bytesPerRead: 1024 * 1024, sweepMs: 250 });
+  // Transactions a crash left unfinished are finished (committed or cancelled) before serving.
+  const ledger = LmdbLedger.open(`${dataDir}/ledger`, config.storage.sync, security.encryptionKey);
+  undo.push(() => ledger.close());
+  const transactions = new TransactionCoordinator(ledger, router, { clock: realClock, recoveryIntervalMs: 1000 });
+  control.attachTransactions(transactions);
+  await transactions.start();
+  undo.push(() => transactions.stop());
   control.attachPropagator(propagator);
   propagator.start();
   undo.push(() => propagator.stop());
@@ -163,10 +172,12 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
       try {
         await frontDoor.drain(config.server.drainTimeoutMs);
         await propagator.stop();
+        await transactions.stop();
         autoAdmin.stop();
         await nodes.stop();
         transport.stop();
         await catalog.close();
+        await ledger.close();
         frontDoor.close();
       } finally {
         release();

@@ -61,6 +61,19 @@ export function decideWrite(req: WriteRequest, old: Item | undefined): WriteOutc
   return { next, nextSizeBytes, attributes: returnedAttributes(req.rv, old, next, updatedPaths) };
 }
 
+/**
+ * A transaction's action on one item, decided like the write it will be at commit: a
+ * ConditionCheck (ta 0) only evaluates its condition and changes nothing.
+ */
+export function decidePrepare(req: WriteRequest, old: Item | undefined): WriteOutcome {
+  if (req.ta !== 0) return decideWrite({ ...req, w: req.ta as WriteRequest['w'] }, old);
+  const compiled = req.x === null ? null : compileRequestExpressions(req.x);
+  if (compiled !== null && compiled.condition !== null && !evaluateCondition(compiled.condition, old)) {
+    throw new DynamoError('ConditionalCheckFailedException', conditionalCheckFailedMessage, req.rvf && old !== undefined ? { Item: old } : undefined);
+  }
+  return { next: undefined, nextSizeBytes: 0, attributes: null };
+}
+
 function returnedAttributes(rv: WriteRequest['rv'], old: Item | undefined, next: Item | null, updatedPaths: DocumentPath[] | null): string | null {
   switch (rv) {
     case ReturnValues.NONE:

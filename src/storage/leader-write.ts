@@ -6,7 +6,7 @@ import { DynamoError } from '../protocol/errors.ts';
 import type { LogEntry } from '../replication/log-entry.ts';
 import type { WriteIds } from '../replication/write-ids.ts';
 import { bufferView } from './buffer-view.ts';
-import { decideWrite, type WriteOutcome } from './item-write.ts';
+import { decidePrepare, decideWrite, type WriteOutcome } from './item-write.ts';
 import { ReturnValues, Status, WriteKind, type StorageResponse, type WriteRequest } from './messages.ts';
 import type { Item } from '../values/types.ts';
 import type { ItemTree } from './node-store.ts';
@@ -19,6 +19,7 @@ import { checkIndexKeys } from '../indexes/index-entries.ts';
 import { decodeIndexSpec, type IndexSpec } from '../indexes/index-spec.ts';
 import { collectionChanged, collectionShare, collectionSize, hasLocalIndex } from './item-collections.ts';
 import { indexWriteUnits } from '../indexes/index-write-units.ts';
+import { TxOp, decodeTxLock, txLockKey, type TxLock } from '../transactions/tx-record.ts';
 import type { UnappliedWrites } from './unapplied-writes.ts';
 
 /** What a write decision reads of its node. */
@@ -63,6 +64,15 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
   if (req.w === WriteKind.Backfill) return backfillPage(port, slot, req, answer);
   if (req.w === WriteKind.IndexBatch) return indexBatch(port, slot, req, wid, answer);
   const key = keyText(req.k);
+  if (req.w === WriteKind.TxCommit || req.w === WriteKind.TxCancel) return finishTransaction(port, slot, req, wid, key, answer);
+  // An item a transaction holds refuses other writes; a prepare its own transaction repeats is answered as it was.
+  const lock = lockOf(port, slot, req.k, key);
+  if (lock !== null) {
+    if (req.w === WriteKind.TxPrepare && lock.id === req.tx) return { kind: 'await', index: m.last, answer };
+    answer.err = 'TransactionConflictException';
+    answer.msg = transactionConflictMessage;
+    return { kind: 'await', index: m.last, answer };
+  }
   let old = overlay.get(key);
   if (old === undefined) old = port.items(m.table).get(bufferView(req.k)) ?? null;
   // Deciding on an item of tens of megabytes (decode, update, encode, log entry) is one long step.
@@ -76,11 +86,14 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
   let outcome: WriteOutcome;
   try {
     const oldItem = old === null ? undefined : needsOldItem(req) || counted ? decodeStoredItem(old) : anItem;
-    outcome = decideWrite(req, oldItem);
+    const prepare = req.w === WriteKind.TxPrepare;
+    outcome = prepare ? decidePrepare(req, oldItem) : decideWrite(req, oldItem);
     // An update's new item is known only here: its index keys are checked before it is written.
-    if (spec !== null && req.w === WriteKind.Update && outcome.next) checkIndexKeys(spec, outcome.next, 'update');
-    if (collections && outcome.next !== undefined) answer.collectionBytes = collectionAfter(port, m.table, overlay, spec, req.k, oldItem ?? null, oldBytes, outcome);
-    if (counted && outcome.next !== undefined) {
+    if (spec !== null && (req.w === WriteKind.Update || (prepare && req.ta === WriteKind.Update)) && outcome.next) checkIndexKeys(spec, outcome.next, 'update');
+    if (prepare) {
+      // What the commit will write is decided now; the collection and index figures are the commit's.
+    } else if (collections && outcome.next !== undefined) answer.collectionBytes = collectionAfter(port, m.table, overlay, spec, req.k, oldItem ?? null, oldBytes, outcome);
+    if (counted && outcome.next !== undefined && !prepare) {
       const units = indexWriteUnits(spec, oldItem ?? null, oldBytes, outcome.next, outcome.nextSizeBytes);
       answer.localUnits = units.local;
       if (req.rc === true) answer.indexUnits = units.byIndex;
@@ -95,6 +108,7 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
   }
   answer.attributes = outcome.attributes;
   if (outcome.nextSizeBytes > answer.bytes) answer.bytes = outcome.nextSizeBytes;
+  if (req.w === WriteKind.TxPrepare) return prepareTransaction(m, req, wid, outcome, answer);
   if (outcome.next === undefined) return { kind: 'await', index: m.last, answer };
   const stored = outcome.next === null ? null : encodeStoredItem(outcome.next, outcome.nextSizeBytes);
   const entry: LogEntry = {
@@ -123,6 +137,51 @@ function collectionAfter(port: WritePort, table: string, overlay: UnappliedWrite
 }
 
 export const itemCollectionTooLargeMessage = 'Item collection size limit exceeded';
+
+export const transactionConflictMessage = 'Transaction is ongoing for the item';
+
+/** The lock a transaction holds on an item as this leader has it (its unapplied entries first), or null. */
+export function lockOf(port: { followerData(table: string): ItemTree }, slot: ReplicaSlot, k: Uint8Array, key: string): TxLock | null {
+  const change = slot.unapplied?.lockChange(key);
+  if (change !== undefined) return change;
+  const stored = port.followerData(slot.machine.table).get(bufferView(txLockKey(k)));
+  return stored === undefined ? null : decodeTxLock(stored);
+}
+
+/**
+ * A transaction's prepare on this item: its action was decided against the item like a write
+ * (condition, update, size, index keys); the image its commit will write is recorded with the
+ * lock, and nothing else changes yet.
+ */
+function prepareTransaction(m: ReplicaSlot['machine'], req: WriteRequest, wid: string | null, outcome: WriteOutcome, answer: WriteAnswer): WriteDecision {
+  const check = req.ta === 0;
+  const image = check || outcome.next === undefined || outcome.next === null ? null : encodeStoredItem(outcome.next, outcome.nextSizeBytes);
+  // A delete of an item that is not there, or a check: the commit writes nothing (the lock still holds the item).
+  const writesNothing = check || outcome.next === undefined;
+  return { kind: 'append', entry: { e: m.epoch, i: m.nextIndex(), m: [], w: wid, a: null, t: { op: TxOp.Prepare, id: req.tx!, k: req.k, b: image, check: writesNothing } }, answer };
+}
+
+/**
+ * A transaction's commit (its recorded image written, the lock released, in one entry that the
+ * item store and the indexes take as a write) or cancel (the lock released). Repeated, or for a
+ * transaction that does not hold the item (already finished), it changes nothing.
+ */
+function finishTransaction(port: WritePort, slot: ReplicaSlot, req: WriteRequest, wid: string | null, key: string, answer: WriteAnswer): WriteDecision {
+  const m = slot.machine;
+  const lock = lockOf(port, slot, req.k, key);
+  if (lock === null || lock.id !== req.tx) return { kind: 'await', index: m.last, answer };
+  const entry: LogEntry = { e: m.epoch, i: m.nextIndex(), m: [], w: wid, a: null, t: { op: req.w === WriteKind.TxCommit ? TxOp.Commit : TxOp.Cancel, id: lock.id, k: req.k, b: null, check: lock.check } };
+  if (req.w === WriteKind.TxCommit && !lock.check) {
+    let old = slot.overlay()!.get(key);
+    if (old === undefined) old = port.items(m.table).get(bufferView(req.k)) ?? null;
+    const oldBytes = old === null ? 0 : storedItemSize(old);
+    const newBytes = lock.b === null ? 0 : storedItemSize(lock.b);
+    if (old !== null || lock.b !== null) entry.m.push({ k: req.k, b: lock.b, o: old, d: (lock.b === null ? 0 : 1) - (old === null ? 0 : 1), z: newBytes - oldBytes });
+    answer.bytes = Math.max(oldBytes, newBytes);
+    if (req.ix !== undefined) entry.x = req.ix;
+  }
+  return { kind: 'append', entry, answer };
+}
 
 /** Outbox records the propagator delivered, removed on every replica by one entry; all must be this partition's. */
 function outboxAck(m: ReplicaSlot['machine'], req: WriteRequest, answer: WriteAnswer): WriteDecision {
@@ -240,7 +299,7 @@ function retryOf(port: WritePort, slot: ReplicaSlot, wid: string, answer: WriteA
  * for capacity, is in the stored bytes' prefix), so the old item is not decoded.
  */
 function needsOldItem(req: WriteRequest): boolean {
-  return req.w === WriteKind.Update || req.x !== null || req.rv !== ReturnValues.NONE;
+  return req.w === WriteKind.Update || req.x !== null || req.rv !== ReturnValues.NONE || (req.w === WriteKind.TxPrepare && req.ta === WriteKind.Update);
 }
 
 /** Stands for "an item exists" where its attributes are not read. */

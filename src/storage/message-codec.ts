@@ -5,7 +5,7 @@
 // starts with a map or tag header (≥ 0xa0), so a first byte below 0x20 marks a compact frame.
 //
 // Compact layouts (little-endian):
-//   Get request   [0x01][flags: 1 = consistent][id u32][p u32][v u32][t length u16][t utf8][k bytes…]
+//   Get request   [0x01][flags: 1 = consistent, 2 = refused if a transaction holds it][id u32][p u32][v u32][t length u16][t utf8][k bytes…]
 //   Ok answer     [0x02][flags: 1 = item present][id u32][n u32][item utf8…]
 import { decodeFrame, encodeFrame } from '../rings/frame-codec.ts';
 import { bufferView } from './buffer-view.ts';
@@ -60,7 +60,7 @@ function encodeGet(req: GetRequest): Uint8Array {
   if (tableBytes > tableIdBytesMax) return encodeFrame(req);
   const out = Buffer.allocUnsafe(getHeaderBytes + tableBytes + req.k.length);
   out[0] = GET_REQUEST;
-  out[1] = req.c ? 1 : 0;
+  out[1] = (req.c ? 1 : 0) | (req.tl === true ? 2 : 0);
   out.writeUInt32LE(req.id, 2);
   out.writeUInt32LE(req.p, 6);
   out.writeUInt32LE(req.v, 10);
@@ -75,7 +75,7 @@ function decodeGet(bytes: Uint8Array): GetRequest {
   if (view.length < getHeaderBytes) throw new Error('compact Get frame shorter than its header');
   const tableEnd = getHeaderBytes + view.readUInt16LE(14);
   if (tableEnd > view.length) throw new Error('compact Get frame shorter than its table id');
-  return {
+  const req: GetRequest = {
     id: view.readUInt32LE(2),
     op: Op.Get,
     t: view.toString('utf8', getHeaderBytes, tableEnd),
@@ -85,6 +85,8 @@ function decodeGet(bytes: Uint8Array): GetRequest {
     k: new Uint8Array(bytes.buffer, bytes.byteOffset + tableEnd, bytes.length - tableEnd),
     c: (view[1] & 1) === 1,
   };
+  if ((view[1] & 2) === 2) req.tl = true;
+  return req;
 }
 
 function encodeOk(res: StorageResponse): Uint8Array {

@@ -25,6 +25,12 @@ export const WriteKind = {
   Backfill: 5,
   /** The propagator's changes to a global index's table: `ib` holds key, stored item (null: delete), key, … */
   IndexBatch: 6,
+  /** A transaction's action on item `k`: checked against it, its image recorded, the item locked for `tx`. */
+  TxPrepare: 7,
+  /** Transaction `tx` commits on item `k`: its recorded image is written and the lock released. */
+  TxCommit: 8,
+  /** Transaction `tx` is cancelled on item `k`: the lock is released, nothing written. */
+  TxCancel: 9,
 } as const;
 export type WriteKindCode = (typeof WriteKind)[keyof typeof WriteKind];
 
@@ -72,6 +78,8 @@ export interface GetRequest extends RequestBase {
   k: Uint8Array;
   /** Consistent read: only the leader may answer. */
   c: boolean;
+  /** TransactGetItems: an item a transaction holds is refused (TransactionConflict). */
+  tl?: boolean;
 }
 
 export interface WriteRequest extends RequestBase {
@@ -101,6 +109,10 @@ export interface WriteRequest extends RequestBase {
   rx?: string;
   /** ReturnConsumedCapacity was asked for: a table with indexes answers each index's units (StorageResponse.iu). */
   rc?: boolean;
+  /** TxPrepare, TxCommit, TxCancel: the transaction's id. */
+  tx?: string;
+  /** TxPrepare: the action (WriteKind.Put, Update or Delete; 0: a ConditionCheck). */
+  ta?: number;
   /** IndexBatch: index entries' keys and stored items (null: delete), alternating, all in one partition. */
   ib?: Array<Uint8Array | null>;
 }

@@ -10,6 +10,8 @@ import { readRange } from './range-read.ts';
 import { keyHash, wrongReplica } from './leader-write.ts';
 import { encodeHashPrefix } from './key-encoding.ts';
 import { isOutboxKey } from '../indexes/index-entries.ts';
+import { txLockKey } from '../transactions/tx-record.ts';
+import { transactionConflictMessage } from './leader-write.ts';
 import type { ItemTree } from './node-store.ts';
 import type { ReplicaSlot, ReadToken } from './replica-slot.ts';
 
@@ -45,6 +47,11 @@ export function refuseRead(port: ReadPort, slot: ReplicaSlot, req: ReadToken): v
 export function serveRead(port: ReadPort, slot: ReplicaSlot, req: ReadToken): void {
   const items = port.items(slot.machine.table);
   if (req.op === Op.Get) {
+    // TransactGetItems: an item a transaction holds (prepared, not yet committed or cancelled) is a conflict.
+    if (req.tl === true && port.followerData(slot.machine.table).get(bufferView(txLockKey(req.k))) !== undefined) {
+      port.respond({ id: req.id, s: Status.ClientError, err: 'TransactionConflictException', msg: transactionConflictMessage, n: 0 });
+      return;
+    }
     const value = items.get(bufferView(req.k));
     if (value === undefined) {
       port.respond({ id: req.id, s: Status.Ok, item: null, n: 0 });

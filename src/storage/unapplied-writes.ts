@@ -2,6 +2,7 @@
 // (they are applied once committed): a write's condition is checked against the item as the
 // last appended entry left it, which may be newer than the item in the B-tree.
 import type { LogEntry } from '../replication/log-entry.ts';
+import { TxOp, type TxLock } from '../transactions/tx-record.ts';
 
 export class UnappliedWrites {
   /** Item collection sizes this leader knows (item-collections.ts), by partition key prefix. */
@@ -12,6 +13,8 @@ export class UnappliedWrites {
   /** Keys in append order with their index, to forget them once applied. */
   private readonly order: Array<{ key: string; index: number }> = [];
   private head = 0;
+  /** Transaction locks taken (a lock) or given up (null) by entries not yet applied, by item key. */
+  private readonly locks = new Map<string, { lock: TxLock | null; index: number }>();
 
   get size(): number {
     return this.byKey.size;
@@ -36,10 +39,18 @@ export class UnappliedWrites {
 
   addEntry(entry: LogEntry): void {
     for (const m of entry.m) this.add(keyText(m.k), m.b, entry.i);
+    const t = entry.t;
+    if (t !== undefined) this.locks.set(keyText(t.k), { lock: t.op === TxOp.Prepare ? { id: t.id, b: t.b, check: t.check } : null, index: entry.i });
+  }
+
+  /** undefined: no unapplied lock change for this item (read the followers' data); null: released. */
+  lockChange(key: string): TxLock | null | undefined {
+    return this.locks.get(key)?.lock;
   }
 
   /** Everything up to `applied` is in the B-tree now. */
   applied(applied: number): void {
+    if (this.locks.size > 0) for (const [key, change] of this.locks) if (change.index <= applied) this.locks.delete(key);
     const order = this.order;
     while (this.head < order.length && order[this.head].index <= applied) {
       const { key, index } = order[this.head++];
@@ -55,6 +66,7 @@ export class UnappliedWrites {
   }
 
   clear(): void {
+    this.locks.clear();
     this.byKey.clear();
     this.order.length = 0;
     this.head = 0;

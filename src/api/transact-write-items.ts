@@ -1,0 +1,165 @@
+// TransactWriteItems: up to 100 Put, Update, Delete and ConditionCheck actions over any tables,
+// each validated as its single-item operation is, then run by the transaction coordinator
+// (transactions/coordinator.ts): all are applied, or none. ClientRequestToken makes a repeated
+// request answer as the first did, without applying it again, for 10 minutes.
+import { createHash } from 'node:crypto';
+import { checkRequestShape, tableNameShape, type Shape } from '../validation/request-shape.ts';
+import { normalizeItem, itemSizeBytes, validateItemKeyAttributes, validateKey } from '../validation/attribute-values.ts';
+import { DynamoError, validationError } from '../protocol/errors.ts';
+import { WriteKind } from '../storage/messages.ts';
+import { itemSizeBytesMax, transactionActionsMax, transactionRequestBytesMax } from '../limits.ts';
+import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
+import { assertKeyNotUpdated } from '../expressions/index.ts';
+import { indexSpecOf } from '../indexes/index-spec.ts';
+import { tableFor, type ApiContext } from './context.ts';
+import { routeKey } from './item-key.ts';
+import { prepareWriteExpressions } from './write-expressions.ts';
+import { checkItemIndexKeys } from './index-writes.ts';
+import { expressionNamesShape, expressionValuesShape, keyShape, returnConsumedCapacityShape, returnItemCollectionMetricsShape } from './common-shapes.ts';
+import { writeUnits } from '../admission/capacity-units.ts';
+import type { TxWriteAction, CancellationReason } from '../transactions/coordinator.ts';
+import type { Item } from '../values/types.ts';
+
+const conditionShapes: Record<string, Shape> = {
+  TableName: tableNameShape,
+  ConditionExpression: { type: 'String' },
+  ExpressionAttributeNames: expressionNamesShape,
+  ExpressionAttributeValues: expressionValuesShape,
+  ReturnValuesOnConditionCheckFailure: { type: 'String', enum: ['ALL_OLD', 'NONE'] },
+};
+
+const transactWriteItemsShape: Record<string, Shape> = {
+  TransactItems: {
+    type: 'List',
+    notNull: true,
+    minLength: 1,
+    maxLength: transactionActionsMax,
+    member: {
+      type: 'Structure',
+      members: {
+        ConditionCheck: { type: 'Structure', members: { ...conditionShapes, Key: keyShape, ConditionExpression: { type: 'String', notNull: true } } },
+        Put: { type: 'Structure', members: { ...conditionShapes, Item: { type: 'Map', notNull: true, value: { type: 'AttributeValue' } } } },
+        Delete: { type: 'Structure', members: { ...conditionShapes, Key: keyShape } },
+        Update: { type: 'Structure', members: { ...conditionShapes, Key: keyShape, UpdateExpression: { type: 'String', notNull: true } } },
+      },
+    },
+  },
+  ReturnConsumedCapacity: returnConsumedCapacityShape,
+  ReturnItemCollectionMetrics: returnItemCollectionMetricsShape,
+  ClientRequestToken: { type: 'String', minLength: 1, maxLength: 36 },
+};
+
+type RawAction = Record<string, Record<string, unknown> | undefined>;
+
+export async function transactWriteItems(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
+  checkRequestShape(input, transactWriteItemsShape);
+  const coordinator = ctx.control.transactions;
+  if (coordinator === null) throw new DynamoError('ServiceUnavailable', 'The service is currently unavailable or busy.');
+  const raw = input.TransactItems as RawAction[];
+  if (Buffer.byteLength(JSON.stringify(raw), 'utf8') > transactionRequestBytesMax) throw validationError('Transaction size has exceeded the maximum allowed size');
+  const planned = raw.map((action) => planAction(ctx, action));
+  const seen = new Set<string>();
+  for (const p of planned) {
+    const id = p.table.tableId + '\u0000' + Buffer.from(p.action.item.k).toString('latin1');
+    if (seen.has(id)) throw validationError('Transaction request cannot include multiple operations on one item');
+    seen.add(id);
+  }
+  const run = async (): Promise<string> => {
+    const result = await coordinator.write(planned.map((p) => p.action));
+    if (!result.committed) throw cancelled(result.reasons);
+    return withCapacity(input.ReturnConsumedCapacity, planned, result.bytes);
+  };
+  const token = input.ClientRequestToken as string | undefined;
+  if (token === undefined) return run();
+  return coordinator.once(token, digestOf(input), run);
+}
+
+interface Planned {
+  table: TableRecord;
+  action: TxWriteAction;
+}
+
+/** One action, validated as its single-item operation (key, item, expressions, index keys) and routed. */
+function planAction(ctx: ApiContext, action: RawAction): Planned {
+  const kinds = (['ConditionCheck', 'Put', 'Delete', 'Update'] as const).filter((k) => action[k] != null);
+  if (kinds.length !== 1) throw validationError('TransactItems can only contain one of Check, Put, Update or Delete');
+  const kind = kinds[0];
+  const body = action[kind]!;
+  const table = tableFor(ctx, body.TableName as string);
+  const info = keyInfoOf(table);
+  let key: Item;
+  let put: Item | null = null;
+  let sz = 0;
+  let code: number;
+  let x;
+  switch (kind) {
+    case 'Put': {
+      put = normalizeItem(body.Item, 'Item');
+      key = validateItemKeyAttributes(put, table.keySchema, table.attributeDefinitions);
+      sz = itemSizeBytes(put);
+      if (sz > itemSizeBytesMax) throw validationError('Item size has exceeded the maximum allowed size');
+      checkItemIndexKeys(table, put);
+      x = prepareWriteExpressions(body, 'PutItem', ['ConditionExpression']).x;
+      code = WriteKind.Put;
+      break;
+    }
+    case 'Update': {
+      key = validateKey(body.Key, table.keySchema, table.attributeDefinitions);
+      const prepared = prepareWriteExpressions(body, 'UpdateItem', ['UpdateExpression', 'ConditionExpression']);
+      if (prepared.compiled.update !== null) assertKeyNotUpdated(prepared.compiled.update, info.names);
+      x = prepared.x;
+      code = WriteKind.Update;
+      break;
+    }
+    case 'Delete':
+      key = validateKey(body.Key, table.keySchema, table.attributeDefinitions);
+      x = prepareWriteExpressions(body, 'DeleteItem', ['ConditionExpression']).x;
+      code = WriteKind.Delete;
+      break;
+    case 'ConditionCheck':
+      key = validateKey(body.Key, table.keySchema, table.attributeDefinitions);
+      x = prepareWriteExpressions(body, 'DeleteItem', ['ConditionExpression']).x;
+      code = 0;
+      break;
+  }
+  const { hash32, storageKey } = routeKey(info, key);
+  const spec = indexSpecOf(table);
+  return {
+    table,
+    action: {
+      item: { tableId: table.tableId, table: table.name, k: storageKey, hash32, ...(spec !== null ? { ix: spec.bytes } : {}) },
+      kind: code,
+      put,
+      sz,
+      key: kind === 'Update' ? key : null,
+      x,
+      rvf: body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD',
+    },
+  };
+}
+
+/** TransactionCanceledException as DynamoDB words it: the reasons' codes in action order, and the reasons themselves. */
+export function cancelled(reasons: CancellationReason[]): DynamoError {
+  return new DynamoError('TransactionCanceledException', `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`, {
+    CancellationReasons: reasons.map((r) => (r.Code === 'None' ? { Code: 'None' } : r)),
+  });
+}
+
+/** A transaction's writes cost twice a write's units (DynamoDB: one for prepare, one for commit), per table. */
+function withCapacity(mode: unknown, planned: readonly Planned[], bytes: readonly number[]): string {
+  if (mode !== 'TOTAL' && mode !== 'INDEXES') return '{}';
+  const byTable = new Map<string, number>();
+  planned.forEach((p, i) => byTable.set(p.table.name, (byTable.get(p.table.name) ?? 0) + 2 * writeUnits(Math.max(bytes[i], p.action.sz))));
+  const consumed = [...byTable].map(([TableName, units]) => {
+    const c: Record<string, unknown> = { TableName, CapacityUnits: units, WriteCapacityUnits: units };
+    if (mode === 'INDEXES') c.Table = { CapacityUnits: units, WriteCapacityUnits: units };
+    return c;
+  });
+  return JSON.stringify({ ConsumedCapacity: consumed });
+}
+
+/** What makes two requests with one ClientRequestToken the same request. */
+export function digestOf(input: Record<string, unknown>): string {
+  const { ReturnConsumedCapacity: _c, ReturnItemCollectionMetrics: _m, ...rest } = input;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+}
