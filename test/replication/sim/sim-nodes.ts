@@ -2,6 +2,8 @@
 // replication state machines) on a simulated disk and network, pumped by the scheduler. It plays
 // both the supervisor the control plane talks to (control messages, liveness, fencing,
 // replacement) and the request transport the router sends through.
+import { IndexFollower } from '../../../src/storage/index-follower.ts';
+import { TxFollower } from '../../../src/storage/tx-follower.ts';
 import { StorageNode, type NodeEvent, type StorageNodeOptions } from '../../../src/storage/storage-node.ts';
 import { runControl } from '../../../src/storage/node-control.ts';
 import { NodeFailedError, type NodeSupervisor } from '../../../src/control/node-supervisor.ts';
@@ -83,8 +85,11 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
   onExit: (node: number) => void = () => {};
   /** Errors that stopped a node (a control handler that threw): a simulated run fails on any. */
   readonly errors: Error[] = [];
-  /** The log's followers each node incarnation runs besides its item store (a lagging change log unless a scenario says otherwise). */
-  followers: () => LogFollower[] = () => [new ChangeLogFollower(this.random)];
+  /**
+   * The log's followers each node incarnation runs besides its item store: the server's own
+   * (secondary indexes, transactions) and a lagging change log, unless a scenario says otherwise.
+   */
+  followers: () => LogFollower[] = () => [new ChangeLogFollower(this.random), new IndexFollower(), new TxFollower()];
   /** Called for every request the router sends (the simulation's checks watch write ids). */
   onCall: (node: number, req: StorageRequest) => void = () => {};
   /** What the disks went through (a replacement's new disk counts here too). */
