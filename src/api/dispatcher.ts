@@ -22,6 +22,9 @@ import { updateContributorInsights } from './update-contributor-insights.ts';
 import { describeContributorInsights } from './describe-contributor-insights.ts';
 import { listContributorInsights } from './list-contributor-insights.ts';
 import { describeTimeToLive } from './describe-time-to-live.ts';
+import { executeStatement } from './execute-statement.ts';
+import { batchExecuteStatement } from './batch-execute-statement.ts';
+import { executeTransaction } from './execute-transaction.ts';
 import { contributorsOf } from '../control/contributors.ts';
 
 /** Every operation monodyne serves, by its X-Amz-Target name. */
@@ -45,6 +48,9 @@ export const operations: Record<string, Operation> = {
   DescribeContributorInsights: describeContributorInsights,
   ListContributorInsights: listContributorInsights,
   DescribeTimeToLive: describeTimeToLive,
+  ExecuteStatement: executeStatement,
+  BatchExecuteStatement: batchExecuteStatement,
+  ExecuteTransaction: executeTransaction,
 };
 
 const defaultRegion = 'us-east-1';

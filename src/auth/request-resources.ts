@@ -2,6 +2,8 @@
 // table of a batch's RequestItems, each item of a transaction, an index of Query/Scan, and the
 // ARNs some operations take directly. Generic over operations, so new ones are covered by shape.
 import { accountId, tableArn } from './policy.ts';
+import { parseStatement } from '../partiql/parser.ts';
+import type { Statement } from '../partiql/ast.ts';
 
 export interface ResourceAccess {
   action: string;
@@ -40,6 +42,10 @@ export function resourcesOf(operation: string, input: Record<string, unknown>, r
       }
     }
   }
+  for (const text of partiqlStatements(input)) {
+    const access = partiqlAccess(text, region);
+    if (access !== null) out.push(access);
+  }
   if (typeof input.TableName === 'string') {
     const table = tableArn(region, input.TableName);
     out.push({ action, resource: typeof input.IndexName === 'string' ? `${table}/index/${input.IndexName}` : table });
@@ -61,6 +67,36 @@ export function resourcesOf(operation: string, input: Record<string, unknown>, r
     out.push({ action, resource: tablesWide.has(operation) ? tableArn(region, '*') : '*' });
   }
   return out;
+}
+
+/** The statements of ExecuteStatement, BatchExecuteStatement and ExecuteTransaction. */
+function partiqlStatements(input: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  if (typeof input.Statement === 'string') out.push(input.Statement);
+  for (const list of [input.Statements, input.TransactStatements]) {
+    if (!Array.isArray(list)) continue;
+    for (const entry of list) if (isObject(entry) && typeof entry.Statement === 'string') out.push(entry.Statement);
+  }
+  return out;
+}
+
+/** IAM's PartiQL actions, by statement kind. */
+const partiqlActions = { select: 'dynamodb:PartiQLSelect', exists: 'dynamodb:PartiQLSelect', insert: 'dynamodb:PartiQLInsert', update: 'dynamodb:PartiQLUpdate', delete: 'dynamodb:PartiQLDelete' } as const;
+
+/**
+ * A PartiQL statement needs its PartiQL action on the table (or index) it names, as DynamoDB
+ * checks it. A statement that does not parse names nothing: validation refuses it.
+ */
+function partiqlAccess(text: string, region: string): ResourceAccess | null {
+  let statement: Statement;
+  try {
+    statement = parseStatement(text).statement;
+  } catch {
+    return null;
+  }
+  const source = statement.kind === 'exists' ? statement.select.source : statement.source;
+  const table = tableArn(region, source.table);
+  return { action: partiqlActions[statement.kind], resource: source.index === undefined ? table : `${table}/index/${source.index}` };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -77,6 +77,16 @@ test('the resources a request needs: TableName, indexes, every batch table, ever
   );
   assert.deepEqual(resourcesOf('TransactGetItems', { TransactItems: [{ Get: { TableName: 'A' } }] }, 'us-east-1'), [{ action: 'dynamodb:GetItem', resource: arn('A') }]);
   assert.deepEqual(resourcesOf('ListTables', {}, 'us-east-1'), [{ action: 'dynamodb:ListTables', resource: arn('*') }]);
+  // PartiQL: each statement's PartiQL action on the table (or index) it names.
+  assert.deepEqual(resourcesOf('ExecuteStatement', { Statement: 'SELECT * FROM "Orders"."ByDate" WHERE d = 1' }, 'us-east-1'), [{ action: 'dynamodb:PartiQLSelect', resource: `${arn('Orders')}/index/ByDate` }]);
+  assert.deepEqual(
+    resourcesOf('BatchExecuteStatement', { Statements: [{ Statement: "INSERT INTO \"A\" VALUE {'pk': 1}" }, { Statement: 'DELETE FROM "B" WHERE pk = 1' }] }, 'us-east-1'),
+    [
+      { action: 'dynamodb:PartiQLInsert', resource: arn('A') },
+      { action: 'dynamodb:PartiQLDelete', resource: arn('B') },
+    ],
+  );
+  assert.deepEqual(resourcesOf('ExecuteTransaction', { TransactStatements: [{ Statement: 'UPDATE "C" SET v = 1 WHERE pk = 1' }] }, 'us-east-1'), [{ action: 'dynamodb:PartiQLUpdate', resource: arn('C') }]);
   assert.deepEqual(resourcesOf('TagResource', { ResourceArn: arn('T') }, 'us-east-1'), [{ action: 'dynamodb:TagResource', resource: arn('T') }]);
   // A request naming no table (validation will refuse it) is not covered by a per-table policy.
   assert.deepEqual(resourcesOf('GetItem', { TableName: 7 }, 'us-east-1'), [{ action: 'dynamodb:GetItem', resource: '*' }]);
