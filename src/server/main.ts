@@ -36,6 +36,8 @@ export interface RunningServer {
   close(): Promise<void>;
   /** Delivers writes to global secondary indexes: `drained(table)` waits until they are all there (tests, embedders). */
   propagator: Propagator;
+  /** Runs transactions; `unfinished()` lists those its ledger still holds (tests). */
+  transactions: TransactionCoordinator;
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
@@ -186,7 +188,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     return closing;
   };
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
-  return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close, propagator };
+  return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close, propagator, transactions };
 }
 
 /** MONODYNE_RECOVERY_PAUSE: a count of log records (absent: no pause). */

@@ -25,6 +25,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { seededRandom } from '../helpers/prng.ts';
+import { faultOn, fullyReplicated as fullyReplicatedOn, killAndRepair as killAndRepairOn, partitionsOf, splitWidest as splitWidestOn, waitFor } from '../helpers/admin.ts';
 import { canon, checkIndexOf, indexProblems, keyOf, projectOnto, scanAllOf, type IndexDef } from '../helpers/index-check.ts';
 import { clientFor, startTestServer, type TestServer } from '../helpers/server.ts';
 import { replicasAgree } from '../helpers/digests.ts';
@@ -58,64 +59,11 @@ const chance = (rng: () => number, p: number): boolean => rng() < p;
 
 // ---- the admin endpoints ----------------------------------------------------------------------
 
-interface PartitionView {
-  tables: Array<{ tableName: string; partitions: Array<{ partition: number; leader: number; replicas: number[]; hashRange: [number, number]; logIndex: number | null; committed: number | null }> }>;
-  nodes: Array<{ node: number; alive: boolean }>;
-  failovers: Array<{ node: number; repairedAt: number | null }>;
-}
-
-async function partitions(): Promise<PartitionView> {
-  return (await (await fetch(`${s.endpoint}/_monodyne/partitions`, { signal: AbortSignal.timeout(20_000) })).json()) as PartitionView;
-}
-
-async function fault(body: Record<string, unknown>): Promise<unknown> {
-  const res = await fetch(`${s.endpoint}/_monodyne/faults`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(60_000) });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return JSON.parse(text);
-}
-
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function fullyReplicated(): Promise<boolean> {
-  const view = await partitions();
-  return view.nodes.every((n) => n.alive) && view.tables.every((t) => t.partitions.every((p) => p.replicas.length === 3));
-}
-
-/** Kills storage node `worker` and waits until the failover it causes is repaired (every replica rebuilt). */
-async function killAndRepair(worker: number): Promise<void> {
-  await waitFor(fullyReplicated, 30_000, 'replication factor 3');
-  const before = (await partitions()).failovers.length;
-  await fault({ action: 'kill', worker });
-  await waitFor(
-    async () => {
-      const f = (await partitions()).failovers;
-      return f.length > before && f[f.length - 1].repairedAt !== null;
-    },
-    60_000,
-    `repair after killing node ${worker}`,
-  );
-  await waitFor(fullyReplicated, 30_000, `replication factor 3 after killing node ${worker}`);
-}
-
-/** Splits the widest partition of `table` (a user's table or a GSI's hidden table `table/index`). */
-async function splitWidest(table: string): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    await waitFor(fullyReplicated, 30_000, 'replication factor 3');
-    const parts = (await partitions()).tables.find((t) => t.tableName === table)?.partitions;
-    assert.ok(parts !== undefined, `GET /_monodyne/partitions does not list ${table}`);
-    const widest = parts.reduce((a, b) => (b.hashRange[1] - b.hashRange[0] > a.hashRange[1] - a.hashRange[0] ? b : a));
-    // A split that lost a race with a leader change says false: asked again.
-    if (((await fault({ action: 'split', table, partition: widest.partition })) as { split: boolean }).split) return;
-  }
-  assert.fail(`${table} would not split`);
-}
+const partitions = () => partitionsOf(s.endpoint);
+const fault = (body: Record<string, unknown>) => faultOn(s.endpoint, body);
+const killAndRepair = (worker: number) => killAndRepairOn(s.endpoint, worker);
+const splitWidest = (table: string) => splitWidestOn(s.endpoint, table);
+const fullyReplicated = () => fullyReplicatedOn(s.endpoint);
 
 async function partitionCount(table: string): Promise<number> {
   return (await partitions()).tables.find((t) => t.tableName === table)?.partitions.length ?? 0;

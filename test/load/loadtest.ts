@@ -20,6 +20,9 @@
 // as put does), LOADTEST_LAG_RATE (20 writes/s), LOADTEST_LAG_POLL_MS (2), LOADTEST_LAG_TIMEOUT
 // (30 s: a write not visible by then counts as not seen and fails the run), LOADTEST_INDEX_WAIT
 // (300 s: how long seeding waits for an index to hold every item).
+// Transactions (issue 19), likewise (LOADTEST_WORKLOADS=tx runs put,transact-write,get,transact-get):
+//   transact-write  TransactWriteItems of two Puts of `put`'s items on two keys of lt_items; its ratio to `put`.
+//   transact-get    TransactGetItems of two keys of lt_items; its ratio to `get`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +46,8 @@ import {
   makeItem,
   mixedBody,
   putItemBody,
+  transactGetBody,
+  transactWriteBody,
   queryBody,
   requestPool,
   sortedKeysPerPartition,
@@ -62,18 +67,20 @@ const num = (name: string, fallback: number): number => {
   return n;
 };
 
-const knownWorkloads = ['get', 'put', 'query', 'mixed', 'gsi-query', 'put-gsi'];
+const knownWorkloads = ['get', 'put', 'query', 'mixed', 'gsi-query', 'put-gsi', 'transact-write', 'transact-get'];
+/** The workload each one is reported against, in the same run (added before it when the list lacks it). */
+const baselineOf: Record<string, string> = { 'gsi-query': 'query', 'put-gsi': 'put', 'transact-write': 'put', 'transact-get': 'get' };
 /**
  * The GSI workloads are reported against their table's in the same run: gsi-query brings query,
  * put-gsi brings put (just before them) when the list does not have them. `gsi` stands for
  * query,gsi-query,put,put-gsi.
  */
 function withBaselines(given: string[]): string[] {
-  const list = given.flatMap((w) => (w === 'gsi' ? ['gsi-query', 'put-gsi'] : [w]));
-  for (const w of list) if (!knownWorkloads.includes(w)) throw new Error(`LOADTEST_WORKLOADS: unknown workload ${w} (${knownWorkloads.join(', ')}, or gsi for query,gsi-query,put,put-gsi)`);
+  const list = given.flatMap((w) => (w === 'gsi' ? ['gsi-query', 'put-gsi'] : w === 'tx' ? ['transact-write', 'transact-get'] : [w]));
+  for (const w of list) if (!knownWorkloads.includes(w)) throw new Error(`LOADTEST_WORKLOADS: unknown workload ${w} (${knownWorkloads.join(', ')}, gsi for query,gsi-query,put,put-gsi, or tx for put,transact-write,get,transact-get)`);
   const out: string[] = [];
   for (const w of list) {
-    const base = w === 'gsi-query' ? 'query' : w === 'put-gsi' ? 'put' : null;
+    const base = baselineOf[w] ?? null;
     if (base !== null && !list.includes(base) && !out.includes(base)) out.push(base);
     if (!out.includes(w)) out.push(w);
   }
@@ -742,10 +749,12 @@ try {
       mixed: ['80/20 GetItem/PutItem', mixedBody(getMaker, putMaker, 0.8)],
       'gsi-query': ['Query on a GSI (gsk > :v, Limit 10)', queryBody(options.sortedKeys, true)],
       'put-gsi': [`PutItem, table with 2 GSIs (~${options.itemBytes} B)`, putItemBody(options.items, options.itemBytes, itemsGsiTable)],
+      'transact-write': [`TransactWriteItems, 2 Puts (~${options.itemBytes} B)`, transactWriteBody(options.items, options.itemBytes)],
+      'transact-get': ['TransactGetItems, 2 Gets', transactGetBody(options.items)],
     };
     // Each workload's pool has its own random seed (those the default list always had); a GSI
     // workload draws the same keys and items as its table's.
-    const poolSeeds: Record<string, number> = { get: 10, put: 11, query: 12, mixed: 13, 'gsi-query': 12, 'put-gsi': 11 };
+    const poolSeeds: Record<string, number> = { get: 10, put: 11, query: 12, mixed: 13, 'gsi-query': 12, 'put-gsi': 11, 'transact-write': 14, 'transact-get': 15 };
     const byWorkload = new Map<string, WorkloadFigures>();
     let lag: LagResult | null = null;
     let propagation: Record<string, unknown> | null = null;
@@ -768,15 +777,15 @@ try {
         row = await measure(monodyne.port, pid, pool, label, workDir, ceilingRps);
       }
       const commitsAfter = await commitCounts(monodyne.port);
-      if (commitsBefore !== null && commitsAfter !== null && commitsAfter.batches > commitsBefore.batches && w !== 'get' && w !== 'query' && w !== 'gsi-query') {
+      if (commitsBefore !== null && commitsAfter !== null && commitsAfter.batches > commitsBefore.batches && w !== 'get' && w !== 'query' && w !== 'gsi-query' && w !== 'transact-get') {
         row.entriesPerCommit = (commitsAfter.entries - commitsBefore.entries) / (commitsAfter.batches - commitsBefore.batches);
       }
-      const base = w === 'gsi-query' ? byWorkload.get('query') : w === 'put-gsi' ? byWorkload.get('put') : undefined;
+      const base = baselineOf[w] === undefined ? undefined : byWorkload.get(baselineOf[w]);
       if (base !== undefined && base.requestsPerS > 0) row.ratioToTable = Math.round((row.requestsPerS / base.requestsPerS) * 1000) / 1000;
       byWorkload.set(w, row);
       rows.push(row);
       const perCommit = row.entriesPerCommit === undefined ? '' : `, ${row.entriesPerCommit.toFixed(1)} log entries per commit`;
-      const vsTable = row.ratioToTable === undefined ? '' : `, ${row.ratioToTable.toFixed(2)} × the same on the table without the index`;
+      const vsTable = row.ratioToTable === undefined ? '' : `, ${row.ratioToTable.toFixed(2)} × ${w.startsWith('transact') ? (w === 'transact-get' ? 'GetItem' : 'PutItem') : 'the same on the table without the index'}`;
       console.log(`${label}: ${row.requestsPerS.toLocaleString('en-US')} req/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.errors} errors${perCommit}${vsTable}${row.firstError ? ` (first: ${row.firstError})` : ''}`);
       if (w === 'put-gsi') {
         // The server's view: its lag samples are per propagator pass (oldest write waiting → pass done), its last 1,000 passes.

@@ -131,6 +131,26 @@ export function getItemBody(itemCount: number): BodyMaker {
   return (random) => ({ target: 'GetItem', body: JSON.stringify({ TableName: itemsTable, Key: itemsKeyOf(Math.floor(random() * itemCount)) }) });
 }
 
+/** TransactWriteItems of two Puts (items as PutItem's) on two random keys of lt_items (most often two partitions). */
+export function transactWriteBody(itemCount: number, itemBytes: number): BodyMaker {
+  return (random) => {
+    const a = Math.floor(random() * itemCount);
+    const b = (a + 1 + Math.floor(random() * (itemCount - 1))) % itemCount;
+    const put = (i: number) => ({ Put: { TableName: itemsTable, Item: makeItem(itemsKeyOf(i), itemBytes, Math.floor(random() * 1e9)) } });
+    return { target: 'TransactWriteItems', body: JSON.stringify({ TransactItems: [put(a), put(b)] }) };
+  };
+}
+
+/** TransactGetItems of two random keys of lt_items. */
+export function transactGetBody(itemCount: number): BodyMaker {
+  return (random) => {
+    const a = Math.floor(random() * itemCount);
+    const b = (a + 1 + Math.floor(random() * (itemCount - 1))) % itemCount;
+    const get = (i: number) => ({ Get: { TableName: itemsTable, Key: itemsKeyOf(i) } });
+    return { target: 'TransactGetItems', body: JSON.stringify({ TransactItems: [get(a), get(b)] }) };
+  };
+}
+
 /** PutItem of a random key among `itemCount` with a new item; `table` is lt_items or lt_items_gsi (the same items). */
 export function putItemBody(itemCount: number, itemBytes: number, table = itemsTable): BodyMaker {
   return (random) => {
