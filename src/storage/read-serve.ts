@@ -11,6 +11,7 @@ import { keyHash, wrongReplica } from './leader-write.ts';
 import { encodeHashPrefix } from './key-encoding.ts';
 import { isOutboxKey } from '../indexes/index-entries.ts';
 import { txLockKey } from '../transactions/tx-record.ts';
+import { keyText } from './unapplied-writes.ts';
 import { transactionConflictMessage } from './leader-write.ts';
 import type { ItemTree } from './node-store.ts';
 import type { ReplicaSlot, ReadToken } from './replica-slot.ts';
@@ -47,8 +48,9 @@ export function refuseRead(port: ReadPort, slot: ReplicaSlot, req: ReadToken): v
 export function serveRead(port: ReadPort, slot: ReplicaSlot, req: ReadToken): void {
   const items = port.items(slot.machine.table);
   if (req.op === Op.Get) {
-    // TransactGetItems: an item a transaction holds (prepared, not yet committed or cancelled) is a conflict.
-    if (req.tl === true && port.followerData(slot.machine.table).get(bufferView(txLockKey(req.k))) !== undefined) {
+    // TransactGetItems: an item a transaction holds (prepared, not yet committed or cancelled), or
+    // with a write appended and not yet applied (in flight), is a conflict, as in DynamoDB.
+    if (req.tl === true && (port.followerData(slot.machine.table).get(bufferView(txLockKey(req.k))) !== undefined || inFlight(slot, req.k))) {
       port.respond({ id: req.id, s: Status.ClientError, err: 'TransactionConflictException', msg: transactionConflictMessage, n: 0 });
       return;
     }
@@ -85,6 +87,14 @@ export function serveRead(port: ReadPort, slot: ReplicaSlot, req: ReadToken): vo
   // A local secondary index's entries are the followers' data beside the items (fetched from them when asked).
   const page = req.fd === true ? readRange(port.followerData(slot.machine.table), req, progress, req.tk === undefined ? undefined : items) : readRange(items, req, progress);
   port.respond({ id: req.id, s: Status.Ok, items: page.json, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead });
+}
+
+/** Whether the leader has a write to this item appended and not yet applied (or a lock change). */
+function inFlight(slot: ReplicaSlot, k: Uint8Array): boolean {
+  const overlay = slot.unapplied;
+  if (overlay === null) return false;
+  const key = keyText(k);
+  return overlay.get(key) !== undefined || overlay.lockChange(key) !== undefined;
 }
 
 /** The partition's outbox records from `lo` on, in key order (the propagator delivers them). */
