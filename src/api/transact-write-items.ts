@@ -14,7 +14,7 @@ import { indexSpecOf } from '../indexes/index-spec.ts';
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import { prepareWriteExpressions } from './write-expressions.ts';
-import { checkItemIndexKeys } from './index-writes.ts';
+import { checkItemIndexKeys, itemCollectionMetrics } from './index-writes.ts';
 import { expressionNamesShape, expressionValuesShape, keyShape, returnConsumedCapacityShape, returnItemCollectionMetricsShape } from './common-shapes.ts';
 import { writeUnits } from '../admission/capacity-units.ts';
 import type { TxWriteAction, CancellationReason } from '../transactions/coordinator.ts';
@@ -67,7 +67,8 @@ export async function transactWriteItems(ctx: ApiContext, input: Record<string, 
   const run = async (): Promise<string> => {
     const result = await coordinator.write(planned.map((p) => p.action));
     if (!result.committed) throw cancelled(result.reasons);
-    return withCapacity(input.ReturnConsumedCapacity, planned, result.bytes);
+    const capacity = withCapacity(input.ReturnConsumedCapacity, planned, result.bytes);
+    return input.ReturnItemCollectionMetrics === 'SIZE' ? withCollections(capacity, planned, result.collectionBytes) : capacity;
   };
   const token = input.ClientRequestToken as string | undefined;
   if (token === undefined) return run();
@@ -77,6 +78,8 @@ export async function transactWriteItems(ctx: ApiContext, input: Record<string, 
 interface Planned {
   table: TableRecord;
   action: TxWriteAction;
+  /** The item's key attributes. */
+  key: Item;
 }
 
 /** One action, validated as its single-item operation (key, item, expressions, index keys) and routed. */
@@ -126,6 +129,7 @@ function planAction(ctx: ApiContext, action: RawAction): Planned {
   const spec = indexSpecOf(table);
   return {
     table,
+    key,
     action: {
       item: { tableId: table.tableId, table: table.name, k: storageKey, hash32, ...(spec !== null ? { ix: spec.bytes } : {}) },
       kind: code,
@@ -156,6 +160,19 @@ function withCapacity(mode: unknown, planned: readonly Planned[], bytes: readonl
     return c;
   });
   return JSON.stringify({ ConsumedCapacity: consumed });
+}
+
+/** ItemCollectionMetrics per table, for the actions on tables with local indexes (a ConditionCheck writes nothing). */
+function withCollections(body: string, planned: readonly Planned[], sizes: ReadonlyArray<number | undefined>): string {
+  const byTable: Record<string, unknown[]> = {};
+  planned.forEach((p, i) => {
+    if (p.action.kind === 0) return;
+    const metrics = itemCollectionMetrics(p.table, p.key, sizes[i]);
+    if (metrics !== null) (byTable[p.table.name] ??= []).push(metrics);
+  });
+  if (Object.keys(byTable).length === 0) return body;
+  const member = `"ItemCollectionMetrics":${JSON.stringify(byTable)}`;
+  return body === '{}' ? `{${member}}` : `${body.slice(0, -1)},${member}}`;
 }
 
 /** What makes two requests with one ClientRequestToken the same request. */

@@ -90,9 +90,8 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
     outcome = prepare ? decidePrepare(req, oldItem) : decideWrite(req, oldItem);
     // An update's new item is known only here: its index keys are checked before it is written.
     if (spec !== null && (req.w === WriteKind.Update || (prepare && req.ta === WriteKind.Update)) && outcome.next) checkIndexKeys(spec, outcome.next, 'update');
-    if (prepare) {
-      // What the commit will write is decided now; the collection and index figures are the commit's.
-    } else if (collections && outcome.next !== undefined) answer.collectionBytes = collectionAfter(port, m.table, overlay, spec, req.k, oldItem ?? null, oldBytes, outcome);
+    // A prepare is refused if its commit would grow the collection past the limit; the commit records the size.
+    if (collections && outcome.next !== undefined) answer.collectionBytes = collectionAfter(port, m.table, overlay, spec, req.k, oldItem ?? null, oldBytes, outcome, prepare ? 'prepare' : 'write');
     if (counted && outcome.next !== undefined && !prepare) {
       const units = indexWriteUnits(spec, oldItem ?? null, oldBytes, outcome.next, outcome.nextSizeBytes);
       answer.localUnits = units.local;
@@ -126,13 +125,14 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
  * The size of the item's collection once the write is applied; refuses a write that would grow
  * it past the limit (ItemCollectionSizeLimitExceededException), records the new size otherwise.
  */
-function collectionAfter(port: WritePort, table: string, overlay: UnappliedWrites, spec: IndexSpec, key: Uint8Array, old: Item | null, oldBytes: number, outcome: WriteOutcome): number {
+function collectionAfter(port: WritePort, table: string, overlay: UnappliedWrites, spec: IndexSpec, key: Uint8Array, old: Item | null, oldBytes: number, outcome: WriteOutcome, step: 'write' | 'prepare' | 'commit'): number {
   const pk = (outcome.next ?? old)![spec.tk[0]];
   const hash32 = keyHash(key);
   const before = collectionSize(port.items(table), port.followerData(table), overlay, spec, hash32, pk);
   const after = before - collectionShare(spec, old, oldBytes) + collectionShare(spec, outcome.next ?? null, outcome.nextSizeBytes);
-  if (after > before && after > port.itemCollectionBytesMax) throw new DynamoError('ItemCollectionSizeLimitExceededException', itemCollectionTooLargeMessage);
-  collectionChanged(overlay, hash32, pk, after);
+  // A write or a prepare is refused past the limit; a commit (whose prepare was checked) never is.
+  if (step !== 'commit' && after > before && after > port.itemCollectionBytesMax) throw new DynamoError('ItemCollectionSizeLimitExceededException', itemCollectionTooLargeMessage);
+  if (step !== 'prepare') collectionChanged(overlay, hash32, pk, after);
   return after;
 }
 
@@ -178,7 +178,15 @@ function finishTransaction(port: WritePort, slot: ReplicaSlot, req: WriteRequest
     const newBytes = lock.b === null ? 0 : storedItemSize(lock.b);
     if (old !== null || lock.b !== null) entry.m.push({ k: req.k, b: lock.b, o: old, d: (lock.b === null ? 0 : 1) - (old === null ? 0 : 1), z: newBytes - oldBytes });
     answer.bytes = Math.max(oldBytes, newBytes);
-    if (req.ix !== undefined) entry.x = req.ix;
+    if (req.ix !== undefined) {
+      entry.x = req.ix;
+      const spec = decodeIndexSpec(req.ix);
+      if (hasLocalIndex(spec) && (old !== null || lock.b !== null)) {
+        // The collection's size with this commit, recorded as any write's (its limit was checked at prepare).
+        const next = lock.b === null ? null : decodeStoredItem(lock.b);
+        answer.collectionBytes = collectionAfter(port, m.table, slot.overlay()!, spec, req.k, old === null ? null : decodeStoredItem(old), oldBytes, { next, nextSizeBytes: newBytes, attributes: null }, 'commit');
+      }
+    }
   }
   return { kind: 'append', entry, answer };
 }

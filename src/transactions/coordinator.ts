@@ -48,7 +48,8 @@ export interface CancellationReason {
   Item?: Item;
 }
 
-export type TxWriteResult = { committed: true; bytes: number[] } | { committed: false; reasons: CancellationReason[] };
+/** A committed transaction: per action the bytes it wrote, and for tables with local indexes its item collection's size after. */
+export type TxWriteResult = { committed: true; bytes: number[]; collectionBytes: Array<number | undefined> } | { committed: false; reasons: CancellationReason[] };
 export type TxGetResult = { ok: true; items: Array<string | null>; bytes: number[] } | { ok: false; reasons: CancellationReason[] };
 
 export interface CoordinatorOptions {
@@ -166,11 +167,11 @@ export class TransactionCoordinator {
       // Anything but a refusal by the item (an unreachable partition, a failed node) fails the whole call, after the cancel.
       const failure = prepared.find((p) => p.status === 'rejected' && reasonOf(p.reason).Code === '');
       await this.ledger.put({ ...record, state: committed ? 'committing' : 'cancelling' });
-      await Promise.all(actions.map((a) => this.finishUntilDone(id, a.item, committed)));
+      const collectionBytes = await Promise.all(actions.map((a) => this.finishUntilDone(id, a.item, committed)));
       await this.ledger.remove(id);
       if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
       if (!committed) return { committed: false, reasons };
-      return { committed: true, bytes: prepared.map((p) => (p.status === 'fulfilled' ? p.value : 0)) };
+      return { committed: true, bytes: prepared.map((p) => (p.status === 'fulfilled' ? p.value : 0)), collectionBytes };
     } finally {
       this.active.delete(id);
     }
@@ -212,21 +213,20 @@ export class TransactionCoordinator {
   }
 
   /** Commits (or cancels) the transaction on one item; changes nothing where it is done already. */
-  private async finish(id: string, item: LedgerItem, commit: boolean): Promise<void> {
+  private async finish(id: string, item: LedgerItem, commit: boolean): Promise<number | undefined> {
     const req: WriteRequest = { id: 0, op: Op.Write, t: item.tableId, p: 0, v: 0, k: item.k, w: commit ? WriteKind.TxCommit : WriteKind.TxCancel, item: null, sz: 0, key: null, x: null, rv: ReturnValues.NONE, rvf: false, tx: id };
     if (commit && item.ix !== undefined) req.ix = item.ix;
-    await this.router.sendByHash(item.tableId, item.hash32, req, true, true);
+    return (await this.router.sendByHash(item.tableId, item.hash32, req, true, true)).ic;
   }
 
   /** finish(), retried until it is done: a committed transaction's writes must be visible when it is answered. */
-  private async finishUntilDone(id: string, item: LedgerItem, commit: boolean): Promise<void> {
+  private async finishUntilDone(id: string, item: LedgerItem, commit: boolean): Promise<number | undefined> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.finish(id, item, commit);
-        return;
+        return await this.finish(id, item, commit);
       } catch (err) {
         // A table deleted meanwhile has nothing left to finish.
-        if (err instanceof DynamoError && err.kind.name === 'ResourceNotFoundException') return;
+        if (err instanceof DynamoError && err.kind.name === 'ResourceNotFoundException') return undefined;
         if (this.stopped) throw err;
         await this.options.clock.sleep(Math.min(1000, 10 << Math.min(attempt, 7)));
       }

@@ -148,3 +148,29 @@ test('concurrent transfers keep the total: each commits whole or is cancelled (c
   assert.ok(audits > 0, 'no audit completed');
   assert.equal(committed + cancelledCount, 100);
 });
+
+test('ReturnItemCollectionMetrics SIZE answers the collections of actions on tables with local indexes', async () => {
+  await t.client.send(
+    new CreateTableCommand({
+      TableName: 'withlsi',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'p', AttributeType: 'S' },
+        { AttributeName: 's', AttributeType: 'N' },
+        { AttributeName: 'l', AttributeType: 'N' },
+      ],
+      KeySchema: [
+        { AttributeName: 'p', KeyType: 'HASH' },
+        { AttributeName: 's', KeyType: 'RANGE' },
+      ],
+      LocalSecondaryIndexes: [{ IndexName: 'by-l', KeySchema: [{ AttributeName: 'p', KeyType: 'HASH' }, { AttributeName: 'l', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
+    }),
+  );
+  const out = await t.client.send(
+    new TransactWriteItemsCommand({
+      TransactItems: [{ Put: { TableName: 'withlsi', Item: { p: S('k'), s: N(1), l: N(1) } } }, { Put: { TableName: 'ledger', Item: { id: S('icm') } } }],
+      ReturnItemCollectionMetrics: 'SIZE',
+    }),
+  );
+  assert.deepEqual(out.ItemCollectionMetrics, { withlsi: [{ ItemCollectionKey: { p: S('k') }, SizeEstimateRangeGB: [0, 1] }] });
+});
