@@ -116,8 +116,9 @@ interface TableWrites {
   table: TableRecord | null;
 }
 
+/** A write that was certainly not applied and may be sent again: throttled, unavailable, or its item held by a transaction. */
 function isRetryable(reason: unknown): boolean {
-  return reason instanceof DynamoError && reason.kind.retryable;
+  return reason instanceof DynamoError && (reason.kind.retryable || reason.kind.name === 'TransactionConflictException');
 }
 
 export async function batchWriteItem(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
