@@ -131,11 +131,17 @@ export function getItemBody(itemCount: number): BodyMaker {
   return (random) => ({ target: 'GetItem', body: JSON.stringify({ TableName: itemsTable, Key: itemsKeyOf(Math.floor(random() * itemCount)) }) });
 }
 
-/** TransactWriteItems of two Puts (items as PutItem's) on two random keys of lt_items (most often two partitions). */
+/**
+ * TransactWriteItems of two Puts (items as PutItem's) on two keys of lt_items (most often on two
+ * partitions). Each request of the pool takes the next two keys, so the requests in flight at
+ * once (neighbours in the pool) never share an item: none is cancelled by a conflict with another.
+ */
 export function transactWriteBody(itemCount: number, itemBytes: number): BodyMaker {
+  let next = 0;
   return (random) => {
-    const a = Math.floor(random() * itemCount);
-    const b = (a + 1 + Math.floor(random() * (itemCount - 1))) % itemCount;
+    const a = next % itemCount;
+    const b = (next + 1) % itemCount;
+    next += 2;
     const put = (i: number) => ({ Put: { TableName: itemsTable, Item: makeItem(itemsKeyOf(i), itemBytes, Math.floor(random() * 1e9)) } });
     return { target: 'TransactWriteItems', body: JSON.stringify({ TransactItems: [put(a), put(b)] }) };
   };
