@@ -303,3 +303,56 @@ test('ConsumedCapacity of writes counts each index as DynamoDB does: entering, l
   const gone = (await t.client.send(new DeleteItemCommand({ TableName: table, Key: { customer: S('hal'), order: N(1) }, ReturnConsumedCapacity: 'TOTAL' }))).ConsumedCapacity!;
   assert.equal(gone.CapacityUnits, 4);
 });
+
+test('a GSI with multi-attribute keys: Query names every partition key attribute and the leading sort key attributes', async () => {
+  await t.client.send(
+    new CreateTableCommand({
+      TableName: 'games',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'id', AttributeType: 'S' },
+        { AttributeName: 'tournament', AttributeType: 'S' },
+        { AttributeName: 'region', AttributeType: 'S' },
+        { AttributeName: 'round', AttributeType: 'N' },
+        { AttributeName: 'score', AttributeType: 'N' },
+      ],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'by-event',
+          KeySchema: [
+            { AttributeName: 'tournament', KeyType: 'HASH' },
+            { AttributeName: 'region', KeyType: 'HASH' },
+            { AttributeName: 'round', KeyType: 'RANGE' },
+            { AttributeName: 'score', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  const games = [
+    ['g1', 'cup', 'eu', 1, 10],
+    ['g2', 'cup', 'eu', 1, 30],
+    ['g3', 'cup', 'eu', 2, 20],
+    ['g4', 'cup', 'us', 1, 50],
+    ['g5', 'open', 'eu', 1, 40],
+  ] as const;
+  for (const [id, tournament, region, round, score] of games) {
+    await t.client.send(new PutItemCommand({ TableName: 'games', Item: { id: S(id), tournament: S(tournament), region: S(region), round: N(round), score: N(score) } }));
+  }
+  await t.server.propagator.drained('games');
+  const ids = async (condition: string, values: Record<string, AttributeValue>) =>
+    (await t.client.send(new QueryCommand({ TableName: 'games', IndexName: 'by-event', KeyConditionExpression: condition, ExpressionAttributeNames: { '#r': 'region' }, ExpressionAttributeValues: values }))).Items!.map((i) => i.id.S);
+  assert.deepEqual(await ids('tournament = :t AND #r = :r', { ':t': S('cup'), ':r': S('eu') }), ['g1', 'g2', 'g3']);
+  assert.deepEqual(await ids('tournament = :t AND #r = :r AND round = :n', { ':t': S('cup'), ':r': S('eu'), ':n': N(1) }), ['g1', 'g2']);
+  assert.deepEqual(await ids('tournament = :t AND #r = :r AND round = :n AND score > :s', { ':t': S('cup'), ':r': S('eu'), ':n': N(1), ':s': N(15) }), ['g2']);
+  await assert.rejects(
+    t.client.send(new QueryCommand({ TableName: 'games', IndexName: 'by-event', KeyConditionExpression: 'tournament = :t', ExpressionAttributeValues: { ':t': S('cup') } })),
+    { name: 'ValidationException', message: 'Query condition missed key schema element: region' },
+  );
+  await assert.rejects(
+    t.client.send(new QueryCommand({ TableName: 'games', IndexName: 'by-event', KeyConditionExpression: 'tournament = :t AND #r = :r AND score > :s', ExpressionAttributeNames: { '#r': 'region' }, ExpressionAttributeValues: { ':t': S('cup'), ':r': S('eu'), ':s': N(1) } })),
+    { name: 'ValidationException', message: 'Query condition missed key schema element: round' },
+  );
+});
