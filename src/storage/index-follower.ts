@@ -12,6 +12,7 @@ import type { LogEntry, LogMutation } from '../replication/log-entry.ts';
 import { InvariantError } from '../replication/invariants.ts';
 import type { FollowedReplica, LogFollower } from './log-follower.ts';
 import type { NodeStore } from './node-store.ts';
+import { derivedWritesOf, type DerivedSource, type DerivedWrites } from './derived-writes.ts';
 import { decodeStoredItem, encodeStoredItem, storedItemSize } from './stored-item.ts';
 import { decodeIndexSpec, ProjectionCode, type IndexSpec, type IndexSpecEntry } from '../indexes/index-spec.ts';
 import { gsiEntryKey, lsiEntryKey, outboxKey, projectForIndex, sameItem } from '../indexes/index-entries.ts';
@@ -22,18 +23,25 @@ import type { Item } from '../values/types.ts';
 export class IndexFollower implements LogFollower {
   readonly name = 'indexes';
 
-  /** Takes every entry at once: local indexes must be as current as the items. */
+  /**
+   * Takes every entry at once: local indexes must be as current as the items. What it writes is
+   * derived from the entries alone (not logged: recovery derives it again, derived-data.ts).
+   */
   committed(replica: FollowedReplica, _from: number, entries: readonly LogEntry[], batch: NodeStore, _takeAll: boolean): number {
-    for (const entry of entries) {
-      if (entry.oa !== undefined) for (const key of entry.oa) batch.removeFollowerData(replica.table, key);
-      if (entry.x === undefined) continue;
-      const spec = decodeIndexSpec(entry.x);
-      for (const mu of entry.m) this.mutation(replica, entry, spec, mu, batch);
-    }
+    const out = derivedWritesOf(batch);
+    for (const entry of entries) this.derive(replica, entry, out);
     return entries.length;
   }
 
-  private mutation(replica: FollowedReplica, entry: LogEntry, spec: IndexSpec, mu: LogMutation, batch: NodeStore): void {
+  /** The index entries and outbox records one committed entry makes (or removes). */
+  derive(replica: DerivedSource, entry: LogEntry, out: DerivedWrites): void {
+    if (entry.oa !== undefined) for (const key of entry.oa) out.remove(replica.table, key);
+    if (entry.x === undefined) return;
+    const spec = decodeIndexSpec(entry.x);
+    for (const mu of entry.m) this.mutation(replica, entry, spec, mu, out);
+  }
+
+  private mutation(replica: DerivedSource, entry: LogEntry, spec: IndexSpec, mu: LogMutation, batch: DerivedWrites): void {
     // A backfill brings existing items into one new index: there is no old image to take out.
     const backfill = entry.rx !== undefined;
     const before = backfill || mu.o === null ? null : decodeStoredItem(mu.o);
@@ -45,20 +53,20 @@ export class IndexFollower implements LogFollower {
     }
   }
 
-  private local(replica: FollowedReplica, spec: IndexSpec, ix: IndexSpecEntry, mu: LogMutation, before: Item | null, after: Item | null, batch: NodeStore): void {
+  private local(replica: DerivedSource, spec: IndexSpec, ix: IndexSpecEntry, mu: LogMutation, before: Item | null, after: Item | null, batch: DerivedWrites): void {
     const pkName = spec.tk[0];
     const oldKey = before === null ? null : lsiEntryKey(ix, before, mu.k, pkName);
     const newKey = after === null ? null : lsiEntryKey(ix, after, mu.k, pkName);
     const sameKey = oldKey !== null && newKey !== null && Buffer.compare(oldKey, newKey) === 0;
-    if (oldKey !== null && !sameKey) batch.removeFollowerData(replica.table, oldKey);
+    if (oldKey !== null && !sameKey) batch.remove(replica.table, oldKey);
     if (newKey === null) return;
     const projected = projectForIndex(spec, ix, after!);
     if (sameKey && sameItem(projectForIndex(spec, ix, before!), projected)) return;
     const size = ix.p === ProjectionCode.ALL ? storedItemSize(mu.b!) : itemSizeBytes(projected);
-    batch.putFollowerData(replica.table, newKey, encodeStoredItem(projected, size));
+    batch.put(replica.table, newKey, encodeStoredItem(projected, size));
   }
 
-  private global(replica: FollowedReplica, entry: LogEntry, spec: IndexSpec, ix: IndexSpecEntry, mu: LogMutation, before: Item | null, after: Item | null, batch: NodeStore): void {
+  private global(replica: DerivedSource, entry: LogEntry, spec: IndexSpec, ix: IndexSpecEntry, mu: LogMutation, before: Item | null, after: Item | null, batch: DerivedWrites): void {
     const oldKey = before === null ? null : gsiEntryKey(ix, before, mu.k);
     const newKey = after === null ? null : gsiEntryKey(ix, after, mu.k);
     if (oldKey === null && newKey === null) return;
@@ -69,7 +77,7 @@ export class IndexFollower implements LogFollower {
     // An ALL projection is the item itself: its stored bytes go as they are.
     const stored = projected === null ? null : ix.p === ProjectionCode.ALL ? mu.b! : encodeStoredItem(projected, itemSizeBytes(projected));
     const record = encodeOutboxRecord({ k: mu.k, d: oldKey !== null && !sameKey ? oldKey : null, p: newKey, b: stored });
-    batch.putFollowerData(replica.table, outboxKey(ix.o ?? ix.n, mu.k, replica.pid, entry.i), record);
+    batch.put(replica.table, outboxKey(ix.o ?? ix.n, mu.k, replica.pid, entry.i), record);
   }
 
   split(): void {

@@ -67,6 +67,9 @@ export interface NodeStore {
   putSnapshotItem(table: string, key: Uint8Array, value: Uint8Array): void;
   putFollowerData(table: string, key: Uint8Array, value: Uint8Array): void;
   removeFollowerData(table: string, key: Uint8Array): void;
+  /** Followers' data derived from a committed entry alone (derived-writes.ts): a store with a write-ahead log does not log it, recovery derives it again. */
+  putDerivedData(table: string, key: Uint8Array, value: Uint8Array): void;
+  removeDerivedData(table: string, key: Uint8Array): void;
   putFollowerPositions(table: string, pid: number, positions: FollowerPositions): void;
   appendLog(table: string, pid: number, index: number, epoch: number, bytes: Uint8Array): void;
   /** Removes log entries from..to (inclusive). */

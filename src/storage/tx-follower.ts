@@ -6,20 +6,26 @@ import type { LogEntry } from '../replication/log-entry.ts';
 import { InvariantError } from '../replication/invariants.ts';
 import type { FollowedReplica, LogFollower } from './log-follower.ts';
 import type { NodeStore } from './node-store.ts';
+import { derivedWritesOf, type DerivedSource, type DerivedWrites } from './derived-writes.ts';
 import { TxOp, encodeTxLock, txLockKey } from '../transactions/tx-record.ts';
 
 export class TxFollower implements LogFollower {
   readonly name = 'transactions';
 
+  /** Takes every entry at once; what it writes is derived from the entries alone (not logged: recovery derives it again). */
   committed(replica: FollowedReplica, _from: number, entries: readonly LogEntry[], batch: NodeStore, _takeAll: boolean): number {
-    for (const entry of entries) {
-      const t = entry.t;
-      if (t === undefined) continue;
-      const key = txLockKey(t.k);
-      if (t.op === TxOp.Prepare) batch.putFollowerData(replica.table, key, encodeTxLock({ id: t.id, b: t.b, check: t.check }));
-      else batch.removeFollowerData(replica.table, key);
-    }
+    const out = derivedWritesOf(batch);
+    for (const entry of entries) this.derive(replica, entry, out);
     return entries.length;
+  }
+
+  /** The lock a committed entry takes or releases. */
+  derive(replica: DerivedSource, entry: LogEntry, out: DerivedWrites): void {
+    const t = entry.t;
+    if (t === undefined) return;
+    const key = txLockKey(t.k);
+    if (t.op === TxOp.Prepare) out.put(replica.table, key, encodeTxLock({ id: t.id, b: t.b, check: t.check }));
+    else out.remove(replica.table, key);
   }
 
   split(): void {

@@ -6,6 +6,8 @@
 // the log position it covers; reads merge the memtable over it. Recovery is the B-tree as its last
 // checkpoint left it plus the node's log records after that mark, items re-applied from the log
 // entries as each replica record's applied index says (replaying from an older mark is idempotent).
+import type { DerivedWrites } from './derived-writes.ts';
+import { derivedFollowers } from './server-followers.ts';
 import { decodeLogEntry } from '../replication/log-entry.ts';
 import { InvariantError } from '../replication/invariants.ts';
 import type { ReplicaRecord } from '../replication/replica-machine.ts';
@@ -214,6 +216,14 @@ export class WalNodeStore implements NodeStore {
   putFollowerData(table: string, key: Uint8Array, value: Uint8Array): void {
     this.memtable.put(followerDataTreeId(table), toBuffer(key), toBuffer(value));
     this.builder.keyValue(WalRecordType.FollowerDataPut, table, key, value);
+  }
+
+  putDerivedData(table: string, key: Uint8Array, value: Uint8Array): void {
+    this.memtable.put(followerDataTreeId(table), toBuffer(key), toBuffer(value));
+  }
+
+  removeDerivedData(table: string, key: Uint8Array): void {
+    this.memtable.remove(followerDataTreeId(table), toBuffer(key));
   }
 
   removeFollowerData(table: string, key: Uint8Array): void {
@@ -426,12 +436,21 @@ export class WalNodeStore implements NodeStore {
         if (this.tree.record(table, pid) === undefined) return;
         throw new InvariantError(`recovery: ${table}/${pid} applied through ${to} but its log has no entry ${i}`);
       }
-      for (const mu of decodeLogEntry(e[1]).m) {
+      const entry = decodeLogEntry(e[1]);
+      for (const mu of entry.m) {
         if (mu.b === null) m.remove(itemsTreeId(table), toBuffer(mu.k));
         else m.put(itemsTreeId(table), toBuffer(mu.k), toBuffer(mu.b));
       }
+      // The followers' data derived from the entry, which was not logged (derived-writes.ts).
+      for (const f of derivedFollowers()) f.derive({ table, pid }, entry, this.derivedReplay);
     }
   }
+
+  /** Where recovery's derived writes go: the memtable, as the entries' items. */
+  private readonly derivedReplay: DerivedWrites = {
+    put: (table, key, value) => this.memtable.put(followerDataTreeId(table), toBuffer(key), toBuffer(value)),
+    remove: (table, key) => this.memtable.remove(followerDataTreeId(table), toBuffer(key)),
+  };
 }
 
 function toBuffer(bytes: Uint8Array): Buffer {

@@ -9,8 +9,7 @@ import { RingWalLink } from './wal/ring-link.ts';
 import { WalDurability } from './wal/wal-durability.ts';
 import { FileSegments } from './wal/wal-files.ts';
 import { WalCipher } from './wal/wal-cipher.ts';
-import { IndexFollower } from './index-follower.ts';
-import { TxFollower } from './tx-follower.ts';
+import { serverFollowers } from './server-followers.ts';
 import { StorageNode, type NodeEvent, type StorageNodeOptions } from './storage-node.ts';
 import { RingTransport } from './ring-transport.ts';
 import { runControl } from './node-control.ts';
@@ -121,7 +120,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     emit: (event: NodeEvent) => post({ kind: 'event', event }),
     wake: () => doorbell.ring(),
     beat: (longStepBytes) => beat(longStepBytes),
-    followers: [new IndexFollower(), new TxFollower()],
+    followers: serverFollowers(),
   });
   // What the node recorded itself is where it starts; the control plane then elects a leader for
   // every partition in a new epoch (a restarted node leads nothing until then).

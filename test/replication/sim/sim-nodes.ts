@@ -2,8 +2,7 @@
 // replication state machines) on a simulated disk and network, pumped by the scheduler. It plays
 // both the supervisor the control plane talks to (control messages, liveness, fencing,
 // replacement) and the request transport the router sends through.
-import { IndexFollower } from '../../../src/storage/index-follower.ts';
-import { TxFollower } from '../../../src/storage/tx-follower.ts';
+import { serverFollowers } from '../../../src/storage/server-followers.ts';
 import { StorageNode, type NodeEvent, type StorageNodeOptions } from '../../../src/storage/storage-node.ts';
 import { runControl } from '../../../src/storage/node-control.ts';
 import { NodeFailedError, type NodeSupervisor } from '../../../src/control/node-supervisor.ts';
@@ -89,7 +88,7 @@ export class SimNodes implements NodeSupervisor, StorageTransport {
    * The log's followers each node incarnation runs besides its item store: the server's own
    * (secondary indexes, transactions) and a lagging change log, unless a scenario says otherwise.
    */
-  followers: () => LogFollower[] = () => [new ChangeLogFollower(this.random), new IndexFollower(), new TxFollower()];
+  followers: () => LogFollower[] = () => [new ChangeLogFollower(this.random), ...serverFollowers()];
   /** Called for every request the router sends (the simulation's checks watch write ids). */
   onCall: (node: number, req: StorageRequest) => void = () => {};
   /** What the disks went through (a replacement's new disk counts here too). */
