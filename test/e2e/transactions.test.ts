@@ -80,6 +80,22 @@ test('validation: one item once, one action per entry, at most 100 actions', asy
   const many = Array.from({ length: 101 }, (_, i): TransactWriteItem => ({ Put: { TableName: 'ledger', Item: { id: S(`m${i}`) } } }));
   await assert.rejects(t.client.send(new TransactWriteItemsCommand({ TransactItems: many })), { name: 'ValidationException' });
   await assert.rejects(t.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: 'nope', Item: { id: S('x') } } }] })), { name: 'ResourceNotFoundException' });
+  // Each action is validated as its single-item operation is.
+  await assert.rejects(t.client.send(new TransactWriteItemsCommand({ TransactItems: [{ ConditionCheck: { TableName: 'accounts', Key: { id: S('a') } } as never }] })), { name: 'ValidationException', message: /conditionExpression/i });
+  await assert.rejects(t.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Update: { TableName: 'accounts', Key: { id: S('a') }, UpdateExpression: 'SET id = :x', ExpressionAttributeValues: { ':x': S('b') } } }] })), {
+    name: 'ValidationException',
+    message: /This attribute is part of the key/,
+  });
+  await assert.rejects(t.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: 'ledger', Item: { id: S('big'), pad: S('x'.repeat(410 * 1024)) } } }] })), {
+    name: 'ValidationException',
+    message: 'Item size has exceeded the maximum allowed size',
+  });
+  await assert.rejects(t.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Delete: { TableName: 'accounts', Key: { id: N(1) } } }] })), { name: 'ValidationException', message: 'The provided key element does not match the schema' });
+  await assert.rejects(t.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Delete: { TableName: 'accounts', Key: { id: S('a') } } }], ClientRequestToken: 'x'.repeat(37) })), { name: 'ValidationException' });
+  await assert.rejects(t.client.send(new TransactGetItemsCommand({ TransactItems: [{ Get: { TableName: 'accounts', Key: { id: S('a') } } }, { Get: { TableName: 'accounts', Key: { id: S('a') } } }] })), {
+    name: 'ValidationException',
+    message: 'Transaction request cannot include multiple operations on one item',
+  });
 });
 
 test('a ClientRequestToken applies a request once; another request with the same token is refused', async () => {

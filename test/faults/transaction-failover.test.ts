@@ -4,7 +4,7 @@
 // sees the same total, and so does the end state on every replica; no item stays locked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateTableCommand, PutItemCommand, TransactGetItemsCommand, TransactWriteItemsCommand, UpdateItemCommand, TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, GetItemCommand, PutItemCommand, TransactGetItemsCommand, TransactWriteItemsCommand, UpdateItemCommand, TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { startTestServer } from '../helpers/server.ts';
 import { killAndRepair, waitFor } from '../helpers/admin.ts';
 import { replicasAgree } from '../helpers/digests.ts';
@@ -82,7 +82,15 @@ test('transfers across two tables keep their total while storage nodes are kille
       }
     };
     const running = [transfers(1), transfers(2), transfers(3), touches(4), audits()];
-    for (const worker of [0, 1, 2]) await killAndRepair(s.endpoint, worker);
+    // A request with a ClientRequestToken, sent again after a node's failover, applies once.
+    await s.client.send(new PutItemCommand({ TableName: 'checking', Item: { id: S('counter'), n: N(0), balance: N(0) } }));
+    const bump = new TransactWriteItemsCommand({ TransactItems: [{ Update: { TableName: 'checking', Key: { id: S('counter') }, UpdateExpression: 'SET n = n + :one', ExpressionAttributeValues: { ':one': N(1) } } }], ClientRequestToken: 'once-across-failover' });
+    await s.client.send(bump);
+    await killAndRepair(s.endpoint, 0);
+    await s.client.send(bump);
+    const counter = await s.client.send(new GetItemCommand({ TableName: 'checking', Key: { id: S('counter') }, ConsistentRead: true }));
+    assert.equal(counter.Item!.n.N, '1', 'the repeated request was applied again');
+    for (const worker of [1, 2, 0]) await killAndRepair(s.endpoint, worker);
     stop = true;
     await Promise.all(running);
     assert.ok(committed > 0 && audited > 0, `committed ${committed}, audited ${audited}`);
