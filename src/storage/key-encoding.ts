@@ -182,6 +182,19 @@ function finishBytesPart(start: number, keptMax: number, text: string | null, ra
   position += digestBytes;
 }
 
+/** The escaped bytes of an S or B value, without a terminator: the prefix of every part beginning with it. */
+function writeValuePrefix(value: AttributeValue): void {
+  if ('S' in value) {
+    const byteLength = utf8Into(value.S);
+    writeEscaped(utf8Scratch, byteLength);
+  } else if ('B' in value) {
+    const raw = Buffer.from(value.B, 'base64');
+    writeEscaped(raw, raw.length);
+  } else {
+    throw new Error('begins_with takes an S or B value');
+  }
+}
+
 function writePart(value: AttributeValue, keptMax: number): void {
   if ('S' in value) writeString(value.S, keptMax);
   else if ('N' in value) writeNumber(value.N);
@@ -258,15 +271,7 @@ export function encodeKeyParts(values: readonly AttributeValue[], keptMax: reado
 /** The escaped bytes of an S or B value with no terminator: every part that begins with it starts with these (begins_with). */
 export function encodeKeyValuePrefix(value: AttributeValue): Uint8Array {
   position = 0;
-  if ('S' in value) {
-    const byteLength = utf8Into(value.S);
-    writeEscaped(utf8Scratch, byteLength);
-  } else if ('B' in value) {
-    const raw = Buffer.from(value.B, 'base64');
-    writeEscaped(raw, raw.length);
-  } else {
-    throw new Error('begins_with takes an S or B value');
-  }
+  writeValuePrefix(value);
   return takeScratch();
 }
 
@@ -485,15 +490,7 @@ export function sortKeyRange(hash32: number, pk: AttributeValue, condition?: Sor
       const value = condition.value;
       const keptMax = writePartitionPrefix(hash32, pk);
       const start = position;
-      if ('S' in value) {
-        const byteLength = utf8Into(value.S);
-        writeEscaped(utf8Scratch, byteLength);
-      } else if ('B' in value) {
-        const raw = Buffer.from(value.B, 'base64');
-        writeEscaped(raw, raw.length);
-      } else {
-        throw new Error('begins_with needs an S or B value');
-      }
+      writeValuePrefix(value);
       let exact = true;
       if (position - start > keptMax) {
         // Longer than any kept prefix: match on the kept part and let the caller re-check.
