@@ -7,7 +7,7 @@ import { checkRequestShape, tableNameShape, type Shape } from '../validation/req
 import { normalizeItem, itemSizeBytes, validateItemKeyAttributes, validateKey } from '../validation/attribute-values.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
 import { WriteKind } from '../storage/messages.ts';
-import { itemSizeBytesMax, transactionActionsMax, transactionRequestBytesMax } from '../limits.ts';
+import { clientRequestTokenLengthMax, itemSizeBytesMax, transactionActionsMax, transactionRequestBytesMax } from '../limits.ts';
 import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
 import { assertKeyNotUpdated } from '../expressions/index.ts';
 import { indexSpecOf } from '../indexes/index-spec.ts';
@@ -46,7 +46,7 @@ const transactWriteItemsShape: Record<string, Shape> = {
   },
   ReturnConsumedCapacity: returnConsumedCapacityShape,
   ReturnItemCollectionMetrics: returnItemCollectionMetricsShape,
-  ClientRequestToken: { type: 'String', minLength: 1, maxLength: 36 },
+  ClientRequestToken: { type: 'String', minLength: 1, maxLength: clientRequestTokenLengthMax },
 };
 
 type RawAction = Record<string, Record<string, unknown> | undefined>;
