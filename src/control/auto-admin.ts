@@ -139,8 +139,9 @@ export class AutoAdmin {
     for (const f of failed) void this.nodeFailed(f.node, f.reason);
   }
 
+  /** Each partition's whole copies: a follower seen lagging behind the commit index is no copy of what it lacks. */
   private *replicaSets(): Iterable<readonly number[]> {
-    for (const table of this.catalog.all()) for (const p of table.partitions) yield p.replicas;
+    for (const table of this.catalog.all()) for (const p of table.partitions) yield this.control.wholeReplicas(p);
   }
 
   /** How long each node has been still, and the longest so far (GET /_monodyne/partitions). */

@@ -16,6 +16,7 @@ import type { Admission } from '../admission/admission.ts';
 import type { Propagator } from '../indexes/propagator.ts';
 import type { TransactionCoordinator } from '../transactions/coordinator.ts';
 import type { Clock } from './clock.ts';
+import { ReplicaLag } from './replica-lag.ts';
 import { chooseLeader } from './election.ts';
 import type { FenceReply } from './control-messages.ts';
 import type { ReplicaReport } from './control-messages.ts';
@@ -76,6 +77,8 @@ export class ControlPlane {
   /** Leaders' reports that they applied a split, awaited by splitPartition. */
   private readonly splitWaiters = new Map<string, (children: PartitionAssignment[]) => void>();
   readonly splitHistory: SplitRecord[] = [];
+  /** Followers seen lagging behind their partition's commit index (the failure detector counts only whole copies). */
+  private readonly lag = new ReplicaLag();
 
   constructor(catalog: Catalog, map: PartitionMap, nodes: NodeSupervisor, options: ControlPlaneOptions) {
     this.catalog = catalog;
@@ -214,6 +217,8 @@ export class ControlPlane {
     );
     switch (outcome.kind) {
       case 'leader':
+        // Only a double failure gets here (the detector never fails over the last whole copy for silence): say so loudly.
+        if (this.lag.lagging(p.table, p.pid).has(outcome.leader)) log.error(`partition ${p.table}/${p.pid}: node ${outcome.leader} leads, but it was last seen lagging behind the commit index and no replica that held it survived: writes acknowledged since may be lost`);
         return { kind: 'leader', assignment: { ...p, replicas: outcome.voters, leader: outcome.leader, epoch } };
       case 'blocked':
         log.warn(`partition ${p.table}/${p.pid}: no election while voters ${outcome.silent.join(', ')} hold nothing of it (retried)`);
@@ -357,7 +362,15 @@ export class ControlPlane {
     await this.mergeReports(await this.describeAll());
   }
 
+  /** The partition's replicas that hold its committed log: those not seen lagging behind it (replica-lag.ts). */
+  wholeReplicas(p: PartitionAssignment): number[] {
+    const lagging = this.lag.lagging(p.table, p.pid);
+    return lagging.size === 0 ? p.replicas : p.replicas.filter((w) => !lagging.has(w));
+  }
+
   private async mergeReports(reports: ReplicaReport[][]): Promise<void> {
+    this.lag.observe(reports);
+    this.lag.retain(this.catalog.all().flatMap((t) => t.partitions));
     for (const table of this.catalog.all()) {
       const candidates = new Map<number, PartitionAssignment>();
       for (const p of table.partitions) candidates.set(p.pid, p);

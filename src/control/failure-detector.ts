@@ -78,7 +78,9 @@ export class FailureDetector {
   /**
    * One check. `nodes[i]` is node i's liveness, or null when it is not live (declared dead, or
    * being failed over): such a node is not judged and does not count as a sound replica.
-   * `partitions` lists every partition's replicas; it is read only when some node is hung.
+   * `partitions` lists every partition's whole copies (its replicas less the followers known to
+   * lag behind its commit index: failing over the others could lose what only they hold); it is
+   * read only when some node is hung.
    */
   check(now: number, nodes: ReadonlyArray<NodeLiveness | null>, partitions: () => Iterable<readonly number[]>): CheckResult {
     const o = this.options;

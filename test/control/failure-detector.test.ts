@@ -130,6 +130,16 @@ const cases: Case[] = [
     held: [[1000, 0, /^made no progress for 1000 ms with work waiting; not failed over: it holds the last sound replica of a partition$/]],
   },
   {
+    name: 'a follower seen lagging behind the commit index is no copy: the only whole copy is never failed over for silence (seed 110750)',
+    // Node 0 was failed over; node 2 is alive but was cut off from node 1 while 0 and 1 committed,
+    // so the partition's whole copies (ReplicaLag) are node 1's alone.
+    nodes: [gone, () => ({ inDiskCall: true }), working],
+    partitions: [[1]],
+    until: 20_000,
+    failed: [],
+    held: [[5000, 1, /^its disk made no progress for 5000 ms; not failed over: it holds the last sound replica of a partition$/]],
+  },
+  {
     name: 'a hung node whose partitions live on other nodes is failed over without waiting',
     nodes: [working, working, working, frozen],
     partitions: [
