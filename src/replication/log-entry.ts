@@ -4,7 +4,7 @@
 // point-in-time restore): each keeps its position as a log index of a partition (log-follower.ts).
 import { decodeFrame } from '../rings/frame-codec.ts';
 import { InvariantError } from './invariants.ts';
-import type { TxRecord } from '../transactions/tx-record.ts';
+import type { TxFinish, TxRecord } from '../transactions/tx-record.ts';
 
 /**
  * One physical change: the key, the new stored item bytes (null: deleted) and the old ones (null:
@@ -51,13 +51,16 @@ export interface LogEntry {
   rx?: string;
   /** A transaction's prepare, commit or cancel on one item (transactions/tx-record.ts). */
   t?: TxRecord;
+  /** Commits and cancels of several transactions on items of this partition (a commit's write is in m). */
+  tf?: TxFinish[];
 }
 
 // Layout (little-endian; lengths u32, numbers f64, exact for the integers a log uses):
-//   F3, flags (1: w, 2: a, 4: split, 8: x, 16: oa, 32: rx, 64: t), e, i, [u32 + w (UTF-8)],
+//   F3, flags (1: w, 2: a, 4: split, 8: x, 16: oa, 32: rx, 64: t, 128: tf), e, i, [u32 + w (UTF-8)],
 //   [u32 + a (UTF-8)], [split: at, lowPid, highPid, version], [u32 + x], [u32 count, then per
 //   key u32 + key], [u32 + rx (UTF-8)], [t: u8 op, u8 check, u32 + id (UTF-8), u32 + k,
-//   i32 + b (-1: null)], u32 mutation count, then per mutation:
+//   i32 + b (-1: null)], [tf: u32 count, then per finish u8 op, u8 check, u32 + id (UTF-8),
+//   u32 + k], u32 mutation count, then per mutation:
 //   u32 + k, i32 + b (-1: null), i32 + o (-1: null), d, z.
 // A reader takes keys and items as views of the entry's bytes: storing or applying an entry never
 // decodes an item. Entries written before this layout are CBOR maps (first byte A0..BF), still read.
@@ -69,6 +72,7 @@ const hasIndexSpec = 8;
 const hasOutboxAcks = 16;
 const hasBackfill = 32;
 const hasTransaction = 64;
+const hasTxFinishes = 128;
 const absent = -1;
 
 export function encodeLogEntry(entry: LogEntry): Uint8Array {
@@ -82,6 +86,10 @@ export function encodeLogEntry(entry: LogEntry): Uint8Array {
   if (entry.rx !== undefined) size += 4 + rxBytes;
   const txId = entry.t === undefined ? 0 : Buffer.byteLength(entry.t.id, 'utf8');
   if (entry.t !== undefined) size += 2 + 4 + txId + 4 + entry.t.k.length + 4 + (entry.t.b === null ? 0 : entry.t.b.length);
+  if (entry.tf !== undefined) {
+    size += 4;
+    for (const f of entry.tf) size += 2 + 4 + Buffer.byteLength(f.id, 'utf8') + 4 + f.k.length;
+  }
   for (const mu of entry.m) size += 12 + mu.k.length + (mu.b === null ? 0 : mu.b.length) + (mu.o === null ? 0 : mu.o.length) + 16;
   const out = Buffer.allocUnsafe(size);
   out[0] = entryMarker;
@@ -92,7 +100,8 @@ export function encodeLogEntry(entry: LogEntry): Uint8Array {
     (entry.x === undefined ? 0 : hasIndexSpec) |
     (entry.oa === undefined ? 0 : hasOutboxAcks) |
     (entry.rx === undefined ? 0 : hasBackfill) |
-    (entry.t === undefined ? 0 : hasTransaction);
+    (entry.t === undefined ? 0 : hasTransaction) |
+    (entry.tf === undefined ? 0 : hasTxFinishes);
   let at = out.writeDoubleLE(entry.e, 2);
   at = out.writeDoubleLE(entry.i, at);
   if (entry.w !== null) {
@@ -125,6 +134,16 @@ export function encodeLogEntry(entry: LogEntry): Uint8Array {
     at += out.write(entry.t.id, at, 'utf8');
     at = writeBytes(out, at, entry.t.k);
     at = entry.t.b === null ? out.writeInt32LE(absent, at) : writeBytes(out, at, entry.t.b);
+  }
+  if (entry.tf !== undefined) {
+    at = out.writeUInt32LE(entry.tf.length, at);
+    for (const f of entry.tf) {
+      out[at] = f.op;
+      out[at + 1] = f.check ? 1 : 0;
+      at = out.writeUInt32LE(Buffer.byteLength(f.id, 'utf8'), at + 2);
+      at += out.write(f.id, at, 'utf8');
+      at = writeBytes(out, at, f.k);
+    }
   }
   at = out.writeUInt32LE(entry.m.length, at);
   for (const mu of entry.m) {
@@ -206,6 +225,22 @@ export function decodeLogEntry(bytes: Uint8Array): LogEntry {
     at += 4 + (bLength === absent ? 0 : bLength);
     t = { op, id, k, b, check };
   }
+  let tf: TxFinish[] | undefined;
+  if ((flags & hasTxFinishes) !== 0) {
+    const finishes = view.getUint32(at, true);
+    at += 4;
+    tf = new Array(finishes);
+    for (let n = 0; n < finishes; n++) {
+      const op = bytes[at] as TxFinish['op'];
+      const check = bytes[at + 1] === 1;
+      const idLength = view.getUint32(at + 2, true);
+      const id = text(bytes, at + 6, idLength);
+      at += 6 + idLength;
+      const kLength = view.getUint32(at, true);
+      tf[n] = { op, id, k: bytes.subarray(at + 4, at + 4 + kLength), check };
+      at += 4 + kLength;
+    }
+  }
   const count = view.getUint32(at, true);
   at += 4;
   const m: LogMutation[] = new Array(count);
@@ -229,6 +264,7 @@ export function decodeLogEntry(bytes: Uint8Array): LogEntry {
   if (oa !== undefined) entry.oa = oa;
   if (rx !== undefined) entry.rx = rx;
   if (t !== undefined) entry.t = t;
+  if (tf !== undefined) entry.tf = tf;
   return entry;
 }
 

@@ -73,6 +73,11 @@ export class Router {
    * index propagator's reads of the outbox, its acknowledgements, a backfill), which consumes none
    * of the table's capacity.
    */
+  /** The partition of the table's map that holds `hash32` now (-1: the map has no such table). */
+  partitionIdOf(tableId: string, hash32: number): number {
+    return this.map.partitions(tableId).length === 0 ? -1 : this.map.find(tableId, hash32).pid;
+  }
+
   sendByHash(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean, unmetered = false): Promise<StorageResponse> {
     if (req.op !== Op.Write) return this.route(tableId, hash32, req, leaderOnly, unmetered);
     return this.routeWrite(tableId, hash32, req, leaderOnly, unmetered);

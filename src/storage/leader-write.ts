@@ -3,7 +3,7 @@
 // applying it twice), or decide the write against the item as the last appended entry left it
 // and hand back the entry to append. Reads the store and the write-id memory; changes nothing.
 import { DynamoError } from '../protocol/errors.ts';
-import type { LogEntry } from '../replication/log-entry.ts';
+import type { LogEntry, LogMutation } from '../replication/log-entry.ts';
 import type { WriteIds } from '../replication/write-ids.ts';
 import { bufferView } from './buffer-view.ts';
 import { decidePrepare, decideWrite, type WriteOutcome } from './item-write.ts';
@@ -19,7 +19,7 @@ import { checkIndexKeys } from '../indexes/index-entries.ts';
 import { decodeIndexSpec, type IndexSpec } from '../indexes/index-spec.ts';
 import { collectionChanged, collectionShare, collectionSize, hasLocalIndex } from './item-collections.ts';
 import { indexWriteUnits } from '../indexes/index-write-units.ts';
-import { TxOp, decodeTxLock, txLockKey, type TxLock } from '../transactions/tx-record.ts';
+import { TxOp, decodeTxLock, txLockKey, type TxFinish, type TxLock } from '../transactions/tx-record.ts';
 import type { UnappliedWrites } from './unapplied-writes.ts';
 
 /** What a write decision reads of its node. */
@@ -65,6 +65,7 @@ export function decideClientWrite(port: WritePort, slot: ReplicaSlot, req: Write
   if (req.w === WriteKind.IndexBatch) return indexBatch(port, slot, req, wid, answer);
   const key = keyText(req.k);
   if (req.w === WriteKind.TxCommit || req.w === WriteKind.TxCancel) return finishTransaction(port, slot, req, wid, key, answer);
+  if (req.w === WriteKind.TxFinishBatch) return finishTransactions(port, slot, req, wid, answer);
   // An item a transaction holds refuses other writes; a prepare its own transaction repeats is answered as it was.
   const lock = lockOf(port, slot, req.k, key);
   if (lock !== null) {
@@ -168,27 +169,80 @@ function prepareTransaction(m: ReplicaSlot['machine'], req: WriteRequest, wid: s
  */
 function finishTransaction(port: WritePort, slot: ReplicaSlot, req: WriteRequest, wid: string | null, key: string, answer: WriteAnswer): WriteDecision {
   const m = slot.machine;
-  const lock = lockOf(port, slot, req.k, key);
-  if (lock === null || lock.id !== req.tx) return { kind: 'await', index: m.last, answer };
-  const entry: LogEntry = { e: m.epoch, i: m.nextIndex(), m: [], w: wid, a: null, t: { op: req.w === WriteKind.TxCommit ? TxOp.Commit : TxOp.Cancel, id: lock.id, k: req.k, b: null, check: lock.check } };
-  if (req.w === WriteKind.TxCommit && !lock.check) {
-    let old = slot.overlay()!.get(key);
-    if (old === undefined) old = port.items(m.table).get(bufferView(req.k)) ?? null;
-    const oldBytes = old === null ? 0 : storedItemSize(old);
-    const newBytes = lock.b === null ? 0 : storedItemSize(lock.b);
-    if (old !== null || lock.b !== null) entry.m.push({ k: req.k, b: lock.b, o: old, d: (lock.b === null ? 0 : 1) - (old === null ? 0 : 1), z: newBytes - oldBytes });
-    answer.bytes = Math.max(oldBytes, newBytes);
-    if (req.ix !== undefined) {
-      entry.x = req.ix;
-      const spec = decodeIndexSpec(req.ix);
-      if (hasLocalIndex(spec) && (old !== null || lock.b !== null)) {
-        // The collection's size with this commit, recorded as any write's (its limit was checked at prepare).
-        const next = lock.b === null ? null : decodeStoredItem(lock.b);
-        answer.collectionBytes = collectionAfter(port, m.table, slot.overlay()!, spec, req.k, old === null ? null : decodeStoredItem(old), oldBytes, { next, nextSizeBytes: newBytes, attributes: null }, 'commit');
-      }
+  const done = finishOnItem(port, slot, req.k, key, req.tx!, req.w === WriteKind.TxCommit, req.ix, answer);
+  if (done === null) return { kind: 'await', index: m.last, answer };
+  const entry: LogEntry = { e: m.epoch, i: m.nextIndex(), m: done.mutation === null ? [] : [done.mutation], w: wid, a: null, t: { op: done.op, id: req.tx!, k: req.k, b: null, check: done.check } };
+  if (done.writes && req.ix !== undefined) entry.x = req.ix;
+  return { kind: 'append', entry, answer };
+}
+
+/**
+ * Several transactions finishing on items of this partition, in one entry (the coordinator
+ * gathers the commits and cancels bound for one partition): each item as finishTransaction
+ * would have it, those already finished left out. All must be this partition's.
+ */
+function finishTransactions(port: WritePort, slot: ReplicaSlot, req: WriteRequest, wid: string | null, answer: WriteAnswer): WriteDecision {
+  const m = slot.machine;
+  const items = req.tf ?? [];
+  for (const f of items) if (!m.ownsHash(keyHash(f.k))) return { kind: 'answer', response: { id: req.id, s: Status.KeysOutside, ver: m.membership.version } };
+  const finishes: TxFinish[] = [];
+  const mutations: LogEntry['m'] = [];
+  const seen = new Set<string>();
+  let writes = false;
+  for (const f of items) {
+    const key = keyText(f.k);
+    // One finish per item (the same one sent twice would read the item as it was before the
+    // entry both times); a finish of another transaction, which holds nothing here, takes no turn.
+    if (seen.has(key)) continue;
+    const done = finishOnItem(port, slot, f.k, key, f.tx, f.c, req.ix, null);
+    if (done === null) continue;
+    seen.add(key);
+    finishes.push({ op: done.op, id: f.tx, k: f.k, check: done.check });
+    if (done.mutation !== null) mutations.push(done.mutation);
+    writes ||= done.writes;
+  }
+  if (finishes.length === 0) return { kind: 'await', index: m.last, answer };
+  const entry: LogEntry = { e: m.epoch, i: m.nextIndex(), m: mutations, w: wid, a: null, tf: finishes };
+  if (writes && req.ix !== undefined) entry.x = req.ix;
+  return { kind: 'append', entry, answer };
+}
+
+interface ItemFinish {
+  op: TxFinish['op'];
+  check: boolean;
+  /** The commit's change to the item (null: a cancel, a check, or a delete of nothing). */
+  mutation: LogMutation | null;
+  /** A commit of a write (not a check): the entry carries the index spec. */
+  writes: boolean;
+}
+
+/**
+ * Transaction `tx` commits (its recorded image becomes the item) or is cancelled on one item;
+ * null when `tx` does not hold the item. `answer` (a single finish's) hears the bytes written and
+ * the item collection's size.
+ */
+function finishOnItem(port: WritePort, slot: ReplicaSlot, k: Uint8Array, key: string, tx: string, commit: boolean, ix: Uint8Array | undefined, answer: WriteAnswer | null): ItemFinish | null {
+  const m = slot.machine;
+  const lock = lockOf(port, slot, k, key);
+  if (lock === null || lock.id !== tx) return null;
+  const done: ItemFinish = { op: commit ? TxOp.Commit : TxOp.Cancel, check: lock.check, mutation: null, writes: commit && !lock.check };
+  if (!done.writes) return done;
+  let old = slot.overlay()!.get(key);
+  if (old === undefined) old = port.items(m.table).get(bufferView(k)) ?? null;
+  const oldBytes = old === null ? 0 : storedItemSize(old);
+  const newBytes = lock.b === null ? 0 : storedItemSize(lock.b);
+  if (old !== null || lock.b !== null) done.mutation = { k, b: lock.b, o: old, d: (lock.b === null ? 0 : 1) - (old === null ? 0 : 1), z: newBytes - oldBytes };
+  if (answer !== null) answer.bytes = Math.max(oldBytes, newBytes);
+  if (ix !== undefined) {
+    const spec = decodeIndexSpec(ix);
+    if (hasLocalIndex(spec) && (old !== null || lock.b !== null)) {
+      // The collection's size with this commit, recorded as any write's (its limit was checked at prepare).
+      const next = lock.b === null ? null : decodeStoredItem(lock.b);
+      const size = collectionAfter(port, m.table, slot.overlay()!, spec, k, old === null ? null : decodeStoredItem(old), oldBytes, { next, nextSizeBytes: newBytes, attributes: null }, 'commit');
+      if (answer !== null) answer.collectionBytes = size;
     }
   }
-  return { kind: 'append', entry, answer };
+  return done;
 }
 
 /** Outbox records the propagator delivered, removed on every replica by one entry; all must be this partition's. */

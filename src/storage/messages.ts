@@ -31,6 +31,8 @@ export const WriteKind = {
   TxCommit: 8,
   /** Transaction `tx` is cancelled on item `k`: the lock is released, nothing written. */
   TxCancel: 9,
+  /** Several transactions finish on items of one partition (`tf`), in one log entry: each a TxCommit or TxCancel. */
+  TxFinishBatch: 10,
 } as const;
 export type WriteKindCode = (typeof WriteKind)[keyof typeof WriteKind];
 
@@ -115,6 +117,15 @@ export interface WriteRequest extends RequestBase {
   ta?: number;
   /** IndexBatch: index entries' keys and stored items (null: delete), alternating, all in one partition. */
   ib?: Array<Uint8Array | null>;
+  /** TxFinishBatch: the items and their transactions, all in one partition (k is the first item's key). */
+  tf?: TxFinishRequest[];
+}
+
+/** One item of a TxFinishBatch: transaction `tx` commits (c) or is cancelled on item `k`. */
+export interface TxFinishRequest {
+  k: Uint8Array;
+  tx: string;
+  c: boolean;
 }
 
 export const ReturnValues = {

@@ -21,6 +21,7 @@ export class TxFollower implements LogFollower {
 
   /** The lock a committed entry takes or releases. */
   derive(replica: DerivedSource, entry: LogEntry, out: DerivedWrites): void {
+    if (entry.tf !== undefined) for (const f of entry.tf) out.remove(replica.table, txLockKey(f.k));
     const t = entry.t;
     if (t === undefined) return;
     const key = txLockKey(t.k);

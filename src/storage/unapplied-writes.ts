@@ -41,6 +41,7 @@ export class UnappliedWrites {
     for (const m of entry.m) this.add(keyText(m.k), m.b, entry.i);
     const t = entry.t;
     if (t !== undefined) this.locks.set(keyText(t.k), { lock: t.op === TxOp.Prepare ? { id: t.id, b: t.b, check: t.check } : null, index: entry.i });
+    if (entry.tf !== undefined) for (const f of entry.tf) this.locks.set(keyText(f.k), { lock: null, index: entry.i });
   }
 
   /** undefined: no unapplied lock change for this item (read the followers' data); null: released. */

@@ -22,6 +22,9 @@ import type { Item } from '../values/types.ts';
 import type { Ledger, LedgerItem, LedgerRecord } from './ledger.ts';
 import { log } from '../server/logger.ts';
 import { clientRequestTokenMs } from '../limits.ts';
+import { FinishBatcher } from './finish-batcher.ts';
+import { decodeIndexSpec } from '../indexes/index-spec.ts';
+import { hasLocalIndex } from '../storage/item-collections.ts';
 
 /** One action of a TransactWriteItems, validated and routed. */
 export interface TxWriteAction {
@@ -54,6 +57,8 @@ export type TxGetResult = { ok: true; items: Array<string | null>; bytes: number
 
 export interface CoordinatorOptions {
   clock: Clock;
+  /** Runs a function once the current turn of the event loop is done (setImmediate; the simulator's clock in tests). */
+  defer?: (fn: () => void) => void;
   /** How often the ledger is looked at for transactions nobody is finishing. */
   recoveryIntervalMs: number;
 }
@@ -73,10 +78,14 @@ export class TransactionCoordinator {
   private recovering: Promise<void> | null = null;
   private stopped = false;
 
+  /** Commits and cancels bound for one partition in one turn go as one log entry. */
+  private readonly finishes: FinishBatcher;
+
   constructor(ledger: Ledger, router: Router, options: CoordinatorOptions) {
     this.ledger = ledger;
     this.router = router;
     this.options = options;
+    this.finishes = new FinishBatcher(router, options.defer ?? setImmediate);
   }
 
   /** Finishes what the ledger holds from before (a crash), then looks again periodically. */
@@ -212,8 +221,16 @@ export class TransactionCoordinator {
     return res.n ?? 0;
   }
 
-  /** Commits (or cancels) the transaction on one item; changes nothing where it is done already. */
+  /**
+   * Commits (or cancels) the transaction on one item; changes nothing where it is done already.
+   * Resolves with the item collection's size after, for a table with local indexes (whose
+   * finishes go alone to answer it); the others share entries (FinishBatcher).
+   */
   private async finish(id: string, item: LedgerItem, commit: boolean): Promise<number | undefined> {
+    if (!hasLocalIndexSpec(item)) {
+      await this.finishes.finish(id, item, commit);
+      return undefined;
+    }
     const req: WriteRequest = { id: 0, op: Op.Write, t: item.tableId, p: 0, v: 0, k: item.k, w: commit ? WriteKind.TxCommit : WriteKind.TxCancel, item: null, sz: 0, key: null, x: null, rv: ReturnValues.NONE, rvf: false, tx: id };
     if (commit && item.ix !== undefined) req.ix = item.ix;
     return (await this.router.sendByHash(item.tableId, item.hash32, req, true, true)).ic;
@@ -258,4 +275,9 @@ function reasonOf(err: unknown): CancellationReason {
     default:
       return { Code: '' };
   }
+}
+
+/** Whether the item's table has local secondary indexes (its commits answer their collection's size). */
+function hasLocalIndexSpec(item: LedgerItem): boolean {
+  return item.ix !== undefined && hasLocalIndex(decodeIndexSpec(item.ix));
 }

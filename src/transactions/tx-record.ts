@@ -22,6 +22,15 @@ export interface TxRecord {
   check: boolean;
 }
 
+/** A transaction's commit or cancel on one item, one of several in a log entry (LogEntry.tf). */
+export interface TxFinish {
+  op: typeof TxOp.Commit | typeof TxOp.Cancel;
+  id: string;
+  k: Uint8Array;
+  /** The lock was a ConditionCheck's (or a delete of nothing): the commit writes nothing. */
+  check: boolean;
+}
+
 /** What a lock holds: whose it is and what its commit writes. */
 export interface TxLock {
   id: string;

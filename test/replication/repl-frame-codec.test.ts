@@ -12,7 +12,15 @@ import { Random } from './sim/random.ts';
 
 const random = new Random(3);
 const bytesOf = (n: number) => Uint8Array.from({ length: n }, () => random.int(0, 255));
-const plain = (e: LogEntry) => ({ ...e, m: e.m.map((mu) => ({ ...mu, k: [...mu.k], b: mu.b === null ? null : [...mu.b], o: mu.o === null ? null : [...mu.o] })) });
+const list = (b: Uint8Array | null) => (b === null ? null : [...b]);
+const plain = (e: LogEntry) => {
+  const out: Record<string, unknown> = { ...e, m: e.m.map((mu) => ({ ...mu, k: list(mu.k), b: list(mu.b), o: list(mu.o) })) };
+  if (e.x !== undefined) out.x = list(e.x);
+  if (e.oa !== undefined) out.oa = e.oa.map(list);
+  if (e.t !== undefined) out.t = { ...e.t, k: list(e.t.k), b: list(e.t.b) };
+  if (e.tf !== undefined) out.tf = e.tf.map((f) => ({ ...f, k: list(f.k) }));
+  return out;
+};
 
 function randomEntry(): LogEntry {
   const entry: LogEntry = {
@@ -29,6 +37,12 @@ function randomEntry(): LogEntry {
     a: random.chance(0.7) ? null : JSON.stringify({ n: { N: String(random.int(0, 1e6)) }, s: { S: 'ü✓'.repeat(random.int(0, 50)) } }),
   };
   if (random.chance(0.1)) entry.split = { at: random.int(0, 2 ** 32), lowPid: random.int(0, 100), highPid: random.int(0, 100), version: random.int(0, 1e6) };
+  if (random.chance(0.2)) entry.x = bytesOf(random.int(0, 60));
+  if (random.chance(0.1)) entry.oa = Array.from({ length: random.int(0, 4) }, () => bytesOf(random.int(1, 40)));
+  if (random.chance(0.1)) entry.rx = `index-${random.int(0, 99)}-ü`;
+  if (random.chance(0.2)) entry.t = { op: random.int(1, 3) as 1 | 2 | 3, id: `tx-${random.int(0, 1e9)}-é`, k: bytesOf(random.int(1, 40)), b: random.chance(0.3) ? null : bytesOf(random.int(0, 300)), check: random.chance(0.3) };
+  // Several transactions finishing in one entry (the coordinator's batched commits and cancels).
+  if (random.chance(0.2)) entry.tf = Array.from({ length: random.int(1, 5) }, () => ({ op: random.int(2, 3) as 2 | 3, id: `tx-${random.int(0, 1e9)}`, k: bytesOf(random.int(1, 40)), check: random.chance(0.3) }));
   return entry;
 }
 

@@ -142,3 +142,22 @@ test('the coordinator finishes its ledger: a committing transaction is committed
   assert.equal(await s.settle(s.get('t', 'c')), 'free');
   assert.deepEqual(ledger.all(), []);
 });
+
+test("finishes of several transactions in one entry (TxFinishBatch): each as it would be alone; another transaction's finish on an item takes nothing from the one holding it", async () => {
+  const s = await scenario(4);
+  const a = itemOf(s, 'a');
+  const batch = (finishes: Array<[string, boolean]>) => send(s, a, { w: WriteKind.TxFinishBatch, tf: finishes.map(([tx, c]) => ({ k: a.k, tx, c })) });
+  await s.settle(prepareput(s, 'T1', 'a', 'a1'));
+  // T2 (refused on this item, so cancelling everywhere) comes first in the batch: T1's commit must still be taken, once.
+  await s.settle(batch([['T2', false], ['T1', true], ['T1', true]]));
+  assert.equal(await s.settle(s.get('t', 'a')), 'a1');
+  await s.settle(s.put('t', 'a', 'a2'));
+  // A cancel in a batch frees the item and writes nothing; the same batch again changes nothing.
+  await s.settle(prepareput(s, 'T3', 'a', 'a3'));
+  await s.settle(batch([['T3', false]]));
+  await s.settle(batch([['T3', false], ['T1', true]]));
+  assert.equal(await s.settle(s.get('t', 'a')), 'a2');
+  await s.settle(s.put('t', 'a', 'a4'));
+  assert.equal(await s.settle(s.get('t', 'a')), 'a4');
+  await s.until(() => s.caughtUp(), 'every replica to catch up');
+});
