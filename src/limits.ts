@@ -13,6 +13,8 @@ export const tableNameLengthMax = 255;
 export const tableNamePattern = /^[a-zA-Z0-9_.-]+$/;
 /** Attribute names in key schemas and expressions: at most 255 bytes (key attributes). */
 export const keyAttributeNameBytesMax = 255;
+/** UpdateTimeToLive's AttributeName: 1 to 255 characters. */
+export const timeToLiveAttributeNameLengthMax = 255;
 /** Query and Scan return at most 1 MB of data per page before filtering. */
 export const pageBytesMax = 1024 * 1024;
 /** Number: up to 38 significant digits. */

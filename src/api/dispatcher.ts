@@ -22,6 +22,7 @@ import { updateContributorInsights } from './update-contributor-insights.ts';
 import { describeContributorInsights } from './describe-contributor-insights.ts';
 import { listContributorInsights } from './list-contributor-insights.ts';
 import { describeTimeToLive } from './describe-time-to-live.ts';
+import { updateTimeToLive } from './update-time-to-live.ts';
 import { executeStatement } from './execute-statement.ts';
 import { batchExecuteStatement } from './batch-execute-statement.ts';
 import { executeTransaction } from './execute-transaction.ts';
@@ -48,6 +49,7 @@ export const operations: Record<string, Operation> = {
   DescribeContributorInsights: describeContributorInsights,
   ListContributorInsights: listContributorInsights,
   DescribeTimeToLive: describeTimeToLive,
+  UpdateTimeToLive: updateTimeToLive,
   ExecuteStatement: executeStatement,
   BatchExecuteStatement: batchExecuteStatement,
   ExecuteTransaction: executeTransaction,

@@ -17,6 +17,7 @@ import type { Propagator } from '../indexes/propagator.ts';
 import type { TransactionCoordinator } from '../transactions/coordinator.ts';
 import type { Clock } from './clock.ts';
 import { ReplicaLag } from './replica-lag.ts';
+import type { TtlSweeper } from '../ttl/sweeper.ts';
 import { chooseLeader } from './election.ts';
 import type { FenceReply } from './control-messages.ts';
 import type { ReplicaReport } from './control-messages.ts';
@@ -94,6 +95,13 @@ export class ControlPlane {
 
   attachPropagator(propagator: Propagator): void {
     this.propagator = propagator;
+  }
+
+  /** Deletes expired items of the tables with Time to Live enabled. */
+  ttl: TtlSweeper | null = null;
+
+  attachTtl(sweeper: TtlSweeper): void {
+    this.ttl = sweeper;
   }
 
   /** Runs TransactWriteItems and TransactGetItems, and finishes transactions from its ledger. */

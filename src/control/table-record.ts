@@ -27,6 +27,16 @@ export interface TableRecord {
   indexOf?: { table: string; index: string };
   /** On-demand maximum request units (OnDemandThroughput), when set. */
   onDemandThroughput?: OnDemandThroughput;
+  /** Time to Live (UpdateTimeToLive); absent while it was never enabled. */
+  timeToLive?: TimeToLiveSetting;
+}
+
+/** A table's Time to Live: which attribute holds the expiry, whether items expire, since when. */
+export interface TimeToLiveSetting {
+  attributeName: string;
+  enabled: boolean;
+  /** When it was last enabled or disabled (ms since the epoch): statuses settle and changes cool down from it. */
+  changedAtMs: number;
 }
 
 export type ProjectionType = 'ALL' | 'KEYS_ONLY' | 'INCLUDE';

@@ -31,6 +31,7 @@ export interface Config {
   capacity: { burstSeconds: number; adaptive: boolean; partitionReadUnitsMax: number; partitionWriteUnitsMax: number };
   partitionMap: { publishIntervalMs: number };
   splits: { enabled: boolean; sizeBytes: number; unitsPerSecond: number; checkIntervalMs: number; sustainedChecks: number };
+  ttl: { sweepIntervalMs: number; scanItemsPerSecondMax: number; deletesPerSecondMax: number; settleMs: number; changeCooldownMs: number };
   auth: { enabled: boolean; credentials: CredentialConfig[]; clockSkewSeconds: number };
   tls: { certFile: string; keyFile: string; passphrase: string };
   encryption: { enabled: boolean; key: string; keyFile: string };
@@ -113,6 +114,13 @@ const schema: Record<string, Record<string, Kind>> = {
     unitsPerSecond: { type: 'int', min: 1, max: 1_000_000_000 },
     checkIntervalMs: { type: 'int', min: 10, max: 3_600_000 },
     sustainedChecks: { type: 'int', min: 1, max: 1000 },
+  },
+  ttl: {
+    sweepIntervalMs: { type: 'int', min: 10, max: 86_400_000 },
+    scanItemsPerSecondMax: { type: 'int', min: 100, max: 100_000_000 },
+    deletesPerSecondMax: { type: 'int', min: 1, max: 1_000_000 },
+    settleMs: { type: 'int', min: 0, max: 3_600_000 },
+    changeCooldownMs: { type: 'int', min: 0, max: 86_400_000 },
   },
   auth: {
     enabled: { type: 'bool' },

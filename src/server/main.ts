@@ -19,6 +19,7 @@ import { AutoAdmin } from '../control/auto-admin.ts';
 import { Propagator } from '../indexes/propagator.ts';
 import { LmdbLedger } from '../transactions/ledger.ts';
 import { TransactionCoordinator } from '../transactions/coordinator.ts';
+import { TtlSweeper } from '../ttl/sweeper.ts';
 import { Admission } from '../admission/admission.ts';
 import { AdminEndpoints } from '../control/admin-endpoints.ts';
 import { prepareSecurity } from '../security/startup.ts';
@@ -38,6 +39,8 @@ export interface RunningServer {
   propagator: Propagator;
   /** Runs transactions; `unfinished()` lists those its ledger still holds (tests). */
   transactions: TransactionCoordinator;
+  /** Deletes expired items; `sweepNow()` runs a sweep at once (tests). */
+  ttl: TtlSweeper;
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
@@ -158,6 +161,10 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   control.attachPropagator(propagator);
   propagator.start();
   undo.push(() => propagator.stop());
+  const ttl = new TtlSweeper(control, router, realClock, config.ttl);
+  control.attachTtl(ttl);
+  ttl.start();
+  undo.push(() => ttl.stop());
   if (config.faults.enabled) log.warn('fault injection is enabled: POST /_monodyne/faults can kill and hang storage nodes');
   const admin = new AdminEndpoints(control, autoAdmin, nodes, { faultsEnabled: config.faults.enabled });
   const frontDoor = new FrontDoor(new Dispatcher({ control, router }), admin, security.frontDoor);
@@ -173,6 +180,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     closing ??= (async () => {
       try {
         await frontDoor.drain(config.server.drainTimeoutMs);
+        await ttl.stop();
         await propagator.stop();
         await transactions.stop();
         autoAdmin.stop();
@@ -188,7 +196,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     return closing;
   };
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
-  return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close, propagator, transactions };
+  return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close, propagator, transactions, ttl };
 }
 
 /** MONODYNE_RECOVERY_PAUSE: a count of log records (absent: no pause). */

@@ -60,3 +60,9 @@ export async function splitWidest(endpoint: string, table: string): Promise<void
   }
   assert.fail(`${table} would not split`);
 }
+
+/** Waits until the table's global indexes hold every change written so far (POST /_monodyne/indexes/drain). */
+export async function drainIndexes(endpoint: string, table: string): Promise<void> {
+  const res = await fetch(`${endpoint}/_monodyne/indexes/drain`, { method: 'POST', body: JSON.stringify({ table }), signal: AbortSignal.timeout(60_000) });
+  if (res.status !== 200) throw new Error(`draining the indexes of ${table}: ${res.status} ${await res.text()}`);
+}
