@@ -27,6 +27,33 @@ export interface TableRecord {
   indexOf?: { table: string; index: string };
   /** On-demand maximum request units (OnDemandThroughput), when set. */
   onDemandThroughput?: OnDemandThroughput;
+  /**
+   * When the table last became PAY_PER_REQUEST (seconds since the epoch), kept after a switch to
+   * PROVISIONED as DynamoDB's BillingModeSummary keeps it; absent while it never was (or, for a
+   * table recorded before this was kept, its creation time counts).
+   */
+  lastUpdateToPayPerRequestAt?: number;
+  /** The table's tags (TagResource, CreateTable Tags), sorted by key; absent: none. */
+  tags?: Tag[];
+  /** DeletionProtectionEnabled: DeleteTable refuses the table while it is true. */
+  deletionProtection?: boolean;
+  /** TableClass, once one was given (absent: STANDARD, never named). */
+  tableClass?: TableClassSetting;
+  /** Server-side encryption with a KMS key (SSESpecification Enabled); absent: the AWS owned key. */
+  sse?: { kmsMasterKeyArn: string };
+}
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export type TableClass = 'STANDARD' | 'STANDARD_INFREQUENT_ACCESS';
+
+export interface TableClassSetting {
+  tableClass: TableClass;
+  /** When UpdateTable last changed it (seconds since the epoch); absent: as created. */
+  updatedAt?: number;
 }
 
 export type ProjectionType = 'ALL' | 'KEYS_ONLY' | 'INCLUDE';

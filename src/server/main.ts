@@ -116,7 +116,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   );
   undo.push(() => nodes.stop());
   const map = new PartitionMap();
-  const control = new ControlPlane(catalog, map, nodes, { initialPartitions: config.tables.initialPartitions, clock: realClock, splitWaitMs: config.failover.installTimeoutMs, globalSecondaryIndexesMax: config.tables.globalSecondaryIndexesMax });
+  const control = new ControlPlane(catalog, map, nodes, { initialPartitions: config.tables.initialPartitions, clock: realClock, splitWaitMs: config.failover.installTimeoutMs, globalSecondaryIndexesMax: config.tables.globalSecondaryIndexesMax, tagsPageSize: config.tables.tagsPageSize });
   const admission = new Admission(config.capacity);
   control.attachAdmission(admission);
   const autoAdmin = new AutoAdmin(control, catalog, nodes, {
