@@ -25,6 +25,9 @@ import { describeTimeToLive } from './describe-time-to-live.ts';
 import { executeStatement } from './execute-statement.ts';
 import { batchExecuteStatement } from './batch-execute-statement.ts';
 import { executeTransaction } from './execute-transaction.ts';
+import { tagResource } from './tag-resource.ts';
+import { untagResource } from './untag-resource.ts';
+import { listTagsOfResource } from './list-tags-of-resource.ts';
 import { contributorsOf } from '../control/contributors.ts';
 
 /** Every operation monodyne serves, by its X-Amz-Target name. */
@@ -51,6 +54,9 @@ export const operations: Record<string, Operation> = {
   ExecuteStatement: executeStatement,
   BatchExecuteStatement: batchExecuteStatement,
   ExecuteTransaction: executeTransaction,
+  TagResource: tagResource,
+  UntagResource: untagResource,
+  ListTagsOfResource: listTagsOfResource,
 };
 
 const defaultRegion = 'us-east-1';

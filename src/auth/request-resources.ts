@@ -49,6 +49,8 @@ export function resourcesOf(operation: string, input: Record<string, unknown>, r
   if (typeof input.TableName === 'string') {
     const table = tableArn(region, input.TableName);
     out.push({ action, resource: typeof input.IndexName === 'string' ? `${table}/index/${input.IndexName}` : table });
+    // A table created with tags is also tagged: IAM asks for TagResource on it, as DynamoDB does.
+    if (operation === 'CreateTable' && Array.isArray(input.Tags) && input.Tags.length > 0) out.push({ action: 'dynamodb:TagResource', resource: table });
   }
   for (const field of ['SourceTableName', 'TargetTableName'] as const) {
     const name = input[field];

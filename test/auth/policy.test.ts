@@ -88,6 +88,14 @@ test('the resources a request needs: TableName, indexes, every batch table, ever
   );
   assert.deepEqual(resourcesOf('ExecuteTransaction', { TransactStatements: [{ Statement: 'UPDATE "C" SET v = 1 WHERE pk = 1' }] }, 'us-east-1'), [{ action: 'dynamodb:PartiQLUpdate', resource: arn('C') }]);
   assert.deepEqual(resourcesOf('TagResource', { ResourceArn: arn('T') }, 'us-east-1'), [{ action: 'dynamodb:TagResource', resource: arn('T') }]);
+  assert.deepEqual(resourcesOf('UntagResource', { ResourceArn: arn('T'), TagKeys: ['k'] }, 'us-east-1'), [{ action: 'dynamodb:UntagResource', resource: arn('T') }]);
+  assert.deepEqual(resourcesOf('ListTagsOfResource', { ResourceArn: arn('T') }, 'us-east-1'), [{ action: 'dynamodb:ListTagsOfResource', resource: arn('T') }]);
+  // A table created with tags is tagged too, so IAM asks for TagResource on it; without tags, not.
+  assert.deepEqual(resourcesOf('CreateTable', { TableName: 'T', Tags: [{ Key: 'k', Value: 'v' }] }, 'us-east-1'), [
+    { action: 'dynamodb:CreateTable', resource: arn('T') },
+    { action: 'dynamodb:TagResource', resource: arn('T') },
+  ]);
+  assert.deepEqual(resourcesOf('CreateTable', { TableName: 'T', Tags: [] }, 'us-east-1'), [{ action: 'dynamodb:CreateTable', resource: arn('T') }]);
   // A request naming no table (validation will refuse it) is not covered by a per-table policy.
   assert.deepEqual(resourcesOf('GetItem', { TableName: 7 }, 'us-east-1'), [{ action: 'dynamodb:GetItem', resource: '*' }]);
 });
