@@ -87,3 +87,5 @@ export const tagValueLengthMax = 256;
 export const tagCharactersPattern = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 /** Tag keys AWS assigns begin with it (any case); a user may not. */
 export const reservedTagKeyPrefix = 'aws:';
+/** DescribeEndpoints: how long a client may cache the answer (DynamoDB answers 1440 minutes). */
+export const endpointCachePeriodMinutes = 1440;

@@ -160,7 +160,8 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   undo.push(() => propagator.stop());
   if (config.faults.enabled) log.warn('fault injection is enabled: POST /_monodyne/faults can kill and hang storage nodes');
   const admin = new AdminEndpoints(control, autoAdmin, nodes, { faultsEnabled: config.faults.enabled });
-  const frontDoor = new FrontDoor(new Dispatcher({ control, router }), admin, security.frontDoor);
+  const dispatcher = new Dispatcher({ control, router });
+  const frontDoor = new FrontDoor(dispatcher, admin, security.frontDoor);
   let port: number;
   try {
     port = await frontDoor.listen({ host: config.server.host, port: config.server.port });
@@ -188,6 +189,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     return closing;
   };
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  dispatcher.listeningAt(`${host}:${port}`);
   return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close, propagator, transactions };
 }
 

@@ -96,6 +96,9 @@ test('the resources a request needs: TableName, indexes, every batch table, ever
     { action: 'dynamodb:TagResource', resource: arn('T') },
   ]);
   assert.deepEqual(resourcesOf('CreateTable', { TableName: 'T', Tags: [] }, 'us-east-1'), [{ action: 'dynamodb:CreateTable', resource: arn('T') }]);
+  // DescribeEndpoints and DescribeLimits name no resource: only a policy on "*" covers them.
+  assert.deepEqual(resourcesOf('DescribeEndpoints', {}, 'us-east-1'), [{ action: 'dynamodb:DescribeEndpoints', resource: '*' }]);
+  assert.deepEqual(resourcesOf('DescribeLimits', {}, 'us-east-1'), [{ action: 'dynamodb:DescribeLimits', resource: '*' }]);
   // A request naming no table (validation will refuse it) is not covered by a per-table policy.
   assert.deepEqual(resourcesOf('GetItem', { TableName: 7 }, 'us-east-1'), [{ action: 'dynamodb:GetItem', resource: '*' }]);
 });
