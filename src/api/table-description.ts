@@ -32,11 +32,7 @@ export function tableDescription(
     KeySchema: table.keySchema,
     TableStatus: status,
     CreationDateTime: table.createdAt,
-    ProvisionedThroughput: {
-      NumberOfDecreasesToday: 0,
-      ReadCapacityUnits: provisioned ? table.readCapacityUnits : 0,
-      WriteCapacityUnits: provisioned ? table.writeCapacityUnits : 0,
-    },
+    ProvisionedThroughput: provisionedThroughput(table),
     TableSizeBytes: stats.sizeBytes,
     ItemCount: stats.itemCount,
     TableArn: table.arn,
@@ -73,15 +69,10 @@ export function tableDescription(
  * key schema, attributes or indexes.
  */
 export function deletedTableDescription(table: TableRecord, stats: TableStats): Record<string, unknown> {
-  const provisioned = table.billingMode === 'PROVISIONED';
   const description: Record<string, unknown> = {
     TableName: table.name,
     TableStatus: 'DELETING',
-    ProvisionedThroughput: {
-      NumberOfDecreasesToday: 0,
-      ReadCapacityUnits: provisioned ? table.readCapacityUnits : 0,
-      WriteCapacityUnits: provisioned ? table.writeCapacityUnits : 0,
-    },
+    ProvisionedThroughput: provisionedThroughput(table),
     TableSizeBytes: stats.sizeBytes,
     ItemCount: stats.itemCount,
     TableArn: table.arn,
@@ -92,6 +83,16 @@ export function deletedTableDescription(table: TableRecord, stats: TableStats): 
   addSettings(table, description);
   description.DeletionProtectionEnabled = false;
   return description;
+}
+
+/** An on-demand table reports zero capacity. */
+function provisionedThroughput(table: TableRecord): Record<string, number> {
+  const provisioned = table.billingMode === 'PROVISIONED';
+  return {
+    NumberOfDecreasesToday: 0,
+    ReadCapacityUnits: provisioned ? table.readCapacityUnits : 0,
+    WriteCapacityUnits: provisioned ? table.writeCapacityUnits : 0,
+  };
 }
 
 function tableIdOf(table: TableRecord): string {

@@ -13,9 +13,9 @@ import {
   type CreateTableCommandInput,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { clientFor, startTestServer, type TestServer } from '../helpers/server.ts';
-import { startServer, type RunningServer } from '../../src/server/main.ts';
-import { loadDefaults } from '../../src/server/config.ts';
+import { clientFor, restartOnSameDataDir, startTestServer, type TestServer } from '../helpers/server.ts';
+import type { RunningServer } from '../../src/server/main.ts';
+import { expectDynamoError } from '../helpers/errors.ts';
 
 let s: TestServer;
 before(async () => {
@@ -26,15 +26,6 @@ after(async () => {
 });
 
 const invalid = 'One or more parameter values were invalid: ';
-
-async function expectError(promise: Promise<unknown>, name: string, message: string): Promise<void> {
-  await assert.rejects(promise, (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.message, message);
-    assert.equal(err.$metadata?.httpStatusCode, 400);
-    return true;
-  });
-}
 
 function create(name: string, extra: Partial<CreateTableCommandInput> = {}) {
   return s.client.send(
@@ -58,12 +49,12 @@ test('deletion protection: described, enforced by DeleteTable, lifted by UpdateT
   assert.equal((await describe('Guarded')).DeletionProtectionEnabled, true);
   await s.client.send(new PutItemCommand({ TableName: 'Guarded', Item: { id: { S: 'a' } } }));
   await s.client.send(new PutItemCommand({ TableName: 'Guarded', Item: { id: { S: 'b' } } }));
-  await expectError(
+  await expectDynamoError(
     s.client.send(new DeleteTableCommand({ TableName: 'Guarded' })),
     'ValidationException',
     'Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.',
   );
-  await expectError(
+  await expectDynamoError(
     s.client.send(new UpdateTableCommand({ TableName: 'Guarded', DeletionProtectionEnabled: false, BillingMode: 'PAY_PER_REQUEST' })),
     'ValidationException',
     `${invalid}DeletionProtection modification must be the only operation in the request`,
@@ -95,9 +86,9 @@ test('TableClass: created, changed alone by UpdateTable, and refused when unknow
   assert.ok(changed.TableDescription?.TableClassSummary?.LastUpdateDateTime instanceof Date);
   assert.equal((await describe('Cold')).TableClassSummary?.TableClass, 'STANDARD');
   const unknownClass = 'Invalid table-class parameter provided. Please try again with a valid table-class value: [STANDARD, STANDARD_INFREQUENT_ACCESS].';
-  await expectError(create('Colder', { TableClass: 'GLACIER' as never }), 'ValidationException', unknownClass);
-  await expectError(s.client.send(new UpdateTableCommand({ TableName: 'Cold', TableClass: 'GLACIER' as never })), 'ValidationException', unknownClass);
-  await expectError(
+  await expectDynamoError(create('Colder', { TableClass: 'GLACIER' as never }), 'ValidationException', unknownClass);
+  await expectDynamoError(s.client.send(new UpdateTableCommand({ TableName: 'Cold', TableClass: 'GLACIER' as never })), 'ValidationException', unknownClass);
+  await expectDynamoError(
     s.client.send(new UpdateTableCommand({ TableName: 'Cold', TableClass: 'STANDARD', DeletionProtectionEnabled: true })),
     'ValidationException',
     `${invalid}TableClass modification must be the only operation in the request`,
@@ -110,21 +101,21 @@ test('SSESpecification: a KMS key is described as SSEDescription; the AWS owned 
   const own = await create('OwnKey', { SSESpecification: { Enabled: true, SSEType: 'KMS', KMSMasterKeyId: '1234abcd-12ab-34cd-56ef-1234567890ab' } });
   assert.equal(own.TableDescription?.SSEDescription?.KMSMasterKeyArn, 'arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab');
   assert.equal((await create('Owned', { SSESpecification: { Enabled: false } })).TableDescription?.SSEDescription, undefined);
-  await expectError(create('Bad1', { SSESpecification: { Enabled: true, SSEType: 'AES256' } }), 'ValidationException', `${invalid}SSEType AES256 is not supported`);
-  await expectError(create('Bad2', { SSESpecification: { Enabled: false, SSEType: 'KMS' } }), 'ValidationException', `${invalid}SSEType can not be specified if Enabled is false`);
-  await expectError(create('Bad3', { SSESpecification: { Enabled: true, KMSMasterKeyId: 'k' } }), 'ValidationException', `${invalid}SSEType KMS is required if KMSMasterKeyId is specified`);
+  await expectDynamoError(create('Bad1', { SSESpecification: { Enabled: true, SSEType: 'AES256' } }), 'ValidationException', `${invalid}SSEType AES256 is not supported`);
+  await expectDynamoError(create('Bad2', { SSESpecification: { Enabled: false, SSEType: 'KMS' } }), 'ValidationException', `${invalid}SSEType can not be specified if Enabled is false`);
+  await expectDynamoError(create('Bad3', { SSESpecification: { Enabled: true, KMSMasterKeyId: 'k' } }), 'ValidationException', `${invalid}SSEType KMS is required if KMSMasterKeyId is specified`);
 
   const rekeyed = await s.client.send(new UpdateTableCommand({ TableName: 'Sealed', SSESpecification: { Enabled: true, SSEType: 'KMS', KMSMasterKeyId: 'alias/mine' } }));
   assert.equal(rekeyed.TableDescription?.SSEDescription?.KMSMasterKeyArn, 'arn:aws:kms:us-east-1:000000000000:alias/mine');
-  await expectError(
+  await expectDynamoError(
     s.client.send(new UpdateTableCommand({ TableName: 'Sealed', SSESpecification: { Enabled: true, SSEType: 'KMS', KMSMasterKeyId: 'alias/mine' } })),
     'ValidationException',
     `${invalid}Table is already encrypted with given KMSMasterKeyId. Use KMSMasterKeyId parameter if you want to change Master Key`,
   );
   const back = await s.client.send(new UpdateTableCommand({ TableName: 'Sealed', SSESpecification: { Enabled: false } }));
   assert.equal(back.TableDescription?.SSEDescription, undefined);
-  await expectError(s.client.send(new UpdateTableCommand({ TableName: 'Sealed', SSESpecification: { Enabled: false } })), 'ValidationException', `${invalid}Table is already encrypted by default`);
-  await expectError(
+  await expectDynamoError(s.client.send(new UpdateTableCommand({ TableName: 'Sealed', SSESpecification: { Enabled: false } })), 'ValidationException', `${invalid}Table is already encrypted by default`);
+  await expectDynamoError(
     s.client.send(new UpdateTableCommand({ TableName: 'Sealed', SSESpecification: { Enabled: true }, DeletionProtectionEnabled: true })),
     'ValidationException',
     `${invalid}Server-Side Encryption modification must be the only operation in the request`,
@@ -139,18 +130,18 @@ test('OnDemandThroughput: described, changed by UpdateTable (-1 removes a maximu
   const cleared = await s.client.send(new UpdateTableCommand({ TableName: 'Capped', OnDemandThroughput: { MaxReadRequestUnits: -1 } }));
   assert.deepEqual(cleared.TableDescription?.OnDemandThroughput, { MaxWriteRequestUnits: 50 });
   assert.deepEqual((await describe('Capped')).OnDemandThroughput, { MaxWriteRequestUnits: 50 });
-  await expectError(
+  await expectDynamoError(
     s.client.send(new UpdateTableCommand({ TableName: 'Capped', OnDemandThroughput: { MaxReadRequestUnits: 0 } })),
     'ValidationException',
     `${invalid}Requested MaxReadRequestUnits for OnDemandThroughput for table is outside of valid range`,
   );
-  await expectError(
+  await expectDynamoError(
     s.client.send(new UpdateTableCommand({ TableName: 'Capped', OnDemandThroughput: { MaxReadRequestUnits: 5 }, ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } })),
     'ValidationException',
     `${invalid}OnDemandThroughput can only be combined with BillingMode in an UpdateTable request`,
   );
   await create('Metered', { BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } });
-  await expectError(
+  await expectDynamoError(
     s.client.send(new UpdateTableCommand({ TableName: 'Metered', OnDemandThroughput: { MaxReadRequestUnits: 5 } })),
     'ValidationException',
     `${invalid}MaxReadRequestUnits for OnDemandThroughput cannot be specified when the table BillingMode is PROVISIONED`,
@@ -175,20 +166,20 @@ test('WarmThroughput and BillingModeSummary: on demand 12000/4000, provisioned i
 });
 
 test('parameters monodyne does not serve yet are refused by name, never dropped', async () => {
-  await expectError(create('Streamed', { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } }), 'ValidationException', 'StreamSpecification with StreamEnabled true is not supported by this server yet');
-  await expectError(create('Streamed', { StreamSpecification: { StreamEnabled: true } }), 'ValidationException', `${invalid}Table is being created with a stream enabled, UpdateViewType is required`);
-  await expectError(create('Streamed', { ResourcePolicy: '{}' }), 'ValidationException', 'ResourcePolicy is not supported by this server yet');
-  await expectError(create('Streamed', { WarmThroughput: { ReadUnitsPerSecond: 20000 } }), 'ValidationException', 'WarmThroughput is not supported by this server yet');
+  await expectDynamoError(create('Streamed', { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } }), 'ValidationException', 'StreamSpecification with StreamEnabled true is not supported by this server yet');
+  await expectDynamoError(create('Streamed', { StreamSpecification: { StreamEnabled: true } }), 'ValidationException', `${invalid}Table is being created with a stream enabled, UpdateViewType is required`);
+  await expectDynamoError(create('Streamed', { ResourcePolicy: '{}' }), 'ValidationException', 'ResourcePolicy is not supported by this server yet');
+  await expectDynamoError(create('Streamed', { WarmThroughput: { ReadUnitsPerSecond: 20000 } }), 'ValidationException', 'WarmThroughput is not supported by this server yet');
   // A disabled stream is no stream: accepted.
   await create('Unstreamed', { StreamSpecification: { StreamEnabled: false } });
-  await expectError(s.client.send(new UpdateTableCommand({ TableName: 'Unstreamed', StreamSpecification: { StreamEnabled: false } })), 'ValidationException', 'Table has no stream to disable: TableName: Unstreamed');
-  await expectError(
+  await expectDynamoError(s.client.send(new UpdateTableCommand({ TableName: 'Unstreamed', StreamSpecification: { StreamEnabled: false } })), 'ValidationException', 'Table has no stream to disable: TableName: Unstreamed');
+  await expectDynamoError(
     s.client.send(new UpdateTableCommand({ TableName: 'Unstreamed', StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' } })),
     'ValidationException',
     'StreamSpecification with StreamEnabled true is not supported by this server yet',
   );
-  await expectError(s.client.send(new UpdateTableCommand({ TableName: 'Unstreamed', ReplicaUpdates: [{ Create: { RegionName: 'eu-west-1' } }] })), 'ValidationException', 'ReplicaUpdates is not supported by this server yet');
-  await expectError(
+  await expectDynamoError(s.client.send(new UpdateTableCommand({ TableName: 'Unstreamed', ReplicaUpdates: [{ Create: { RegionName: 'eu-west-1' } }] })), 'ValidationException', 'ReplicaUpdates is not supported by this server yet');
+  await expectDynamoError(
     s.client.send(new UpdateTableCommand({ TableName: 'Unstreamed' })),
     'ValidationException',
     'At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates, SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required',
@@ -204,15 +195,9 @@ test('settings survive a restart (they are kept in the catalog)', async () => {
     OnDemandThroughput: { MaxWriteRequestUnits: 9 },
   });
   const before = await describe('Kept');
-  const config = loadDefaults();
-  config.server.port = 0;
-  config.storage.dataDir = s.dataDir;
-  config.log.level = 'warn';
-  config.auth.enabled = false;
-  await s.server.close();
   let second: RunningServer | null = null;
   try {
-    second = await startServer(config);
+    second = await restartOnSameDataDir(s);
     const client = clientFor(second.endpoint);
     const after = (await client.send(new DescribeTableCommand({ TableName: 'Kept' }))).Table!;
     for (const member of ['DeletionProtectionEnabled', 'TableClassSummary', 'SSEDescription', 'OnDemandThroughput', 'BillingModeSummary', 'WarmThroughput'] as const) {

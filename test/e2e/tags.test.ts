@@ -11,9 +11,9 @@ import {
   type DynamoDBClient,
   type Tag,
 } from '@aws-sdk/client-dynamodb';
-import { clientFor, startTestServer, type TestServer } from '../helpers/server.ts';
-import { startServer, type RunningServer } from '../../src/server/main.ts';
-import { loadDefaults } from '../../src/server/config.ts';
+import { clientFor, restartOnSameDataDir, startTestServer, type TestServer } from '../helpers/server.ts';
+import type { RunningServer } from '../../src/server/main.ts';
+import { expectDynamoError } from '../helpers/errors.ts';
 
 /** Small pages, so that paging is exercised with a few tags (the default holds all 50). */
 const tagsPageSize = 3;
@@ -42,14 +42,6 @@ after(async () => {
   await s.stop();
 });
 
-async function expectError(promise: Promise<unknown>, name: string, message: string): Promise<void> {
-  await assert.rejects(promise, (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
-    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-    assert.equal(err.message, message);
-    assert.equal(err.$metadata?.httpStatusCode, 400);
-    return true;
-  });
-}
 
 /** Every tag of `resource`, following NextToken; and how many pages that took. */
 async function allTags(client: DynamoDBClient, resource: string): Promise<{ tags: Tag[]; pages: number }> {
@@ -99,7 +91,7 @@ test('50 tags at most: a request that would pass it changes nothing', async () =
   const { tags: fifty, pages } = await allTags(s.client, arn);
   assert.equal(fifty.length, 50);
   assert.equal(pages, Math.ceil(50 / tagsPageSize));
-  await expectError(s.client.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: 'one-more', Value: '' }] })), 'ValidationException', 'Number of Tags exceed the current limit for the provided ResourceArn');
+  await expectDynamoError(s.client.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: 'one-more', Value: '' }] })), 'ValidationException', 'Number of Tags exceed the current limit for the provided ResourceArn');
   // Replacing a value is no new tag.
   await s.client.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: 'k00', Value: 'zero' }] }));
   await s.client.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: tags.map((t) => t.Key) }));
@@ -115,25 +107,25 @@ test("bad tags are refused with DynamoDB's messages, and none of the request's t
     [[{ Key: 'fine', Value: 'v'.repeat(257) }], `The Tag Value provided is invalid, Value: ${'v'.repeat(257)}`],
     [[{ Key: 'dup', Value: '1' }, { Key: 'dup', Value: '2' }], 'Duplicate Tag Keys provided as input: Duplicate Tag Key found dup'],
   ];
-  for (const [tags, message] of cases) await expectError(s.client.send(new TagResourceCommand({ ResourceArn: arn, Tags: tags })), 'ValidationException', message);
+  for (const [tags, message] of cases) await expectDynamoError(s.client.send(new TagResourceCommand({ ResourceArn: arn, Tags: tags })), 'ValidationException', message);
   assert.ok(!(await allTags(s.client, arn)).tags.some((t) => t.Key === 'fine' || t.Key === 'dup'));
-  await expectError(s.client.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: [] })), 'ValidationException', 'Atleast one Tag Key needs to be provided as Input.');
+  await expectDynamoError(s.client.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: [] })), 'ValidationException', 'Atleast one Tag Key needs to be provided as Input.');
 });
 
 test('an ARN of no table is ResourceNotFoundException; a malformed one or an index ARN ValidationException', async () => {
   const missing = arn.replace('table/Tagged', 'table/Missing');
-  await expectError(s.client.send(new ListTagsOfResourceCommand({ ResourceArn: missing })), 'ResourceNotFoundException', `Requested resource not found: ResourcArn: ${missing} not found`);
-  await expectError(s.client.send(new TagResourceCommand({ ResourceArn: missing, Tags: [{ Key: 'a', Value: 'b' }] })), 'ResourceNotFoundException', `Requested resource not found: ResourcArn: ${missing} not found`);
+  await expectDynamoError(s.client.send(new ListTagsOfResourceCommand({ ResourceArn: missing })), 'ResourceNotFoundException', `Requested resource not found: ResourcArn: ${missing} not found`);
+  await expectDynamoError(s.client.send(new TagResourceCommand({ ResourceArn: missing, Tags: [{ Key: 'a', Value: 'b' }] })), 'ResourceNotFoundException', `Requested resource not found: ResourcArn: ${missing} not found`);
   // Another region's ARN names no table here.
   const elsewhere = arn.replace('us-east-1', 'eu-west-1');
-  await expectError(s.client.send(new UntagResourceCommand({ ResourceArn: elsewhere, TagKeys: ['a'] })), 'ResourceNotFoundException', `Requested resource not found: ResourcArn: ${elsewhere} not found`);
-  await expectError(s.client.send(new ListTagsOfResourceCommand({ ResourceArn: 'Tagged' })), 'ValidationException', "One or more parameter values were invalid: ARNs must start with 'arn:': Tagged");
-  await expectError(
+  await expectDynamoError(s.client.send(new UntagResourceCommand({ ResourceArn: elsewhere, TagKeys: ['a'] })), 'ResourceNotFoundException', `Requested resource not found: ResourcArn: ${elsewhere} not found`);
+  await expectDynamoError(s.client.send(new ListTagsOfResourceCommand({ ResourceArn: 'Tagged' })), 'ValidationException', "One or more parameter values were invalid: ARNs must start with 'arn:': Tagged");
+  await expectDynamoError(
     s.client.send(new ListTagsOfResourceCommand({ ResourceArn: `${arn}/index/ByOwner` })),
     'ValidationException',
     `One or more parameter values were invalid: Invalid resource arn provided, only table or stream is accepted. Provided resource arn: ${arn}/index/ByOwner`,
   );
-  await expectError(s.client.send(new ListTagsOfResourceCommand({ ResourceArn: arn, NextToken: '!!' })), 'ValidationException', 'Invalid NextToken: !!');
+  await expectDynamoError(s.client.send(new ListTagsOfResourceCommand({ ResourceArn: arn, NextToken: '!!' })), 'ValidationException', 'Invalid NextToken: !!');
 });
 
 test('CreateTable with bad Tags is refused and creates no table', async () => {
@@ -147,24 +139,18 @@ test('CreateTable with bad Tags is refused and creates no table', async () => {
         Tags: tags,
       }),
     );
-  await expectError(create(Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: '' }))), 'ValidationException', 'Number of Tags exceed the current limit for the provided ResourceArn');
-  await expectError(create([{ Key: 'aws:cloudformation:stack-name', Value: 'x' }]), 'ValidationException', 'Tag Key cannot be prefixed with aws:, Key: aws:cloudformation:stack-name');
-  await expectError(s.client.send(new DescribeTableCommand({ TableName: 'NeverMade' })), 'ResourceNotFoundException', 'Requested resource not found: Table: NeverMade not found');
+  await expectDynamoError(create(Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: '' }))), 'ValidationException', 'Number of Tags exceed the current limit for the provided ResourceArn');
+  await expectDynamoError(create([{ Key: 'aws:cloudformation:stack-name', Value: 'x' }]), 'ValidationException', 'Tag Key cannot be prefixed with aws:, Key: aws:cloudformation:stack-name');
+  await expectDynamoError(s.client.send(new DescribeTableCommand({ TableName: 'NeverMade' })), 'ResourceNotFoundException', 'Requested resource not found: Table: NeverMade not found');
 });
 
 // Last: it restarts the server on the same data directory.
 test("tags survive a restart (they are kept with the table's catalog record)", async () => {
   const before = (await allTags(s.client, arn)).tags;
   assert.ok(before.length > 0);
-  const config = loadDefaults();
-  config.server.port = 0;
-  config.storage.dataDir = s.dataDir;
-  config.log.level = 'warn';
-  config.auth.enabled = false;
-  await s.server.close();
   let second: RunningServer | null = null;
   try {
-    second = await startServer(config);
+    second = await restartOnSameDataDir(s);
     const client = clientFor(second.endpoint);
     assert.deepEqual((await allTags(client, arn)).tags, before);
     client.destroy();
