@@ -78,9 +78,10 @@ export async function updateTable(ctx: ApiContext, input: Record<string, unknown
   checkRequestShape(input, updateTableShape);
   refuseUnsupported(input, unsupported);
   const name = input.TableName as string;
-  const throughput = input.ProvisionedThroughput as Throughput | undefined;
-  const requestedMode = input.BillingMode as BillingMode | undefined;
-  const indexUpdates = input.GlobalSecondaryIndexUpdates as GlobalIndexUpdateInput[] | undefined;
+  // A member sent as null is absent, as DynamoDB takes it.
+  const throughput = (input.ProvisionedThroughput ?? undefined) as Throughput | undefined;
+  const requestedMode = (input.BillingMode ?? undefined) as BillingMode | undefined;
+  const indexUpdates = (input.GlobalSecondaryIndexUpdates ?? undefined) as GlobalIndexUpdateInput[] | undefined;
   // An empty list counts as absent here; next to another change it is refused as empty.
   const changes = changeMembers.filter((m) => input[m] != null && !(m === 'GlobalSecondaryIndexUpdates' && indexUpdates!.length === 0));
   if (changes.length === 0) {

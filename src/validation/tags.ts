@@ -27,10 +27,11 @@ function checkKey(key: string | null | undefined): string {
   return key;
 }
 
-function checkTag(tag: TagInput): Tag {
-  const key = checkKey(tag.Key);
+function checkTag(tag: TagInput | null): Tag {
+  // A null entry is a tag without members: DynamoDB names its missing key.
+  const key = checkKey(tag?.Key);
   if (key.toLowerCase().startsWith(reservedTagKeyPrefix)) throw validationError(`Tag Key cannot be prefixed with ${reservedTagKeyPrefix}, Key: ${key}`);
-  const value = tag.Value;
+  const value = tag!.Value;
   if (typeof value !== 'string' || characters(value) > tagValueLengthMax || !tagCharactersPattern.test(value)) {
     throw validationError(`The Tag Value provided is invalid, Value: ${value ?? 'null'}`);
   }
@@ -46,7 +47,7 @@ function sorted(byKey: Map<string, string>): Tag[] {
  * `current` with `added` applied (a key already there takes the new value). TagResource refuses an
  * empty list; CreateTable takes one (`emptyAllowed`).
  */
-export function withTags(current: readonly Tag[], added: readonly TagInput[], emptyAllowed = false): Tag[] {
+export function withTags(current: readonly Tag[], added: readonly (TagInput | null)[], emptyAllowed = false): Tag[] {
   if (added.length === 0 && !emptyAllowed) throw validationError('Atleast one Tag needs to be provided as Input.');
   const checked = added.map(checkTag);
   const seen = new Set<string>();

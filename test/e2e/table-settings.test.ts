@@ -186,6 +186,20 @@ test('parameters monodyne does not serve yet are refused by name, never dropped'
   );
 });
 
+test('members sent as null are absent (raw HTTP: the SDK never sends null)', async () => {
+  await create('Nulls');
+  const send = (target: string, body: Record<string, unknown>) =>
+    fetch(s.endpoint, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${target}` }, body: JSON.stringify(body) });
+  const refused = await send('UpdateTable', { TableName: 'Nulls', GlobalSecondaryIndexUpdates: null, ProvisionedThroughput: null, TableClass: null });
+  assert.equal(refused.status, 400);
+  assert.match(((await refused.json()) as { message: string }).message, /^At least one of ProvisionedThroughput/);
+  const changed = await send('UpdateTable', { TableName: 'Nulls', GlobalSecondaryIndexUpdates: null, DeletionProtectionEnabled: true });
+  assert.equal(changed.status, 200);
+  const tagged = await send('TagResource', { ResourceArn: (await describe('Nulls')).TableArn, Tags: [null] });
+  assert.equal(tagged.status, 400);
+  assert.equal(((await tagged.json()) as { message: string }).message, 'The Tag Key provided is invalid, Key: null');
+});
+
 // Last: it restarts the server on the same data directory.
 test('settings survive a restart (they are kept in the catalog)', async () => {
   await create('Kept', {

@@ -25,10 +25,11 @@ test('keys and values of any script, white space and + - = . _ : / @ are accepte
   assert.equal(withTags([], tags).length, 3);
 });
 
-const cases: Array<[string, { Key?: string | null; Value?: string | null }, string]> = [
+const cases: Array<[string, { Key?: string | null; Value?: string | null } | null, string]> = [
   ['an empty key', { Key: '', Value: 'v' }, 'The Tag Key provided is invalid, Key: '],
   ['a key of 129 characters', { Key: 'k'.repeat(129), Value: 'v' }, `The Tag Key provided is invalid, Key: ${'k'.repeat(129)}`],
   ['no key', { Value: 'v' }, 'The Tag Key provided is invalid, Key: null'],
+  ['a null entry', null, 'The Tag Key provided is invalid, Key: null'],
   ['a key with %', { Key: '100%', Value: 'v' }, 'The Tag Key provided is invalid, Key: 100%'],
   ['a key with an emoji', { Key: '🔑', Value: 'v' }, 'The Tag Key provided is invalid, Key: 🔑'],
   ['the aws: prefix', { Key: 'aws:owner', Value: 'v' }, 'Tag Key cannot be prefixed with aws:, Key: aws:owner'],
