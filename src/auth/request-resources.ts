@@ -19,6 +19,27 @@ const transactItemActions: Record<string, string> = {
   Get: 'dynamodb:GetItem',
 };
 
+const partiqlActionNames = ['dynamodb:PartiQLSelect', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'];
+
+/**
+ * Operations that may need IAM actions other than their own (resourcesOf says which, per
+ * request): every action one of them may need, so that a policy is taken to allow the operation
+ * without reading its body only when it allows all of them on every resource.
+ */
+const otherActions: Record<string, readonly string[]> = {
+  CreateTable: ['dynamodb:CreateTable', 'dynamodb:TagResource'],
+  TransactWriteItems: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+  TransactGetItems: ['dynamodb:GetItem'],
+  ExecuteStatement: [...partiqlActionNames, 'dynamodb:ExecuteStatement'],
+  BatchExecuteStatement: [...partiqlActionNames, 'dynamodb:BatchExecuteStatement'],
+  ExecuteTransaction: [...partiqlActionNames, 'dynamodb:ExecuteTransaction'],
+};
+
+/** Every IAM action a request for `operation` may need. */
+export function actionsOf(operation: string): readonly string[] {
+  return Object.hasOwn(otherActions, operation) ? otherActions[operation] : [`dynamodb:${operation}`];
+}
+
 /** Operations that name no table; DynamoDB reports them on the account's tables. */
 const tablesWide = new Set(['ListTables']);
 

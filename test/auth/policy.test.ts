@@ -154,3 +154,27 @@ test('auth.credentials is validated entry by entry, naming what is wrong', () =>
     else assert.match(problem ?? '', expected, JSON.stringify(value));
   }
 });
+
+test('an operation that needs other actions is allowed without reading its body only when the policy allows them all everywhere', () => {
+  const authenticator = new Authenticator({ credentials: [], clockSkewSeconds: 900 });
+  const body = (input: unknown) => Buffer.from(JSON.stringify(input));
+  const allowed = (policy: PolicyStatement[], operation: string, input: unknown) => {
+    try {
+      authenticator.authorize(new Credential({ accessKeyId: 'AKIATEST', secretAccessKey: 's', policy }), operation, body(input), 'us-east-1');
+      return true;
+    } catch (err) {
+      assert.equal((err as Error & { kind?: { name: string } }).kind?.name, 'AccessDeniedException');
+      return false;
+    }
+  };
+  const createOnly: PolicyStatement[] = [{ Effect: 'Allow', Action: 'dynamodb:CreateTable', Resource: '*' }];
+  assert.equal(allowed(createOnly, 'CreateTable', { TableName: 'T' }), true);
+  assert.equal(allowed(createOnly, 'CreateTable', { TableName: 'T', Tags: [{ Key: 'k', Value: 'v' }] }), false);
+  assert.equal(allowed([...createOnly, { Effect: 'Allow', Action: 'dynamodb:TagResource', Resource: 'T' }], 'CreateTable', { TableName: 'T', Tags: [{ Key: 'k', Value: 'v' }] }), true);
+  // IAM has no TransactWriteItems or ExecuteStatement action that grants the item actions.
+  const transactOnly: PolicyStatement[] = [{ Effect: 'Allow', Action: ['dynamodb:TransactWriteItems', 'dynamodb:ExecuteStatement'], Resource: '*' }];
+  assert.equal(allowed(transactOnly, 'TransactWriteItems', { TransactItems: [{ Put: { TableName: 'T', Item: {} } }] }), false);
+  assert.equal(allowed(transactOnly, 'ExecuteStatement', { Statement: 'SELECT * FROM "T"' }), false);
+  assert.equal(allowed([{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: 'T' }], 'TransactWriteItems', { TransactItems: [{ Put: { TableName: 'T', Item: {} } }] }), true);
+  assert.equal(allowed([{ Effect: 'Allow', Action: '*', Resource: '*' }], 'ExecuteStatement', { Statement: 'SELECT * FROM "T"' }), true);
+});

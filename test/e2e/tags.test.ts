@@ -11,7 +11,7 @@ import {
   type DynamoDBClient,
   type Tag,
 } from '@aws-sdk/client-dynamodb';
-import { clientFor, restartOnSameDataDir, startTestServer, type TestServer } from '../helpers/server.ts';
+import { clientFor, devCredentials, restartOnSameDataDir, startTestServer, type TestServer } from '../helpers/server.ts';
 import type { RunningServer } from '../../src/server/main.ts';
 import { expectDynamoError } from '../helpers/errors.ts';
 
@@ -142,6 +142,33 @@ test('CreateTable with bad Tags is refused and creates no table', async () => {
   await expectDynamoError(create(Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: '' }))), 'ValidationException', 'Number of Tags exceed the current limit for the provided ResourceArn');
   await expectDynamoError(create([{ Key: 'aws:cloudformation:stack-name', Value: 'x' }]), 'ValidationException', 'Tag Key cannot be prefixed with aws:, Key: aws:cloudformation:stack-name');
   await expectDynamoError(s.client.send(new DescribeTableCommand({ TableName: 'NeverMade' })), 'ResourceNotFoundException', 'Requested resource not found: Table: NeverMade not found');
+});
+
+test('with authentication on, CreateTable with Tags also needs dynamodb:TagResource on the table', async () => {
+  const creator = { accessKeyId: 'AKIACREATOR', secretAccessKey: 'creator-secret' };
+  const secured = await startTestServer((c) => {
+    c.auth.enabled = true;
+    c.auth.credentials = [{ ...devCredentials }, { ...creator, user: 'creator', policy: [{ Effect: 'Allow', Action: ['dynamodb:CreateTable', 'dynamodb:ListTagsOfResource'], Resource: '*' }] }];
+  });
+  const client = clientFor(secured.endpoint, 1, creator);
+  try {
+    const definition = {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' as const }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' as const }],
+      BillingMode: 'PAY_PER_REQUEST' as const,
+    };
+    await assert.rejects(client.send(new CreateTableCommand({ TableName: 'WithTags', Tags: [{ Key: 'a', Value: 'b' }], ...definition })), (err: Error) => {
+      assert.equal(err.name, 'AccessDeniedException');
+      assert.match(err.message, /is not authorized to perform: dynamodb:TagResource on resource: arn:aws:dynamodb:us-east-1:000000000000:table\/WithTags/);
+      return true;
+    });
+    const created = await client.send(new CreateTableCommand({ TableName: 'WithoutTags', ...definition }));
+    assert.deepEqual((await client.send(new ListTagsOfResourceCommand({ ResourceArn: created.TableDescription!.TableArn }))).Tags, []);
+    await assert.rejects(client.send(new TagResourceCommand({ ResourceArn: created.TableDescription!.TableArn, Tags: [{ Key: 'a', Value: 'b' }] })), { name: 'AccessDeniedException' });
+  } finally {
+    client.destroy();
+    await secured.stop();
+  }
 });
 
 // Last: it restarts the server on the same data directory.
