@@ -78,3 +78,16 @@ export const batchStatementsMax = 25;
 export const transactStatementsMax = 100;
 /** ExecuteTransaction: ClientRequestToken is 1 to 36 characters (API reference). */
 export const clientRequestTokenLengthMax = 36;
+/** Tags per table (Developer Guide: "Tagging restrictions in DynamoDB"). */
+export const tagsPerResourceMax = 50;
+/** A tag key: 1 to 128 Unicode characters (same page and API reference: Tag). */
+export const tagKeyLengthMin = 1;
+export const tagKeyLengthMax = 128;
+/** A tag value: 0 to 256 Unicode characters. */
+export const tagValueLengthMax = 256;
+/** Tag keys and values: letters, digits and white space of any script, and + - = . _ : / @ (AWS tagging rules). */
+export const tagCharactersPattern = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/** Tag keys AWS assigns begin with it (any case); a user may not. */
+export const reservedTagKeyPrefix = 'aws:';
+/** DescribeEndpoints: how long a client may cache the answer (DynamoDB answers 1440 minutes). */
+export const endpointCachePeriodMinutes = 1440;

@@ -13,6 +13,8 @@ export interface ApiContext {
   router: Router;
   /** Contributor Insights' counters (the most accessed and throttled partition keys). */
   contributors: Contributors;
+  /** Where the server listens, host:port (DescribeEndpoints); set once it listens. */
+  address: string;
 }
 
 /** The facts of one request an operation may need beyond its body. */

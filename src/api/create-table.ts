@@ -17,6 +17,21 @@ import {
   parseTableOnDemandThroughput,
   provisionedThroughputShape,
 } from './index-definitions.ts';
+import {
+  checkCreateStreamSpecification,
+  deletionProtectionShape,
+  parseSseSpecification,
+  parseTableClass,
+  refuseIndexWarmThroughput,
+  refuseUnsupported,
+  sseSpecificationShape,
+  streamSpecificationShape,
+  tableClassShape,
+  tagsShape,
+  type SseSpecificationInput,
+  type StreamSpecificationInput,
+} from './table-settings.ts';
+import { withTags, type TagInput } from '../validation/tags.ts';
 
 const keySchemaShape: Shape = {
   type: 'List',
@@ -42,12 +57,21 @@ const createTableShape: Record<string, Shape> = {
   BillingMode: { type: 'String', enum: ['PROVISIONED', 'PAY_PER_REQUEST'] },
   ProvisionedThroughput: provisionedThroughputShape,
   OnDemandThroughput: onDemandThroughputShape,
+  Tags: tagsShape,
+  DeletionProtectionEnabled: deletionProtectionShape,
+  TableClass: tableClassShape,
+  SSESpecification: sseSpecificationShape,
+  StreamSpecification: streamSpecificationShape,
 };
+
+/** CreateTable parameters monodyne does not serve yet (refused by name, never dropped). */
+const unsupported = ['ResourcePolicy', 'WarmThroughput'];
 
 const invalid = 'One or more parameter values were invalid: ';
 
 export async function createTable(ctx: ApiContext, input: Record<string, unknown>, facts: RequestFacts): Promise<string> {
   checkRequestShape(input, createTableShape);
+  refuseUnsupported(input, unsupported);
   const name = input.TableName as string;
   const keySchema = input.KeySchema as KeySchemaElement[];
   const definitions = input.AttributeDefinitions as AttributeDefinition[];
@@ -77,6 +101,11 @@ export async function createTable(ctx: ApiContext, input: Record<string, unknown
   // Also checks that AttributeDefinitions name no attribute that no key schema uses.
   const indexes = parseCreateTableIndexes(input, keySchema, definitions, billingMode, ctx.control.globalSecondaryIndexesMax);
   const onDemandThroughput = parseTableOnDemandThroughput(input, billingMode);
+  refuseIndexWarmThroughput(input.GlobalSecondaryIndexes as unknown[] | undefined);
+  const tags = withTags([], (input.Tags as TagInput[] | undefined) ?? [], true);
+  if (input.StreamSpecification != null) checkCreateStreamSpecification(input.StreamSpecification as StreamSpecificationInput);
+  const tableClass = input.TableClass != null ? parseTableClass(input.TableClass) : undefined;
+  const kmsMasterKeyArn = input.SSESpecification != null ? parseSseSpecification(input.SSESpecification as SseSpecificationInput, facts.region) : null;
 
   const table = await ctx.control.createTable({
     name,
@@ -88,6 +117,10 @@ export async function createTable(ctx: ApiContext, input: Record<string, unknown
     writeCapacityUnits: throughput?.WriteCapacityUnits ?? 0,
     ...(indexes.length > 0 ? { indexes } : {}),
     ...(onDemandThroughput !== undefined ? { onDemandThroughput } : {}),
+    tags,
+    deletionProtection: input.DeletionProtectionEnabled === true,
+    ...(tableClass !== undefined ? { tableClass: { tableClass } } : {}),
+    ...(kmsMasterKeyArn !== null ? { sse: { kmsMasterKeyArn } } : {}),
   });
   return JSON.stringify({ TableDescription: tableDescription(table, 'ACTIVE') });
 }

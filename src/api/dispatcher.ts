@@ -26,6 +26,11 @@ import { updateTimeToLive } from './update-time-to-live.ts';
 import { executeStatement } from './execute-statement.ts';
 import { batchExecuteStatement } from './batch-execute-statement.ts';
 import { executeTransaction } from './execute-transaction.ts';
+import { tagResource } from './tag-resource.ts';
+import { untagResource } from './untag-resource.ts';
+import { listTagsOfResource } from './list-tags-of-resource.ts';
+import { describeEndpoints } from './describe-endpoints.ts';
+import { describeLimits } from './describe-limits.ts';
 import { contributorsOf } from '../control/contributors.ts';
 
 /** Every operation monodyne serves, by its X-Amz-Target name. */
@@ -53,6 +58,11 @@ export const operations: Record<string, Operation> = {
   ExecuteStatement: executeStatement,
   BatchExecuteStatement: batchExecuteStatement,
   ExecuteTransaction: executeTransaction,
+  TagResource: tagResource,
+  UntagResource: untagResource,
+  ListTagsOfResource: listTagsOfResource,
+  DescribeEndpoints: describeEndpoints,
+  DescribeLimits: describeLimits,
 };
 
 const defaultRegion = 'us-east-1';
@@ -62,8 +72,13 @@ export class Dispatcher implements RequestHandler {
   private readonly ctx: ApiContext;
 
   /** Without `contributors`, the counters of `control`'s server (those the admin endpoints read). */
-  constructor(ctx: Omit<ApiContext, 'contributors'> & Partial<Pick<ApiContext, 'contributors'>>) {
-    this.ctx = { ...ctx, contributors: ctx.contributors ?? contributorsOf(ctx.control) };
+  constructor(ctx: Omit<ApiContext, 'contributors' | 'address'> & Partial<Pick<ApiContext, 'contributors'>>) {
+    this.ctx = { ...ctx, contributors: ctx.contributors ?? contributorsOf(ctx.control), address: '' };
+  }
+
+  /** Where the server listens (host:port), once it does: the port may be chosen by the system. */
+  listeningAt(address: string): void {
+    this.ctx.address = address;
   }
 
   async handle(exchange: HttpExchange): Promise<string> {

@@ -328,6 +328,13 @@ export function parseTableOnDemandThroughput(input: Record<string, unknown>, bil
   return odt;
 }
 
+/** UpdateTable's top-level OnDemandThroughput, for a table that is (or becomes) PAY_PER_REQUEST; -1 removes a maximum. */
+export function parseUpdateTableOnDemandThroughput(input: Record<string, unknown>, billingMode: BillingMode): OnDemandThroughput | undefined {
+  const odt = onDemandThroughputOf(input.OnDemandThroughput as OnDemandThroughputInput | undefined);
+  checkOnDemandThroughput(odt, billingMode, 'table', 'update', true);
+  return odt;
+}
+
 /** CreateTable: a GSI's capacity follows the table's billing mode. */
 function checkCreateTableIndexThroughput(index: IndexInput, billingMode: BillingMode): void {
   const throughput = index.ProvisionedThroughput;

@@ -1,4 +1,4 @@
-// DynamoDB's TableDescription for a table, as CreateTable, DescribeTable and DeleteTable return it.
+// DynamoDB's TableDescription for a table, as CreateTable, DescribeTable, UpdateTable and DeleteTable return it.
 import type { OnDemandThroughput, Projection, SecondaryIndex, TableRecord } from '../control/table-record.ts';
 
 /** What the table's (or an index's) storage holds right now (DescribeTable); zero for a table just created or deleted. */
@@ -13,7 +13,7 @@ export type IndexStats = Map<string, TableStats>;
 const noStats: TableStats = { itemCount: 0, sizeBytes: 0 };
 
 /**
- * The warm throughput DynamoDB reports for an on-demand index that was never given one: the
+ * The warm throughput DynamoDB reports for an on-demand table or index that was never given one: the
  * initial throughput of on-demand capacity (developer guide, "on-demand capacity mode").
  */
 const onDemandWarmReadUnitsPerSecond = 12_000;
@@ -32,16 +32,12 @@ export function tableDescription(
     KeySchema: table.keySchema,
     TableStatus: status,
     CreationDateTime: table.createdAt,
-    ProvisionedThroughput: {
-      NumberOfDecreasesToday: 0,
-      ReadCapacityUnits: provisioned ? table.readCapacityUnits : 0,
-      WriteCapacityUnits: provisioned ? table.writeCapacityUnits : 0,
-    },
+    ProvisionedThroughput: provisionedThroughput(table),
     TableSizeBytes: stats.sizeBytes,
     ItemCount: stats.itemCount,
     TableArn: table.arn,
-    TableId: table.tableId.slice(table.tableId.lastIndexOf('.') + 1),
-    DeletionProtectionEnabled: false,
+    TableId: tableIdOf(table),
+    DeletionProtectionEnabled: table.deletionProtection === true,
   };
   // Not a DynamoDB member (SDKs ignore it): how monodyne keeps this table, for people reading it.
   description.MonodyneReplication = {
@@ -53,16 +49,77 @@ export function tableDescription(
     WriteQuorum: 2,
     Partitions: table.partitions.map((p) => ({ Partition: p.pid, HashRange: [p.hashStart, p.hashEnd], Leader: p.leader, Replicas: p.replicas, Epoch: p.epoch })),
   };
+  const billing = billingModeSummary(table);
+  if (billing !== undefined) description.BillingModeSummary = billing;
   if (!provisioned) {
-    description.BillingModeSummary = { BillingMode: 'PAY_PER_REQUEST', LastUpdateToPayPerRequestDateTime: table.createdAt };
     const maxima = onDemandThroughputDescription(table.onDemandThroughput);
     if (maxima !== undefined) description.OnDemandThroughput = maxima;
   }
+  description.WarmThroughput = warmThroughput(provisioned, table.readCapacityUnits, table.writeCapacityUnits);
+  addSettings(table, description);
   const globals = (table.indexes ?? []).filter((i) => i.kind === 'GSI');
   const locals = (table.indexes ?? []).filter((i) => i.kind === 'LSI');
   if (globals.length > 0) description.GlobalSecondaryIndexes = globals.map((i) => globalIndexDescription(table, i, indexStats?.get(i.name) ?? noStats));
   if (locals.length > 0) description.LocalSecondaryIndexes = locals.map((i) => localIndexDescription(table, i, indexStats?.get(i.name) ?? noStats));
   return description;
+}
+
+/**
+ * DeleteTable's answer: DynamoDB describes the table's identity, capacity and settings, not its
+ * key schema, attributes or indexes.
+ */
+export function deletedTableDescription(table: TableRecord, stats: TableStats): Record<string, unknown> {
+  const description: Record<string, unknown> = {
+    TableName: table.name,
+    TableStatus: 'DELETING',
+    ProvisionedThroughput: provisionedThroughput(table),
+    TableSizeBytes: stats.sizeBytes,
+    ItemCount: stats.itemCount,
+    TableArn: table.arn,
+    TableId: tableIdOf(table),
+  };
+  const billing = billingModeSummary(table);
+  if (billing !== undefined) description.BillingModeSummary = billing;
+  addSettings(table, description);
+  description.DeletionProtectionEnabled = false;
+  return description;
+}
+
+/** An on-demand table reports zero capacity. */
+function provisionedThroughput(table: TableRecord): Record<string, number> {
+  const provisioned = table.billingMode === 'PROVISIONED';
+  return {
+    NumberOfDecreasesToday: 0,
+    ReadCapacityUnits: provisioned ? table.readCapacityUnits : 0,
+    WriteCapacityUnits: provisioned ? table.writeCapacityUnits : 0,
+  };
+}
+
+function tableIdOf(table: TableRecord): string {
+  return table.tableId.slice(table.tableId.lastIndexOf('.') + 1);
+}
+
+/** DynamoDB keeps the summary once a table has been on demand, naming the current mode. */
+function billingModeSummary(table: TableRecord): Record<string, unknown> | undefined {
+  const since = table.lastUpdateToPayPerRequestAt ?? (table.billingMode === 'PAY_PER_REQUEST' ? table.createdAt : undefined);
+  return since === undefined ? undefined : { BillingMode: table.billingMode, LastUpdateToPayPerRequestDateTime: since };
+}
+
+/** A provisioned table or index is warm to its capacity; an on-demand one to on-demand's initial throughput. */
+function warmThroughput(provisioned: boolean, read: number, write: number): Record<string, unknown> {
+  return provisioned
+    ? { ReadUnitsPerSecond: read, WriteUnitsPerSecond: write, Status: 'ACTIVE' }
+    : { ReadUnitsPerSecond: onDemandWarmReadUnitsPerSecond, WriteUnitsPerSecond: onDemandWarmWriteUnitsPerSecond, Status: 'ACTIVE' };
+}
+
+/** SSEDescription and TableClassSummary, shown (as DynamoDB does) only once they were set. */
+function addSettings(table: TableRecord, description: Record<string, unknown>): void {
+  if (table.sse !== undefined) description.SSEDescription = { Status: 'ENABLED', SSEType: 'KMS', KMSMasterKeyArn: table.sse.kmsMasterKeyArn };
+  if (table.tableClass !== undefined) {
+    const summary: Record<string, unknown> = { TableClass: table.tableClass.tableClass };
+    if (table.tableClass.updatedAt !== undefined) summary.LastUpdateDateTime = table.tableClass.updatedAt;
+    description.TableClassSummary = summary;
+  }
 }
 
 /**
@@ -103,10 +160,7 @@ function globalIndexDescription(table: TableRecord, index: SecondaryIndex, stats
     const maxima = onDemandThroughputDescription(index.onDemandThroughput);
     if (maxima !== undefined) description.OnDemandThroughput = maxima;
   }
-  // A provisioned index is warm to its capacity; an on-demand one to on-demand's initial throughput.
-  description.WarmThroughput = provisioned
-    ? { ReadUnitsPerSecond: read, WriteUnitsPerSecond: write, Status: 'ACTIVE' }
-    : { ReadUnitsPerSecond: onDemandWarmReadUnitsPerSecond, WriteUnitsPerSecond: onDemandWarmWriteUnitsPerSecond, Status: 'ACTIVE' };
+  description.WarmThroughput = warmThroughput(provisioned, read, write);
   return description;
 }
 

@@ -3,7 +3,7 @@
 import { SigV4Verifier, type HeaderSource, type PendingSignature } from './sigv4.ts';
 import { Credential, type CredentialConfig } from './credentials.ts';
 import { Decision, accessDenied, accountId } from './policy.ts';
-import { resourcesOf } from './request-resources.ts';
+import { actionsOf, resourcesOf } from './request-resources.ts';
 
 export type PendingAuth = PendingSignature<Credential>;
 
@@ -43,9 +43,15 @@ export class Authenticator {
    * dispatcher, which refuses it with a SerializationException before touching any table.
    */
   authorize(credential: Credential, operation: string, body: Uint8Array, region: string): void {
-    const action = `dynamodb:${operation}`;
-    const quick = credential.policy.decisionWithoutResource(action);
-    if (quick === Decision.Allow) return;
+    // Allowed on every resource, each action the operation may need: its body need not be read.
+    let allowedEverywhere = true;
+    for (const action of actionsOf(operation)) {
+      if (credential.policy.decisionWithoutResource(action) !== Decision.Allow) {
+        allowedEverywhere = false;
+        break;
+      }
+    }
+    if (allowedEverywhere) return;
     let input: unknown;
     try {
       input = body.length === 0 ? {} : JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));

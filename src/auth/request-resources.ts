@@ -19,6 +19,27 @@ const transactItemActions: Record<string, string> = {
   Get: 'dynamodb:GetItem',
 };
 
+const partiqlActionNames = ['dynamodb:PartiQLSelect', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'];
+
+/**
+ * Operations that may need IAM actions other than their own (resourcesOf says which, per
+ * request): every action one of them may need, so that a policy is taken to allow the operation
+ * without reading its body only when it allows all of them on every resource.
+ */
+const otherActions: Record<string, readonly string[]> = {
+  CreateTable: ['dynamodb:CreateTable', 'dynamodb:TagResource'],
+  TransactWriteItems: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+  TransactGetItems: ['dynamodb:GetItem'],
+  ExecuteStatement: [...partiqlActionNames, 'dynamodb:ExecuteStatement'],
+  BatchExecuteStatement: [...partiqlActionNames, 'dynamodb:BatchExecuteStatement'],
+  ExecuteTransaction: [...partiqlActionNames, 'dynamodb:ExecuteTransaction'],
+};
+
+/** Every IAM action a request for `operation` may need. */
+export function actionsOf(operation: string): readonly string[] {
+  return Object.hasOwn(otherActions, operation) ? otherActions[operation] : [`dynamodb:${operation}`];
+}
+
 /** Operations that name no table; DynamoDB reports them on the account's tables. */
 const tablesWide = new Set(['ListTables']);
 
@@ -49,6 +70,8 @@ export function resourcesOf(operation: string, input: Record<string, unknown>, r
   if (typeof input.TableName === 'string') {
     const table = tableArn(region, input.TableName);
     out.push({ action, resource: typeof input.IndexName === 'string' ? `${table}/index/${input.IndexName}` : table });
+    // A table created with tags is also tagged: IAM asks for TagResource on it, as DynamoDB does.
+    if (operation === 'CreateTable' && Array.isArray(input.Tags) && input.Tags.length > 0) out.push({ action: 'dynamodb:TagResource', resource: table });
   }
   for (const field of ['SourceTableName', 'TargetTableName'] as const) {
     const name = input[field];

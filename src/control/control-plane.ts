@@ -4,14 +4,14 @@
 // failure, and for every partition when the process starts), and adopts splits.
 import { randomUUID } from 'node:crypto';
 import type { Catalog } from './catalog.ts';
-import { indexHolderName, isIndexHolder, type TableRecord, type BillingMode, type SecondaryIndex, type OnDemandThroughput } from './table-record.ts';
+import { indexHolderName, isIndexHolder, type TableRecord, type BillingMode, type SecondaryIndex, type OnDemandThroughput, type Tag, type TableClass, type TableClassSetting } from './table-record.ts';
 import { PartitionMap, hashSpaceEnd, splitHashSpace } from '../router/partition-map.ts';
 import type { NodeSupervisor } from './node-supervisor.ts';
 import type { PartitionAssignment } from '../storage/messages.ts';
 import type { AttributeDefinition, KeySchemaElement } from '../values/types.ts';
 import { indexSpecChanged } from '../indexes/index-spec.ts';
-import { DynamoError } from '../protocol/errors.ts';
-import { tablesMax, globalSecondaryIndexesMax } from '../limits.ts';
+import { DynamoError, validationError } from '../protocol/errors.ts';
+import { tablesMax, globalSecondaryIndexesMax, tagsPerResourceMax } from '../limits.ts';
 import type { Admission } from '../admission/admission.ts';
 import type { Propagator } from '../indexes/propagator.ts';
 import type { TransactionCoordinator } from '../transactions/coordinator.ts';
@@ -39,6 +39,21 @@ export interface NewTable {
   /** Secondary indexes, validated (a GSI's holder is named here). */
   indexes?: SecondaryIndex[];
   onDemandThroughput?: OnDemandThroughput;
+  tags?: Tag[];
+  deletionProtection?: boolean;
+  tableClass?: TableClassSetting;
+  sse?: { kmsMasterKeyArn: string };
+}
+
+/** What UpdateTable and the tag operations may change of a table's settings; `null` removes a setting. */
+export interface SettingsChange {
+  tags?: Tag[];
+  deletionProtection?: boolean;
+  /** Recorded with the time of the change (TableClassSummary's LastUpdateDateTime). */
+  tableClass?: TableClass;
+  sse?: { kmsMasterKeyArn: string } | null;
+  /** Merged into the table's maxima; -1 removes one. */
+  onDemandThroughput?: OnDemandThroughput;
 }
 
 export interface ControlPlaneOptions {
@@ -52,6 +67,8 @@ export interface ControlPlaneOptions {
   tablesMax?: number;
   /** Global secondary indexes a table may have (default: limits.ts globalSecondaryIndexesMax, DynamoDB's quota). */
   globalSecondaryIndexesMax?: number;
+  /** Tags per ListTagsOfResource page (default: limits.ts tagsPerResourceMax). */
+  tagsPageSize?: number;
 }
 
 /** What an election did: a new assignment, or why there is none (split: adopt the children; blocked, none: retry later). */
@@ -119,6 +136,11 @@ export class ControlPlane {
   /** Global secondary indexes a table may have (a setting; DynamoDB's default quota is 20). */
   get globalSecondaryIndexesMax(): number {
     return this.options.globalSecondaryIndexesMax ?? globalSecondaryIndexesMax;
+  }
+
+  /** Tags per ListTagsOfResource page (a setting; 50, DynamoDB's tag limit, answers every table in one page). */
+  get tagsPageSize(): number {
+    return this.options.tagsPageSize ?? tagsPerResourceMax;
   }
 
   /** Users' table names, in order (the hidden tables of global indexes are not among them). */
@@ -490,6 +512,11 @@ export class ControlPlane {
         writeCapacityUnits: spec.writeCapacityUnits,
         ...(spec.indexes !== undefined && spec.indexes.length > 0 ? { indexes: spec.indexes.map((ix) => this.withUid(ix)) } : {}),
         ...(spec.onDemandThroughput !== undefined ? { onDemandThroughput: spec.onDemandThroughput } : {}),
+        ...(spec.billingMode === 'PAY_PER_REQUEST' ? { lastUpdateToPayPerRequestAt: this.options.clock.now() / 1000 } : {}),
+        ...(spec.tags !== undefined && spec.tags.length > 0 ? { tags: spec.tags } : {}),
+        ...(spec.deletionProtection === true ? { deletionProtection: true } : {}),
+        ...(spec.tableClass !== undefined ? { tableClass: spec.tableClass } : {}),
+        ...(spec.sse !== undefined ? { sse: spec.sse } : {}),
       });
       // Each global index is a table of its own, hidden: partitions, replicas, splits and capacity.
       for (const index of table.indexes ?? []) if (index.kind === 'GSI') await this.placeTable(holderRecord(table, index));
@@ -531,11 +558,39 @@ export class ControlPlane {
       if (table === undefined || this.busy.has(name)) {
         throw new DynamoError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
       }
+      if (billingMode === 'PAY_PER_REQUEST' && table.billingMode !== 'PAY_PER_REQUEST') table.lastUpdateToPayPerRequestAt = this.options.clock.now() / 1000;
       table.billingMode = billingMode;
       table.readCapacityUnits = readCapacityUnits;
       table.writeCapacityUnits = writeCapacityUnits;
       await this.catalog.put(table);
       this.admission?.configure(table);
+      return table;
+    });
+  }
+
+  /**
+   * UpdateTable's settings and the tag operations: `change` reads the table as it is now (inside
+   * the control plane's one-at-a-time queue, so concurrent tag changes never lose one another) and
+   * says what to change; it may refuse by throwing, and then nothing changes.
+   */
+  async updateSettings(name: string, change: (table: TableRecord) => SettingsChange): Promise<TableRecord> {
+    return this.exclusive(async () => {
+      const table = this.tableForChange(name);
+      const patch = change(table);
+      if (patch.tags !== undefined) {
+        if (patch.tags.length > 0) table.tags = patch.tags;
+        else delete table.tags;
+      }
+      if (patch.deletionProtection !== undefined) table.deletionProtection = patch.deletionProtection;
+      if (patch.tableClass !== undefined) table.tableClass = { tableClass: patch.tableClass, updatedAt: this.options.clock.now() / 1000 };
+      if (patch.sse === null) delete table.sse;
+      else if (patch.sse !== undefined) table.sse = patch.sse;
+      if (patch.onDemandThroughput !== undefined) {
+        const merged = mergeOnDemand(table.onDemandThroughput, patch.onDemandThroughput);
+        if (merged === undefined) delete table.onDemandThroughput;
+        else table.onDemandThroughput = merged;
+      }
+      await this.catalog.put(table);
       return table;
     });
   }
@@ -640,6 +695,9 @@ export class ControlPlane {
     const table = this.catalog.get(name);
     if (table === undefined || this.busy.has(name)) {
       throw new DynamoError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
+    }
+    if (table.deletionProtection === true) {
+      throw validationError('Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.');
     }
     for (const index of table.indexes ?? []) {
       const holder = this.indexHolder(table, index.name);

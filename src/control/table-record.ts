@@ -29,6 +29,20 @@ export interface TableRecord {
   onDemandThroughput?: OnDemandThroughput;
   /** Time to Live (UpdateTimeToLive); absent while it was never enabled. */
   timeToLive?: TimeToLiveSetting;
+  /**
+   * When the table last became PAY_PER_REQUEST (seconds since the epoch), kept after a switch to
+   * PROVISIONED as DynamoDB's BillingModeSummary keeps it; absent while it never was (or, for a
+   * table recorded before this was kept, its creation time counts).
+   */
+  lastUpdateToPayPerRequestAt?: number;
+  /** The table's tags (TagResource, CreateTable Tags), sorted by key; absent: none. */
+  tags?: Tag[];
+  /** DeletionProtectionEnabled: DeleteTable refuses the table while it is true. */
+  deletionProtection?: boolean;
+  /** TableClass, once one was given (absent: STANDARD, never named). */
+  tableClass?: TableClassSetting;
+  /** Server-side encryption with a KMS key (SSESpecification Enabled); absent: the AWS owned key. */
+  sse?: { kmsMasterKeyArn: string };
 }
 
 /** A table's Time to Live: which attribute holds the expiry, whether items expire, since when. */
@@ -37,6 +51,19 @@ export interface TimeToLiveSetting {
   enabled: boolean;
   /** When it was last enabled or disabled (ms since the epoch): statuses settle and changes cool down from it. */
   changedAtMs: number;
+}
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export type TableClass = 'STANDARD' | 'STANDARD_INFREQUENT_ACCESS';
+
+export interface TableClassSetting {
+  tableClass: TableClass;
+  /** When UpdateTable last changed it (seconds since the epoch); absent: as created. */
+  updatedAt?: number;
 }
 
 export type ProjectionType = 'ALL' | 'KEYS_ONLY' | 'INCLUDE';

@@ -7,6 +7,7 @@ import defaults from '../../config/default.json' with { type: 'json' };
 import { credentialsProblem, type CredentialConfig } from '../auth/credentials.ts';
 import { unsafeBindProblem } from '../security/safe-default.ts';
 import { limitRelationsProblem } from '../limits-relations.ts';
+import { tagsPerResourceMax } from '../limits.ts';
 
 export interface Config {
   server: { host: string; port: number; drainTimeoutMs: number; exitWithParent: boolean };
@@ -23,7 +24,7 @@ export interface Config {
     memtableBytesMax: number;
     checkpointIntervalMs: number;
   };
-  tables: { initialPartitions: number; globalSecondaryIndexesMax: number; itemCollectionBytesMax: number };
+  tables: { initialPartitions: number; globalSecondaryIndexesMax: number; itemCollectionBytesMax: number; tagsPageSize: number };
   rings: { capacityBytes: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   failover: { heartbeatIntervalMs: number; hungNodeMs: number; commitStallMaxMs: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number; logEntriesMax: number; handoffTimeoutMs: number };
@@ -79,6 +80,7 @@ const schema: Record<string, Record<string, Kind>> = {
     initialPartitions: { type: 'int', min: 1, max: 256 },
     globalSecondaryIndexesMax: { type: 'int', min: 1, max: 1000 },
     itemCollectionBytesMax: { type: 'int', min: 1024, max: 2 ** 50 },
+    tagsPageSize: { type: 'int', min: 1, max: tagsPerResourceMax },
   },
   rings: {
     capacityBytes: { type: 'int', min: 2 * 1024 * 1024, max: 1 << 30, powerOfTwo: true },

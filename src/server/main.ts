@@ -119,7 +119,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   );
   undo.push(() => nodes.stop());
   const map = new PartitionMap();
-  const control = new ControlPlane(catalog, map, nodes, { initialPartitions: config.tables.initialPartitions, clock: realClock, splitWaitMs: config.failover.installTimeoutMs, globalSecondaryIndexesMax: config.tables.globalSecondaryIndexesMax });
+  const control = new ControlPlane(catalog, map, nodes, { initialPartitions: config.tables.initialPartitions, clock: realClock, splitWaitMs: config.failover.installTimeoutMs, globalSecondaryIndexesMax: config.tables.globalSecondaryIndexesMax, tagsPageSize: config.tables.tagsPageSize });
   const admission = new Admission(config.capacity);
   control.attachAdmission(admission);
   const autoAdmin = new AutoAdmin(control, catalog, nodes, {
@@ -167,7 +167,8 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   undo.push(() => ttl.stop());
   if (config.faults.enabled) log.warn('fault injection is enabled: POST /_monodyne/faults can kill and hang storage nodes');
   const admin = new AdminEndpoints(control, autoAdmin, nodes, { faultsEnabled: config.faults.enabled });
-  const frontDoor = new FrontDoor(new Dispatcher({ control, router }), admin, security.frontDoor);
+  const dispatcher = new Dispatcher({ control, router });
+  const frontDoor = new FrontDoor(dispatcher, admin, security.frontDoor);
   let port: number;
   try {
     port = await frontDoor.listen({ host: config.server.host, port: config.server.port });
@@ -196,6 +197,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     return closing;
   };
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  dispatcher.listeningAt(`${host}:${port}`);
   return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close, propagator, transactions, ttl };
 }
 

@@ -88,6 +88,17 @@ test('the resources a request needs: TableName, indexes, every batch table, ever
   );
   assert.deepEqual(resourcesOf('ExecuteTransaction', { TransactStatements: [{ Statement: 'UPDATE "C" SET v = 1 WHERE pk = 1' }] }, 'us-east-1'), [{ action: 'dynamodb:PartiQLUpdate', resource: arn('C') }]);
   assert.deepEqual(resourcesOf('TagResource', { ResourceArn: arn('T') }, 'us-east-1'), [{ action: 'dynamodb:TagResource', resource: arn('T') }]);
+  assert.deepEqual(resourcesOf('UntagResource', { ResourceArn: arn('T'), TagKeys: ['k'] }, 'us-east-1'), [{ action: 'dynamodb:UntagResource', resource: arn('T') }]);
+  assert.deepEqual(resourcesOf('ListTagsOfResource', { ResourceArn: arn('T') }, 'us-east-1'), [{ action: 'dynamodb:ListTagsOfResource', resource: arn('T') }]);
+  // A table created with tags is tagged too, so IAM asks for TagResource on it; without tags, not.
+  assert.deepEqual(resourcesOf('CreateTable', { TableName: 'T', Tags: [{ Key: 'k', Value: 'v' }] }, 'us-east-1'), [
+    { action: 'dynamodb:CreateTable', resource: arn('T') },
+    { action: 'dynamodb:TagResource', resource: arn('T') },
+  ]);
+  assert.deepEqual(resourcesOf('CreateTable', { TableName: 'T', Tags: [] }, 'us-east-1'), [{ action: 'dynamodb:CreateTable', resource: arn('T') }]);
+  // DescribeEndpoints and DescribeLimits name no resource: only a policy on "*" covers them.
+  assert.deepEqual(resourcesOf('DescribeEndpoints', {}, 'us-east-1'), [{ action: 'dynamodb:DescribeEndpoints', resource: '*' }]);
+  assert.deepEqual(resourcesOf('DescribeLimits', {}, 'us-east-1'), [{ action: 'dynamodb:DescribeLimits', resource: '*' }]);
   // A request naming no table (validation will refuse it) is not covered by a per-table policy.
   assert.deepEqual(resourcesOf('GetItem', { TableName: 7 }, 'us-east-1'), [{ action: 'dynamodb:GetItem', resource: '*' }]);
 });
@@ -142,4 +153,28 @@ test('auth.credentials is validated entry by entry, naming what is wrong', () =>
     if (expected === null) assert.equal(problem, null, JSON.stringify(value));
     else assert.match(problem ?? '', expected, JSON.stringify(value));
   }
+});
+
+test('an operation that needs other actions is allowed without reading its body only when the policy allows them all everywhere', () => {
+  const authenticator = new Authenticator({ credentials: [], clockSkewSeconds: 900 });
+  const body = (input: unknown) => Buffer.from(JSON.stringify(input));
+  const allowed = (policy: PolicyStatement[], operation: string, input: unknown) => {
+    try {
+      authenticator.authorize(new Credential({ accessKeyId: 'AKIATEST', secretAccessKey: 's', policy }), operation, body(input), 'us-east-1');
+      return true;
+    } catch (err) {
+      assert.equal((err as Error & { kind?: { name: string } }).kind?.name, 'AccessDeniedException');
+      return false;
+    }
+  };
+  const createOnly: PolicyStatement[] = [{ Effect: 'Allow', Action: 'dynamodb:CreateTable', Resource: '*' }];
+  assert.equal(allowed(createOnly, 'CreateTable', { TableName: 'T' }), true);
+  assert.equal(allowed(createOnly, 'CreateTable', { TableName: 'T', Tags: [{ Key: 'k', Value: 'v' }] }), false);
+  assert.equal(allowed([...createOnly, { Effect: 'Allow', Action: 'dynamodb:TagResource', Resource: 'T' }], 'CreateTable', { TableName: 'T', Tags: [{ Key: 'k', Value: 'v' }] }), true);
+  // IAM has no TransactWriteItems or ExecuteStatement action that grants the item actions.
+  const transactOnly: PolicyStatement[] = [{ Effect: 'Allow', Action: ['dynamodb:TransactWriteItems', 'dynamodb:ExecuteStatement'], Resource: '*' }];
+  assert.equal(allowed(transactOnly, 'TransactWriteItems', { TransactItems: [{ Put: { TableName: 'T', Item: {} } }] }), false);
+  assert.equal(allowed(transactOnly, 'ExecuteStatement', { Statement: 'SELECT * FROM "T"' }), false);
+  assert.equal(allowed([{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: 'T' }], 'TransactWriteItems', { TransactItems: [{ Put: { TableName: 'T', Item: {} } }] }), true);
+  assert.equal(allowed([{ Effect: 'Allow', Action: '*', Resource: '*' }], 'ExecuteStatement', { Statement: 'SELECT * FROM "T"' }), true);
 });

@@ -341,13 +341,13 @@ const updateCases: Array<[string, Partial<UpdateTableCommandInput>, string, stri
     'AttributeDefinitions alone',
     { AttributeDefinitions: defs('x') },
     'ValidationException',
-    'At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required',
+    'At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates, SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required',
   ],
   [
     'an empty GlobalSecondaryIndexUpdates alone',
     { GlobalSecondaryIndexUpdates: [] },
     'ValidationException',
-    'At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required',
+    'At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates, SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required',
   ],
   ['an empty GlobalSecondaryIndexUpdates next to a change', { BillingMode: 'PAY_PER_REQUEST', GlobalSecondaryIndexUpdates: [] }, 'ValidationException', `${invalid}List of GlobalSecondaryIndexUpdates is empty`],
   [

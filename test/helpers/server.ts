@@ -77,6 +77,20 @@ export async function startTestServer(overrides: (config: Config) => void = () =
   };
 }
 
+/**
+ * Stops `s`'s server and starts another in this process on the same data directory (what a
+ * restart keeps), authentication off; the caller closes it. `s.stop()` still removes the directory.
+ */
+export async function restartOnSameDataDir(s: TestServer): Promise<RunningServer> {
+  const config = loadDefaults();
+  config.server.port = 0;
+  config.storage.dataDir = s.dataDir;
+  config.log.level = (process.env.MONODYNE_TEST_LOG as never) ?? 'warn';
+  config.auth.enabled = false;
+  await s.server.close();
+  return startServer(config);
+}
+
 const binPath = fileURLToPath(new URL('../../src/server/monodyne.js', import.meta.url));
 const children = new Set<ChildProcess>();
 process.on('exit', () => {

@@ -212,7 +212,7 @@ export class Workload {
         );
       },
     };
-    return { control: server.control, router: router as unknown as Router, contributors: this.contributors };
+    return { control: server.control, router: router as unknown as Router, contributors: this.contributors, address: '' };
   }
 
   /** One API call; null when it failed in a way no DynamoDB client expects (the run fails). */
