@@ -232,3 +232,37 @@ test('the Time to Live setting survives a restart (it is kept in the catalog)', 
     await second?.close();
   }
 });
+
+test('a sweep pages through partitions (a table with a sort key, pages of 100 items): every expired item goes, every other stays', async () => {
+  const s = await server((c) => {
+    manual()(c);
+    c.ttl.scanItemsPerSecondMax = 100;
+  });
+  await s.client.send(
+    new CreateTableCommand({
+      TableName: 'ttl-pages',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'p', AttributeType: 'S' },
+        { AttributeName: 's', AttributeType: 'N' },
+      ],
+      KeySchema: [
+        { AttributeName: 'p', KeyType: 'HASH' },
+        { AttributeName: 's', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  await enable(s, 'ttl-pages', 'exp');
+  const now = nowSeconds();
+  const kept = new Set<string>();
+  for (let i = 0; i < 250; i++) {
+    const expired = i % 2 === 0;
+    await s.client.send(new PutItemCommand({ TableName: 'ttl-pages', Item: { p: S(`p${i % 7}`), s: N(i), exp: N(expired ? now - 60 : now + 3600) } }));
+    if (!expired) kept.add(`p${i % 7}/${i}`);
+  }
+  const counts = await s.server.ttl.sweepNow();
+  assert.equal(counts.deleted, 125);
+  assert.equal(counts.scanned, 250);
+  const left = ((await s.client.send(new ScanCommand({ TableName: 'ttl-pages', ConsistentRead: true }))).Items ?? []).map((i) => `${i.p.S}/${i.s.N}`);
+  assert.deepEqual(new Set(left), kept);
+});
