@@ -29,6 +29,8 @@ export interface TableRecord {
   onDemandThroughput?: OnDemandThroughput;
   /** Time to Live (UpdateTimeToLive); absent while it was never enabled. */
   timeToLive?: TimeToLiveSetting;
+  /** The table's latest stream (StreamSpecification); absent while it never had one. */
+  stream?: StreamSetting;
   /**
    * When the table last became PAY_PER_REQUEST (seconds since the epoch), kept after a switch to
    * PROVISIONED as DynamoDB's BillingModeSummary keeps it; absent while it never was (or, for a
@@ -51,6 +53,18 @@ export interface TimeToLiveSetting {
   enabled: boolean;
   /** When it was last enabled or disabled (ms since the epoch): statuses settle and changes cool down from it. */
   changedAtMs: number;
+}
+
+export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
+
+/** A table's stream: enabled or not (a disabled one stays readable until its records expire). */
+export interface StreamSetting {
+  enabled: boolean;
+  viewType: StreamViewType;
+  /** Unique per stream: names its change records in the partitions' followers' data. */
+  name: string;
+  /** LatestStreamLabel: when it was enabled, as an ISO 8601 timestamp (DynamoDB's label format). */
+  label: string;
 }
 
 export interface Tag {

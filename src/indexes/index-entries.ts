@@ -81,8 +81,8 @@ export function indexRangePart(entry: IndexSpecEntry, position: number, value: A
   return encodeKeyParts([value], [thresholdsOf(entry)[entry.h.length + position]]);
 }
 
-/** An LSI's or outbox's tag in a followers'-data key: its kind and name (a digest of a very long name). */
-export function followerTag(kind: 'L' | 'O', indexName: string): Buffer {
+/** An LSI's, outbox's or stream's tag in a followers'-data key: its kind and name (a digest of a very long name). */
+export function followerTag(kind: 'L' | 'O' | 'S', indexName: string): Buffer {
   const name = indexName.length <= 200 ? indexName : createHash('sha256').update(indexName).digest('hex');
   return Buffer.from(kind + name, 'utf8');
 }
@@ -120,8 +120,8 @@ export function lsiEntryKey(entry: IndexSpecEntry, item: Item, tableKey: Uint8Ar
  * record's stamp, its log position (partition id, index): a split's children have higher ids
  * than their parent, so an item's records sort in the order of its changes across splits too.
  */
-export function outboxKey(outboxName: string, tableKey: Uint8Array, pid: number, index: number): Uint8Array {
-  const head = taggedHead(tableKey, followerTag('O', outboxName));
+export function outboxKey(outboxName: string, tableKey: Uint8Array, pid: number, index: number, kind: 'O' | 'S' = 'O'): Uint8Array {
+  const head = taggedHead(tableKey, followerTag(kind, outboxName));
   const stamp = Buffer.allocUnsafe(16);
   stamp.writeUInt32BE(0, 0);
   stamp.writeUInt32BE(pid >>> 0, 4);
@@ -134,6 +134,11 @@ export function outboxKey(outboxName: string, tableKey: Uint8Array, pid: number,
 /** Whether a followers'-data key is an outbox record (its tag starts with O). */
 export function isOutboxKey(key: Uint8Array): boolean {
   return key.length > hashPrefixBytes + 1 && key[hashPrefixBytes + 1] === 0x4f;
+}
+
+/** Whether a followers'-data key is a stream's change record (its tag starts with S). */
+export function isStreamRecordKey(key: Uint8Array): boolean {
+  return key.length > hashPrefixBytes + 1 && key[hashPrefixBytes + 1] === 0x53;
 }
 
 /** `head` ‖ `tail`, with the tail cut and ended by its digest when the whole would not fit a storage key (less `reserve`). */

@@ -11,6 +11,8 @@ export interface IndexSpec {
   /** The table's key attribute names: [partition key] or [partition key, sort key]. */
   tk: string[];
   ix: IndexSpecEntry[];
+  /** The table's enabled stream: the name its change records go by (unique per stream), streams/stream-record.ts. */
+  st?: string;
 }
 
 export const ProjectionCode = { ALL: 0, KEYS_ONLY: 1, INCLUDE: 2 } as const;
@@ -58,7 +60,8 @@ export function indexSpecChanged(table: TableRecord): void {
 
 function deriveSpec(table: TableRecord): EncodedSpec | null {
   const kept = (table.indexes ?? []).filter((ix) => ix.status !== 'DELETING');
-  if (kept.length === 0) return null;
+  const stream = table.stream?.enabled === true ? table.stream.name : undefined;
+  if (kept.length === 0 && stream === undefined) return null;
   const typeOf = (name: string): ScalarAttributeType => {
     const d = table.attributeDefinitions.find((a) => a.AttributeName === name);
     if (d === undefined) throw new InvariantError(`${table.name}: index key ${name} has no attribute definition`);
@@ -82,6 +85,7 @@ function deriveSpec(table: TableRecord): EncodedSpec | null {
       };
     }),
   };
+  if (stream !== undefined) spec.st = stream;
   return { spec, bytes: encodeFrame(spec) };
 }
 

@@ -192,6 +192,8 @@ export interface OutboxRequest extends RequestBase {
   lim: number;
   max: number;
   c: true;
+  /** The stream's change records (streams/stream-change.ts) instead of the GSI outbox. */
+  sk?: true;
 }
 
 export interface RangeExpressions {

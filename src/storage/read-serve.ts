@@ -9,7 +9,7 @@ import { decodeStoredItem, storedItemSize } from './stored-item.ts';
 import { readRange } from './range-read.ts';
 import { keyHash, wrongReplica } from './leader-write.ts';
 import { encodeHashPrefix } from './key-encoding.ts';
-import { isOutboxKey } from '../indexes/index-entries.ts';
+import { isOutboxKey, isStreamRecordKey } from '../indexes/index-entries.ts';
 import { txLockKey } from '../transactions/tx-record.ts';
 import { keyText } from './unapplied-writes.ts';
 import { transactionConflictMessage } from './leader-write.ts';
@@ -97,7 +97,7 @@ function inFlight(slot: ReplicaSlot, k: Uint8Array): boolean {
   return overlay.get(key) !== undefined || overlay.lockChange(key) !== undefined;
 }
 
-/** The partition's outbox records from `lo` on, in key order (the propagator delivers them). */
+/** The partition's outbox records (or its stream's change records) from `lo` on, in key order (the propagator, or the stream collector, takes them). */
 function serveOutbox(port: ReadPort, slot: ReplicaSlot, req: OutboxRequest): void {
   const m = slot.machine;
   const start = bufferView(req.lo);
@@ -108,7 +108,7 @@ function serveOutbox(port: ReadPort, slot: ReplicaSlot, req: OutboxRequest): voi
   let next: Uint8Array | null = null;
   for (const { key, value } of port.followerData(m.table).getRange({ start, end })) {
     if (!req.loInc && key.equals(start)) continue;
-    if (!isOutboxKey(key)) continue;
+    if (!(req.sk === true ? isStreamRecordKey(key) : isOutboxKey(key))) continue;
     if (out.length / 2 >= req.lim || bytes >= req.max) {
       next = key;
       break;
