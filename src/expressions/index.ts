@@ -29,6 +29,7 @@ export {
   applyUpdate,
   assertKeyNotUpdated,
   updatedAttributeNames,
+  onlyTakesAway,
   incorrectOperandTypeMessage,
   invalidDocumentPathMessage,
   missingAttributeMessage,
