@@ -13,6 +13,11 @@ export const tableNameLengthMax = 255;
 export const tableNamePattern = /^[a-zA-Z0-9_.-]+$/;
 /** Attribute names in key schemas and expressions: at most 255 bytes (key attributes). */
 export const keyAttributeNameBytesMax = 255;
+/**
+ * Any other attribute name, at any nesting level: 1 to 65,535 UTF-8 bytes (Developer Guide:
+ * "Naming rules": "at least one character long and less than 64 KB"; 65,536 is refused).
+ */
+export const attributeNameBytesMax = 65535;
 /** Query and Scan return at most 1 MB of data per page before filtering. */
 export const pageBytesMax = 1024 * 1024;
 /** Number: up to 38 significant digits. */

@@ -6,6 +6,7 @@
 import type { AttributeValue } from '../values/types.ts';
 import { validationError } from '../protocol/errors.ts';
 import { expressionBytesMax } from '../limits.ts';
+import { checkAttributeNameSize } from '../validation/attribute-values.ts';
 import type { ExpressionKind, ParsedCondition, ParsedExpression, ParsedProjection, ParsedUpdate } from './ast.ts';
 import { cachedCondition, cachedProjection, cachedUpdate } from './cache.ts';
 import {
@@ -87,6 +88,16 @@ function checkPlaceholders(map: Readonly<Record<string, unknown>>, parameter: st
     if (!isPlaceholder(key, sigil)) throw validationError(`${parameter} contains invalid key: Syntax error; key: "${key}"`);
   }
   if (count === 0) throw validationError(`${parameter} must not be empty`);
+}
+
+/** The attribute names ExpressionAttributeNames stands for: not empty, and within DynamoDB's size. */
+function checkNameValues(names: Readonly<Record<string, string>>): void {
+  for (const key in names) {
+    const name = names[key];
+    if (typeof name !== 'string') continue; // the request shape has refused other types already
+    if (name.length === 0) throw validationError(`ExpressionAttributeNames contains invalid value: Empty attribute name for key ${key}`);
+    checkAttributeNameSize(name);
+  }
 }
 
 function utf8Length(text: string): number {
@@ -172,7 +183,10 @@ export function compileRequestExpressions(params: ExpressionParameters, options:
       }
     }
   }
-  if (names !== undefined) checkPlaceholders(names, 'ExpressionAttributeNames', 35);
+  if (names !== undefined) {
+    checkPlaceholders(names, 'ExpressionAttributeNames', 35);
+    checkNameValues(names);
+  }
   if (values !== undefined) checkPlaceholders(values, 'ExpressionAttributeValues', 58);
 
   const ctx: BindContext = { names, values };
