@@ -25,7 +25,10 @@ export const numberDigitsMax = 38;
 /** Positive range 1E-130 to 9.9999999999999999999999999999999999999E+125. */
 export const numberExponentMax = 125;
 export const numberExponentMin = -130;
-/** Nested attributes up to 32 levels deep. */
+/**
+ * Nested attributes up to 32 levels deep; likewise a document path in an expression, its
+ * top-level attribute included ("a" + ".b" × 31 is the deepest).
+ */
 export const nestingDepthMax = 32;
 /**
  * Tables per account and Region: 2,500, DynamoDB's default quota (Developer Guide: "Service,
@@ -58,6 +61,11 @@ export const batchGetKeysMax = 100;
 export const batchGetResponseBytesMax = 16 * 1024 * 1024;
 /** Expression strings are at most 4 KB. */
 export const expressionBytesMax = 4096;
+/**
+ * Operators in one condition expression (comparators, AND, OR, NOT, BETWEEN, IN): at most 300
+ * (Developer Guide: Constraints, "Expression parameters"). Function calls are not counted.
+ */
+export const expressionOperatorsMax = 300;
 /**
  * All substitution variables of a request, ExpressionAttributeNames and ExpressionAttributeValues
  * together, are at most 2 MB (Developer Guide: Constraints, "Expression parameters"). DynamoDB does
