@@ -229,6 +229,19 @@ const emptyBody = Buffer.alloc(0);
 const notFoundBody = Buffer.from('<UnknownOperationException/>\n');
 const notFoundCrc32 = crc32Of(notFoundBody);
 
+/**
+ * A body nested past the bound: DynamoDB parses before it validates, so one that is no JSON at
+ * all is a SerializationException (JSON.parse does not recurse; this runs only on such bodies).
+ */
+function deepBodyError(body: Buffer): DynamoError {
+  try {
+    JSON.parse(body.toString('utf8'));
+  } catch {
+    return new DynamoError('SerializationException', '');
+  }
+  return new DynamoError('ValidationException', nestingMessage);
+}
+
 function internalError(err: unknown): DynamoError {
   console.error('[monodyne] internal error:', err);
   return new DynamoError('InternalServerError', 'Internal server error');
@@ -444,7 +457,7 @@ export class FrontDoor {
         this.dispatchAdmin(exchange);
         return;
       }
-      if (jsonNestingExceeds(body, this.limits.jsonNestingDepthMax)) throw new DynamoError('ValidationException', nestingMessage);
+      if (jsonNestingExceeds(body, this.limits.jsonNestingDepthMax)) throw deepBodyError(body);
       if (exchange.principal !== null) {
         this.auth!.authorize(exchange.principal, exchange.target.slice(targetPrefix.length), body, pending!.region);
       }
