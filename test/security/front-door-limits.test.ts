@@ -14,6 +14,7 @@ const limits = {
   bodyTimeoutMs: 1000,
   connectionsMax: 1000,
   inFlightBodyBytesMax: 16 * 1024 * 1024,
+  responseCompressionBytesMin: 4096,
 };
 
 before(async () => {
