@@ -149,29 +149,26 @@ test('long answers are gzipped for a client that accepts gzip, with x-amz-crc32 
   assert.deepEqual(JSON.parse(short.body.toString()), { TableNames: ['zipped'] });
 });
 
+/** A request with no body (and no target) to `/`. */
+function bodiless(method: string): Promise<RawAnswer> {
+  const url = new URL(s.endpoint);
+  return new Promise((resolve, reject) => {
+    request({ host: url.hostname, port: url.port, method, path: '/' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.alloc(0) }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
 test('every answer carries Date and Server headers', async () => {
   const answers = [
     await signedPost('ListTables', json({})),
     await signedPost('DescribeTable', json({ TableName: 'missing' })),
     await post({ 'x-amz-target': 'DynamoDB_20120810.ListTables' }, json({})),
-    await new Promise<RawAnswer>((resolve, reject) => {
-      const url = new URL(s.endpoint);
-      request({ host: url.hostname, port: url.port, method: 'PUT', path: '/' }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.alloc(0) }));
-      })
-        .on('error', reject)
-        .end();
-    }),
-    await new Promise<RawAnswer>((resolve, reject) => {
-      const url = new URL(s.endpoint);
-      request({ host: url.hostname, port: url.port, method: 'GET', path: '/' }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.alloc(0) }));
-      })
-        .on('error', reject)
-        .end();
-    }),
+    await bodiless('PUT'),
+    await bodiless('GET'),
   ];
   assert.deepEqual(answers.map((a) => a.status), [200, 400, 400, 404, 200]);
   for (const answer of answers) {
