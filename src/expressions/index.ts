@@ -81,23 +81,22 @@ function isPlaceholder(key: string, sigil: number): boolean {
   return true;
 }
 
+/** '#' (35) or ':' (58). Each entry's key is checked, and for ExpressionAttributeNames the name it stands for, in one pass. */
 function checkPlaceholders(map: Readonly<Record<string, unknown>>, parameter: string, sigil: number): void {
   let count = 0;
   for (const key in map) {
     count++;
     if (!isPlaceholder(key, sigil)) throw validationError(`${parameter} contains invalid key: Syntax error; key: "${key}"`);
+    if (sigil === 35) checkNameValue(key, map[key]);
   }
   if (count === 0) throw validationError(`${parameter} must not be empty`);
 }
 
-/** The attribute names ExpressionAttributeNames stands for: not empty, and within DynamoDB's size. */
-function checkNameValues(names: Readonly<Record<string, string>>): void {
-  for (const key in names) {
-    const name = names[key];
-    if (typeof name !== 'string') continue; // the request shape has refused other types already
-    if (name.length === 0) throw validationError(`ExpressionAttributeNames contains invalid value: Empty attribute name for key ${key}`);
-    checkAttributeNameSize(name);
-  }
+/** An attribute name ExpressionAttributeNames stands for: not empty, and within DynamoDB's size. */
+function checkNameValue(key: string, name: unknown): void {
+  if (typeof name !== 'string') return; // the request shape has refused other types already
+  if (name.length === 0) throw validationError(`ExpressionAttributeNames contains invalid value: Empty attribute name for key ${key}`);
+  checkAttributeNameSize(name);
 }
 
 function utf8Length(text: string): number {
@@ -183,10 +182,7 @@ export function compileRequestExpressions(params: ExpressionParameters, options:
       }
     }
   }
-  if (names !== undefined) {
-    checkPlaceholders(names, 'ExpressionAttributeNames', 35);
-    checkNameValues(names);
-  }
+  if (names !== undefined) checkPlaceholders(names, 'ExpressionAttributeNames', 35);
   if (values !== undefined) checkPlaceholders(values, 'ExpressionAttributeValues', 58);
 
   const ctx: BindContext = { names, values };
