@@ -15,6 +15,11 @@ export const tableNamePattern = /^[a-zA-Z0-9_.-]+$/;
 export const keyAttributeNameBytesMax = 255;
 /** UpdateTimeToLive's AttributeName: 1 to 255 characters. */
 export const timeToLiveAttributeNameLengthMax = 255;
+/**
+ * Any other attribute name, at any nesting level: 1 to 65,535 UTF-8 bytes (Developer Guide:
+ * "Naming rules": "at least one character long and less than 64 KB"; 65,536 is refused).
+ */
+export const attributeNameBytesMax = 65535;
 /** Query and Scan return at most 1 MB of data per page before filtering. */
 export const pageBytesMax = 1024 * 1024;
 /** Number: up to 38 significant digits. */
@@ -22,7 +27,10 @@ export const numberDigitsMax = 38;
 /** Positive range 1E-130 to 9.9999999999999999999999999999999999999E+125. */
 export const numberExponentMax = 125;
 export const numberExponentMin = -130;
-/** Nested attributes up to 32 levels deep. */
+/**
+ * Nested attributes up to 32 levels deep; likewise a document path in an expression, its
+ * top-level attribute included ("a" + ".b" × 31 is the deepest).
+ */
 export const nestingDepthMax = 32;
 /**
  * Tables per account and Region: 2,500, DynamoDB's default quota (Developer Guide: "Service,
@@ -55,6 +63,11 @@ export const batchGetKeysMax = 100;
 export const batchGetResponseBytesMax = 16 * 1024 * 1024;
 /** Expression strings are at most 4 KB. */
 export const expressionBytesMax = 4096;
+/**
+ * Operators in one condition expression (comparators, AND, OR, NOT, BETWEEN, IN): at most 300
+ * (Developer Guide: Constraints, "Expression parameters"). Function calls are not counted.
+ */
+export const expressionOperatorsMax = 300;
 /**
  * All substitution variables of a request, ExpressionAttributeNames and ExpressionAttributeValues
  * together, are at most 2 MB (Developer Guide: Constraints, "Expression parameters"). DynamoDB does

@@ -31,6 +31,12 @@ class Meter {
   readonly ceiling: TokenBucket;
   throttled = 0;
   consumed = 0;
+  /**
+   * Read meters: what a strongly consistent read of one of the partition's items cost lately (from
+   * the last point read, or the last put's size), taken at admission so that concurrent reads of
+   * large items (a BatchGetItem's) cannot all slip in on one unit each.
+   */
+  itemReadUnits = 1;
   private windowStart = 0;
   private windowUnits = 0;
   lastRate = 0;
@@ -145,6 +151,18 @@ export class Admission {
       throw new DynamoError('ProvisionedThroughputExceededException', meters.provisioned ? provisionedMessage : onDemandMessage);
     }
     this.take(meters, meter, direction, units, now);
+  }
+
+  /** What a point read on the partition is expected to cost: its recent item size in read units (half for eventual consistency). */
+  expectedReadUnits(tableId: string, pid: number, consistent: boolean): number {
+    const units = this.tables.get(tableId)?.partitions.get(pid)?.read.itemReadUnits ?? 1;
+    return consistent ? units : units / 2;
+  }
+
+  /** Remembers what a strongly consistent read of one of the partition's items costs now (see Meter.itemReadUnits). */
+  noteItemReadUnits(tableId: string, pid: number, units: number): void {
+    const m = this.tables.get(tableId)?.partitions.get(pid);
+    if (m !== undefined) m.read.itemReadUnits = Math.max(1, units);
   }
 
   /** Settles an admitted request: `units` consumed in all, of which `admitted` were taken at admission. */

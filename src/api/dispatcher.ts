@@ -93,11 +93,13 @@ export class Dispatcher implements RequestHandler {
 }
 
 function parseBody(body: Buffer): Record<string, unknown> {
+  // A body that is no JSON at all (or none) is refused as DynamoDB does: the type alone, no message.
+  if (body.length === 0) throw new DynamoError('SerializationException', '');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.length === 0 ? '{}' : body.toString('utf8'));
+    parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new DynamoError('SerializationException', 'Start of structure or map found where not expected.');
+    throw new DynamoError('SerializationException', '');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new DynamoError('SerializationException', 'Start of structure or map found where not expected.');

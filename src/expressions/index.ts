@@ -6,6 +6,7 @@
 import type { AttributeValue } from '../values/types.ts';
 import { validationError } from '../protocol/errors.ts';
 import { expressionBytesMax } from '../limits.ts';
+import { checkAttributeNameSize } from '../validation/attribute-values.ts';
 import type { ExpressionKind, ParsedCondition, ParsedExpression, ParsedProjection, ParsedUpdate } from './ast.ts';
 import { cachedCondition, cachedProjection, cachedUpdate } from './cache.ts';
 import {
@@ -29,6 +30,7 @@ export {
   applyUpdate,
   assertKeyNotUpdated,
   updatedAttributeNames,
+  onlyTakesAway,
   incorrectOperandTypeMessage,
   invalidDocumentPathMessage,
   missingAttributeMessage,
@@ -79,13 +81,22 @@ function isPlaceholder(key: string, sigil: number): boolean {
   return true;
 }
 
+/** '#' (35) or ':' (58). Each entry's key is checked, and for ExpressionAttributeNames the name it stands for, in one pass. */
 function checkPlaceholders(map: Readonly<Record<string, unknown>>, parameter: string, sigil: number): void {
   let count = 0;
   for (const key in map) {
     count++;
     if (!isPlaceholder(key, sigil)) throw validationError(`${parameter} contains invalid key: Syntax error; key: "${key}"`);
+    if (sigil === 35) checkNameValue(key, map[key]);
   }
   if (count === 0) throw validationError(`${parameter} must not be empty`);
+}
+
+/** An attribute name ExpressionAttributeNames stands for: not empty, and within DynamoDB's size. */
+function checkNameValue(key: string, name: unknown): void {
+  if (typeof name !== 'string') return; // the request shape has refused other types already
+  if (name.length === 0) throw validationError(`ExpressionAttributeNames contains invalid value: Empty attribute name for key ${key}`);
+  checkAttributeNameSize(name);
 }
 
 function utf8Length(text: string): number {

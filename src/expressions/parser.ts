@@ -20,6 +20,7 @@ import type {
 } from './ast.ts';
 import { isReservedWord } from './reserved-words.ts';
 import { syntaxErrorMessage, tokenize, TokenKind, type Token } from './tokenizer.ts';
+import { expressionOperatorsMax, nestingDepthMax } from '../limits.ts';
 
 /** Thrown by parse functions with the message DynamoDB gives after "Invalid <Kind>: ". */
 export class ExpressionSyntaxError extends Error {}
@@ -47,10 +48,14 @@ const backtrack = { backtrack: true };
 /**
  * Deepest parenthesis nesting parsed (groups and function calls). Each level costs the recursive
  * descent about five stack frames, and 2,000 levels fit in a 4 KB expression: without a bound
- * they overflow the stack. DynamoDB accepts at most 300 operators and functions and no redundant
- * parentheses, so no expression it accepts nests deeper than 300.
+ * they overflow the stack. DynamoDB accepts at most 300 operators and no redundant parentheses,
+ * so none of its conditions nests deeper than 300; a deeper one is answered, without parsing it,
+ * with the error DynamoDB finds in it where the tokens alone show it (see deepNestingMessage).
  */
 export const expressionNestingDepthMax = 512;
+
+const tooManyOperatorsMessage = (count: number): string => `The expression contains too many operators; operator count: ${count}`;
+const redundantParenthesesMessage = 'The expression has redundant parentheses;';
 
 type ConditionGrammarKeyword = 'AND' | 'OR' | 'NOT' | 'BETWEEN' | 'IN';
 const conditionKeywords: ReadonlySet<string> = new Set<ConditionGrammarKeyword>(['AND', 'OR', 'NOT', 'BETWEEN', 'IN']);
@@ -60,6 +65,8 @@ const noKeywords: ReadonlySet<string> = new Set();
 class Parser {
   private pos = 0;
   private furthest = 0;
+  /** Levels of the deepest document path parsed: a path deeper than DynamoDB's 32 is refused once the parse succeeds. */
+  private deepestPath = 0;
 
   constructor(
     private readonly text: string,
@@ -97,27 +104,92 @@ class Parser {
   /** Runs a parse; turns an unwound failure into DynamoDB's syntax error. */
   run<T>(parse: () => T): T {
     this.checkNesting();
+    let result: T;
     try {
-      const result = parse();
+      result = parse();
       if (this.peek().kind !== TokenKind.Eof) this.fail();
-      return result;
     } catch (e) {
       if (e !== backtrack) throw e;
       throw new ExpressionSyntaxError(syntaxErrorMessage(this.text, this.tokens, this.furthest));
     }
+    if (this.deepestPath > nestingDepthMax) {
+      throw new ExpressionSyntaxError(`The document path has too many nesting levels; nesting levels: ${this.deepestPath}`);
+    }
+    return result;
   }
 
-  /** Refuses nesting deeper than the parser's stack can take, before parsing. */
+  /**
+   * Before parsing, in one pass over the tokens: refuses a condition with more operators than
+   * DynamoDB allows, and nesting deeper than the parser's stack can take. Both bound the
+   * recursion of everything that later walks the tree (NOT chains, groups, function calls).
+   */
   private checkNesting(): void {
+    const condition = this.keywords === conditionKeywords;
     let depth = 0;
     let deepest = 0;
+    let operators = 0;
+    /** BETWEENs whose AND has not come yet: that AND is part of the BETWEEN, not an operator. */
+    let betweens = 0;
     for (const token of this.tokens) {
-      if (token.kind === TokenKind.LParen && ++depth > deepest) deepest = depth;
-      else if (token.kind === TokenKind.RParen) depth--;
+      switch (token.kind) {
+        case TokenKind.LParen:
+          if (++depth > deepest) deepest = depth;
+          break;
+        case TokenKind.RParen:
+          depth--;
+          break;
+        case TokenKind.Eq: case TokenKind.Ne: case TokenKind.Lt: case TokenKind.Le: case TokenKind.Gt: case TokenKind.Ge:
+          operators++;
+          break;
+        case TokenKind.Name:
+          if (condition && token.text.length <= 7 && this.keywords.has(token.text.toUpperCase())) {
+            const word = token.text.toUpperCase();
+            if (word === 'BETWEEN') betweens++;
+            if (word === 'AND' && betweens > 0) betweens--;
+            else operators++;
+          }
+          break;
+        default:
+          break;
+      }
     }
-    if (deepest > expressionNestingDepthMax) {
-      throw new ExpressionSyntaxError(`The expression is nested too deeply; nesting depth: ${deepest}, at most ${expressionNestingDepthMax}`);
+    if (condition && operators > expressionOperatorsMax) throw new ExpressionSyntaxError(tooManyOperatorsMessage(operators));
+    if (deepest > expressionNestingDepthMax) throw new ExpressionSyntaxError(this.deepNestingMessage(deepest));
+  }
+
+  /**
+   * What a condition nested too deeply to parse is refused with: DynamoDB's own error where the
+   * tokens show it without a parse (a group wrapped in a second pair of parentheses, a call of a
+   * function a condition does not have), else that it is nested too deeply. Iterative throughout.
+   */
+  private deepNestingMessage(deepest: number): string {
+    if (this.keywords === conditionKeywords) {
+      const tokens = this.tokens;
+      // Where each '(' closes, found with a stack of open positions.
+      const closeOf = new Int32Array(tokens.length).fill(-1);
+      const open: number[] = [];
+      for (let i = 0; i < tokens.length; i++) {
+        const kind = tokens[i]!.kind;
+        if (kind === TokenKind.LParen) open.push(i);
+        else if (kind === TokenKind.RParen && open.length > 0) closeOf[open.pop()!] = i;
+      }
+      for (let i = 0; i + 1 < tokens.length; i++) {
+        const close = closeOf[i]!;
+        if (close < 0 || tokens[i + 1]!.kind !== TokenKind.LParen || closeOf[i + 1] !== close - 1) continue;
+        // "((x))": two pairs around the same thing, unless the outer one is a call's or an IN list's.
+        const before = i > 0 ? tokens[i - 1]! : null;
+        if (before === null || before.kind !== TokenKind.Name || this.isKeyword(before, 'AND') || this.isKeyword(before, 'OR') || this.isKeyword(before, 'NOT')) {
+          return redundantParenthesesMessage;
+        }
+      }
+      for (let i = 0; i + 1 < tokens.length; i++) {
+        const token = tokens[i]!;
+        if (token.kind !== TokenKind.Name || tokens[i + 1]!.kind !== TokenKind.LParen || this.isGrammarKeyword(token)) continue;
+        if (updateFunctionArity.has(token.text)) return `The function is not allowed in a condition expression; function: ${token.text}`;
+        if (!conditionFunctionArity.has(token.text)) return `Invalid function name; function: ${token.text}`;
+      }
     }
+    return `The expression is nested too deeply; nesting depth: ${deepest}, at most ${expressionNestingDepthMax}`;
   }
 
   // ---- shared: paths and operands ----
@@ -158,6 +230,7 @@ class Parser {
         break;
       }
     }
+    if (parts.length > this.deepestPath) this.deepestPath = parts.length;
     let literal: DocumentPath | null = null;
     if (!hasAlias) {
       literal = new Array(parts.length);

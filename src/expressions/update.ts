@@ -277,6 +277,12 @@ export function applyUpdate(compiled: CompiledUpdate, item: Item | undefined): U
   return { item: writer.item, updatedPaths };
 }
 
+/** Whether an update only takes away (REMOVE, DELETE): on a missing item DynamoDB then creates none. */
+export function onlyTakesAway(compiled: CompiledUpdate): boolean {
+  for (const action of compiled.actions) if (action.section !== 'REMOVE' && action.section !== 'DELETE') return false;
+  return true;
+}
+
 /** The distinct top-level attribute names an update writes, in expression order. */
 export function updatedAttributeNames(compiled: CompiledUpdate): string[] {
   const names: string[] = [];

@@ -5,7 +5,8 @@
 // nesting, bytes buffered across all requests, open connections, and slow senders.
 import uWS from 'uWebSockets.js';
 import { DynamoError } from './errors.ts';
-import { contentType, crc32Of, errorBody, nextRequestId, targetPrefix } from './wire.ts';
+import { contentType, crc32Of, errorBody, nextRequestId, serverHeaderValue, targetPrefix } from './wire.ts';
+import { acceptsGzip, BodyEncoding, bodyEncodingOf, gzipBody, inflateBody, type BodyEncodingCode, type InflateFailure } from './compression.ts';
 import { requestBodyBytesMax } from '../limits.ts';
 import type { Authenticator, PendingAuth } from '../auth/authenticator.ts';
 import type { Credential } from '../auth/credentials.ts';
@@ -59,6 +60,8 @@ export interface FrontDoorLimits {
   connectionsMax: number;
   /** Request bodies held in memory across all requests at once. */
   inFlightBodyBytesMax: number;
+  /** Answers at least this long are gzipped for a client that accepts gzip; shorter ones gain too little. */
+  responseCompressionBytesMin: number;
 }
 
 export const defaultFrontDoorLimits: FrontDoorLimits = {
@@ -68,6 +71,7 @@ export const defaultFrontDoorLimits: FrontDoorLimits = {
   bodyTimeoutMs: 30_000,
   connectionsMax: 10_000,
   inFlightBodyBytesMax: 256 * 1024 * 1024,
+  responseCompressionBytesMin: 4096,
 };
 
 export interface TlsFiles {
@@ -115,6 +119,10 @@ export class HttpExchange {
   adminMethod = '';
   /** Path under /_monodyne/, e.g. "partitions". */
   adminPath = '';
+  /** The body's Content-Encoding: inflated, within the body bound, once its signature is checked. */
+  encoding: BodyEncodingCode = BodyEncoding.Identity;
+  /** The client takes a gzipped answer (Accept-Encoding). */
+  readonly acceptsGzip: boolean;
   private readonly server: FrontDoor;
 
   constructor(server: FrontDoor, res: uWS.HttpResponse, req: uWS.HttpRequest) {
@@ -122,6 +130,7 @@ export class HttpExchange {
     this.res = res;
     this.target = req.getHeader('x-amz-target');
     this.authorization = req.getHeader('authorization');
+    this.acceptsGzip = acceptsGzip(req.getHeader('accept-encoding'));
     this.requestId = nextRequestId();
   }
 
@@ -173,6 +182,10 @@ export class HttpExchange {
       return;
     }
     this.done = true;
+    if (this.acceptsGzip && body.length >= this.server.limits.responseCompressionBytesMin) {
+      this.replyGzipped(body);
+      return;
+    }
     // The body goes to uWebSockets.js as a string (it writes the UTF-8 bytes itself) and is
     // checksummed as a string: no Buffer per answer. cork() runs its callback at once, so the
     // callback is one function reading module variables rather than a closure per answer.
@@ -184,13 +197,36 @@ export class HttpExchange {
     this.server.finished(this);
   }
 
+  /**
+   * A long answer to a client that accepts gzip, compressed on the thread pool. As DynamoDB's,
+   * its x-amz-crc32 is of the bytes sent (compressed). The exchange is done already: an abort
+   * meanwhile leaves its accounting to this answer.
+   */
+  private replyGzipped(body: string): void {
+    gzipBody(body, (err, compressed) => {
+      if (this.aborted) {
+        this.server.finished(this);
+        return;
+      }
+      const res = this.res;
+      const gzipped = err === null;
+      const payload = gzipped ? compressed : body;
+      res.cork(() => {
+        res.writeStatus('200 OK').writeHeader('Content-Type', contentType).writeHeader('Server', serverHeaderValue).writeHeader('x-amzn-RequestId', this.requestId);
+        if (gzipped) res.writeHeader('Content-Encoding', 'gzip');
+        res.writeHeader('x-amz-crc32', crc32Of(payload)).end(payload);
+      });
+      this.server.finished(this);
+    });
+  }
+
   /** An admin endpoint's answer: its own status and a JSON body. */
   replyAdmin(status: number, body: string): void {
     if (this.aborted || this.done) return;
     this.done = true;
     const res = this.res;
     res.cork(() => {
-      res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').writeHeader('x-amzn-RequestId', this.requestId).end(body);
+      res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').writeHeader('Server', serverHeaderValue).writeHeader('x-amzn-RequestId', this.requestId).end(body);
     });
     this.server.finished(this);
   }
@@ -205,6 +241,7 @@ export class HttpExchange {
       res
         .writeStatus(statusLine(error.kind.status))
         .writeHeader('Content-Type', contentType)
+        .writeHeader('Server', serverHeaderValue)
         .writeHeader('x-amzn-RequestId', this.requestId)
         .writeHeader('x-amz-crc32', crc32Of(payload))
         .end(payload, closeConnection);
@@ -220,6 +257,7 @@ function writeReply(): void {
   exchange.res
     .writeStatus('200 OK')
     .writeHeader('Content-Type', contentType)
+    .writeHeader('Server', serverHeaderValue)
     .writeHeader('x-amzn-RequestId', exchange.requestId)
     .writeHeader('x-amz-crc32', crc32Of(replyBody))
     .end(replyBody);
@@ -228,6 +266,19 @@ function writeReply(): void {
 const emptyBody = Buffer.alloc(0);
 const notFoundBody = Buffer.from('<UnknownOperationException/>\n');
 const notFoundCrc32 = crc32Of(notFoundBody);
+
+/**
+ * A body nested past the bound: DynamoDB parses before it validates, so one that is no JSON at
+ * all is a SerializationException (JSON.parse does not recurse; this runs only on such bodies).
+ */
+function deepBodyError(body: Buffer): DynamoError {
+  try {
+    JSON.parse(body.toString('utf8'));
+  } catch {
+    return new DynamoError('SerializationException', '');
+  }
+  return new DynamoError('ValidationException', nestingMessage);
+}
 
 function internalError(err: unknown): DynamoError {
   console.error('[monodyne] internal error:', err);
@@ -319,7 +370,7 @@ export class FrontDoor {
       this.app.get('/_monodyne/', serveStatic);
       this.app.get('/_monodyne/console/*', serveStatic);
       this.app.get('/_monodyne', (res) => {
-        res.writeStatus('301 Moved Permanently').writeHeader('Location', '/_monodyne/').end();
+        res.writeStatus('301 Moved Permanently').writeHeader('Server', serverHeaderValue).writeHeader('Location', '/_monodyne/').end();
       });
     }
     if (this.admin !== null) {
@@ -328,13 +379,14 @@ export class FrontDoor {
       this.app.post('/_monodyne/*', serveAdmin);
     }
     this.app.get('/', (res) => {
-      res.writeStatus('200 OK').writeHeader('Content-Type', 'text/plain').end('healthy: monodyne');
+      res.writeStatus('200 OK').writeHeader('Content-Type', 'text/plain').writeHeader('Server', serverHeaderValue).end('healthy: monodyne');
     });
     this.app.post('/*', (res, req) => this.accept(res, req, false));
     // Anything but POST (and the GET / health check) gets what DynamoDB answers to it.
     this.app.any('/*', (res) => {
       res
         .writeStatus('404 Not Found')
+        .writeHeader('Server', serverHeaderValue)
         .writeHeader('x-amzn-RequestId', nextRequestId())
         .writeHeader('x-amz-crc32', notFoundCrc32)
         .end(notFoundBody);
@@ -344,12 +396,13 @@ export class FrontDoor {
   private serveStatic(res: uWS.HttpResponse, url: string): void {
     const file = this.admin!.staticFile!(url.slice('/_monodyne/'.length));
     if (file === undefined) {
-      res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain').end('no such console file');
+      res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain').writeHeader('Server', serverHeaderValue).end('no such console file');
       return;
     }
     res
       .writeStatus('200 OK')
       .writeHeader('Content-Type', file.contentType)
+      .writeHeader('Server', serverHeaderValue)
       .writeHeader('Cache-Control', 'no-cache')
       .writeHeader('X-Content-Type-Options', 'nosniff')
       .writeHeader('Content-Security-Policy', staticFileSecurityPolicy)
@@ -401,6 +454,12 @@ export class FrontDoor {
     } else if (!this.isKnownTarget(exchange.target)) {
       exchange.early = new DynamoError('UnknownOperationException', '');
     }
+    const contentEncoding = req.getHeader('content-encoding');
+    if (contentEncoding !== '') {
+      const encoding = bodyEncodingOf(contentEncoding);
+      if (encoding !== -1) exchange.encoding = encoding;
+      else exchange.early ??= new DynamoError('SerializationException', `Content-Encoding ${contentEncoding.slice(0, 64)} is not supported; send the body as is (identity), gzip or deflate`);
+    }
     if (this.auth !== null && exchange.early === null) {
       try {
         exchange.pending = this.auth.begin(req, method, url, query);
@@ -432,19 +491,59 @@ export class FrontDoor {
       exchange.fail(exchange.early);
       return;
     }
+    const pending = exchange.pending;
+    try {
+      // The signature covers the body as sent, compressed or not.
+      if (pending !== null) {
+        exchange.principal = this.auth!.finish(pending, exchange.body!);
+        if (exchange.authorization === '') exchange.authorization = `AWS4-HMAC-SHA256 Credential=${pending.credentialText}`;
+      }
+    } catch (err) {
+      exchange.fail(err);
+      return;
+    }
+    if (exchange.encoding !== BodyEncoding.Identity) {
+      this.inflate(exchange);
+      return;
+    }
+    this.bodyReady(exchange);
+  }
+
+  /** A compressed body whose signature holds: inflated within the same bounds as any body, then handled as one. */
+  private inflate(exchange: HttpExchange): void {
+    const bodyMax = exchange.adminAction === null ? this.limits.requestBodyBytesMax : adminBodyBytesMax;
+    inflateBody(exchange.body!, exchange.encoding, bodyMax, (failure: InflateFailure | null, inflated: Buffer | null) => {
+      if (exchange.done) return; // the client went away meanwhile
+      if (failure !== null) {
+        exchange.fail(
+          failure === 'tooLarge'
+            ? new DynamoError('RequestEntityTooLarge', `Request size exceeded ${bodyMax} bytes once decompressed`)
+            : new DynamoError('SerializationException', `The request body is not valid ${exchange.encoding === BodyEncoding.Gzip ? 'gzip' : 'deflate'} data`),
+          failure === 'tooLarge',
+        );
+        return;
+      }
+      if (!this.admitBodyBytes(inflated!.length)) {
+        exchange.fail(new DynamoError('ServiceUnavailable', 'The server is busy receiving other requests; try again'), true);
+        return;
+      }
+      exchange.buffered += inflated!.length;
+      exchange.body = inflated;
+      this.bodyReady(exchange);
+    });
+  }
+
+  /** The body as the operation reads it: authorize, bound the nesting, dispatch. */
+  private bodyReady(exchange: HttpExchange): void {
     const body = exchange.body!;
     const pending = exchange.pending;
     try {
-      if (pending !== null) {
-        exchange.principal = this.auth!.finish(pending, body);
-        if (exchange.authorization === '') exchange.authorization = `AWS4-HMAC-SHA256 Credential=${pending.credentialText}`;
-      }
       if (exchange.adminAction !== null) {
         if (exchange.principal !== null) this.auth!.authorizeAdmin(exchange.principal, exchange.adminAction, exchange.adminPath, pending!.region);
         this.dispatchAdmin(exchange);
         return;
       }
-      if (jsonNestingExceeds(body, this.limits.jsonNestingDepthMax)) throw new DynamoError('ValidationException', nestingMessage);
+      if (jsonNestingExceeds(body, this.limits.jsonNestingDepthMax)) throw deepBodyError(body);
       if (exchange.principal !== null) {
         this.auth!.authorize(exchange.principal, exchange.target.slice(targetPrefix.length), body, pending!.region);
       }

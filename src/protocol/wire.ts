@@ -6,6 +6,8 @@ import type { DynamoError } from './errors.ts';
 
 export const targetPrefix = 'DynamoDB_20120810.';
 export const contentType = 'application/x-amz-json-1.0';
+/** DynamoDB's Server header says just that: "Server: Server". (uWebSockets.js adds the Date header itself, formatted once a second.) */
+export const serverHeaderValue = 'Server';
 
 const base32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** Per-process random part of request ids; the rest is a counter, so ids are unique and cheap. */

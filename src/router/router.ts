@@ -6,7 +6,7 @@
 // not throttled, and the partition's leader answers it from its log if it has it.
 import { randomBytes } from 'node:crypto';
 import type { PartitionMap } from './partition-map.ts';
-import { Op, Status, type PartitionAssignment, type StorageRequest, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
+import { Op, Status, WriteKind, type PartitionAssignment, type StorageRequest, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
 import { DynamoError, type ErrorName } from '../protocol/errors.ts';
 import type { Admission } from '../admission/admission.ts';
 import { readUnits, writeUnits } from '../admission/capacity-units.ts';
@@ -117,8 +117,11 @@ export class Router {
     if (write && req.wid === undefined) req.wid = this.writeIdPrefix + (++this.writeIdCounter).toString(36);
     const consistent = !write && req.c === true;
     const deadline = clock.now() + this.options.retryWindowMs;
-    // Throttling decides once, before anything may have been applied (finding F4).
-    const admitted = write || consistent ? 1 : 0.5;
+    // Throttling decides once, before anything may have been applied (finding F4). A put takes
+    // what its item will cost, so that concurrent puts (a BatchWriteItem's) cannot all slip in on
+    // one unit each past a bucket their sizes overdraw; other requests learn their cost later.
+    const pointRead = req.op === Op.Get;
+    let admitted = write ? writeUnits((req as WriteRequest).sz) : consistent ? 1 : 0.5;
     let admittedPid = -1;
     /** Replicas that refused this read at the current map version: not asked again (finding F9). */
     let refusedBy: number[] | null = null;
@@ -126,6 +129,7 @@ export class Router {
     for (let attempt = 0; ; attempt++) {
       const partition = this.map.find(tableId, hash32);
       if (admittedPid === -1 && !unmetered) {
+        if (pointRead) admitted = this.admission.expectedReadUnits(tableId, partition.pid, consistent);
         this.admission.admit(tableId, partition.pid, write ? 'write' : 'read', admitted);
         admittedPid = partition.pid;
       }
@@ -168,6 +172,8 @@ export class Router {
         // Charged on what was read or written; a failed condition costs its write too.
         res.cu = write ? (res.wu ?? writeUnits(res.n ?? 0)) + (res.xu ?? 0) : readUnits(res.n ?? 0, consistent);
         this.admission.charge(tableId, admittedPid, write ? 'write' : 'read', res.cu, admitted);
+        if (pointRead) this.admission.noteItemReadUnits(tableId, admittedPid, readUnits(res.n ?? 0, true));
+        else if (write && (req as WriteRequest).w === WriteKind.Put) this.admission.noteItemReadUnits(tableId, admittedPid, readUnits((req as WriteRequest).sz, true));
       }
       if (res.s === Status.KeysOutside) {
         // Grouped by a map older than a split: nothing was applied; the sender regroups with the new one.

@@ -43,6 +43,7 @@ export interface Config {
     bodyTimeoutMs: number;
     connectionsMax: number;
     inFlightBodyBytesMax: number;
+    responseCompressionBytesMin: number;
   };
 }
 
@@ -146,6 +147,7 @@ const schema: Record<string, Record<string, Kind>> = {
     bodyTimeoutMs: { type: 'int', min: 100, max: 600_000 },
     connectionsMax: { type: 'int', min: 1, max: 1_000_000 },
     inFlightBodyBytesMax: { type: 'int', min: 16 * 1024 * 1024, max: 2 ** 40 },
+    responseCompressionBytesMin: { type: 'int', min: 0, max: 2 ** 31 - 1 },
   },
 };
 

@@ -2,7 +2,7 @@
 // current version: the condition check, the update, the new item and the ReturnValues. Runs
 // inside the write transaction, so a condition and the write it guards are atomic.
 import { ReturnValues, WriteKind, type WriteRequest } from './messages.ts';
-import { compileRequestExpressions, evaluateCondition, applyUpdate, projectPaths } from '../expressions/index.ts';
+import { compileRequestExpressions, evaluateCondition, applyUpdate, onlyTakesAway, projectPaths } from '../expressions/index.ts';
 import { itemSizeBytes } from '../validation/attribute-values.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
 import { itemSizeBytesMax } from '../limits.ts';
@@ -48,6 +48,9 @@ export function decideWrite(req: WriteRequest, old: Item | undefined): WriteOutc
         next = base;
       } else {
         const result = applyUpdate(compiled.update, base);
+        // Removing attributes from an item that does not exist creates none (and returns no
+        // Attributes); the update still ran, so its errors are those of any other update.
+        if (old === undefined && onlyTakesAway(compiled.update)) return { next: undefined, nextSizeBytes: 0, attributes: null };
         next = result.item;
         updatedPaths = result.updatedPaths;
       }

@@ -6,7 +6,7 @@
 // one pass; when that pass finds a validation error, a second, serialization-only pass over the
 // same input decides whether a serialization error elsewhere must be reported instead.
 import { DynamoError, validationError } from '../protocol/errors.ts';
-import { itemSizeBytesMax, nestingDepthMax, partitionKeyBytesMax, sortKeyBytesMax } from '../limits.ts';
+import { attributeNameBytesMax, itemSizeBytesMax, nestingDepthMax, partitionKeyBytesMax, sortKeyBytesMax } from '../limits.ts';
 import { canonicalNumber, numberSizeBytes } from '../values/number.ts';
 import type {
   AttributeDefinition,
@@ -35,6 +35,8 @@ export const numberSetDuplicatesMessage = invalidPrefix + 'Input collection cont
 export const nestingTooDeepMessage =
   'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit';
 export const keySchemaMismatchMessage = 'The provided key element does not match the schema';
+export const attributeNameTooLargeMessage = `1 validation error detected: Attribute name is too large, must be less than ${attributeNameBytesMax + 1} bytes`;
+export const emptyAttributeNameMessage = invalidPrefix + 'Empty attribute name';
 export const itemSizeExceededMessage = 'Item size has exceeded the maximum allowed size';
 export const partitionKeyTooLargeMessage =
   invalidPrefix + `Size of hashkey has exceeded the maximum size limit of${partitionKeyBytesMax} bytes`;
@@ -147,6 +149,12 @@ function setProperty(target: Record<string, unknown>, name: string, value: unkno
   else target[name] = value;
 }
 
+/** Refuses an attribute name (of an item or of a map inside one) longer than DynamoDB allows. */
+export function checkAttributeNameSize(name: string): void {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only names that long need counting.
+  if (name.length * 3 > attributeNameBytesMax && utf8ByteLength(name) > attributeNameBytesMax) throw validationError(attributeNameTooLargeMessage);
+}
+
 /** Returns the validated, normalized copy of one AttributeValue at nesting level `depth` (an item's attributes are level 1). */
 function normalizeValue(av: unknown, depth: number): AttributeValue {
   if (av === null || av === undefined) throw validationError(emptyAttributeValueMessage);
@@ -203,7 +211,10 @@ function normalizeTyped(type: string, value: unknown, depth: number): AttributeV
       if (typeof value !== 'object' || Array.isArray(value)) throw notMap(value);
       const map = value as Record<string, unknown>;
       const out: Record<string, AttributeValue> = {};
-      for (const name in map) setProperty(out, name, normalizeValue(map[name], depth + 1));
+      for (const name in map) {
+        checkAttributeNameSize(name);
+        setProperty(out, name, normalizeValue(map[name], depth + 1));
+      }
       return { M: out };
     }
   }
@@ -352,9 +363,14 @@ export function normalizeItem(item: unknown, what: string): Item {
   const input = item as Record<string, unknown>;
   const out: Item = {};
   let current = '';
+  const names = what === 'Item';
   try {
     for (const name in input) {
       current = name;
+      if (names) {
+        if (name.length === 0) throw validationError(emptyAttributeNameMessage);
+        checkAttributeNameSize(name);
+      }
       setProperty(out, name, normalizeValue(input[name], 1));
     }
   } catch (error) {
@@ -363,7 +379,8 @@ export function normalizeItem(item: unknown, what: string): Item {
       const serialization = findSerializationError(input[name]);
       if (serialization) throw serialization;
     }
-    if (what === 'ExpressionAttributeValues') {
+    // A map key too long inside a value is reported as it is in an item, unwrapped.
+    if (what === 'ExpressionAttributeValues' && (error as Error).message !== attributeNameTooLargeMessage) {
       throw validationError(`ExpressionAttributeValues contains invalid value: ${(error as Error).message} for key ${current}`);
     }
     throw error;

@@ -78,3 +78,40 @@ test('throttled reads come back in UnprocessedKeys with the table’s parameters
     raw.destroy();
   }
 });
+
+// A fresh PAY_PER_REQUEST table holds a partition to its ceiling (1000 WCU and 3000 RCU per
+// second by default): a batch of items near 400 KB costs far more than that, so only the first
+// few of them can be admitted, however concurrently they are sent.
+test('a batch of large puts to a fresh on-demand table writes what its partition admits and returns the rest in UnprocessedItems', async () => {
+  const raw = clientFor(s.endpoint, 1);
+  try {
+    await s.client.send(
+      new CreateTableCommand({
+        TableName: 'ondemand',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const big = 'x'.repeat(390_000);
+    const ids = Array.from({ length: 25 }, (_, i) => `big${i}`);
+    const out = await raw.send(new BatchWriteItemCommand({ RequestItems: { ondemand: ids.map((id) => ({ PutRequest: { Item: { id: { S: id }, data: { S: big } } } })) } }));
+    const unprocessed = (out.UnprocessedItems?.ondemand ?? []).map((r) => r.PutRequest!.Item!.id.S!);
+    assert.ok(unprocessed.length > 0 && unprocessed.length < ids.length, `${unprocessed.length} of ${ids.length} unprocessed`);
+    for (const r of out.UnprocessedItems!.ondemand!) assert.equal(r.PutRequest!.Item!.data.S, big);
+
+    // Reads are admitted at what the partition's items cost lately (~96 RCU each here), so a
+    // strongly consistent BatchGetItem of 40 keys overdraws the 3000 RCU ceiling: some keys come back unread.
+    const keys = [...ids, ...Array.from({ length: 15 }, (_, i) => `other${i}`)].map((id) => ({ id: { S: id } }));
+    const read = await raw.send(new BatchGetItemCommand({ RequestItems: { ondemand: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id' } } }));
+    const unread = (read.UnprocessedKeys?.ondemand?.Keys ?? []).map((k) => k.id.S!);
+    assert.ok(unread.length > 0 && unread.length < keys.length, `${unread.length} of ${keys.length} keys unprocessed`);
+    assert.equal(read.UnprocessedKeys!.ondemand!.ConsistentRead, true);
+    const found = (read.Responses?.ondemand ?? []).map((item) => item.id.S!);
+    // What was read is exactly what was written, less the keys left unread.
+    const written = ids.filter((id) => !unprocessed.includes(id));
+    assert.deepEqual(found.sort(), written.filter((id) => !unread.includes(id)).sort());
+  } finally {
+    raw.destroy();
+  }
+});

@@ -65,6 +65,28 @@ test('errors use DynamoDB envelopes and status codes, with a checksum too', asyn
   });
 });
 
+test('a body that is not JSON is a SerializationException with no message, as DynamoDB answers it', async () => {
+  const serialization = { __type: 'com.amazon.coral.service#SerializationException' };
+  for (const [name, body] of [
+    ['text', 'hello'],
+    ['an unfinished object', '{not json'],
+    ['trailing bytes', '{}garbage'],
+    ['no body at all', ''],
+    // Nested past the front door's bound, but no JSON: the parse decides, not the depth.
+    ['deeply nested and unfinished', '['.repeat(5000)],
+    ['deeply nested and unfinished in a member', '{"TableName": ' + '{"a":'.repeat(5000)],
+  ] as const) {
+    const res = await call('DynamoDB_20120810.ListTables', body);
+    assert.equal(res.status, 400, name);
+    assert.deepEqual(JSON.parse(res.text), serialization, name);
+    assert.equal(res.headers.get('x-amz-crc32'), String(crc32(Buffer.from(res.text))), name);
+  }
+  // JSON nested past the bound is still refused for its depth.
+  const deep = await call('DynamoDB_20120810.ListTables', '{"a":' + '['.repeat(5000) + ']'.repeat(5000) + '}');
+  assert.equal(deep.status, 400);
+  assert.equal(JSON.parse(deep.text).__type, 'com.amazon.coral.validate#ValidationException');
+});
+
 test('GET / answers 200 as a health check', async () => {
   const res = await fetch(s.endpoint + '/');
   assert.equal(res.status, 200);

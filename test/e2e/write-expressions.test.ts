@@ -72,6 +72,30 @@ test('UpdateItem without an UpdateExpression creates the key-only item', async (
   assert.deepEqual(await get('bare'), { pk: { S: 'bare' } });
 });
 
+test('UpdateItem that only REMOVEs or DELETEs from a missing item creates nothing and returns no Attributes', async () => {
+  for (const returnValues of ['NONE', 'ALL_NEW', 'ALL_OLD', 'UPDATED_NEW', 'UPDATED_OLD'] as const) {
+    const out = await s.client.send(new UpdateItemCommand({ TableName: 'things', Key: { pk: { S: 'takeaway' } }, UpdateExpression: 'REMOVE a, b', ReturnValues: returnValues }));
+    assert.equal(out.Attributes, undefined, returnValues);
+    assert.equal(await get('takeaway'), undefined, returnValues);
+  }
+  const deleted = await s.client.send(
+    new UpdateItemCommand({ TableName: 'things', Key: { pk: { S: 'takeaway' } }, UpdateExpression: 'DELETE tags :t REMOVE a', ExpressionAttributeValues: { ':t': { SS: ['x'] } }, ReturnValues: 'ALL_NEW' }),
+  );
+  assert.equal(deleted.Attributes, undefined);
+  assert.equal(await get('takeaway'), undefined);
+  // The legacy AttributeUpdates' DELETE is the same: nothing to delete, nothing created.
+  await s.client.send(new UpdateItemCommand({ TableName: 'things', Key: { pk: { S: 'takeaway' } }, AttributeUpdates: { a: { Action: 'DELETE' }, tags: { Action: 'DELETE', Value: { SS: ['x'] } } } }));
+  assert.equal(await get('takeaway'), undefined);
+  // A DELETE of a value that is no set is refused as on an existing item.
+  await assert.rejects(
+    s.client.send(new UpdateItemCommand({ TableName: 'things', Key: { pk: { S: 'takeaway' } }, UpdateExpression: 'DELETE tags :t', ExpressionAttributeValues: { ':t': { S: 'x' } } })),
+    { name: 'ValidationException' },
+  );
+  // One action that adds anything still creates the item.
+  const created = await s.client.send(new UpdateItemCommand({ TableName: 'things', Key: { pk: { S: 'takeaway' } }, UpdateExpression: 'REMOVE a SET b = :b', ExpressionAttributeValues: { ':b': { N: '1' } }, ReturnValues: 'ALL_NEW' }));
+  assert.deepEqual(created.Attributes, { pk: { S: 'takeaway' }, b: { N: '1' } });
+});
+
 test('numbers are added exactly, beyond float64', async () => {
   await s.client.send(new PutItemCommand({ TableName: 'things', Item: { pk: { S: 'exact' }, n: { N: '0.1' }, big: { N: '12345678901234567890123456789012345678' } } }));
   const r = await s.client.send(

@@ -63,9 +63,16 @@ class OneShotAdmission {
     if (++this.admits > 1) throw new DynamoError('ProvisionedThroughputExceededException', 'throttled');
   }
   charge(): void {}
+  expectedReadUnits(): number {
+    return 1;
+  }
+  noteItemReadUnits(): void {}
 }
 
-function router(transport: StorageTransport, clock: Clock, admission: object = { admit() {}, charge() {} }): Router {
+/** Admission that admits everything. */
+const openAdmission = { admit() {}, charge() {}, expectedReadUnits: () => 1, noteItemReadUnits() {} };
+
+function router(transport: StorageTransport, clock: Clock, admission: object = openAdmission): Router {
   const map = new PartitionMap();
   map.setTable(tableId, [partition]);
   return new Router(map, transport, admission as Admission, { retryWindowMs: 10_000, requestTimeoutMs: 15_000, refreshMap: () => Promise.resolve(), clock, writeIdPrefix: 'w.' });
