@@ -18,7 +18,7 @@ import {
   provisionedThroughputShape,
 } from './index-definitions.ts';
 import {
-  checkCreateStreamSpecification,
+  createStreamSpecification,
   deletionProtectionShape,
   parseSseSpecification,
   parseTableClass,
@@ -103,7 +103,7 @@ export async function createTable(ctx: ApiContext, input: Record<string, unknown
   const onDemandThroughput = parseTableOnDemandThroughput(input, billingMode);
   refuseIndexWarmThroughput(input.GlobalSecondaryIndexes as unknown[] | undefined);
   const tags = withTags([], (input.Tags as TagInput[] | undefined) ?? [], true);
-  if (input.StreamSpecification != null) checkCreateStreamSpecification(input.StreamSpecification as StreamSpecificationInput);
+  const stream = input.StreamSpecification != null ? createStreamSpecification(input.StreamSpecification as StreamSpecificationInput, Date.now()) : undefined;
   const tableClass = input.TableClass != null ? parseTableClass(input.TableClass) : undefined;
   const kmsMasterKeyArn = input.SSESpecification != null ? parseSseSpecification(input.SSESpecification as SseSpecificationInput, facts.region) : null;
 
@@ -121,6 +121,7 @@ export async function createTable(ctx: ApiContext, input: Record<string, unknown
     deletionProtection: input.DeletionProtectionEnabled === true,
     ...(tableClass !== undefined ? { tableClass: { tableClass } } : {}),
     ...(kmsMasterKeyArn !== null ? { sse: { kmsMasterKeyArn } } : {}),
+    ...(stream !== undefined ? { stream } : {}),
   });
   return JSON.stringify({ TableDescription: tableDescription(table, 'ACTIVE') });
 }

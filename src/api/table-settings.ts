@@ -4,7 +4,8 @@
 // Messages are DynamoDB's (as third-party probes of DynamoDB record them).
 import { validationError, type DynamoError } from '../protocol/errors.ts';
 import type { Shape } from '../validation/request-shape.ts';
-import type { TableClass, TableRecord } from '../control/table-record.ts';
+import type { StreamSetting, StreamViewType, TableClass, TableRecord } from '../control/table-record.ts';
+import { randomUUID } from 'node:crypto';
 import { accountId } from '../auth/policy.ts';
 
 const invalid = 'One or more parameter values were invalid: ';
@@ -92,24 +93,34 @@ export function sseChange(table: TableRecord, spec: SseSpecificationInput, regio
   return { kmsMasterKeyArn: arn };
 }
 
-/**
- * CreateTable's StreamSpecification: a disabled stream is no stream, and accepted; an enabled one
- * is refused, since monodyne has no streams yet.
- */
-export function checkCreateStreamSpecification(spec: StreamSpecificationInput): void {
-  if (spec.StreamEnabled) {
-    if (spec.StreamViewType == null) throw validationError(`${invalid}Table is being created with a stream enabled, UpdateViewType is required`);
-    throw notSupported('StreamSpecification with StreamEnabled true');
-  }
-  if (spec.StreamViewType != null) throw validationError(`${invalid}Table is being created with a stream disabled, UpdateViewType should not be specified`);
+/** A new stream of `viewType`: its unique name and its label (when it was enabled, DynamoDB's label format). */
+export function newStream(viewType: StreamViewType, nowMs: number): StreamSetting {
+  return { enabled: true, viewType, name: randomUUID().replace(/-/g, '').slice(0, 16), label: new Date(nowMs).toISOString().replace(/Z$/, '') };
 }
 
-/** UpdateTable's StreamSpecification: no table has a stream to disable, and enabling one is refused. */
-export function refuseStreamUpdate(spec: StreamSpecificationInput, tableName: string): never {
+/** CreateTable's StreamSpecification: a disabled stream is no stream; an enabled one needs its view type. */
+export function createStreamSpecification(spec: StreamSpecificationInput, nowMs: number): StreamSetting | undefined {
+  if (spec.StreamEnabled) {
+    if (spec.StreamViewType == null) throw validationError(`${invalid}Table is being created with a stream enabled, UpdateViewType is required`);
+    return newStream(spec.StreamViewType as StreamViewType, nowMs);
+  }
+  if (spec.StreamViewType != null) throw validationError(`${invalid}Table is being created with a stream disabled, UpdateViewType should not be specified`);
+  return undefined;
+}
+
+/**
+ * UpdateTable's StreamSpecification, as DynamoDB takes it: enabling needs a view type and a table
+ * whose stream is not enabled (the view type changes through a disable); disabling needs an
+ * enabled stream and no view type. Enabling again makes a new stream (a new label and ARN).
+ */
+export function updateStreamSpecification(spec: StreamSpecificationInput, table: TableRecord, nowMs: number): StreamSetting {
+  const enabled = table.stream?.enabled === true;
   if (spec.StreamEnabled) {
     if (spec.StreamViewType == null) throw validationError(`${invalid}If stream is being enabled then UpdateViewType is required`);
-    throw notSupported('StreamSpecification with StreamEnabled true');
+    if (enabled) throw validationError(`Table already has an enabled stream: TableName: ${table.name}`);
+    return newStream(spec.StreamViewType as StreamViewType, nowMs);
   }
   if (spec.StreamViewType != null) throw validationError(`${invalid}If stream is being disabled, then UpdateViewType must not be specified`);
-  throw validationError(`Table has no stream to disable: TableName: ${tableName}`);
+  if (!enabled) throw validationError(`Table has no stream to disable: TableName: ${table.name}`);
+  return { ...table.stream!, enabled: false };
 }

@@ -26,7 +26,7 @@ import {
   deletionProtectionShape,
   parseTableClass,
   refuseIndexWarmThroughput,
-  refuseStreamUpdate,
+  updateStreamSpecification,
   refuseUnsupported,
   sseChange,
   sseSpecificationShape,
@@ -97,7 +97,6 @@ export async function updateTable(ctx: ApiContext, input: Record<string, unknown
   }
   const table = ctx.control.getTable(name);
   if (table === undefined) throw new DynamoError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
-  if (input.StreamSpecification != null) refuseStreamUpdate(input.StreamSpecification as StreamSpecificationInput, name);
   const capacity = throughput !== undefined || requestedMode !== undefined ? capacityChange(table, requestedMode, throughput) : undefined;
   const actions = indexUpdates !== undefined ? parseGlobalSecondaryIndexUpdates(input, table, ctx.control.globalSecondaryIndexesMax) : [];
   checkIndexesGetThroughputOnSwitch(input, table);
@@ -128,6 +127,7 @@ function settingsChange(input: Record<string, unknown>, table: TableRecord, bill
   if (input.DeletionProtectionEnabled != null) change.deletionProtection = input.DeletionProtectionEnabled as boolean;
   if (input.TableClass != null) change.tableClass = parseTableClass(input.TableClass);
   if (input.SSESpecification != null) change.sse = sseChange(table, input.SSESpecification as SseSpecificationInput, region);
+  if (input.StreamSpecification != null) change.stream = updateStreamSpecification(input.StreamSpecification as StreamSpecificationInput, table, Date.now());
   const onDemand = parseUpdateTableOnDemandThroughput(input, billingMode);
   if (onDemand !== undefined) change.onDemandThroughput = onDemand;
   return Object.keys(change).length > 0 ? change : undefined;

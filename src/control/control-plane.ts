@@ -4,7 +4,7 @@
 // failure, and for every partition when the process starts), and adopts splits.
 import { randomUUID } from 'node:crypto';
 import type { Catalog } from './catalog.ts';
-import { indexHolderName, isIndexHolder, type TableRecord, type BillingMode, type SecondaryIndex, type OnDemandThroughput, type Tag, type TableClass, type TableClassSetting } from './table-record.ts';
+import { indexHolderName, isIndexHolder, type TableRecord, type BillingMode, type SecondaryIndex, type OnDemandThroughput, type Tag, type TableClass, type TableClassSetting, type StreamSetting } from './table-record.ts';
 import { PartitionMap, hashSpaceEnd, splitHashSpace } from '../router/partition-map.ts';
 import type { NodeSupervisor } from './node-supervisor.ts';
 import type { PartitionAssignment } from '../storage/messages.ts';
@@ -43,6 +43,7 @@ export interface NewTable {
   deletionProtection?: boolean;
   tableClass?: TableClassSetting;
   sse?: { kmsMasterKeyArn: string };
+  stream?: StreamSetting;
 }
 
 /** What UpdateTable and the tag operations may change of a table's settings; `null` removes a setting. */
@@ -54,6 +55,8 @@ export interface SettingsChange {
   sse?: { kmsMasterKeyArn: string } | null;
   /** Merged into the table's maxima; -1 removes one. */
   onDemandThroughput?: OnDemandThroughput;
+  /** A new stream, or the current one disabled (it stays readable until its records expire). */
+  stream?: StreamSetting;
 }
 
 export interface ControlPlaneOptions {
@@ -517,6 +520,7 @@ export class ControlPlane {
         ...(spec.deletionProtection === true ? { deletionProtection: true } : {}),
         ...(spec.tableClass !== undefined ? { tableClass: spec.tableClass } : {}),
         ...(spec.sse !== undefined ? { sse: spec.sse } : {}),
+        ...(spec.stream !== undefined ? { stream: spec.stream } : {}),
       });
       // Each global index is a table of its own, hidden: partitions, replicas, splits and capacity.
       for (const index of table.indexes ?? []) if (index.kind === 'GSI') await this.placeTable(holderRecord(table, index));
@@ -589,6 +593,11 @@ export class ControlPlane {
         const merged = mergeOnDemand(table.onDemandThroughput, patch.onDemandThroughput);
         if (merged === undefined) delete table.onDemandThroughput;
         else table.onDemandThroughput = merged;
+      }
+      if (patch.stream !== undefined) {
+        table.stream = patch.stream;
+        // Writes routed from now on carry the stream in their spec (or no longer do).
+        indexSpecChanged(table);
       }
       await this.catalog.put(table);
       return table;
