@@ -45,6 +45,18 @@ function partitionsOf(v: View, tableName: string): View['tables'][number]['parti
   return table.partitions;
 }
 
+/** A table with a string partition key `pk`, provisioned at `units` read and write units. */
+async function createProvisioned(s: TestServer, tableName: string, units: number): Promise<void> {
+  await s.client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      ProvisionedThroughput: { ReadCapacityUnits: units, WriteCapacityUnits: units },
+    }),
+  );
+}
+
 test('a fresh on-demand table and its global index have partitions for 4,000 WRU/s and 12,000 RRU/s, each held to 1,000 WCU and 3,000 RCU', async () => {
   const s = throttled;
   await s.client.send(
@@ -56,14 +68,7 @@ test('a fresh on-demand table and its global index have partitions for 4,000 WRU
       GlobalSecondaryIndexes: [{ IndexName: 'by-g', KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
     }),
   );
-  await s.client.send(
-    new CreateTableCommand({
-      TableName: 'provisioned',
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
-    }),
-  );
+  await createProvisioned(s, 'provisioned', 5);
   const described = await s.client.send(new DescribeTableCommand({ TableName: 'fresh' }));
   assert.deepEqual(described.Table?.WarmThroughput, { ReadUnitsPerSecond: 12_000, WriteUnitsPerSecond: 4_000, Status: 'ACTIVE' });
   const v = await view(s);
@@ -98,16 +103,7 @@ async function burstOnOneKey(client: DynamoDBClient, tableName: string, count: n
 }
 
 test('capacity.throttling false: a table provisioned at 1 WCU takes a burst on one key that the same table is throttled on with it on', async () => {
-  for (const s of [throttled, unthrottled]) {
-    await s.client.send(
-      new CreateTableCommand({
-        TableName: 'tiny',
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },
-      }),
-    );
-  }
+  for (const s of [throttled, unthrottled]) await createProvisioned(s, 'tiny', 1);
   const once = [clientFor(throttled.endpoint, 1), clientFor(unthrottled.endpoint, 1)];
   try {
     assert.ok((await burstOnOneKey(once[0], 'tiny', 40)) > 0, 'throttling on: some of 40 writes at 1 WCU are throttled');
