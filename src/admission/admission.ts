@@ -24,9 +24,11 @@ export const initialPartitionsMax = 256;
 /**
  * Partitions a new PAY_PER_REQUEST table (or global index) starts with: enough that, each held to
  * its ceiling, together they take DynamoDB's initial on-demand throughput (4 with the default
- * ceilings of 1000 WCU and 3000 RCU), and at least `initialPartitions`.
+ * ceilings of 1000 WCU and 3000 RCU), and at least `initialPartitions`. With throttling off no
+ * ceiling holds, so none is needed for throughput: `initialPartitions`.
  */
-export function onDemandInitialPartitions(initialPartitions: number, options: Pick<AdmissionOptions, 'partitionReadUnitsMax' | 'partitionWriteUnitsMax'>): number {
+export function onDemandInitialPartitions(initialPartitions: number, options: Pick<AdmissionOptions, 'partitionReadUnitsMax' | 'partitionWriteUnitsMax' | 'throttling'>): number {
+  if (options.throttling === false) return initialPartitions;
   const forWrites = Math.ceil(onDemandInitialWriteUnitsPerSecond / options.partitionWriteUnitsMax);
   const forReads = Math.ceil(onDemandInitialReadUnitsPerSecond / options.partitionReadUnitsMax);
   return Math.min(initialPartitionsMax, Math.max(initialPartitions, forWrites, forReads));

@@ -104,7 +104,7 @@ test('on-demand tables are held to the per-partition ceiling only; UpdateTable c
   assert.ok(stats.write.throttledRequests >= 90);
 });
 
-test('a new on-demand table gets partitions enough for 4,000 WRU and 12,000 RRU at the partition ceilings, at least tables.initialPartitions, at most 256', () => {
+test('a new on-demand table gets partitions enough for 4,000 WRU and 12,000 RRU at the partition ceilings, at least tables.initialPartitions, at most 256; with throttling off, tables.initialPartitions', () => {
   const cases: Array<[initial: number, readMax: number, writeMax: number, partitions: number]> = [
     [3, 3000, 1000, 4], // DynamoDB's ceilings: 4 × 1000 WCU, 4 × 3000 RCU
     [1, 3000, 1000, 4],
@@ -116,6 +116,8 @@ test('a new on-demand table gets partitions enough for 4,000 WRU and 12,000 RRU 
   ];
   for (const [initial, partitionReadUnitsMax, partitionWriteUnitsMax, partitions] of cases) {
     assert.equal(onDemandInitialPartitions(initial, { partitionReadUnitsMax, partitionWriteUnitsMax }), partitions, `${initial} ${partitionReadUnitsMax} ${partitionWriteUnitsMax}`);
+    assert.equal(onDemandInitialPartitions(initial, { partitionReadUnitsMax, partitionWriteUnitsMax, throttling: true }), partitions);
+    assert.equal(onDemandInitialPartitions(initial, { partitionReadUnitsMax, partitionWriteUnitsMax, throttling: false }), initial);
   }
 });
 

@@ -1,7 +1,8 @@
 // On-demand throughput through a real server: a fresh PAY_PER_REQUEST table (and its global
 // index) starts with the partitions DynamoDB's initial on-demand throughput needs at the
 // per-partition ceilings, a provisioned one with tables.initialPartitions; and
-// capacity.throttling false lets through what the same server would otherwise throttle.
+// capacity.throttling false lets through what the same server would otherwise throttle (and
+// needs no partitions for throughput).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateTableCommand, DescribeTableCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -101,6 +102,13 @@ async function burstOnOneKey(client: DynamoDBClient, tableName: string, count: n
   );
   return throttledCount;
 }
+
+test('capacity.throttling false: an on-demand table starts with tables.initialPartitions, no ceiling calling for more', async () => {
+  await unthrottled.client.send(new CreateTableCommand({ TableName: 'open', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+  const partitions = partitionsOf(await view(unthrottled), 'open');
+  assert.equal(partitions.length, 3);
+  assert.ok(partitions.every((p) => p.capacity.write.throttling === false && p.capacity.read.throttling === false));
+});
 
 test('capacity.throttling false: a table provisioned at 1 WCU takes a burst on one key that the same table is throttled on with it on', async () => {
   for (const s of [throttled, unthrottled]) await createProvisioned(s, 'tiny', 1);
