@@ -4,7 +4,7 @@
 // request answer as the first did, without applying it again, for 10 minutes.
 import { createHash } from 'node:crypto';
 import { checkRequestShape, tableNameShape, type Shape } from '../validation/request-shape.ts';
-import { normalizeItem, itemSizeBytes, validateItemKeyAttributes, validateKey } from '../validation/attribute-values.ts';
+import { normalizeItem, isKeySchemaMismatch, itemSizeBytes, validateItemKeyAttributes, validateKey } from '../validation/attribute-values.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
 import { WriteKind } from '../storage/messages.ts';
 import { clientRequestTokenLengthMax, itemSizeBytesMax, transactionActionsMax, transactionRequestBytesMax } from '../limits.ts';
@@ -57,7 +57,7 @@ export async function transactWriteItems(ctx: ApiContext, input: Record<string, 
   if (coordinator === null) throw new DynamoError('ServiceUnavailable', 'The service is currently unavailable or busy.');
   const raw = input.TransactItems as RawAction[];
   if (Buffer.byteLength(JSON.stringify(raw), 'utf8') > transactionRequestBytesMax) throw validationError('Transaction size has exceeded the maximum allowed size');
-  const planned = raw.map((action) => planAction(ctx, action));
+  const planned = planEach(raw, (action) => planAction(ctx, action));
   const seen = new Set<string>();
   for (const p of planned) {
     const id = p.table.tableId + '\u0000' + Buffer.from(p.action.item.k).toString('latin1');
@@ -140,6 +140,28 @@ function planAction(ctx: ApiContext, action: RawAction): Planned {
       rvf: body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD',
     },
   };
+}
+
+/**
+ * Plans each action. A key that does not match its table's schema cancels the transaction with a
+ * ValidationError in that action's place, as DynamoDB answers it (captured by the
+ * paritysuite/dynamodb-conformance suite: a wrong-typed or non-scalar key of a Put, Update, Delete
+ * or ConditionCheck, an empty Key of a Get); any other fault refuses the whole request.
+ */
+export function planEach<A, P>(actions: readonly A[], plan: (action: A) => P): P[] {
+  const planned: P[] = [];
+  let reasons: CancellationReason[] | null = null;
+  for (let i = 0; i < actions.length; i++) {
+    try {
+      planned.push(plan(actions[i]!));
+    } catch (e) {
+      if (!(e instanceof DynamoError) || e.kind.name !== 'ValidationException' || !isKeySchemaMismatch(e.message)) throw e;
+      reasons ??= actions.map((): CancellationReason => ({ Code: 'None' }));
+      reasons[i] = { Code: 'ValidationError', Message: e.message };
+    }
+  }
+  if (reasons !== null) throw cancelled(reasons);
+  return planned;
 }
 
 /** TransactionCanceledException as DynamoDB words it: the reasons' codes in action order, and the reasons themselves. */

@@ -35,6 +35,12 @@ export const numberSetDuplicatesMessage = invalidPrefix + 'Input collection cont
 export const nestingTooDeepMessage =
   'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit';
 export const keySchemaMismatchMessage = 'The provided key element does not match the schema';
+const keyTypeMismatchPrefix = `${invalidPrefix}Type mismatch for key `;
+
+/** Whether a ValidationException's message says a key does not match its table's schema (names or types). */
+export function isKeySchemaMismatch(message: string): boolean {
+  return message === keySchemaMismatchMessage || message.startsWith(keyTypeMismatchPrefix);
+}
 export const itemSizeExceededMessage = 'Item size has exceeded the maximum allowed size';
 export const partitionKeyTooLargeMessage =
   invalidPrefix + `Size of hashkey has exceeded the maximum size limit of${partitionKeyBytesMax} bytes`;
@@ -541,7 +547,7 @@ export function validateItemKeyAttributes(
     const expected = definedType(name, attributeDefinitions);
     const actual = typeOf(av);
     if (actual !== expected) {
-      throw validationError(`${invalidPrefix}Type mismatch for key ${name} expected: ${expected} actual: ${actual}`);
+      throw validationError(`${keyTypeMismatchPrefix}${name} expected: ${expected} actual: ${actual}`);
     }
     setProperty(key, name, av);
   }

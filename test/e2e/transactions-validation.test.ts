@@ -10,6 +10,7 @@ import {
   TransactGetItemsCommand,
   TransactWriteItemsCommand,
   type AttributeValue,
+  type TransactGetItem,
   type TransactGetItemsCommandInput,
   type TransactWriteItem,
   type TransactWriteItemsCommandInput,
@@ -149,12 +150,6 @@ test('TransactWriteItems refuses malformed requests before anything runs', async
       'Transaction request cannot include multiple operations on one item',
     ],
     [
-      'a key of the wrong type',
-      { TransactItems: [{ Update: { TableName: 'plain', Key: { id: N(1) }, UpdateExpression: 'SET a = :a', ExpressionAttributeValues: { ':a': N(1) } } }] },
-      'ValidationException',
-      'The provided key element does not match the schema',
-    ],
-    [
       'a Put whose item lacks its key',
       { TransactItems: [{ Put: { TableName: 'plain', Item: { other: S('x') } } }] },
       'ValidationException',
@@ -204,10 +199,43 @@ test('TransactWriteItems refuses malformed requests before anything runs', async
     ],
   ];
   for (const [what, input, name, message] of cases) {
-    await ctx.test(what, () => refused(write(input), name, message));
+    await ctx.test(what, async () => void (await refused(write(input), name, message)));
   }
   // Nothing above was applied.
   for (const id of ['v1', 'v2', 'dup', 'many-0', 'big']) assert.equal(await stored('plain', { id: S(id) }), undefined, id);
+});
+
+test('a key that does not match its schema cancels the transaction, with a ValidationError in its place', async () => {
+  const schema = 'The provided key element does not match the schema';
+  const typed = 'One or more parameter values were invalid: Type mismatch for key id expected: S actual: ';
+  const cases: [string, TransactWriteItem, string][] = [
+    ['a Put with a number key', { Put: { TableName: 'plain', Item: { id: N(5) } } }, `${typed}N`],
+    ['a Put with a list key', { Put: { TableName: 'plain', Item: { id: { L: [S('x')] } } } }, `${typed}L`],
+    ['an Update with a number key', { Update: { TableName: 'plain', Key: { id: N(5) }, UpdateExpression: 'SET a = :a', ExpressionAttributeValues: { ':a': N(1) } } }, schema],
+    ['a Delete with a list key', { Delete: { TableName: 'plain', Key: { id: { L: [S('x')] } } } }, schema],
+    ['a ConditionCheck with a number key', { ConditionCheck: { TableName: 'plain', Key: { id: N(5) }, ConditionExpression: 'attribute_not_exists(id)' } }, schema],
+    ['a Delete with another attribute for its key', { Delete: { TableName: 'plain', Key: { other: S('x') } } }, schema],
+  ];
+  for (const [what, action, message] of cases) {
+    const err = await refused(write({ TransactItems: [put('mismatch-other'), action] }), 'TransactionCanceledException', 'Transaction cancelled, please refer cancellation reasons for specific reasons [None, ValidationError]');
+    assert.deepEqual(err.CancellationReasons, [{ Code: 'None' }, { Code: 'ValidationError', Message: message }], what);
+  }
+  assert.equal(await stored('plain', { id: S('mismatch-other') }), undefined);
+  for (const Key of [{}, { id: N(1) }] as Item[]) {
+    const err = await refused(read({ TransactItems: [{ Get: { TableName: 'plain', Key } }] }), 'TransactionCanceledException', 'Transaction cancelled, please refer cancellation reasons for specific reasons [ValidationError]');
+    assert.deepEqual(err.CancellationReasons, [{ Code: 'ValidationError', Message: schema }]);
+  }
+});
+
+test('an Update that would make its item larger than 400 KB cancels the transaction', async () => {
+  await t.client.send(new PutItemCommand({ TableName: 'plain', Item: { id: S('grow'), pad: S('x'.repeat(300 * 1024)) } }));
+  const err = await refused(
+    write({ TransactItems: [{ Update: { TableName: 'plain', Key: { id: S('grow') }, UpdateExpression: 'SET more = :m', ExpressionAttributeValues: { ':m': S('y'.repeat(200 * 1024)) } } }] }),
+    'TransactionCanceledException',
+    'Transaction cancelled, please refer cancellation reasons for specific reasons [ValidationError]',
+  );
+  assert.deepEqual(err.CancellationReasons, [{ Code: 'ValidationError', Message: 'Item size to update has exceeded the maximum allowed size' }]);
+  assert.equal((await stored('plain', { id: S('grow') }))?.more, undefined);
 });
 
 test('a transaction over 4 MB is refused, though each item is within 400 KB', async () => {
@@ -317,7 +345,6 @@ test('TransactGetItems refuses malformed requests', async (ctx) => {
     ],
     ['an unknown table', { TransactItems: [{ Get: { TableName: 'nope', Key: { id: S('a') } } }] }, 'ResourceNotFoundException', 'Requested resource not found'],
     ['one item twice', { TransactItems: [get('a'), get('a')] }, 'ValidationException', 'Transaction request cannot include multiple operations on one item'],
-    ['a key of the wrong type', { TransactItems: [{ Get: { TableName: 'plain', Key: { id: N(1) } } }] }, 'ValidationException', 'The provided key element does not match the schema'],
     ['a ProjectionExpression that does not parse', { TransactItems: [get('a', { ProjectionExpression: '!!!' })] }, 'ValidationException', 'Invalid ProjectionExpression: Syntax error; token: "!", near: "!!"'],
     [
       'an unused ExpressionAttributeNames entry',
@@ -339,14 +366,14 @@ test('TransactGetItems refuses malformed requests', async (ctx) => {
     ],
   ];
   for (const [what, input, name, message] of cases) {
-    await ctx.test(what, () => refused(read(input), name, message));
+    await ctx.test(what, async () => void (await refused(read(input), name, message)));
   }
 });
 
 test('TransactGetItems: ProjectionExpression with ExpressionAttributeNames, and twice the units of a consistent read per table', async () => {
   await t.client.send(new PutItemCommand({ TableName: 'plain', Item: { id: S('tg-1'), name: S('one'), m: { M: { deep: N(1), other: N(2) } }, pad: S('x'.repeat(5000)) } }));
   await t.client.send(new PutItemCommand({ TableName: 'indexed', Item: { p: S('tg'), s: N(1), l: N(7) } }));
-  const items = [
+  const items: TransactGetItem[] = [
     { Get: { TableName: 'plain', Key: { id: S('tg-1') }, ProjectionExpression: '#n, m.#d', ExpressionAttributeNames: { '#n': 'name', '#d': 'deep' } } },
     { Get: { TableName: 'indexed', Key: { p: S('tg'), s: N(1) } } },
     { Get: { TableName: 'plain', Key: { id: S('tg-missing') } } },
