@@ -205,6 +205,43 @@ test('TransactWriteItems refuses malformed requests before anything runs', async
   for (const id of ['v1', 'v2', 'dup', 'many-0', 'big']) assert.equal(await stored('plain', { id: S(id) }), undefined, id);
 });
 
+test('TransactWriteItems checks request members, then every item and expression, then tables, then duplicates', async () => {
+  const deep = (): AttributeValue => {
+    let v: AttributeValue = S('leaf');
+    for (let i = 0; i < 32; i++) v = { M: { n: v } };
+    return v;
+  };
+  const missing: TransactWriteItem = { Put: { TableName: 'nope', Item: { id: S('a') } } };
+  const badCondition: TransactWriteItem = { ConditionCheck: { TableName: 'plain', Key: { id: S('order-cc') }, ConditionExpression: 'attribute_not_exists(' } };
+  const unusedValue: TransactWriteItem = { ConditionCheck: { TableName: 'plain', Key: { id: S('order-cc') }, ConditionExpression: 'attribute_not_exists(id)', ExpressionAttributeValues: { ':v': S('x') } } };
+  const deepItem = put('order-deep', { data: deep() });
+  const syntax = 'Invalid ConditionExpression: Syntax error; token: "<EOF>", near: "("';
+  const unused = 'Value provided in ExpressionAttributeValues unused in expressions: keys: {:v}';
+  const nesting = 'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit';
+  const cases: [string, TransactWriteItemsCommandInput, string][] = [
+    [
+      'an unknown ReturnConsumedCapacity ahead of a missing table',
+      { TransactItems: [missing], ReturnConsumedCapacity: 'BOGUS' as never },
+      oneError("Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
+    ],
+    [
+      'an unknown ReturnConsumedCapacity ahead of a duplicate target',
+      { TransactItems: [put('order-dup'), { Delete: { TableName: 'plain', Key: { id: S('order-dup') } } }], ReturnConsumedCapacity: 'BOGUS' as never },
+      oneError("Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
+    ],
+    ['a malformed condition on a later action ahead of a missing table on an earlier one', { TransactItems: [missing, badCondition] }, syntax],
+    ['an unused value ahead of a missing table on an earlier action', { TransactItems: [missing, unusedValue] }, unused],
+    ['an unused value ahead of a missing table on a later action', { TransactItems: [unusedValue, missing] }, unused],
+    ['an unused value ahead of a duplicate target', { TransactItems: [put('order-cc'), unusedValue] }, unused],
+    ['a malformed condition on the first action ahead of a too deep item on the second', { TransactItems: [badCondition, deepItem] }, syntax],
+    ['a too deep item on the first action ahead of a malformed condition on the second', { TransactItems: [deepItem, badCondition] }, nesting],
+  ];
+  for (const [what, input, message] of cases) {
+    await refused(write(input), 'ValidationException', message).catch((e: unknown) => assert.fail(`${what}: ${String(e)}`));
+  }
+  for (const id of ['order-cc', 'order-dup', 'order-deep']) assert.equal(await stored('plain', { id: S(id) }), undefined, id);
+});
+
 test('a key that does not match its schema cancels the transaction, with a ValidationError in its place', async () => {
   const schema = 'The provided key element does not match the schema';
   const typed = 'One or more parameter values were invalid: Type mismatch for key id expected: S actual: ';
