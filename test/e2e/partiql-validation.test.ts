@@ -17,6 +17,7 @@ import {
   type ExecuteTransactionCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { oneValidationError, refused } from '../helpers/refused.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -58,20 +59,7 @@ async function stored(TableName: string, Key: Item): Promise<Item | undefined> {
   return (await s.client.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }))).Item;
 }
 
-async function refused(promise: Promise<unknown>, name: string, message: string | RegExp): Promise<Error & Record<string, unknown>> {
-  let caught: (Error & Record<string, unknown>) | undefined;
-  await assert.rejects(promise, (err: Error & Record<string, unknown>) => {
-    caught = err;
-    assert.equal(err.name, name, err.message);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-  return caught!;
-}
-
 const malformed = "Statement wasn't well formed, can't be processed: ";
-const oneError = (detail: string) => `1 validation error detected: ${detail}`;
 
 test('ExecuteStatement refuses each malformed or unsupported statement with its message', async (ctx) => {
   const insertCall = `INSERT INTO "sorted" VALUE {'pk': 'a', 'sk': 1, 's': set_add(a, b)}`;
@@ -122,22 +110,22 @@ test('ExecuteStatement refuses each malformed or unsupported statement with its 
 test('ExecuteStatement refuses malformed request members', async (ctx) => {
   const select = `SELECT * FROM "sorted" WHERE pk = 'a'`;
   const cases: [string, ExecuteStatementCommandInput, string][] = [
-    ['an empty Parameters list', { Statement: select, Parameters: [] }, oneError("Value '[]' at 'parameters' failed to satisfy constraint: Member must have length greater than or equal to 1")],
-    ['Limit 0', { Statement: select, Limit: 0 }, oneError("Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1")],
+    ['an empty Parameters list', { Statement: select, Parameters: [] }, oneValidationError("Value '[]' at 'parameters' failed to satisfy constraint: Member must have length greater than or equal to 1")],
+    ['Limit 0', { Statement: select, Limit: 0 }, oneValidationError("Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1")],
     [
       'a statement over 8192 characters',
       { Statement: `${select} AND x = '${'y'.repeat(8192)}'` },
-      oneError(`Value '${select} AND x = '${'y'.repeat(8192)}'' at 'statement' failed to satisfy constraint: Member must have length less than or equal to 8192`),
+      oneValidationError(`Value '${select} AND x = '${'y'.repeat(8192)}'' at 'statement' failed to satisfy constraint: Member must have length less than or equal to 8192`),
     ],
     [
       'an unknown ReturnConsumedCapacity',
       { Statement: select, ReturnConsumedCapacity: 'ALL' as never },
-      oneError("Value 'ALL' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
+      oneValidationError("Value 'ALL' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
     ],
     [
       'an unknown ReturnValuesOnConditionCheckFailure',
       { Statement: `DELETE FROM "hashed" WHERE pk = 'a'`, ReturnValuesOnConditionCheckFailure: 'ALL_NEW' as never },
-      oneError("Value 'ALL_NEW' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]"),
+      oneValidationError("Value 'ALL_NEW' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]"),
     ],
   ];
   for (const [what, input, message] of cases) {
@@ -178,11 +166,11 @@ test('ExecuteStatement: ReturnValuesOnConditionCheckFailure on DELETE, ReturnCon
 });
 
 test('BatchExecuteStatement: request members, the all-reads-or-all-writes rule, and each statement error in its place', async () => {
-  await refused(batch({ Statements: [] }), 'ValidationException', oneError("Value '[]' at 'statements' failed to satisfy constraint: Member must have length greater than or equal to 1"));
+  await refused(batch({ Statements: [] }), 'ValidationException', oneValidationError("Value '[]' at 'statements' failed to satisfy constraint: Member must have length greater than or equal to 1"));
   await refused(
     batch({ Statements: [{ Statement: `SELECT * FROM "hashed" WHERE pk = 'a'` }], ReturnConsumedCapacity: 'ALL' as never }),
     'ValidationException',
-    oneError("Value 'ALL' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
+    oneValidationError("Value 'ALL' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
   );
   const mixed = 'Unsupported operation: A batch must consist of either read statements or write statements, not both';
   await refused(batch({ Statements: [{ Statement: `DELETE FROM "hashed" WHERE pk = 'a'` }, { Statement: `SELECT * FROM "hashed" WHERE pk = 'a'` }] }), 'ValidationException', mixed);
@@ -221,12 +209,12 @@ test('BatchExecuteStatement: request members, the all-reads-or-all-writes rule, 
 
 test('ExecuteTransaction: request members, all reads or all writes, each refusal named by its statement', async (ctx) => {
   const refusals: [string, ExecuteTransactionCommandInput, string, string][] = [
-    ['no statements', { TransactStatements: [] }, 'ValidationException', oneError("Value '[]' at 'transactStatements' failed to satisfy constraint: Member must have length greater than or equal to 1")],
+    ['no statements', { TransactStatements: [] }, 'ValidationException', oneValidationError("Value '[]' at 'transactStatements' failed to satisfy constraint: Member must have length greater than or equal to 1")],
     [
       'a ClientRequestToken over 36 characters',
       { TransactStatements: [{ Statement: `DELETE FROM "hashed" WHERE pk = 'a'` }], ClientRequestToken: 't'.repeat(37) },
       'ValidationException',
-      oneError(`Value '${'t'.repeat(37)}' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36`),
+      oneValidationError(`Value '${'t'.repeat(37)}' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36`),
     ],
     [
       'a write, then a read',

@@ -16,6 +16,7 @@ import {
   type TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { oneValidationError, refused } from '../helpers/refused.ts';
 
 let t: TestServer;
 const S = (s: string): AttributeValue => ({ S: s });
@@ -62,20 +63,6 @@ async function stored(TableName: string, Key: Item): Promise<Item | undefined> {
   return (await t.client.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }))).Item;
 }
 
-/** The request fails with this error type and message; returns the error for further checks. */
-async function refused(promise: Promise<unknown>, name: string, message: string | RegExp): Promise<Error & Record<string, unknown>> {
-  let caught: (Error & Record<string, unknown>) | undefined;
-  await assert.rejects(promise, (err: Error & Record<string, unknown>) => {
-    caught = err;
-    assert.equal(err.name, name, err.message);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-  return caught!;
-}
-
-const oneError = (detail: string) => `1 validation error detected: ${detail}`;
 const put = (id: string, extra: Item = {}): TransactWriteItem => ({ Put: { TableName: 'plain', Item: { id: S(id), ...extra } } });
 
 test('TransactWriteItems refuses malformed requests before anything runs', async (ctx) => {
@@ -91,13 +78,13 @@ test('TransactWriteItems refuses malformed requests before anything runs', async
       'an unknown ReturnConsumedCapacity',
       { TransactItems: [put('v1')], ReturnConsumedCapacity: 'BOGUS' as never },
       'ValidationException',
-      oneError("Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
+      oneValidationError("Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
     ],
     [
       'an unknown ReturnItemCollectionMetrics',
       { TransactItems: [put('v1')], ReturnItemCollectionMetrics: 'BOGUS2' as never },
       'ValidationException',
-      oneError("Value 'BOGUS2' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]"),
+      oneValidationError("Value 'BOGUS2' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]"),
     ],
     [
       'both unknown, in member order',
@@ -109,13 +96,13 @@ test('TransactWriteItems refuses malformed requests before anything runs', async
       'a ClientRequestToken over 36 characters',
       { TransactItems: [put('v1')], ClientRequestToken: 'x'.repeat(37) },
       'ValidationException',
-      oneError(`Value '${'x'.repeat(37)}' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36`),
+      oneValidationError(`Value '${'x'.repeat(37)}' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36`),
     ],
     [
       'an unknown ReturnValuesOnConditionCheckFailure',
       { TransactItems: [{ Delete: { TableName: 'plain', Key: { id: S('v1') }, ReturnValuesOnConditionCheckFailure: 'ALL_NEW' as never } }] },
       'ValidationException',
-      oneError("Value 'ALL_NEW' at 'transactItems.1.member.delete.returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]"),
+      oneValidationError("Value 'ALL_NEW' at 'transactItems.1.member.delete.returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]"),
     ],
     ['an entry with no action', { TransactItems: [{}] }, 'ValidationException', 'TransactItems can only contain one of Check, Put, Update or Delete'],
     [
@@ -128,19 +115,19 @@ test('TransactWriteItems refuses malformed requests before anything runs', async
       'an Update without UpdateExpression',
       { TransactItems: [{ Update: { TableName: 'plain', Key: { id: S('v1') } } as never }] },
       'ValidationException',
-      oneError("Value null at 'transactItems.1.member.update.updateExpression' failed to satisfy constraint: Member must not be null"),
+      oneValidationError("Value null at 'transactItems.1.member.update.updateExpression' failed to satisfy constraint: Member must not be null"),
     ],
     [
       'a Put without Item',
       { TransactItems: [{ Put: { TableName: 'plain' } as never }] },
       'ValidationException',
-      oneError("Value null at 'transactItems.1.member.put.item' failed to satisfy constraint: Member must not be null"),
+      oneValidationError("Value null at 'transactItems.1.member.put.item' failed to satisfy constraint: Member must not be null"),
     ],
     [
       'a table name out of pattern',
       { TransactItems: [{ Put: { TableName: 'a b', Item: { id: S('v1') } } }] },
       'ValidationException',
-      oneError("Value 'a b' at 'transactItems.1.member.put.tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"),
+      oneValidationError("Value 'a b' at 'transactItems.1.member.put.tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"),
     ],
     ['an unknown table', { TransactItems: [{ Put: { TableName: 'nope', Item: { id: S('x') } } }] }, 'ResourceNotFoundException', 'Requested resource not found'],
     [
@@ -222,12 +209,12 @@ test('TransactWriteItems checks request members, then every item and expression,
     [
       'an unknown ReturnConsumedCapacity ahead of a missing table',
       { TransactItems: [missing], ReturnConsumedCapacity: 'BOGUS' as never },
-      oneError("Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
+      oneValidationError("Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
     ],
     [
       'an unknown ReturnConsumedCapacity ahead of a duplicate target',
       { TransactItems: [put('order-dup'), { Delete: { TableName: 'plain', Key: { id: S('order-dup') } } }], ReturnConsumedCapacity: 'BOGUS' as never },
-      oneError("Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
+      oneValidationError("Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
     ],
     ['a malformed condition on a later action ahead of a missing table on an earlier one', { TransactItems: [missing, badCondition] }, syntax],
     ['an unused value ahead of a missing table on an earlier action', { TransactItems: [missing, unusedValue] }, unused],
@@ -373,12 +360,12 @@ test('TransactGetItems refuses malformed requests', async (ctx) => {
       'ValidationException',
       /^1 validation error detected: Value .* at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100$/,
     ],
-    ['an entry without Get', { TransactItems: [{} as never] }, 'ValidationException', oneError("Value null at 'transactItems.1.member.get' failed to satisfy constraint: Member must not be null")],
+    ['an entry without Get', { TransactItems: [{} as never] }, 'ValidationException', oneValidationError("Value null at 'transactItems.1.member.get' failed to satisfy constraint: Member must not be null")],
     [
       'an unknown ReturnConsumedCapacity',
       { TransactItems: [get('a')], ReturnConsumedCapacity: 'BOGUS' as never },
       'ValidationException',
-      oneError("Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
+      oneValidationError("Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"),
     ],
     ['an unknown table', { TransactItems: [{ Get: { TableName: 'nope', Key: { id: S('a') } } }] }, 'ResourceNotFoundException', 'Requested resource not found'],
     ['one item twice', { TransactItems: [get('a'), get('a')] }, 'ValidationException', 'Transaction request cannot include multiple operations on one item'],
