@@ -315,3 +315,13 @@ test('ExecuteTransaction: ReturnValuesOnConditionCheckFailure per statement, EXI
   assert.deepEqual(reads.Responses, [{ Item: { pk: { S: 'tx-new' } } }, { Item: { n: { N: '1' } } }]);
   assert.deepEqual(reads.ConsumedCapacity, [{ TableName: 'hashed', CapacityUnits: 4, ReadCapacityUnits: 4 }]);
 });
+
+test('a key value of the wrong type: ExecuteStatement refuses it, ExecuteTransaction cancels with it in its place', async () => {
+  const mismatch = 'The provided key element does not match the schema';
+  for (const text of [`SELECT * FROM "hashed" WHERE pk = 1`, `UPDATE "hashed" SET a = 1 WHERE pk = 1`, `DELETE FROM "hashed" WHERE pk = 1`]) {
+    await refused(statement({ Statement: text }), 'ValidationException', mismatch);
+    // As TransactWriteItems and TransactGetItems answer a key that does not match the schema.
+    const err = await refused(transact({ TransactStatements: [{ Statement: text }] }), 'TransactionCanceledException', 'Transaction cancelled, please refer cancellation reasons for specific reasons [ValidationError]');
+    assert.deepEqual(err.CancellationReasons, [{ Code: 'ValidationError', Message: mismatch }], text);
+  }
+});
