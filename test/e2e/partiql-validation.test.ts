@@ -325,3 +325,43 @@ test('a key value of the wrong type: ExecuteStatement refuses it, ExecuteTransac
     assert.deepEqual(err.CancellationReasons, [{ Code: 'ValidationError', Message: mismatch }], text);
   }
 });
+
+test('Parameters are read as DynamoDB reads them, in every operation and position', async (ctx) => {
+  const unconvertible = 'The parameter cannot be converted to a numeric value';
+  const nesting = 'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit';
+  const deep = (depth: number, leaf: AttributeValue = { S: 'leaf' }): AttributeValue => {
+    let v = leaf;
+    for (let i = 0; i < depth; i++) v = { M: { n: v } };
+    return v;
+  };
+  const positions = [
+    `SELECT * FROM "sorted" WHERE pk = 'pn' AND n = ?`,
+    `INSERT INTO "sorted" VALUE {'pk': 'pn-insert', 'sk': 1, 'n': ?}`,
+    `UPDATE "sorted" SET n = ? WHERE pk = 'pn' AND sk = 1`,
+    `SELECT * FROM "hashed" WHERE pk = ?`,
+  ];
+  const values: [AttributeValue, string][] = [
+    [{ N: '1e99999999999' }, `${unconvertible}: 1e99999999999`],
+    [{ N: '-1e2147483648' }, `${unconvertible}: -1e2147483648`],
+    [{ N: '1e2147483647' }, 'Number underflow. Attempting to store a number with magnitude smaller than supported range'],
+    [{ N: '' }, unconvertible],
+    [{ N: 'abc' }, `${unconvertible}: abc`],
+    [{ L: [{ N: '1' }, { N: '1e99999999999' }] }, `${unconvertible}: 1e99999999999`],
+    [{ M: { x: { N: '1e99999999999' } } }, `${unconvertible}: 1e99999999999`],
+    [{ NS: ['1', '1e99999999999'] }, `${unconvertible}: 1e99999999999`],
+    // The first fault in document order.
+    [{ M: { d: deep(40), bad: { N: 'abc' } } }, nesting],
+    [{ M: { bad: { N: 'abc' }, d: deep(40) } }, `${unconvertible}: abc`],
+  ];
+  for (const [value, message] of values) {
+    await ctx.test(JSON.stringify(value).slice(0, 60), async () => {
+      for (const text of positions) {
+        await refused(statement({ Statement: text, Parameters: [value] }), 'ValidationException', message);
+      }
+      // Not named by its statement in a transaction; in a batch, its statement's error.
+      await refused(transact({ TransactStatements: [{ Statement: positions[2]!, Parameters: [value] }] }), 'ValidationException', message);
+      const out = await batch({ Statements: [{ Statement: positions[0]!, Parameters: [value] }] });
+      assert.deepEqual(out.Responses, [{ Error: { Code: 'ValidationError', Message: message } }]);
+    });
+  }
+});
