@@ -7,6 +7,7 @@
 // clause of a write names the item by its key, and whatever else it says is the write's condition.
 import { validationError } from '../protocol/errors.ts';
 import { getPath, type DocumentPath } from '../expressions/index.ts';
+import { incorrectOperandCount } from '../expressions/compile.ts';
 import type { AttributeDefinition, AttributeValue, Item, KeySchemaElement } from '../values/types.ts';
 import type { Expr, Returning, SelectStatement, Statement, UpdateAction } from './ast.ts';
 import { astNodeName } from './parser.ts';
@@ -506,6 +507,8 @@ class Translation {
           if (e.name === 'size') throw m.statementError(m.whereNotBoolean);
           throw m.statementError(m.unrecognizedFunction(e.name), e.at);
         }
+        // Written as a condition expression, a call with no operands would not parse there.
+        if (e.args.length === 0) throw validationError(incorrectOperandCount(e.name, 0));
         return { text: `${e.name}(${e.args.map((a) => this.operand(a)).join(', ')})`, precedence: leaf };
       }
       case 'like':
@@ -555,7 +558,10 @@ class Translation {
       case 'struct':
         return this.constant(e);
       case 'call':
-        if (e.name === 'size') return `size(${e.args.map((a) => this.operand(a)).join(', ')})`;
+        if (e.name === 'size') {
+          if (e.args.length === 0) throw validationError(incorrectOperandCount(e.name, 0));
+          return `size(${e.args.map((a) => this.operand(a)).join(', ')})`;
+        }
         if (booleanFunctions.has(e.name)) throw m.statementError(m.unsupportedConditionOperator(e.name));
         throw m.statementError(m.unrecognizedFunction(e.name), e.at);
       case 'binary':

@@ -134,6 +134,7 @@ function bagValue(items: readonly Expr[], parameters: readonly AttributeValue[],
     type = memberType;
     members.push((member as Record<string, string>)[memberType]!);
   }
+  if (type !== 'B' && new Set(members).size !== members.length) throw m.statementError(m.bagDuplicates(members));
   return type === 'S' ? { SS: members } : type === 'N' ? { NS: members } : { BS: members };
 }
 

@@ -100,6 +100,13 @@ test('ExecuteStatement refuses each malformed or unsupported statement with its 
     [`UPDATE "sorted" SET s = a * 2 WHERE pk = 'a' AND sk = 1`, 'Unsupported operator in Update Expression. Operator: *'],
     [`UPDATE "sorted" SET s = a IS NULL WHERE pk = 'a' AND sk = 1`, 'IS operator is not supported in update expressions'],
     [`DELETE FROM "hashed" WHERE pk = 'a' AND pk = 'b'`, 'Multiple conditions on same key pk. Only single item Update/Insert/Delete are supported'],
+    // Captured from DynamoDB (paritysuite/dynamodb-conformance tests/tier3/error-messages/partiqlFunctions.test.ts).
+    [`SELECT * FROM "hashed" WHERE pk = 'a' AND attribute_exists()`, 'Incorrect number of operands for operator or function; operator or function: attribute_exists, number of operands: 0'],
+    [`SELECT * FROM "hashed" WHERE pk = 'a' AND attribute_exists(ss, ns)`, 'Incorrect number of operands for operator or function; operator or function: attribute_exists, number of operands: 2'],
+    [`SELECT * FROM "hashed" WHERE pk = 'a' AND attribute_exists('ss')`, 'Operator or function requires a document path; operator or function: attribute_exists'],
+    [`UPDATE "hashed" SET ss = set_add(ss, <<'x', 'x'>>) WHERE pk = 'a'`, 'One or more parameter values were invalid: Input collection [x, x] contains duplicates.'],
+    // A number set is worded as the string set is (not on record from DynamoDB).
+    [`UPDATE "hashed" SET ns = set_add(ns, <<1, 2, 1>>) WHERE pk = 'a'`, 'One or more parameter values were invalid: Input collection [1, 2, 1] contains duplicates.'],
     [`SELECT * FROM "ab" WHERE pk = 'a'`, "Table name should be within the length [3, 255] and only contain 'a-z', 'A-Z', '0-9', '-', '_', '.'."],
   ];
   for (const [text, message] of cases) {
