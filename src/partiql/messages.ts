@@ -134,6 +134,9 @@ export function setFunctionSecondArgument(fn: 'ADD' | 'DELETE'): string {
 export function bagDuplicates(members: readonly string[]): string {
   return `One or more parameter values were invalid: Input collection [${members.join(', ')}] contains duplicates.`;
 }
+export function gsiDoesNotProject(index: string, names: readonly string[]): string {
+  return `One or more parameter values were invalid: Global secondary index ${index} does not project [${names.join(', ')}]`;
+}
 export function invalidDeleteReturning(what: string): string {
   return `Invalid returning clause: RETURNING ${what}. Only RETURNING ALL OLD * is allowed in DELETE statements.`;
 }

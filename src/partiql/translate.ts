@@ -19,7 +19,12 @@ export interface TableSchema {
   readonly name: string;
   readonly keySchema: readonly KeySchemaElement[];
   readonly attributeDefinitions: readonly AttributeDefinition[];
-  readonly indexes?: readonly { readonly name: string; readonly kind: 'GSI' | 'LSI'; readonly keySchema: readonly KeySchemaElement[] }[];
+  readonly indexes?: readonly {
+    readonly name: string;
+    readonly kind: 'GSI' | 'LSI';
+    readonly keySchema: readonly KeySchemaElement[];
+    readonly projection?: { readonly ProjectionType: string; readonly NonKeyAttributes?: readonly string[] };
+  }[];
 }
 
 /** Which operation runs the statement: ExecuteStatement, BatchExecuteStatement or ExecuteTransaction. */
@@ -207,6 +212,7 @@ class Translation {
       }
       input.ProjectionExpression = texts.join(', ');
       if (reshape) columns = cols;
+      if (index?.kind === 'GSI') checkProjected(index, table.keySchema, cols);
     }
 
     const conjuncts = flattenAnd(sel.where);
@@ -665,4 +671,18 @@ function references(e: Expr, names: ReadonlySet<string>): boolean {
 
 function samePath(a: DocumentPath, b: DocumentPath): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
+}
+
+/** A GSI answers only what it projects: columns outside it are refused, named in statement order (as DynamoDB does). */
+function checkProjected(index: NonNullable<TableSchema['indexes']>[number], tableKeySchema: readonly KeySchemaElement[], columns: readonly Column[]): void {
+  const projection = index.projection;
+  if (projection === undefined || projection.ProjectionType === 'ALL') return;
+  const projected = new Set([...tableKeySchema, ...index.keySchema].map((k) => k.AttributeName));
+  for (const name of projection.NonKeyAttributes ?? []) projected.add(name);
+  const missing: string[] = [];
+  for (const column of columns) {
+    const name = column.path[0];
+    if (typeof name === 'string' && !projected.has(name) && !missing.includes(name)) missing.push(name);
+  }
+  if (missing.length > 0) throw m.statementError(m.gsiDoesNotProject(index.name, missing));
 }

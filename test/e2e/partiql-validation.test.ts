@@ -37,8 +37,12 @@ before(async () => {
       GlobalSecondaryIndexes: [
         { IndexName: 'byg', KeySchema: [{ AttributeName: 'gk', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
         { IndexName: 'multi', KeySchema: [{ AttributeName: 'gk', KeyType: 'HASH' }, { AttributeName: 'lk', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
+        { IndexName: 'inc', KeySchema: [{ AttributeName: 'gk', KeyType: 'HASH' }], Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['x'] } },
       ],
-      LocalSecondaryIndexes: [{ IndexName: 'byl', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'lk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
+      LocalSecondaryIndexes: [
+        { IndexName: 'byl', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'lk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
+        { IndexName: 'lkeys', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'lk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+      ],
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
@@ -107,6 +111,10 @@ test('ExecuteStatement refuses each malformed or unsupported statement with its 
     [`UPDATE "hashed" SET ss = set_add(ss, <<'x', 'x'>>) WHERE pk = 'a'`, 'One or more parameter values were invalid: Input collection [x, x] contains duplicates.'],
     // A number set is worded as the string set is (not on record from DynamoDB).
     [`UPDATE "hashed" SET ns = set_add(ns, <<1, 2, 1>>) WHERE pk = 'a'`, 'One or more parameter values were invalid: Input collection [1, 2, 1] contains duplicates.'],
+    // A GSI answers only what it projects (captured in paritysuite/dynamodb-conformance tests/tier2/partiql/executeStatementIndex.test.ts).
+    [`SELECT alternate, mymap FROM "sorted"."inc" WHERE gk = 'a'`, 'One or more parameter values were invalid: Global secondary index inc does not project [alternate, mymap]'],
+    [`SELECT alternate FROM "sorted"."inc"`, 'One or more parameter values were invalid: Global secondary index inc does not project [alternate]'],
+    [`SELECT x, m.y FROM "sorted"."inc" WHERE gk = 'a'`, 'One or more parameter values were invalid: Global secondary index inc does not project [m]'],
     [`SELECT * FROM "ab" WHERE pk = 'a'`, "Table name should be within the length [3, 255] and only contain 'a-z', 'A-Z', '0-9', '-', '_', '.'."],
   ];
   for (const [text, message] of cases) {
@@ -371,4 +379,13 @@ test('Parameters are read as DynamoDB reads them, in every operation and positio
       assert.deepEqual(out.Responses, [{ Error: { Code: 'ValidationError', Message: message } }]);
     });
   }
+});
+
+test('a GSI answers its projected columns; an LSI reaches the item for the others', async () => {
+  await s.client.send(new PutItemCommand({ TableName: 'sorted', Item: { pk: { S: 'proj' }, sk: { N: '1' }, gk: { S: 'proj-g' }, lk: { S: 'proj-l' }, x: { S: 'in' }, data: { S: 'out' } } }));
+  await s.server.propagator.drained('sorted');
+  const gsi = await statement({ Statement: `SELECT pk, sk, gk, x FROM "sorted"."inc" WHERE gk = 'proj-g'` });
+  assert.deepEqual(gsi.Items, [{ pk: { S: 'proj' }, sk: { N: '1' }, gk: { S: 'proj-g' }, x: { S: 'in' } }]);
+  const lsi = await statement({ Statement: `SELECT data FROM "sorted"."lkeys" WHERE pk = 'proj' AND lk = 'proj-l'` });
+  assert.deepEqual(lsi.Items, [{ data: { S: 'out' } }]);
 });
