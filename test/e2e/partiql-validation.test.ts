@@ -128,6 +128,11 @@ test('ExecuteStatement refuses malformed request members', async (ctx) => {
     ['an empty Parameters list', { Statement: select, Parameters: [] }, oneValidationError("Value '[]' at 'parameters' failed to satisfy constraint: Member must have length greater than or equal to 1")],
     ['Limit 0', { Statement: select, Limit: 0 }, oneValidationError("Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1")],
     [
+      'a NextToken over 32768 characters',
+      { Statement: select, NextToken: 'n'.repeat(32769) },
+      oneValidationError(`Value '${'n'.repeat(32769)}' at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to 32768`),
+    ],
+    [
       'a statement over 8192 characters',
       { Statement: `${select} AND x = '${'y'.repeat(8192)}'` },
       oneValidationError(`Value '${select} AND x = '${'y'.repeat(8192)}'' at 'statement' failed to satisfy constraint: Member must have length less than or equal to 8192`),
