@@ -81,6 +81,13 @@ export const requestBodyBytesMax = 16 * 1024 * 1024;
 export const provisionedUnitsMin = 1;
 /** Largest ReadCapacityUnits/WriteCapacityUnits accepted by CreateTable/UpdateTable. */
 export const provisionedUnitsMax = 1_000_000_000_000;
+/**
+ * What a new on-demand table (and each of its global indexes) sustains at once: 4,000 write or
+ * 12,000 read request units a second, or a linear mix, over distinct keys (Developer Guide:
+ * "On-demand capacity mode", initial throughput; also its WarmThroughput in DescribeTable).
+ */
+export const onDemandInitialWriteUnitsPerSecond = 4_000;
+export const onDemandInitialReadUnitsPerSecond = 12_000;
 /** PartiQL: a statement is 1 to 8192 characters (API reference: ExecuteStatement, Statement). */
 export const partiqlStatementLengthMax = 8192;
 /** PartiQL: a NextToken is 1 to 32768 characters (API reference: ExecuteStatement, NextToken). */

@@ -2,9 +2,11 @@
 // DynamoDB's do. PROVISIONED tables split their capacity evenly over their partitions, keep up
 // to burstSeconds of unused capacity, and (adaptive capacity) let a hot partition borrow what
 // the table as a whole leaves unused; every partition also has a hard ceiling (3000 RCU,
-// 1000 WCU by default), which is all PAY_PER_REQUEST tables are held to.
+// 1000 WCU by default), which is all PAY_PER_REQUEST tables are held to: they start with enough
+// partitions for DynamoDB's initial on-demand throughput (onDemandInitialPartitions).
 import { TokenBucket } from './token-bucket.ts';
 import { DynamoError } from '../protocol/errors.ts';
+import { onDemandInitialReadUnitsPerSecond, onDemandInitialWriteUnitsPerSecond } from '../limits.ts';
 import type { TableRecord } from '../control/table-record.ts';
 
 export interface AdmissionOptions {
@@ -12,6 +14,24 @@ export interface AdmissionOptions {
   adaptive: boolean;
   partitionReadUnitsMax: number;
   partitionWriteUnitsMax: number;
+  /** false: no request is ever throttled (load tests); what requests consume is still metered. Default true. */
+  throttling?: boolean;
+}
+
+/** The most partitions a new table starts with (tables.initialPartitions' maximum too). */
+export const initialPartitionsMax = 256;
+
+/**
+ * Partitions a new PAY_PER_REQUEST table (or global index) starts with: enough that, each held to
+ * its ceiling, together they take DynamoDB's initial on-demand throughput (4 with the default
+ * ceilings of 1000 WCU and 3000 RCU), and at least `initialPartitions`. With throttling off no
+ * ceiling holds, so none is needed for throughput: `initialPartitions`.
+ */
+export function onDemandInitialPartitions(initialPartitions: number, options: Pick<AdmissionOptions, 'partitionReadUnitsMax' | 'partitionWriteUnitsMax' | 'throttling'>): number {
+  if (options.throttling === false) return initialPartitions;
+  const forWrites = Math.ceil(onDemandInitialWriteUnitsPerSecond / options.partitionWriteUnitsMax);
+  const forReads = Math.ceil(onDemandInitialReadUnitsPerSecond / options.partitionReadUnitsMax);
+  return Math.min(initialPartitionsMax, Math.max(initialPartitions, forWrites, forReads));
 }
 
 export type Direction = 'read' | 'write';
@@ -76,9 +96,12 @@ interface TableMeters {
 export class Admission {
   private readonly options: AdmissionOptions;
   private readonly tables = new Map<string, TableMeters>();
+  /** capacity.throttling: when off, admit() admits everything and the buckets are left alone. */
+  private readonly throttling: boolean;
 
   constructor(options: AdmissionOptions) {
     this.options = options;
+    this.throttling = options.throttling ?? true;
   }
 
   /** (Re)configures a table's meters from its record: at creation, at start-up, after UpdateTable or a split. */
@@ -137,6 +160,7 @@ export class Admission {
    * charge() later settles the difference with what the request really consumed.
    */
   admit(tableId: string, pid: number, direction: Direction, units: number, now = Date.now()): void {
+    if (!this.throttling) return;
     const meters = this.tables.get(tableId);
     const m = meters?.partitions.get(pid);
     if (meters === undefined || m === undefined) return;
@@ -171,7 +195,7 @@ export class Admission {
     const m = meters?.partitions.get(pid);
     if (meters === undefined || m === undefined) return;
     const meter = direction === 'read' ? m.read : m.write;
-    this.take(meters, meter, direction, units - admitted, now);
+    if (this.throttling) this.take(meters, meter, direction, units - admitted, now);
     meter.record(units, now);
   }
 
@@ -200,6 +224,8 @@ export class Admission {
       availableUnits: meter.share ? Math.round(meter.share.available(now) * 100) / 100 : null,
       tableAvailableUnits: table ? Math.round(table.available(now) * 100) / 100 : null,
       ceilingUnitsPerSecond: meter.ceiling.ratePerSecond,
+      /** false with capacity.throttling off: the limits above are not applied. */
+      throttling: this.throttling,
       throttledRequests: meter.throttled,
     });
     return { read: side(m.read, meters.tableRead), write: side(m.write, meters.tableWrite) };

@@ -1,5 +1,6 @@
 // DynamoDB's TableDescription for a table, as CreateTable, DescribeTable, UpdateTable and DeleteTable return it.
 import type { OnDemandThroughput, Projection, SecondaryIndex, TableRecord } from '../control/table-record.ts';
+import { onDemandInitialReadUnitsPerSecond, onDemandInitialWriteUnitsPerSecond } from '../limits.ts';
 
 /** What the table's (or an index's) storage holds right now (DescribeTable); zero for a table just created or deleted. */
 export interface TableStats {
@@ -12,12 +13,6 @@ export type IndexStats = Map<string, TableStats>;
 
 const noStats: TableStats = { itemCount: 0, sizeBytes: 0 };
 
-/**
- * The warm throughput DynamoDB reports for an on-demand table or index that was never given one: the
- * initial throughput of on-demand capacity (developer guide, "on-demand capacity mode").
- */
-const onDemandWarmReadUnitsPerSecond = 12_000;
-const onDemandWarmWriteUnitsPerSecond = 4_000;
 
 export function tableDescription(
   table: TableRecord,
@@ -105,11 +100,11 @@ function billingModeSummary(table: TableRecord): Record<string, unknown> | undef
   return since === undefined ? undefined : { BillingMode: table.billingMode, LastUpdateToPayPerRequestDateTime: since };
 }
 
-/** A provisioned table or index is warm to its capacity; an on-demand one to on-demand's initial throughput. */
+/** A provisioned table or index is warm to its capacity; an on-demand one (never given one) to on-demand's initial throughput. */
 function warmThroughput(provisioned: boolean, read: number, write: number): Record<string, unknown> {
   return provisioned
     ? { ReadUnitsPerSecond: read, WriteUnitsPerSecond: write, Status: 'ACTIVE' }
-    : { ReadUnitsPerSecond: onDemandWarmReadUnitsPerSecond, WriteUnitsPerSecond: onDemandWarmWriteUnitsPerSecond, Status: 'ACTIVE' };
+    : { ReadUnitsPerSecond: onDemandInitialReadUnitsPerSecond, WriteUnitsPerSecond: onDemandInitialWriteUnitsPerSecond, Status: 'ACTIVE' };
 }
 
 /** SSEDescription and TableClassSummary, shown (as DynamoDB does) only once they were set. */

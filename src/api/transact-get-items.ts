@@ -12,7 +12,7 @@ import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import { expressionNamesShape, keyShape, returnConsumedCapacityShape } from './common-shapes.ts';
 import { checkKeyPathsScalar } from './read-page.ts';
-import { cancelled } from './transact-write-items.ts';
+import { cancelled, planEach } from './transact-write-items.ts';
 import type { TxGet } from '../transactions/coordinator.ts';
 import type { Item } from '../values/types.ts';
 
@@ -46,7 +46,7 @@ export async function transactGetItems(ctx: ApiContext, input: Record<string, un
   checkRequestShape(input, transactGetItemsShape);
   const coordinator = ctx.control.transactions;
   if (coordinator === null) throw new DynamoError('ServiceUnavailable', 'The service is currently unavailable or busy.');
-  const planned = (input.TransactItems as Array<{ Get: Record<string, unknown> }>).map((action) => planGet(ctx, action.Get));
+  const planned = planEach(input.TransactItems as Array<{ Get: Record<string, unknown> }>, (action) => planGet(ctx, action.Get));
   const seen = new Set<string>();
   for (const p of planned) {
     const id = p.table.tableId + '\u0000' + Buffer.from(p.get.k).toString('latin1');

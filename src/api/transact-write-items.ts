@@ -4,7 +4,7 @@
 // request answer as the first did, without applying it again, for 10 minutes.
 import { createHash } from 'node:crypto';
 import { checkRequestShape, tableNameShape, type Shape } from '../validation/request-shape.ts';
-import { normalizeItem, itemSizeBytes, validateItemKeyAttributes, validateKey } from '../validation/attribute-values.ts';
+import { normalizeItem, isKeySchemaMismatch, itemSizeBytes, validateItemKeyAttributes, validateKey } from '../validation/attribute-values.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
 import { WriteKind } from '../storage/messages.ts';
 import { clientRequestTokenLengthMax, itemSizeBytesMax, transactionActionsMax, transactionRequestBytesMax } from '../limits.ts';
@@ -13,7 +13,7 @@ import { assertKeyNotUpdated } from '../expressions/index.ts';
 import { indexSpecOf } from '../indexes/index-spec.ts';
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
-import { prepareWriteExpressions } from './write-expressions.ts';
+import { prepareWriteExpressions, type PreparedWriteExpressions } from './write-expressions.ts';
 import { checkItemIndexKeys, itemCollectionMetrics } from './index-writes.ts';
 import { expressionNamesShape, expressionValuesShape, keyShape, returnConsumedCapacityShape, returnItemCollectionMetricsShape } from './common-shapes.ts';
 import { writeUnits } from '../admission/capacity-units.ts';
@@ -57,7 +57,10 @@ export async function transactWriteItems(ctx: ApiContext, input: Record<string, 
   if (coordinator === null) throw new DynamoError('ServiceUnavailable', 'The service is currently unavailable or busy.');
   const raw = input.TransactItems as RawAction[];
   if (Buffer.byteLength(JSON.stringify(raw), 'utf8') > transactionRequestBytesMax) throw validationError('Transaction size has exceeded the maximum allowed size');
-  const planned = raw.map((action) => planAction(ctx, action));
+  // As DynamoDB orders its refusals: every action's item and expressions are read before any
+  // table is looked up, so a malformed expression anywhere wins over a missing table anywhere.
+  const read = raw.map(readAction);
+  const planned = planEach(read, (action) => planAction(ctx, action));
   const seen = new Set<string>();
   for (const p of planned) {
     const id = p.table.tableId + '\u0000' + Buffer.from(p.action.item.k).toString('latin1');
@@ -82,46 +85,62 @@ interface Planned {
   key: Item;
 }
 
-/** One action, validated as its single-item operation (key, item, expressions, index keys) and routed. */
-function planAction(ctx: ApiContext, action: RawAction): Planned {
+type ActionKind = 'ConditionCheck' | 'Put' | 'Delete' | 'Update';
+
+/** What an action says without its table: its kind, its item (a Put's) and its expressions. */
+interface ReadAction {
+  kind: ActionKind;
+  body: Record<string, unknown>;
+  put: Item | null;
+  prepared: PreparedWriteExpressions;
+}
+
+function readAction(action: RawAction): ReadAction {
   const kinds = (['ConditionCheck', 'Put', 'Delete', 'Update'] as const).filter((k) => action[k] != null);
   if (kinds.length !== 1) throw validationError('TransactItems can only contain one of Check, Put, Update or Delete');
   const kind = kinds[0];
   const body = action[kind]!;
+  switch (kind) {
+    case 'Put': {
+      const put = normalizeItem(body.Item, 'Item');
+      return { kind, body, put, prepared: prepareWriteExpressions(body, 'PutItem', ['ConditionExpression']) };
+    }
+    case 'Update':
+      return { kind, body, put: null, prepared: prepareWriteExpressions(body, 'UpdateItem', ['UpdateExpression', 'ConditionExpression']) };
+    case 'Delete':
+    case 'ConditionCheck':
+      return { kind, body, put: null, prepared: prepareWriteExpressions(body, 'DeleteItem', ['ConditionExpression']) };
+  }
+}
+
+/** One action, validated against its table as its single-item operation is (key, item size, index keys), and routed. */
+function planAction(ctx: ApiContext, { kind, body, put, prepared }: ReadAction): Planned {
   const table = tableFor(ctx, body.TableName as string);
   const info = keyInfoOf(table);
   let key: Item;
-  let put: Item | null = null;
   let sz = 0;
   let code: number;
-  let x;
   switch (kind) {
     case 'Put': {
-      put = normalizeItem(body.Item, 'Item');
-      key = validateItemKeyAttributes(put, table.keySchema, table.attributeDefinitions);
-      sz = itemSizeBytes(put);
+      key = validateItemKeyAttributes(put!, table.keySchema, table.attributeDefinitions);
+      sz = itemSizeBytes(put!);
       if (sz > itemSizeBytesMax) throw validationError('Item size has exceeded the maximum allowed size');
-      checkItemIndexKeys(table, put);
-      x = prepareWriteExpressions(body, 'PutItem', ['ConditionExpression']).x;
+      checkItemIndexKeys(table, put!);
       code = WriteKind.Put;
       break;
     }
     case 'Update': {
       key = validateKey(body.Key, table.keySchema, table.attributeDefinitions);
-      const prepared = prepareWriteExpressions(body, 'UpdateItem', ['UpdateExpression', 'ConditionExpression']);
       if (prepared.compiled.update !== null) assertKeyNotUpdated(prepared.compiled.update, info.names);
-      x = prepared.x;
       code = WriteKind.Update;
       break;
     }
     case 'Delete':
       key = validateKey(body.Key, table.keySchema, table.attributeDefinitions);
-      x = prepareWriteExpressions(body, 'DeleteItem', ['ConditionExpression']).x;
       code = WriteKind.Delete;
       break;
     case 'ConditionCheck':
       key = validateKey(body.Key, table.keySchema, table.attributeDefinitions);
-      x = prepareWriteExpressions(body, 'DeleteItem', ['ConditionExpression']).x;
       code = 0;
       break;
   }
@@ -136,10 +155,32 @@ function planAction(ctx: ApiContext, action: RawAction): Planned {
       put,
       sz,
       key: kind === 'Update' ? key : null,
-      x,
+      x: prepared.x,
       rvf: body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD',
     },
   };
+}
+
+/**
+ * Plans each action. A key that does not match its table's schema cancels the transaction with a
+ * ValidationError in that action's place, as DynamoDB answers it (captured by the
+ * paritysuite/dynamodb-conformance suite: a wrong-typed or non-scalar key of a Put, Update, Delete
+ * or ConditionCheck, an empty Key of a Get); any other fault refuses the whole request.
+ */
+export function planEach<A, P>(actions: readonly A[], plan: (action: A) => P): P[] {
+  const planned: P[] = [];
+  let reasons: CancellationReason[] | null = null;
+  for (let i = 0; i < actions.length; i++) {
+    try {
+      planned.push(plan(actions[i]!));
+    } catch (e) {
+      if (!(e instanceof DynamoError) || e.kind.name !== 'ValidationException' || !isKeySchemaMismatch(e.message)) throw e;
+      reasons ??= actions.map((): CancellationReason => ({ Code: 'None' }));
+      reasons[i] = { Code: 'ValidationError', Message: e.message };
+    }
+  }
+  if (reasons !== null) throw cancelled(reasons);
+  return planned;
 }
 
 /** TransactionCanceledException as DynamoDB words it: the reasons' codes in action order, and the reasons themselves. */

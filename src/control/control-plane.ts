@@ -60,7 +60,10 @@ export interface SettingsChange {
 }
 
 export interface ControlPlaneOptions {
+  /** Partitions a new PROVISIONED table starts with. */
   initialPartitions: number;
+  /** Partitions a new PAY_PER_REQUEST table starts with (admission's onDemandInitialPartitions; default initialPartitions). */
+  onDemandInitialPartitions?: number;
   clock: Clock;
   /** How long a split may take to be applied by its leader before the attempt is abandoned. */
   splitWaitMs: number;
@@ -534,7 +537,8 @@ export class ControlPlane {
   private async placeTable(fields: Omit<TableRecord, 'tableId' | 'createdAt' | 'partitions'>): Promise<TableRecord> {
     const tableId = `${fields.name}.${(this.options.uniqueId ?? randomUUID)()}`;
     const version = this.catalog.nextMapVersion();
-    const partitions = this.placePartitions(tableId, version);
+    const count = fields.billingMode === 'PAY_PER_REQUEST' ? (this.options.onDemandInitialPartitions ?? this.options.initialPartitions) : this.options.initialPartitions;
+    const partitions = this.placePartitions(tableId, version, count);
     const table: TableRecord = { ...fields, tableId, createdAt: this.options.clock.now() / 1000, partitions, nextPid: partitions.length };
     // Storage nodes first, so the table is servable the moment it is visible.
     await Promise.all(Array.from({ length: this.nodes.count }, (_, w) => (this.nodes.isAlive(w) ? this.nodes.control(w, { type: 'assign', assignments: partitions }).catch(() => {}) : undefined)));
@@ -733,15 +737,15 @@ export class ControlPlane {
   }
 
   /**
-   * Cuts the hash space into the initial partitions and places replicas: partition i is led by
+   * Cuts the hash space into `count` partitions and places replicas: partition i is led by
    * the zone leading the fewest partitions so far, with followers in the next two zones, so
    * every zone leads about a third of all partitions across tables.
    */
-  private placePartitions(tableId: string, version: number): PartitionAssignment[] {
+  private placePartitions(tableId: string, version: number, count: number): PartitionAssignment[] {
     const zones = this.nodes.count;
     const leads = new Array<number>(zones).fill(0);
     for (const t of this.catalog.all()) for (const p of t.partitions) leads[p.leader]++;
-    return splitHashSpace(this.options.initialPartitions).map((range, pid) => {
+    return splitHashSpace(count).map((range, pid) => {
       let leader = -1;
       for (let z = 0; z < zones; z++) if (this.nodes.isAlive(z) && (leader === -1 || leads[z] < leads[leader])) leader = z;
       if (leader === -1) throw new DynamoError('ServiceUnavailable', 'The service is currently unavailable or busy.');

@@ -195,6 +195,11 @@ function immediateValue(node: OperandNode, ctx: BindContext): AttributeValue | n
   return node.type === 'value' ? lookupValue(ctx, node.name)! : null;
 }
 
+/** DynamoDB's message for a function called with the wrong number of operands. */
+export function incorrectOperandCount(name: string, count: number): string {
+  return `Incorrect number of operands for operator or function; operator or function: ${name}, number of operands: ${count}`;
+}
+
 /** The first function in an operand tree (innermost first) whose operand count is wrong. */
 function firstArityError(node: OperandNode): BindError | null {
   if (node.type === 'arithmetic') return firstArityError(node.left) ?? firstArityError(node.right);
@@ -206,9 +211,7 @@ function firstArityError(node: OperandNode): BindError | null {
   }
   const arity = conditionFunctionArity.get(node.name) ?? updateFunctionArity.get(node.name);
   if (arity !== undefined && arity !== args.length) {
-    return new BindError(
-      `Incorrect number of operands for operator or function; operator or function: ${node.name}, number of operands: ${args.length}`,
-    );
+    return new BindError(incorrectOperandCount(node.name, args.length));
   }
   return null;
 }

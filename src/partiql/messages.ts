@@ -130,6 +130,13 @@ export function setFunctionFirstArgument(fn: 'ADD' | 'DELETE'): string {
 export function setFunctionSecondArgument(fn: 'ADD' | 'DELETE'): string {
   return `The second argument to SET_${fn} must be a value with type SET`;
 }
+/** A set literal with a repeated member: the JSON API's message, its members unquoted (captured from DynamoDB). */
+export function bagDuplicates(members: readonly string[]): string {
+  return `One or more parameter values were invalid: Input collection [${members.join(', ')}] contains duplicates.`;
+}
+export function gsiDoesNotProject(index: string, names: readonly string[]): string {
+  return `One or more parameter values were invalid: Global secondary index ${index} does not project [${names.join(', ')}]`;
+}
 export function invalidDeleteReturning(what: string): string {
   return `Invalid returning clause: RETURNING ${what}. Only RETURNING ALL OLD * is allowed in DELETE statements.`;
 }

@@ -7,6 +7,7 @@
 // clause of a write names the item by its key, and whatever else it says is the write's condition.
 import { validationError } from '../protocol/errors.ts';
 import { getPath, type DocumentPath } from '../expressions/index.ts';
+import { incorrectOperandCount } from '../expressions/compile.ts';
 import type { AttributeDefinition, AttributeValue, Item, KeySchemaElement } from '../values/types.ts';
 import type { Expr, Returning, SelectStatement, Statement, UpdateAction } from './ast.ts';
 import { astNodeName } from './parser.ts';
@@ -18,7 +19,12 @@ export interface TableSchema {
   readonly name: string;
   readonly keySchema: readonly KeySchemaElement[];
   readonly attributeDefinitions: readonly AttributeDefinition[];
-  readonly indexes?: readonly { readonly name: string; readonly kind: 'GSI' | 'LSI'; readonly keySchema: readonly KeySchemaElement[] }[];
+  readonly indexes?: readonly {
+    readonly name: string;
+    readonly kind: 'GSI' | 'LSI';
+    readonly keySchema: readonly KeySchemaElement[];
+    readonly projection?: { readonly ProjectionType: string; readonly NonKeyAttributes?: readonly string[] };
+  }[];
 }
 
 /** Which operation runs the statement: ExecuteStatement, BatchExecuteStatement or ExecuteTransaction. */
@@ -206,6 +212,7 @@ class Translation {
       }
       input.ProjectionExpression = texts.join(', ');
       if (reshape) columns = cols;
+      if (index?.kind === 'GSI') checkProjected(index, table.keySchema, cols);
     }
 
     const conjuncts = flattenAnd(sel.where);
@@ -506,6 +513,8 @@ class Translation {
           if (e.name === 'size') throw m.statementError(m.whereNotBoolean);
           throw m.statementError(m.unrecognizedFunction(e.name), e.at);
         }
+        // Written as a condition expression, a call with no operands would not parse there.
+        if (e.args.length === 0) throw validationError(incorrectOperandCount(e.name, 0));
         return { text: `${e.name}(${e.args.map((a) => this.operand(a)).join(', ')})`, precedence: leaf };
       }
       case 'like':
@@ -555,7 +564,10 @@ class Translation {
       case 'struct':
         return this.constant(e);
       case 'call':
-        if (e.name === 'size') return `size(${e.args.map((a) => this.operand(a)).join(', ')})`;
+        if (e.name === 'size') {
+          if (e.args.length === 0) throw validationError(incorrectOperandCount(e.name, 0));
+          return `size(${e.args.map((a) => this.operand(a)).join(', ')})`;
+        }
         if (booleanFunctions.has(e.name)) throw m.statementError(m.unsupportedConditionOperator(e.name));
         throw m.statementError(m.unrecognizedFunction(e.name), e.at);
       case 'binary':
@@ -659,4 +671,18 @@ function references(e: Expr, names: ReadonlySet<string>): boolean {
 
 function samePath(a: DocumentPath, b: DocumentPath): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
+}
+
+/** A GSI answers only what it projects: columns outside it are refused, named in statement order (as DynamoDB does). */
+function checkProjected(index: NonNullable<TableSchema['indexes']>[number], tableKeySchema: readonly KeySchemaElement[], columns: readonly Column[]): void {
+  const projection = index.projection;
+  if (projection === undefined || projection.ProjectionType === 'ALL') return;
+  const projected = new Set([...tableKeySchema, ...index.keySchema].map((k) => k.AttributeName));
+  for (const name of projection.NonKeyAttributes ?? []) projected.add(name);
+  const missing: string[] = [];
+  for (const column of columns) {
+    const name = column.path[0];
+    if (typeof name === 'string' && !projected.has(name) && !missing.includes(name)) missing.push(name);
+  }
+  if (missing.length > 0) throw m.statementError(m.gsiDoesNotProject(index.name, missing));
 }

@@ -2,7 +2,7 @@
 // them, and the constants a statement writes ('text', 12.5e3, TRUE, NULL, [..], {..}, <<..>>).
 import { DynamoError, validationError } from '../protocol/errors.ts';
 import { normalizeAttributeValue } from '../validation/attribute-values.ts';
-import { canonicalNumber, numberNotNumericPrefix } from '../values/number.ts';
+import { canonicalNumber, numberNotNumericPrefix, numberUnderflowMessage } from '../values/number.ts';
 import { nestingDepthMax } from '../limits.ts';
 import type { AttributeValue } from '../values/types.ts';
 import type { Expr } from './ast.ts';
@@ -40,7 +40,18 @@ function checkConvertible(text: string): void {
   const e = Math.max(text.indexOf('e'), text.indexOf('E'));
   if (e < 0) return;
   const exponent = Number(text.slice(e + 1));
-  if (Number.isFinite(exponent) && Math.abs(exponent) > int32Max) throw validationError(numberNotNumericPrefix + text);
+  if (!Number.isFinite(exponent)) return;
+  if (Math.abs(exponent) > int32Max) throw validationError(numberNotNumericPrefix + text);
+  // BigDecimal's scale (the digits after the point less the exponent) must fit an int too.
+  const mantissa = text.slice(0, e);
+  const point = mantissa.indexOf('.');
+  const scale = (point < 0 ? 0 : mantissa.length - point - 1) - exponent;
+  if (scale > int32Max || scale < -int32Max - 1) throw validationError(numberNotNumericPrefix + text);
+  // DynamoDB then checks the magnitude, precision less scale, in 32-bit arithmetic: past the
+  // largest int it wraps negative and reads as an underflow (1e2147483647, as captured from
+  // DynamoDB in paritysuite/dynamodb-conformance's partiqlParameterNumbers test).
+  const precision = Math.max(1, mantissa.replace(/[-+.]/g, '').replace(/^0+/, '').length);
+  if (precision - scale > int32Max) throw validationError(numberUnderflowMessage);
 }
 
 /** The literal number as DynamoDB stores it; a number out of DynamoDB's range names where it is. */
@@ -123,6 +134,7 @@ function bagValue(items: readonly Expr[], parameters: readonly AttributeValue[],
     type = memberType;
     members.push((member as Record<string, string>)[memberType]!);
   }
+  if (type !== 'B' && new Set(members).size !== members.length) throw m.statementError(m.bagDuplicates(members));
   return type === 'S' ? { SS: members } : type === 'N' ? { NS: members } : { BS: members };
 }
 

@@ -8,6 +8,7 @@ import { credentialsProblem, type CredentialConfig } from '../auth/credentials.t
 import { unsafeBindProblem } from '../security/safe-default.ts';
 import { limitRelationsProblem } from '../limits-relations.ts';
 import { tagsPerResourceMax } from '../limits.ts';
+import { initialPartitionsMax } from '../admission/admission.ts';
 
 export interface Config {
   server: { host: string; port: number; drainTimeoutMs: number; exitWithParent: boolean };
@@ -29,7 +30,7 @@ export interface Config {
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   failover: { heartbeatIntervalMs: number; hungNodeMs: number; commitStallMaxMs: number; routerRetryWindowMs: number; installTimeoutMs: number; replaceDelayMs: number; logEntriesMax: number; handoffTimeoutMs: number };
   faults: { enabled: boolean };
-  capacity: { burstSeconds: number; adaptive: boolean; partitionReadUnitsMax: number; partitionWriteUnitsMax: number };
+  capacity: { burstSeconds: number; adaptive: boolean; partitionReadUnitsMax: number; partitionWriteUnitsMax: number; throttling: boolean };
   partitionMap: { publishIntervalMs: number };
   splits: { enabled: boolean; sizeBytes: number; unitsPerSecond: number; checkIntervalMs: number; sustainedChecks: number };
   ttl: { sweepIntervalMs: number; scanItemsPerSecondMax: number; deletesPerSecondMax: number; settleMs: number; changeCooldownMs: number };
@@ -78,7 +79,7 @@ const schema: Record<string, Record<string, Kind>> = {
     checkpointIntervalMs: { type: 'int', min: 10, max: 3_600_000 },
   },
   tables: {
-    initialPartitions: { type: 'int', min: 1, max: 256 },
+    initialPartitions: { type: 'int', min: 1, max: initialPartitionsMax },
     globalSecondaryIndexesMax: { type: 'int', min: 1, max: 1000 },
     itemCollectionBytesMax: { type: 'int', min: 1024, max: 2 ** 50 },
     tagsPageSize: { type: 'int', min: 1, max: tagsPerResourceMax },
@@ -107,6 +108,7 @@ const schema: Record<string, Record<string, Kind>> = {
     adaptive: { type: 'bool' },
     partitionReadUnitsMax: { type: 'int', min: 1, max: 1_000_000_000 },
     partitionWriteUnitsMax: { type: 'int', min: 1, max: 1_000_000_000 },
+    throttling: { type: 'bool' },
   },
   partitionMap: {
     publishIntervalMs: { type: 'int', min: 10, max: 3_600_000 },
@@ -352,7 +354,8 @@ export function describeConfig(config: Config, dataDir = config.storage.dataDir)
     `workers=${config.storage.workers} sync=${config.storage.sync} partitionsPerTable=${config.tables.initialPartitions} ` +
     `replicas=3 (W=2) ` +
     `auth=${config.auth.enabled ? `on (${config.auth.credentials.length} credential${config.auth.credentials.length === 1 ? '' : 's'})` : 'OFF'} ` +
-    `tls=${config.tls.certFile ? 'on' : 'off'} encryption=${config.encryption.enabled ? 'on' : 'off'}`
+    `tls=${config.tls.certFile ? 'on' : 'off'} encryption=${config.encryption.enabled ? 'on' : 'off'}` +
+    (config.capacity.throttling ? '' : ' throttling=OFF')
   );
 }
 

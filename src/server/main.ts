@@ -20,7 +20,7 @@ import { Propagator } from '../indexes/propagator.ts';
 import { LmdbLedger } from '../transactions/ledger.ts';
 import { TransactionCoordinator } from '../transactions/coordinator.ts';
 import { TtlSweeper } from '../ttl/sweeper.ts';
-import { Admission } from '../admission/admission.ts';
+import { Admission, onDemandInitialPartitions } from '../admission/admission.ts';
 import { AdminEndpoints } from '../control/admin-endpoints.ts';
 import { prepareSecurity } from '../security/startup.ts';
 import { realClock } from '../control/clock.ts';
@@ -119,7 +119,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   );
   undo.push(() => nodes.stop());
   const map = new PartitionMap();
-  const control = new ControlPlane(catalog, map, nodes, { initialPartitions: config.tables.initialPartitions, clock: realClock, splitWaitMs: config.failover.installTimeoutMs, globalSecondaryIndexesMax: config.tables.globalSecondaryIndexesMax, tagsPageSize: config.tables.tagsPageSize });
+  const control = new ControlPlane(catalog, map, nodes, { initialPartitions: config.tables.initialPartitions, onDemandInitialPartitions: onDemandInitialPartitions(config.tables.initialPartitions, config.capacity), clock: realClock, splitWaitMs: config.failover.installTimeoutMs, globalSecondaryIndexesMax: config.tables.globalSecondaryIndexesMax, tagsPageSize: config.tables.tagsPageSize });
   const admission = new Admission(config.capacity);
   control.attachAdmission(admission);
   const autoAdmin = new AutoAdmin(control, catalog, nodes, {
@@ -165,6 +165,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   control.attachTtl(ttl);
   ttl.start();
   undo.push(() => ttl.stop());
+  if (!config.capacity.throttling) log.warn('capacity.throttling is off: no request is throttled, whatever the table\'s capacity');
   if (config.faults.enabled) log.warn('fault injection is enabled: POST /_monodyne/faults can kill and hang storage nodes');
   const admin = new AdminEndpoints(control, autoAdmin, nodes, { faultsEnabled: config.faults.enabled });
   const dispatcher = new Dispatcher({ control, router });

@@ -115,7 +115,8 @@ export class TransactionCoordinator {
     if (known !== undefined && known !== request) {
       throw new DynamoError('IdempotentParameterMismatchException', 'The request uses the same client token as a previous, but non-identical request.');
     }
-    if (running !== undefined) throw new DynamoError('TransactionInProgressException', 'The transaction with the given request token is already in progress.');
+    // DynamoDB's words on the wire (aws/aws-sdk-java-v2#2518); the API reference describes the exception otherwise.
+    if (running !== undefined) throw new DynamoError('TransactionInProgressException', 'Transaction from previous request is still in progress');
     if (done !== undefined && done.expiresAt > now && done.answer !== undefined) return done.answer;
     this.runningTokens.set(token, request);
     try {

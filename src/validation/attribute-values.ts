@@ -37,6 +37,13 @@ export const nestingTooDeepMessage =
 export const keySchemaMismatchMessage = 'The provided key element does not match the schema';
 export const attributeNameTooLargeMessage = `1 validation error detected: Attribute name is too large, must be less than ${attributeNameBytesMax + 1} bytes`;
 export const emptyAttributeNameMessage = invalidPrefix + 'Empty attribute name';
+
+const keyTypeMismatchPrefix = `${invalidPrefix}Type mismatch for key `;
+
+/** Whether a ValidationException's message says a key does not match its table's schema (names or types). */
+export function isKeySchemaMismatch(message: string): boolean {
+  return message === keySchemaMismatchMessage || message.startsWith(keyTypeMismatchPrefix);
+}
 export const itemSizeExceededMessage = 'Item size has exceeded the maximum allowed size';
 export const partitionKeyTooLargeMessage =
   invalidPrefix + `Size of hashkey has exceeded the maximum size limit of${partitionKeyBytesMax} bytes`;
@@ -558,7 +565,7 @@ export function validateItemKeyAttributes(
     const expected = definedType(name, attributeDefinitions);
     const actual = typeOf(av);
     if (actual !== expected) {
-      throw validationError(`${invalidPrefix}Type mismatch for key ${name} expected: ${expected} actual: ${actual}`);
+      throw validationError(`${keyTypeMismatchPrefix}${name} expected: ${expected} actual: ${actual}`);
     }
     setProperty(key, name, av);
   }

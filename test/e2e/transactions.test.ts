@@ -91,7 +91,10 @@ test('validation: one item once, one action per entry, at most 100 actions', asy
     name: 'ValidationException',
     message: 'Item size has exceeded the maximum allowed size',
   });
-  await assert.rejects(t.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Delete: { TableName: 'accounts', Key: { id: N(1) } } }] })), { name: 'ValidationException', message: 'The provided key element does not match the schema' });
+  await assert.rejects(t.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Delete: { TableName: 'accounts', Key: { id: N(1) } } }] })), {
+    name: 'TransactionCanceledException',
+    message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [ValidationError]',
+  });
   await assert.rejects(t.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Delete: { TableName: 'accounts', Key: { id: S('a') } } }], ClientRequestToken: 'x'.repeat(37) })), { name: 'ValidationException' });
   await assert.rejects(t.client.send(new TransactGetItemsCommand({ TransactItems: [{ Get: { TableName: 'accounts', Key: { id: S('a') } } }, { Get: { TableName: 'accounts', Key: { id: S('a') } } }] })), {
     name: 'ValidationException',

@@ -356,6 +356,12 @@ test('parameters are checked as DynamoDB reads them', () => {
   assert.equal(message([{ N: '' }]), 'The parameter cannot be converted to a numeric value');
   assert.equal(message([{ N: 'abc' }]), 'The parameter cannot be converted to a numeric value: abc');
   assert.equal(message([{ N: '1e126' }]), 'Number overflow. Attempting to store a number with magnitude larger than supported range');
+  // Precision less scale past the largest int wraps negative: an underflow, as DynamoDB answers.
+  assert.equal(message([{ N: '1e2147483647' }]), 'Number underflow. Attempting to store a number with magnitude smaller than supported range');
+  assert.equal(message([{ N: '1e2147483646' }]), 'Number overflow. Attempting to store a number with magnitude larger than supported range');
+  // A scale (digits after the point less the exponent) beyond an int cannot be converted.
+  assert.equal(message([{ N: '1.5e-2147483647' }]), 'The parameter cannot be converted to a numeric value: 1.5e-2147483647');
+  assert.equal(message([{ N: '1e-2147483647' }]), 'Number underflow. Attempting to store a number with magnitude smaller than supported range');
 });
 
 test('a NextToken carries its start key and continues only the request that made it', () => {

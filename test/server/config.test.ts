@@ -92,6 +92,16 @@ test('a bad setting is refused with a message naming it', () => {
   for (const [fn, message] of cases) assert.throws(fn, (err: Error) => err instanceof ConfigError && message.test(err.message));
 });
 
+test('capacity.throttling: on by default, off from a file, the environment or options, validated', () => {
+  assert.equal(loadDefaults().capacity.throttling, true);
+  assert.equal(resolveConfig({ env: { MONODYNE_CAPACITY_THROTTLING: 'false' } }).capacity.throttling, false);
+  assert.equal(resolveConfig({ options: { capacity: { throttling: false } } }).capacity.throttling, false);
+  const file = join(tempDir(), 'config.json');
+  writeFileSync(file, JSON.stringify({ capacity: { throttling: false } }));
+  assert.equal(resolveConfig({ configFile: file }).capacity.throttling, false);
+  assert.throws(() => resolveConfig({ env: { MONODYNE_CAPACITY_THROTTLING: 'off' } }), (err: Error) => err instanceof ConfigError && /MONODYNE_CAPACITY_THROTTLING must be true or false/.test(err.message));
+});
+
 test('command-line flags', () => {
   assert.deepEqual(parseArgs(['--port', '9000', '--host=0.0.0.0', '--data-dir', '/tmp/x', '--workers', '5', '--config', 'c.json']), {
     help: false,

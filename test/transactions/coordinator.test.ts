@@ -11,6 +11,7 @@ import { Op, ReturnValues, WriteKind, type GetRequest, type WriteRequest } from 
 import { itemSizeBytes } from '../../src/validation/attribute-values.ts';
 import { DynamoError } from '../../src/protocol/errors.ts';
 import { TransactionCoordinator, type TxWriteAction } from '../../src/transactions/coordinator.ts';
+import { realClock } from '../../src/control/clock.ts';
 import type { Ledger, LedgerItem, LedgerRecord, TokenRecord } from '../../src/transactions/ledger.ts';
 import type { Item } from '../../src/values/types.ts';
 
@@ -160,4 +161,39 @@ test("finishes of several transactions in one entry (TxFinishBatch): each as it 
   await s.settle(s.put('t', 'a', 'a4'));
   assert.equal(await s.settle(s.get('t', 'a')), 'a4');
   await s.until(() => s.caughtUp(), 'every replica to catch up');
+});
+
+test('a ClientRequestToken: the same request while the first runs is in progress, another request a mismatch; a finished one answers again', async () => {
+  const ledger = new MemoryLedger();
+  // once() keeps the token's request and answer in the ledger; it routes nothing.
+  const coordinator = new TransactionCoordinator(ledger, null as never, { clock: realClock, recoveryIntervalMs: 1000 });
+  let finish!: (answer: string) => void;
+  const first = coordinator.once('token', 'request-a', () => new Promise<string>((resolve) => (finish = resolve)));
+  const refusedWith = async (promise: Promise<string>) => {
+    try {
+      await promise;
+    } catch (err) {
+      assert.ok(err instanceof DynamoError, String(err));
+      return [err.kind.name, err.message];
+    }
+    return ['accepted'];
+  };
+  const runs: string[] = [];
+  const again = () => {
+    runs.push('ran');
+    return Promise.resolve('second');
+  };
+  assert.deepEqual(await refusedWith(coordinator.once('token', 'request-a', again)), ['TransactionInProgressException', 'Transaction from previous request is still in progress']);
+  assert.deepEqual(await refusedWith(coordinator.once('token', 'request-b', again)), [
+    'IdempotentParameterMismatchException',
+    'The request uses the same client token as a previous, but non-identical request.',
+  ]);
+  finish('first');
+  assert.equal(await first, 'first');
+  assert.equal(await coordinator.once('token', 'request-a', again), 'first');
+  assert.deepEqual(await refusedWith(coordinator.once('token', 'request-b', again)), [
+    'IdempotentParameterMismatchException',
+    'The request uses the same client token as a previous, but non-identical request.',
+  ]);
+  assert.deepEqual(runs, []);
 });
