@@ -13,6 +13,13 @@ export const tableNameLengthMax = 255;
 export const tableNamePattern = /^[a-zA-Z0-9_.-]+$/;
 /** Attribute names in key schemas and expressions: at most 255 bytes (key attributes). */
 export const keyAttributeNameBytesMax = 255;
+/** DynamoDB Streams: a shard iterator expires 15 minutes after it was issued. */
+export const shardIteratorLifetimeMs = 15 * 60 * 1000;
+/** GetRecords: at most 1,000 records (Limit) and 1 MB a call. */
+export const getRecordsLimitMax = 1000;
+export const getRecordsBytesMax = 1024 * 1024;
+/** ListStreams and DescribeStream: at most 100 streams or shards a page (Limit). */
+export const streamsPageLimitMax = 100;
 /** UpdateTimeToLive's AttributeName: 1 to 255 characters. */
 export const timeToLiveAttributeNameLengthMax = 255;
 /**

@@ -123,5 +123,7 @@ export async function createTable(ctx: ApiContext, input: Record<string, unknown
     ...(kmsMasterKeyArn !== null ? { sse: { kmsMasterKeyArn } } : {}),
     ...(stream !== undefined ? { stream } : {}),
   });
+  // The stream is listed, described and readable at once (its shards opened).
+  if (stream !== undefined) await ctx.control.streams?.collectAll();
   return JSON.stringify({ TableDescription: tableDescription(table, 'ACTIVE') });
 }

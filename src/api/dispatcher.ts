@@ -1,6 +1,6 @@
 // Maps X-Amz-Target to an operation, parses the JSON body, and runs the operation.
 import { DynamoError } from '../protocol/errors.ts';
-import { targetPrefix } from '../protocol/wire.ts';
+import { operationOf } from '../protocol/wire.ts';
 import type { HttpExchange, RequestHandler } from '../protocol/front-door.ts';
 import type { ApiContext, Operation, RequestFacts } from './context.ts';
 import { createTable } from './create-table.ts';
@@ -23,6 +23,10 @@ import { describeContributorInsights } from './describe-contributor-insights.ts'
 import { listContributorInsights } from './list-contributor-insights.ts';
 import { describeTimeToLive } from './describe-time-to-live.ts';
 import { updateTimeToLive } from './update-time-to-live.ts';
+import { listStreams } from './list-streams.ts';
+import { describeStream } from './describe-stream.ts';
+import { getShardIterator } from './get-shard-iterator.ts';
+import { getRecords } from './get-records.ts';
 import { executeStatement } from './execute-statement.ts';
 import { batchExecuteStatement } from './batch-execute-statement.ts';
 import { executeTransaction } from './execute-transaction.ts';
@@ -55,6 +59,10 @@ export const operations: Record<string, Operation> = {
   ListContributorInsights: listContributorInsights,
   DescribeTimeToLive: describeTimeToLive,
   UpdateTimeToLive: updateTimeToLive,
+  ListStreams: listStreams,
+  DescribeStream: describeStream,
+  GetShardIterator: getShardIterator,
+  GetRecords: getRecords,
   ExecuteStatement: executeStatement,
   BatchExecuteStatement: batchExecuteStatement,
   ExecuteTransaction: executeTransaction,
@@ -83,7 +91,7 @@ export class Dispatcher implements RequestHandler {
 
   async handle(exchange: HttpExchange): Promise<string> {
     const target = exchange.target;
-    const name = target.startsWith(targetPrefix) ? target.slice(targetPrefix.length) : '';
+    const name = operationOf(target);
     // Own properties only: "constructor" or "__proto__" must not resolve to Object's members.
     const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
     if (operation === undefined) throw new DynamoError('UnknownOperationException', '');

@@ -89,4 +89,6 @@ export function itemCollectionMetricsMember(input: Record<string, unknown>, tabl
 /** A write to the table was acknowledged: its global indexes have changes to deliver. */
 export function indexedWriteDone(ctx: ApiContext, table: TableRecord): void {
   if (table.indexes !== undefined) ctx.control.propagator?.written(table);
+  // A stream's records are taken at once (a reader waits for them, not for the next poll).
+  if (table.stream?.enabled === true) ctx.control.streams?.collectSoon();
 }

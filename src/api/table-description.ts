@@ -1,4 +1,5 @@
 // DynamoDB's TableDescription for a table, as CreateTable, DescribeTable, UpdateTable and DeleteTable return it.
+import { streamArn } from '../streams/stream-store.ts';
 import type { OnDemandThroughput, Projection, SecondaryIndex, TableRecord } from '../control/table-record.ts';
 import { onDemandInitialReadUnitsPerSecond, onDemandInitialWriteUnitsPerSecond } from '../limits.ts';
 
@@ -52,6 +53,7 @@ export function tableDescription(
   }
   description.WarmThroughput = warmThroughput(provisioned, table.readCapacityUnits, table.writeCapacityUnits);
   addSettings(table, description);
+  addStream(table, description);
   const globals = (table.indexes ?? []).filter((i) => i.kind === 'GSI');
   const locals = (table.indexes ?? []).filter((i) => i.kind === 'LSI');
   if (globals.length > 0) description.GlobalSecondaryIndexes = globals.map((i) => globalIndexDescription(table, i, indexStats?.get(i.name) ?? noStats));
@@ -105,6 +107,15 @@ function warmThroughput(provisioned: boolean, read: number, write: number): Reco
   return provisioned
     ? { ReadUnitsPerSecond: read, WriteUnitsPerSecond: write, Status: 'ACTIVE' }
     : { ReadUnitsPerSecond: onDemandInitialReadUnitsPerSecond, WriteUnitsPerSecond: onDemandInitialWriteUnitsPerSecond, Status: 'ACTIVE' };
+}
+
+/** The table's latest stream, as DynamoDB shows it: its ARN and label stay after it is disabled; StreamSpecification only while enabled. */
+function addStream(table: TableRecord, description: Record<string, unknown>): void {
+  const stream = table.stream;
+  if (stream === undefined) return;
+  if (stream.enabled) description.StreamSpecification = { StreamEnabled: true, StreamViewType: stream.viewType };
+  description.LatestStreamLabel = stream.label;
+  description.LatestStreamArn = streamArn(table, stream.label);
 }
 
 /** SSEDescription and TableClassSummary, shown (as DynamoDB does) only once they were set. */

@@ -107,6 +107,8 @@ export async function updateTable(ctx: ApiContext, input: Record<string, unknown
   if (capacity !== undefined) updated = await ctx.control.updateCapacity(name, capacity.mode, capacity.read, capacity.write);
   for (const action of actions) updated = await applyIndexAction(ctx, name, action);
   if (settings !== undefined) updated = await ctx.control.updateSettings(name, () => settings);
+  // A new stream is listed and readable at once; a disabled one has its shards closed.
+  if (settings?.stream !== undefined) await ctx.control.streams?.collectAll();
   return JSON.stringify({ TableDescription: await describedWithStats(ctx, updated) });
 }
 

@@ -3,6 +3,7 @@
 // ARNs some operations take directly. Generic over operations, so new ones are covered by shape.
 import { accountId, tableArn } from './policy.ts';
 import { parseStatement } from '../partiql/parser.ts';
+import { streamArnOfIterator } from '../streams/shard-iterator.ts';
 import type { Statement } from '../partiql/ast.ts';
 
 export interface ResourceAccess {
@@ -80,6 +81,11 @@ export function resourcesOf(operation: string, input: Record<string, unknown>, r
   for (const field of ['ResourceArn', 'TableArn', 'BackupArn', 'StreamArn'] as const) {
     const arn = input[field];
     if (typeof arn === 'string') out.push({ action, resource: arn });
+  }
+  // GetRecords names its stream only through the shard iterator.
+  if (typeof input.ShardIterator === 'string') {
+    const arn = streamArnOfIterator(input.ShardIterator);
+    if (arn !== null) out.push({ action, resource: arn });
   }
   if (typeof input.GlobalTableName === 'string') {
     out.push({ action, resource: `arn:aws:dynamodb::${accountId}:global-table/${input.GlobalTableName}` });

@@ -18,6 +18,7 @@ import type { TransactionCoordinator } from '../transactions/coordinator.ts';
 import type { Clock } from './clock.ts';
 import { ReplicaLag } from './replica-lag.ts';
 import type { TtlSweeper } from '../ttl/sweeper.ts';
+import type { StreamCollector } from '../streams/collector.ts';
 import { chooseLeader } from './election.ts';
 import type { FenceReply } from './control-messages.ts';
 import type { ReplicaReport } from './control-messages.ts';
@@ -118,6 +119,13 @@ export class ControlPlane {
 
   attachPropagator(propagator: Propagator): void {
     this.propagator = propagator;
+  }
+
+  /** Takes the tables' changes into their streams, and keeps the streams' records. */
+  streams: StreamCollector | null = null;
+
+  attachStreams(collector: StreamCollector): void {
+    this.streams = collector;
   }
 
   /** Deletes expired items of the tables with Time to Live enabled. */

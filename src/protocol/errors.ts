@@ -38,6 +38,10 @@ export const ErrorKinds = {
   TransactionInProgressException: kind('TransactionInProgressException', PREFIX_DYNAMODB, 400, false),
   IdempotentParameterMismatchException: kind('IdempotentParameterMismatchException', PREFIX_DYNAMODB, 400, false),
   DuplicateItemException: kind('DuplicateItemException', PREFIX_DYNAMODB, 400, false),
+  /** DynamoDB Streams: a shard iterator past its 15 minutes. */
+  ExpiredIteratorException: kind('ExpiredIteratorException', PREFIX_DYNAMODB, 400, false),
+  /** DynamoDB Streams: a position in records already trimmed (past their retention). */
+  TrimmedDataAccessException: kind('TrimmedDataAccessException', PREFIX_DYNAMODB, 400, false),
   RequestEntityTooLarge: kind('RequestEntityTooLarge', PREFIX_COYOTE, 413, false),
   /** A client too slow to send its request; the SDKs retry this code as transient. */
   RequestTimeoutException: kind('RequestTimeoutException', PREFIX_COYOTE, 408, true),

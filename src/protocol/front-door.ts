@@ -5,7 +5,7 @@
 // nesting, bytes buffered across all requests, open connections, and slow senders.
 import uWS from 'uWebSockets.js';
 import { DynamoError } from './errors.ts';
-import { contentType, crc32Of, errorBody, nextRequestId, serverHeaderValue, targetPrefix } from './wire.ts';
+import { contentType, crc32Of, errorBody, nextRequestId, operationOf, serverHeaderValue } from './wire.ts';
 import { acceptsGzip, BodyEncoding, bodyEncodingOf, gzipBody, inflateBody, type BodyEncodingCode, type InflateFailure } from './compression.ts';
 import { requestBodyBytesMax } from '../limits.ts';
 import type { Authenticator, PendingAuth } from '../auth/authenticator.ts';
@@ -473,8 +473,9 @@ export class FrontDoor {
   }
 
   private isKnownTarget(target: string): boolean {
-    if (!target.startsWith(targetPrefix)) return false;
-    return this.operations === null || this.operations.has(target.slice(targetPrefix.length));
+    const name = operationOf(target);
+    if (name === '') return false;
+    return this.operations === null || this.operations.has(name);
   }
 
   /** Counts body bytes against the in-flight bound; false when they do not fit. */
@@ -545,7 +546,7 @@ export class FrontDoor {
       }
       if (jsonNestingExceeds(body, this.limits.jsonNestingDepthMax)) throw deepBodyError(body);
       if (exchange.principal !== null) {
-        this.auth!.authorize(exchange.principal, exchange.target.slice(targetPrefix.length), body, pending!.region);
+        this.auth!.authorize(exchange.principal, operationOf(exchange.target), body, pending!.region);
       }
     } catch (err) {
       exchange.fail(err);

@@ -5,6 +5,25 @@ import { randomBytes } from 'node:crypto';
 import type { DynamoError } from './errors.ts';
 
 export const targetPrefix = 'DynamoDB_20120810.';
+/** DynamoDB Streams' operations come on the same endpoint and credentials, under their own prefix. */
+export const streamsTargetPrefix = 'DynamoDBStreams_20120810.';
+export const streamsOperations: ReadonlySet<string> = new Set(['ListStreams', 'DescribeStream', 'GetShardIterator', 'GetRecords']);
+
+/**
+ * The operation an X-Amz-Target names: one of DynamoDB's, or one of DynamoDB Streams' under its
+ * prefix (their names do not overlap); '' for anything else.
+ */
+export function operationOf(target: string): string {
+  if (target.startsWith(targetPrefix)) {
+    const name = target.slice(targetPrefix.length);
+    return streamsOperations.has(name) ? '' : name;
+  }
+  if (target.startsWith(streamsTargetPrefix)) {
+    const name = target.slice(streamsTargetPrefix.length);
+    return streamsOperations.has(name) ? name : '';
+  }
+  return '';
+}
 export const contentType = 'application/x-amz-json-1.0';
 /** DynamoDB's Server header says just that: "Server: Server". (uWebSockets.js adds the Date header itself, formatted once a second.) */
 export const serverHeaderValue = 'Server';

@@ -20,6 +20,8 @@ import { Propagator } from '../indexes/propagator.ts';
 import { LmdbLedger } from '../transactions/ledger.ts';
 import { TransactionCoordinator } from '../transactions/coordinator.ts';
 import { TtlSweeper } from '../ttl/sweeper.ts';
+import { StreamStore } from '../streams/stream-store.ts';
+import { StreamCollector } from '../streams/collector.ts';
 import { Admission, onDemandInitialPartitions } from '../admission/admission.ts';
 import { AdminEndpoints } from '../control/admin-endpoints.ts';
 import { prepareSecurity } from '../security/startup.ts';
@@ -41,6 +43,8 @@ export interface RunningServer {
   transactions: TransactionCoordinator;
   /** Deletes expired items; `sweepNow()` runs a sweep at once (tests). */
   ttl: TtlSweeper;
+  /** Takes the tables' changes into their streams; `collectAll()` runs a pass at once (tests). */
+  streams: StreamCollector;
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
@@ -161,6 +165,12 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   control.attachPropagator(propagator);
   propagator.start();
   undo.push(() => propagator.stop());
+  const streamStore = StreamStore.open(`${dataDir}/streams`, config.storage.sync, security.encryptionKey);
+  undo.push(() => streamStore.close());
+  const streams = new StreamCollector(control, router, streamStore, realClock, { pollMs: config.streams.pollIntervalMs, recordsPerRead: 512, bytesPerRead: 1024 * 1024, retentionMs: config.streams.retentionHours * 3_600_000 });
+  control.attachStreams(streams);
+  streams.start();
+  undo.push(() => streams.stop());
   const ttl = new TtlSweeper(control, router, realClock, config.ttl);
   control.attachTtl(ttl);
   ttl.start();
@@ -183,6 +193,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
       try {
         await frontDoor.drain(config.server.drainTimeoutMs);
         await ttl.stop();
+        await streams.stop();
         await propagator.stop();
         await transactions.stop();
         autoAdmin.stop();
@@ -190,6 +201,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
         transport.stop();
         await catalog.close();
         await ledger.close();
+        await streamStore.close();
         frontDoor.close();
       } finally {
         release();
@@ -199,7 +211,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   };
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   dispatcher.listeningAt(`${host}:${port}`);
-  return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close, propagator, transactions, ttl };
+  return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close, propagator, transactions, ttl, streams };
 }
 
 /** MONODYNE_RECOVERY_PAUSE: a count of log records (absent: no pause). */

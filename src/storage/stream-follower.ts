@@ -13,7 +13,8 @@ import { derivedWritesOf, type DerivedSource, type DerivedWrites } from './deriv
 import { decodeIndexSpec } from '../indexes/index-spec.ts';
 import { outboxKey, sameItem } from '../indexes/index-entries.ts';
 import { decodeStoredItem } from './stored-item.ts';
-import { encodeStreamChange } from '../streams/stream-change.ts';
+import { encodeStreamChange, type StreamChange } from '../streams/stream-change.ts';
+import { ttlWriteIdPrefix } from '../ttl/sweeper.ts';
 
 export class StreamFollower implements LogFollower {
   readonly name = 'streams';
@@ -30,9 +31,12 @@ export class StreamFollower implements LogFollower {
     if (entry.x === undefined || entry.rx !== undefined) return;
     const stream = decodeIndexSpec(entry.x).st;
     if (stream === undefined) return;
+    const ttl = entry.w !== null && entry.w.startsWith(ttlWriteIdPrefix);
     for (const mu of entry.m) {
       if (changesNothing(mu)) continue;
-      out.put(replica.table, outboxKey(stream, mu.k, replica.pid, entry.i, 'S'), encodeStreamChange({ k: mu.k, o: mu.o, b: mu.b }));
+      const change: StreamChange = { k: mu.k, o: mu.o, b: mu.b };
+      if (ttl) change.t = true;
+      out.put(replica.table, outboxKey(stream, mu.k, replica.pid, entry.i, 'S'), encodeStreamChange(change));
     }
   }
 

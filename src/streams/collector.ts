@@ -22,7 +22,7 @@ import { encodeHashPrefix } from '../storage/key-encoding.ts';
 import { keyHash } from '../storage/leader-write.ts';
 import { decodeStoredItem } from '../storage/stored-item.ts';
 import { decodeStreamChange } from './stream-change.ts';
-import { keysOf, type ShardMeta, type StreamMeta, type StreamStore } from './stream-store.ts';
+import { keysOf, streamArn, type ShardMeta, type StreamMeta, type StreamStore } from './stream-store.ts';
 import { DynamoError } from '../protocol/errors.ts';
 import { log } from '../server/logger.ts';
 
@@ -35,11 +35,6 @@ export interface CollectorOptions {
   retentionMs: number;
 }
 
-/** The stream ARN of a table's stream with label `label`, as DynamoDB forms it. */
-export function streamArn(table: TableRecord, label: string): string {
-  return `${table.arn}/stream/${label}`;
-}
-
 /** A shard's id, DynamoDB's shape: shardId-<20 digits>-<8 hex>. */
 function shardIdOf(openedAtMs: number, pid: number, name: string): string {
   const suffix = (pid >>> 0).toString(16).padStart(4, '0') + name.slice(0, 4).padEnd(4, '0');
@@ -49,12 +44,14 @@ function shardIdOf(openedAtMs: number, pid: number, name: string): string {
 export class StreamCollector {
   private readonly control: ControlPlane;
   private readonly router: Router;
-  private readonly store: StreamStore;
+  readonly store: StreamStore;
   private readonly clock: Clock;
   private readonly options: CollectorOptions;
   private timers: TimerHandle[] = [];
-  private running: Promise<void> | null = null;
-  private again = false;
+  /** The passes, one after another. */
+  private chain: Promise<void> = Promise.resolve();
+  /** A pass is asked for and not yet begun. */
+  private soon = false;
   private stopped = false;
 
   constructor(control: ControlPlane, router: Router, store: StreamStore, clock: Clock, options: CollectorOptions) {
@@ -73,28 +70,31 @@ export class StreamCollector {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) t.cancel();
-    await this.running?.catch(() => {});
+    await this.chain;
   }
 
   /** A write to a stream-enabled table was acknowledged: a pass follows at once (the pass under way, then one more). */
   collectSoon(): void {
-    if (this.running !== null) {
-      this.again = true;
-      return;
-    }
-    this.running = this.collectAll()
+    if (this.soon) return;
+    this.soon = true;
+    void this.collectAll()
       .catch((err) => log.error('collecting streams failed:', err))
-      .finally(() => {
-        this.running = null;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.collectSoon();
-        }
-      });
+      .finally(() => (this.soon = false));
   }
 
-  /** One pass over every table with a stream, enabled or just disabled (its shards are closed). */
-  async collectAll(): Promise<void> {
+  /**
+   * One pass over every table with a stream, enabled or just disabled (its shards are closed),
+   * after the pass under way: passes never overlap (two would take the same records twice).
+   */
+  collectAll(): Promise<void> {
+    const run = this.chain.then(() => this.pass());
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private async pass(): Promise<void> {
+    // From here on, a write asks for the next pass.
+    this.soon = false;
     for (const table of this.control.catalog.all()) {
       if (this.stopped) return;
       const stream = table.stream;
@@ -209,7 +209,7 @@ export class StreamCollector {
       const eventName = oldImage === undefined ? 'INSERT' : newImage === undefined ? 'REMOVE' : 'MODIFY';
       const keys = keysOf((newImage ?? oldImage)!, meta.keySchema);
       const stamp = Buffer.from(key).toString('base64');
-      this.store.append(meta.arn, shard.shardId, stamp, { eventName, atMs: now, keys, ...(newImage === undefined ? {} : { newImage }), ...(oldImage === undefined ? {} : { oldImage }), sizeBytes: 0 });
+      this.store.append(meta.arn, shard.shardId, stamp, { eventName, atMs: now, keys, ...(newImage === undefined ? {} : { newImage }), ...(oldImage === undefined ? {} : { oldImage }), ...(change.t === true ? { ttl: true } : {}) });
     }
   }
 

@@ -9,6 +9,8 @@ export interface StreamChange {
   k: Uint8Array;
   o: Uint8Array | null;
   b: Uint8Array | null;
+  /** A delete by Time to Live. */
+  t?: true;
 }
 
 export function encodeStreamChange(change: StreamChange): Uint8Array {

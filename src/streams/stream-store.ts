@@ -5,7 +5,7 @@
 // order of increasing sequence numbers. Records are kept for the retention period; a stream
 // that was disabled stays readable until its last records expire.
 import { open, type RootDatabase } from 'lmdb';
-import type { StreamViewType } from '../control/table-record.ts';
+import type { StreamViewType, TableRecord } from '../control/table-record.ts';
 import type { AttributeValue, Item } from '../values/types.ts';
 
 export interface StreamMeta {
@@ -28,6 +28,8 @@ export interface ShardMeta {
   startSeq: string;
   /** Set once its partition split or its stream was disabled: no record follows this one. */
   endSeq?: string;
+  /** Records up to this sequence number were trimmed (past the retention period). */
+  trimmedThrough?: string;
   openedAtMs: number;
 }
 
@@ -42,8 +44,6 @@ export interface StoredStreamRecord {
   keys: Item;
   newImage?: Item;
   oldImage?: Item;
-  /** DynamoDB's item size of the record's data. */
-  sizeBytes: number;
   /** A delete by Time to Live (userIdentity: the DynamoDB service). */
   ttl?: boolean;
 }
@@ -53,6 +53,19 @@ const seqDigits = 21;
 
 export function sequenceNumber(n: number): string {
   return String(n).padStart(seqDigits, '0');
+}
+
+/** A sequence number a client gave, in the store's form; null when it is none. */
+export function normalSequence(given: string): string | null {
+  if (!/^\d+$/.test(given)) return null;
+  const digits = given.replace(/^0+/, '') || '0';
+  return digits.length > seqDigits ? null : digits.padStart(seqDigits, '0');
+}
+
+/** The sequence number before `seq` (null: none before it). */
+export function previousSequence(seq: string): string | null {
+  const n = BigInt(seq);
+  return n <= 1n ? null : (n - 1n).toString().padStart(seqDigits, '0');
 }
 
 const metaPrefix = 'm:';
@@ -144,6 +157,13 @@ export class StreamStore {
     return out;
   }
 
+  /** The shard's newest record's sequence number (undefined: none). */
+  newestRecord(arn: string, shardId: string): string | undefined {
+    const base = `${recordPrefix}${arn}|${shardId}|`;
+    for (const { value } of this.db.getRange({ start: base + '\uffff', end: base, reverse: true, limit: 1 })) return (value as StoredStreamRecord).seq;
+    return undefined;
+  }
+
   /** Removes records taken before `beforeMs`, and shards and streams with nothing left that will never get more. */
   async trim(beforeMs: number): Promise<number> {
     let removed = 0;
@@ -151,12 +171,16 @@ export class StreamStore {
       for (const shard of this.shards(meta.arn)) {
         const base = `${recordPrefix}${meta.arn}|${shard.shardId}|`;
         let left = 0;
+        let trimmed: string | undefined;
         for (const { key, value } of this.db.getRange({ start: base, end: base + '\uffff' })) {
-          if ((value as StoredStreamRecord).atMs < beforeMs) {
+          const record = value as StoredStreamRecord;
+          if (record.atMs < beforeMs) {
             void this.db.remove(key);
+            trimmed = record.seq;
             removed++;
           } else left++;
         }
+        if (trimmed !== undefined) void this.db.put(`${shardPrefix}${meta.arn}|${shard.shardId}`, { ...shard, trimmedThrough: trimmed });
         if (left === 0 && shard.endSeq !== undefined && shard.openedAtMs < beforeMs) void this.db.remove(`${shardPrefix}${meta.arn}|${shard.shardId}`);
       }
       if (!meta.enabled && this.shards(meta.arn).length === 0) void this.db.remove(metaPrefix + meta.arn);
@@ -177,4 +201,9 @@ export function keysOf(item: Item, keySchema: StreamMeta['keySchema']): Item {
   const keys: Record<string, AttributeValue> = {};
   for (const k of keySchema) if (item[k.AttributeName] !== undefined) keys[k.AttributeName] = item[k.AttributeName];
   return keys;
+}
+
+/** The stream ARN of a table's stream with label `label`, as DynamoDB forms it. */
+export function streamArn(table: TableRecord, label: string): string {
+  return `${table.arn}/stream/${label}`;
 }

@@ -20,6 +20,7 @@ import { log } from '../server/logger.ts';
 import type { Item } from '../values/types.ts';
 import { expiresItems } from './ttl-status.ts';
 import { pageBytesMax } from '../limits.ts';
+import { randomUUID } from 'node:crypto';
 import { pageJsonBytesMax } from '../limits-relations.ts';
 
 export interface TtlSettings {
@@ -33,6 +34,13 @@ export interface TtlSettings {
 }
 
 export const defaultTtlSettings: TtlSettings = { sweepIntervalMs: 10_000, scanItemsPerSecondMax: 100_000, deletesPerSecondMax: 1000, settleMs: 1000, changeCooldownMs: 0 };
+
+/**
+ * Write ids of the sweeper's deletes start with this (the router's never do): the log entry keeps
+ * the write id, so a stream tells a delete by Time to Live from a client's (its record names the
+ * DynamoDB service as userIdentity, as DynamoDB's do).
+ */
+export const ttlWriteIdPrefix = 'ttl/';
 
 /** DynamoDB leaves alone expiry values more than five years in the past (most likely not epoch seconds). */
 const expiryAgeMaxSeconds = 5 * 365 * 24 * 3600;
@@ -53,6 +61,9 @@ export class TtlSweeper {
   private timer: TimerHandle | null = null;
   private running: Promise<SweepCounts> | null = null;
   private stopped = false;
+  /** The sweeper's write ids: unique to this process start, then counted. */
+  private readonly deleteIds = randomUUID().slice(0, 8);
+  private deletes = 0;
   /** Since the server started (GET /_monodyne/ttl, tests). */
   readonly totals: SweepCounts = { scanned: 0, deleted: 0 };
 
@@ -173,6 +184,7 @@ export class TtlSweeper {
       x: { ConditionExpression: '#t < :now', ExpressionAttributeNames: { '#t': attribute }, ExpressionAttributeValues: { ':now': { N: String(Math.floor(this.clock.now() / 1000)) } } },
       rv: ReturnValues.NONE,
       rvf: false,
+      wid: `${ttlWriteIdPrefix}${this.deleteIds}-${++this.deletes}`,
     };
     const spec = indexSpecOf(table);
     if (spec !== null) req.ix = spec.bytes;
@@ -183,6 +195,7 @@ export class TtlSweeper {
       throw err;
     }
     if (table.indexes !== undefined) this.control.propagator?.written(table);
+    if (table.stream?.enabled === true) this.control.streams?.collectSoon();
     return true;
   }
 }
