@@ -46,7 +46,10 @@ export interface Config {
   };
 }
 
-export class ConfigError extends Error {}
+/** A flag, setting or option that is not valid: nothing starts. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 type Kind =
   | { type: 'string'; nonEmpty?: boolean }
