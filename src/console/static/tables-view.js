@@ -123,7 +123,6 @@ export class TablesView {
     this.saveButton = h('button', { id: 'put-item', onClick: () => this.putItem() });
     this.asNewItem = h('input', { type: 'checkbox', id: 'save-as-new-item' });
     this.asNewItemLabel = h('label', { className: 'inline' }, this.asNewItem, ' save as a new item if the key is changed (the edited item stays)');
-    this.editing = null;
     const enabled = insights.ContributorInsightsStatus === 'ENABLED';
     const pkValue = h('input', { id: 'query-pk', placeholder: `${hash} (${typeOf(hash)})` });
     const skOp = h('select', { id: 'query-sk-op' }, ...['', '=', '<', '<=', '>', '>=', 'begins_with', 'BETWEEN'].map((op) => h('option', { value: op }, op === '' ? '(any sort key)' : op)));
