@@ -4,6 +4,9 @@ import { SigV4Verifier, type HeaderSource, type PendingSignature } from './sigv4
 import { Credential, type CredentialConfig } from './credentials.ts';
 import { Decision, accessDenied, accountId } from './policy.ts';
 import { actionsOf, resourcesOf } from './request-resources.ts';
+import { RefusalLog } from './refusal-log.ts';
+import { DynamoError } from '../protocol/errors.ts';
+import { log } from '../server/logger.ts';
 
 export type PendingAuth = PendingSignature<Credential>;
 
@@ -11,11 +14,14 @@ export interface AuthenticatorOptions {
   credentials: readonly CredentialConfig[];
   clockSkewSeconds: number;
   now?: () => number;
+  /** Where refused signatures and unknown access keys are reported (default: the server's log, as warnings). */
+  logRefusal?: (line: string) => void;
 }
 
 export class Authenticator {
   private readonly verifier: SigV4Verifier<Credential>;
   private readonly byAccessKey = new Map<string, Credential>();
+  private readonly refusals: RefusalLog;
 
   constructor(options: AuthenticatorOptions) {
     for (const c of options.credentials) this.byAccessKey.set(c.accessKeyId, new Credential(c));
@@ -24,16 +30,29 @@ export class Authenticator {
       clockSkewSeconds: options.clockSkewSeconds,
       now: options.now,
     });
+    this.refusals = new RefusalLog(options.logRefusal ?? log.warn, options.now);
   }
 
   /** While the headers are at hand: everything but the signature itself. Throws DynamoError. */
   begin(headers: HeaderSource, method: string, rawPath: string, rawQuery: string): PendingAuth {
-    return this.verifier.begin(headers, method, rawPath, rawQuery);
+    try {
+      return this.verifier.begin(headers, method, rawPath, rawQuery);
+    } catch (err) {
+      // A request that names no access key (unsigned) is not a refused signature: not logged.
+      const accessKeyId = this.verifier.accessKeyIdOf(headers, rawQuery);
+      if (accessKeyId !== null && err instanceof DynamoError) this.refusals.note(accessKeyId, err);
+      throw err;
+    }
   }
 
   /** Once the body is in: verifies the signature and returns who signed. Throws DynamoError. */
   finish(pending: PendingAuth, body: Uint8Array): Credential {
-    this.verifier.finish(pending, body);
+    try {
+      this.verifier.finish(pending, body);
+    } catch (err) {
+      if (err instanceof DynamoError) this.refusals.note(pending.credential.accessKeyId, err);
+      throw err;
+    }
     return pending.credential;
   }
 

@@ -109,6 +109,27 @@ export class SigV4Verifier<C extends SigningSecret> {
     return this.beginHeader(headers, method, rawPath, rawQuery, authorization);
   }
 
+  /**
+   * The access key id a request says it is signed with (the Credential's first part, in either
+   * form), or null when it names none: for the log of refused requests, not for verifying.
+   */
+  accessKeyIdOf(headers: HeaderSource, rawQuery: string): string | null {
+    let credentialText: string | undefined;
+    if (rawQuery.includes('X-Amz-Credential=')) {
+      for (const pair of rawQuery.split('&')) {
+        if (pair.startsWith('X-Amz-Credential=')) credentialText = decodeComponent(pair.slice('X-Amz-Credential='.length));
+      }
+    } else {
+      const authorization = headers.getHeader('authorization').trim();
+      if (authorization === '') return null;
+      const parsed = this.authorizations.parse(authorization);
+      credentialText = 'components' in parsed ? parsed.components.credentialText : parsed.credentialText;
+    }
+    if (!credentialText) return null;
+    const slash = credentialText.indexOf('/');
+    return slash === -1 ? credentialText : credentialText.slice(0, slash);
+  }
+
   private beginHeader(headers: HeaderSource, method: string, rawPath: string, rawQuery: string, authorization: string): PendingSignature<C> {
     const text = authorization.trim();
     const parsed = this.authorizations.parse(text);

@@ -1,5 +1,6 @@
 // Command-line flags of the monodyne bin.
 import { ConfigError, flagKeys, listSettings, switchFlags } from './config.ts';
+import { developmentCredential } from '../auth/credentials.ts';
 
 const settings = listSettings();
 const envColumnChars = Math.max(...settings.map((s) => s.env.length)) + 2;
@@ -18,7 +19,12 @@ Options:
                     commits are not synced (for tests and demos)
   --workers N       storage worker threads, at least 3 (default 3)
   --config FILE     JSON config file (see config/default.json for every key)
+  --version         print the version and exit
   --help            show this help
+
+Clients sign every request with a credential of auth.credentials. Unless that setting
+says otherwise, the one credential is the built-in development key, access key id
+"${developmentCredential.accessKeyId}" (README: Security); it is accepted only on a loopback address.
 
 Every setting can also be given as an environment variable:
 ${settings.map((s) => `  ${s.env.padEnd(envColumnChars)}${s.key}`).join('\n')}
@@ -27,16 +33,21 @@ Precedence: defaults < --config file < environment < flags.
 
 export interface ParsedArgs {
   help: boolean;
+  version: boolean;
   configFile?: string;
   flags: Record<string, string>;
 }
 
 export function parseArgs(argv: string[]): ParsedArgs {
-  const out: ParsedArgs = { help: false, flags: {} };
+  const out: ParsedArgs = { help: false, version: false, flags: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
       out.help = true;
+      continue;
+    }
+    if (arg === '--version') {
+      out.version = true;
       continue;
     }
     if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (see --help)`);

@@ -5,6 +5,7 @@ import { ConfigError, describeConfig, resolveConfig } from './config.ts';
 import { parseArgs, usage, type ParsedArgs } from './args.ts';
 import { guardProcess } from './process-guard.ts';
 import { presetLibcFamily } from './libc-family.ts';
+import { version } from './version.ts';
 
 async function main(): Promise<void> {
   const guard = guardProcess();
@@ -14,6 +15,10 @@ async function main(): Promise<void> {
     args = parseArgs(process.argv.slice(2));
     if (args.help) {
       process.stdout.write(usage);
+      return;
+    }
+    if (args.version) {
+      process.stdout.write(`monodyne ${version}\n`);
       return;
     }
     config = resolveConfig({ configFile: args.configFile ?? process.env.MONODYNE_CONFIG, env: process.env, flags: args.flags });
@@ -48,7 +53,7 @@ async function main(): Promise<void> {
   if (config.server.exitWithParent) watchParent(() => stop('the process that started it has ended'));
   // Said only now: whoever waits for this line may signal at once, and is then heard.
   console.log(`monodyne listening on ${server.endpoint}`);
-  console.log(`config: ${describeConfig(config, server.dataDir)}`);
+  console.log(`config: ${describeConfig(config, server.dataDir, server.port)}`);
 }
 
 /** Calls `gone` once this process's parent has ended (it is re-parented: its parent pid changes). */

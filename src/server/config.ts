@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 // Embedded at build time (the bundle carries it), read by tsx when running from sources.
 import defaults from '../../config/default.json' with { type: 'json' };
-import { credentialsProblem, type CredentialConfig } from '../auth/credentials.ts';
+import { credentialsProblem, isDevelopmentCredential, type CredentialConfig } from '../auth/credentials.ts';
 import { unsafeBindProblem } from '../security/safe-default.ts';
 import { limitRelationsProblem } from '../limits-relations.ts';
 import { tagsPerResourceMax } from '../limits.ts';
@@ -49,7 +49,10 @@ export interface Config {
   };
 }
 
-export class ConfigError extends Error {}
+/** A flag, setting or option that is not valid: nothing starts. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 type Kind =
   | { type: 'string'; nonEmpty?: boolean }
@@ -352,16 +355,24 @@ function flagNameOf(path: string): string {
   return path;
 }
 
-/** The one-line summary printed at start-up; `dataDir` is the directory actually used (an ephemeral one is made at start). */
-export function describeConfig(config: Config, dataDir = config.storage.dataDir): string {
+/**
+ * The one-line summary printed at start-up; `dataDir` is the directory actually used (an ephemeral
+ * one is made at start) and `port` the one bound (--port 0 picks one). Credentials are named by
+ * access key id: a secret is never printed.
+ */
+export function describeConfig(config: Config, dataDir = config.storage.dataDir, port = config.server.port): string {
   return (
-    `host=${config.server.host} port=${config.server.port} dataDir=${dataDir}${config.storage.ephemeral ? ' (ephemeral)' : ''} ` +
+    `host=${config.server.host} port=${port} dataDir=${dataDir}${config.storage.ephemeral ? ' (ephemeral)' : ''} ` +
     `workers=${config.storage.workers} sync=${config.storage.sync} partitionsPerTable=${config.tables.initialPartitions} ` +
     `replicas=3 (W=2) ` +
-    `auth=${config.auth.enabled ? `on (${config.auth.credentials.length} credential${config.auth.credentials.length === 1 ? '' : 's'})` : 'OFF'} ` +
+    `auth=${config.auth.enabled ? `on (credentials: ${describeCredentials(config.auth.credentials)})` : 'OFF'} ` +
     `tls=${config.tls.certFile ? 'on' : 'off'} encryption=${config.encryption.enabled ? 'on' : 'off'}` +
     (config.capacity.throttling ? '' : ' throttling=OFF')
   );
+}
+
+function describeCredentials(credentials: readonly CredentialConfig[]): string {
+  return credentials.map((c) => (isDevelopmentCredential(c) ? `${c.accessKeyId} (the built-in development key)` : c.accessKeyId)).join(', ');
 }
 
 /** All keys with their environment variable names, for --help and the README. */

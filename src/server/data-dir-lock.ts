@@ -27,6 +27,7 @@ const holderPollIntervalMs = 10;
 
 /** Another live server holds the data directory. */
 export class DataDirInUseError extends Error {
+  override name = 'DataDirInUseError';
   readonly dataDir: string;
   /** The holder's pid, or null if its record could not be read. */
   readonly pid: number | null;

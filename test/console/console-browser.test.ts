@@ -2,7 +2,9 @@
 // playwright-core. It signs in, creates a table and items through the page (every request
 // signed in the browser with WebCrypto), edits, queries and deletes an item, checks that the
 // Internals view shows each partition's leader as the server reports it, and that a killed
-// storage node appears as a failover; screenshots go to test-artifacts/console/ (or to
+// storage node appears as a failover; that editing names its item and never turns a key change
+// into a silent new item, that items page both ways, that forms have room for their fields and
+// that the page asks for nothing that answers 404; screenshots go to test-artifacts/console/ (or to
 // CONSOLE_SCREENSHOT_DIR, e.g. docs/console for the README's pictures).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CreateTableCommand, GetItemCommand, PutItemCommand, UpdateContributorInsightsCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, CreateTableCommand, GetItemCommand, PutItemCommand, UpdateContributorInsightsCommand } from '@aws-sdk/client-dynamodb';
 import { clientFor, devCredentials, sdkSigner, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,6 +24,8 @@ let s: TestServer;
 let context: BrowserContext;
 let page: Page;
 let profileDir = '';
+/** Every URL the browser was answered 404 for, or could not load, during the whole run. */
+const notFound: string[] = [];
 
 before(async () => {
   if (noChromium) return;
@@ -40,6 +44,10 @@ before(async () => {
   });
   context.setDefaultTimeout(stepTimeoutMs);
   page = context.pages()[0] ?? (await context.newPage());
+  context.on('response', (response) => {
+    if (response.status() === 404) notFound.push(response.url());
+  });
+  context.on('requestfailed', (request) => notFound.push(`${request.url()} (${request.failure()?.errorText})`));
   mkdirSync(screenshotDir, { recursive: true });
 });
 
@@ -95,8 +103,13 @@ test('create a table and put, edit, query and delete items through the page', { 
   const stored = await s.client.send(new GetItemCommand({ TableName: 'Music', Key: { Artist: { S: 'No One You Know' }, SongTitle: { S: 'Call Me Today' } }, ConsistentRead: true }));
   assert.deepEqual(stored.Item, { Artist: { S: 'No One You Know' }, SongTitle: { S: 'Call Me Today' }, Year: { N: '2015' } });
 
-  // Edit: the row's Edit button loads the item into the editor; saving it puts the new version.
+  // Edit: the row's Edit button loads the item into the editor, which names it; saving it puts the new version.
+  assert.equal(await page.textContent('#editor-title'), 'New item (DynamoDB JSON)');
+  assert.equal(await page.isVisible('#save-as-new-item'), false, 'a new item has no key to change');
   await page.click('#items tr[data-key="No One You Know/Call Me Today"] button:text-is("Edit")');
+  assert.equal(await page.isVisible('#save-as-new-item'), true);
+  assert.equal(await page.textContent('#editor-title'), 'Editing the item Artist = No One You Know, SongTitle = Call Me Today (DynamoDB JSON)');
+  assert.equal(await page.textContent('#put-item'), 'Save item');
   const loaded = JSON.parse(await page.inputValue('#item-editor')) as Record<string, unknown>;
   assert.deepEqual(loaded, stored.Item);
   await put({ ...loaded, Year: { N: '2016' }, Genre: { S: 'Country' } });
@@ -104,6 +117,24 @@ test('create a table and put, edit, query and delete items through the page', { 
   const edited = await s.client.send(new GetItemCommand({ TableName: 'Music', Key: { Artist: { S: 'No One You Know' }, SongTitle: { S: 'Call Me Today' } }, ConsistentRead: true }));
   assert.equal(edited.Item?.Year.N, '2016');
   assert.equal(edited.Item?.Genre.S, 'Country');
+
+  // A changed key is refused, saying why, unless "save as a new item" is ticked.
+  const renamed = { ...loaded, SongTitle: { S: 'Call Me Tomorrow' } };
+  const renamedKey = { Artist: { S: 'No One You Know' }, SongTitle: { S: 'Call Me Tomorrow' } };
+  await put(renamed);
+  await page.waitForSelector('#messages .error:text-matches("^Not saved: the key changed from Artist = No One You Know, SongTitle = Call Me Today to Artist = No One You Know, SongTitle = Call Me Tomorrow")');
+  assert.equal((await s.client.send(new GetItemCommand({ TableName: 'Music', Key: renamedKey, ConsistentRead: true }))).Item, undefined, 'no new item');
+  assert.match((await page.textContent('#editor-title'))!, /^Editing the item Artist = No One You Know, SongTitle = Call Me Today /);
+  await page.check('#save-as-new-item');
+  await page.click('#put-item');
+  await page.waitForSelector('#items tr[data-key="No One You Know/Call Me Tomorrow"]');
+  assert.equal((await s.client.send(new GetItemCommand({ TableName: 'Music', Key: renamedKey, ConsistentRead: true }))).Item?.SongTitle.S, 'Call Me Tomorrow');
+  assert.equal((await s.client.send(new GetItemCommand({ TableName: 'Music', Key: { Artist: { S: 'No One You Know' }, SongTitle: { S: 'Call Me Today' } }, ConsistentRead: true }))).Item?.Year.N, '2016', 'the edited item stays');
+  assert.match((await page.textContent('#editor-title'))!, /^Editing the item Artist = No One You Know, SongTitle = Call Me Tomorrow /);
+  // The new copy goes again, from its row: the editor goes back to a new item.
+  await page.click('#items tr[data-key="No One You Know/Call Me Tomorrow"] button:text-is("Delete")');
+  await page.waitForSelector('#items tr[data-key="No One You Know/Call Me Tomorrow"]', { state: 'detached' });
+  assert.equal(await page.textContent('#editor-title'), 'New item (DynamoDB JSON)');
 
   // Query one partition key.
   await page.fill('#query-pk', 'Acme Band');
@@ -119,6 +150,59 @@ test('create a table and put, edit, query and delete items through the page', { 
   await page.click('#scan-button');
   await page.waitForSelector('#items p:text-matches("^Scan: 1 item")');
   await screenshot('tables');
+});
+
+test('a scan pages forward and back', { skip: noChromium }, async () => {
+  await s.client.send(new CreateTableCommand({ TableName: 'Paged', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'N' }], BillingMode: 'PAY_PER_REQUEST' }));
+  for (let first = 0; first < 60; first += 25) {
+    const puts = Array.from({ length: Math.min(25, 60 - first) }, (_, i) => ({ PutRequest: { Item: { id: { N: String(first + i) } } } }));
+    const answer = await s.client.send(new BatchWriteItemCommand({ RequestItems: { Paged: puts } }));
+    assert.deepEqual(answer.UnprocessedItems ?? {}, {});
+  }
+  await page.click('header button[data-view="tables"]');
+  await page.click('#table-list button[data-table="Paged"]');
+  await page.waitForSelector('#table-detail h2:text-is("Paged")');
+  const shown = async (pageNumber: number) => {
+    await page.waitForSelector(`#page-number:text-is("page ${pageNumber}")`);
+    return page.locator('#items tbody tr').evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset.key));
+  };
+  const pages = [await shown(1)];
+  assert.equal(await page.isDisabled('#previous-page'), true, 'no page before the first');
+  for (const n of [2, 3]) {
+    await page.click('#next-page');
+    pages.push(await shown(n));
+  }
+  assert.deepEqual(pages.map((keys) => keys.length), [25, 25, 10]);
+  assert.equal(new Set(pages.flat()).size, 60, 'every item once');
+  assert.equal(await page.isDisabled('#next-page'), true, 'no page after the last');
+  for (const n of [2, 1]) {
+    await page.click('#previous-page');
+    assert.deepEqual(await shown(n), pages[n - 1]);
+  }
+  assert.equal(await page.isDisabled('#previous-page'), true);
+});
+
+test('forms have room for their fields: each inside its form, wide enough for its placeholder', { skip: noChromium }, async () => {
+  const crowded = await page.evaluate(() => {
+    const problems: string[] = [];
+    const measure = document.createElement('canvas').getContext('2d')!;
+    for (const form of document.querySelectorAll('form')) {
+      const box = form.getBoundingClientRect();
+      for (const field of form.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input:not([type=checkbox]), select')) {
+        const name = `${form.id || form.className} ${field.name || field.id}`;
+        const rect = field.getBoundingClientRect();
+        if (rect.left < box.left - 0.5 || rect.right > box.right + 0.5) problems.push(`${name} sticks out of its form`);
+        const style = getComputedStyle(field);
+        measure.font = style.font;
+        const room = field.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        const placeholder = field instanceof HTMLInputElement ? field.placeholder : '';
+        if (placeholder && measure.measureText(placeholder).width > room) problems.push(`${name}: placeholder "${placeholder}" is cut (${room.toFixed(0)} px of room)`);
+        if (room < 40) problems.push(`${name}: ${room.toFixed(0)} px of room`);
+      }
+    }
+    return problems;
+  });
+  assert.deepEqual(crowded, []);
 });
 
 /**
@@ -166,7 +250,7 @@ test('the Internals view shows every partition with its leader as the server rep
   for (const tableName of ['Music', 'Orders']) {
     const reported = (await partitions()).tables.find((t) => t.tableName === tableName)!;
     const rows = page.locator(`section[data-table-name="${tableName}"] table.partitions tbody tr`);
-    await page.waitForFunction((n) => document.querySelectorAll(`section[data-table-name="Orders"] table.partitions tbody tr`).length >= n, reported.partitions.length);
+    await page.waitForFunction(([name, n]) => document.querySelectorAll(`section[data-table-name="${name}"] table.partitions tbody tr`).length >= n, [tableName, reported.partitions.length] as const);
     assert.equal(await rows.count(), reported.partitions.length);
     for (const p of reported.partitions) {
       const leaderCells = page.locator(`section[data-table-name="${tableName}"] tr[data-partition="${p.partition}"] td.leader`);
@@ -215,4 +299,8 @@ test('the Hot keys view (Contributor Insights): enable it, then the most accesse
   const throttledFirst = await page.locator('section[data-table-name="Orders"] .hot-list').nth(1).locator('li').first().getAttribute('data-key');
   assert.equal(throttledFirst, 'customer-42', 'the most written key is the most throttled');
   await screenshot('hot-keys');
+});
+
+test('the page asked for nothing that answers 404, in the whole run', { skip: noChromium }, () => {
+  assert.deepEqual(notFound, []);
 });

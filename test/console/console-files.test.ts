@@ -3,8 +3,9 @@
 // page's own SigV4 signer (run here under Node's WebCrypto) is verified by the server's verifier.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { SigV4Verifier, type HeaderSource } from '../../src/auth/sigv4.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { devCredentials, sdkSigner, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let s: TestServer;
 before(async () => {
@@ -42,10 +43,33 @@ test('the page and its files are served unsigned, with a content security policy
   }
 });
 
+const staticDir = new URL('../../src/console/static/', import.meta.url);
+
+test('every URL the page and its scripts ask for is served: files, imports, icon and admin GETs', async () => {
+  const html = await (await fetch(`${s.endpoint}/_monodyne/`)).text();
+  // Without an icon of its own, a browser asks for /favicon.ico, which answers 404 (as DynamoDB does).
+  assert.match(html, /<link rel="icon" [^>]*href="\/_monodyne\/console\/[\w.-]+"/);
+  const asked = new Set([...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1]));
+  const adminGets = new Set<string>();
+  for (const name of readdirSync(staticDir).filter((n) => n.endsWith('.js'))) {
+    const source = readFileSync(new URL(name, staticDir), 'utf8');
+    for (const m of source.matchAll(/^import [^;]*? from '\.\/([\w.-]+)';$/gm)) asked.add(`/_monodyne/console/${m[1]}`);
+    for (const m of source.matchAll(/\.admin\('GET', '([\w/-]+)'\)/g)) adminGets.add(m[1]);
+  }
+  assert.ok(asked.size >= 10, [...asked].join(' '));
+  assert.deepEqual([...adminGets].sort(), ['contributors', 'partitions']);
+  for (const url of asked) assert.equal((await fetch(new URL(url, s.endpoint))).status, 200, url);
+  for (const path of adminGets) {
+    const url = new URL(`/_monodyne/${path}`, s.endpoint);
+    const signed = await sdkSigner(devCredentials).sign({ method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers: { host: url.host } });
+    assert.equal((await fetch(url, { headers: signed.headers as Record<string, string> })).status, 200, path);
+  }
+});
+
 test("the page's signer (WebCrypto) signs as the server verifies: API calls and admin GETs", async () => {
   const host = '127.0.0.1:8000';
   (globalThis as { location?: { host: string } }).location = { host };
-  const { Signer } = (await import(new URL('../../src/console/static/sigv4.js', import.meta.url).href)) as { Signer: new (c: object, region: string) => { sign(method: string, path: string, headers: Record<string, string>, body: string): Promise<Record<string, string>> } };
+  const { Signer } = (await import(new URL('sigv4.js', staticDir).href)) as { Signer: new (c: object, region: string) => { sign(method: string, path: string, headers: Record<string, string>, body: string): Promise<Record<string, string>> } };
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const verifier = new SigV4Verifier({ lookup: (id) => (id === 'local' ? credentials : undefined), clockSkewSeconds: 900 });
   const check = (method: string, path: string, headers: Record<string, string>, body: string) => {

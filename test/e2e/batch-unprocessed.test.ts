@@ -79,9 +79,9 @@ test('throttled reads come back in UnprocessedKeys with the table’s parameters
   }
 });
 
-// A fresh PAY_PER_REQUEST table holds a partition to its ceiling (1000 WCU and 3000 RCU per
-// second by default): a batch of items near 400 KB costs far more than that, so only the first
-// few of them can be admitted, however concurrently they are sent.
+// A fresh PAY_PER_REQUEST table holds each of its 4 partitions to its ceiling (1000 WCU and 3000
+// RCU per second by default): a batch of items near 400 KB costs far more than that, so only some
+// of them can be admitted, however concurrently they are sent.
 test('a batch of large puts to a fresh on-demand table writes what its partition admits and returns the rest in UnprocessedItems', async () => {
   const raw = clientFor(s.endpoint, 1);
   try {
@@ -100,17 +100,14 @@ test('a batch of large puts to a fresh on-demand table writes what its partition
     assert.ok(unprocessed.length > 0 && unprocessed.length < ids.length, `${unprocessed.length} of ${ids.length} unprocessed`);
     for (const r of out.UnprocessedItems!.ondemand!) assert.equal(r.PutRequest!.Item!.data.S, big);
 
-    // Reads are admitted at what the partition's items cost lately (~96 RCU each here), so a
-    // strongly consistent BatchGetItem of 40 keys overdraws the 3000 RCU ceiling: some keys come back unread.
+    // Reading them back costs about 2,400 RCU, within what a fresh on-demand table takes (12,000 a
+    // second over its 4 partitions, as DynamoDB's): every key is read, exactly what was written.
+    // (Reads over a partition's ceiling come back in UnprocessedKeys: the test of 'tiny' above.)
     const keys = [...ids, ...Array.from({ length: 15 }, (_, i) => `other${i}`)].map((id) => ({ id: { S: id } }));
     const read = await raw.send(new BatchGetItemCommand({ RequestItems: { ondemand: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id' } } }));
-    const unread = (read.UnprocessedKeys?.ondemand?.Keys ?? []).map((k) => k.id.S!);
-    assert.ok(unread.length > 0 && unread.length < keys.length, `${unread.length} of ${keys.length} keys unprocessed`);
-    assert.equal(read.UnprocessedKeys!.ondemand!.ConsistentRead, true);
+    assert.deepEqual(read.UnprocessedKeys ?? {}, {});
     const found = (read.Responses?.ondemand ?? []).map((item) => item.id.S!);
-    // What was read is exactly what was written, less the keys left unread.
-    const written = ids.filter((id) => !unprocessed.includes(id));
-    assert.deepEqual(found.sort(), written.filter((id) => !unread.includes(id)).sort());
+    assert.deepEqual(found.sort(), ids.filter((id) => !unprocessed.includes(id)).sort());
   } finally {
     raw.destroy();
   }

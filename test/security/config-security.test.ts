@@ -69,7 +69,7 @@ test('the bin verifies signatures by default, and says loudly when verification 
   const dataDir = tempDataDir('monodyne-defaults');
   try {
     const server = await spawnServer(['--port', '0', '--data-dir', dataDir]);
-    assert.match(await configLine(server.output), /auth=on \(1 credential\)/);
+    assert.match(await configLine(server.output), /auth=on \(credentials: local \(the built-in development key\)\)/);
     const res = await fetch(server.endpoint + '/', { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' });
     assert.equal(res.status, 400);
     assert.equal((JSON.parse(await res.text()) as Record<string, string>).__type, 'com.amazon.coral.service#MissingAuthenticationTokenException');

@@ -105,10 +105,12 @@ test('capacity.throttling: on by default, off from a file, the environment or op
 test('command-line flags', () => {
   assert.deepEqual(parseArgs(['--port', '9000', '--host=0.0.0.0', '--data-dir', '/tmp/x', '--workers', '5', '--config', 'c.json']), {
     help: false,
+    version: false,
     configFile: 'c.json',
     flags: { 'server.port': '9000', 'server.host': '0.0.0.0', 'storage.dataDir': '/tmp/x', 'storage.workers': '5' },
   });
   assert.equal(parseArgs(['--help']).help, true);
+  assert.equal(parseArgs(['--version']).version, true);
   // --ephemeral takes no value; --ephemeral=false is still accepted.
   assert.deepEqual(parseArgs(['--ephemeral', '--port', '0']).flags, { 'storage.ephemeral': 'true', 'server.port': '0' });
   assert.deepEqual(parseArgs(['--ephemeral=false']).flags, { 'storage.ephemeral': 'false' });

@@ -63,6 +63,7 @@ test('bad options are refused with a ConfigError naming the key, before anything
   for (const [options, message] of cases) {
     await assert.rejects(startServer(options as never), (err: Error) => {
       assert.ok(err instanceof ConfigError, `${JSON.stringify(options)}: ${err.message}`);
+      assert.equal(err.name, 'ConfigError');
       assert.match(err.message, message);
       return true;
     });
@@ -73,7 +74,12 @@ test('two servers on one data directory: the second is refused with DataDirInUse
   const dataDir = tempDataDir('monodyne-embed');
   const first = await startServer({ server: { port: 0 }, storage: { dataDir, sync: false } });
   try {
-    await assert.rejects(startServer({ server: { port: 0 }, storage: { dataDir } }), (err: Error) => err instanceof DataDirInUseError && err.message.includes(dataDir));
+    await assert.rejects(startServer({ server: { port: 0 }, storage: { dataDir } }), (err: Error) => {
+      assert.ok(err instanceof DataDirInUseError);
+      assert.equal(err.name, 'DataDirInUseError');
+      assert.match(String(err), /^DataDirInUseError: the data directory /);
+      return err.message.includes(dataDir);
+    });
     await first.close();
     assert.ok(existsSync(`${dataDir}/catalog`), 'close() keeps a data directory that is not ephemeral');
   } finally {

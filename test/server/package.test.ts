@@ -17,7 +17,9 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The test runners the README's examples are checked with (vitest 5 needs Node 22). */
 const vitestVersion = '4.1.12';
 const jestVersion = '30.5.2';
-const sdkVersion = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies['@aws-sdk/client-dynamodb'];
+const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
+const sdkVersion = packageJson.devDependencies['@aws-sdk/client-dynamodb'];
+const packageVersion = packageJson.version;
 
 /** The environment of the commands run here: none of npm's or node:test's own variables leak in. */
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -83,7 +85,7 @@ const { existsSync } = fs;
   await server.close();
   if (existsSync(server.dataDir)) throw new Error('the ephemeral directory is still there');
   let refused = false;
-  try { await startServer({ server: { prot: 1 } }); } catch (err) { refused = err instanceof ConfigError && /unknown setting "server.prot"/.test(err.message); }
+  try { await startServer({ server: { prot: 1 } }); } catch (err) { refused = err instanceof ConfigError && err.name === 'ConfigError' && /unknown setting "server.prot"/.test(err.message); }
   if (!refused) throw new Error('a bad option was not refused with a ConfigError');
   console.log('public API: ok ' + server.endpoint);
 })().catch((err) => { console.error(err); process.exit(1); });
@@ -128,7 +130,8 @@ test('npm pack: the tarball installs into a fresh project and works through the 
     assert.match(await mustRun(process.execPath, ['--max-old-space-size=512', 'api.mjs'], project, 60_000), /public API: ok http:\/\/127\.0\.0\.1:\d+/);
     assert.match(await mustRun(process.execPath, ['api.cjs'], project, 60_000), /public API: ok http:\/\/127\.0\.0\.1:\d+/);
 
-    // The bin, as npx runs it.
+    // The bin, as npx runs it: its version is the package's, built into the bundle.
+    assert.match(await mustRun('npx', ['--no-install', 'monodyne', '--version'], project, 60_000), new RegExp(`^monodyne ${packageVersion.replaceAll('.', '\\.')}$`, 'm'));
     await npxServer(project);
 
     // The README's examples, as written.
