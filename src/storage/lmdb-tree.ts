@@ -39,6 +39,12 @@ export interface CheckpointTree extends MemtableBase {
   /** The write-ahead log position the last durable checkpoint covers (0: none yet). */
   readonly coveredLsn: number;
   /**
+   * The mark of the last checkpoint that began writing (its first write): above coveredLsn, the
+   * tree may hold part of that checkpoint (items, records, log trims of records up to it) ahead of
+   * its mark; equal to it, it holds nothing past its mark.
+   */
+  readonly intentLsn: number;
+  /**
    * Starts writing `layer`, then `coveredLsn` as the new mark. step() queues its writes a bounded
    * number at a time; `done` runs once the whole checkpoint is durable (or with the error that stops the node).
    */
@@ -57,6 +63,7 @@ export interface PinnedTree extends MemtableBase {
 /** Named databases: one metadata tree plus three per table. */
 const namedDbsMax = 10_000;
 const checkpointKey = 'checkpoint';
+const checkpointIntentKey = 'checkpoint-intent';
 
 interface TableDbs {
   items: Database<Buffer, Buffer>;
@@ -70,6 +77,8 @@ export class LmdbTree implements CheckpointTree {
   private readonly tables = new Map<string, TableDbs>();
   private readonly watch: DiskWatch;
   private covered: number;
+  /** The mark of the last checkpoint that began writing (intentLsn). */
+  private intent: number;
   /** The checkpoint under way: its writes still to queue, and what to do when it is durable. */
   private writes: Generator<void, void, void> | null = null;
   private lastWrite: Promise<unknown> | null = null;
@@ -94,10 +103,15 @@ export class LmdbTree implements CheckpointTree {
     });
     this.meta = this.root.openDB<unknown, string>({ name: 'meta', encoding: 'msgpack' });
     this.covered = (this.meta.get(checkpointKey) as { lsn: number } | undefined)?.lsn ?? 0;
+    this.intent = Math.max(this.covered, (this.meta.get(checkpointIntentKey) as { lsn: number } | undefined)?.lsn ?? 0);
   }
 
   get coveredLsn(): number {
     return this.covered;
+  }
+
+  get intentLsn(): number {
+    return this.intent;
   }
 
   private dbs(table: string): TableDbs {
@@ -234,6 +248,10 @@ export class LmdbTree implements CheckpointTree {
    * log trims, so no entry recovery still has to apply is gone.
    */
   private *layerWrites(layer: MemLayer, coveredLsn: number): Generator<void, void, void> {
+    // First: the tree may hold this checkpoint's writes from here on (recovery must know, see intentLsn).
+    this.intent = coveredLsn;
+    this.lastWrite = this.meta.put(checkpointIntentKey, { lsn: coveredLsn });
+    yield;
     for (const table of layer.droppedTables) {
       const dbs = this.dbs(table);
       for (const db of [dbs.items, dbs.followerData, dbs.log]) {

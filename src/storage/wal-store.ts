@@ -102,6 +102,9 @@ export class WalNodeStore implements NodeStore {
   static open(tree: CheckpointTree, link: WalLink, options: WalStoreOptions, replay: WalReplay): WalNodeStore {
     const store = new WalNodeStore(tree, link, options);
     const covered = tree.coveredLsn;
+    // A checkpoint cut short may have left the tree holding part of itself past its mark: then the
+    // tree's replica records cannot say how far their items were when the mark was written.
+    store.treeAhead = tree.intentLsn > covered;
     const applied = new Map<string, number>();
     let replayed = 0;
     // Only the records after the checkpoint's mark are read, up to where the log ended at start-up.
@@ -416,12 +419,20 @@ export class WalNodeStore implements NodeStore {
 
   /**
    * How far a replica's items reflect its log during replay: what replay brought them to, else
-   * the record the B-tree holds (a checkpoint writes items before records, so a B-tree ahead of
-   * its mark holds every item its record claims).
+   * the record the B-tree holds. When the tree may be ahead of its mark (treeAhead), its records
+   * are no guide: one replica's may claim items a later write of another replica has since
+   * changed in the tree (a split's child), while a record the checkpoint removed (the retired
+   * parent's) would have replay put back older items over them. Then every replica replays its
+   * log's entries from its base, in the log's order, which leaves each item as its last write.
    */
   private itemsThrough(applied: Map<string, number>, table: string, pid: number): number {
-    return applied.get(table + ':' + pid) ?? this.memtable.record(table, pid)?.applied ?? 0;
+    const replayed = applied.get(table + ':' + pid);
+    if (replayed !== undefined) return replayed;
+    return this.treeAhead ? 0 : (this.memtable.record(table, pid)?.applied ?? 0);
   }
+
+  /** Set at open: the tree may hold part of a checkpoint past its mark (see itemsThrough). */
+  private treeAhead = false;
 
   /** Re-applies the items of entries from+1..to (committed) from the replica's log. */
   private applyEntries(table: string, pid: number, from: number, to: number): void {
@@ -429,6 +440,9 @@ export class WalNodeStore implements NodeStore {
     for (let i = from + 1; i <= to; i++) {
       const e = m.logEntry(table, pid, i);
       if (e === undefined) {
+        // Trimmed by a checkpoint that got ahead of its mark: it wrote the entry's items before
+        // the records that let the trim go, and later entries are replayed over them.
+        if (this.treeAhead) continue;
         // A checkpoint under way when the process died may have deleted the replica's record (it
         // was removed later: a retired split parent, a replica moved away) and its log, with its
         // mark not yet written. That checkpoint wrote every item before any record: the entries'

@@ -25,6 +25,8 @@ export class TreeState implements MemtableBase {
   readonly replicaRecords = new Map<string, ReplicaRecord>();
   readonly followerPositions = new Map<string, FollowerPositions>();
   mark = 0;
+  /** The mark of the last checkpoint that began writing (LmdbTree's intent). */
+  intent = 0;
 
   /** A copy that shares structure with this one until either changes. */
   clone(): TreeState {
@@ -34,6 +36,7 @@ export class TreeState implements MemtableBase {
     for (const [key, r] of this.replicaRecords) c.replicaRecords.set(key, r);
     for (const [key, p] of this.followerPositions) c.followerPositions.set(key, p);
     c.mark = this.mark;
+    c.intent = this.intent;
     return c;
   }
 
@@ -152,6 +155,10 @@ export class SimCheckpointTree implements CheckpointTree {
     return this.covered;
   }
 
+  get intentLsn(): number {
+    return Math.max(this.covered, this.written.intent);
+  }
+
   /** Whether a checkpoint has written part of itself (or all of itself, mark included) and no flush has covered it yet. */
   get aheadOfFlushed(): boolean {
     return this.unflushed;
@@ -226,6 +233,8 @@ export class SimCheckpointTree implements CheckpointTree {
   /** The layer's writes, one per step, in LmdbTree's order (see its layerWrites: a crash may leave any prefix). */
   private *layerWrites(layer: MemLayer, coveredLsn: number): Generator<void, void, void> {
     const s = this.written;
+    s.intent = coveredLsn;
+    yield;
     for (const table of layer.droppedTables) {
       s.trees.delete('d:' + table);
       s.trees.delete('x:' + table);

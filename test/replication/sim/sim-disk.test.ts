@@ -146,9 +146,10 @@ test('checkpoint tree: writes are committed as queued, done only once flushed; a
   flushes.shift()!();
   assert.equal(done, 1);
   assert.equal(tree.coveredLsn, 100);
-  // A second checkpoint: half queued (the tree is ahead of its flushed mark), then all queued, not flushed.
+  // A second checkpoint: half queued (the tree is ahead of its flushed mark), then all queued, not
+  // flushed. Its first write says it began (intentLsn): then two items.
   tree.checkpoint(layerOf(6, 'b'), 200, () => done++);
-  assert.equal(tree.step(2), true);
+  assert.equal(tree.step(3), true);
   assert.equal(tree.aheadOfFlushed, true);
   const half = tree.onDisk();
   while (tree.step(3));
@@ -167,6 +168,8 @@ test('checkpoint tree: writes are committed as queued, done only once flushed; a
   const keptHalf = new SimCheckpointTree(treeAfter('process', half), () => {});
   assert.deepEqual(itemsOf(keptHalf), ['k0=b', 'k1=b', 'k2=a', 'k3=a'], 'a process crash keeps the writes queued so far');
   assert.equal(keptHalf.coveredLsn, 100, 'their mark is not written yet');
+  assert.equal(keptHalf.intentLsn, 200, 'the tree says a checkpoint to 200 began (it may hold part of it)');
+  assert.equal(new SimCheckpointTree(treeAfter('power', half), () => {}).intentLsn, 100, 'a power loss rolls the intent back with the rest');
   assert.equal(new SimCheckpointTree(treeAfter('process', whole), () => {}).coveredLsn, 200, 'a mark written and not flushed is where recovery starts after a process crash');
 });
 
