@@ -236,6 +236,47 @@ test('a process crash part way through a checkpoint that removes a replica (its 
   }
 });
 
+test("a process crash part way through the checkpoint of a split (the parent's record and log removed, the child's written): every crash point keeps the child's later writes", async () => {
+  // After checkpoint 1, the parent (t/0) writes c and d in entries 5 and 6; it splits at 6: a child
+  // (t/1, here over the same keys) starts at base 6 and the retired parent goes, record and log.
+  // The child writes c and d again (7, 8). Checkpoint 2 is cut after each of its writes in turn.
+  // Replay used to put the parent's items back (its record gone from the tree: applied from its
+  // base) and not the child's (its record in the tree ahead of the mark: nothing to apply), so a
+  // read after the restart saw the items as they were before the split (simulator seed 24).
+  const child = (applied: number): ReplicaRecord => ({ ...record(applied, applied), pid: 1, base: 6, baseEpoch: 1 });
+  for (let cut = 1; cut < 24; cut++) {
+    const dir = new Dir();
+    try {
+      let store = await afterFirstCheckpoint(dir);
+      const parentEntries = [entry(5, 'c', 'C5'), entry(6, 'd', 'D6')];
+      for (const e of parentEntries) store.appendLog('t', 0, e.i, e.e, encodeLogEntry(e));
+      store.putItem('t', key('c'), Buffer.from('C5'));
+      store.putItem('t', key('d'), Buffer.from('D6'));
+      store.putRecord(record(6, 6));
+      store.commit(() => {});
+      store.putRecord(child(6));
+      store.removeLog('t', 0, 0, logIndexMax);
+      store.removeRecord('t', 0);
+      store.commit(() => {});
+      const childEntries = [entry(7, 'c', 'C7'), entry(8, 'd', 'D8')];
+      for (const e of childEntries) store.appendLog('t', 1, e.i, e.e, encodeLogEntry(e));
+      store.putItem('t', key('c'), Buffer.from('C7'));
+      store.putItem('t', key('d'), Buffer.from('D8'));
+      store.putRecord(child(8));
+      store.commit(() => {});
+      dir.link.sync();
+      store.pollDurable();
+      await checkpointCut(store, () => dir.tree, cut);
+      store = await dir.restart();
+      const expected = [['a', 'A1'], ['b', 'B1'], ['c', 'C7'], ['d', 'D8']];
+      for (const [k, v] of expected) assert.equal(store.items('t').get(key(k))?.toString(), v, `cut after ${cut} writes: item ${k}`);
+      assert.deepEqual(store.records().map((r) => [r.pid, r.applied]), [[1, 8]], `cut after ${cut} writes: only the child is left`);
+    } finally {
+      dir.remove();
+    }
+  }
+});
+
 test('the memtable is bounded: half of memtableBytesMax starts a checkpoint, all of it makes the store full until one is durable', async () => {
   const dir = new Dir();
   try {
