@@ -5,6 +5,7 @@
 // following the shards' lineage through splits and a storage node's failover that replays the
 // table's final contents exactly.
 import { test, before, after } from 'node:test';
+import { execFile, spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import {
   CreateTableCommand,
@@ -254,4 +255,31 @@ test('a reader following the shards through splits and a failover sees every cha
   }
   const table = new Map(((await s.client.send(new ScanCommand({ TableName: 's-lineage', ConsistentRead: true }))).Items ?? []).map((i) => [i.id.S!, i]));
   assert.deepEqual(new Map([...replay].sort()), new Map([...table].sort()));
+});
+
+const hasBoto3 = spawnSync('python3', ['-c', 'import boto3'], { encoding: 'utf8' }).status === 0;
+const boto3Reader = `
+import sys, json, boto3
+streams = boto3.client("dynamodbstreams", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+arn = streams.list_streams(TableName=sys.argv[2])["Streams"][0]["StreamArn"]
+out = []
+for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    for record in streams.get_records(ShardIterator=it)["Records"]:
+        out.append([record["eventName"], record["dynamodb"]["Keys"]["id"]["S"], record["dynamodb"].get("NewImage")])
+print(json.dumps(sorted(out)))
+`;
+
+test("boto3's dynamodbstreams client reads a stream", { skip: !hasBoto3 && 'boto3 is not installed' }, async () => {
+  await createTable('s-boto3', 'NEW_IMAGE');
+  await s.client.send(new PutItemCommand({ TableName: 's-boto3', Item: { id: S('p1'), v: N(1) } }));
+  await s.client.send(new PutItemCommand({ TableName: 's-boto3', Item: { id: S('p2'), v: N(2) } }));
+  await s.server.streams.collectAll();
+  const result = await new Promise<string>((resolve, reject) =>
+    execFile('python3', ['-c', boto3Reader, s.endpoint, 's-boto3'], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+  );
+  assert.deepEqual(JSON.parse(result), [
+    ['INSERT', 'p1', { id: { S: 'p1' }, v: { N: '1' } }],
+    ['INSERT', 'p2', { id: { S: 'p2' }, v: { N: '2' } }],
+  ]);
 });
