@@ -95,6 +95,13 @@ export class StreamCollector {
   private async pass(): Promise<void> {
     // From here on, a write asks for the next pass.
     this.soon = false;
+    // A deleted table's stream is disabled: readable until its records expire, as DynamoDB keeps it.
+    const tables = new Set(this.control.catalog.all().map((t) => t.tableId));
+    for (const meta of this.store.streams()) {
+      if (!meta.enabled || tables.has(meta.tableId)) continue;
+      await this.store.putStream({ ...meta, enabled: false });
+      await this.closeAll(meta);
+    }
     for (const table of this.control.catalog.all()) {
       if (this.stopped) return;
       const stream = table.stream;

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import {
   CreateTableCommand,
   DeleteItemCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   PutItemCommand,
   ScanCommand,
@@ -220,6 +221,13 @@ test('a disabled stream stays readable; enabling again makes a new stream; a TTL
   assert.notEqual(second, first);
   const listed = (await streams.send(new ListStreamsCommand({ TableName: 's-cycle' }))).Streams!.map((x) => x.StreamArn).sort();
   assert.deepEqual(listed, [first, second].sort());
+  // Deleting the table disables its stream; its records stay readable until they expire.
+  await s.client.send(new DeleteTableCommand({ TableName: 's-cycle' }));
+  await s.server.streams.collectAll();
+  const gone = await streams.send(new DescribeStreamCommand({ StreamArn: second }));
+  assert.equal(gone.StreamDescription!.StreamStatus, 'DISABLED');
+  assert.ok(gone.StreamDescription!.Shards!.every((x) => x.SequenceNumberRange!.EndingSequenceNumber !== undefined), 'its shards are closed');
+  assert.deepEqual((await readStream(first)).map((r) => r.eventName), ['INSERT', 'REMOVE']);
 });
 
 test('a reader following the shards through splits and a failover sees every change of each item once, in order, and replays the table', async () => {
