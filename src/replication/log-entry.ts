@@ -84,11 +84,10 @@ export function encodeLogEntry(entry: LogEntry): Uint8Array {
   if (entry.oa !== undefined) for (const k of entry.oa) size += 4 + k.length;
   if (entry.oa !== undefined) size += 4;
   if (entry.rx !== undefined) size += 4 + rxBytes;
-  const txId = entry.t === undefined ? 0 : Buffer.byteLength(entry.t.id, 'utf8');
-  if (entry.t !== undefined) size += 2 + 4 + txId + 4 + entry.t.k.length + 4 + (entry.t.b === null ? 0 : entry.t.b.length);
+  if (entry.t !== undefined) size += txHeadBytes(entry.t) + 4 + (entry.t.b === null ? 0 : entry.t.b.length);
   if (entry.tf !== undefined) {
     size += 4;
-    for (const f of entry.tf) size += 2 + 4 + Buffer.byteLength(f.id, 'utf8') + 4 + f.k.length;
+    for (const f of entry.tf) size += txHeadBytes(f);
   }
   for (const mu of entry.m) size += 12 + mu.k.length + (mu.b === null ? 0 : mu.b.length) + (mu.o === null ? 0 : mu.o.length) + 16;
   const out = Buffer.allocUnsafe(size);
@@ -128,22 +127,12 @@ export function encodeLogEntry(entry: LogEntry): Uint8Array {
     at += out.write(entry.rx, at, 'utf8');
   }
   if (entry.t !== undefined) {
-    out[at] = entry.t.op;
-    out[at + 1] = entry.t.check ? 1 : 0;
-    at = out.writeUInt32LE(txId, at + 2);
-    at += out.write(entry.t.id, at, 'utf8');
-    at = writeBytes(out, at, entry.t.k);
+    at = writeTxHead(out, at, entry.t);
     at = entry.t.b === null ? out.writeInt32LE(absent, at) : writeBytes(out, at, entry.t.b);
   }
   if (entry.tf !== undefined) {
     at = out.writeUInt32LE(entry.tf.length, at);
-    for (const f of entry.tf) {
-      out[at] = f.op;
-      out[at + 1] = f.check ? 1 : 0;
-      at = out.writeUInt32LE(Buffer.byteLength(f.id, 'utf8'), at + 2);
-      at += out.write(f.id, at, 'utf8');
-      at = writeBytes(out, at, f.k);
-    }
+    for (const f of entry.tf) at = writeTxHead(out, at, f);
   }
   at = out.writeUInt32LE(entry.m.length, at);
   for (const mu of entry.m) {
@@ -155,6 +144,29 @@ export function encodeLogEntry(entry: LogEntry): Uint8Array {
   }
   if (at !== size) throw new InvariantError(`log entry of ${size} bytes written to ${at}`);
   return out;
+}
+
+/** What a transaction's record (t) and each finish (tf) begin with: u8 op, u8 check, u32 + id (UTF-8), u32 + k. */
+function writeTxHead(out: Buffer, at: number, head: { op: number; check: boolean; id: string; k: Uint8Array }): number {
+  out[at] = head.op;
+  out[at + 1] = head.check ? 1 : 0;
+  at = out.writeUInt32LE(Buffer.byteLength(head.id, 'utf8'), at + 2);
+  at += out.write(head.id, at, 'utf8');
+  return writeBytes(out, at, head.k);
+}
+
+function txHeadBytes(head: { id: string; k: Uint8Array }): number {
+  return 2 + 4 + Buffer.byteLength(head.id, 'utf8') + 4 + head.k.length;
+}
+
+function readTxHead(bytes: Uint8Array, view: DataView, at: number): { op: TxRecord['op']; check: boolean; id: string; k: Uint8Array; at: number } {
+  const op = bytes[at] as TxRecord['op'];
+  const check = bytes[at + 1] === 1;
+  const idLength = view.getUint32(at + 2, true);
+  const id = text(bytes, at + 6, idLength);
+  at += 6 + idLength;
+  const kLength = view.getUint32(at, true);
+  return { op, check, id, k: bytes.subarray(at + 4, at + 4 + kLength), at: at + 4 + kLength };
 }
 
 function writeBytes(out: Buffer, at: number, bytes: Uint8Array): number {
@@ -212,18 +224,12 @@ export function decodeLogEntry(bytes: Uint8Array): LogEntry {
   }
   let t: TxRecord | undefined;
   if ((flags & hasTransaction) !== 0) {
-    const op = bytes[at] as TxRecord['op'];
-    const check = bytes[at + 1] === 1;
-    const idLength = view.getUint32(at + 2, true);
-    const id = text(bytes, at + 6, idLength);
-    at += 6 + idLength;
-    const kLength = view.getUint32(at, true);
-    const k = bytes.subarray(at + 4, at + 4 + kLength);
-    at += 4 + kLength;
+    const head = readTxHead(bytes, view, at);
+    at = head.at;
     const bLength = view.getInt32(at, true);
     const b = bLength === absent ? null : bytes.subarray(at + 4, at + 4 + bLength);
     at += 4 + (bLength === absent ? 0 : bLength);
-    t = { op, id, k, b, check };
+    t = { op: head.op, id: head.id, k: head.k, b, check: head.check };
   }
   let tf: TxFinish[] | undefined;
   if ((flags & hasTxFinishes) !== 0) {
@@ -231,14 +237,9 @@ export function decodeLogEntry(bytes: Uint8Array): LogEntry {
     at += 4;
     tf = new Array(finishes);
     for (let n = 0; n < finishes; n++) {
-      const op = bytes[at] as TxFinish['op'];
-      const check = bytes[at + 1] === 1;
-      const idLength = view.getUint32(at + 2, true);
-      const id = text(bytes, at + 6, idLength);
-      at += 6 + idLength;
-      const kLength = view.getUint32(at, true);
-      tf[n] = { op, id, k: bytes.subarray(at + 4, at + 4 + kLength), check };
-      at += 4 + kLength;
+      const head = readTxHead(bytes, view, at);
+      at = head.at;
+      tf[n] = { op: head.op as TxFinish['op'], id: head.id, k: head.k, check: head.check };
     }
   }
   const count = view.getUint32(at, true);
