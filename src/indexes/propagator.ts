@@ -18,10 +18,10 @@ import type { ControlPlane } from '../control/control-plane.ts';
 import type { Router } from '../router/router.ts';
 import type { TableRecord } from '../control/table-record.ts';
 import type { Clock } from '../control/clock.ts';
-import { Op, ReturnValues, WriteKind, type OutboxRequest, type PartitionAssignment, type WriteRequest } from '../storage/messages.ts';
-import { encodeHashPrefix } from '../storage/key-encoding.ts';
+import { Op, ReturnValues, WriteKind, type PartitionAssignment, type WriteRequest } from '../storage/messages.ts';
 import { keyHash } from '../storage/leader-write.ts';
 import { decodeOutboxRecord } from './outbox-record.ts';
+import { acknowledgeRecords, readPartitionRecords } from '../router/partition-records.ts';
 import { followerTag } from './index-entries.ts';
 import { DynamoError } from '../protocol/errors.ts';
 import { backfillIndex, type BackfillProgress } from './backfill.ts';
@@ -297,17 +297,11 @@ export class Propagator {
    * Returns how many records, and whether a read was cut short by a split (the rest waits).
    */
   private async partitionPass(table: TableRecord, partition: PartitionAssignment, state: TableState): Promise<{ records: number; more: boolean }> {
-    let lo: Uint8Array = encodeHashPrefix(partition.hashStart);
     let records = 0;
-    for (;;) {
-      const read: OutboxRequest = { id: 0, op: Op.Outbox, t: table.tableId, p: 0, v: 0, lo, loInc: true, lim: this.options.recordsPerRead, max: this.options.bytesPerRead, c: true };
-      const res = await this.router.sendByHash(table.tableId, keyHash(lo), read, true, true);
-      records += await this.deliver(table, res.ob ?? [], state);
-      if (res.next === null || res.next === undefined) return { records, more: false };
-      // Still this partition's range (a split may have given the rest to another partition).
-      if (keyHash(res.next) >= partition.hashEnd) return { records, more: true };
-      lo = res.next;
-    }
+    const { more } = await readPartitionRecords(this.router, table.tableId, partition, { stream: false, recordsPerRead: this.options.recordsPerRead, bytesPerRead: this.options.bytesPerRead }, async (flat) => {
+      records += await this.deliver(table, flat, state);
+    });
+    return { records, more };
   }
 
   /** Delivers a read's records to the indexes' partitions, then acknowledges them; returns how many. */
@@ -369,15 +363,11 @@ export class Propagator {
     }
     state.delivered += delivered;
     // One acknowledgement per partition the records are in now (a split since the read may have cut them in two).
-    await Promise.all(groupByPartition(this.control, table.tableId, acks).map((keys) => this.acknowledge(table, keys)));
+    await Promise.all(groupByPartition(this.control, table.tableId, acks).map((keys) => acknowledgeRecords(this.router, table.tableId, keys)));
     state.acknowledged += acks.length;
     return acks.length;
   }
 
-  private acknowledge(table: TableRecord, acks: Uint8Array[]): Promise<unknown> {
-    const ack: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: acks[0], w: WriteKind.OutboxAck, item: null, sz: 0, key: null, x: null, rv: ReturnValues.NONE, rvf: false, acks };
-    return this.router.sendByHash(table.tableId, keyHash(acks[0]), ack, true, true);
-  }
 
   /** Writes a batch of one index partition's entries (key, stored item or null: delete); it consumes the index's capacity. */
   private writeBatch(holder: TableRecord, entries: Array<Uint8Array | null>): Promise<unknown> {

@@ -17,11 +17,10 @@ import type { ControlPlane } from '../control/control-plane.ts';
 import type { Router } from '../router/router.ts';
 import type { Clock, TimerHandle } from '../control/clock.ts';
 import type { TableRecord } from '../control/table-record.ts';
-import { Op, ReturnValues, WriteKind, type OutboxRequest, type PartitionAssignment, type WriteRequest } from '../storage/messages.ts';
-import { encodeHashPrefix } from '../storage/key-encoding.ts';
-import { keyHash } from '../storage/leader-write.ts';
+import type { PartitionAssignment } from '../storage/messages.ts';
 import { decodeStoredItem } from '../storage/stored-item.ts';
 import { decodeStreamChange } from './stream-change.ts';
+import { acknowledgeRecords, readPartitionRecords } from '../router/partition-records.ts';
 import { keysOf, streamArn, type ShardMeta, type StreamMeta, type StreamStore } from './stream-store.ts';
 import { DynamoError } from '../protocol/errors.ts';
 import { log } from '../server/logger.ts';
@@ -184,22 +183,14 @@ export class StreamCollector {
 
   /** Takes one partition's change records, a read at a time, each made durable and then acknowledged. */
   private async collectPartition(table: TableRecord, meta: StreamMeta, partition: PartitionAssignment, shard: ShardMeta): Promise<void> {
-    let lo: Uint8Array = encodeHashPrefix(partition.hashStart);
-    for (;;) {
-      const read: OutboxRequest = { id: 0, op: Op.Outbox, t: table.tableId, p: 0, v: 0, lo, loInc: true, lim: this.options.recordsPerRead, max: this.options.bytesPerRead, c: true, sk: true };
-      const res = await this.router.sendByHash(table.tableId, keyHash(lo), read, true, true);
-      const flat = res.ob ?? [];
-      if (flat.length > 0) {
-        this.take(meta, shard, flat);
-        await this.store.flushed();
-        const keys: Uint8Array[] = [];
-        for (let j = 0; j < flat.length; j += 2) keys.push(flat[j]);
-        await this.acknowledge(table, keys);
-      }
-      if (res.next === null || res.next === undefined) return;
-      if (keyHash(res.next) >= partition.hashEnd) return;
-      lo = res.next;
-    }
+    await readPartitionRecords(this.router, table.tableId, partition, { stream: true, recordsPerRead: this.options.recordsPerRead, bytesPerRead: this.options.bytesPerRead }, async (flat) => {
+      if (flat.length === 0) return;
+      this.take(meta, shard, flat);
+      await this.store.flushed();
+      const keys: Uint8Array[] = [];
+      for (let j = 0; j < flat.length; j += 2) keys.push(flat[j]);
+      await acknowledgeRecords(this.router, table.tableId, keys);
+    });
   }
 
   /** Appends a read's records to the shard in log order (partition id, index; then key). */
@@ -220,10 +211,6 @@ export class StreamCollector {
     }
   }
 
-  private acknowledge(table: TableRecord, keys: Uint8Array[]): Promise<unknown> {
-    const ack: WriteRequest = { id: 0, op: Op.Write, t: table.tableId, p: 0, v: 0, k: keys[0], w: WriteKind.OutboxAck, item: null, sz: 0, key: null, x: null, rv: ReturnValues.NONE, rvf: false, acks: keys };
-    return this.router.sendByHash(table.tableId, keyHash(keys[0]), ack, true, true);
-  }
 }
 
 /** A change record's key ends in its stamp: 4 zero bytes, the partition id, the log index (8 bytes). */

@@ -16,6 +16,7 @@ import {
   UpdateTableCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
+import { waitFor } from '../helpers/admin.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let t: TestServer;
@@ -81,8 +82,10 @@ function order(customer: string, n: number, status: string | null, placed: numbe
 /** Queries a GSI until it shows what `expect` accepts (GSIs are eventually consistent). */
 async function untilIndex(input: ConstructorParameters<typeof QueryCommand>[0], accept: (items: Record<string, AttributeValue>[]) => boolean): Promise<Record<string, AttributeValue>[]> {
   await t.server.propagator.drained(table);
-  const out = await t.client.send(new QueryCommand(input));
-  const items = out.Items ?? [];
+  // Drained: the index's leaders have every change. A GSI Query is eventually consistent and may
+  // reach a replica still applying the last batch: it is asked again until one answers it all.
+  let items: Record<string, AttributeValue>[] = [];
+  await waitFor(async () => accept((items = (await t.client.send(new QueryCommand(input))).Items ?? [])), 30_000, 'the index replicas to apply the last batch').catch(() => {});
   assert.ok(accept(items), `index answer not as expected: ${JSON.stringify(items)}`);
   return items;
 }
