@@ -23,6 +23,8 @@ export interface ScanWalk {
   /** A local index: its entries among the followers' data (tag), the table's key names to fetch whole items with. */
   tag?: Uint8Array;
   tk?: string[];
+  /** Consumes no capacity (the Time to Live sweeper's reads, as DynamoDB's). */
+  unmetered?: boolean;
 }
 
 export interface ScanPage {
@@ -38,7 +40,7 @@ export interface ScanPage {
  * map) moves partitions, and each storage node says where the range it served ends. One page:
  * bounded by Limit, the 1 MB page size and the page's JSON budget.
  */
-export async function scanPages(ctx: ApiContext, walk: ScanWalk): Promise<ScanPage> {
+export async function scanPages(ctx: Pick<ApiContext, 'control' | 'router'>, walk: ScanWalk): Promise<ScanPage> {
   let itemsJson = '';
   let count = 0;
   let scanned = 0;
@@ -76,7 +78,7 @@ export async function scanPages(ctx: ApiContext, walk: ScanWalk): Promise<ScanPa
       req.tag = walk.tag;
     }
     if (walk.tk !== undefined) req.tk = walk.tk;
-    const res = await ctx.router.sendByHash(walk.tableId, position, req, walk.consistent);
+    const res = await ctx.router.sendByHash(walk.tableId, position, req, walk.consistent, walk.unmetered === true);
     if (res.count! > 0) {
       if (!walk.cnt) {
         itemsJson += (count > 0 ? ',' : '') + res.items!.slice(1, -1);

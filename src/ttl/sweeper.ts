@@ -10,8 +10,7 @@ import type { ControlPlane } from '../control/control-plane.ts';
 import type { Router } from '../router/router.ts';
 import type { Clock, TimerHandle } from '../control/clock.ts';
 import { isIndexHolder, keyInfoOf, type TableRecord } from '../control/table-record.ts';
-import { Op, ReturnValues, WriteKind, type RangeRequest, type WriteRequest } from '../storage/messages.ts';
-import { encodeHashPrefix } from '../storage/key-encoding.ts';
+import { Op, ReturnValues, WriteKind, type WriteRequest } from '../storage/messages.ts';
 import { hashSpaceEnd } from '../router/partition-map.ts';
 import { routeKey } from '../api/item-key.ts';
 import { indexSpecOf } from '../indexes/index-spec.ts';
@@ -19,9 +18,8 @@ import { DynamoError } from '../protocol/errors.ts';
 import { log } from '../server/logger.ts';
 import type { Item } from '../values/types.ts';
 import { expiresItems } from './ttl-status.ts';
-import { pageBytesMax } from '../limits.ts';
 import { randomUUID } from 'node:crypto';
-import { pageJsonBytesMax } from '../limits-relations.ts';
+import { scanPages } from '../api/scan-pages.ts';
 
 export interface TtlSettings {
   sweepIntervalMs: number;
@@ -121,48 +119,25 @@ export class TtlSweeper {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: { ':now': { N: String(nowSeconds) }, ':oldest': { N: String(nowSeconds - expiryAgeMaxSeconds) } },
     };
-    let position = 0;
+    let startHash = 0;
     let startKey: Uint8Array | null = null;
-    while (position < hashSpaceEnd && !this.stopped) {
-      const partition = this.control.map.find(table.tableId, position);
-      const lo = startKey ?? encodeHashPrefix(position);
-      const req: RangeRequest = {
-        id: 0,
-        op: Op.Scan,
-        t: table.tableId,
-        p: 0,
-        v: 0,
-        lo,
-        loInc: startKey === null,
-        hi: partition.hashEnd < hashSpaceEnd ? encodeHashPrefix(partition.hashEnd) : null,
-        hiInc: false,
-        pre: null,
-        rev: false,
-        lim: Math.min(scanPageItemsMax, this.settings.scanItemsPerSecondMax),
-        max: pageBytesMax,
-        jm: pageJsonBytesMax,
-        c: false,
-        kn: keyNames,
-        x,
-        cnt: false,
-      };
+    while (!this.stopped) {
       const started = this.clock.now();
-      const res = await this.router.sendByHash(table.tableId, position, req, false, true);
-      const expired = JSON.parse(res.items ?? '[]') as Item[];
-      counts.scanned += res.scanned ?? 0;
-      for (const key of expired) {
+      const page = await scanPages(
+        { control: this.control, router: this.router },
+        { tableId: table.tableId, startKey, startHash, hashHi: hashSpaceEnd, limit: Math.min(scanPageItemsMax, this.settings.scanItemsPerSecondMax), consistent: false, kn: keyNames, x, cnt: false, unmetered: true },
+      );
+      counts.scanned += page.scanned;
+      for (const key of JSON.parse(`[${page.itemsJson}]`) as Item[]) {
         if (this.stopped) return;
         if (await this.expire(table, key, attribute)) counts.deleted++;
         await this.clock.sleep(1000 / this.settings.deletesPerSecondMax);
       }
-      if (res.last) startKey = routeKey(info, res.last).storageKey;
-      else {
-        startKey = null;
-        position = res.he ?? partition.hashEnd;
-      }
+      if (page.last === null) return;
+      ({ hash32: startHash, storageKey: startKey } = routeKey(info, page.last));
       // Scanned items per second held under the bound.
       const spentMs = this.clock.now() - started;
-      const dueMs = ((res.scanned ?? 0) / this.settings.scanItemsPerSecondMax) * 1000;
+      const dueMs = (page.scanned / this.settings.scanItemsPerSecondMax) * 1000;
       if (dueMs > spentMs) await this.clock.sleep(dueMs - spentMs);
     }
   }
