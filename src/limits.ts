@@ -24,6 +24,8 @@ export const getRecordsBytesMax = 1024 * 1024;
  * time"; API reference, LimitExceededException). The default of streams.readersPerShard.
  */
 export const streamShardReadersMax = 2;
+/** DescribeStream: "at a maximum rate of 10 times per second" (API reference). The default of streams.describeStreamCallsPerSecond. */
+export const describeStreamCallsPerSecondMax = 10;
 /** ListStreams and DescribeStream: at most 100 streams or shards a page (Limit). */
 export const streamsPageLimitMax = 100;
 /** UpdateTimeToLive's AttributeName: 1 to 255 characters. */

@@ -173,7 +173,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     bytesPerRead: 1024 * 1024,
     retentionMs: config.streams.retentionHours * 3_600_000,
     // Throttles like the tables' do, and only while they do (load tests turn both off).
-    readLimits: { enabled: config.capacity.throttling, readersPerShard: config.streams.readersPerShard, readerWindowMs: config.streams.readerWindowMs },
+    readLimits: { enabled: config.capacity.throttling, readersPerShard: config.streams.readersPerShard, readerWindowMs: config.streams.readerWindowMs, describeStreamCallsPerSecond: config.streams.describeStreamCallsPerSecond },
   });
   control.attachStreams(streams);
   streams.start();

@@ -33,7 +33,7 @@ export interface CollectorOptions {
   bytesPerRead: number;
   /** How long records are kept (DynamoDB: 24 hours). */
   retentionMs: number;
-  /** The limits on reading the streams (GetRecords readers per shard). */
+  /** The limits on reading the streams (GetRecords readers per shard, DescribeStream's rate). */
   readLimits: StreamReadLimitSettings;
 }
 

@@ -1,7 +1,8 @@
 // DynamoDB Streams' read limits, answered with LimitExceededException as DynamoDB does: more
-// readers on a shard than it serves at once (GetRecords). Off with capacity.throttling off, as
-// every other throttle is.
+// readers on a shard than it serves at once (GetRecords), and DescribeStream called faster than
+// its rate per stream. Both are off with capacity.throttling off, as every other throttle is.
 import type { Clock } from '../control/clock.ts';
+import { TokenBucket } from '../admission/token-bucket.ts';
 import { DynamoError } from '../protocol/errors.ts';
 import { ShardReaders } from './shard-readers.ts';
 
@@ -12,6 +13,8 @@ export interface StreamReadLimitSettings {
   readersPerShard: number;
   /** streams.readerWindowMs */
   readerWindowMs: number;
+  /** streams.describeStreamCallsPerSecond */
+  describeStreamCallsPerSecond: number;
 }
 
 /** DynamoDB Streams' message when it throttles a call, as its clients report it (HTTP 400). */
@@ -21,6 +24,9 @@ export class StreamReadLimits {
   private readonly clock: Clock;
   private readonly settings: StreamReadLimitSettings;
   private readonly readers: ShardReaders;
+  /** DescribeStream's token bucket per stream ARN; full ones are dropped (a new one is full too). */
+  private readonly describeBuckets = new Map<string, TokenBucket>();
+  private describeSweptAtMs = -Infinity;
 
   constructor(clock: Clock, settings: StreamReadLimitSettings) {
     this.clock = clock;
@@ -37,6 +43,27 @@ export class StreamReadLimits {
   /** `reader` read a closed shard to its end: it no longer counts there. */
   shardEnded(streamArn: string, shardId: string, reader: number): void {
     this.readers.finished(shardKey(streamArn, shardId), reader);
+  }
+
+  /** A DescribeStream of the stream: LimitExceededException past its calls a second (one second's worth may come at once). */
+  describeStream(streamArn: string): void {
+    if (!this.settings.enabled) return;
+    const now = this.clock.now();
+    this.sweepDescribeBuckets(now);
+    let bucket = this.describeBuckets.get(streamArn);
+    if (bucket === undefined) {
+      bucket = new TokenBucket(this.settings.describeStreamCallsPerSecond, 1, now);
+      this.describeBuckets.set(streamArn, bucket);
+    }
+    if (!bucket.canTake(1, now)) throw new DynamoError('LimitExceededException', rateExceededMessage);
+    bucket.take(1, now);
+  }
+
+  /** Once a second, drops the buckets that refilled: streams not described lately cost nothing. */
+  private sweepDescribeBuckets(nowMs: number): void {
+    if (nowMs - this.describeSweptAtMs < 1000) return;
+    this.describeSweptAtMs = nowMs;
+    for (const [arn, bucket] of this.describeBuckets) if (bucket.available(nowMs) >= bucket.capacity()) this.describeBuckets.delete(arn);
   }
 }
 

@@ -1,8 +1,9 @@
 // DynamoDB Streams' LimitExceededException through the AWS SDK's Streams client (one attempt, so
 // the error is seen rather than retried): two readers of a shard are served, a third at the same
 // time is refused until one of them reads its closed shard to the end, each NextShardIterator
-// staying its reader's; with capacity.throttling off none is. How a reader drops out of the
-// window after a pause is tested on a hand-moved clock (test/streams/shard-readers.test.ts).
+// staying its reader's; a burst of DescribeStream calls on one stream past ten a second is
+// refused; with capacity.throttling off neither happens. How a reader drops out of the window
+// after a pause is tested on a hand-moved clock (test/streams/shard-readers.test.ts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
@@ -83,7 +84,23 @@ test('two readers of a shard are served; a third at the same time gets LimitExce
   }
 });
 
-test('with capacity.throttling off, any number of readers of a shard are served', async () => {
+test('DescribeStream: a burst of calls on one stream past ten a second gets LimitExceededException; another stream is not affected', async () => {
+  const streams = streamsClient(limited);
+  try {
+    const [burst, other] = await Promise.all([streamWithRecord(limited, streams, 'limit-describe'), streamWithRecord(limited, streams, 'limit-describe-other')]);
+    // streamWithRecord described each stream once; 30 more at once is far past ten a second.
+    const results = await Promise.allSettled(Array.from({ length: 30 }, () => streams.send(new DescribeStreamCommand({ StreamArn: burst.arn }))));
+    const refused = results.filter((r) => r.status === 'rejected');
+    assert.ok(refused.length > 0, 'some calls of the burst are refused');
+    assert.ok(results.length - refused.length >= 9, 'a second of calls is served at once');
+    for (const r of refused) isRateExceeded(r.reason);
+    assert.equal((await streams.send(new DescribeStreamCommand({ StreamArn: other.arn }))).StreamDescription!.StreamArn, other.arn);
+  } finally {
+    streams.destroy();
+  }
+});
+
+test('with capacity.throttling off, any number of readers of a shard and any rate of DescribeStream are served', async () => {
   const streams = streamsClient(unlimited);
   try {
     const { arn, shardId } = await streamWithRecord(unlimited, streams, 'unlimited');
@@ -91,6 +108,8 @@ test('with capacity.throttling off, any number of readers of a shard are served'
       const page = await streams.send(new GetRecordsCommand({ ShardIterator: await startReader(streams, arn, shardId) }));
       assert.equal(page.Records!.length, 1, `reader ${i + 2}`);
     }
+    const results = await Promise.allSettled(Array.from({ length: 30 }, () => streams.send(new DescribeStreamCommand({ StreamArn: arn }))));
+    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
   } finally {
     streams.destroy();
   }

@@ -1,14 +1,14 @@
 // The limits on reading streams, on a clock moved by hand: two readers of a shard are served and a
 // third is refused until one of them falls out of the window or reads its closed shard to the end;
-// shards are counted apart; memory stays with the shards read lately; with throttling off nothing
-// is refused; the default is DynamoDB's number.
+// shards are counted apart; memory stays with the shards read lately; DescribeStream takes ten calls
+// a second per stream; with throttling off nothing is refused; the defaults are DynamoDB's numbers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ShardReaders } from '../../src/streams/shard-readers.ts';
 import { StreamReadLimits, rateExceededMessage, type StreamReadLimitSettings } from '../../src/streams/read-limits.ts';
 import type { Clock } from '../../src/control/clock.ts';
 import { DynamoError } from '../../src/protocol/errors.ts';
-import { streamShardReadersMax } from '../../src/limits.ts';
+import { describeStreamCallsPerSecondMax, streamShardReadersMax } from '../../src/limits.ts';
 import { loadDefaults } from '../../src/server/config.ts';
 
 const windowMs = 1000;
@@ -71,7 +71,7 @@ function handClock(): Clock & { t: number } {
   return clock;
 }
 
-const settings: StreamReadLimitSettings = { enabled: true, readersPerShard: 2, readerWindowMs: windowMs };
+const settings: StreamReadLimitSettings = { enabled: true, readersPerShard: 2, readerWindowMs: windowMs, describeStreamCallsPerSecond: 10 };
 
 function refused(fn: () => void): boolean {
   try {
@@ -99,13 +99,31 @@ test('stream read limits: GetRecords of a third reader is LimitExceededException
   assert.equal(refused(() => limits.readShard('arn1', 'shard', 4)), false);
 });
 
+test('stream read limits: DescribeStream takes ten calls at once per stream, then one each tenth of a second', () => {
+  const clock = handClock();
+  const limits = new StreamReadLimits(clock, settings);
+  for (let i = 0; i < 10; i++) assert.equal(refused(() => limits.describeStream('arn1')), false, `call ${i + 1}`);
+  assert.equal(refused(() => limits.describeStream('arn1')), true, 'the eleventh in the same instant');
+  assert.equal(refused(() => limits.describeStream('arn2')), false, 'another stream has its own rate');
+  clock.t = 99;
+  assert.equal(refused(() => limits.describeStream('arn1')), true);
+  clock.t = 100;
+  assert.equal(refused(() => limits.describeStream('arn1')), false);
+  assert.equal(refused(() => limits.describeStream('arn1')), true);
+  clock.t = 5000;
+  for (let i = 0; i < 10; i++) assert.equal(refused(() => limits.describeStream('arn1')), false, 'a full second again after a pause');
+  assert.equal(refused(() => limits.describeStream('arn1')), true);
+});
+
 test('stream read limits: with throttling off (capacity.throttling false) nothing is refused', () => {
   const limits = new StreamReadLimits(handClock(), { ...settings, enabled: false });
   for (let reader = 1; reader <= 50; reader++) assert.equal(refused(() => limits.readShard('arn1', 'shard', reader)), false);
+  for (let i = 0; i < 50; i++) assert.equal(refused(() => limits.describeStream('arn1')), false);
 });
 
-test("stream read limits: the setting's default is DynamoDB's number", () => {
+test("stream read limits: the settings' defaults are DynamoDB's numbers", () => {
   const defaults = loadDefaults().streams;
   assert.equal(defaults.readersPerShard, streamShardReadersMax);
+  assert.equal(defaults.describeStreamCallsPerSecond, describeStreamCallsPerSecondMax);
   assert.equal(defaults.readerWindowMs, 1000);
 });
