@@ -18,6 +18,14 @@ export const shardIteratorLifetimeMs = 15 * 60 * 1000;
 /** GetRecords: at most 1,000 records (Limit) and 1 MB a call. */
 export const getRecordsLimitMax = 1000;
 export const getRecordsBytesMax = 1024 * 1024;
+/**
+ * DynamoDB Streams: readers of one shard served at once (Developer Guide, "DynamoDB Streams": "No
+ * more than two processes at most should be reading from the same streams shard at the same
+ * time"; API reference, LimitExceededException). The default of streams.readersPerShard.
+ */
+export const streamShardReadersMax = 2;
+/** DescribeStream: "at a maximum rate of 10 times per second" (API reference). The default of streams.describeStreamCallsPerSecond. */
+export const describeStreamCallsPerSecondMax = 10;
 /** ListStreams and DescribeStream: at most 100 streams or shards a page (Limit). */
 export const streamsPageLimitMax = 100;
 /** UpdateTimeToLive's AttributeName: 1 to 255 characters. */

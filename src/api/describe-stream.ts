@@ -1,10 +1,11 @@
 // DescribeStream (DynamoDB Streams): a stream's status, view type, key schema and shards, each
 // with its parent and its range of sequence numbers (a closed shard has an ending one), a page
-// of Limit (at most 100) shards after ExclusiveStartShardId.
+// of Limit (at most 100) shards after ExclusiveStartShardId. Called faster than its rate per stream:
+// LimitExceededException (streams/read-limits.ts).
 import { checkRequestShape } from '../validation/request-shape.ts';
 import { streamsPageLimitMax } from '../limits.ts';
 import type { ApiContext } from './context.ts';
-import { shardIdShape, streamArnShape, streamFor, streamStoreOf } from './streams-common.ts';
+import { shardIdShape, streamArnShape, streamFor, streamReadLimitsOf, streamStoreOf } from './streams-common.ts';
 
 const describeStreamShape = {
   StreamArn: streamArnShape,
@@ -16,6 +17,7 @@ export async function describeStream(ctx: ApiContext, input: Record<string, unkn
   checkRequestShape(input, describeStreamShape);
   const store = streamStoreOf(ctx);
   const meta = streamFor(store, input.StreamArn as string);
+  streamReadLimitsOf(ctx).describeStream(meta.arn);
   const limit = (input.Limit as number | undefined) ?? streamsPageLimitMax;
   const shards = store.shards(meta.arn);
   const start = input.ExclusiveStartShardId === undefined ? 0 : shards.findIndex((s) => s.shardId === input.ExclusiveStartShardId) + 1;

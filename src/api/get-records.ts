@@ -1,6 +1,7 @@
 // GetRecords (DynamoDB Streams): a shard's records after the iterator's position, at most Limit
 // (1,000) and about 1 MB, as DynamoDB shapes them (the images the stream's view type asks for),
-// with the iterator to go on from. A closed shard read to its end gives no next iterator.
+// with the iterator to go on from. A closed shard read to its end gives no next iterator. A reader
+// beyond the shard's readers at once is LimitExceededException (streams/read-limits.ts).
 import { createHash } from 'node:crypto';
 import { checkRequestShape } from '../validation/request-shape.ts';
 import { DynamoError } from '../protocol/errors.ts';
@@ -9,7 +10,7 @@ import type { StoredStreamRecord, StreamMeta } from '../streams/stream-store.ts'
 import { itemSizeBytes } from '../validation/attribute-values.ts';
 import { getRecordsBytesMax, getRecordsLimitMax } from '../limits.ts';
 import type { ApiContext } from './context.ts';
-import { streamFor, streamStoreOf } from './streams-common.ts';
+import { streamFor, streamReadLimitsOf, streamStoreOf } from './streams-common.ts';
 
 const getRecordsShape = {
   ShardIterator: { type: 'String', notNull: true, minLength: 1, maxLength: 2048 },
@@ -24,6 +25,8 @@ export async function getRecords(ctx: ApiContext, input: Record<string, unknown>
   const meta = streamFor(store, position.arn);
   const shard = store.shard(meta.arn, position.shardId);
   if (shard === undefined) throw new DynamoError('ResourceNotFoundException', 'Requested resource not found: Shard does not exist');
+  const limits = streamReadLimitsOf(ctx);
+  limits.readShard(meta.arn, shard.shardId, position.reader);
   if (position.after !== null && shard.trimmedThrough !== undefined && position.after < shard.trimmedThrough) {
     throw new DynamoError('TrimmedDataAccessException', `The iterator's position in shard ${shard.shardId} is beyond its trim horizon`);
   }
@@ -43,7 +46,8 @@ export async function getRecords(ctx: ApiContext, input: Record<string, unknown>
     last = r.seq;
   }
   const ended = shard.endSeq !== undefined && (last === null ? records.length === 0 : last >= shard.endSeq) && out.length === records.length;
-  const next = ended ? '' : `,"NextShardIterator":${JSON.stringify(encodeShardIterator({ arn: meta.arn, shardId: shard.shardId, after: last }, now))}`;
+  if (ended) limits.shardEnded(meta.arn, shard.shardId, position.reader);
+  const next = ended ? '' : `,"NextShardIterator":${JSON.stringify(encodeShardIterator({ arn: meta.arn, shardId: shard.shardId, after: last, reader: position.reader }, now))}`;
   return `{"Records":[${out.join(',')}]${next}}`;
 }
 

@@ -1,10 +1,10 @@
 // GetShardIterator (DynamoDB Streams): where a reader starts in a shard: at its oldest record kept
 // (TRIM_HORIZON), after its newest (LATEST), at or after a sequence number. A sequence number
 // outside the shard's range is a ValidationException; one whose records were trimmed,
-// TrimmedDataAccessException.
+// TrimmedDataAccessException. Each iterator it gives starts a new reader of the shard (read-limits.ts).
 import { checkRequestShape } from '../validation/request-shape.ts';
 import { DynamoError } from '../protocol/errors.ts';
-import { encodeShardIterator } from '../streams/shard-iterator.ts';
+import { encodeShardIterator, newReader } from '../streams/shard-iterator.ts';
 import { normalSequence, previousSequence } from '../streams/stream-store.ts';
 import type { ApiContext } from './context.ts';
 import { shardIdShape, streamArnShape, streamFor, streamStoreOf } from './streams-common.ts';
@@ -41,5 +41,5 @@ export async function getShardIterator(ctx: ApiContext, input: Record<string, un
     // AT: from the record itself, that is after the one before it.
     after = type === 'AFTER_SEQUENCE_NUMBER' ? seq : previousSequence(seq);
   }
-  return JSON.stringify({ ShardIterator: encodeShardIterator({ arn: meta.arn, shardId, after }, Date.now()) });
+  return JSON.stringify({ ShardIterator: encodeShardIterator({ arn: meta.arn, shardId, after, reader: newReader() }, Date.now()) });
 }

@@ -33,7 +33,7 @@ export interface Config {
   capacity: { burstSeconds: number; adaptive: boolean; partitionReadUnitsMax: number; partitionWriteUnitsMax: number; throttling: boolean };
   partitionMap: { publishIntervalMs: number };
   splits: { enabled: boolean; sizeBytes: number; unitsPerSecond: number; checkIntervalMs: number; sustainedChecks: number };
-  streams: { retentionHours: number; pollIntervalMs: number };
+  streams: { retentionHours: number; pollIntervalMs: number; readersPerShard: number; readerWindowMs: number; describeStreamCallsPerSecond: number };
   ttl: { sweepIntervalMs: number; scanItemsPerSecondMax: number; deletesPerSecondMax: number; settleMs: number; changeCooldownMs: number };
   auth: { enabled: boolean; credentials: CredentialConfig[]; clockSkewSeconds: number };
   tls: { certFile: string; keyFile: string; passphrase: string };
@@ -127,6 +127,9 @@ const schema: Record<string, Record<string, Kind>> = {
   streams: {
     retentionHours: { type: 'int', min: 1, max: 24 * 365 },
     pollIntervalMs: { type: 'int', min: 10, max: 60_000 },
+    readersPerShard: { type: 'int', min: 1, max: 1000 },
+    readerWindowMs: { type: 'int', min: 10, max: 3_600_000 },
+    describeStreamCallsPerSecond: { type: 'int', min: 1, max: 1_000_000 },
   },
   ttl: {
     sweepIntervalMs: { type: 'int', min: 10, max: 86_400_000 },

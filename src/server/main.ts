@@ -167,7 +167,14 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   undo.push(() => propagator.stop());
   const streamStore = StreamStore.open(`${dataDir}/streams`, config.storage.sync, security.encryptionKey);
   undo.push(() => streamStore.close());
-  const streams = new StreamCollector(control, router, streamStore, realClock, { pollMs: config.streams.pollIntervalMs, recordsPerRead: 512, bytesPerRead: 1024 * 1024, retentionMs: config.streams.retentionHours * 3_600_000 });
+  const streams = new StreamCollector(control, router, streamStore, realClock, {
+    pollMs: config.streams.pollIntervalMs,
+    recordsPerRead: 512,
+    bytesPerRead: 1024 * 1024,
+    retentionMs: config.streams.retentionHours * 3_600_000,
+    // Throttles like the tables' do, and only while they do (load tests turn both off).
+    readLimits: { enabled: config.capacity.throttling, readersPerShard: config.streams.readersPerShard, readerWindowMs: config.streams.readerWindowMs, describeStreamCallsPerSecond: config.streams.describeStreamCallsPerSecond },
+  });
   control.attachStreams(streams);
   streams.start();
   undo.push(() => streams.stop());

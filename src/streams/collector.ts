@@ -24,6 +24,7 @@ import { acknowledgeRecords, readPartitionRecords } from '../router/partition-re
 import { keysOf, streamArn, type ShardMeta, type StreamMeta, type StreamStore } from './stream-store.ts';
 import { DynamoError } from '../protocol/errors.ts';
 import { log } from '../server/logger.ts';
+import { StreamReadLimits, type StreamReadLimitSettings } from './read-limits.ts';
 
 export interface CollectorOptions {
   /** How often every stream-enabled table is looked at, written to or not. */
@@ -32,6 +33,8 @@ export interface CollectorOptions {
   bytesPerRead: number;
   /** How long records are kept (DynamoDB: 24 hours). */
   retentionMs: number;
+  /** The limits on reading the streams (GetRecords readers per shard, DescribeStream's rate). */
+  readLimits: StreamReadLimitSettings;
 }
 
 /** A shard's id, DynamoDB's shape: shardId-<20 digits>-<8 hex>. */
@@ -44,6 +47,8 @@ export class StreamCollector {
   private readonly control: ControlPlane;
   private readonly router: Router;
   readonly store: StreamStore;
+  /** Kept beside the store the Streams operations read, on the collector's clock. */
+  readonly readLimits: StreamReadLimits;
   private readonly clock: Clock;
   private readonly options: CollectorOptions;
   private timers: TimerHandle[] = [];
@@ -59,6 +64,7 @@ export class StreamCollector {
     this.store = store;
     this.clock = clock;
     this.options = options;
+    this.readLimits = new StreamReadLimits(clock, options.readLimits);
   }
 
   start(): void {

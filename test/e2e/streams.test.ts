@@ -8,7 +8,6 @@ import { test, before, after } from 'node:test';
 import { execFile, spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import {
-  CreateTableCommand,
   DeleteItemCommand,
   DeleteTableCommand,
   DescribeTableCommand,
@@ -32,6 +31,7 @@ import {
 import { devCredentials, startTestServer, type TestServer } from '../helpers/server.ts';
 import { killAndRepair, splitWidest } from '../helpers/admin.ts';
 import { seededRandom } from '../helpers/prng.ts';
+import { createStreamTable } from '../helpers/streams.ts';
 
 const S = (s: string): AttributeValue => ({ S: s });
 const N = (n: number): AttributeValue => ({ N: String(n) });
@@ -44,6 +44,10 @@ before(async () => {
     c.splits.enabled = false;
     c.ttl.sweepIntervalMs = 86_400_000;
     c.ttl.settleMs = 0;
+    // These readers take a new iterator (a new reader) for every pass over a shard, several a second
+    // on the same shard: more than two readers at once to the limit, which has its own test
+    // (streams-limits.test.ts).
+    c.streams.readersPerShard = 1000;
   });
   streams = new DynamoDBStreamsClient({ endpoint: s.endpoint, region: 'us-east-1', credentials: devCredentials });
 });
@@ -53,15 +57,7 @@ after(async () => {
 });
 
 async function createTable(TableName: string, StreamViewType: 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES'): Promise<string> {
-  const out = await s.client.send(
-    new CreateTableCommand({
-      TableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      StreamSpecification: { StreamEnabled: true, StreamViewType },
-    }),
-  );
+  const out = await createStreamTable(s.client, TableName, StreamViewType);
   assert.deepEqual(out.TableDescription!.StreamSpecification, { StreamEnabled: true, StreamViewType });
   assert.ok(out.TableDescription!.LatestStreamArn!.startsWith(`${out.TableDescription!.TableArn}/stream/`));
   return out.TableDescription!.LatestStreamArn!;

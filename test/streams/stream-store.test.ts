@@ -1,14 +1,14 @@
 // The stream store and shard iterators on their own: a change taken twice is appended once,
 // records come in sequence order after a position, trimming past the retention removes records
 // (and remembers how far, for TrimmedDataAccessException) and closed shards left empty; an
-// iterator past 15 minutes is ExpiredIteratorException, an altered one a ValidationException.
+// iterator past 15 minutes is ExpiredIteratorException, an altered one (its reader too) a ValidationException.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamStore, normalSequence, previousSequence, sequenceNumber } from '../../src/streams/stream-store.ts';
-import { decodeShardIterator, encodeShardIterator, streamArnOfIterator } from '../../src/streams/shard-iterator.ts';
+import { decodeShardIterator, encodeShardIterator, newReader, streamArnOfIterator } from '../../src/streams/shard-iterator.ts';
 import { shardIteratorLifetimeMs } from '../../src/limits.ts';
 import { DynamoError } from '../../src/protocol/errors.ts';
 
@@ -46,12 +46,15 @@ test('sequence numbers: fixed width, so text order is number order; a client may
   assert.equal(previousSequence(sequenceNumber(1)), null);
 });
 
-test('shard iterators: a position round-trips; past 15 minutes ExpiredIteratorException; altered, ValidationException', () => {
-  const position = { arn, shardId: 'shardId-a', after: sequenceNumber(7) };
+test('shard iterators: a position and its reader round-trip; past 15 minutes ExpiredIteratorException; altered (its reader too), ValidationException', () => {
+  const position = { arn, shardId: 'shardId-a', after: sequenceNumber(7), reader: newReader() };
+  assert.notEqual(newReader(), position.reader, 'each GetShardIterator starts another reader');
   const iterator = encodeShardIterator(position, 1000);
   assert.deepEqual(decodeShardIterator(iterator, 1000 + shardIteratorLifetimeMs), position);
   assert.equal(streamArnOfIterator(iterator), arn);
   assert.throws(() => decodeShardIterator(iterator, 1001 + shardIteratorLifetimeMs), (err: unknown) => err instanceof DynamoError && err.kind.name === 'ExpiredIteratorException');
   const altered = encodeShardIterator({ ...position, after: sequenceNumber(1) }, 1000).split('.')[0] + '.' + iterator.split('.')[1];
   assert.throws(() => decodeShardIterator(altered, 1000), (err: unknown) => err instanceof DynamoError && err.kind.name === 'ValidationException');
+  const otherReader = encodeShardIterator({ ...position, reader: position.reader + 1 }, 1000).split('.')[0] + '.' + iterator.split('.')[1];
+  assert.throws(() => decodeShardIterator(otherReader, 1000), (err: unknown) => err instanceof DynamoError && err.kind.name === 'ValidationException');
 });
