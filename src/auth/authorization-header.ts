@@ -1,8 +1,11 @@
 // The Authorization header of a SigV4 request, split into its components. A client sends the
 // same header again and again but for the signature (same key, scope, region and signed
-// headers), so what was parsed is kept by the header's text without its Signature value: a
-// repeat costs one scan for the signature and one map lookup. Only well-formed headers are kept;
-// a malformed one is parsed in full each time, so every error keeps its exact message.
+// headers), so what was parsed is kept by the header's text without its Signature value. The
+// usual header ends with `Signature=<hex>`: its prefix up to there is compared with the few
+// prefixes seen last, with no hashing of the ~200 characters (a Map lookup of a fresh string
+// hashes all of them, ~0.3 µs); any other header goes through the Map. Only well-formed
+// headers are kept; a malformed one is parsed in full each time, so every error keeps its
+// exact message.
 import { DynamoError } from '../protocol/errors.ts';
 
 /** The components of a well-formed header (the signature aside). */
@@ -14,7 +17,20 @@ export class AuthorizationComponents {
     /** signedHeaders split on ';' (canonical headers are built from these names, in this order). */
     readonly signedHeaderNames: readonly string[],
     readonly hostSigned: boolean,
-  ) {}
+  ) {
+    const labels: string[] = [];
+    for (const name of signedHeaderNames) labels.push(`${name}:`);
+    this.headerLabels = labels;
+    this.signedHeadersLine = `\n${signedHeaders}\n`;
+    this.xAmzDateAt = signedHeaderNames.indexOf('x-amz-date');
+  }
+
+  /** `name:` for each signed header: the canonical request's lines start with these. */
+  readonly headerLabels: readonly string[];
+  /** The canonical request's part after the header lines: a blank line, the signed headers, '\n'. */
+  readonly signedHeadersLine: string;
+  /** Where x-amz-date is among the signed headers (-1: not signed), so its value is read once. */
+  readonly xAmzDateAt: number;
 }
 
 export interface ParsedAuthorization {
@@ -32,9 +48,22 @@ export interface IncompleteAuthorization {
 
 const signatureName = 'Signature=';
 
+/** A header that ended with `Signature=<hex>`: its text up to and including `Signature=`. */
+class SignatureLastPrefix {
+  constructor(
+    readonly prefix: string,
+    readonly components: AuthorizationComponents,
+  ) {}
+}
+
+/** Prefixes compared one by one before the Map: a handful of clients (or SDK header sets) at once. */
+const recentPrefixesMax = 4;
+
 export class AuthorizationHeaderCache {
   private readonly parsed = new Map<string, AuthorizationComponents>();
   private readonly entriesMax: number;
+  private readonly recent: SignatureLastPrefix[] = [];
+  private recentNext = 0;
 
   constructor(entriesMax = 256) {
     this.entriesMax = entriesMax;
@@ -46,25 +75,54 @@ export class AuthorizationHeaderCache {
    * a component that is not name=value.
    */
   parse(text: string): ParsedAuthorization | IncompleteAuthorization {
+    // A prefix P was kept from a header P + S where P held the one `Signature=` (at its end) and
+    // S ran to the end. For text = P + H with H non-empty lower-case hex (no separator, no 'S'),
+    // the full parse finds that same one `Signature=`, the same other components, and H: so the
+    // kept components are exactly what it would return.
+    const hexFrom = lowerHexTailStart(text);
+    if (hexFrom < text.length) {
+      const recent = this.recent;
+      for (let i = 0; i < recent.length; i++) {
+        const entry = recent[i];
+        if (entry.prefix.length === hexFrom && text.slice(0, hexFrom) === entry.prefix) {
+          return { components: entry.components, signature: text.slice(hexFrom) };
+        }
+      }
+    }
     const cut = signatureValue(text);
     if (cut !== null) {
       const key = text.slice(0, cut.start) + text.slice(cut.end);
       // An empty signature is missing: parsed in full for its error.
-      const components = cut.end > cut.start ? this.parsed.get(key) : undefined;
-      if (components !== undefined) return { components, signature: text.slice(cut.start, cut.end) };
-      const full = parseInFull(text);
-      if ('components' in full && full.signature === text.slice(cut.start, cut.end)) {
+      let components = cut.end > cut.start ? this.parsed.get(key) : undefined;
+      let parsed: ParsedAuthorization | IncompleteAuthorization;
+      if (components !== undefined) parsed = { components, signature: text.slice(cut.start, cut.end) };
+      else {
+        parsed = parseInFull(text);
+        if (!('components' in parsed) || parsed.signature !== text.slice(cut.start, cut.end)) return parsed;
+        components = parsed.components;
         if (this.parsed.size >= this.entriesMax) this.parsed.clear();
-        this.parsed.set(key, full.components);
+        this.parsed.set(key, components);
       }
-      return full;
+      if (cut.end === text.length && cut.start === hexFrom) this.remember(new SignatureLastPrefix(key, components));
+      return parsed;
     }
     return parseInFull(text);
   }
 
-  /** Headers kept (for tests). */
+  private remember(entry: SignatureLastPrefix): void {
+    if (this.recent.length < recentPrefixesMax) this.recent.push(entry);
+    else this.recent[this.recentNext] = entry;
+    this.recentNext = (this.recentNext + 1) % recentPrefixesMax;
+  }
+
+  /** Headers kept in the Map (for tests). */
   get size(): number {
     return this.parsed.size;
+  }
+
+  /** Signature-last prefixes kept for the fast comparison (for tests). */
+  get recentSize(): number {
+    return this.recent.length;
   }
 }
 
@@ -79,6 +137,17 @@ function signatureValue(text: string): { start: number; end: number } | null {
   let end = start;
   while (end < text.length && !isSeparator(text.charCodeAt(end))) end++;
   return { start, end };
+}
+
+/** Where the run of [0-9a-f] that ends the text starts (text.length when it ends otherwise). */
+function lowerHexTailStart(text: string): number {
+  let i = text.length;
+  while (i > 0) {
+    const c = text.charCodeAt(i - 1);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) break;
+    i--;
+  }
+  return i;
 }
 
 /** The separators between components: commas and whitespace (boto3 writes ", "), what /[\s,]/ matches. */

@@ -20,6 +20,8 @@ export class HmacSha256Key {
   private readonly inner: Buffer | null;
   /** key ⊕ opad, followed by the inner digest. */
   private readonly outer: Buffer | null;
+  /** inner's first bytes as last hashed: strings to sign under one key are all of one length. */
+  private innerView: Buffer | null = null;
 
   constructor(key: Buffer) {
     if (key.length > blockBytes) throw new RangeError('an HMAC key longer than the block must be hashed first');
@@ -46,8 +48,10 @@ export class HmacSha256Key {
       return createHmac('sha256', this.key).update(message).digest('hex');
     }
     const length = inner.write(message, blockBytes, 'utf8');
+    let view = this.innerView;
+    if (view === null || view.length !== blockBytes + length) this.innerView = view = inner.subarray(0, blockBytes + length);
     // latin1 text of the digest is its bytes one for one, written back as bytes.
-    outer.write(oneShot!('sha256', inner.subarray(0, blockBytes + length), 'latin1'), blockBytes, 'latin1');
+    outer.write(oneShot!('sha256', view, 'latin1'), blockBytes, 'latin1');
     return oneShot!('sha256', outer, 'hex');
   }
 }

@@ -48,6 +48,8 @@ export class PendingSignature<C extends SigningSecret> {
     readonly signature: string,
     /** The Credential value (header or query form), for callers that read the region from it. */
     readonly credentialText: string,
+    /** The checked scope, which keeps the signing key and the string to sign's first lines. */
+    readonly credentialScope: CredentialScope<C>,
   ) {}
 }
 
@@ -57,9 +59,14 @@ export interface VerifierOptions<C extends SigningSecret> {
   clockSkewSeconds: number;
   /** Signing keys kept (each is one HMAC chain saved); the cache is cleared when it is full. */
   signingKeyCacheEntriesMax?: number;
+  /** Parsed Authorization headers kept (by their text without the signature); cleared when full. */
+  authorizationCacheEntriesMax?: number;
   /** The clock, in ms since the epoch (tests move it). */
   now?: () => number;
 }
+
+/** The canonical request's first three lines for the usual request: POST to / with no query. */
+const postToRoot = 'POST\n/\n\n';
 
 const presignedExpiresSecondsMax = 604_800; // 7 days, as for every AWS presigned URL
 
@@ -79,12 +86,19 @@ export class SigV4Verifier<C extends SigningSecret> {
   /** accessKeyId \n date \n region → the derived signing key (HMAC chain of four steps). */
   private readonly signingKeys = new Map<string, HmacSha256Key>();
   /** Parsed Authorization headers and Credential scopes, by their text (they repeat from request to request). */
-  private readonly authorizations = new AuthorizationHeaderCache();
-  private readonly scopes = new Map<string, CredentialScope>();
-  /** The last date read (requests in the same second share it): its text, in ISO basic form, and in ms. */
-  private lastDateText = '';
-  private lastAmzDate = '';
-  private lastDateMs = NaN;
+  private readonly authorizations: AuthorizationHeaderCache;
+  private readonly scopes = new Map<string, CredentialScope<C>>();
+  /**
+   * The last two dates read (requests in the same second share one; around a second's turn
+   * requests signed in both arrive interleaved): text, ISO basic form, ms. Only the parse is
+   * kept: the window is checked against the clock on every request.
+   */
+  private dateText0 = '';
+  private amzDate0 = '';
+  private dateMs0 = NaN;
+  private dateText1 = '';
+  private amzDate1 = '';
+  private dateMs1 = NaN;
 
   constructor(options: VerifierOptions<C>) {
     this.lookup = options.lookup;
@@ -92,6 +106,7 @@ export class SigV4Verifier<C extends SigningSecret> {
     this.skewMinutesText = formatMinutes(options.clockSkewSeconds);
     this.cacheMax = options.signingKeyCacheEntriesMax ?? 1024;
     this.now = options.now ?? Date.now;
+    this.authorizations = new AuthorizationHeaderCache(options.authorizationCacheEntriesMax);
   }
 
   /**
@@ -133,7 +148,9 @@ export class SigV4Verifier<C extends SigningSecret> {
   private beginHeader(headers: HeaderSource, method: string, rawPath: string, rawQuery: string, authorization: string): PendingSignature<C> {
     const text = authorization.trim();
     const parsed = this.authorizations.parse(text);
-    const dateText = headers.getHeader('x-amz-date') || headers.getHeader('date');
+    let dateText = headers.getHeader('x-amz-date');
+    const amzDateFromHeader = dateText !== '';
+    if (!amzDateFromHeader) dateText = headers.getHeader('date');
     if (!('components' in parsed) || !dateText) {
       const incomplete = 'components' in parsed ? null : parsed;
       let missing = '';
@@ -149,11 +166,19 @@ export class SigV4Verifier<C extends SigningSecret> {
     if (components.algorithm !== algorithm) {
       throw new DynamoError('IncompleteSignatureException', `Unsupported AWS 'algorithm': '${components.algorithm}' (only ${algorithm} for now). `);
     }
-    const { credential, region, dateStamp, scope } = this.checkCredential(components.credentialText, amzDate);
-    const canonicalQuery = canonicalQueryString(rawQuery, false);
-    const canonicalPrefix =
-      `${method}\n${canonicalUri(rawPath)}\n${canonicalQuery}\n${canonicalHeaders(headers, components.signedHeaderNames)}\n${components.signedHeaders}\n`;
-    return new PendingSignature(credential, amzDate, scope, region, dateStamp, canonicalPrefix, signature, components.credentialText);
+    const scope = this.checkScope(components.credentialText, amzDate);
+    const credential = this.credentialOf(scope);
+    // The canonical request but for the payload hash, in one pass over the signed headers.
+    let canonical = rawPath === '/' && rawQuery === '' ? (method === 'POST' ? postToRoot : `${method}\n/\n\n`) : `${method}\n${canonicalUri(rawPath)}\n${canonicalQueryString(rawQuery, false)}\n`;
+    const names = components.signedHeaderNames;
+    const labels = components.headerLabels;
+    // X-Amz-Date was read above; the date fallback header is read again like any other.
+    const dateAt = amzDateFromHeader ? components.xAmzDateAt : -1;
+    for (let i = 0; i < names.length; i++) {
+      canonical += labels[i] + canonicalHeaderValue(i === dateAt ? dateText : headers.getHeader(names[i])) + '\n';
+    }
+    canonical += components.signedHeadersLine;
+    return new PendingSignature(credential, amzDate, scope.scope, scope.region, scope.dateStamp, canonical, signature, components.credentialText, scope);
   }
 
   private beginQuery(headers: HeaderSource, method: string, rawPath: string, rawQuery: string): PendingSignature<C> {
@@ -187,11 +212,12 @@ export class SigV4Verifier<C extends SigningSecret> {
     if (alg !== algorithm) {
       throw new DynamoError('IncompleteSignatureException', `Unsupported AWS 'algorithm': '${alg}' (only ${algorithm} for now). `);
     }
-    const { credential, region, dateStamp, scope } = this.checkCredential(credentialText, amzDate);
-    const canonicalPrefix =
-      `${method}\n${canonicalUri(rawPath)}\n${canonicalQueryString(rawQuery, true)}\n` +
-      `${canonicalHeaders(headers, signedHeaders.split(';'))}\n${signedHeaders}\n`;
-    return new PendingSignature(credential, amzDate, scope, region, dateStamp, canonicalPrefix, signature, credentialText);
+    const scope = this.checkScope(credentialText, amzDate);
+    const credential = this.credentialOf(scope);
+    let canonical = `${method}\n${canonicalUri(rawPath)}\n${canonicalQueryString(rawQuery, true)}\n`;
+    for (const name of signedHeaders.split(';')) canonical += `${name}:${canonicalHeaderValue(headers.getHeader(name))}\n`;
+    canonical += `\n${signedHeaders}\n`;
+    return new PendingSignature(credential, amzDate, scope.scope, scope.region, scope.dateStamp, canonical, signature, credentialText, scope);
   }
 
   /**
@@ -199,14 +225,25 @@ export class SigV4Verifier<C extends SigningSecret> {
    * request (expiresSeconds given) is valid from its date until date + X-Amz-Expires.
    */
   private checkDate(text: string, expiresSeconds?: number): string {
-    if (text !== this.lastDateText) {
+    let amzDate: string;
+    let dateMs: number;
+    if (text === this.dateText0) {
+      amzDate = this.amzDate0;
+      dateMs = this.dateMs0;
+    } else if (text === this.dateText1) {
+      amzDate = this.amzDate1;
+      dateMs = this.dateMs1;
+    } else {
       const read = readDate(text);
-      this.lastDateText = text;
-      this.lastAmzDate = read.amzDate;
-      this.lastDateMs = read.ms;
+      amzDate = read.amzDate;
+      dateMs = read.ms;
+      this.dateText1 = this.dateText0;
+      this.amzDate1 = this.amzDate0;
+      this.dateMs1 = this.dateMs0;
+      this.dateText0 = text;
+      this.amzDate0 = amzDate;
+      this.dateMs0 = dateMs;
     }
-    const amzDate = this.lastAmzDate;
-    const dateMs = this.lastDateMs;
     const now = this.now();
     if (expiresSeconds !== undefined) {
       const expiresMs = dateMs + expiresSeconds * 1000;
@@ -231,10 +268,11 @@ export class SigV4Verifier<C extends SigningSecret> {
     return amzDate;
   }
 
-  private checkCredential(text: string, amzDate: string): { credential: C; region: string; dateStamp: string; scope: string } {
+  /** The Credential's scope, checked against the request's date: throws DynamoError when it is not valid. */
+  private checkScope(text: string, amzDate: string): CredentialScope<C> {
     let scope = this.scopes.get(text);
     if (scope === undefined) {
-      scope = parseScope(text);
+      scope = parseScope<C>(text);
       if (this.scopes.size >= this.cacheMax) this.scopes.clear();
       this.scopes.set(text, scope);
     }
@@ -246,17 +284,21 @@ export class SigV4Verifier<C extends SigningSecret> {
         `'${scope.dateStamp}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`;
     }
     if (problems) throw new DynamoError('InvalidSignatureException', problems);
+    return scope;
+  }
+
+  /** The configured secret of the scope's access key, looked up on every request. */
+  private credentialOf(scope: CredentialScope<C>): C {
     const credential = this.lookup(scope.accessKeyId);
     if (credential === undefined) throw new DynamoError('UnrecognizedClientException', messages.unrecognizedClient);
-    return { credential, region: scope.region, dateStamp: scope.dateStamp, scope: scope.scope };
+    return credential;
   }
 
   /** Verifies the signature over the whole request; throws DynamoError when it does not match. */
   finish(pending: PendingSignature<C>, body: Uint8Array): void {
     const canonicalRequestHash = sha256Hex(pending.canonicalPrefix + sha256Hex(body));
-    const stringToSign = `${algorithm}\n${pending.amzDate}\n${pending.scope}\n${canonicalRequestHash}`;
-    const key = this.signingKey(pending.credential, pending.dateStamp, pending.region);
-    const expected = key.hex(stringToSign);
+    const scope = pending.credentialScope;
+    const expected = this.signingKeyOf(scope, pending.credential).hex(scope.stringToSignHead(pending.amzDate) + canonicalRequestHash);
     const provided = pending.signature;
     if (!sameHex64(expected, provided)) {
       throw new DynamoError('InvalidSignatureException', messages.signatureMismatch);
@@ -264,6 +306,18 @@ export class SigV4Verifier<C extends SigningSecret> {
     // A session token (X-Amz-Security-Token) is ignored: monodyne issues no temporary
     // credentials, and tools such as dynamodb-admin always send one with a long-term key.
     // Where the client signed it (the SDKs always do), a changed token fails the check above.
+  }
+
+  /**
+   * The scope's signing key for this credential: kept on the scope with the credential it was
+   * derived for, so a repeat needs neither the map's string key nor its lookup.
+   */
+  private signingKeyOf(scope: CredentialScope<C>, credential: C): HmacSha256Key {
+    if (scope.keyCredential !== credential) {
+      scope.key = this.signingKey(credential, scope.dateStamp, scope.region);
+      scope.keyCredential = credential;
+    }
+    return scope.key!;
   }
 
   /** The four-step HMAC chain, computed once per (key, date, region) and cached. */
@@ -282,19 +336,42 @@ export class SigV4Verifier<C extends SigningSecret> {
   get cachedSigningKeys(): number {
     return this.signingKeys.size;
   }
+
+  /** Parsed Authorization headers (Map and signature-last prefixes) and Credential scopes kept (for tests). */
+  get cachedParses(): { authorizations: number; recentPrefixes: number; scopes: number } {
+    return { authorizations: this.authorizations.size, recentPrefixes: this.authorizations.recentSize, scopes: this.scopes.size };
+  }
 }
 
 /** A Credential value taken apart: what does not depend on the request's date, kept by its text. */
-interface CredentialScope {
-  accessKeyId: string;
-  dateStamp: string;
-  region: string;
-  /** DynamoDB's complaints about the region, service and terminator ('' when none), in its order. */
-  problems: string;
-  scope: string;
+export class CredentialScope<C extends SigningSecret> {
+  /** The signing key derived for keyCredential (null until the first verified request). */
+  key: HmacSha256Key | null = null;
+  keyCredential: C | null = null;
+  /** `AWS4-HMAC-SHA256\n<date>\n<scope>\n` for the last date signed under this scope. */
+  private headDate = '';
+  private head = '';
+
+  constructor(
+    readonly accessKeyId: string,
+    readonly dateStamp: string,
+    readonly region: string,
+    /** DynamoDB's complaints about the region, service and terminator ('' when none), in its order. */
+    readonly problems: string,
+    readonly scope: string,
+  ) {}
+
+  /** The string to sign but for the canonical request's hash. */
+  stringToSignHead(amzDate: string): string {
+    if (amzDate !== this.headDate) {
+      this.head = `${algorithm}\n${amzDate}\n${this.scope}\n`;
+      this.headDate = amzDate;
+    }
+    return this.head;
+  }
 }
 
-function parseScope(text: string): CredentialScope {
+function parseScope<C extends SigningSecret>(text: string): CredentialScope<C> {
   // Trailing slashes are ignored, as DynamoDB does.
   let end = text.length;
   while (end > 0 && text.charCodeAt(end - 1) === 47) end--;
@@ -310,7 +387,7 @@ function parseScope(text: string): CredentialScope {
   if (!isRegionName(region)) problems += `Credential should be scoped to a valid region, not '${region}'. `;
   if (service !== serviceName) problems += `Credential should be scoped to correct service: '${serviceName}'. `;
   if (term !== terminator) problems += `Credential should be scoped with a valid terminator: '${terminator}', not '${term}'. `;
-  return { accessKeyId, dateStamp, region, problems, scope: `${dateStamp}/${region}/${serviceName}/${terminator}` };
+  return new CredentialScope<C>(accessKeyId, dateStamp, region, problems, `${dateStamp}/${region}/${serviceName}/${terminator}`);
 }
 
 /** 1 to 64 of a-z, 0-9 and '-'. */
@@ -400,15 +477,12 @@ function comparePairs(a: string, b: string): number {
   return va < vb ? -1 : va > vb ? 1 : 0;
 }
 
-/** name:value lines for the signed headers, values trimmed and inner whitespace runs collapsed. */
-function canonicalHeaders(headers: HeaderSource, names: readonly string[]): string {
-  let out = '';
-  for (const name of names) {
-    let value = headers.getHeader(name).trim();
-    if (value.includes('  ') || value.includes('\t')) value = value.replace(/\s+/g, ' ');
-    out += `${name}:${value}\n`;
-  }
-  return out;
+/** A signed header's value as the canonical request has it: trimmed, inner whitespace runs collapsed. */
+function canonicalHeaderValue(value: string): string {
+  value = value.trim();
+  // The regular expression only runs for a value that needs it, which SDKs never send.
+  if (value.includes('  ') || value.includes('\t')) value = value.replace(/\s+/g, ' ');
+  return value;
 }
 
 /** A request's date (X-Amz-Date, or Date) in ISO 8601 basic format and in ms; throws DynamoError for one that is neither form. */

@@ -98,3 +98,50 @@ test('random headers from a small alphabet parse as the reference does, first ti
   }
   assert.ok(cache.size <= 8, 'the cache is bounded');
 });
+
+test('a kept signature-last prefix answers only itself followed by lower-case hex, as the full parse would', () => {
+  const cache = new AuthorizationHeaderCache();
+  assert.deepEqual(parsed(cache, good('ab12')), reference(good('ab12')));
+  assert.equal(cache.recentSize, 1);
+  const tails = [
+    '0', 'f'.repeat(64), '0123456789abcdef', 'ABCD', 'aBcd', 'g', 'ab-12', '', 'ab12 ', 'ab12\t', 'ab12\u00a0',
+    'ab12, Credential=other/20260304/us-east-1/dynamodb/aws4_request', 'ab12,SignedHeaders=x-amz-date', 'ab12 Signature=cd',
+    'ab12Signature=cd', 'ab12, Bogus',
+  ];
+  for (const tail of tails) {
+    const text = good(tail);
+    assert.deepEqual(parsed(cache, text), reference(text), JSON.stringify(tail));
+    assert.deepEqual(parsed(cache, text), reference(text), `${JSON.stringify(tail)} (again)`);
+  }
+  // A prefix that differs anywhere, even in the algorithm's case or one separator, is its own.
+  for (const text of [good('ab12').replace('AWS4', 'aws4'), good('ab12', ',  '), good('ab12').replace('host;', 'Host;'), `X${good('ab12')}`]) {
+    assert.deepEqual(parsed(cache, text), reference(text), text);
+  }
+  assert.ok(cache.recentSize <= 4);
+});
+
+test('random signature-last headers, kept prefixes repeated with other hex tails, parse as the reference does', () => {
+  const random = new Random(29);
+  const cache = new AuthorizationHeaderCache(8);
+  const pieces = ['AWS4-HMAC-SHA256', ' ', ',', '\t', '=', 'Credential=', 'SignedHeaders=', 'Signature=', 'host', ';', 'a', 'f0', 'S', '/'];
+  const hex = '0123456789abcdefABX ,';
+  const prefixes: string[] = [];
+  for (let n = 0; n < 20_000; n++) {
+    let prefix: string;
+    if (prefixes.length > 0 && random.chance(0.6)) prefix = prefixes[random.int(0, prefixes.length - 1)];
+    else {
+      prefix = '';
+      const length = random.int(1, 8);
+      for (let i = 0; i < length; i++) prefix += pieces[random.int(0, pieces.length - 1)];
+      prefix += random.chance(0.8) ? ', Signature=' : 'Signature=';
+      prefixes.push(prefix);
+    }
+    let tail = '';
+    const tailLength = random.int(0, 6);
+    // Mostly lower-case hex (the fast path); sometimes a character that must send the text to the full parse.
+    for (let i = 0; i < tailLength; i++) tail += hex[random.chance(0.9) ? random.int(0, 15) : random.int(16, hex.length - 1)];
+    const text = prefix + tail;
+    assert.deepEqual(parsed(cache, text), reference(text), JSON.stringify(text));
+  }
+  assert.ok(cache.size <= 8 && cache.recentSize <= 4, 'the caches are bounded');
+});

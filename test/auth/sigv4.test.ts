@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SigV4Verifier, deriveSigningKey, messages, type HeaderSource } from '../../src/auth/sigv4.ts';
+import { createHash, createHmac } from 'node:crypto';
 import { DynamoError } from '../../src/protocol/errors.ts';
 import { sdkSigner } from '../helpers/server.ts';
 
@@ -309,3 +310,128 @@ function headersOf(headers: Headers): Record<string, string> {
   }
   return out;
 }
+
+/** A verifier whose clock the test moves. */
+function movableVerifier(start: number, options: { authorizationCacheEntriesMax?: number; signingKeyCacheEntriesMax?: number } = {}) {
+  const clock = { ms: start };
+  const v = new SigV4Verifier({ lookup: (id) => byKey.get(id), clockSkewSeconds: 900, now: () => clock.ms, ...options });
+  return { v, clock };
+}
+
+/** The request with some headers replaced (the Authorization header among them, or not). */
+function withHeaders(req: Awaited<ReturnType<typeof sign>>, changes: Record<string, string>): Awaited<ReturnType<typeof sign>> {
+  return { ...req, headers: new Headers({ ...headersOf(req.headers), ...changes }) };
+}
+
+test('a kept Authorization prefix: the signature and every signed header are still checked on each request', async () => {
+  const { v } = movableVerifier(now);
+  const good = await sign();
+  const authorization = good.headers.getHeader('authorization');
+  assert.match(authorization, /, Signature=[0-9a-f]{64}$/, 'the SDK puts the signature last: the fast path');
+  assert.equal(verify(good, v), 'local');
+  assert.equal(v.cachedParses.recentPrefixes, 1);
+  const prefix = authorization.slice(0, -64);
+  const signature = authorization.slice(-64);
+  const flipped = (signature[0] === 'a' ? 'b' : 'a') + signature.slice(1);
+  for (const [what, text] of [
+    ['another hex signature', prefix + flipped],
+    ['a signature one character short', prefix + signature.slice(1)],
+    ['a signature one character long', prefix + signature + '0'],
+    ['the signature in upper case', prefix + signature.toUpperCase()],
+  ] as const) {
+    expectError(() => verify(withHeaders(good, { authorization: text }), v), 'InvalidSignatureException', messages.signatureMismatch);
+    assert.equal(verify(good, v), 'local', `after ${what}, the good request still verifies`);
+  }
+  // Text after the signature is parsed, not taken for part of it: a second Credential overrides the first.
+  expectError(
+    () => verify(withHeaders(good, { authorization: `${authorization}, Credential=nobody/20260304/us-east-1/dynamodb/aws4_request` }), v),
+    'UnrecognizedClientException',
+    messages.unrecognizedClient,
+  );
+  // An empty signature after a kept prefix is missing, as on first sight.
+  expectError(() => verify(withHeaders(good, { authorization: prefix }), v), 'IncompleteSignatureException', /^Authorization header requires 'Signature' parameter\. /);
+  // Same prefix, same signature, a signed header's value changed: the canonical request is built anew.
+  for (const [name, value] of [
+    ['x-amz-target', 'DynamoDB_20120810.DeleteTable'],
+    ['host', '127.0.0.1:8001'],
+    ['content-type', 'application/x-amz-json-1.1'],
+    ['x-amz-date', '20260304T050608Z'],
+  ] as const) {
+    assert.notEqual(good.headers.getHeader(name), '', `${name} is signed`);
+    expectError(() => verify(withHeaders(good, { [name]: value }), v), 'InvalidSignatureException', messages.signatureMismatch);
+  }
+  expectError(() => verify({ ...good, body: Buffer.from('{"TableName":"Other"}') }, v), 'InvalidSignatureException', messages.signatureMismatch);
+  assert.equal(verify(good, v), 'local');
+});
+
+test('a kept date is read again against the clock: a replay beyond the skew window is refused', async () => {
+  const { v, clock } = movableVerifier(now);
+  const first = await sign();
+  const second = await sign({ date: now + 1000 });
+  assert.equal(verify(first, v), 'local');
+  assert.equal(verify(second, v), 'local');
+  // Both dates are now kept; 15 min and 1 s later the first is outside the window, the second just inside.
+  clock.ms = now + 901_000;
+  expectError(
+    () => verify(first, v),
+    'InvalidSignatureException',
+    'Signature expired: 20260304T050607Z is now earlier than 20260304T050608Z (20260304T052108Z - 15 min.)',
+  );
+  assert.equal(verify(second, v), 'local');
+  clock.ms = now + 902_000;
+  expectError(() => verify(second, v), 'InvalidSignatureException', /^Signature expired: 20260304T050608Z is now earlier than /);
+  // And the other side of the window: a kept date that is now too far ahead of a clock set back.
+  clock.ms = now - 901_000;
+  expectError(() => verify(first, v), 'InvalidSignatureException', /^Signature not yet current: 20260304T050607Z is still later than /);
+  clock.ms = now;
+  assert.equal(verify(first, v), 'local');
+  assert.equal(verify(second, v), 'local');
+});
+
+test('a kept scope is checked against each request\'s date', async () => {
+  const lateClock = Date.UTC(2026, 2, 4, 23, 59, 0);
+  const { v, clock } = movableVerifier(lateClock);
+  const today = await sign({ date: lateClock });
+  assert.equal(verify(today, v), 'local');
+  // After midnight the same prefix (scope 20260304) with the next day's date is refused...
+  clock.ms = lateClock + 120_000;
+  expectError(
+    () => verify(withHeaders(today, { 'x-amz-date': '20260305T000100Z' }), v),
+    'InvalidSignatureException',
+    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20260304' != '20260305', from '20260305T000100Z'.",
+  );
+  // ...while a request signed for the new day verifies under its own scope and key.
+  assert.equal(verify(await sign({ date: clock.ms }), v), 'local');
+  assert.equal(v.cachedSigningKeys, 2);
+});
+
+test('the kept parses stay bounded under many distinct Authorization prefixes', async () => {
+  const { v } = movableVerifier(now, { authorizationCacheEntriesMax: 8, signingKeyCacheEntriesMax: 4 });
+  for (let i = 0; i < 40; i++) {
+    const req = await sign({ region: `region-${i}`, headers: i % 2 === 0 ? {} : { 'x-extra': String(i) } });
+    assert.equal(verify(req, v), 'local');
+    const kept = v.cachedParses;
+    assert.ok(kept.authorizations <= 8, `${kept.authorizations} parsed headers kept`);
+    assert.ok(kept.recentPrefixes <= 4, `${kept.recentPrefixes} recent prefixes kept`);
+    assert.ok(kept.scopes <= 4, `${kept.scopes} scopes kept`);
+    assert.ok(v.cachedSigningKeys <= 4, `${v.cachedSigningKeys} signing keys kept`);
+  }
+  // The first prefixes were dropped along the way; their requests still verify (parsed again).
+  assert.equal(verify(await sign({ region: 'region-0' }), v), 'local');
+});
+
+test('with the Date header standing in for X-Amz-Date, a signed x-amz-date is its own (empty) value', () => {
+  // Signed by hand: no SDK signs without X-Amz-Date. DynamoDB reads the date from Date then.
+  const httpDate = new Date(now).toUTCString();
+  const body = '{}';
+  const canonical =
+    `POST\n/\n\ndate:${httpDate}\nhost:127.0.0.1:8000\nx-amz-date:\n\ndate;host;x-amz-date\n` + createHash('sha256').update(body).digest('hex');
+  const scope = '20260304/us-east-1/dynamodb/aws4_request';
+  const stringToSign = `AWS4-HMAC-SHA256\n20260304T050607Z\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`;
+  const signature = createHmac('sha256', deriveSigningKey('local', '20260304', 'us-east-1', 'dynamodb')).update(stringToSign).digest('hex');
+  const authorization = `AWS4-HMAC-SHA256 Credential=local/${scope}, SignedHeaders=date;host;x-amz-date, Signature=${signature}`;
+  const req = { headers: new Headers({ authorization, date: httpDate, host: '127.0.0.1:8000' }), path: '/', query: '', body: Buffer.from(body) };
+  const v = verifier();
+  assert.equal(verify(req, v), 'local');
+  assert.equal(verify(req, v), 'local', 'again, from what was kept');
+});
