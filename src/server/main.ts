@@ -46,8 +46,13 @@ export interface RunningServer {
   ttl: TtlSweeper;
   /** Takes the tables' changes into their streams; `collectAll()` runs a pass at once (tests). */
   streams: StreamCollector;
-  /** Eventually consistent reads answered from the nodes' B-trees on the front door's thread (null: storage.localReads off); its counters (tests). */
-  localReads: LocalReads | null;
+  /** Eventually consistent reads answered from the nodes' B-trees on the front door's thread, and those sent to the nodes (null: storage.localReads off). */
+  localReads: LocalReadCounts | null;
+}
+
+export interface LocalReadCounts {
+  readonly served: number;
+  readonly passed: number;
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
