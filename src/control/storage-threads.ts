@@ -24,6 +24,7 @@ import { FileSegments } from '../storage/wal/wal-files.ts';
 import { scanWal, type WalEnd } from '../storage/wal/wal-reader.ts';
 import type { WalControl, WalLogSpec, WalNodeSpec, WalThreadTask } from '../storage/wal/wal-thread.ts';
 import { join } from 'node:path';
+import { ReadVisibility } from '../storage/read-visibility.ts';
 
 export interface StorageThreadsOptions {
   workers: number;
@@ -46,6 +47,14 @@ export interface StorageThreadsOptions {
   crashTraceDir?: string;
   /** Nodes of the first start stop for good after replaying this many log records (tests only, with faults on: a kill during recovery). */
   recoveryPauseRecords?: number;
+  /** Nodes publish what their B-trees hold for the front door to read there itself (reads.localEventual). */
+  localReads?: boolean;
+}
+
+/** What the front door needs to read a live node's B-tree itself: its directory, and what the node publishes about it. */
+export interface NodeReadView {
+  dir: string;
+  visibility: ReadVisibility;
 }
 
 /** A node's directory and its generation (a replacement has a new one of each). */
@@ -68,6 +77,8 @@ interface NodeHandle {
   waiters: Map<number, { settle: (reply: ControlReply) => void }>;
   /** Set by the first destroy of the node's pool; every later caller shares it. */
   destroyed: Promise<void> | null;
+  /** This incarnation's own: a later one gets another, so nothing an old thread still writes is read. */
+  readView: NodeReadView | null;
 }
 
 /** Longest wait for a node's thread to end: a caller (a fault request, a failover, stop) never waits longer. */
@@ -188,6 +199,12 @@ export class StorageThreads implements NodeSupervisor {
     return this.nodes[node]?.alive === true;
   }
 
+  /** The live node's read view; null for a node declared dead (or with local reads off). */
+  readView(node: number): NodeReadView | null {
+    const handle = this.nodes[node];
+    return handle?.alive === true ? handle.readView : null;
+  }
+
   liveness(node: number): NodeLiveness {
     const handle = this.nodes[node];
     return { ...this.board.liveness(node), workWaiting: handle !== undefined && this.workWaiting(handle) };
@@ -221,6 +238,7 @@ export class StorageThreads implements NodeSupervisor {
       peerDoorbells[peer] = this.doorbells[peer].sab;
     }
     const incarnation = this.board.startIncarnation(id);
+    const readView = o.localReads ? { dir: nodeDir, visibility: ReadVisibility.create() } : null;
     const task: StorageNodeTask = {
       id,
       incarnation,
@@ -245,6 +263,7 @@ export class StorageThreads implements NodeSupervisor {
       store: o.store,
       crashTraceDir: o.crashTraceDir,
       recoveryPauseRecords: firstStart ? o.recoveryPauseRecords : undefined,
+      readVisibility: readView?.visibility.sab,
       wal: {
         ring: this.walRings[id],
         doorbell: this.wal.doorbell.sab,
@@ -275,6 +294,7 @@ export class StorageThreads implements NodeSupervisor {
       done: pool.run(task, { transferList: [channel.port2] }),
       waiters: new Map(),
       destroyed: null,
+      readView,
     };
     this.nodes[id] = handle;
     // A node's task returns only when it is stopped or fenced; it fails when its thread dies.

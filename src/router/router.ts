@@ -6,7 +6,8 @@
 // not throttled, and the partition's leader answers it from its log if it has it.
 import { randomBytes } from 'node:crypto';
 import type { PartitionMap } from './partition-map.ts';
-import { Op, Status, WriteKind, type PartitionAssignment, type StorageRequest, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
+import { Op, Status, WriteKind, type GetRequest, type PartitionAssignment, type StorageRequest, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
+import { decodeStoredItem, storedItemSize } from '../storage/stored-item.ts';
 import { DynamoError, type ErrorName } from '../protocol/errors.ts';
 import type { Admission } from '../admission/admission.ts';
 import { readUnits, writeUnits } from '../admission/capacity-units.ts';
@@ -33,6 +34,13 @@ export interface RouterOptions {
   clock: Clock;
   /** Prefix of this router's write ids (unique per server run; the simulator makes it a function of the seed). */
   writeIdPrefix?: string;
+  /** Answers eventually consistent point reads from the nodes' B-trees on this thread when they can (local-reads.ts). */
+  localReads?: LocalPointReads;
+}
+
+/** The stored bytes of an item a node applied (null: none), or undefined: ask the node. */
+export interface LocalPointReads {
+  get(tableId: string, node: number, hash32: number, key: Uint8Array): Buffer | null | undefined;
 }
 
 
@@ -134,22 +142,25 @@ export class Router {
         admittedPid = partition.pid;
       }
       const target = leaderOnly ? partition.leader : this.leastLoadedReplica(partition, refusedBy);
-      let res: StorageResponse;
-      try {
-        req.p = partition.pid;
-        req.v = partition.version;
-        if (write) req.dl = clock.now() + this.options.requestTimeoutMs;
-        res = await this.nodes.call(target, req);
-      } catch (err) {
-        if (!(err instanceof NodeFailedError)) throw err;
-        // The node died with the request (it may have applied it): the control plane is electing.
-        unknownOutcome ||= write;
-        if (clock.now() < deadline) {
-          await this.pause(attempt);
-          continue;
+      // An eventually consistent point read this thread can answer from the node's B-tree (local-reads.ts).
+      let res: StorageResponse | null = pointRead && !consistent ? this.localRead(tableId, target, hash32, req as GetRequest) : null;
+      if (res === null) {
+        try {
+          req.p = partition.pid;
+          req.v = partition.version;
+          if (write) req.dl = clock.now() + this.options.requestTimeoutMs;
+          res = await this.nodes.call(target, req);
+        } catch (err) {
+          if (!(err instanceof NodeFailedError)) throw err;
+          // The node died with the request (it may have applied it): the control plane is electing.
+          unknownOutcome ||= write;
+          if (clock.now() < deadline) {
+            await this.pause(attempt);
+            continue;
+          }
+          log.debug(`request to partition ${partition.pid} of ${tableId}: node ${target} kept failing for ${this.options.retryWindowMs} ms`);
+          throw new DynamoError('InternalServerError', 'Internal server error');
         }
-        log.debug(`request to partition ${partition.pid} of ${tableId}: node ${target} kept failing for ${this.options.retryWindowMs} ms`);
-        throw new DynamoError('InternalServerError', 'Internal server error');
       }
       if (res.s === Status.WrongReplica || res.s === Status.Retry) {
         if (res.s === Status.Retry) unknownOutcome = true;
@@ -186,6 +197,16 @@ export class Router {
       }
       return this.check(res);
     }
+  }
+
+  /** The answer to an eventually consistent GetItem from the node's B-tree on this thread, or null: ask the node. */
+  private localRead(tableId: string, node: number, hash32: number, req: GetRequest): StorageResponse | null {
+    // TransactGetItems' reads look at the node's locks: they go to it.
+    if (this.options.localReads === undefined || req.tl === true) return null;
+    const value = this.options.localReads.get(tableId, node, hash32, req.k);
+    if (value === undefined) return null;
+    if (value === null) return { id: req.id, s: Status.Ok, item: null, n: 0 };
+    return { id: req.id, s: Status.Ok, item: JSON.stringify(decodeStoredItem(value)), n: storedItemSize(value) };
   }
 
   /** Eventually consistent reads: the live replica with the fewest requests in flight (the leader on ties), skipping those that refused. */

@@ -24,6 +24,8 @@ export interface Config {
     walSegmentBytes: number;
     memtableBytesMax: number;
     checkpointIntervalMs: number;
+    /** Eventually consistent reads answered by the front door from a node's B-tree itself when it holds what the node applied. */
+    localReads: boolean;
   };
   tables: { initialPartitions: number; globalSecondaryIndexesMax: number; itemCollectionBytesMax: number; tagsPageSize: number };
   rings: { capacityBytes: number };
@@ -81,6 +83,7 @@ const schema: Record<string, Record<string, Kind>> = {
     walSegmentBytes: { type: 'int', min: 1 << 20, max: 2 ** 32 },
     memtableBytesMax: { type: 'int', min: 1 << 20, max: 2 ** 40 },
     checkpointIntervalMs: { type: 'int', min: 10, max: 3_600_000 },
+    localReads: { type: 'bool' },
   },
   tables: {
     initialPartitions: { type: 'int', min: 1, max: initialPartitionsMax },

@@ -13,6 +13,7 @@ import { PartitionMap } from '../router/partition-map.ts';
 import { StorageThreads } from '../control/storage-threads.ts';
 import { RequestTransport } from '../router/request-transport.ts';
 import { Router } from '../router/router.ts';
+import { LocalReads } from '../router/local-reads.ts';
 import { Dispatcher } from '../api/dispatcher.ts';
 import { FrontDoor } from '../protocol/front-door.ts';
 import { AutoAdmin } from '../control/auto-admin.ts';
@@ -45,6 +46,13 @@ export interface RunningServer {
   ttl: TtlSweeper;
   /** Takes the tables' changes into their streams; `collectAll()` runs a pass at once (tests). */
   streams: StreamCollector;
+  /** Eventually consistent reads answered from the nodes' B-trees on the front door's thread, and those sent to the nodes (null: storage.localReads off). */
+  localReads: LocalReadCounts | null;
+}
+
+export interface LocalReadCounts {
+  readonly served: number;
+  readonly passed: number;
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
@@ -117,6 +125,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
       crashTraceDir: config.faults.enabled ? process.env.MONODYNE_CRASH_TRACE : undefined,
       // The process-kill test's certain kill during recovery (src/storage/fault-injection.ts).
       recoveryPauseRecords: config.faults.enabled ? recoveryPauseRecords(process.env.MONODYNE_RECOVERY_PAUSE) : undefined,
+      localReads: config.storage.localReads,
     },
     transport,
     Array.from({ length: config.storage.workers }, (_, id) => ({ dir: nodeDir(dataDir, catalog.nodeGenerations, id), generation: catalog.nodeGenerations[id] ?? 0 })),
@@ -148,11 +157,14 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   }
   autoAdmin.start();
   undo.push(() => autoAdmin.stop());
+  const localReads = config.storage.localReads ? new LocalReads(nodes, { sync: config.storage.sync, mapSizeBytes: config.storage.mapSizeBytes, encryptionKey: security.encryptionKey }) : null;
+  undo.push(() => localReads?.close());
   const router = new Router(map, transport, admission, {
     retryWindowMs: config.failover.routerRetryWindowMs,
     requestTimeoutMs: config.storage.requestTimeoutMs,
     refreshMap: () => control.refreshFromNodes(),
     clock: realClock,
+    localReads: localReads ?? undefined,
   });
   const propagator = new Propagator(control, router, { clock: realClock, recordsPerRead: 512, bytesPerRead: 1024 * 1024, sweepMs: 250 });
   // Transactions a crash left unfinished are finished (committed or cancelled) before serving.
@@ -204,6 +216,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
         await propagator.stop();
         await transactions.stop();
         autoAdmin.stop();
+        localReads?.close();
         await nodes.stop();
         transport.stop();
         await catalog.close();
@@ -218,7 +231,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   };
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   dispatcher.listeningAt(`${host}:${port}`);
-  return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close, propagator, transactions, ttl, streams };
+  return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close, propagator, transactions, ttl, streams, localReads };
 }
 
 /** MONODYNE_RECOVERY_PAUSE: a count of log records (absent: no pause). */

@@ -71,6 +71,30 @@ interface TableDbs {
   log: Database<Buffer, Buffer>;
 }
 
+/**
+ * The environment's options. Every thread that opens a node's directory passes the same: lmdb-js
+ * shares one environment per path in the process, made with the options of whoever opened it first.
+ */
+export function environmentOptions(options: Pick<LmdbTreeOptions, 'path' | 'sync' | 'mapSizeBytes' | 'encryptionKey'>) {
+  return {
+    path: options.path,
+    maxDbs: namedDbsMax,
+    mapSize: options.mapSizeBytes,
+    // A checkpoint counts once lmdb-js reports it flushed; overlappingSync keeps a flushed
+    // meta to reopen at after a power loss. (Without syncing there is nothing to overlap.)
+    overlappingSync: options.sync,
+    noSync: !options.sync,
+    compression: false,
+    cache: false,
+    ...(options.encryptionKey ? { encryptionKey: options.encryptionKey } : {}),
+  };
+}
+
+/** A table's items in the B-tree (what the front door's local reads open too, without creating it). */
+export function itemsDbOptions(table: string, create = true) {
+  return { name: `d:${table}`, keyEncoding: 'binary' as const, encoding: 'binary' as const, ...(create ? {} : { create: false }) };
+}
+
 export class LmdbTree implements CheckpointTree {
   private readonly root: RootDatabase;
   private readonly meta: Database<unknown, string>;
@@ -89,18 +113,7 @@ export class LmdbTree implements CheckpointTree {
 
   constructor(options: LmdbTreeOptions) {
     this.watch = options.watch ?? unwatched;
-    this.root = open({
-      path: options.path,
-      maxDbs: namedDbsMax,
-      mapSize: options.mapSizeBytes,
-      // A checkpoint counts once lmdb-js reports it flushed; overlappingSync keeps a flushed
-      // meta to reopen at after a power loss. (Without syncing there is nothing to overlap.)
-      overlappingSync: options.sync,
-      noSync: !options.sync,
-      compression: false,
-      cache: false,
-      ...(options.encryptionKey ? { encryptionKey: options.encryptionKey } : {}),
-    });
+    this.root = open(environmentOptions(options));
     this.meta = this.root.openDB<unknown, string>({ name: 'meta', encoding: 'msgpack' });
     this.covered = (this.meta.get(checkpointKey) as { lsn: number } | undefined)?.lsn ?? 0;
     this.intent = Math.max(this.covered, (this.meta.get(checkpointIntentKey) as { lsn: number } | undefined)?.lsn ?? 0);
@@ -118,7 +131,7 @@ export class LmdbTree implements CheckpointTree {
     let dbs = this.tables.get(table);
     if (dbs === undefined) {
       dbs = {
-        items: this.root.openDB<Buffer, Buffer>({ name: `d:${table}`, keyEncoding: 'binary', encoding: 'binary' }),
+        items: this.root.openDB<Buffer, Buffer>(itemsDbOptions(table)),
         followerData: this.root.openDB<Buffer, Buffer>({ name: `x:${table}`, keyEncoding: 'binary', encoding: 'binary' }),
         log: this.root.openDB<Buffer, Buffer>({ name: `l:${table}`, keyEncoding: 'binary', encoding: 'binary' }),
       };

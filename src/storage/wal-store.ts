@@ -20,6 +20,8 @@ import { WalRecordType } from './wal/wal-format.ts';
 import { scanWal, type WalSource } from './wal/wal-reader.ts';
 import type { WalCipher } from './wal/wal-cipher.ts';
 import type { CheckpointObserver } from './crash-trace.ts';
+import type { ReadVisibility } from './read-visibility.ts';
+import { keyHash } from './leader-write.ts';
 
 /** The node's end of the write-ahead log: where its batches go, and how far they are durable. */
 export interface WalLink {
@@ -45,6 +47,8 @@ export interface WalStoreOptions {
   observer?: CheckpointObserver;
   /** Wakes the node's loop (a checkpoint ended: a full store has room again). */
   wake?: () => void;
+  /** Marks what the B-tree does not hold yet, for readers of it on other threads (read-visibility.ts). */
+  visibility?: ReadVisibility;
 }
 
 /** Where recovery reads the log from, and how far. */
@@ -116,6 +120,9 @@ export class WalNodeStore implements NodeStore {
       replay.afterRecord?.(replayed);
     }, { from: covered, to: replay.end });
     store.markFloor = Math.max(covered, replay.end);
+    // The replay filled the memtable without marking keys: readers of the B-tree ask the node
+    // until the first checkpoint (due at once, below) holds it.
+    options.visibility?.markLayerDirty();
     // No log is released yet: after a process crash the B-tree may hold a checkpoint whose flush
     // never completed (its mark read from the kernel's cache), and a power loss would roll it
     // back to the last flushed mark, which needs the log from there. The first checkpoint, due at
@@ -204,14 +211,17 @@ export class WalNodeStore implements NodeStore {
 
   /** An item applied from a committed log entry: it follows from the entry, so it is not logged. */
   putItem(table: string, key: Uint8Array, value: Uint8Array): void {
+    this.options.visibility?.markDirty(keyHash(key));
     this.memtable.put(itemsTreeId(table), toBuffer(key), toBuffer(value));
   }
 
   removeItem(table: string, key: Uint8Array): void {
+    this.options.visibility?.markDirty(keyHash(key));
     this.memtable.remove(itemsTreeId(table), toBuffer(key));
   }
 
   putSnapshotItem(table: string, key: Uint8Array, value: Uint8Array): void {
+    this.options.visibility?.markDirty(keyHash(key));
     this.memtable.put(itemsTreeId(table), toBuffer(key), toBuffer(value));
     this.builder.keyValue(WalRecordType.SnapshotItem, table, key, value);
   }
@@ -262,12 +272,14 @@ export class WalNodeStore implements NodeStore {
 
   clearRange(table: string, hashStart: number, hashEnd: number): void {
     const range = hashRangeOptions(hashStart, hashEnd);
+    this.options.visibility?.markLayerDirty();
     this.memtable.clearRange(itemsTreeId(table), range.start!, range.end);
     this.memtable.clearRange(followerDataTreeId(table), range.start!, range.end);
     this.builder.clearRange(table, hashStart, hashEnd);
   }
 
   dropTable(table: string): void {
+    this.options.visibility?.markLayerDirty();
     this.memtable.dropTable(table);
     this.builder.dropTable(table);
   }
@@ -309,6 +321,7 @@ export class WalNodeStore implements NodeStore {
     if (coveredLsn < this.tree.coveredLsn) throw new InvariantError(`checkpoint mark ${coveredLsn} below the B-tree's ${this.tree.coveredLsn}`);
     this.markFloor = coveredLsn;
     const layer = this.memtable.freeze();
+    this.options.visibility?.freeze();
     this.checkpointing = layer;
     this.checkpointDue = false;
     this.lastCheckpointAt = now;
@@ -318,6 +331,8 @@ export class WalNodeStore implements NodeStore {
         return;
       }
       this.memtable.release(layer);
+      // Committed in the B-tree: its readers there may stop asking the node for these keys.
+      this.options.visibility?.checkpointDurable();
       this.checkpointing = null;
       this.checkpoints++;
       // A full node sleeps until now: it may take work again.

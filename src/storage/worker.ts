@@ -20,6 +20,7 @@ import type { NodeStore } from './node-store.ts';
 import type { NodeTransport } from './node-transport.ts';
 import { SpscRing } from '../rings/ring.ts';
 import { Doorbell } from '../rings/doorbell.ts';
+import { ReadVisibility, type ServingRange } from './read-visibility.ts';
 import { Outbox } from '../rings/outbox.ts';
 import { log, setLogLevel, type LogLevel } from '../server/logger.ts';
 
@@ -67,6 +68,8 @@ export interface StorageNodeTask {
   store: Omit<WalStoreOptions, 'now' | 'observer'>;
   /** Copy the B-tree at checkpoints into this crash trace (tests only). */
   crashTraceDir?: string;
+  /** What the front door may read from this node's B-tree itself (read-visibility.ts); absent: it asks the node. */
+  readVisibility?: SharedArrayBuffer;
   /** Stop the thread for good after replaying this many log records at start-up (tests only: a kill during recovery). */
   recoveryPauseRecords?: number;
   wal: {
@@ -102,7 +105,8 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   const rings = new RingTransport(new SpscRing(task.requestRing), new Outbox(new SpscRing(task.responseRing), new Doorbell(task.routerDoorbell), ringOnFlush), peerIn, peerOut, fenced);
   // The failure detector sees when this thread waits on its disk (then it is not hung)...
   const watch: DiskWatch = { enter: () => board.enterDiskCall(task.id), leave: () => board.leaveDiskCall(task.id) };
-  let store: NodeStore = openStore(task, watch, () => doorbell.ring());
+  const visibility = task.readVisibility === undefined ? undefined : new ReadVisibility(task.readVisibility);
+  let store: NodeStore = openStore(task, watch, () => doorbell.ring(), visibility);
   let transport: NodeTransport = rings;
   if (task.faults) {
     store = faultyStore(store, board, task.id);
@@ -137,6 +141,10 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   // Ticks let replicas resend to silent peers and restart stalled snapshot installs.
   const ticker = setInterval(() => node.tick(), task.heartbeatIntervalMs);
 
+  // The replicas' ranges serving eventually consistent reads, published whenever they change.
+  const serving: ServingRange[] = [];
+  const publishServing = visibility === undefined ? () => {} : () => servingRangesChanged(node, serving) && visibility.publishServing(serving);
+  publishServing();
   let stopping = false;
   let stopSeq = -1;
   let controlFailure: Error | null = null;
@@ -150,6 +158,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     board.progress(task.id);
     try {
       post({ kind: 'reply', seq: msg.seq, ok: true, result: handleControl(node, rings, msg) });
+      publishServing();
     } catch (err) {
       // A handler that threw left the node half changed: it stops, loudly (finding N6).
       controlFailure = err as Error;
@@ -165,7 +174,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     faults();
   };
   try {
-    await runLoop(node, doorbell, beforePump, () => stopping || fenced(), beat);
+    await runLoop(node, doorbell, beforePump, publishServing, () => stopping || fenced(), beat);
   } catch (err) {
     // A node that cannot go on (a commit failed, an invariant broke) ends its thread, so the
     // control plane fails it over at once instead of leaving a silent node holding its partitions.
@@ -185,14 +194,16 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   return 'stopped';
 }
 
-async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => void, done: () => boolean, progress: () => void): Promise<void> {
+async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => void, afterPump: () => void, done: () => boolean, progress: () => void): Promise<void> {
   let pumps = 0;
   while (!done()) {
     beforePump();
     // Every turn is progress (an idle node turns at least every idleWaitMs): only a thread stuck
     // in one operation, or not given the CPU at all, stops moving it.
     progress();
-    if (node.pump()) {
+    const pumped = node.pump();
+    afterPump();
+    if (pumped) {
       if (++pumps >= pumpsPerYield) {
         pumps = 0;
         await yieldToEventLoop();
@@ -229,11 +240,11 @@ async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => 
  * log, opened as its last checkpoint left it plus its log records after that (a replacement has
  * neither: it starts empty).
  */
-function openStore(task: StorageNodeTask, watch: DiskWatch, wake: () => void): WalNodeStore {
+function openStore(task: StorageNodeTask, watch: DiskWatch, wake: () => void, visibility: ReadVisibility | undefined): WalNodeStore {
   const tree = new LmdbTree({ path: task.nodeDir, sync: task.sync, mapSizeBytes: task.mapSizeBytes, encryptionKey: task.encryptionKey, watch });
   logCheckpoints(tree, `storage node ${task.id} (generation ${task.generation})`);
   const link = new RingWalLink(new Outbox(new SpscRing(task.wal.ring), new Doorbell(task.wal.doorbell)), new WalDurability(task.wal.durability), task.id);
-  const options: WalStoreOptions = { ...task.store, now: Date.now, wake };
+  const options: WalStoreOptions = { ...task.store, now: Date.now, wake, visibility };
   if (task.crashTraceDir !== undefined) options.observer = new CheckpointCopies(tree, task.crashTraceDir, task.id, task.generation);
   if (task.wal.replayEnd === null) {
     link.covered(tree.coveredLsn);
@@ -294,6 +305,28 @@ function countBatches(store: NodeStore, board: HealthBoard, self: number): NodeS
 function handleControl(node: StorageNode, rings: RingTransport, msg: Exclude<ControlMessage, { type: 'stop' }>): unknown {
   if (msg.type === 'peer') rings.replacePeer(msg.peer, new SpscRing(msg.inRing), new Outbox(new SpscRing(msg.outRing), new Doorbell(msg.peerDoorbell), ringOnFlush));
   return runControl(node, msg);
+}
+
+/** Brings `serving` up to the node's replicas that serve eventually consistent reads; whether it changed. */
+function servingRangesChanged(node: StorageNode, serving: ServingRange[]): boolean {
+  let n = 0;
+  let changed = false;
+  for (const slot of node.replicas.values()) {
+    const m = slot.machine;
+    if (!m.servesEventualReads()) continue;
+    const { hashStart, hashEnd } = m.membership;
+    const had = serving[n];
+    if (had === undefined || had.table !== m.table || had.hashStart !== hashStart || had.hashEnd !== hashEnd) {
+      serving[n] = { table: m.table, hashStart, hashEnd };
+      changed = true;
+    }
+    n++;
+  }
+  if (serving.length !== n) {
+    serving.length = n;
+    changed = true;
+  }
+  return changed;
 }
 
 function yieldToEventLoop(): Promise<void> {

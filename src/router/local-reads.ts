@@ -1,0 +1,115 @@
+// Eventually consistent point reads answered on the front door's thread, from a storage node's
+// B-tree, without the hop to the node's thread: LMDB lets every thread of the process read an
+// environment. The node publishes when its B-tree holds what it applied to a key and which of its
+// replicas serve eventually consistent reads (storage/read-visibility.ts); otherwise, and for
+// consistent reads and writes, the request goes to the node as before.
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { environmentOptions, itemsDbOptions } from '../storage/lmdb-tree.ts';
+import { tableTag, type TableTag } from '../storage/read-visibility.ts';
+import type { NodeReadView } from '../control/storage-threads.ts';
+
+/** Where the live nodes' read views come from (the storage threads). */
+export interface ReadViews {
+  readView(node: number): NodeReadView | null;
+}
+
+/** The environment options every thread opens a node's directory with (lmdb-tree.ts). */
+export interface LocalReadEnvironment {
+  sync: boolean;
+  mapSizeBytes: number;
+  encryptionKey?: string;
+}
+
+interface OpenedNode {
+  view: NodeReadView;
+  root: RootDatabase;
+  items: Map<string, Database<Buffer, Buffer>>;
+  /** The generation this thread's read transaction of the environment was renewed at. */
+  generation: number;
+  /** Tables whose items were not in the B-tree at a generation: tried again only at a later one. */
+  missing: Map<string, number>;
+}
+
+export class LocalReads {
+  private readonly views: ReadViews;
+  private readonly environment: LocalReadEnvironment;
+  private readonly opened: Array<OpenedNode | undefined> = [];
+  private readonly tags = new Map<string, TableTag>();
+  /** Reads answered here, and those sent on to a node (operators, tests). */
+  served = 0;
+  passed = 0;
+
+  constructor(views: ReadViews, environment: LocalReadEnvironment) {
+    this.views = views;
+    this.environment = environment;
+  }
+
+  /**
+   * The stored bytes of the item at `key` as node `node` last applied it, null when it holds no
+   * such item, or undefined when the node must be asked (its B-tree may lag for this key, no
+   * replica of it serves eventual reads there, or something moved during the read).
+   */
+  get(tableId: string, node: number, hash32: number, key: Uint8Array): Buffer | null | undefined {
+    const view = this.views.readView(node);
+    if (view === null) return this.pass();
+    const opened = this.openedNode(node, view);
+    const stamp = view.visibility.readable(this.tagOf(tableId), hash32);
+    if (stamp === null) return this.pass();
+    const db = this.itemsDb(opened, tableId, stamp.generation);
+    if (db === undefined) return this.pass();
+    // A checkpoint was committed since this thread's read transaction began: see it.
+    if (opened.generation !== stamp.generation) {
+      opened.root.resetReadTxn();
+      opened.generation = stamp.generation;
+    }
+    const value = db.get(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
+    if (!view.visibility.stillReadable(stamp, hash32)) return this.pass();
+    this.served++;
+    return value ?? null;
+  }
+
+  close(): void {
+    for (const opened of this.opened) opened?.root.close();
+    this.opened.length = 0;
+  }
+
+  private pass(): undefined {
+    this.passed++;
+    return undefined;
+  }
+
+  private openedNode(node: number, view: NodeReadView): OpenedNode {
+    const had = this.opened[node];
+    if (had !== undefined && had.view === view) return had;
+    // A new incarnation of the node (a replacement, in a new directory).
+    had?.root.close();
+    const root = open(environmentOptions({ path: view.dir, ...this.environment }));
+    const opened: OpenedNode = { view, root, items: new Map(), generation: -1, missing: new Map() };
+    this.opened[node] = opened;
+    return opened;
+  }
+
+  private itemsDb(opened: OpenedNode, tableId: string, generation: number): Database<Buffer, Buffer> | undefined {
+    const db = opened.items.get(tableId);
+    if (db !== undefined) return db;
+    // Not in the B-tree yet: only a checkpoint (a new generation) can have made it.
+    if (opened.missing.get(tableId) === generation) return undefined;
+    const made = opened.root.openDB<Buffer, Buffer>(itemsDbOptions(tableId, false)) as Database<Buffer, Buffer> | undefined;
+    if (made === undefined) {
+      opened.missing.set(tableId, generation);
+      return undefined;
+    }
+    opened.missing.delete(tableId);
+    opened.items.set(tableId, made);
+    return made;
+  }
+
+  private tagOf(tableId: string): TableTag {
+    let tag = this.tags.get(tableId);
+    if (tag === undefined) {
+      tag = tableTag(tableId);
+      this.tags.set(tableId, tag);
+    }
+    return tag;
+  }
+}

@@ -1,0 +1,153 @@
+// Eventually consistent point reads answered from a node's B-tree on another thread
+// (src/router/local-reads.ts) against the node's own view (memtable over B-tree, wal-store.ts):
+// after every step of writes, checkpoints, clears and a restart, a local read either defers to
+// the node or answers exactly what the node would.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WalNodeStore, type WalStoreOptions } from '../../src/storage/wal-store.ts';
+import { LmdbTree } from '../../src/storage/lmdb-tree.ts';
+import { WalWriter } from '../../src/storage/wal/wal-writer.ts';
+import { FileSegments } from '../../src/storage/wal/wal-files.ts';
+import { scanWal } from '../../src/storage/wal/wal-reader.ts';
+import { DirectWalLink } from '../../src/storage/wal/direct-link.ts';
+import { ReadVisibility } from '../../src/storage/read-visibility.ts';
+import { encodeHashPrefix } from '../../src/storage/key-encoding.ts';
+import { LocalReads } from '../../src/router/local-reads.ts';
+import type { NodeReadView } from '../../src/control/storage-threads.ts';
+
+const segmentBytes = 256 * 1024;
+const mapSizeBytes = 1 << 28;
+
+/** Keys a..e, each with its own partition key hash (so each has its own dirty mark). */
+const hashes: Record<string, number> = { a: 0x10000000, b: 0x20000000, c: 0x30000000, d: 0x40000000, e: 0x50000000 };
+const key = (k: string): Buffer => Buffer.concat([encodeHashPrefix(hashes[k]), Buffer.from(k)]);
+
+class Node {
+  readonly path = mkdtempSync(join(tmpdir(), 'monodyne-localreads-'));
+  visibility = ReadVisibility.create();
+  tree!: LmdbTree;
+  segments!: FileSegments;
+  link!: DirectWalLink;
+  store!: WalNodeStore;
+  view!: NodeReadView;
+  readonly reads = new LocalReads({ readView: () => this.view }, { sync: true, mapSizeBytes });
+
+  open(): WalNodeStore {
+    // A restart is a new incarnation: a new read view.
+    this.visibility = ReadVisibility.create();
+    this.view = { dir: join(this.path, 'lmdb'), visibility: this.visibility };
+    const options: WalStoreOptions = { memtableBytesMax: 64 * 1024 * 1024, checkpointIntervalMs: 1e12, checkpointWritesPerStep: 1, now: () => 0, visibility: this.visibility };
+    this.tree = new LmdbTree({ path: this.view.dir, sync: true, mapSizeBytes });
+    this.segments = new FileSegments(join(this.path, 'wal'));
+    const end = scanWal(this.segments, segmentBytes, () => {});
+    this.link = new DirectWalLink(new WalWriter(this.segments, { segmentBytes, cipher: null }, end), 0, 1);
+    this.store = WalNodeStore.open(this.tree, this.link, options, { source: this.segments, segmentBytes, cipher: null, node: 0, incarnation: 1, end: end.end });
+    this.visibility.publishServing([{ table: 't', hashStart: 0, hashEnd: 2 ** 32 }]);
+    return this.store;
+  }
+
+  async restart(): Promise<void> {
+    this.segments.closeAll();
+    await this.tree.close();
+    this.open();
+  }
+
+  /** Every key read locally: each answer equals the node's own view; returns how many were answered. */
+  check(label: string): number {
+    let answered = 0;
+    for (const k of Object.keys(hashes)) {
+      const local = this.reads.get('t', 0, hashes[k], key(k));
+      if (local === undefined) continue;
+      answered++;
+      assert.equal(local?.toString() ?? null, this.store.items('t').get(key(k))?.toString() ?? null, `${label}: ${k}`);
+    }
+    return answered;
+  }
+
+  commit(): void {
+    this.store.commit(() => {});
+    this.link.sync();
+    this.store.pollDurable();
+  }
+
+  /** Starts a checkpoint; each step queues one B-tree write; checks after each. */
+  async checkpoint(label: string, between?: (step: number) => void): Promise<void> {
+    (this.store as unknown as { checkpointDue: boolean }).checkpointDue = true;
+    this.store.pollDurable();
+    this.check(`${label}, started`);
+    for (let step = 1; step < 1000 && this.tree.step(1); step++) {
+      between?.(step);
+      await (this.tree as unknown as { lastWrite: Promise<unknown> | null }).lastWrite;
+      this.check(`${label}, step ${step}`);
+    }
+    for (let i = 0; i < 400 && this.store.checkpointUnderWay(); i++) {
+      this.store.pollDurable();
+      this.check(`${label}, flushing`);
+      // lmdb-js reports the flush through the event loop.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(this.store.checkpointUnderWay(), false, `${label}: the checkpoint ended`);
+  }
+
+  async remove(): Promise<void> {
+    this.reads.close();
+    this.segments.closeAll();
+    await this.tree.close();
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+test('a local read answers what the node would, or defers to it: writes, checkpoints, clears and a restart', async () => {
+  const node = new Node();
+  try {
+    const store = node.open();
+    assert.equal(node.check('opened: the replay marks the whole layer'), 0);
+    for (const k of ['a', 'b', 'c']) store.putItem('t', key(k), Buffer.from(`${k}1`));
+    node.commit();
+    assert.equal(node.check('written, in the memtable only'), 0);
+    await node.checkpoint('first checkpoint');
+    assert.equal(node.check('checkpointed'), 5, 'every key answered here: a, b, c as written, d and e absent');
+
+    // Writes during a checkpoint of other writes: each key defers until the layer it was written in is durable.
+    store.putItem('t', key('a'), Buffer.from('a2'));
+    store.removeItem('t', key('b'));
+    node.commit();
+    assert.equal(node.check('a and b rewritten'), 3);
+    await node.checkpoint('second checkpoint', (step) => {
+      if (step !== 1) return;
+      store.putItem('t', key('c'), Buffer.from('c2'));
+      store.putItem('t', key('d'), Buffer.from('d1'));
+      node.commit();
+    });
+    assert.equal(node.check('c and d wait for the next checkpoint'), 3);
+    await node.checkpoint('third checkpoint');
+    assert.equal(node.check('all in the B-tree'), 5);
+
+    // A cleared range hides what the B-tree still holds: nothing is answered here until it is checkpointed.
+    store.clearRange('t', 0, 0x30000000);
+    node.commit();
+    assert.equal(node.check('cleared'), 0);
+    await node.checkpoint('checkpoint of the clear');
+    assert.equal(node.check('the clear is in the B-tree'), 5);
+    assert.equal(node.reads.get('t', 0, hashes.a, key('a')), null, 'a was cleared');
+
+    // Written, logged (a snapshot's item is), not checkpointed, then a restart: the replay fills the memtable, so the node answers until its first checkpoint.
+    store.putSnapshotItem('t', key('e'), Buffer.from('e1'));
+    node.commit();
+    await node.restart();
+    assert.equal(node.check('restarted'), 0);
+    await node.checkpoint('checkpoint after the restart');
+    assert.equal(node.check('after the restart'), 5);
+    assert.equal(node.reads.get('t', 0, hashes.e, key('e'))?.toString(), 'e1');
+
+    // A replica that stops serving eventual reads: nothing is answered here.
+    node.visibility.publishServing([]);
+    assert.equal(node.check('withdrawn'), 0);
+    assert.ok(node.reads.served > 0 && node.reads.passed > 0);
+  } finally {
+    await node.remove();
+  }
+});
