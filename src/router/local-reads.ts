@@ -7,6 +7,18 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { environmentOptions, itemsDbOptions } from '../storage/lmdb-tree.ts';
 import { tableTag, type TableTag } from '../storage/read-visibility.ts';
 import type { NodeReadView } from '../control/storage-threads.ts';
+import { readRange, type RangePage } from '../storage/range-read.ts';
+import type { RangeRequest } from '../storage/messages.ts';
+import { encodeHashPrefix } from '../storage/key-encoding.ts';
+import { hashSpaceEnd } from './partition-map.ts';
+
+/** Query and Scan pages read here have a Limit of at most this many items; longer ones go to the node. */
+export const localPageItemsMax = 100;
+
+/** The first 4 bytes of an item key (or a Scan's bound) are its partition key's hash. */
+function hashOfKey(key: Uint8Array): number {
+  return ((key[0] << 24) | (key[1] << 16) | (key[2] << 8) | key[3]) >>> 0;
+}
 
 /** Where the live nodes' read views come from (the storage threads). */
 export interface ReadViews {
@@ -18,6 +30,8 @@ export interface LocalReadEnvironment {
   sync: boolean;
   mapSizeBytes: number;
   encryptionKey?: string;
+  /** The nodes' bound on a page's JSON (storage-settings.ts): a page read here ends where theirs would. */
+  pageJsonBudgetBytes: number;
 }
 
 interface OpenedNode {
@@ -66,6 +80,60 @@ export class LocalReads {
     if (!view.visibility.stillReadable(stamp, hash32)) return this.pass();
     this.served++;
     return value ?? null;
+  }
+
+  /**
+   * A Query page of one partition key (hash32) as node `node` last applied its items, or
+   * undefined when the node must be asked (as for get). Only short pages (a Limit of at most
+   * localPageItemsMax): a page of up to 1 MB would hold this thread for milliseconds.
+   */
+  query(tableId: string, node: number, hash32: number, req: RangeRequest): RangePage | undefined {
+    if (req.lim === 0 || req.lim > localPageItemsMax) return this.pass();
+    const view = this.views.readView(node);
+    if (view === null) return this.pass();
+    const stamp = view.visibility.readable(this.tagOf(tableId), hash32);
+    if (stamp === null) return this.pass();
+    const page = this.readPage(node, view, tableId, stamp.generation, req);
+    if (page === undefined || !view.visibility.stillReadable(stamp, hash32)) return this.pass();
+    this.served++;
+    return page;
+  }
+
+  /**
+   * A Scan page from `req.lo` on, stopping where the replica on `node` that holds it ends (its
+   * answer says where: `end`), or undefined: ask the node. Short pages only, as for query.
+   */
+  scan(tableId: string, node: number, req: RangeRequest): { page: RangePage; end: number } | undefined {
+    if (req.lim === 0 || req.lim > localPageItemsMax) return this.pass();
+    const view = this.views.readView(node);
+    if (view === null) return this.pass();
+    const from = hashOfKey(req.lo);
+    const requestedEnd = req.hi === null ? hashSpaceEnd : hashOfKey(req.hi);
+    const stamp = view.visibility.readableSpan(this.tagOf(tableId), from, requestedEnd);
+    if (stamp === null) return this.pass();
+    const hi = req.hi;
+    // As a node does: the page stops at the end of its replica's range.
+    if (stamp.end < requestedEnd) req.hi = encodeHashPrefix(stamp.end);
+    const page = this.readPage(node, view, tableId, stamp.generation, req);
+    if (page === undefined || !view.visibility.stillReadableSpan(stamp, from)) {
+      req.hi = hi;
+      return this.pass();
+    }
+    this.served++;
+    return { page, end: stamp.end };
+  }
+
+  private readPage(node: number, view: NodeReadView, tableId: string, generation: number, req: RangeRequest): RangePage | undefined {
+    const opened = this.openedNode(node, view);
+    const db = this.itemsDb(opened, tableId, generation);
+    if (db === undefined) return undefined;
+    if (opened.generation !== generation) {
+      opened.root.resetReadTxn();
+      opened.generation = generation;
+    }
+    // The page ends where the node's would: its answer frame bounds a page's JSON.
+    if (req.jm > this.environment.pageJsonBudgetBytes) req.jm = this.environment.pageJsonBudgetBytes;
+    return readRange(db, req);
   }
 
   close(): void {

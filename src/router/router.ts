@@ -6,7 +6,8 @@
 // not throttled, and the partition's leader answers it from its log if it has it.
 import { randomBytes } from 'node:crypto';
 import type { PartitionMap } from './partition-map.ts';
-import { Op, Status, WriteKind, type GetRequest, type PartitionAssignment, type StorageRequest, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
+import type { RangePage } from '../storage/range-read.ts';
+import { Op, Status, WriteKind, type GetRequest, type PartitionAssignment, type RangeRequest, type StorageRequest, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
 import { decodeStoredItem, storedItemSize } from '../storage/stored-item.ts';
 import { DynamoError, type ErrorName } from '../protocol/errors.ts';
 import type { Admission } from '../admission/admission.ts';
@@ -38,9 +39,14 @@ export interface RouterOptions {
   localReads?: LocalPointReads;
 }
 
-/** The stored bytes of an item a node applied (null: none), or undefined: ask the node. */
+/** Reads answered from a node's B-tree on this thread (local-reads.ts); undefined: ask the node. */
 export interface LocalPointReads {
+  /** The stored bytes of an item the node applied (null: none). */
   get(tableId: string, node: number, hash32: number, key: Uint8Array): Buffer | null | undefined;
+  /** A Query page of one partition key. */
+  query(tableId: string, node: number, hash32: number, req: RangeRequest): RangePage | undefined;
+  /** A Scan page, up to the end of the node's replica (`end`). */
+  scan(tableId: string, node: number, req: RangeRequest): { page: RangePage; end: number } | undefined;
 }
 
 
@@ -142,8 +148,8 @@ export class Router {
         admittedPid = partition.pid;
       }
       const target = leaderOnly ? partition.leader : this.leastLoadedReplica(partition, refusedBy);
-      // An eventually consistent point read this thread can answer from the node's B-tree (local-reads.ts).
-      let res: StorageResponse | null = pointRead && !consistent ? this.localRead(tableId, target, hash32, req as GetRequest) : null;
+      // An eventually consistent read this thread can answer from the node's B-tree (local-reads.ts).
+      let res: StorageResponse | null = consistent || this.options.localReads === undefined ? null : pointRead ? this.localRead(tableId, target, hash32, req as GetRequest) : this.localRange(tableId, target, hash32, req as RangeRequest);
       if (res === null) {
         try {
           req.p = partition.pid;
@@ -202,11 +208,25 @@ export class Router {
   /** The answer to an eventually consistent GetItem from the node's B-tree on this thread, or null: ask the node. */
   private localRead(tableId: string, node: number, hash32: number, req: GetRequest): StorageResponse | null {
     // TransactGetItems' reads look at the node's locks: they go to it.
-    if (this.options.localReads === undefined || req.tl === true) return null;
-    const value = this.options.localReads.get(tableId, node, hash32, req.k);
+    if (req.tl === true) return null;
+    const value = this.options.localReads!.get(tableId, node, hash32, req.k);
     if (value === undefined) return null;
     if (value === null) return { id: req.id, s: Status.Ok, item: null, n: 0 };
     return { id: req.id, s: Status.Ok, item: JSON.stringify(decodeStoredItem(value)), n: storedItemSize(value) };
+  }
+
+  /** An eventually consistent Query or Scan page from the node's B-tree on this thread (a local secondary index's entries go to the node), or null. */
+  private localRange(tableId: string, node: number, hash32: number, req: RangeRequest): StorageResponse | null {
+    if ((req.op !== Op.Query && req.op !== Op.Scan) || req.fd === true) return null;
+    const reads = this.options.localReads!;
+    if (req.op === Op.Query) {
+      const page = reads.query(tableId, node, hash32, req);
+      return page === undefined ? null : { id: req.id, s: Status.Ok, items: page.json, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead };
+    }
+    const read = reads.scan(tableId, node, req);
+    if (read === undefined) return null;
+    const page = read.page;
+    return { id: req.id, s: Status.Ok, items: page.json, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead, he: read.end };
   }
 
   /** Eventually consistent reads: the live replica with the fewest requests in flight (the leader on ties), skipping those that refused. */

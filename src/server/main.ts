@@ -157,7 +157,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   }
   autoAdmin.start();
   undo.push(() => autoAdmin.stop());
-  const localReads = config.storage.localReads ? new LocalReads(nodes, { sync: config.storage.sync, mapSizeBytes: config.storage.mapSizeBytes, encryptionKey: security.encryptionKey }) : null;
+  const localReads = config.storage.localReads ? new LocalReads(nodes, { sync: config.storage.sync, mapSizeBytes: config.storage.mapSizeBytes, encryptionKey: security.encryptionKey, pageJsonBudgetBytes: storageNodeSettings(config).pageJsonBudgetBytes }) : null;
   undo.push(() => localReads?.close());
   const router = new Router(map, transport, admission, {
     retryWindowMs: config.failover.routerRetryWindowMs,

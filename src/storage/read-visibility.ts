@@ -16,7 +16,8 @@
 //
 // Layout (32-bit words): 0 sequence lock of the serving list (odd while written), 1 serving
 // count, 2 generation, 3..4 "whole layer dirty" per bitset; the serving list from word 16 (four
-// words an entry: two table tags, first hash, last hash); the two bitsets after it.
+// words an entry: two table tags, first hash, last hash); the two bitsets after it, then a
+// summary of each (a bit per block of 1,024 marks) for reads of a whole hash range (Scan).
 
 /** Bits of a partition key hash a dirty mark keys on (the top ones): 2^20 marks per layer. */
 const markBits = 20;
@@ -30,7 +31,11 @@ const wordLayerDirty = 3;
 const servingBase = 16;
 const entryWords = 4;
 const bitsetBase = servingBase + servingMax * entryWords;
-const totalWords = bitsetBase + 2 * bitsetWords;
+/** A summary bit stands for this many marks. */
+const blockShift = 10;
+const summaryWords = 2 ** (markBits - blockShift) / 32;
+const summaryBase = bitsetBase + 2 * bitsetWords;
+const totalWords = summaryBase + 2 * summaryWords;
 
 /** One replica's range that serves eventually consistent reads. */
 export interface ServingRange {
@@ -64,6 +69,11 @@ export interface ReadStamp {
   generation: number;
 }
 
+/** A stamp for a range read, with where the serving replica's range ends (exclusive). */
+export interface SpanStamp extends ReadStamp {
+  end: number;
+}
+
 export class ReadVisibility {
   readonly sab: SharedArrayBuffer;
   private readonly words: Uint32Array;
@@ -89,7 +99,13 @@ export class ReadVisibility {
     const bit = hash32 >>> markShift;
     const word = bitsetBase + this.active * bitsetWords + (bit >>> 5);
     const mask = 1 << (bit & 31);
-    if ((this.words[word] & mask) === 0) Atomics.or(this.words, word, mask);
+    if ((this.words[word] & mask) !== 0) return;
+    // The block's summary bit first: a reader that finds the summary clear finds the mark clear too.
+    const block = bit >>> blockShift;
+    const summary = summaryBase + this.active * summaryWords + (block >>> 5);
+    const blockMask = 1 << (block & 31);
+    if ((this.words[summary] & blockMask) === 0) Atomics.or(this.words, summary, blockMask);
+    Atomics.or(this.words, word, mask);
   }
 
   /** Before a range is cleared or a table dropped (or a replay fills the layer): every read of this node goes to it until the layer is checkpointed. */
@@ -110,6 +126,8 @@ export class ReadVisibility {
     Atomics.add(this.words, wordGeneration, 1);
     const base = bitsetBase + this.frozen * bitsetWords;
     for (let w = base; w < base + bitsetWords; w++) if (this.words[w] !== 0) Atomics.store(this.words, w, 0);
+    const summary = summaryBase + this.frozen * summaryWords;
+    for (let w = summary; w < summary + summaryWords; w++) Atomics.store(this.words, w, 0);
     Atomics.store(this.words, wordLayerDirty + this.frozen, 0);
     this.frozen = -1;
   }
@@ -163,13 +181,52 @@ export class ReadVisibility {
     return Atomics.load(this.words, wordSeq) === stamp.seq && Atomics.load(this.words, wordGeneration) === stamp.generation && !this.dirty(hash32);
   }
 
+  /**
+   * For a read of the hash range from `fromHash` up to `toHash` (exclusive) that stops where the
+   * replica holding `fromHash` ends: the stamp and that end, when the B-tree holds everything the
+   * node applied in the range (judged per block of marks: a write near it also sends the read to the node).
+   */
+  readableSpan(tag: TableTag, fromHash: number, toHash: number): SpanStamp | null {
+    const w = this.words;
+    const seq = Atomics.load(w, wordSeq);
+    if ((seq & 1) === 1) return null;
+    const rangeEnd = this.servingEnd(tag, fromHash);
+    if (rangeEnd === -1) return null;
+    const end = Math.min(toHash, rangeEnd);
+    if (end <= fromHash || this.dirtySpan(fromHash, end - 1)) return null;
+    const generation = Atomics.load(w, wordGeneration);
+    return Atomics.load(w, wordSeq) === seq ? { seq, generation, end } : null;
+  }
+
+  stillReadableSpan(stamp: SpanStamp, fromHash: number): boolean {
+    return Atomics.load(this.words, wordSeq) === stamp.seq && Atomics.load(this.words, wordGeneration) === stamp.generation && !this.dirtySpan(fromHash, stamp.end - 1);
+  }
+
   private serves(tag: TableTag, hash32: number): boolean {
+    return this.servingEnd(tag, hash32) !== -1;
+  }
+
+  /** The end (exclusive) of the published range of the table holding `hash32`, or -1. */
+  private servingEnd(tag: TableTag, hash32: number): number {
     const w = this.words;
     const count = Atomics.load(w, wordCount);
     for (let i = 0; i < count; i++) {
       const at = servingBase + i * entryWords;
       if (Atomics.load(w, at) !== tag.a || Atomics.load(w, at + 1) !== tag.b) continue;
-      if (hash32 >= Atomics.load(w, at + 2) && hash32 <= Atomics.load(w, at + 3)) return true;
+      const last = Atomics.load(w, at + 3);
+      if (hash32 >= Atomics.load(w, at + 2) && hash32 <= last) return last + 1;
+    }
+    return -1;
+  }
+
+  /** Whether any block of marks covering hashes first..last (inclusive) is dirty in either layer. */
+  private dirtySpan(first: number, last: number): boolean {
+    const w = this.words;
+    if (Atomics.load(w, wordLayerDirty) !== 0 || Atomics.load(w, wordLayerDirty + 1) !== 0) return true;
+    const shift = markShift + blockShift;
+    for (let block = first >>> shift; block <= last >>> shift; block++) {
+      const word = summaryBase + (block >>> 5);
+      if (((Atomics.load(w, word) | Atomics.load(w, word + summaryWords)) & (1 << (block & 31))) !== 0) return true;
     }
     return false;
   }

@@ -4,7 +4,7 @@
 // reads and TransactGetItems always go to the nodes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateTableCommand, GetItemCommand, PutItemCommand, TransactGetItemsCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, TransactGetItemsCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { startTestServer } from '../helpers/server.ts';
 
 const table = 'local_reads';
@@ -44,6 +44,79 @@ test('GetItem after each acknowledged write returns it, answered here once check
     const tx = await t.client.send(new TransactGetItemsCommand({ TransactItems: [{ Get: { TableName: table, Key: { id: { S: 'k1' } } } }] }));
     assert.equal(tx.Responses?.[0].Item?.v.N, '30');
     assert.equal(reads.served, served, 'consistent reads and transactions read at the leader, never here');
+  } finally {
+    await t.stop();
+  }
+});
+
+test('Query after each acknowledged write returns it, its pages as the nodes would make them', async () => {
+  const t = await startTestServer((c) => {
+    c.storage.checkpointIntervalMs = 10;
+  });
+  try {
+    await t.client.send(new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' }], BillingMode: 'PAY_PER_REQUEST' }));
+    const reads = t.server.localReads!;
+    const query = async (pk: string, limit?: number, start?: Record<string, AttributeValue>) =>
+      t.client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :p AND sk >= :s', ExpressionAttributeValues: { ':p': { S: pk }, ':s': { N: '0' } }, Limit: limit, ExclusiveStartKey: start, ReturnConsumedCapacity: 'TOTAL' }));
+    for (let round = 1; round <= 20; round++) {
+      for (let p = 0; p < 5; p++) {
+        // Each round writes sort keys 0..round-1 (the last one new) and deletes round-3's if there.
+        await t.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: `p${p}` }, sk: { N: String(round - 1) }, v: { N: String(round) } } }));
+        if (round > 3) await t.client.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: `p${p}` }, sk: { N: String(round - 4) } } }));
+        const expected = Array.from({ length: round }, (_, i) => i).filter((i) => i >= round - 3 || round <= 3);
+        const got = await query(`p${p}`);
+        assert.deepEqual(got.Items?.map((i) => Number(i.sk.N)), expected, `round ${round}, p${p}`);
+        assert.equal(got.Count, expected.length);
+        // Paged by Limit 2: the same items, and a LastEvaluatedKey while more may follow.
+        const paged: number[] = [];
+        let start: Record<string, AttributeValue> | undefined;
+        do {
+          const page = await query(`p${p}`, 2, start);
+          paged.push(...(page.Items ?? []).map((i) => Number(i.sk.N)));
+          start = page.LastEvaluatedKey as typeof start;
+        } while (start !== undefined);
+        assert.deepEqual(paged, expected);
+      }
+    }
+    assert.ok(reads.served > 0 && reads.passed > 0, `${reads.served} answered here, ${reads.passed} by the nodes`);
+  } finally {
+    await t.stop();
+  }
+});
+
+test('a Scan paged by a short Limit after each round of writes returns exactly the table', async () => {
+  const t = await startTestServer((c) => {
+    c.storage.checkpointIntervalMs = 10;
+  });
+  try {
+    await t.client.send(new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+    const reads = t.server.localReads!;
+    const present = new Map<string, number>();
+    for (let round = 1; round <= 25; round++) {
+      // A few writes per round, then at once a whole Scan: some of its pages find their range written.
+      for (let i = 0; i < 4; i++) {
+        const id = `k${(round * 7 + i * 13) % 40}`;
+        if ((round + i) % 5 === 0 && present.has(id)) {
+          await t.client.send(new DeleteItemCommand({ TableName: table, Key: { id: { S: id } } }));
+          present.delete(id);
+        } else {
+          await t.client.send(new PutItemCommand({ TableName: table, Item: { id: { S: id }, v: { N: String(round) } } }));
+          present.set(id, round);
+        }
+      }
+      const seen = new Map<string, number>();
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await t.client.send(new ScanCommand({ TableName: table, Limit: 7, ExclusiveStartKey: start }));
+        for (const item of page.Items ?? []) {
+          assert.equal(seen.has(item.id.S!), false, `round ${round}: ${item.id.S} twice`);
+          seen.set(item.id.S!, Number(item.v.N));
+        }
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      assert.deepEqual([...seen].sort(), [...present].sort(), `round ${round}`);
+    }
+    assert.ok(reads.served > 0 && reads.passed > 0, `${reads.served} answered here, ${reads.passed} by the nodes`);
   } finally {
     await t.stop();
   }

@@ -33,7 +33,7 @@ class Node {
   link!: DirectWalLink;
   store!: WalNodeStore;
   view!: NodeReadView;
-  readonly reads = new LocalReads({ readView: () => this.view }, { sync: true, mapSizeBytes });
+  readonly reads = new LocalReads({ readView: () => this.view }, { sync: true, mapSizeBytes, pageJsonBudgetBytes: 1 << 20 });
 
   open(): WalNodeStore {
     // A restart is a new incarnation: a new read view.

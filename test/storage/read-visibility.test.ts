@@ -88,3 +88,21 @@ test('another thread sees the same state through the shared memory', () => {
   assert.notEqual(reader.readable(t, 0x60000000), null);
   assert.throws(() => new ReadVisibility(new SharedArrayBuffer(8)), TypeError);
 });
+
+test('a range read stops where the serving replica ends and defers while any block of marks in it is dirty', () => {
+  const v = ReadVisibility.create();
+  v.publishServing([{ table: 'orders.1', hashStart: 0, hashEnd: 0x80000000 }, { table: 'orders.1', hashStart: 0x80000000, hashEnd: 2 ** 32 }]);
+  const span = v.readableSpan(t, 0x10000000, 2 ** 32)!;
+  assert.equal(span.end, 0x80000000, 'the first replica ends at 2^31');
+  assert.equal(v.readableSpan(t, 0x90000000, 0xa0000000)!.end, 0xa0000000, 'or where asked');
+  assert.equal(v.readableSpan(other, 0x10000000, 2 ** 32), null);
+  v.markDirty(0x70000000);
+  assert.equal(v.readableSpan(t, 0x10000000, 2 ** 32), null, 'a write in the range');
+  assert.notEqual(v.readableSpan(t, 0x80000000, 2 ** 32), null, 'not in the next replica');
+  assert.equal(v.stillReadableSpan(span, 0x10000000), false, 'the earlier stamp no longer stands');
+  v.freeze();
+  v.checkpointDurable();
+  assert.notEqual(v.readableSpan(t, 0x10000000, 2 ** 32), null);
+  v.markLayerDirty();
+  assert.equal(v.readableSpan(t, 0x80000000, 2 ** 32), null);
+});
