@@ -1,5 +1,6 @@
-// The stored-item codec (every write encodes an item, every read decodes one) against a plain
-// cbor-x Encoder on the same item in the same run: the baseline the codec adds its work to.
+// The stored-item codec (every write encodes an item; conditions, updates and filters decode
+// one) against a plain cbor-x Encoder on the same item in the same run: the form items were
+// stored in before their JSON text was.
 import type { Bench } from 'tinybench';
 import { Encoder } from 'cbor-x';
 import { decodeStoredItem, encodeStoredItem } from '../src/storage/stored-item.ts';

@@ -114,9 +114,10 @@ test('frames built by the real codecs from the worst inputs stay within their bo
   assert.ok(read.length <= readRequestFrameBytesMax, `read ${read.length} > ${readRequestFrameBytesMax}`);
   const answer = encodeResponse({ id: 1, s: Status.Ok, item: worstJson, n: 409_600 });
   assert.ok(answer.length <= itemAnswerFrameBytesMax);
+  assert.ok(encodeResponse({ id: 1, s: Status.Ok, json: Buffer.from(worstJson), n: 409_600 }).length <= itemAnswerFrameBytesMax);
   const failed = encodeResponse({ id: 1, s: Status.ClientError, err: 'ConditionalCheckFailedException', msg: 'x'.repeat(8000), item: worstJson, n: 409_600 });
   assert.ok(failed.length <= itemAnswerFrameBytesMax, `failed condition ${failed.length} > ${itemAnswerFrameBytesMax}`);
-  const page = encodeResponse({ id: 1, s: Status.Ok, items: `[${worstJson}]`, count: 1, scanned: 1, last: worstKeyItem, n: 409_600 });
+  const page = encodeResponse({ id: 1, s: Status.Ok, items: Buffer.from(worstJson), count: 1, scanned: 1, last: worstKeyItem, n: 409_600, he: 2 ** 32 });
   assert.ok(page.length <= pageAnswerFrameBytesMax, `page ${page.length} > ${pageAnswerFrameBytesMax}`);
   const worstStored = encodeStoredItem(worst, 409_600);
   const entry = encodeLogEntry({ e: 2 ** 31, i: 2 ** 40, m: [{ k: key, b: worstStored, o: worstStored, d: 1, z: 409_600 }], w: 'w'.repeat(40), a: worstJson, split: { at: 2 ** 32 - 1, lowPid: 2 ** 31, highPid: 2 ** 31, version: 2 ** 40 } });

@@ -13,6 +13,8 @@ import { batchGetKeysMax, batchGetResponseBytesMax, itemSizeBytesMax, tableNameL
 import { tableFor, type ApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import type { Item } from '../values/types.ts';
+import { jsonBytes, type ResponseBody } from '../protocol/wire.ts';
+import { bufferView } from '../storage/buffer-view.ts';
 
 /** BatchGetRequestMap: 1 to 100 tables (DynamoDB API model). */
 const batchGetTablesMax = 100;
@@ -259,7 +261,8 @@ interface BatchGather {
   /** Per key: Unprocessed (not read, failed retryably, or over 16 MB), Absent, or Found. */
   readonly outcome: Uint8Array;
   /** Per key: the item's JSON as the response carries it (projected), when Found. */
-  readonly texts: string[];
+  /** Each found item's JSON: bytes as stored, or text when projected. */
+  readonly texts: Array<string | Uint8Array>;
   /** Read units charged per table, over every answer (discarded ones were read too). */
   readonly units: Map<TableGets, number>;
   next: number;
@@ -275,7 +278,7 @@ interface BatchGather {
   fatal: unknown;
 }
 
-export async function batchGetItem(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
+export async function batchGetItem(ctx: ApiContext, input: Record<string, unknown>): Promise<ResponseBody> {
   checkRequestShape(input, batchGetTypes);
   checkBatchGetConstraints(input);
   const requestItems = input.RequestItems as Record<string, Record<string, unknown>>;
@@ -308,7 +311,7 @@ export async function batchGetItem(ctx: ApiContext, input: Record<string, unknow
   const gather: BatchGather = {
     keys,
     outcome: new Uint8Array(keys.length),
-    texts: new Array<string>(keys.length),
+    texts: new Array<string | Uint8Array>(keys.length),
     units: new Map(),
     next: 0,
     inFlight: 0,
@@ -367,13 +370,13 @@ function takeAnswer(gather: BatchGather, n: number, res: StorageResponse): void 
   const gets = gather.keys[n].gets;
   gather.units.set(gets, (gather.units.get(gets) ?? 0) + (res.cu ?? 0));
   gather.answered++;
-  const text = res.item;
-  if (text === null || text === undefined) {
+  const json = res.json;
+  if (json === null || json === undefined) {
     gather.outcome[n] = Absent;
     return;
   }
-  const out = gets.projection === null ? text : JSON.stringify(project(gets.projection, JSON.parse(text) as Item));
-  const bytes = Buffer.byteLength(out, 'utf8') + 1;
+  const out = gets.projection === null ? json : JSON.stringify(project(gets.projection, JSON.parse(bufferView(json).toString('utf8')) as Item));
+  const bytes = (typeof out === 'string' ? Buffer.byteLength(out, 'utf8') : out.length) + 1;
   if (bytes > gather.answerBytesEstimate) gather.answerBytesEstimate = bytes;
   if (gather.found > 0 && gather.responseBytes + bytes > batchGetResponseBytesMax) {
     // The response is full: this key and every one not yet read are left for the next call.
@@ -387,22 +390,26 @@ function takeAnswer(gather: BatchGather, n: number, res: StorageResponse): void 
   gather.found++;
 }
 
-/** Builds the response text, in the request's order, from the items' JSON as the storage nodes serialized them. */
-function batchGetResponse(tables: readonly TableGets[], gather: BatchGather, returnConsumedCapacity: unknown): string {
+/** Builds the response, in the request's order, from the items' JSON as the storage nodes stored it. */
+function batchGetResponse(tables: readonly TableGets[], gather: BatchGather, returnConsumedCapacity: unknown): ResponseBody {
   const consumed: string[] = [];
-  let responses = '';
+  const parts: Array<string | Uint8Array> = ['{"Responses":{'];
   let unprocessed = '';
   let n = 0;
-  for (const gets of tables) {
-    let items = '';
+  for (let t = 0; t < tables.length; t++) {
+    const gets = tables[t];
     let unprocessedKeys: unknown[] | null = null;
+    const name = JSON.stringify(gets.name);
+    parts.push((t === 0 ? '' : ',') + name + ':[');
+    let found = 0;
     for (let i = 0; i < gets.keys.length; i++, n++) {
       const outcome = gather.outcome[n];
-      if (outcome === Found) items += items.length === 0 ? gather.texts[n] : ',' + gather.texts[n];
-      else if (outcome === Unprocessed) (unprocessedKeys ??= []).push(gets.rawKeys[i]);
+      if (outcome === Found) {
+        if (found++ > 0) parts.push(',');
+        parts.push(gather.texts[n]);
+      } else if (outcome === Unprocessed) (unprocessedKeys ??= []).push(gets.rawKeys[i]);
     }
-    const name = JSON.stringify(gets.name);
-    responses += (responses.length === 0 ? '' : ',') + name + ':[' + items + ']';
+    parts.push(']');
     if (returnConsumedCapacity === 'TOTAL' || returnConsumedCapacity === 'INDEXES') {
       consumed.push(consumedCapacityJson(returnConsumedCapacity, gets.name, gather.units.get(gets) ?? 0, 'read'));
     }
@@ -411,5 +418,6 @@ function batchGetResponse(tables: readonly TableGets[], gather: BatchGather, ret
     }
   }
   const cc = consumed.length > 0 ? `,"ConsumedCapacity":[${consumed.join(',')}]` : '';
-  return `{"Responses":{${responses}},"UnprocessedKeys":{${unprocessed}}${cc}}`;
+  parts.push(`},"UnprocessedKeys":{${unprocessed}}${cc}}`);
+  return jsonBytes(parts);
 }

@@ -7,6 +7,7 @@ import type { Contributors } from '../control/contributors.ts';
 import type { StorageRequest, StorageResponse } from '../storage/messages.ts';
 import type { AttributeValue } from '../values/types.ts';
 import { DynamoError } from '../protocol/errors.ts';
+import type { ResponseBody } from '../protocol/wire.ts';
 
 export interface ApiContext {
   control: ControlPlane;
@@ -23,7 +24,7 @@ export interface RequestFacts {
   region: string;
 }
 
-export type Operation = (ctx: ApiContext, input: Record<string, unknown>, facts: RequestFacts) => Promise<string>;
+export type Operation = (ctx: ApiContext, input: Record<string, unknown>, facts: RequestFacts) => Promise<ResponseBody>;
 
 /** Looks a table up for a data-plane operation; DynamoDB's message for a missing one. */
 export function tableFor(ctx: ApiContext, name: string): TableRecord {

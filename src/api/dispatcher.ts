@@ -1,6 +1,6 @@
 // Maps X-Amz-Target to an operation, parses the JSON body, and runs the operation.
 import { DynamoError } from '../protocol/errors.ts';
-import { operationOf } from '../protocol/wire.ts';
+import { operationOf, type ResponseBody } from '../protocol/wire.ts';
 import type { HttpExchange, RequestHandler } from '../protocol/front-door.ts';
 import type { ApiContext, Operation, RequestFacts } from './context.ts';
 import { createTable } from './create-table.ts';
@@ -89,7 +89,7 @@ export class Dispatcher implements RequestHandler {
     this.ctx.address = address;
   }
 
-  async handle(exchange: HttpExchange): Promise<string> {
+  async handle(exchange: HttpExchange): Promise<ResponseBody> {
     const target = exchange.target;
     const name = operationOf(target);
     // Own properties only: "constructor" or "__proto__" must not resolve to Object's members.

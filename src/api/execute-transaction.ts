@@ -17,6 +17,7 @@ import { partiqlError, prepareStatement, type PreparedStatement } from './partiq
 import { operations } from './dispatcher.ts';
 import { cancelled } from './transact-write-items.ts';
 import type { CancellationReason } from '../transactions/coordinator.ts';
+import { bodyText } from '../protocol/wire.ts';
 
 const executeTransactionShape = {
   TransactStatements: {
@@ -133,7 +134,7 @@ async function transactWrite(
 
 async function call(operation: Operation, ctx: ApiContext, request: Record<string, unknown>, facts: RequestFacts): Promise<string> {
   try {
-    return await operation(ctx, request, facts);
+    return bodyText(await operation(ctx, request, facts));
   } catch (e) {
     throw partiqlError(e);
   }

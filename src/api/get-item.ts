@@ -1,6 +1,6 @@
 // GetItem: a consistent read goes to the partition's leader; an eventually consistent one
 // to the least loaded replica. A projection (ProjectionExpression, or the legacy
-// AttributesToGet) is applied here, to the item text the storage node returns.
+// AttributesToGet) is applied here, to the item JSON the storage node returns.
 import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
@@ -13,6 +13,8 @@ import { routeKey } from './item-key.ts';
 import { attributesToGetShape, expressionNamesShape, keyShape, returnConsumedCapacityShape } from './common-shapes.ts';
 import { checkKeyPathsScalar } from './read-page.ts';
 import type { Item } from '../values/types.ts';
+import { jsonBytes, type ResponseBody } from '../protocol/wire.ts';
+import { bufferView } from '../storage/buffer-view.ts';
 
 export const getItemShape = {
   TableName: tableNameShape,
@@ -24,7 +26,7 @@ export const getItemShape = {
   ExpressionAttributeNames: expressionNamesShape,
 } as const;
 
-export async function getItem(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
+export async function getItem(ctx: ApiContext, input: Record<string, unknown>): Promise<ResponseBody> {
   checkRequestShape(input, getItemShape);
   const projection = getItemProjection(input);
   const table = tableFor(ctx, input.TableName as string);
@@ -36,10 +38,11 @@ export async function getItem(ctx: ApiContext, input: Record<string, unknown>): 
   const req: GetRequest = { id: 0, op: Op.Get, t: table.tableId, p: 0, v: 0, k: storageKey, c: consistent };
   const res = await sendByKey(ctx, table, key[info.partitionKey], hash32, req, consistent);
   const cc = consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'read');
-  if (!res.item) return withMember('{}', cc);
-  // Without a projection the storage node's text is passed through untouched.
-  if (projection === null) return withMember(`{"Item":${res.item}}`, cc);
-  return withMember(`{"Item":${JSON.stringify(project(projection, JSON.parse(res.item) as Item))}}`, cc);
+  const json = res.json;
+  if (json == null) return withMember('{}', cc);
+  // Without a projection the item's JSON bytes, as stored, go to the client untouched.
+  if (projection === null) return jsonBytes(['{"Item":', json, cc === '' ? '}' : `,${cc}}`]);
+  return withMember(`{"Item":${JSON.stringify(project(projection, JSON.parse(bufferView(json).toString('utf8')) as Item))}}`, cc);
 }
 
 const projectionOnly: CompileOptions = { expressionParameters: ['ProjectionExpression'] };

@@ -19,6 +19,7 @@ import type { ApiContext } from './context.ts';
 import { scanPages } from './scan-pages.ts';
 import type { CompiledExpressions } from '../expressions/index.ts';
 import type { AttributeDefinition, Item, KeySchemaElement } from '../values/types.ts';
+import type { ResponseBody } from '../protocol/wire.ts';
 
 /** The index a read names, with what reading it takes. */
 export interface IndexTarget {
@@ -116,7 +117,7 @@ export interface IndexQueryInput {
 }
 
 /** Query on an index: one index partition key's entries, in index sort key order (then the table's key). */
-export async function queryIndex(ctx: ApiContext, q: IndexQueryInput): Promise<string> {
+export async function queryIndex(ctx: ApiContext, q: IndexQueryInput): Promise<ResponseBody> {
   const { input, table, target, compiled } = q;
   const keyRange = keyConditionToIndexRange(compiled.keyCondition!, target.hashNames, target.rangeNames, table.attributeDefinitions);
   for (let i = 0; i < target.hashNames.length; i++) {
@@ -175,12 +176,7 @@ export async function queryIndex(ctx: ApiContext, q: IndexQueryInput): Promise<s
   if (fetch) req.tk = table.keySchema.map((k) => k.AttributeName);
   const res = await ctx.router.sendByHash(req.t, hash32, req, consistent);
   const member = indexCapacityMember(input.ReturnConsumedCapacity, table, target, rangeReadUnits(res.n ?? 0, consistent));
-  return withCapacity(pageResponse(q.select === 'COUNT' ? 'COUNT' : 'ALL_ATTRIBUTES', res.items!.slice(1, -1), res.count!, res.scanned!, res.last ?? null), member);
-}
-
-function withCapacity(body: string, member: string): string {
-  if (member === '') return body;
-  return `${body.slice(0, -1)},${member}}`;
+  return pageResponse(q.select === 'COUNT' ? 'COUNT' : 'ALL_ATTRIBUTES', [res.items!], res.count!, res.scanned!, res.last ?? null, member);
 }
 
 export interface IndexScanInput {
@@ -197,7 +193,7 @@ export interface IndexScanInput {
 }
 
 /** Scan of an index: every entry, in hash order then index key order, a segment of the hash space at a time. */
-export async function scanIndex(ctx: ApiContext, s: IndexScanInput): Promise<string> {
+export async function scanIndex(ctx: ApiContext, s: IndexScanInput): Promise<ResponseBody> {
   const { input, table, target } = s;
   const consistent = input.ConsistentRead === true;
   const tableId = target.holder?.tableId ?? table.tableId;
@@ -226,5 +222,5 @@ export async function scanIndex(ctx: ApiContext, s: IndexScanInput): Promise<str
     ...(fetch ? { tk: table.keySchema.map((k) => k.AttributeName) } : {}),
   });
   const member = indexCapacityMember(input.ReturnConsumedCapacity, table, target, rangeReadUnits(page.bytes, consistent));
-  return withCapacity(pageResponse(s.select === 'COUNT' ? 'COUNT' : 'ALL_ATTRIBUTES', page.itemsJson, page.count, page.scanned, page.last), member);
+  return pageResponse(s.select === 'COUNT' ? 'COUNT' : 'ALL_ATTRIBUTES', page.items, page.count, page.scanned, page.last, member);
 }

@@ -16,6 +16,7 @@ import { scan } from './scan.ts';
 import { putItem } from './put-item.ts';
 import { updateItem } from './update-item.ts';
 import { deleteItem } from './delete-item.ts';
+import { bodyText } from '../protocol/wire.ts';
 
 export interface PreparedStatement {
   readonly statement: Statement;
@@ -111,7 +112,7 @@ const expressionPrefix = /^Invalid (?:ConditionExpression|FilterExpression|KeyCo
 /** Calls an operation; its expression errors are about the statement, so they lose the parameter's name. */
 async function run(operation: Operation, ctx: ApiContext, input: Record<string, unknown>, facts: RequestFacts): Promise<string> {
   try {
-    return await operation(ctx, input, facts);
+    return bodyText(await operation(ctx, input, facts));
   } catch (e) {
     throw partiqlError(e);
   }

@@ -1,7 +1,7 @@
 // Query: one partition key's items in sort key order, as an LMDB range walk on one replica of
 // the partition that holds the key; Limit, the 1 MB page, the page's JSON budget, filter and
 // projection apply there.
-import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
+import { consumedCapacityMember } from '../admission/consumed-capacity.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
 import { DynamoError, validationError } from '../protocol/errors.ts';
@@ -30,6 +30,7 @@ import type { TableRecord } from '../control/table-record.ts';
 import { indexTarget, queryIndex } from './index-reads.ts';
 import { indexSelect } from './read-page.ts';
 import type { Item } from '../values/types.ts';
+import type { ResponseBody } from '../protocol/wire.ts';
 
 export const queryShape = {
   TableName: tableNameShape,
@@ -51,7 +52,7 @@ export const queryShape = {
   ExpressionAttributeValues: expressionValuesShape,
 } as const;
 
-export async function query(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
+export async function query(ctx: ApiContext, input: Record<string, unknown>): Promise<ResponseBody> {
   checkRequestShape(input, queryShape);
   const select = selectMode(input, 'Query');
   const { expressions, compiled, keyConditions, queryFilter } = prepareReadExpressions(input, 'Query');
@@ -122,7 +123,7 @@ export async function query(ctx: ApiContext, input: Record<string, unknown>): Pr
   };
   const res = await sendByKey(ctx, table, pk, hash32, req, consistent);
   const cc = consumedCapacityMember(input.ReturnConsumedCapacity, table.name, res.cu ?? 0, 'read');
-  return withMember(pageResponse(select, res.items!.slice(1, -1), res.count!, res.scanned!, res.last ?? null), cc);
+  return pageResponse(select, [res.items!], res.count!, res.scanned!, res.last ?? null, cc);
 }
 
 const startKeyInvalid = 'The provided starting key is invalid';

@@ -18,6 +18,7 @@ import {
 } from '../expressions/legacy.ts';
 import type { RangeExpressions } from '../storage/messages.ts';
 import type { Item, KeySchemaElement } from '../values/types.ts';
+import { jsonBytes, type ResponseBody } from '../protocol/wire.ts';
 
 export type SelectMode = 'ALL_ATTRIBUTES' | 'SPECIFIC_ATTRIBUTES' | 'COUNT';
 
@@ -174,9 +175,23 @@ export function indexSelect(input: Record<string, unknown>, mode: SelectMode): S
   return mode === 'SPECIFIC_ATTRIBUTES' ? mode : 'ALL_PROJECTED_ATTRIBUTES';
 }
 
-/** Builds the response body; `itemsJson` is the items' JSON joined by commas, without brackets. */
-export function pageResponse(select: SelectMode, itemsJson: string, count: number, scanned: number, last: Item | null): string {
-  let out = select === 'COUNT' ? `{"Count":${count},"ScannedCount":${scanned}` : `{"Items":[${itemsJson}],"Count":${count},"ScannedCount":${scanned}`;
-  if (last !== null) out += `,"LastEvaluatedKey":${JSON.stringify(last)}`;
-  return out + '}';
+/**
+ * Builds the response body with its ConsumedCapacity member (or ''): `items` are the pages' items
+ * as the storage nodes sent them (JSON joined by commas, without brackets), copied in as bytes.
+ */
+export function pageResponse(select: SelectMode, items: readonly Uint8Array[], count: number, scanned: number, last: Item | null, member: string): ResponseBody {
+  let tail = `,"Count":${count},"ScannedCount":${scanned}`;
+  if (last !== null) tail += `,"LastEvaluatedKey":${JSON.stringify(last)}`;
+  tail += member === '' ? '}' : `,${member}}`;
+  if (select === 'COUNT') return '{' + tail.slice(1);
+  const parts: Array<string | Uint8Array> = ['{"Items":['];
+  let first = true;
+  for (const chunk of items) {
+    if (chunk.length === 0) continue;
+    if (!first) parts.push(',');
+    parts.push(chunk);
+    first = false;
+  }
+  parts.push(']' + tail);
+  return jsonBytes(parts);
 }

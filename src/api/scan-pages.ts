@@ -2,6 +2,7 @@
 // nodes serve it partition by partition.
 import { Op, type RangeExpressions, type RangeRequest } from '../storage/messages.ts';
 import { encodeHashPrefix } from '../storage/key-encoding.ts';
+import { bufferView } from '../storage/buffer-view.ts';
 import { hashSpaceEnd } from '../router/partition-map.ts';
 import { pageBytesMax } from '../limits.ts';
 import { pageJsonBytesMax } from '../limits-relations.ts';
@@ -28,7 +29,8 @@ export interface ScanWalk {
 }
 
 export interface ScanPage {
-  itemsJson: string;
+  /** Each partition's items as its storage node sent them: JSON joined by commas, without brackets. */
+  items: Uint8Array[];
   count: number;
   scanned: number;
   bytes: number;
@@ -41,7 +43,7 @@ export interface ScanPage {
  * bounded by Limit, the 1 MB page size and the page's JSON budget.
  */
 export async function scanPages(ctx: Pick<ApiContext, 'control' | 'router'>, walk: ScanWalk): Promise<ScanPage> {
-  let itemsJson = '';
+  const items: Uint8Array[] = [];
   let count = 0;
   let scanned = 0;
   let bytes = 0;
@@ -81,8 +83,9 @@ export async function scanPages(ctx: Pick<ApiContext, 'control' | 'router'>, wal
     const res = await ctx.router.sendByHash(walk.tableId, position, req, walk.consistent, walk.unmetered === true);
     if (res.count! > 0) {
       if (!walk.cnt) {
-        itemsJson += (count > 0 ? ',' : '') + res.items!.slice(1, -1);
-        jsonBytes += Buffer.byteLength(res.items!, 'utf8');
+        items.push(res.items!);
+        // As one JSON array each: its brackets too.
+        jsonBytes += res.items!.length + 2;
       }
       count += res.count!;
     }
@@ -94,5 +97,10 @@ export async function scanPages(ctx: Pick<ApiContext, 'control' | 'router'>, wal
     }
     position = res.he ?? end;
   }
-  return { itemsJson, count, scanned, bytes, last };
+  return { items, count, scanned, bytes, last };
+}
+
+/** A page's items, decoded (for readers inside the server, such as the Time to Live sweeper). */
+export function scanPageItems(page: ScanPage): Item[] {
+  return JSON.parse('[' + page.items.map((chunk) => bufferView(chunk).toString('utf8')).join(',') + ']') as Item[];
 }

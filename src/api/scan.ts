@@ -1,7 +1,7 @@
 // Scan: walks the table's partitions in hash order (the order of storage keys), one page at a
 // time, bounded by Limit, the 1 MB page size and the page's JSON budget; Segment/TotalSegments
 // cut the hash space.
-import { consumedCapacityMember, withMember } from '../admission/consumed-capacity.ts';
+import { consumedCapacityMember } from '../admission/consumed-capacity.ts';
 import { rangeReadUnits } from '../admission/capacity-units.ts';
 import { checkRequestShape, tableNameShape } from '../validation/request-shape.ts';
 import { validateKey } from '../validation/attribute-values.ts';
@@ -25,6 +25,7 @@ import {
   selectShape,
   indexNameShape,
 } from './common-shapes.ts';
+import type { ResponseBody } from '../protocol/wire.ts';
 
 const scanShape = {
   TableName: tableNameShape,
@@ -45,7 +46,7 @@ const scanShape = {
   ExpressionAttributeValues: expressionValuesShape,
 } as const;
 
-export async function scan(ctx: ApiContext, input: Record<string, unknown>): Promise<string> {
+export async function scan(ctx: ApiContext, input: Record<string, unknown>): Promise<ResponseBody> {
   checkRequestShape(input, scanShape);
   const select = selectMode(input, 'Scan');
   const { expressions, compiled } = prepareReadExpressions(input, 'Scan');
@@ -105,7 +106,7 @@ export async function scan(ctx: ApiContext, input: Record<string, unknown>): Pro
     x: withExpressions,
     cnt: select === 'COUNT',
   });
-  return withMember(pageResponse(select, page.itemsJson, page.count, page.scanned, page.last), consumedCapacityMember(input.ReturnConsumedCapacity, table.name, rangeReadUnits(page.bytes, consistent), 'read'));
+  return pageResponse(select, page.items, page.count, page.scanned, page.last, consumedCapacityMember(input.ReturnConsumedCapacity, table.name, rangeReadUnits(page.bytes, consistent), 'read'));
 }
 
 /** ExclusiveStartKey must be a key of the table; DynamoDB prefixes its key errors. */

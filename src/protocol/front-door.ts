@@ -5,7 +5,7 @@
 // nesting, bytes buffered across all requests, open connections, and slow senders.
 import uWS from 'uWebSockets.js';
 import { DynamoError } from './errors.ts';
-import { contentType, crc32Of, errorBody, nextRequestId, operationOf, serverHeaderValue } from './wire.ts';
+import { contentType, crc32Of, errorBody, nextRequestId, operationOf, serverHeaderValue, type ResponseBody } from './wire.ts';
 import { acceptsGzip, BodyEncoding, bodyEncodingOf, gzipBody, inflateBody, type BodyEncodingCode, type InflateFailure } from './compression.ts';
 import { requestBodyBytesMax } from '../limits.ts';
 import type { Authenticator, PendingAuth } from '../auth/authenticator.ts';
@@ -14,8 +14,8 @@ import { jsonNestingExceeds } from '../security/json-depth.ts';
 
 /** What the front door needs from the rest of the server. */
 export interface RequestHandler {
-  /** Returns the JSON response body; throws DynamoError for DynamoDB errors. */
-  handle(exchange: HttpExchange): Promise<string>;
+  /** Returns the JSON response body (text, or its UTF-8 bytes); throws DynamoError for DynamoDB errors. */
+  handle(exchange: HttpExchange): Promise<ResponseBody>;
 }
 
 /** The admin and observability endpoints under /_monodyne/ on the same listener. */
@@ -175,10 +175,10 @@ export class HttpExchange {
     server.bodyComplete(this);
   }
 
-  reply(body: string): void {
+  reply(body: ResponseBody): void {
     if (this.aborted || this.done) return;
-    if (typeof body !== 'string') {
-      this.fail(new Error(`an operation answered ${typeof body} instead of a JSON string`));
+    if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
+      this.fail(new Error(`an operation answered ${typeof body} instead of JSON text or bytes`));
       return;
     }
     this.done = true;
@@ -186,9 +186,10 @@ export class HttpExchange {
       this.replyGzipped(body);
       return;
     }
-    // The body goes to uWebSockets.js as a string (it writes the UTF-8 bytes itself) and is
-    // checksummed as a string: no Buffer per answer. cork() runs its callback at once, so the
-    // callback is one function reading module variables rather than a closure per answer.
+    // The body goes to uWebSockets.js as it is, a string (it writes the UTF-8 bytes itself) or
+    // bytes (items' JSON as stored), and is checksummed as it is: no conversion either way.
+    // cork() runs its callback at once, so the callback is one function reading module
+    // variables rather than a closure per answer.
     replyExchange = this;
     replyBody = body;
     this.res.cork(writeReply);
@@ -202,7 +203,7 @@ export class HttpExchange {
    * its x-amz-crc32 is of the bytes sent (compressed). The exchange is done already: an abort
    * meanwhile leaves its accounting to this answer.
    */
-  private replyGzipped(body: string): void {
+  private replyGzipped(body: ResponseBody): void {
     gzipBody(body, (err, compressed) => {
       if (this.aborted) {
         this.server.finished(this);
@@ -251,7 +252,7 @@ export class HttpExchange {
 }
 
 let replyExchange: HttpExchange | null = null;
-let replyBody = '';
+let replyBody: ResponseBody = '';
 function writeReply(): void {
   const exchange = replyExchange!;
   exchange.res

@@ -56,8 +56,40 @@ export function nextRequestId(): string {
 }
 
 /** The x-amz-crc32 header of a body; a string is checksummed as its UTF-8 bytes, with no copy made here. */
-export function crc32Of(body: Buffer | string): string {
+export function crc32Of(body: Uint8Array | string): string {
   return String(crc32(body));
+}
+
+/**
+ * An operation's answer: JSON text, or the same JSON as UTF-8 bytes when it carries items' JSON
+ * as the storage nodes stored it (checksummed and sent as they are, never decoded to a string).
+ */
+export type ResponseBody = string | Buffer;
+
+/** An answer as text, for the server's own callers of an operation (PartiQL, the simulator). */
+export function bodyText(body: ResponseBody): string {
+  return typeof body === 'string' ? body : body.toString('utf8');
+}
+
+/** One JSON body from text and byte parts, in order (the parts' concatenation must be JSON). */
+export function jsonBytes(parts: ReadonlyArray<string | Uint8Array>): Buffer {
+  let size = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    size += typeof part === 'string' ? Buffer.byteLength(part, 'utf8') : part.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (typeof part === 'string') {
+      at += out.write(part, at, 'utf8');
+    } else {
+      out.set(part, at);
+      at += part.length;
+    }
+  }
+  return out;
 }
 
 /** DynamoDB's error body. Some coral service errors spell the message field "Message". */

@@ -210,12 +210,14 @@ export interface StorageResponse {
   id: number;
   s: StatusCode;
   /**
-   * GetItem: the item; writes: the Attributes ReturnValues asked for; a failed condition with
+   * Writes: the Attributes ReturnValues asked for; a failed condition with
    * ReturnValuesOnConditionCheckFailure: the item. DynamoDB JSON text, serialized off the main thread.
    */
   item?: string | null;
-  /** Query/Scan page: the items as one JSON array text, how many, and how many were read. */
-  items?: string;
+  /** GetItem: the item's DynamoDB JSON as UTF-8 bytes, as stored (null: no such item). */
+  json?: Uint8Array | null;
+  /** Query/Scan page: the items' DynamoDB JSON joined by commas (UTF-8, no brackets), how many, and how many were read. */
+  items?: Uint8Array;
   count?: number;
   scanned?: number;
   /** Key attributes of the last item read when the page stopped early, else null. */

@@ -1,16 +1,17 @@
 // The read half of Query and Scan on one replica: walk the key range in order, stop at Limit,
-// the 1 MB page or the page's JSON budget, apply the filter and projection, and serialize the
-// page as JSON here, off the router's thread.
+// the 1 MB page or the page's JSON budget, apply the filter and projection, and gather the
+// page's JSON bytes here, off the router's thread.
 import type { ItemTree } from './node-store.ts';
 import type { RangeRequest } from './messages.ts';
-import { decodeStoredItem, storedItemSize } from './stored-item.ts';
+import { decodeStoredItem, storedItemJson, storedItemSize } from './stored-item.ts';
 import { bufferView } from './buffer-view.ts';
 import { encodeItemKey, partitionKeyHash32 } from './key-encoding.ts';
 import { compileRequestExpressions, evaluateCondition, project, type CompiledCondition, type CompiledProjection } from '../expressions/index.ts';
 import type { Item } from '../values/types.ts';
 
 export interface RangePage {
-  json: string;
+  /** The items' DynamoDB JSON joined by commas, without brackets (UTF-8). */
+  items: Uint8Array;
   /** Items returned (after the filter). */
   count: number;
   /** Items read (before the filter): DynamoDB's ScannedCount, what Limit bounds. */
@@ -19,11 +20,33 @@ export interface RangePage {
   last: Item | null;
 }
 
+/** The page's items as one JSON array text (tests, and readers that want it whole). */
+export function pageJson(page: RangePage): string {
+  return '[' + bufferView(page.items).toString('utf8') + ']';
+}
+
+// The page is gathered here, then copied out once: the tree's value buffers are only read in place.
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+let scratchBytes = 0;
+
+function append(bytes: Uint8Array, separator: boolean): void {
+  const needed = scratchBytes + bytes.length + 1;
+  if (needed > scratch.length) {
+    const larger = Buffer.allocUnsafeSlow(Math.max(needed, scratch.length * 2));
+    scratch.copy(larger, 0, 0, scratchBytes);
+    scratch = larger;
+  }
+  if (separator) scratch[scratchBytes++] = 0x2c; // ','
+  scratch.set(bytes, scratchBytes);
+  scratchBytes += bytes.length;
+}
+
 /**
- * Reads one page. `progress`, when given, is called before each item is decoded and before it
- * is serialized, with the item's stored size (its JSON is about as large): a node can announce
- * a long step there, since one item of 27.5 MB takes a few hundred milliseconds to decode or
- * to write out.
+ * Reads one page. Each item's stored JSON is copied into the page as it is; an item is decoded
+ * only when a key re-check, a filter, a projection or an index entry's table key needs it.
+ * `progress`, when given, is called before each item is read and before it is written out, with
+ * its stored size: a node can announce a long step there, since one item of 27.5 MB takes a few
+ * hundred milliseconds to decode or to write out.
  */
 export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAhead: number) => void, fetchFrom?: ItemTree): RangePage {
   let keyCheck: CompiledCondition | null = null;
@@ -35,21 +58,24 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
     filter = compiled.filter;
     projection = compiled.projection;
   }
+  const decodes = keyCheck !== null || filter !== null || projection !== null || fetchFrom !== undefined;
   const lo = bufferView(req.lo);
   const hi = req.hi ? bufferView(req.hi) : null;
   const prefix = req.pre ? bufferView(req.pre) : null;
   const tag = req.tag ? bufferView(req.tag) : null;
   const range = req.rev ? data.getRange({ start: hi ?? undefined, reverse: true }) : data.getRange({ start: lo });
   const jsonBytesMax = req.jm;
-  let json = '[';
-  // UTF-8 bytes of `json` and its closing bracket, counted once the page nears its budget (-1
-  // before): a UTF-16 unit is at most 3 bytes, so short pages never need counting.
-  let jsonBytes = -1;
+  scratchBytes = 0;
+  // UTF-8 bytes of the page as one JSON array (its brackets included).
+  let jsonBytes = 2;
   let count = 0;
   let scanned = 0;
   let bytesRead = 0;
   let last: Item | null = null;
+  // The item read before this one: decoded, or where its JSON sits in the page, to build LastEvaluatedKey from.
   let previous: Item | null = null;
+  let previousStart = 0;
+  let previousEnd = 0;
   for (const { key, value } of range) {
     if (req.rev) {
       if (hi !== null) {
@@ -72,44 +98,53 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
     }
     if (tag !== null && !hasTag(key, tag)) continue;
     if (progress !== undefined) progress(value.length);
-    let item = decodeStoredItem(value);
-    if (fetchFrom !== undefined) {
-      // An LSI entry whose whole item was asked for: the table holds it (written in the same batch).
-      const whole = fetchFrom.get(bufferView(tableKeyOf(item, req.tk!)));
-      if (whole === undefined) continue;
-      bytesRead += storedItemSize(whole);
-      item = decodeStoredItem(whole);
+    let stored = value;
+    let item: Item | null = null;
+    if (decodes) {
+      item = decodeStoredItem(value);
+      if (fetchFrom !== undefined) {
+        // An LSI entry whose whole item was asked for: the table holds it (written in the same batch).
+        const whole = fetchFrom.get(bufferView(tableKeyOf(item, req.tk!)));
+        if (whole === undefined) continue;
+        bytesRead += storedItemSize(whole);
+        stored = whole;
+        item = decodeStoredItem(whole);
+      }
+      // A range built from a very long sort key is widened at its edges: re-check those items.
+      if (keyCheck !== null && !evaluateCondition(keyCheck, item)) continue;
     }
-    // A range built from a very long sort key is widened at its edges: re-check those items.
-    if (keyCheck !== null && !evaluateCondition(keyCheck, item)) continue;
-    if (filter === null || evaluateCondition(filter, item)) {
+    if (filter === null || evaluateCondition(filter, item!)) {
       if (!req.cnt) {
         if (progress !== undefined) progress(value.length);
-        const text = JSON.stringify(projection === null ? item : project(projection, item));
-        const separator = count === 0 ? 0 : 1;
-        if (jsonBytes >= 0 || (json.length + separator + text.length + 1) * 3 > jsonBytesMax) {
-          if (jsonBytes < 0) jsonBytes = Buffer.byteLength(json, 'utf8') + 1;
-          const itemBytes = separator + Buffer.byteLength(text, 'utf8');
-          // Over the budget: the page ends before this item (it has one already), which the next page starts with.
-          if (count > 0 && jsonBytes + itemBytes > jsonBytesMax) {
-            last = keyAttributes(previous!, req.kn);
-            break;
-          }
-          jsonBytes += itemBytes;
+        const json = projection === null ? storedItemJson(stored) : Buffer.from(JSON.stringify(project(projection, item!)), 'utf8');
+        const itemBytes = (count === 0 ? 0 : 1) + json.length;
+        // Over the budget: the page ends before this item (it has one already), which the next page starts with.
+        if (count > 0 && jsonBytes + itemBytes > jsonBytesMax) {
+          last = keyAttributes(previous ?? itemAt(previousStart, previousEnd), req.kn);
+          break;
         }
-        json += separator === 0 ? text : ',' + text;
+        previousStart = scratchBytes + (count === 0 ? 0 : 1);
+        append(json, count > 0);
+        previousEnd = scratchBytes;
+        jsonBytes += itemBytes;
       }
       count++;
     }
     scanned++;
     bytesRead += storedItemSize(value);
+    // An item not decoded is found again, if it ends the page, from its JSON there (or, counted only, from its stored bytes).
     previous = item;
-    if ((req.lim > 0 && scanned >= req.lim) || bytesRead >= req.max || (jsonBytes >= 0 && jsonBytes >= jsonBytesMax)) {
-      last = keyAttributes(item, req.kn);
+    if ((req.lim > 0 && scanned >= req.lim) || bytesRead >= req.max || (count > 0 && !req.cnt && jsonBytes >= jsonBytesMax)) {
+      last = keyAttributes(item ?? (req.cnt ? decodeStoredItem(stored) : itemAt(previousStart, previousEnd)), req.kn);
       break;
     }
   }
-  return { json: json + ']', count, scanned, bytesRead, last };
+  return { items: Buffer.from(scratch.subarray(0, scratchBytes)), count, scanned, bytesRead, last };
+}
+
+/** An item of the page being gathered, from its JSON there. */
+function itemAt(start: number, end: number): Item {
+  return JSON.parse(scratch.toString('utf8', start, end)) as Item;
 }
 
 /** The storage key of the table item an index entry stands for. */

@@ -620,6 +620,7 @@ export class StorageNode {
 
   respond(res: StorageResponse): void {
     if (res.item != null) this.beforeStep(res.item.length);
+    else if (res.json != null) this.beforeStep(res.json.length);
     this.transport.respond(encodeResponse(res));
   }
 

@@ -25,6 +25,7 @@ import { clientRequestTokenMs } from '../limits.ts';
 import { FinishBatcher } from './finish-batcher.ts';
 import { decodeIndexSpec } from '../indexes/index-spec.ts';
 import { hasLocalIndex } from '../storage/item-collections.ts';
+import { bufferView } from '../storage/buffer-view.ts';
 
 /** One action of a TransactWriteItems, validated and routed. */
 export interface TxWriteAction {
@@ -213,7 +214,8 @@ export class TransactionCoordinator {
   private async readOne(g: TxGet): Promise<{ item: string | null; bytes: number }> {
     const req: GetRequest = { id: 0, op: Op.Get, t: g.tableId, p: 0, v: 0, k: g.k, c: true, tl: true };
     const res = await this.router.sendByHash(g.tableId, g.hash32, req, true);
-    return { item: res.item ?? null, bytes: res.n ?? 0 };
+    // Compared across read rounds and projected: as text.
+    return { item: res.json == null ? null : bufferView(res.json).toString('utf8'), bytes: res.n ?? 0 };
   }
 
   /** Prepares one action on its item's leader; resolves with the bytes it will write (capacity), rejects with the item's refusal. */

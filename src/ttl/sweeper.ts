@@ -19,7 +19,7 @@ import { log } from '../server/logger.ts';
 import type { Item } from '../values/types.ts';
 import { expiresItems } from './ttl-status.ts';
 import { randomUUID } from 'node:crypto';
-import { scanPages } from '../api/scan-pages.ts';
+import { scanPageItems, scanPages } from '../api/scan-pages.ts';
 
 export interface TtlSettings {
   sweepIntervalMs: number;
@@ -128,7 +128,7 @@ export class TtlSweeper {
         { tableId: table.tableId, startKey, startHash, hashHi: hashSpaceEnd, limit: Math.min(scanPageItemsMax, this.settings.scanItemsPerSecondMax), consistent: false, kn: keyNames, x, cnt: false, unmetered: true },
       );
       counts.scanned += page.scanned;
-      for (const key of JSON.parse(`[${page.itemsJson}]`) as Item[]) {
+      for (const key of scanPageItems(page)) {
         if (this.stopped) return;
         if (await this.expire(table, key, attribute)) counts.deleted++;
         await this.clock.sleep(1000 / this.settings.deletesPerSecondMax);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { readRange, type RangePage } from '../../src/storage/range-read.ts';
+import { pageJson, readRange, type RangePage } from '../../src/storage/range-read.ts';
 import { encodeStoredItem } from '../../src/storage/stored-item.ts';
 import { encodeItemKey, partitionKeyHash32, sortKeyRange } from '../../src/storage/key-encoding.ts';
 import { itemSizeBytes } from '../../src/validation/attribute-values.ts';
@@ -96,7 +96,7 @@ function pageThrough(options: PageOptions): RangePage[] {
 }
 
 function pageItems(page: RangePage): Item[] {
-  return JSON.parse(page.json) as Item[];
+  return JSON.parse(pageJson(page)) as Item[];
 }
 
 function sortKeys(list: Item[]): string[] {
@@ -121,7 +121,7 @@ test('pages stop before their JSON passes the budget; paging returns every item 
       assert.deepEqual(sortKeys(got), sortKeys(expected), `jm ${jm} rev ${rev}: every item once, in order`);
       assert.deepEqual(got, expected);
       for (const page of pages) {
-        const bytes = Buffer.byteLength(page.json, 'utf8');
+        const bytes = Buffer.byteLength(pageJson(page), 'utf8');
         // A page over its budget holds one item: the first, which is always returned (or none: "[]").
         if (bytes > jm) assert.ok(page.count <= 1, `jm ${jm}: a ${bytes}-byte page of ${page.count} items`);
         assert.equal(page.scanned, page.count);
@@ -130,8 +130,8 @@ test('pages stop before their JSON passes the budget; paging returns every item 
       for (let p = 0; p + 1 < pages.length; p++) {
         const next = pageItems(pages[p + 1])[0];
         if (next === undefined) continue;
-        const bytes = Buffer.byteLength(pages[p].json, 'utf8') + 1 + Buffer.byteLength(JSON.stringify(next), 'utf8');
-        assert.ok(bytes > jm || Buffer.byteLength(pages[p].json, 'utf8') >= jm, `jm ${jm}: page ${p} ended although the next item fitted`);
+        const bytes = Buffer.byteLength(pageJson(pages[p]), 'utf8') + 1 + Buffer.byteLength(JSON.stringify(next), 'utf8');
+        assert.ok(bytes > jm || Buffer.byteLength(pageJson(pages[p]), 'utf8') >= jm, `jm ${jm}: page ${p} ended although the next item fitted`);
       }
     }
   }
@@ -169,14 +169,14 @@ test('Limit and the 1 MB of item size still end pages; COUNT pages ignore the JS
   const counted = pageThrough({ jm: 1, cnt: true });
   assert.equal(counted.length, 1);
   assert.equal(counted[0].count, items.length);
-  assert.equal(counted[0].json, '[]');
+  assert.equal(pageJson(counted[0]), '[]');
 });
 
 test('a projection is what counts against the budget', () => {
   const x: RangeExpressions = { ProjectionExpression: 'sk' };
   const pages = pageThrough({ jm: 200, x });
   assert.deepEqual(pages.flatMap(pageItems), items.map((i) => ({ sk: i.sk })));
-  for (const page of pages) assert.ok(Buffer.byteLength(page.json, 'utf8') <= 200);
+  for (const page of pages) assert.ok(Buffer.byteLength(pageJson(page), 'utf8') <= 200);
 });
 
 test('progress is reported after each item is read and after each is serialized', () => {

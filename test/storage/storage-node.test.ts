@@ -234,7 +234,7 @@ test('N3: eventually consistent reads on a replica that just took the last snaps
   const reads = keys.map(async (k) => {
     const routed = routeKey(keyInfoOf(table), { pk: { S: k } });
     const res: StorageResponse = await s.server.nodes.call(F, { id: 0, op: Op.Get, t: table.tableId, p: p.pid, v: table.partitions[0].version, k: routed.storageKey, c: false });
-    if (res.s === Status.Ok && (res.item === null || res.item === undefined)) missing++;
+    if (res.s === Status.Ok && (res.json === null || res.json === undefined)) missing++;
     if (res.s === Status.WrongReplica) refused++;
   });
   await s.settle(Promise.all(reads));

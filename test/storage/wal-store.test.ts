@@ -18,6 +18,11 @@ import { ReplicaMachine, type ReplicaRecord } from '../../src/replication/replic
 import { ReplicaState } from '../../src/replication/replica-state.ts';
 import { encodeHashPrefix } from '../../src/storage/key-encoding.ts';
 import { logIndexMax } from '../../src/storage/node-store.ts';
+import { encodeStoredItem, isJsonStoredItem, storedItemJson, storedItemSize } from '../../src/storage/stored-item.ts';
+import { pageJson, readRange } from '../../src/storage/range-read.ts';
+import { Op } from '../../src/storage/messages.ts';
+import type { Item } from '../../src/values/types.ts';
+import { legacyStoredItem } from './legacy-stored-item.ts';
 
 const segmentBytes = 256 * 1024;
 const options: WalStoreOptions = { memtableBytesMax: 64 * 1024 * 1024, checkpointIntervalMs: 1e12, checkpointWritesPerStep: 64, now: () => 0 };
@@ -304,6 +309,36 @@ test('the memtable is bounded: half of memtableBytesMax starts a checkpoint, all
     assert.equal(store.checkpoints, 1);
     assert.equal(store.full(), false, 'a durable checkpoint frees the memtable');
     assert.equal(store.memtableBytes, 0);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('items in log entries in the old stored form (cbor-x) are re-applied by a restart and read as JSON, as new ones are', async () => {
+  const dir = new Dir();
+  try {
+    let store = dir.open();
+    const old = JSON.parse('{"pk":{"S":"a"},"__proto__":{"S":"x"},"n":{"N":"1.5"},"b":{"B":"AAE="}}') as Item;
+    const current = JSON.parse('{"pk":{"S":"b"},"m":{"M":{"__proto__":{"NULL":true}}}}') as Item;
+    const entries: LogEntry[] = [
+      { e: 1, i: 1, m: [{ k: key('a'), b: legacyStoredItem(old, 40), o: null, d: 1, z: 40 }], w: 'w1', a: null },
+      { e: 1, i: 2, m: [{ k: key('b'), b: encodeStoredItem(current, 30), o: null, d: 1, z: 30 }], w: 'w2', a: null },
+    ];
+    commitEntries(store, entries, 2);
+    store.commit(() => {});
+    dir.link.sync();
+    store = await dir.restart();
+    const a = store.items('t').get(key('a'))!;
+    assert.ok(!isJsonStoredItem(a), 'still in the old form');
+    assert.equal(storedItemSize(a), 40);
+    // What GetItem's node answers, and a Query page over both.
+    assert.equal(Buffer.from(storedItemJson(a)).toString('utf8'), JSON.stringify(old));
+    const page = readRange(store.items('t'), {
+      id: 1, op: Op.Scan, t: 't', p: 0, v: 1, lo: encodeHashPrefix(0), loInc: true, hi: null, hiInc: false, pre: null, rev: false,
+      lim: 0, max: 1 << 20, jm: 1 << 20, c: false, kn: ['pk'], x: null, cnt: false,
+    });
+    assert.equal(pageJson(page), `[${JSON.stringify(old)},${JSON.stringify(current)}]`);
+    assert.equal(page.bytesRead, 70);
   } finally {
     dir.remove();
   }

@@ -113,8 +113,8 @@ export class Scenario {
     const routed = routeKey(keyInfoOf(table), { pk: { S: key } });
     const req: GetRequest = { id: 0, op: Op.Get, t: table.tableId, p: 0, v: 0, k: routed.storageKey, c: consistent };
     const res = await this.server.router.sendByHash(table.tableId, routed.hash32, req, consistent);
-    if (res.item === null || res.item === undefined) return null;
-    return ((JSON.parse(res.item) as Item).v as { S?: string }).S ?? null;
+    if (res.json === null || res.json === undefined) return null;
+    return ((JSON.parse(Buffer.from(res.json).toString('utf8')) as Item).v as { S?: string }).S ?? null;
   }
 
   /** Node `node`'s replica of a partition, if it holds one. */

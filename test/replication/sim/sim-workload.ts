@@ -34,6 +34,7 @@ import type { Scheduler } from './scheduler.ts';
 import type { Random } from './random.ts';
 import type { SimServer } from './sim-server.ts';
 import type { SimNode } from './sim-nodes.ts';
+import { bodyText, type ResponseBody } from '../../../src/protocol/wire.ts';
 
 /** The sort-key table: item collections g0..g3, each with stable rows s00..s09 and rows m00..m11. */
 export const rowsTable: NewTable = {
@@ -216,11 +217,11 @@ export class Workload {
   }
 
   /** One API call; null when it failed in a way no DynamoDB client expects (the run fails). */
-  private async attempt(call: (ctx: ApiContext) => Promise<string>, what: string, acked?: (s: Sent, index: number) => void): Promise<Attempt | null> {
+  private async attempt(call: (ctx: ApiContext) => Promise<ResponseBody>, what: string, acked?: (s: Sent, index: number) => void): Promise<Attempt | null> {
     const sent: Sent[] = [];
     const invokedAt = this.now;
     try {
-      const json = await call(this.context(sent, acked));
+      const json = bodyText(await call(this.context(sent, acked)));
       this.env.stats.calls++;
       return { outcome: 'ok', json, sent, invokedAt, completedAt: this.now };
     } catch (err) {
@@ -240,7 +241,7 @@ export class Workload {
    * retry quota lasts. Each attempt is a new request (a new write id). `observe` sees every
    * attempt; the last one is returned (null: the run failed).
    */
-  private async sdk(client: Client, what: string, call: (ctx: ApiContext, attempt: number) => Promise<string>, observe: (a: Attempt) => void, acked?: (s: Sent, index: number) => void): Promise<Attempt | null> {
+  private async sdk(client: Client, what: string, call: (ctx: ApiContext, attempt: number) => Promise<ResponseBody>, observe: (a: Attempt) => void, acked?: (s: Sent, index: number) => void): Promise<Attempt | null> {
     let lastRetryCost = 0;
     for (let n = 1; ; n++) {
       const a = await this.attempt((ctx) => call(ctx, n), what, acked);
@@ -573,7 +574,7 @@ export class Workload {
       }
       this.env.stats.probes++;
       if (res.s !== Status.Ok) continue; // refused (not a replica that serves reads now): the router tries another
-      const value = res.item == null ? null : ((JSON.parse(res.item) as Item).v as { S?: string }).S;
+      const value = res.json == null ? null : ((JSON.parse(Buffer.from(res.json).toString('utf8')) as Item).v as { S?: string }).S;
       if (value === null) this.fail(`eventually consistent GetItem of ${probe.id} on node ${node} (${probe.table}/${p.pid}) at ${this.now.toFixed(1)} ms (sent ${sentAt.toFixed(1)} ms) answered "not found"; the item was on every replica's disk before the faults started and never changed`);
       else if (value !== probe.value) this.fail(`eventually consistent GetItem of ${probe.id} on node ${node} at ${this.now.toFixed(1)} ms answered ${value}, not its value ${probe.value}`);
     }
@@ -757,24 +758,24 @@ export class Workload {
     const proc = () => this.nextProcess++;
     for (const ref of this.registers) {
       const invokedAt = this.now;
-      const json = await getItem(this.context([]), { TableName: ref.table, Key: { pk: { S: ref.key } }, ConsistentRead: true });
+      const json = bodyText(await getItem(this.context([]), { TableName: ref.table, Key: { pk: { S: ref.key } }, ConsistentRead: true }));
       const item = (JSON.parse(json) as { Item?: Item }).Item;
       this.history(ref.id).push({ process: proc(), invokedAt, completedAt: this.now, op: { kind: 'read', result: item === undefined ? null : ((item.v as { S?: string }).S ?? null) } });
     }
     for (const ref of this.counters) {
       const invokedAt = this.now;
-      const json = await getItem(this.context([]), { TableName: ref.table, Key: { pk: { S: ref.key } }, ConsistentRead: true });
+      const json = bodyText(await getItem(this.context([]), { TableName: ref.table, Key: { pk: { S: ref.key } }, ConsistentRead: true }));
       const item = (JSON.parse(json) as { Item?: Item }).Item;
       this.finalCounters.set(ref.id, item === undefined ? null : { id: ref.id, ...counterState(item), consistent: true, invokedAt, completedAt: this.now, what: 'final consistent GetItem' });
     }
     for (const ref of this.stable) {
-      const json = await getItem(this.context([]), { TableName: ref.table, Key: { pk: { S: ref.key } }, ConsistentRead: true });
+      const json = bodyText(await getItem(this.context([]), { TableName: ref.table, Key: { pk: { S: ref.key } }, ConsistentRead: true }));
       const value = ((JSON.parse(json) as { Item?: Item }).Item?.v as { S?: string } | undefined)?.S;
       if (value !== ref.value) this.fail(`final consistent GetItem of ${ref.id} answered ${value ?? '"not found"'}`);
     }
     for (const g of collections) {
       const invokedAt = this.now;
-      const json = await query(this.context([]), { TableName: rowsTable.name, KeyConditionExpression: '#pk = :g', ExpressionAttributeNames: { '#pk': 'pk' }, ExpressionAttributeValues: { ':g': { S: g } }, ConsistentRead: true });
+      const json = bodyText(await query(this.context([]), { TableName: rowsTable.name, KeyConditionExpression: '#pk = :g', ExpressionAttributeNames: { '#pk': 'pk' }, ExpressionAttributeValues: { ':g': { S: g } }, ConsistentRead: true }));
       const res = JSON.parse(json) as { Items: Item[]; LastEvaluatedKey?: Item };
       if (res.LastEvaluatedKey !== undefined) this.fail(`final Query of rows/${g} did not fit one page`);
       const found = new Map(res.Items.map((item) => [(item.sk as { S: string }).S, (item.v as { S: string }).S]));
