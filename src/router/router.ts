@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { PartitionMap } from './partition-map.ts';
 import type { RangePage } from '../storage/range-read.ts';
 import { Op, Status, WriteKind, type GetRequest, type PartitionAssignment, type RangeRequest, type StorageRequest, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
-import { decodeStoredItem, storedItemSize } from '../storage/stored-item.ts';
+import { storedItemJson, storedItemSize } from '../storage/stored-item.ts';
 import { DynamoError, type ErrorName } from '../protocol/errors.ts';
 import type { Admission } from '../admission/admission.ts';
 import { readUnits, writeUnits } from '../admission/capacity-units.ts';
@@ -211,8 +211,8 @@ export class Router {
     if (req.tl === true) return null;
     const value = this.options.localReads!.get(tableId, node, hash32, req.k);
     if (value === undefined) return null;
-    if (value === null) return { id: req.id, s: Status.Ok, item: null, n: 0 };
-    return { id: req.id, s: Status.Ok, item: JSON.stringify(decodeStoredItem(value)), n: storedItemSize(value) };
+    if (value === null) return { id: req.id, s: Status.Ok, json: null, n: 0 };
+    return { id: req.id, s: Status.Ok, json: storedItemJson(value), n: storedItemSize(value) };
   }
 
   /** An eventually consistent Query or Scan page from the node's B-tree on this thread (a local secondary index's entries go to the node), or null. */
@@ -221,12 +221,12 @@ export class Router {
     const reads = this.options.localReads!;
     if (req.op === Op.Query) {
       const page = reads.query(tableId, node, hash32, req);
-      return page === undefined ? null : { id: req.id, s: Status.Ok, items: page.json, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead };
+      return page === undefined ? null : { id: req.id, s: Status.Ok, items: page.items, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead };
     }
     const read = reads.scan(tableId, node, req);
     if (read === undefined) return null;
     const page = read.page;
-    return { id: req.id, s: Status.Ok, items: page.json, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead, he: read.end };
+    return { id: req.id, s: Status.Ok, items: page.items, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead, he: read.end };
   }
 
   /** Eventually consistent reads: the live replica with the fewest requests in flight (the leader on ties), skipping those that refused. */
