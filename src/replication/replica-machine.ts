@@ -606,6 +606,14 @@ export class ReplicaMachine<W, R> {
     this.checkInvariants();
   }
 
+  /** A split child's counts, started from an estimate, corrected once the node counted its half (split-children.ts). */
+  correctCounts(items: number, bytes: number): void {
+    if (items === 0 && bytes === 0) return;
+    this.itemsNow = Math.max(0, this.itemsNow + items);
+    this.bytesNow = Math.max(0, this.bytesNow + bytes);
+    this.recordDirty = true;
+  }
+
   /** Repair, or a follower too far behind the leader's log: wipe and rebuild from a snapshot. */
   startInstall(): void {
     if (this.stateNow !== ReplicaState.Installing) this.stateNow = transition(this.stateNow, ReplicaState.Installing, this.name);
