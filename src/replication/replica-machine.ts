@@ -606,6 +606,18 @@ export class ReplicaMachine<W, R> {
     this.checkInvariants();
   }
 
+  /**
+   * A split child just made on a follower tells its leader where its log ends (nowhere yet): the
+   * leader made the child first, and the entries it sent before the child existed here were
+   * dropped; without this it would resend them only once it probes a silent follower
+   * (probeTicks), and the child's first commit, which its reads wait for, with them.
+   */
+  askLeaderToSend(): void {
+    if (this.stateNow !== ReplicaState.Following || this.leaderNow < 0) return;
+    this.ackDue = true;
+    this.ackReject = this.log.last;
+  }
+
   /** A split child's counts, started from an estimate, corrected once the node counted its half (split-children.ts). */
   correctCounts(items: number, bytes: number): void {
     if (items === 0 && bytes === 0) return;

@@ -535,6 +535,8 @@ export class StorageNode {
       this.store.putRecord(child.machine.record());
       this.store.putFollowerPositions(child.table, child.pid, child.positions);
       child.positionsDirty = false;
+      child.machine.askLeaderToSend();
+      this.touched.add(child);
       children.push(child);
     }
     for (const f of this.followers) {
