@@ -536,6 +536,7 @@ export class StorageNode {
       this.store.putFollowerPositions(child.table, child.pid, child.positions);
       child.positionsDirty = false;
       child.machine.askLeaderToSend();
+      child.machine.leadsSplitChild();
       this.touched.add(child);
       children.push(child);
     }

@@ -151,6 +151,24 @@ test("issue 21: a split counts a large half a bounded slice per pump, serving re
   }
 });
 
+test("issue 21: a split child's leader (the parent's, which applied the split) serves consistent reads before the child's first entry commits", async () => {
+  const s = await oneTable(22);
+  const table = s.table('t');
+  const parent = table.partitions[0];
+  const children = new Set([table.nextPid ?? parent.pid + 1, (table.nextPid ?? parent.pid + 1) + 1]);
+  // Nothing of the children's logs gets through: their first entries (the no-ops) never commit.
+  s.network.dropIf = (_from, _to, bytes) => children.has(decodeReplFrame(bytes).p);
+  assert.equal(await s.settle(s.server.autoAdmin.split('t', parent.pid)), true);
+  for (const p of s.table('t').partitions) {
+    assert.ok(children.has(p.pid));
+    assert.equal(s.machine(p.leader, p.table, p.pid)!.committed, 0, 'a child committed an entry');
+  }
+  for (let i = 0; i < 20; i++) assert.equal(await s.settle(s.get('t', `k${i}`, true), 5_000), `v${i}`);
+  s.network.dropIf = null;
+  await s.settle(s.put('t', 'k1', 'after'));
+  assert.equal(await s.settle(s.get('t', 'k1', true)), 'after');
+});
+
 /** Counts, on every node, the items a split's count reads in each pump (through the views pinRange gives). */
 function itemsReadPerPump(s: Scenario): { views: number; total: number; perPumpMax: number; pumps: number } {
   const read = { views: 0, total: 0, perPumpMax: 0, pumps: 0 };
