@@ -349,12 +349,28 @@ export class ControlPlane {
 
   /** A leader reported that it applied a split (whoever started it: a failover may finish one). */
   onSplitApplied(table: string, pid: number, children: PartitionAssignment[]): void {
+    this.routeToChildren(table, pid, children);
     const waiter = this.splitWaiters.get(`${table}:${pid}`);
     if (waiter !== undefined) {
       waiter(children);
       return;
     }
     void this.adoptSplit(table, pid, children).catch((err) => log.error('adopting a split failed:', err));
+  }
+
+  /**
+   * The router's map switches to a split's children as soon as their leader has them, without
+   * waiting for the catalog (adoptSplit, behind the lock, writes it and publishes them): from the
+   * split on, the parent's replicas refuse every request, and each one would wait for the
+   * adoption. The map is a cache of what the nodes hold; this leader holds the children now.
+   */
+  private routeToChildren(tableId: string, pid: number, children: PartitionAssignment[]): void {
+    if (children.length !== 2) return;
+    const now = this.map.partitions(tableId);
+    const parent = now.find((q) => q.pid === pid);
+    const [low, high] = children[0].hashStart < children[1].hashStart ? children : [children[1], children[0]];
+    if (parent === undefined || low.hashStart !== parent.hashStart || low.hashEnd !== high.hashStart || high.hashEnd !== parent.hashEnd) return;
+    this.map.setTable(tableId, now.filter((q) => q !== parent).concat(children));
   }
 
   /**
@@ -460,8 +476,8 @@ export class ControlPlane {
 
   /**
    * Publishes new assignments for some of a table's partitions: storage nodes first (so a node
-   * knows its role before any request routed by the new map reaches it), then the catalog, then
-   * the router's map. Call inside exclusive().
+   * knows its role before any request routed by the new map reaches it), then the router's map,
+   * then the catalog. Call inside exclusive().
    */
   async publish(table: TableRecord, changed: PartitionAssignment[]): Promise<void> {
     const version = this.catalog.nextMapVersion();
@@ -473,10 +489,12 @@ export class ControlPlane {
     for (const p of table.partitions) if (byPid.has(p.pid)) for (const w of p.replicas) targets.add(w);
     await Promise.allSettled([...targets].filter((w) => this.nodes.isAlive(w)).map((w) => this.nodes.control(w, { type: 'assign', assignments: updates })));
     table.partitions = partitions;
-    await this.catalog.put(table);
+    // The nodes refuse requests routed by the older map from now on: the router's map changes
+    // before the catalog's write, not after it (it is a cache of what the nodes hold).
     this.map.setTable(table.tableId, partitions);
     this.map.version = version;
     this.admission?.configure(table);
+    await this.catalog.put(table);
   }
 
   /** Tells the replicas of a partition that is no longer in the map (a split parent) who leads it now. */

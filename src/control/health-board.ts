@@ -6,7 +6,7 @@
 // only when faults are enabled). Pure: no native addon, no postMessage; every field is read and
 // written with Atomics.
 
-const slotsPerNode = 9;
+const slotsPerNode = 10;
 /** Moves every turn of the node's loop, inside its long steps and after each disk call. */
 const PROGRESS = 0;
 /** 1 once the control plane has declared the node dead: it must not answer anything more. */
@@ -24,6 +24,12 @@ const IN_DISK_CALL = 6;
 /** Batches the node handed to its disk, and those reported durable (both count from 0 per incarnation). */
 const COMMITS = 7;
 const DURABLE = 8;
+/**
+ * Control messages posted to the node and not yet taken: a busy node, which yields to its event
+ * loop (where they arrive) only every few pumps, yields at once when one waits. A hint only: an
+ * old incarnation that outlived its replacement's start may take one more; never trusted below 0.
+ */
+const CONTROLS_WAITING = 9;
 
 // Values of the FAULT slot. The hangs block the node in Atomics.wait until set back to 0.
 const FAULT_HANG = 1;
@@ -98,6 +104,21 @@ export class HealthBoard {
     };
   }
 
+  /** The control plane posted a control message to the node... */
+  controlPosted(node: number): void {
+    Atomics.add(this.cells, node * slotsPerNode + CONTROLS_WAITING, 1);
+  }
+
+  /** ...and the node took it. */
+  controlTaken(node: number): void {
+    Atomics.sub(this.cells, node * slotsPerNode + CONTROLS_WAITING, 1);
+  }
+
+  /** Whether a control message waits for the node to turn to its event loop. */
+  controlWaiting(node: number): boolean {
+    return Atomics.load(this.cells, node * slotsPerNode + CONTROLS_WAITING) > 0;
+  }
+
   fence(node: number): void {
     Atomics.store(this.cells, node * slotsPerNode + FENCED, 1);
   }
@@ -110,7 +131,7 @@ export class HealthBoard {
   startIncarnation(node: number): number {
     const incarnation = Atomics.add(this.cells, node * slotsPerNode + INCARNATION, 1) + 1;
     Atomics.store(this.cells, node * slotsPerNode + FENCED, 0);
-    for (const slot of [PROGRESS, QUIET_BEATS, IN_DISK_CALL, COMMITS, DURABLE]) Atomics.store(this.cells, node * slotsPerNode + slot, 0);
+    for (const slot of [PROGRESS, QUIET_BEATS, IN_DISK_CALL, COMMITS, DURABLE, CONTROLS_WAITING]) Atomics.store(this.cells, node * slotsPerNode + slot, 0);
     this.resume(node);
     for (let peer = 0; peer < this.nodes; peer++) {
       Atomics.store(this.replFaults, node * this.nodes + peer, 0);

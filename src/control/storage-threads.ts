@@ -348,8 +348,9 @@ export class StorageThreads implements NodeSupervisor {
         }, questionTimeoutMs);
         timer.unref();
       }
+      this.board.controlPosted(node);
       handle.control.postMessage({ ...request, seq } as ControlMessage);
-      // A node sleeping on its doorbell reads its messages once woken.
+      // A node sleeping on its doorbell reads its messages once woken; a busy one yields for them.
       handle.doorbell.ring();
     });
   }

@@ -606,6 +606,39 @@ export class ReplicaMachine<W, R> {
     this.checkInvariants();
   }
 
+  /**
+   * A split child just made on a follower tells its leader where its log ends (nowhere yet): the
+   * leader made the child first, and the entries it sent before the child existed here were
+   * dropped; without this it would resend them only once it probes a silent follower
+   * (probeTicks), and the child's first commit, which its reads wait for, with them.
+   */
+  askLeaderToSend(): void {
+    if (this.stateNow !== ReplicaState.Following || this.leaderNow < 0) return;
+    this.ackDue = true;
+    this.ackReject = this.log.last;
+  }
+
+  /**
+   * A split child this replica leads because, as its parent's leader, it applied the split: the
+   * child holds the parent's committed state at the split entry, and no replica can hold a
+   * committed entry of the child's log that this one lacks (it is the child's first leader: had
+   * another replica led it and committed anything, a survivor holding the children would have
+   * been elected instead of the parent). Its reads need not wait for its first entry (the no-op)
+   * to commit, which takes a follower's apply of the split and a round trip to its disk.
+   */
+  leadsSplitChild(): void {
+    if (!isLeaderState(this.stateNow) || this.log.base !== 0 || this.committedNow !== 0) return;
+    this.leaderStart = 0;
+  }
+
+  /** A split child's counts, started from an estimate, corrected once the node counted its half (split-children.ts). */
+  correctCounts(items: number, bytes: number): void {
+    if (items === 0 && bytes === 0) return;
+    this.itemsNow = Math.max(0, this.itemsNow + items);
+    this.bytesNow = Math.max(0, this.bytesNow + bytes);
+    this.recordDirty = true;
+  }
+
   /** Repair, or a follower too far behind the leader's log: wipe and rebuild from a snapshot. */
   startInstall(): void {
     if (this.stateNow !== ReplicaState.Installing) this.stateNow = transition(this.stateNow, ReplicaState.Installing, this.name);

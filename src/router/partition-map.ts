@@ -15,16 +15,35 @@ export class PartitionMap {
   /** Bumped on every change; requests carry it so storage nodes can refuse stale routes. */
   version = 0;
   private readonly tables = new Map<string, TableMap>();
+  /** Resolves the promise changed() gave out, at the next change. */
+  private announce: (() => void) | null = null;
+  private nextChange: Promise<void> | null = null;
 
   setTable(tableId: string, partitions: PartitionAssignment[]): void {
     const sorted = partitions.slice().sort((a, b) => a.hashStart - b.hashStart);
     assertCoversHashSpace(tableId, sorted);
     this.tables.set(tableId, { partitions: sorted, starts: Float64Array.from(sorted, (p) => p.hashStart) });
     for (const p of sorted) if (p.version > this.version) this.version = p.version;
+    this.changedNow();
   }
 
   deleteTable(tableId: string): void {
     this.tables.delete(tableId);
+    this.changedNow();
+  }
+
+  /** Settles at the map's next change: a request a node refused as routed by an older map waits for it. */
+  changed(): Promise<void> {
+    this.nextChange ??= new Promise<void>((resolve) => (this.announce = resolve));
+    return this.nextChange;
+  }
+
+  private changedNow(): void {
+    const announce = this.announce;
+    if (announce === null) return;
+    this.announce = null;
+    this.nextChange = null;
+    announce();
   }
 
   partitions(tableId: string): readonly PartitionAssignment[] {

@@ -175,13 +175,17 @@ export class Router {
           throw new DynamoError('InternalServerError', 'Internal server error');
         }
         if ((res.ver ?? 0) > partition.version || res.s === Status.Retry) {
-          // The node knows a newer map (or lost leadership): refresh it from the nodes and retry.
-          await this.refresh();
+          // The node knows a newer map (or lost leadership). A map that changed since this attempt
+          // was routed (a split adopted, a publish landed) is tried at once; otherwise the request
+          // waits for the map's next change or a refresh from the nodes, whichever comes first:
+          // while a split is adopted, that is the adoption, not a round trip to every node.
+          if (this.map.find(tableId, hash32) === partition) await Promise.race([this.map.changed(), this.refresh()]);
           refusedBy = null;
         } else {
-          // Same map version: the replica is being rebuilt or waits for its split; try another.
+          // Same map version: the replica is being rebuilt or waits for its split; try another,
+          // and pause only once none is left to try.
           if (!leaderOnly) (refusedBy ??= []).push(target);
-          if (attempt > 0) await this.pause(attempt);
+          if (attempt > 0 && (leaderOnly || this.everyReplicaRefused(partition, refusedBy!))) await this.pause(attempt);
         }
         continue;
       }
@@ -227,6 +231,12 @@ export class Router {
     if (read === undefined) return null;
     const page = read.page;
     return { id: req.id, s: Status.Ok, items: page.items, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead, he: read.end };
+  }
+
+  /** Whether every live replica of the partition refused this read at its map version. */
+  private everyReplicaRefused(partition: PartitionAssignment, refusedBy: number[]): boolean {
+    for (const w of partition.replicas) if (this.nodes.isAlive(w) && !refusedBy.includes(w)) return false;
+    return true;
   }
 
   /** Eventually consistent reads: the live replica with the fewest requests in flight (the leader on ties), skipping those that refused. */

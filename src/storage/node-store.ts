@@ -36,6 +36,12 @@ export interface ReplicaSnapshot {
   close(): void;
 }
 
+/** A pinned ordered walk of items; close() releases the view. */
+export interface PinnedRange {
+  items: Iterator<ItemEntry>;
+  close(): void;
+}
+
 /** Each log follower's position on one replica (the item store's is the record's applied index). */
 export type FollowerPositions = Record<string, number>;
 
@@ -56,8 +62,8 @@ export interface NodeStore {
   storedLog(table: string, pid: number): StoredLog;
   records(): ReplicaRecord[];
   snapshot(table: string, pid: number, hashStart: number, hashEnd: number): ReplicaSnapshot;
-  /** Items and item bytes in [hashStart, hashEnd), or null when there are more than itemsMax. */
-  countRange(table: string, hashStart: number, hashEnd: number, itemsMax: number): { items: number; bytes: number } | null;
+  /** The items in [hashStart, hashEnd) as committed now, through a pinned read view (later writes do not show): walked a slice at a time. */
+  pinRange(table: string, hashStart: number, hashEnd: number): PinnedRange;
 
   // The current batch (applied atomically by commit(), in call order).
   /** An item applied from a committed log entry (a store with a write-ahead log does not log it: the entry is). */

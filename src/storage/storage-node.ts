@@ -32,7 +32,7 @@ import { ReplicaSlot, type ReadToken, type WriteAnswer } from './replica-slot.ts
 import { decideClientWrite, wrongReplica } from './leader-write.ts';
 import { decideRead, refuseRead, serveRead } from './read-serve.ts';
 import { writeInstall } from './install-write.ts';
-import { splitHalves } from './split-children.ts';
+import { SplitCount, splitCountItemsMax, splitHalves } from './split-children.ts';
 import { ItemStoreFollower, catchUpEntriesPerPump, type LogFollower } from './log-follower.ts';
 import { onMachineEvent, retiredLeaderDone } from './replica-events.ts';
 import type { NodeTransport } from './node-transport.ts';
@@ -79,6 +79,8 @@ export interface StorageNodeOptions {
   /** A split counts its halves' items exactly up to this many items and bytes of items, and estimates beyond. */
   splitCountItemsMax: number;
   splitCountBytesMax: number;
+  /** ...this many items a pump, so that the node goes on serving while it counts. */
+  splitCountItemsPerPump: number;
   /** Item collections (tables with local indexes) hold at most this many bytes (DynamoDB's 10 GB). */
   itemCollectionBytesMax: number;
   now: () => number;
@@ -114,6 +116,8 @@ export class StorageNode {
   private readonly durableSlots: ReplicaSlot[] = [];
   /** Slots with snapshot streams waiting for their followers to catch up with the data. */
   private readonly snapshotWaiters = new Set<ReplicaSlot>();
+  /** Splits applied here whose halves are still being counted, a slice per pump (oldest first). */
+  private readonly splitCounts: SplitCount[] = [];
   private readonly machineConfig: MachineConfig;
   private readonly host: MachineHost;
   private readonly batches: DiskBatches;
@@ -203,6 +207,11 @@ export class StorageNode {
     // must still find them (they expire by time, finding F11).
     if (!isRetired(m.state)) this.writeIds.forgetReplica(m.table, m.pid);
     this.snapshots.closePartition(m.table, m.pid);
+    // A count would correct a replica that is gone (or rebuilt later with counts of its own).
+    for (let i = this.splitCounts.length - 1; i >= 0; i--) {
+      const c = this.splitCounts[i];
+      if (c.table === m.table && !c.forget(m.pid)) this.splitCounts.splice(i, 1);
+    }
   }
 
   touch(slot: ReplicaSlot): void {
@@ -298,6 +307,10 @@ export class StorageNode {
     }
     if (this.snapshotWaiters.size > 0) this.startWaitingSnapshots();
     if (this.snapshots.size > 0) worked = this.snapshots.send() || worked;
+    if (this.splitCounts.length > 0) {
+      this.stepSplitCount();
+      worked = true;
+    }
     return this.transport.flush() || worked;
   }
 
@@ -500,7 +513,8 @@ export class StorageNode {
     const children: ReplicaSlot[] = [];
     // The control plane published the children already when the map's news made them here first.
     let published = true;
-    for (const half of splitHalves(parent, split.entry, this.store, { itemsMax: this.options.splitCountItemsMax, bytesMax: this.options.splitCountBytesMax })) {
+    const halves = splitHalves(parent, split.entry);
+    for (const half of halves) {
       let child = this.replicaOf(parent.table, half.pid);
       if (child === undefined) {
         published = false;
@@ -521,6 +535,9 @@ export class StorageNode {
       this.store.putRecord(child.machine.record());
       this.store.putFollowerPositions(child.table, child.pid, child.positions);
       child.positionsDirty = false;
+      child.machine.askLeaderToSend();
+      child.machine.leadsSplitChild();
+      this.touched.add(child);
       children.push(child);
     }
     for (const f of this.followers) {
@@ -528,11 +545,37 @@ export class StorageNode {
       slot.setPosition(f.name, split.index);
     }
     slot.appliedTo = split.index;
+    if (children.length > 0) {
+      // The halves start from estimates; their exact counts come a slice per pump, over the items
+      // as they are now (the parent's as of its split entry: no write of a child is applied yet).
+      const low = halves[0];
+      const view = this.store.pinRange(parent.table, low.membership.hashStart, low.membership.hashEnd);
+      const itemsMax = splitCountItemsMax(parent, { itemsMax: this.options.splitCountItemsMax, bytesMax: this.options.splitCountBytesMax });
+      this.splitCounts.push(new SplitCount(parent.table, split.entry.lowPid, split.entry.highPid, { items: low.items, bytes: low.bytes }, view, itemsMax));
+    }
     this.noteVersion(split.entry.version);
     this.seal(slot, rd);
     // A follower's split parent is the evidence of the split an election needs until the control
     // plane has the children (finding N0); once it has published them, the parent can go.
     if (parent.state === ReplicaState.Retired && published) this.drop(slot, false);
+  }
+
+  /** Counts one slice of the oldest split's low half; once counted, corrects both children's estimates. */
+  private stepSplitCount(): void {
+    const count = this.splitCounts[0];
+    // A child being rebuilt takes the counts its snapshot brings (an install spans many pumps: seen here).
+    for (const pid of [count.lowPid, count.highPid]) if (this.replicaOf(count.table, pid)?.machine.state === ReplicaState.Installing) count.forget(pid);
+    const correction = count.done ? null : count.step(this.options.splitCountItemsPerPump);
+    if (correction === null && !count.done) return;
+    this.splitCounts.shift();
+    if (correction === null) return;
+    for (const [pid, sign] of [[count.lowPid, 1], [count.highPid, -1]] as const) {
+      const child = pid < 0 ? undefined : this.replicaOf(count.table, pid);
+      // A child that split again meanwhile handed its counts on as they were: they stay estimates.
+      if (child === undefined || isRetired(child.machine.state)) continue;
+      child.machine.correctCounts(sign * correction.items, sign * correction.bytes);
+      this.touched.add(child);
+    }
   }
 
   /** Commits the batch; its seals are reported durable when the store calls back. */
@@ -611,9 +654,14 @@ export class StorageNode {
     return this.store.waitsOnEventLoop();
   }
 
+  /** Splits applied here whose halves are still being counted. */
+  get splitsCounting(): number {
+    return this.splitCounts.length;
+  }
+
   /** Whether a pump is owed work even with no new input. */
   hasWork(): boolean {
-    return this.touched.size > 0 || this.durableSlots.length > 0 || (this.batches.held() && this.batches.mayCommit());
+    return this.touched.size > 0 || this.durableSlots.length > 0 || (this.batches.held() && this.batches.mayCommit()) || this.splitCounts.length > 0;
   }
 
   // ---- outbound -------------------------------------------------------------------------

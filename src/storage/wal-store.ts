@@ -12,9 +12,8 @@ import { decodeLogEntry } from '../replication/log-entry.ts';
 import { InvariantError } from '../replication/invariants.ts';
 import type { ReplicaRecord } from '../replication/replica-machine.ts';
 import { Memtable, MemLayer, followerDataTreeId, itemsTreeId } from './memtable.ts';
-import { hashRangeOptions, logIndexMax, type FollowerPositions, type ItemEntry, type ItemRangeOptions, type ItemTree, type NodeStore, type ReplicaSnapshot, type StoredLog } from './node-store.ts';
+import { hashRangeOptions, logIndexMax, type FollowerPositions, type ItemEntry, type ItemRangeOptions, type ItemTree, type NodeStore, type PinnedRange, type ReplicaSnapshot, type StoredLog } from './node-store.ts';
 import type { CheckpointTree } from './lmdb-tree.ts';
-import { storedItemSize } from './stored-item.ts';
 import { WalBatchBuilder, decodeChange, type WalChange } from './wal/wal-payloads.ts';
 import { WalRecordType } from './wal/wal-format.ts';
 import { scanWal, type WalSource } from './wal/wal-reader.ts';
@@ -197,14 +196,11 @@ export class WalNodeStore implements NodeStore {
     };
   }
 
-  countRange(table: string, hashStart: number, hashEnd: number, itemsMax: number): { items: number; bytes: number } | null {
-    let items = 0;
-    let bytes = 0;
-    for (const { value } of this.memtable.range(itemsTreeId(table), hashRangeOptions(hashStart, hashEnd))) {
-      if (++items > itemsMax) return null;
-      bytes += storedItemSize(value);
-    }
-    return { items, bytes };
+  pinRange(table: string, hashStart: number, hashEnd: number): PinnedRange {
+    // As snapshot(): the layers as they are now over a pinned B-tree.
+    const pinned = this.tree.pin();
+    const view = new Memtable(pinned, [...this.memtable.layers.slice(0, -1), this.memtable.active.copyForReading()]);
+    return { items: view.range(itemsTreeId(table), hashRangeOptions(hashStart, hashEnd))[Symbol.iterator](), close: () => pinned.close() };
   }
 
   // ---- the batch: the memtable now, the log when committed --------------------------------

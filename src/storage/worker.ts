@@ -149,6 +149,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   let stopSeq = -1;
   let controlFailure: Error | null = null;
   task.control.on('message', (msg: ControlMessage) => {
+    board.controlTaken(task.id);
     if (msg.type === 'stop') {
       stopping = true;
       stopSeq = msg.seq;
@@ -174,7 +175,7 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
     faults();
   };
   try {
-    await runLoop(node, doorbell, beforePump, publishServing, () => stopping || fenced(), beat);
+    await runLoop(node, doorbell, beforePump, publishServing, () => stopping || fenced(), beat, () => board.controlWaiting(task.id));
   } catch (err) {
     // A node that cannot go on (a commit failed, an invariant broke) ends its thread, so the
     // control plane fails it over at once instead of leaving a silent node holding its partitions.
@@ -194,7 +195,13 @@ export default async function runStorageNode(task: StorageNodeTask): Promise<str
   return 'stopped';
 }
 
-async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => void, afterPump: () => void, done: () => boolean, progress: () => void): Promise<void> {
+/**
+ * `afterPump`: the node's serving ranges are published when they changed. `controlWaiting`: a
+ * control message waits in the event loop. A busy node yields to it at once rather than after
+ * pumpsPerYield pumps (tens of milliseconds under load): a publish waits for every node's
+ * answer, and requests routed by the map it brings wait for the publish.
+ */
+async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => void, afterPump: () => void, done: () => boolean, progress: () => void, controlWaiting: () => boolean): Promise<void> {
   let pumps = 0;
   while (!done()) {
     beforePump();
@@ -204,7 +211,7 @@ async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => 
     const pumped = node.pump();
     afterPump();
     if (pumped) {
-      if (++pumps >= pumpsPerYield) {
+      if (++pumps >= pumpsPerYield || controlWaiting()) {
         pumps = 0;
         await yieldToEventLoop();
       }
@@ -214,7 +221,7 @@ async function runLoop(node: StorageNode, doorbell: Doorbell, beforePump: () => 
     if (node.hasInput()) {
       doorbell.cancelSleep();
       // Input the pump did not take (it should have): the event loop still gets its turns.
-      if (++pumps >= pumpsPerYield) {
+      if (++pumps >= pumpsPerYield || controlWaiting()) {
         pumps = 0;
         await yieldToEventLoop();
       }

@@ -58,3 +58,25 @@ test('liveness: progress and quiet beats, disk calls (leaving one is progress), 
   board.durable(0);
   assert.equal(board.liveness(0).batchesOnDisk, 0);
 });
+
+test('control messages: a node sees one waiting from when it is posted until it takes it; a replacement starts with none', () => {
+  const board = HealthBoard.create(3);
+  board.startIncarnation(1);
+  assert.equal(board.controlWaiting(1), false);
+  board.controlPosted(1);
+  board.controlPosted(1);
+  assert.equal(board.controlWaiting(1), true);
+  assert.equal(board.controlWaiting(0), false, 'other nodes are untouched');
+  board.controlTaken(1);
+  assert.equal(board.controlWaiting(1), true, 'one is still waiting');
+  board.controlTaken(1);
+  assert.equal(board.controlWaiting(1), false);
+  // Posted to a node that died before taking it: its replacement has nothing waiting. One the
+  // old thread still takes afterwards leaves the count below zero, which reads as none waiting
+  // (the node then yields only every few pumps, as it did before there was a count).
+  board.controlPosted(1);
+  board.startIncarnation(1);
+  assert.equal(board.controlWaiting(1), false);
+  board.controlTaken(1);
+  assert.equal(board.controlWaiting(1), false);
+});

@@ -39,6 +39,7 @@ import {
   sortedIndex,
   sortedItem,
   getItemBody,
+  httpAdmin,
   httpGet,
   httpRequest,
   itemsKeyOf,
@@ -112,6 +113,8 @@ const options = {
   memoryItems: num('LOADTEST_MEMORY_ITEMS', 1_000_000),
   soakS: num('LOADTEST_SOAK', 60),
   cpuProfDir: env.LOADTEST_CPU_PROF ?? '',
+  /** Rounds of splits forced during each measured run of get, put, mixed (lt_items) and query (lt_sorted): each round splits every partition the table has. */
+  splitRounds: Math.floor(num('LOADTEST_SPLIT_ROUNDS', 0)),
   /** Keep throttling (capacity.throttling) at DynamoDB's per-partition ceilings; off by default, so the load test measures the server rather than the throttle. */
   throttling: env.LOADTEST_THROTTLING === '1',
   ceiling: env.LOADTEST_CEILING !== '0',
@@ -351,8 +354,9 @@ async function seed(port: number, table: string, count: number, itemAt: (i: numb
 
 interface PartitionsView {
   failovers?: unknown[];
+  splits?: number;
   nodes?: Array<{ batches: number | null; entries: number | null }>;
-  tables?: Array<{ tableName: string; partitions: unknown[] }>;
+  tables?: Array<{ tableName: string; partitions: Array<{ partition: number }> }>;
 }
 
 async function partitionsView(port: number): Promise<PartitionsView | null> {
@@ -415,6 +419,37 @@ async function countFailovers(port: number): Promise<number> {
   return view === null ? -1 : (view.failovers ?? []).length;
 }
 
+/** The table each workload reads or writes, for LOADTEST_SPLIT_ROUNDS (the others are not split). */
+const splitTableOf: Record<string, string> = { get: itemsTable, put: itemsTable, mixed: itemsTable, query: sortedTable };
+
+/**
+ * LOADTEST_SPLIT_ROUNDS: from a fifth of the measured run on, splits every partition of `table`
+ * (POST /_monodyne/faults, one split at a time), that many rounds, so that the run measures its
+ * requests while the table splits, at the same point of every run. Returns the splits made.
+ */
+async function forceSplits(port: number, table: string, runEnded: Promise<number>): Promise<number> {
+  let over = false;
+  void runEnded.then(() => (over = true));
+  await new Promise((r) => setTimeout(r, (options.durationS * 1000) / 5));
+  const connection = new HttpConnection(host, port);
+  await connection.ready;
+  let made = 0;
+  try {
+    for (let round = 0; round < options.splitRounds && !over; round++) {
+      const partitions = (await partitionsView(port))?.tables?.find((t) => t.tableName === table)?.partitions ?? [];
+      for (const p of partitions) {
+        if (over) break;
+        const res = await connection.request(httpAdmin(`${host}:${port}`, 'POST', '/_monodyne/faults', JSON.stringify({ action: 'split', table, partition: p.partition }), signing));
+        if (res.status !== 200) throw new Error(`forcing a split of ${table}/${p.partition}: ${res.status} ${res.body.toString('utf8')}`);
+        if ((JSON.parse(res.body.toString('utf8')) as { split: boolean }).split) made++;
+      }
+    }
+  } finally {
+    connection.close();
+  }
+  return made;
+}
+
 // ---- driving load ------------------------------------------------------------------------
 
 async function drive(port: number, pool: Buffer[], name: string, durationS: number, workDir: string): Promise<LoadResult> {
@@ -458,6 +493,10 @@ interface WorkloadFigures {
   entriesPerCommit?: number;
   /** gsi-query and put-gsi: requests/s over those of the same workload on the table without the index (query, put) in this run. */
   ratioToTable?: number;
+  /** Partitions split during the measured run (not its warm-up): a split under load is what issue 21 point 5 measures. */
+  splitsDuringRun?: number;
+  /** Of them, those LOADTEST_SPLIT_ROUNDS forced. */
+  splitsForced?: number;
 }
 
 /** What gsi-lag-probe.ts prints. */
@@ -568,6 +607,7 @@ async function measure(
   alongside?: (runEnded: Promise<number>) => Promise<void>,
 ): Promise<WorkloadFigures> {
   if (options.warmupS > 0) await drive(port, pool, `${name}-warmup`, options.warmupS, workDir);
+  const splitsBefore = pid === null ? undefined : (await partitionsView(port))?.splits;
   const before = pid === null ? null : threadCpu(pid);
   const started = performance.now();
   let ended: (at: number) => void = () => {};
@@ -578,6 +618,8 @@ async function measure(
   await beside;
   const cpu = pid === null || before === null ? null : cpuSplit(pid, before, threadCpu(pid), seconds);
   const out = figures(name, result, ceilingRps, cpu, pid === null ? null : readRss(pid));
+  const splitsAfter = splitsBefore === undefined ? undefined : (await partitionsView(port))?.splits;
+  if (splitsBefore !== undefined && splitsAfter !== undefined) out.splitsDuringRun = splitsAfter - splitsBefore;
   if (out.non2xx > 0 && out.firstError === null) out.firstError = await sampleError(port, pool);
   return out;
 }
@@ -628,6 +670,8 @@ try {
     // Throttling is turned off here (capacity.throttling) unless asked for, or set by the caller.
     serverEnv.MONODYNE_CAPACITY_THROTTLING ??= 'false';
   }
+  // Forced splits go through the faults endpoint (POST /_monodyne/faults), off by default.
+  if (options.splitRounds > 0) serverEnv.MONODYNE_FAULTS_ENABLED = 'true';
   const nodeArgs: string[] = [];
   if (options.cpuProfDir) {
     mkdirSync(options.cpuProfDir, { recursive: true });
@@ -773,6 +817,12 @@ try {
             runEnded.then(async (at) => (drain = await propagatorIdle(monodyne.port, itemsGsiTable, at))),
           ]);
         });
+      } else if (options.splitRounds > 0 && splitTableOf[w] !== undefined) {
+        let forced = 0;
+        row = await measure(monodyne.port, pid, pool, label, workDir, ceilingRps, async (runEnded) => {
+          forced = await forceSplits(monodyne.port, splitTableOf[w], runEnded);
+        });
+        row.splitsForced = forced;
       } else {
         row = await measure(monodyne.port, pid, pool, label, workDir, ceilingRps);
       }
@@ -786,7 +836,8 @@ try {
       rows.push(row);
       const perCommit = row.entriesPerCommit === undefined ? '' : `, ${row.entriesPerCommit.toFixed(1)} log entries per commit`;
       const vsTable = row.ratioToTable === undefined ? '' : `, ${row.ratioToTable.toFixed(2)} × ${w.startsWith('transact') ? (w === 'transact-get' ? 'GetItem' : 'PutItem') : 'the same on the table without the index'}`;
-      console.log(`${label}: ${row.requestsPerS.toLocaleString('en-US')} req/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.errors} errors${perCommit}${vsTable}${row.firstError ? ` (first: ${row.firstError})` : ''}`);
+      const splitNote = row.splitsDuringRun ? `, ${row.splitsDuringRun} partition split${row.splitsDuringRun > 1 ? 's' : ''} during the run` : '';
+      console.log(`${label}: ${row.requestsPerS.toLocaleString('en-US')} req/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.errors} errors${splitNote}${perCommit}${vsTable}${row.firstError ? ` (first: ${row.firstError})` : ''}`);
       if (w === 'put-gsi') {
         // The server's view: its lag samples are per propagator pass (oldest write waiting → pass done), its last 1,000 passes.
         propagation = await serverPropagation(monodyne.port, itemsGsiTable);
@@ -869,6 +920,8 @@ try {
   if (view?.tables) {
     results.partitionsAtEnd = Object.fromEntries(view.tables.map((t) => [t.tableName, t.partitions.length]));
     console.log(`partitions at the end: ${view.tables.map((t) => `${t.tableName} ${t.partitions.length}`).join(', ')}`);
+    const splitLines = monodyne.output().split('\n').filter((l) => /\] split \S+ into /.test(l));
+    if (splitLines.length > 0) console.log(`splits (the server said): ${splitLines.map((l) => l.replace(/^.*\] split /, '')).join('; ')}`);
   }
   await stopChild(monodyne.child, 'SIGINT');
   if (options.cpuProfDir) {

@@ -234,17 +234,24 @@ export function httpRequest(host: string, target: string, body: string, signing:
 
 /** A signed (or unsigned) GET of an admin path such as /_monodyne/partitions. */
 export function httpGet(host: string, path: string, signing: Signing | null, nowMs = Date.now()): Buffer {
+  return httpAdmin(host, 'GET', path, '', signing, nowMs);
+}
+
+/** A signed (or unsigned) request to an admin path, with a JSON body for POST (/_monodyne/faults). */
+export function httpAdmin(host: string, method: 'GET' | 'POST', path: string, body: string, signing: Signing | null, nowMs = Date.now()): Buffer {
+  const bodyBytes = Buffer.from(body);
   let auth = '';
   if (signing !== null) {
     const amzDate = new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
     const dateStamp = amzDate.slice(0, 8);
     const scope = `${dateStamp}/${signing.region}/dynamodb/aws4_request`;
-    const canonical = `GET\n${path}\n\nhost:${host}\nx-amz-date:${amzDate}\n\nhost;x-amz-date\n${createHash('sha256').update('').digest('hex')}`;
+    const canonical = `${method}\n${path}\n\nhost:${host}\nx-amz-date:${amzDate}\n\nhost;x-amz-date\n${createHash('sha256').update(bodyBytes).digest('hex')}`;
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`;
     const signature = createHmac('sha256', signingKey(signing, dateStamp)).update(stringToSign).digest('hex');
     auth = `X-Amz-Date: ${amzDate}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=${signing.accessKeyId}/${scope}, SignedHeaders=host;x-amz-date, Signature=${signature}\r\n`;
   }
-  return Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${auth}\r\n`);
+  const length = method === 'POST' ? `Content-Type: application/json\r\nContent-Length: ${bodyBytes.length}\r\n` : '';
+  return Buffer.concat([Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n${auth}${length}\r\n`), bodyBytes]);
 }
 
 /** `count` ready-made requests drawn from `make`. */

@@ -6,7 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulate } from './sim/simulate.ts';
 
-const seeds = Array.from({ length: 24 }, (_, i) => 1 + i);
+// Which faults a seed draws depends on every frame and timer before them: a change to what the
+// nodes and the router send shifts them. Seeds 1..24 drew no long disk stall after the split path
+// changed for issue 21 (7 stalls, each long with odds of 30 %); 25..48 have two, and every other
+// fault and path (npm run sim -- --seeds 200 passes).
+const seeds = Array.from({ length: 24 }, (_, i) => 25 + i);
 
 /** Faults the generator must have caused, and paths the code must have taken, over the seeds. */
 const faults = ['nodeCrashes', 'hangs', 'processCrashes', 'unsyncedRestarts', 'divergentLogs', 'twoWayDivergences', 'splits', 'handoffs', 'partitions', 'lossy', 'stalls', 'longStalls', 'slowInstalls', 'laggingVoters'];

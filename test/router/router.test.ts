@@ -159,3 +159,55 @@ test('M3: a write carries an absolute deadline (now + the request timeout), rene
   assert.equal(first, start + 15_000);
   assert.ok(second !== undefined && second > first!, 'a retry gets a deadline of its own');
 });
+
+test('issue 21: a read refused by a node that knows a newer map (its partition split) is re-sent with the new map as soon as it arrives: no sleep, no wait for a refresh from the nodes', { timeout: 10_000 }, async () => {
+  const clock = manualClock();
+  const map = new PartitionMap();
+  map.setTable(tableId, [partition]);
+  const children: PartitionAssignment[] = [
+    { ...partition, pid: 1, hashEnd: 2 ** 31, version: 2, parent: 0 },
+    { ...partition, pid: 2, hashStart: 2 ** 31, version: 2, parent: 0 },
+  ];
+  // The split's parent refuses; its children answer.
+  const transport = new ScriptedTransport((_node, attempt) => (attempt === 0 ? { s: Status.WrongReplica, ver: 2 } : { s: Status.Ok, item: null, n: 0 }));
+  let refreshes = 0;
+  // A refresh from the nodes that has not come back (a round trip to every node).
+  const refreshMap = () => {
+    refreshes++;
+    return new Promise<void>(() => {});
+  };
+  const r = new Router(map, transport, openAdmission as unknown as Admission, { retryWindowMs: 10_000, requestTimeoutMs: 15_000, refreshMap, clock, writeIdPrefix: 'w.' });
+  const start = clock.t;
+  const answered = r.sendByHash(tableId, 7, read(true), true);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(transport.attempts.length, 1, 'resent before the map changed');
+  // The control plane hears that the split was applied: the map switches to the children.
+  map.setTable(tableId, children);
+  assert.equal((await answered).s, Status.Ok);
+  assert.deepEqual(
+    transport.attempts.map((a) => [a.req.p, a.req.v]),
+    [
+      [0, 1],
+      [1, 2],
+    ],
+  );
+  assert.equal(clock.t, start, 'the router slept');
+  assert.equal(refreshes, 1);
+
+  // A map that changed before the refusal came back (the child's leader moved: a publish landed) is used at once, without a refresh.
+  const again = new ScriptedTransport((_node, attempt) => {
+    if (attempt === 0) map.setTable(tableId, [children[0], { ...children[1], leader: 1, epoch: 2, version: 3 }]);
+    return attempt === 0 ? { s: Status.WrongReplica, ver: 3 } : { s: Status.Ok, item: null, n: 0 };
+  });
+  const r2 = new Router(map, again, openAdmission as unknown as Admission, { retryWindowMs: 10_000, requestTimeoutMs: 15_000, refreshMap, clock, writeIdPrefix: 'w.' });
+  assert.equal((await r2.sendByHash(tableId, 2 ** 31 + 7, read(true), true)).s, Status.Ok);
+  assert.deepEqual(
+    again.attempts.map((a) => [a.node, a.req.p, a.req.v]),
+    [
+      [0, 2, 2],
+      [1, 2, 3],
+    ],
+  );
+  assert.equal(refreshes, 1, 'a refresh was asked for although the map had changed');
+  assert.equal(clock.t, start, 'the router slept');
+});

@@ -13,6 +13,7 @@ import { Op, ReturnValues, Status, WriteKind, type StorageResponse, type WriteRe
 import { itemSizeBytes } from '../../src/validation/attribute-values.ts';
 import { dropCommitBytes, runControl } from '../../src/storage/node-control.ts';
 import { InvariantError } from '../../src/replication/invariants.ts';
+import { hashRangeOptions } from '../../src/storage/node-store.ts';
 
 async function oneTable(seed: number): Promise<Scenario> {
   const s = new Scenario(seed);
@@ -97,31 +98,114 @@ test('M2: after a split, no node keeps the split parent (its record, log and rep
   }
 });
 
-test('M9: applying a split counts its halves within a bound of items and of bytes (every replica counts on its storage thread), and estimates beyond', async () => {
-  const s = new Scenario(9, { nodeSettings: { splitCountItemsMax: 1000, splitCountBytesMax: 600 } });
+test('M9: a split counts its halves within a bound of items and of bytes (every replica counts on its storage thread), and leaves them estimated beyond', async () => {
+  const s = new Scenario(9, { nodeSettings: { splitCountItemsMax: 1000, splitCountBytesMax: 100 } });
   await s.start();
   await s.createTable('t');
   await s.settle(Promise.all(Array.from({ length: 60 }, (_, i) => s.put('t', `k${i}`, `v${i}`))));
   await s.until(() => s.converged(), 'replicas to converge');
-  const counts: number[] = [];
-  for (const n of s.server.nodes.nodes) {
-    const store = n.store;
-    const countRange = store.countRange.bind(store);
-    store.countRange = (table, hashStart, hashEnd, itemsMax) => {
-      counts.push(itemsMax);
-      return countRange(table, hashStart, hashEnd, itemsMax);
-    };
-  }
   const parent = s.machine(0, s.table('t').tableId, 0)!;
   const itemBytes = parent.bytes / parent.items;
+  const read = itemsReadPerPump(s);
   assert.equal(await s.settle(s.server.autoAdmin.split('t', 0)), true);
-  await s.until(() => s.converged(), 'the split to reach every replica');
-  assert.equal(counts.length, 3, 'each replica counts once');
-  for (const c of counts) assert.equal(c, Math.ceil(600 / itemBytes), 'counted at most 600 bytes of items');
+  await s.until(() => s.converged() && s.server.nodes.nodes.every((n) => n.node.splitsCounting === 0), 'the split to reach every replica and its counts to end');
+  assert.equal(read.views, 3, 'each replica counts once');
+  // 100 bytes of these items is a handful: every count stopped one item past that bound.
+  assert.equal(read.total / 3, Math.ceil(100 / itemBytes) + 1, 'counted past 100 bytes of items');
   const children = s.table('t').partitions.map((p) => s.machine(p.leader, p.table, p.pid)!);
   assert.equal(children[0].items + children[1].items, 60, "the halves' estimates add up to the parent's count");
   for (let i = 0; i < 60; i++) assert.equal(await s.settle(s.get('t', `k${i}`)), `v${i}`);
 });
+
+test("issue 21: a split counts a large half a bounded slice per pump, serving reads between slices, and then each child's count is exact", async () => {
+  const slice = 1;
+  const s = new Scenario(21, { nodeSettings: { splitCountItemsPerPump: slice } });
+  await s.start();
+  await s.createTable('t');
+  const items = 400;
+  for (let from = 0; from < items; from += 50) await s.settle(Promise.all(Array.from({ length: 50 }, (_, i) => s.put('t', `k${from + i}`, `v${from + i}`))));
+  await s.until(() => s.converged(), 'replicas to converge');
+  const read = itemsReadPerPump(s);
+  const parent = s.table('t').partitions[0];
+  const leader = s.server.nodes.nodes[parent.leader].node;
+  assert.equal(await s.settle(s.server.autoAdmin.split('t', parent.pid)), true);
+  // The split is applied and published while its leader is still counting: reads are served meanwhile.
+  assert.ok(leader.splitsCounting > 0, 'the count ended before the split was published');
+  const counted = read.total;
+  assert.equal(await s.settle(s.get('t', 'k1', true)), 'v1');
+  assert.equal(await s.settle(s.get('t', 'k2', false)), 'v2');
+  assert.ok(leader.splitsCounting > 0, 'the count ended before the reads were answered');
+  assert.ok(read.total > counted, 'nothing was counted while the reads were served');
+  await s.until(() => s.server.nodes.nodes.every((n) => n.node.splitsCounting === 0), 'the counts to end');
+  assert.equal(read.views, 3, 'each replica counts once');
+  assert.ok(read.perPumpMax <= slice, `a pump read ${read.perPumpMax} items, more than its slice of ${slice}`);
+  assert.ok(read.pumps >= 3 * Math.floor(read.total / 3 / slice), `the counts took ${read.pumps} pumps for ${read.total} items`);
+  // Exact now: each child's count is the number of items in its hash range.
+  await s.until(() => s.converged(), 'the corrected counts to reach every replica');
+  for (const p of s.table('t').partitions) {
+    for (const node of p.replicas) {
+      const n = s.server.nodes.nodes[node];
+      const held = [...n.store.items(p.table).getRange(hashRangeOptions(p.hashStart, p.hashEnd))].length;
+      assert.equal(s.machine(node, p.table, p.pid)!.items, held, `node ${node}: partition ${p.pid} counts ${s.machine(node, p.table, p.pid)!.items} items, holds ${held}`);
+    }
+  }
+});
+
+test("issue 21: a split child's leader (the parent's, which applied the split) serves consistent reads before the child's first entry commits", async () => {
+  const s = await oneTable(22);
+  const table = s.table('t');
+  const parent = table.partitions[0];
+  const children = new Set([table.nextPid ?? parent.pid + 1, (table.nextPid ?? parent.pid + 1) + 1]);
+  // Nothing of the children's logs gets through: their first entries (the no-ops) never commit.
+  s.network.dropIf = (_from, _to, bytes) => children.has(decodeReplFrame(bytes).p);
+  assert.equal(await s.settle(s.server.autoAdmin.split('t', parent.pid)), true);
+  for (const p of s.table('t').partitions) {
+    assert.ok(children.has(p.pid));
+    assert.equal(s.machine(p.leader, p.table, p.pid)!.committed, 0, 'a child committed an entry');
+  }
+  for (let i = 0; i < 20; i++) assert.equal(await s.settle(s.get('t', `k${i}`, true), 5_000), `v${i}`);
+  s.network.dropIf = null;
+  await s.settle(s.put('t', 'k1', 'after'));
+  assert.equal(await s.settle(s.get('t', 'k1', true)), 'after');
+});
+
+/** Counts, on every node, the items a split's count reads in each pump (through the views pinRange gives). */
+function itemsReadPerPump(s: Scenario): { views: number; total: number; perPumpMax: number; pumps: number } {
+  const read = { views: 0, total: 0, perPumpMax: 0, pumps: 0 };
+  for (const n of s.server.nodes.nodes) {
+    let inPump = 0;
+    const store = n.store;
+    const pinRange = store.pinRange.bind(store);
+    store.pinRange = (table, hashStart, hashEnd) => {
+      read.views++;
+      const view = pinRange(table, hashStart, hashEnd);
+      const items = view.items;
+      return {
+        items: {
+          next: () => {
+            const step = items.next();
+            if (!step.done) {
+              inPump++;
+              read.total++;
+            }
+            return step;
+          },
+        },
+        close: () => view.close(),
+      };
+    };
+    const node = n.node;
+    const pump = node.pump.bind(node);
+    node.pump = () => {
+      inPump = 0;
+      const worked = pump();
+      if (inPump > 0) read.pumps++;
+      read.perPumpMax = Math.max(read.perPumpMax, inPump);
+      return worked;
+    };
+  }
+  return read;
+}
 
 test('M7: dropping a table announces its commit as a long step, in proportion to the table\'s bytes, until the drop is durable', async () => {
   const s = await oneTable(7);
