@@ -5,7 +5,7 @@
 // consistent reads and writes, the request goes to the node as before.
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { environmentOptions, itemsDbOptions } from '../storage/lmdb-tree.ts';
-import { tableTag, type TableTag } from '../storage/read-visibility.ts';
+import { tableTag } from '../storage/read-visibility.ts';
 import type { NodeReadView } from '../control/storage-threads.ts';
 import { readRange, type RangePage } from '../storage/range-read.ts';
 import type { RangeRequest } from '../storage/messages.ts';
@@ -48,7 +48,6 @@ export class LocalReads {
   private readonly views: ReadViews;
   private readonly environment: LocalReadEnvironment;
   private readonly opened: Array<OpenedNode | undefined> = [];
-  private readonly tags = new Map<string, TableTag>();
   /** Reads answered here, and those sent on to a node (operators, tests). */
   served = 0;
   passed = 0;
@@ -67,7 +66,7 @@ export class LocalReads {
     const view = this.views.readView(node);
     if (view === null) return this.pass();
     const opened = this.openedNode(node, view);
-    const stamp = view.visibility.readable(this.tagOf(tableId), hash32);
+    const stamp = view.visibility.readable(tableTag(tableId), hash32);
     if (stamp === null) return this.pass();
     const db = this.itemsDb(opened, tableId, stamp.generation);
     if (db === undefined) return this.pass();
@@ -91,7 +90,7 @@ export class LocalReads {
     if (req.lim === 0 || req.lim > localPageItemsMax) return this.pass();
     const view = this.views.readView(node);
     if (view === null) return this.pass();
-    const stamp = view.visibility.readable(this.tagOf(tableId), hash32);
+    const stamp = view.visibility.readable(tableTag(tableId), hash32);
     if (stamp === null) return this.pass();
     const page = this.readPage(node, view, tableId, stamp.generation, req);
     if (page === undefined || !view.visibility.stillReadable(stamp, hash32)) return this.pass();
@@ -109,7 +108,7 @@ export class LocalReads {
     if (view === null) return this.pass();
     const from = hashOfKey(req.lo);
     const requestedEnd = req.hi === null ? hashSpaceEnd : hashOfKey(req.hi);
-    const stamp = view.visibility.readableSpan(this.tagOf(tableId), from, requestedEnd);
+    const stamp = view.visibility.readableSpan(tableTag(tableId), from, requestedEnd);
     if (stamp === null) return this.pass();
     const hi = req.hi;
     // As a node does: the page stops at the end of its replica's range.
@@ -170,14 +169,5 @@ export class LocalReads {
     opened.missing.delete(tableId);
     opened.items.set(tableId, made);
     return made;
-  }
-
-  private tagOf(tableId: string): TableTag {
-    let tag = this.tags.get(tableId);
-    if (tag === undefined) {
-      tag = tableTag(tableId);
-      this.tags.set(tableId, tag);
-    }
-    return tag;
   }
 }

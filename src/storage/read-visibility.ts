@@ -51,7 +51,13 @@ export interface TableTag {
   b: number;
 }
 
+/** Tags computed so far (a server has few tables; dropped ones cost a few bytes each, until the bound clears them all). */
+const tags = new Map<string, TableTag>();
+const tagsMax = 100_000;
+
 export function tableTag(tableId: string): TableTag {
+  let tag = tags.get(tableId);
+  if (tag !== undefined) return tag;
   let a = 0x811c9dc5;
   let b = 0x2f3e4d5c;
   for (let i = 0; i < tableId.length; i++) {
@@ -60,7 +66,10 @@ export function tableTag(tableId: string): TableTag {
     b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
     b ^= b >>> 15;
   }
-  return { a, b: b >>> 0 };
+  tag = { a, b: b >>> 0 };
+  if (tags.size >= tagsMax) tags.clear();
+  tags.set(tableId, tag);
+  return tag;
 }
 
 /** What a reader saw before reading the B-tree; the read stands only if nothing moved since. */
@@ -80,7 +89,6 @@ export class ReadVisibility {
   // Writer (node) state.
   private active = 0;
   private frozen = -1;
-  private readonly tags = new Map<string, TableTag>();
 
   static create(): ReadVisibility {
     return new ReadVisibility(new SharedArrayBuffer(totalWords * 4));
@@ -139,7 +147,7 @@ export class ReadVisibility {
     // More replicas than the list holds: those left out are read through the node.
     for (let i = 0; i < count; i++) {
       const r = ranges[i];
-      const tag = this.tagOf(r.table);
+      const tag = tableTag(r.table);
       const at = servingBase + i * entryWords;
       Atomics.store(this.words, at, tag.a);
       Atomics.store(this.words, at + 1, tag.b);
@@ -150,14 +158,6 @@ export class ReadVisibility {
     Atomics.add(this.words, wordSeq, 1);
   }
 
-  private tagOf(table: string): TableTag {
-    let tag = this.tags.get(table);
-    if (tag === undefined) {
-      tag = tableTag(table);
-      this.tags.set(table, tag);
-    }
-    return tag;
-  }
 
   // ---- the reader's side --------------------------------------------------------------------
 

@@ -10,11 +10,15 @@ import { startTestServer } from '../helpers/server.ts';
 const table = 'local_reads';
 const keys = 40;
 
-test('GetItem after each acknowledged write returns it, answered here once checkpointed and by the node before', async () => {
-  // Checkpoints every 10 ms: keys go back and forth between "in the memtable only" and "in the B-tree".
-  const t = await startTestServer((c) => {
+/** Checkpoints every 10 ms: keys go back and forth between "in the memtable only" and "in the B-tree". */
+function startWithFastCheckpoints() {
+  return startTestServer((c) => {
     c.storage.checkpointIntervalMs = 10;
   });
+}
+
+test('GetItem after each acknowledged write returns it, answered here once checkpointed and by the node before', async () => {
+  const t = await startWithFastCheckpoints();
   try {
     await t.client.send(new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
     const reads = t.server.localReads!;
@@ -50,9 +54,7 @@ test('GetItem after each acknowledged write returns it, answered here once check
 });
 
 test('Query after each acknowledged write returns it, its pages as the nodes would make them', async () => {
-  const t = await startTestServer((c) => {
-    c.storage.checkpointIntervalMs = 10;
-  });
+  const t = await startWithFastCheckpoints();
   try {
     await t.client.send(new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' }], BillingMode: 'PAY_PER_REQUEST' }));
     const reads = t.server.localReads!;
@@ -85,9 +87,7 @@ test('Query after each acknowledged write returns it, its pages as the nodes wou
 });
 
 test('a Scan paged by a short Limit after each round of writes returns exactly the table', async () => {
-  const t = await startTestServer((c) => {
-    c.storage.checkpointIntervalMs = 10;
-  });
+  const t = await startWithFastCheckpoints();
   try {
     await t.client.send(new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
     const reads = t.server.localReads!;
