@@ -241,7 +241,10 @@ test('a hung leader is replaced and, when it wakes, answers nothing', { timeout:
   // Writes keep working through the failover (the router retries them on the new leader).
   for (let i = 0; i < 20; i++) await raw.send(new PutItemCommand({ TableName: 'registers', Item: { pk: { S: `hang-${i}` }, v: { S: 'x' } } }));
   await waitFor(async () => (await partitions()).failovers.length > before, 10_000, 'the hung node to be declared dead');
-  assert.match((await partitions()).failovers[before].reason, /^made no progress for \d+ ms with work waiting$/);
+  // On a busy machine a follower of one of its partitions may trail what was committed a refresh
+  // earlier: then the detector gives the node the longer grace for a partition short of sound
+  // replicas before failing it over, for the same reason.
+  assert.match((await partitions()).failovers[before].reason, /^made no progress for \d+ ms with work waiting( \(a partition it holds is short of replicas\))?$/);
   await fault({ action: 'resume', worker: p.leader });
   await waitFor(fullyReplicated, 30_000, 'replication factor 3 after the hang');
   const after = (await partitions()).tables.find((t) => t.tableName === 'registers')!.partitions[0];
