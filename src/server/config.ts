@@ -26,6 +26,8 @@ export interface Config {
     checkpointIntervalMs: number;
     /** Eventually consistent reads answered by the front door from a node's B-tree itself when it holds what the node applied. */
     localReads: boolean;
+    /** ...while the front door's thread was busy at most this percentage of the last 100 ms (100: always). */
+    localReadsBusyPercentMax: number;
   };
   tables: { initialPartitions: number; globalSecondaryIndexesMax: number; itemCollectionBytesMax: number; tagsPageSize: number };
   rings: { capacityBytes: number };
@@ -84,6 +86,7 @@ const schema: Record<string, Record<string, Kind>> = {
     memtableBytesMax: { type: 'int', min: 1 << 20, max: 2 ** 40 },
     checkpointIntervalMs: { type: 'int', min: 10, max: 3_600_000 },
     localReads: { type: 'bool' },
+    localReadsBusyPercentMax: { type: 'int', min: 20, max: 100 },
   },
   tables: {
     initialPartitions: { type: 'int', min: 1, max: initialPartitionsMax },

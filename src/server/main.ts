@@ -13,7 +13,7 @@ import { PartitionMap } from '../router/partition-map.ts';
 import { StorageThreads } from '../control/storage-threads.ts';
 import { RequestTransport } from '../router/request-transport.ts';
 import { Router } from '../router/router.ts';
-import { LocalReads } from '../router/local-reads.ts';
+import { FrontDoorLoad, LocalReads } from '../router/local-reads.ts';
 import { Dispatcher } from '../api/dispatcher.ts';
 import { FrontDoor } from '../protocol/front-door.ts';
 import { AutoAdmin } from '../control/auto-admin.ts';
@@ -157,8 +157,13 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   }
   autoAdmin.start();
   undo.push(() => autoAdmin.stop());
-  const localReads = config.storage.localReads ? new LocalReads(nodes, { sync: config.storage.sync, mapSizeBytes: config.storage.mapSizeBytes, encryptionKey: security.encryptionKey, pageJsonBudgetBytes: storageNodeSettings(config).pageJsonBudgetBytes }) : null;
-  undo.push(() => localReads?.close());
+  const frontDoorLoad = new FrontDoorLoad(config.storage.localReadsBusyPercentMax / 100);
+  const localReads = config.storage.localReads ? new LocalReads(nodes, { sync: config.storage.sync, mapSizeBytes: config.storage.mapSizeBytes, encryptionKey: security.encryptionKey, pageJsonBudgetBytes: storageNodeSettings(config).pageJsonBudgetBytes }, frontDoorLoad) : null;
+  if (localReads !== null) frontDoorLoad.start();
+  undo.push(() => {
+    frontDoorLoad.stop();
+    localReads?.close();
+  });
   const router = new Router(map, transport, admission, {
     retryWindowMs: config.failover.routerRetryWindowMs,
     requestTimeoutMs: config.storage.requestTimeoutMs,
@@ -216,6 +221,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
         await propagator.stop();
         await transactions.stop();
         autoAdmin.stop();
+        frontDoorLoad.stop();
         localReads?.close();
         await nodes.stop();
         transport.stop();

@@ -15,7 +15,7 @@ import { scanWal } from '../../src/storage/wal/wal-reader.ts';
 import { DirectWalLink } from '../../src/storage/wal/direct-link.ts';
 import { ReadVisibility } from '../../src/storage/read-visibility.ts';
 import { encodeHashPrefix } from '../../src/storage/key-encoding.ts';
-import { LocalReads } from '../../src/router/local-reads.ts';
+import { LocalReads, hasTimeToSpare } from '../../src/router/local-reads.ts';
 import type { NodeReadView } from '../../src/control/storage-threads.ts';
 
 const segmentBytes = 256 * 1024;
@@ -33,7 +33,8 @@ class Node {
   link!: DirectWalLink;
   store!: WalNodeStore;
   view!: NodeReadView;
-  readonly reads = new LocalReads({ readView: () => this.view }, { sync: true, mapSizeBytes, pageJsonBudgetBytes: 1 << 20 });
+  readonly load = { spare: true };
+  readonly reads = new LocalReads({ readView: () => this.view }, { sync: true, mapSizeBytes, pageJsonBudgetBytes: 1 << 20 }, this.load);
 
   open(): WalNodeStore {
     // A restart is a new incarnation: a new read view.
@@ -143,6 +144,11 @@ test('a local read answers what the node would, or defers to it: writes, checkpo
     assert.equal(node.check('after the restart'), 5);
     assert.equal(node.reads.get('t', 0, hashes.e, key('e'))?.toString(), 'e1');
 
+    // A front door with no time to spare sends every read to the node.
+    node.load.spare = false;
+    assert.equal(node.check('front door busy'), 0);
+    node.load.spare = true;
+
     // A replica that stops serving eventual reads: nothing is answered here.
     node.visibility.publishServing([]);
     assert.equal(node.check('withdrawn'), 0);
@@ -150,4 +156,12 @@ test('a local read answers what the node would, or defers to it: writes, checkpo
   } finally {
     await node.remove();
   }
+});
+
+test('reads leave the front door once it is busier than the bound, and come back only well below it', () => {
+  assert.equal(hasTimeToSpare(true, 0.84, 0.85), true);
+  assert.equal(hasTimeToSpare(true, 0.86, 0.85), false);
+  assert.equal(hasTimeToSpare(false, 0.75, 0.85), false, 'not yet: within the hysteresis');
+  assert.equal(hasTimeToSpare(false, 0.69, 0.85), true);
+  assert.equal(hasTimeToSpare(true, 1, 1), true, 'a bound of 100 % keeps them here');
 });
