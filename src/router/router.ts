@@ -149,7 +149,7 @@ export class Router {
       }
       const target = leaderOnly ? partition.leader : this.leastLoadedReplica(partition, refusedBy);
       // An eventually consistent read this thread can answer from the node's B-tree (local-reads.ts).
-      let res: StorageResponse | null = consistent || this.options.localReads === undefined ? null : pointRead ? this.localRead(tableId, target, hash32, req as GetRequest) : this.localRange(tableId, target, hash32, req as RangeRequest);
+      let res: StorageResponse | null = write || consistent || this.options.localReads === undefined ? null : pointRead ? this.localRead(tableId, target, hash32, req as GetRequest) : this.localRange(tableId, target, hash32, req as RangeRequest);
       if (res === null) {
         try {
           req.p = partition.pid;
