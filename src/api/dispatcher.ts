@@ -1,8 +1,9 @@
 // Maps X-Amz-Target to an operation, parses the JSON body, and runs the operation.
 import { DynamoError } from '../protocol/errors.ts';
 import { operationOf, type ResponseBody } from '../protocol/wire.ts';
-import type { HttpExchange, RequestHandler } from '../protocol/front-door.ts';
-import type { ApiContext, Operation, RequestFacts } from './context.ts';
+import type { RequestHandler } from '../protocol/front-door.ts';
+import { parseBody, requestFacts, type DispatchedRequest } from './request-body.ts';
+import type { ApiContext, Operation } from './context.ts';
 import { createTable } from './create-table.ts';
 import { describeTable } from './describe-table.ts';
 import { deleteTable } from './delete-table.ts';
@@ -73,9 +74,6 @@ export const operations: Record<string, Operation> = {
   DescribeLimits: describeLimits,
 };
 
-const defaultRegion = 'us-east-1';
-const credentialScopeRegion = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\//;
-
 export class Dispatcher implements RequestHandler {
   private readonly ctx: ApiContext;
 
@@ -89,33 +87,13 @@ export class Dispatcher implements RequestHandler {
     this.ctx.address = address;
   }
 
-  async handle(exchange: HttpExchange): Promise<ResponseBody> {
-    const target = exchange.target;
+  async handle(request: DispatchedRequest): Promise<ResponseBody> {
+    const target = request.target;
     const name = operationOf(target);
     // Own properties only: "constructor" or "__proto__" must not resolve to Object's members.
     const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
     if (operation === undefined) throw new DynamoError('UnknownOperationException', '');
-    const input = parseBody(exchange.body!);
-    return operation(this.ctx, input, requestFacts(exchange));
+    const input = parseBody(request.body!);
+    return operation(this.ctx, input, requestFacts(request));
   }
-}
-
-function parseBody(body: Buffer): Record<string, unknown> {
-  // A body that is no JSON at all (or none) is refused as DynamoDB does: the type alone, no message.
-  if (body.length === 0) throw new DynamoError('SerializationException', '');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new DynamoError('SerializationException', '');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new DynamoError('SerializationException', 'Start of structure or map found where not expected.');
-  }
-  return parsed as Record<string, unknown>;
-}
-
-function requestFacts(exchange: HttpExchange): RequestFacts {
-  const match = credentialScopeRegion.exec(exchange.authorization);
-  return { region: match ? match[1] : defaultRegion };
 }

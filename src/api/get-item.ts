@@ -8,7 +8,7 @@ import { Op, type GetRequest } from '../storage/messages.ts';
 import { keyInfoOf } from '../control/table-record.ts';
 import { compileRequestExpressions, project, type CompileOptions, type CompiledProjection } from '../expressions/index.ts';
 import { attributesToGetText, checkNoMixing, PlaceholderBuilder } from '../expressions/legacy.ts';
-import { sendByKey, tableFor, type ApiContext } from './context.ts';
+import { sendByKey, tableFor, type ReadApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import { attributesToGetShape, expressionNamesShape, keyShape, returnConsumedCapacityShape } from './common-shapes.ts';
 import { checkKeyPathsScalar } from './read-page.ts';
@@ -26,7 +26,7 @@ export const getItemShape = {
   ExpressionAttributeNames: expressionNamesShape,
 } as const;
 
-export async function getItem(ctx: ApiContext, input: Record<string, unknown>): Promise<ResponseBody> {
+export async function getItem(ctx: ReadApiContext, input: Record<string, unknown>): Promise<ResponseBody> {
   checkRequestShape(input, getItemShape);
   const projection = getItemProjection(input);
   const table = tableFor(ctx, input.TableName as string);

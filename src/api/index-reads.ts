@@ -15,7 +15,7 @@ import { pageBytesMax } from '../limits.ts';
 import { pageJsonBytesMax } from '../limits-relations.ts';
 import { rangeReadUnits } from '../admission/capacity-units.ts';
 import { pageResponse, type SelectMode } from './read-page.ts';
-import type { ApiContext } from './context.ts';
+import type { ReadApiContext } from './context.ts';
 import { scanPages } from './scan-pages.ts';
 import type { CompiledExpressions } from '../expressions/index.ts';
 import type { AttributeDefinition, Item, KeySchemaElement } from '../values/types.ts';
@@ -33,7 +33,7 @@ export interface IndexTarget {
   rangeNames: string[];
 }
 
-export function indexTarget(ctx: ApiContext, table: TableRecord, name: string, consistent: boolean, select: SelectMode | 'ALL_PROJECTED_ATTRIBUTES'): IndexTarget {
+export function indexTarget(ctx: ReadApiContext, table: TableRecord, name: string, consistent: boolean, select: SelectMode | 'ALL_PROJECTED_ATTRIBUTES'): IndexTarget {
   const index = table.indexes?.find((ix) => ix.name === name && ix.status !== 'DELETING');
   const entry = indexSpecOf(table)?.spec.ix.find((e) => e.n === name);
   if (index === undefined || entry === undefined) throw validationError(`The table does not have the specified index: ${name}`);
@@ -117,7 +117,7 @@ export interface IndexQueryInput {
 }
 
 /** Query on an index: one index partition key's entries, in index sort key order (then the table's key). */
-export async function queryIndex(ctx: ApiContext, q: IndexQueryInput): Promise<ResponseBody> {
+export async function queryIndex(ctx: ReadApiContext, q: IndexQueryInput): Promise<ResponseBody> {
   const { input, table, target, compiled } = q;
   const keyRange = keyConditionToIndexRange(compiled.keyCondition!, target.hashNames, target.rangeNames, table.attributeDefinitions);
   for (let i = 0; i < target.hashNames.length; i++) {
@@ -193,7 +193,7 @@ export interface IndexScanInput {
 }
 
 /** Scan of an index: every entry, in hash order then index key order, a segment of the hash space at a time. */
-export async function scanIndex(ctx: ApiContext, s: IndexScanInput): Promise<ResponseBody> {
+export async function scanIndex(ctx: ReadApiContext, s: IndexScanInput): Promise<ResponseBody> {
   const { input, table, target } = s;
   const consistent = input.ConsistentRead === true;
   const tableId = target.holder?.tableId ?? table.tableId;

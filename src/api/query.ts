@@ -12,7 +12,7 @@ import { evaluateCondition, keyConditionToRange, valuesEqual, type CompiledCondi
 import { checkKeyConditionsSchema, checkQueryFilterKeys } from '../expressions/legacy.ts';
 import { pageBytesMax } from '../limits.ts';
 import { pageJsonBytesMax } from '../limits-relations.ts';
-import { sendByKey, tableFor, type ApiContext } from './context.ts';
+import { sendByKey, tableFor, type ReadApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import {
   attributeMapShape,
@@ -52,7 +52,7 @@ export const queryShape = {
   ExpressionAttributeValues: expressionValuesShape,
 } as const;
 
-export async function query(ctx: ApiContext, input: Record<string, unknown>): Promise<ResponseBody> {
+export async function query(ctx: ReadApiContext, input: Record<string, unknown>): Promise<ResponseBody> {
   checkRequestShape(input, queryShape);
   const select = selectMode(input, 'Query');
   const { expressions, compiled, keyConditions, queryFilter } = prepareReadExpressions(input, 'Query');

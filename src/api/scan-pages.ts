@@ -6,7 +6,7 @@ import { bufferView } from '../storage/buffer-view.ts';
 import { hashSpaceEnd } from '../router/partition-map.ts';
 import { pageBytesMax } from '../limits.ts';
 import { pageJsonBytesMax } from '../limits-relations.ts';
-import type { ApiContext } from './context.ts';
+import type { ReadApiContext } from './context.ts';
 import type { Item } from '../values/types.ts';
 
 /** What one Scan page walks: a table's (or an index's) hash space from a start, and what the nodes apply per item. */
@@ -42,7 +42,7 @@ export interface ScanPage {
  * map) moves partitions, and each storage node says where the range it served ends. One page:
  * bounded by Limit, the 1 MB page size and the page's JSON budget.
  */
-export async function scanPages(ctx: Pick<ApiContext, 'control' | 'router'>, walk: ScanWalk): Promise<ScanPage> {
+export async function scanPages(ctx: Pick<ReadApiContext, 'control' | 'router'>, walk: ScanWalk): Promise<ScanPage> {
   const items: Uint8Array[] = [];
   let count = 0;
   let scanned = 0;

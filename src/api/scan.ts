@@ -9,7 +9,7 @@ import { checkKeyPathsScalar, conditionPaths, indexSelect, pageResponse, prepare
 import { DynamoError, validationError } from '../protocol/errors.ts';
 import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
 import { hashSpaceEnd } from '../router/partition-map.ts';
-import { tableFor, type ApiContext } from './context.ts';
+import { tableFor, type ReadApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import { scanPages } from './scan-pages.ts';
 import { indexTarget, scanIndex } from './index-reads.ts';
@@ -46,7 +46,7 @@ const scanShape = {
   ExpressionAttributeValues: expressionValuesShape,
 } as const;
 
-export async function scan(ctx: ApiContext, input: Record<string, unknown>): Promise<ResponseBody> {
+export async function scan(ctx: ReadApiContext, input: Record<string, unknown>): Promise<ResponseBody> {
   checkRequestShape(input, scanShape);
   const select = selectMode(input, 'Scan');
   const { expressions, compiled } = prepareReadExpressions(input, 'Scan');

@@ -36,6 +36,8 @@ export class LmdbCatalog implements Catalog {
   mapVersion = 0;
   /** Per storage node: the generation of its current incarnation (a replacement gets a new, empty directory). */
   nodeGenerations: number[] = [];
+  /** Told of every change to a table's record, as it is made (the front-door threads' copy follows it). */
+  onTableChange: ((name: string) => void) | null = null;
 
   private constructor(path: string, sync: boolean, encryptionKey?: string) {
     this.db = open<TableRecord | number | number[], string>({
@@ -84,6 +86,7 @@ export class LmdbCatalog implements Catalog {
   /** Records a table (new or changed) and the map version it was published at. */
   async put(table: TableRecord): Promise<void> {
     this.tables.set(table.name, table);
+    this.onTableChange?.(table.name);
     await this.db.transaction(() => {
       this.db.put(tablePrefix + table.name, table);
       this.db.put('mapVersion', this.mapVersion);
@@ -92,6 +95,7 @@ export class LmdbCatalog implements Catalog {
 
   async delete(name: string): Promise<void> {
     this.tables.delete(name);
+    this.onTableChange?.(name);
     await this.db.remove(tablePrefix + name);
   }
 

@@ -110,6 +110,8 @@ export class StorageThreads implements NodeSupervisor {
   onEvent: (node: number, event: NodeEvent) => void = () => {};
   onExit: (node: number) => void = () => {};
   private running = true;
+  /** Told when a node's read view appears (a start) or goes (declared dead): the front-door threads' copy follows. */
+  onReadViewsChange: (() => void) | null = null;
 
   private constructor(options: StorageThreadsOptions, transport: RequestTransport) {
     this.options = options;
@@ -205,6 +207,11 @@ export class StorageThreads implements NodeSupervisor {
     return handle?.alive === true ? handle.readView : null;
   }
 
+  /** The incarnation of the node's current thread (a replacement or restart starts a new one). */
+  incarnationOf(node: number): number {
+    return this.nodes[node]?.incarnation ?? -1;
+  }
+
   liveness(node: number): NodeLiveness {
     const handle = this.nodes[node];
     return { ...this.board.liveness(node), workWaiting: handle !== undefined && this.workWaiting(handle) };
@@ -297,6 +304,7 @@ export class StorageThreads implements NodeSupervisor {
       readView,
     };
     this.nodes[id] = handle;
+    if (readView !== null) this.onReadViewsChange?.();
     // A node's task returns only when it is stopped or fenced; it fails when its thread dies.
     handle.done.catch((err) => {
       if (!this.running || !handle.alive || this.nodes[id] !== handle) return;
@@ -363,6 +371,7 @@ export class StorageThreads implements NodeSupervisor {
     const handle = this.nodes[node];
     if (!handle.alive) return;
     handle.alive = false;
+    if (handle.readView !== null) this.onReadViewsChange?.();
     this.board.fence(node);
     this.transport.detach(node);
     for (const [seq, waiter] of handle.waiters) waiter.settle({ kind: 'reply', seq, ok: false, error: 'node failed' });

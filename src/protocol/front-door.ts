@@ -11,6 +11,7 @@ import { requestBodyBytesMax } from '../limits.ts';
 import type { Authenticator, PendingAuth } from '../auth/authenticator.ts';
 import type { Credential } from '../auth/credentials.ts';
 import { jsonNestingExceeds } from '../security/json-depth.ts';
+import { DoorCounters } from './door-counters.ts';
 
 /** What the front door needs from the rest of the server. */
 export interface RequestHandler {
@@ -88,6 +89,8 @@ export interface FrontDoorSecurity {
   limits: FrontDoorLimits;
   /** Operation names the dispatcher serves; others are answered UnknownOperationException before authentication, as DynamoDB does. */
   operations: ReadonlySet<string> | null;
+  /** Shared with the other front-door threads (absent: this front door's own). */
+  counters?: DoorCounters;
 }
 
 const nestingMessage = 'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit';
@@ -264,6 +267,32 @@ function writeReply(): void {
     .end(replyBody);
 }
 
+// (uWebSockets.js's typings lack this listen option and its constant.)
+const exclusivePort = (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
+
+/**
+ * Makes sure nothing listens on host:port (or, with port 0, picks a free port) by listening on it
+ * exclusively for a moment: the front-door threads then share it with SO_REUSEPORT. Resolves the
+ * port; rejects when it is in use or not available.
+ */
+export function claimPort(host: string, port: number): Promise<number> {
+  const app = uWS.App();
+  const listen = app.listen as unknown as (host: string, port: number, options: number, cb: (socket: uWS.us_listen_socket | false) => void) => void;
+  return new Promise((resolve, reject) => {
+    listen.call(app, host, port, exclusivePort, (socket) => {
+      if (!socket) {
+        app.close();
+        reject(new Error(`cannot listen on ${host}:${port} (address in use or not available)`));
+        return;
+      }
+      const claimed = uWS.us_socket_local_port(socket as unknown as uWS.us_socket);
+      uWS.us_listen_socket_close(socket);
+      app.close();
+      resolve(claimed);
+    });
+  });
+}
+
 const emptyBody = Buffer.alloc(0);
 const notFoundBody = Buffer.from('<UnknownOperationException/>\n');
 const notFoundCrc32 = crc32Of(notFoundBody);
@@ -327,6 +356,13 @@ export function adminActionOf(method: string, url: string): string {
 export interface FrontDoorOptions {
   host: string;
   port: number;
+  /**
+   * Listen with SO_REUSEPORT, to share the port with the server's other front-door threads
+   * (claimPort made sure nothing else held it). Otherwise exclusively: by default
+   * uWebSockets.js sets SO_REUSEPORT, and a second server on a port in use would start and share
+   * it instead of failing.
+   */
+  shared?: boolean;
 }
 
 export class FrontDoor {
@@ -341,9 +377,8 @@ export class FrontDoor {
   private inFlight = 0;
   private draining = false;
   private drained: (() => void) | null = null;
-  /** Request body bytes held in memory right now, across all requests. */
-  private bufferedBodyBytes = 0;
-  private connections = 0;
+  /** Open connections and request body bytes held in memory, across all requests of every front-door thread. */
+  private readonly counters: DoorCounters;
   /** Requests still receiving their body, watched for the body deadline. */
   private readonly receiving = new Set<HttpExchange>();
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -355,15 +390,16 @@ export class FrontDoor {
     this.auth = security.auth ?? null;
     this.operations = security.operations ?? null;
     this.limits = security.limits ?? defaultFrontDoorLimits;
+    this.counters = security.counters ?? new DoorCounters();
     const tls = security.tls ?? null;
     this.tls = tls !== null;
     this.app = tls
       ? uWS.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile, passphrase: tls.passphrase || undefined })
       : uWS.App();
     this.app.filter((res, count) => {
-      this.connections += count as number;
+      const open = this.counters.addConnections(count as number);
       // Past the bound, a new connection is closed at once; it never costs a request's memory.
-      if ((count as number) > 0 && this.connections > this.limits.connectionsMax) res.close();
+      if ((count as number) > 0 && open > this.limits.connectionsMax) res.close();
     });
     if (this.admin?.staticFile !== undefined) {
       // More specific than /_monodyne/*, so uWebSockets.js routes these here first.
@@ -481,9 +517,7 @@ export class FrontDoor {
 
   /** Counts body bytes against the in-flight bound; false when they do not fit. */
   admitBodyBytes(bytes: number): boolean {
-    if (this.bufferedBodyBytes + bytes > this.limits.inFlightBodyBytesMax) return false;
-    this.bufferedBodyBytes += bytes;
-    return true;
+    return this.counters.tryAddBodyBytes(bytes, this.limits.inFlightBodyBytesMax);
   }
 
   /** The whole body is in: finish the signature check, authorize, bound the nesting, dispatch. */
@@ -582,7 +616,7 @@ export class FrontDoor {
 
   finished(exchange: HttpExchange): void {
     this.inFlight--;
-    this.bufferedBodyBytes -= exchange.buffered;
+    this.counters.subtractBodyBytes(exchange.buffered);
     exchange.buffered = 0;
     this.receiving.delete(exchange);
     if (this.draining && this.inFlight === 0 && this.drained) this.drained();
@@ -601,11 +635,8 @@ export class FrontDoor {
 
   listen(options: FrontDoorOptions): Promise<number> {
     return new Promise((resolve, reject) => {
-      // Exclusively: by default uWebSockets.js sets SO_REUSEPORT, and a second server on a port in
-      // use would start and share it instead of failing. (Its typings lack this overload and constant.)
-      const exclusive = (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
       const listen = this.app.listen as unknown as (host: string, port: number, options: number, cb: (socket: uWS.us_listen_socket | false) => void) => void;
-      listen.call(this.app, options.host, options.port, exclusive, (socket) => {
+      listen.call(this.app, options.host, options.port, options.shared === true ? 0 : exclusivePort, (socket) => {
         if (!socket) {
           reject(new Error(`cannot listen on ${options.host}:${options.port} (address in use or not available)`));
           return;
@@ -645,6 +676,6 @@ export class FrontDoor {
 
   /** Open connections right now (for tests and metrics). */
   get openConnections(): number {
-    return this.connections;
+    return this.counters.connections;
   }
 }

@@ -18,17 +18,21 @@ export class PartitionMap {
   /** Resolves the promise changed() gave out, at the next change. */
   private announce: (() => void) | null = null;
   private nextChange: Promise<void> | null = null;
+  /** Told of every change to a table's partitions, as it is made (the front-door threads' copy follows it). */
+  onTableChange: ((tableId: string) => void) | null = null;
 
   setTable(tableId: string, partitions: PartitionAssignment[]): void {
     const sorted = partitions.slice().sort((a, b) => a.hashStart - b.hashStart);
     assertCoversHashSpace(tableId, sorted);
     this.tables.set(tableId, { partitions: sorted, starts: Float64Array.from(sorted, (p) => p.hashStart) });
     for (const p of sorted) if (p.version > this.version) this.version = p.version;
+    this.onTableChange?.(tableId);
     this.changedNow();
   }
 
   deleteTable(tableId: string): void {
     this.tables.delete(tableId);
+    this.onTableChange?.(tableId);
     this.changedNow();
   }
 

@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { PartitionMap } from './partition-map.ts';
 import type { RangePage } from '../storage/range-read.ts';
-import { Op, Status, WriteKind, type GetRequest, type PartitionAssignment, type RangeRequest, type StorageRequest, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
-import { storedItemJson, storedItemSize } from '../storage/stored-item.ts';
+import { Op, Status, WriteKind, type PartitionAssignment, type RangeRequest, type StorageRequest, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
+import { localAnswer } from './local-answers.ts';
 import { DynamoError, type ErrorName } from '../protocol/errors.ts';
 import type { Admission } from '../admission/admission.ts';
 import { readUnits, writeUnits } from '../admission/capacity-units.ts';
@@ -149,7 +149,7 @@ export class Router {
       }
       const target = leaderOnly ? partition.leader : this.leastLoadedReplica(partition, refusedBy);
       // An eventually consistent read this thread can answer from the node's B-tree (local-reads.ts).
-      let res: StorageResponse | null = write || consistent || this.options.localReads === undefined ? null : pointRead ? this.localRead(tableId, target, hash32, req as GetRequest) : this.localRange(tableId, target, hash32, req as RangeRequest);
+      let res: StorageResponse | null = write || consistent || this.options.localReads === undefined ? null : localAnswer(this.options.localReads, tableId, target, hash32, req);
       if (res === null) {
         try {
           req.p = partition.pid;
@@ -207,30 +207,6 @@ export class Router {
       }
       return this.check(res);
     }
-  }
-
-  /** The answer to an eventually consistent GetItem from the node's B-tree on this thread, or null: ask the node. */
-  private localRead(tableId: string, node: number, hash32: number, req: GetRequest): StorageResponse | null {
-    // TransactGetItems' reads look at the node's locks: they go to it.
-    if (req.tl === true) return null;
-    const value = this.options.localReads!.get(tableId, node, hash32, req.k);
-    if (value === undefined) return null;
-    if (value === null) return { id: req.id, s: Status.Ok, json: null, n: 0 };
-    return { id: req.id, s: Status.Ok, json: storedItemJson(value), n: storedItemSize(value) };
-  }
-
-  /** An eventually consistent Query or Scan page from the node's B-tree on this thread (a local secondary index's entries go to the node), or null. */
-  private localRange(tableId: string, node: number, hash32: number, req: RangeRequest): StorageResponse | null {
-    if ((req.op !== Op.Query && req.op !== Op.Scan) || req.fd === true) return null;
-    const reads = this.options.localReads!;
-    if (req.op === Op.Query) {
-      const page = reads.query(tableId, node, hash32, req);
-      return page === undefined ? null : { id: req.id, s: Status.Ok, items: page.items, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead };
-    }
-    const read = reads.scan(tableId, node, req);
-    if (read === undefined) return null;
-    const page = read.page;
-    return { id: req.id, s: Status.Ok, items: page.items, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead, he: read.end };
   }
 
   /** Whether every live replica of the partition refused this read at its map version. */

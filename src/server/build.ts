@@ -1,10 +1,11 @@
-// The build that `npm ci` (prepare) and `npm pack` run: the sources bundled into four
+// The build that `npm ci` (prepare) and `npm pack` run: the sources bundled into five
 // CommonJS files in dist/, so that no thread compiles TypeScript or resolves a hundred ESM
 // files at start-up, plus type declarations for the public entry.
 //   dist/monodyne.cjs        the bin (src/server/cli.ts)
 //   dist/index.cjs           the package's entry, `startServer` (src/index.ts)
 //   dist/storage-worker.cjs  a storage node's thread (src/storage/worker.ts)
 //   dist/wal-thread.cjs      the write-ahead log's thread (src/storage/wal/wal-thread.ts)
+//   dist/door-thread.cjs     a second front-door thread (src/protocol/door-thread.ts)
 //   dist/types/              declarations of src/index.ts and what it names
 //   dist/static/             the console's page, script and style
 // Packages stay outside the bundles (lmdb and uWebSockets.js load native addons by path).
@@ -21,7 +22,7 @@ rmSync(dist, { recursive: true, force: true });
 const startedMs = performance.now();
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { monodyne: 'src/server/cli.ts', index: 'src/index.ts', 'storage-worker': 'src/storage/worker.ts', 'wal-thread': 'src/storage/wal/wal-thread.ts' },
+  entryPoints: { monodyne: 'src/server/cli.ts', index: 'src/index.ts', 'storage-worker': 'src/storage/worker.ts', 'wal-thread': 'src/storage/wal/wal-thread.ts', 'door-thread': 'src/protocol/door-thread.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,

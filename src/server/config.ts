@@ -9,9 +9,26 @@ import { unsafeBindProblem } from '../security/safe-default.ts';
 import { limitRelationsProblem } from '../limits-relations.ts';
 import { tagsPerResourceMax } from '../limits.ts';
 import { initialPartitionsMax } from '../admission/admission.ts';
+import { availableParallelism } from 'node:os';
+
+/** server.frontDoorThreads' maximum: past a few, more front doors only contend with the storage threads. */
+export const frontDoorThreadsMax = 64;
+
+/** The front-door threads to run: server.frontDoorThreads, or one per core when it is 0. */
+export function frontDoorThreadsOf(config: Config): number {
+  const wanted = config.server.frontDoorThreads;
+  return wanted > 0 ? wanted : Math.min(frontDoorThreadsMax, Math.max(1, availableParallelism()));
+}
 
 export interface Config {
-  server: { host: string; port: number; drainTimeoutMs: number; exitWithParent: boolean };
+  server: {
+    host: string;
+    port: number;
+    drainTimeoutMs: number;
+    exitWithParent: boolean;
+    /** Threads that accept connections, parse, authenticate and answer eventually consistent reads, sharing the port (0: one per core). */
+    frontDoorThreads: number;
+  };
   storage: {
     dataDir: string;
     ephemeral: boolean;
@@ -73,6 +90,7 @@ const schema: Record<string, Record<string, Kind>> = {
     port: { type: 'int', min: 0, max: 65535 },
     drainTimeoutMs: { type: 'int', min: 0, max: 600_000 },
     exitWithParent: { type: 'bool' },
+    frontDoorThreads: { type: 'int', min: 0, max: frontDoorThreadsMax },
   },
   storage: {
     dataDir: { type: 'string', nonEmpty: true },

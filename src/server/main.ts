@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, type Config } from './config.ts';
+import { ConfigError, frontDoorThreadsOf, type Config } from './config.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { listenProblem } from './listen-problem.ts';
 import { LmdbCatalog, nodeDir } from '../control/catalog.ts';
@@ -15,7 +15,10 @@ import { RequestTransport } from '../router/request-transport.ts';
 import { Router } from '../router/router.ts';
 import { FrontDoorLoad, LocalReads } from '../router/local-reads.ts';
 import { Dispatcher } from '../api/dispatcher.ts';
-import { FrontDoor } from '../protocol/front-door.ts';
+import { FrontDoor, claimPort } from '../protocol/front-door.ts';
+import { DoorCounters } from '../protocol/door-counters.ts';
+import { DoorThreads, type DoorThreadCounts } from '../protocol/door-threads.ts';
+import { DoorStatePublisher } from '../control/door-state-publisher.ts';
 import { AutoAdmin } from '../control/auto-admin.ts';
 import { Propagator } from '../indexes/propagator.ts';
 import { LmdbLedger } from '../transactions/ledger.ts';
@@ -48,6 +51,10 @@ export interface RunningServer {
   streams: StreamCollector;
   /** Eventually consistent reads answered from the nodes' B-trees on the front door's thread, and those sent to the nodes (null: storage.localReads off). */
   localReads: LocalReadCounts | null;
+  /** Threads accepting connections on the port: the main thread and the others (server.frontDoorThreads). */
+  frontDoorThreads: number;
+  /** What each front-door thread besides the main thread did so far (tests, operators). */
+  frontDoorCounts(): DoorThreadCounts[];
 }
 
 export interface LocalReadCounts {
@@ -102,6 +109,12 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
 
   // Refuses an unsafe start (public credentials on a network address, bad TLS files, wrong key).
   const security = prepareSecurity(config, dataDir);
+  // The other front-door threads load their code while the rest starts; they join the port last.
+  const otherDoors = frontDoorThreadsOf(config) - 1;
+  const counters = new DoorCounters();
+  const doorStateSeq = new SharedArrayBuffer(4);
+  const doors = otherDoors > 0 ? DoorThreads.spawn({ count: otherDoors, config, encryptionKey: security.encryptionKey, operations: [...(security.frontDoor.operations ?? [])], counters: counters.sab, stateSeq: doorStateSeq }) : null;
+  undo.push(() => doors?.close());
   const catalog = LmdbCatalog.open(`${dataDir}/catalog`, config.storage.sync, security.encryptionKey);
   undo.push(() => catalog.close());
   const transport = new RequestTransport(config.storage.workers, config.storage.requestTimeoutMs);
@@ -203,19 +216,28 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   if (config.faults.enabled) log.warn('fault injection is enabled: POST /_monodyne/faults can kill and hang storage nodes');
   const admin = new AdminEndpoints(control, autoAdmin, nodes, { faultsEnabled: config.faults.enabled });
   const dispatcher = new Dispatcher({ control, router });
-  const frontDoor = new FrontDoor(dispatcher, admin, security.frontDoor);
+  const frontDoor = new FrontDoor(dispatcher, admin, { ...security.frontDoor, counters });
+  // The other front-door threads share the port with this one, and with nothing else: it is claimed exclusively first.
   let port: number;
   try {
-    port = await frontDoor.listen({ host: config.server.host, port: config.server.port });
+    const claimed = otherDoors > 0 ? await claimPort(config.server.host, config.server.port) : config.server.port;
+    port = await frontDoor.listen({ host: config.server.host, port: claimed, shared: otherDoors > 0 });
   } catch {
     throw new Error(`cannot listen on ${config.server.host}:${config.server.port}: ${await listenProblem(config.server.host, config.server.port)}`);
   }
+  undo.push(() => frontDoor.close());
+  const publisher = doors === null ? null : new DoorStatePublisher(catalog, map, nodes, doorStateSeq);
+  undo.push(() => publisher?.close());
+  await doors?.join(port, dispatcher, admin, publisher!);
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
       try {
-        await frontDoor.drain(config.server.drainTimeoutMs);
+        await Promise.all([frontDoor.drain(config.server.drainTimeoutMs), doors?.drain(config.server.drainTimeoutMs)]);
+        // They read the nodes' B-trees: closed before the nodes are.
+        await doors?.close();
+        publisher?.close();
         await ttl.stop();
         await streams.stop();
         await propagator.stop();
@@ -237,7 +259,31 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   };
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   dispatcher.listeningAt(`${host}:${port}`);
-  return { port, endpoint: `${security.scheme}://${host}:${port}`, dataDir, close, propagator, transactions, ttl, streams, localReads };
+  return {
+    port,
+    endpoint: `${security.scheme}://${host}:${port}`,
+    dataDir,
+    close,
+    propagator,
+    transactions,
+    ttl,
+    streams,
+    localReads: localReads === null ? null : everyThreadsLocalReads(localReads, doors),
+    frontDoorThreads: otherDoors + 1,
+    frontDoorCounts: () => doors?.counts() ?? [],
+  };
+}
+
+/** Local reads of the main thread's front door and the others'. */
+function everyThreadsLocalReads(main: LocalReads, doors: DoorThreads | null): LocalReadCounts {
+  return {
+    get served() {
+      return main.served + (doors?.counts().reduce((sum, c) => sum + c.localServed, 0) ?? 0);
+    },
+    get passed() {
+      return main.passed + (doors?.counts().reduce((sum, c) => sum + c.localPassed, 0) ?? 0);
+    },
+  };
 }
 
 /** MONODYNE_RECOVERY_PAUSE: a count of log records (absent: no pause). */

@@ -13,6 +13,9 @@ export const runningCompiled = !import.meta.url.endsWith('.ts');
 /** The storage node's thread entry (piscina's `filename`): a sibling bundle in dist/, or the source. */
 export const storageWorkerFile = new URL(runningCompiled ? './storage-worker.cjs' : '../storage/worker.ts', import.meta.url).href;
 
+/** A second front-door thread's entry (protocol/door-thread.ts; from sources, through door-thread-source.cjs). */
+export const doorThreadFile = new URL(runningCompiled ? './door-thread.cjs' : '../protocol/door-thread-source.cjs', import.meta.url).href;
+
 /** The write-ahead log's thread entry. */
 export const walThreadFile = new URL(runningCompiled ? './wal-thread.cjs' : '../storage/wal/wal-thread.ts', import.meta.url).href;
 

@@ -1,0 +1,80 @@
+// A front-door thread's link to the main thread: requests it does not answer itself go there
+// whole (after their signature and policy were checked here), and their answers come back.
+import type { MessagePort } from 'node:worker_threads';
+import { DynamoError } from './errors.ts';
+import { ownedBytes, type DoorToMain, type MainToDoor } from './door-messages.ts';
+import type { DispatchedRequest } from '../api/request-body.ts';
+import type { AdminRequest } from './front-door.ts';
+import type { ResponseBody } from './wire.ts';
+
+interface Waiting {
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+export class MainLink {
+  private readonly port: MessagePort;
+  private nextId = 1;
+  private readonly waiting = new Map<number, Waiting>();
+  /** Control messages from the main thread (drain, close). */
+  onControl: (message: Extract<MainToDoor, { k: 'listen' | 'drain' | 'close' }>) => void = () => {};
+
+  constructor(port: MessagePort) {
+    this.port = port;
+    port.on('message', (message: MainToDoor) => this.received(message));
+  }
+
+  send(message: DoorToMain): void {
+    this.port.postMessage(message);
+  }
+
+  /** Runs a DynamoDB request on the main thread; settles as the dispatcher there did. */
+  forward(request: DispatchedRequest): Promise<ResponseBody> {
+    const id = this.nextId++;
+    const body = ownedBytes(request.body ?? Buffer.alloc(0));
+    this.port.postMessage({ k: 'op', id, target: request.target, body, authorization: request.authorization } satisfies DoorToMain, [body.buffer as ArrayBuffer]);
+    return this.answer(id) as Promise<ResponseBody>;
+  }
+
+  /** An admin request (already authorized here), answered by the main thread's admin endpoints. */
+  admin(request: AdminRequest): Promise<{ status: number; body: string }> {
+    const id = this.nextId++;
+    const body = ownedBytes(request.body);
+    this.port.postMessage({ k: 'admin', id, method: request.method, path: request.path, authorization: request.authorization, body } satisfies DoorToMain, [body.buffer as ArrayBuffer]);
+    return this.answer(id) as Promise<{ status: number; body: string }>;
+  }
+
+  private answer(id: number): Promise<unknown> {
+    return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+  }
+
+  private received(message: MainToDoor): void {
+    if (message.k === 'listen' || message.k === 'drain' || message.k === 'close') {
+      this.onControl(message);
+      return;
+    }
+    const waiting = this.waiting.get(message.id);
+    if (waiting === undefined) return;
+    this.waiting.delete(message.id);
+    switch (message.k) {
+      case 'ok':
+        waiting.resolve(typeof message.body === 'string' ? message.body : Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength));
+        return;
+      case 'error':
+        waiting.reject(new DynamoError(message.name, message.message, message.extra));
+        return;
+      case 'admin':
+        waiting.resolve({ status: message.status, body: message.body });
+        return;
+    }
+  }
+
+  /** Requests waiting for the main thread (drain waits for them too: they are in flight). */
+  get inFlight(): number {
+    return this.waiting.size;
+  }
+
+  close(): void {
+    this.port.close();
+  }
+}

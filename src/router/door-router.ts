@@ -1,0 +1,95 @@
+// A front-door thread's router: it answers eventually consistent reads from a replica's B-tree
+// on this thread (local-reads.ts), metered against the same buckets as the main thread's router
+// (DoorReadAdmission), and throws forwardToMain for everything else: writes, consistent reads,
+// reads a replica cannot answer here, tables this thread cannot meter. A forwarded request left
+// nothing behind: what it took from a bucket here is given back first.
+import { Op, type StorageRequest, type StorageResponse } from '../storage/messages.ts';
+import { readUnits } from '../admission/capacity-units.ts';
+import { localAnswer } from './local-answers.ts';
+import { forwardToMain, type DoorState } from './door-state.ts';
+import type { LocalPointReads } from './router.ts';
+
+/** Read capacity on a front-door thread: the main thread's meters, shared (admission/). */
+export interface DoorReadAdmission {
+  /** Takes `units` from the partition's read meters; false when this thread cannot meter it (forward). Throws ProvisionedThroughputExceededException as the main thread's would. */
+  admit(tableId: string, pid: number, units: number): boolean;
+  /** What an eventually consistent point read of the partition is expected to cost (Admission.expectedReadUnits). */
+  expectedReadUnits(tableId: string, pid: number): number;
+  /** Settles an admitted read: `units` consumed in all, `admitted` taken at admission (0 consumed gives them back). */
+  charge(tableId: string, pid: number, units: number, admitted: number): void;
+  /** Admission.noteItemReadUnits. */
+  noteItemReadUnits(tableId: string, pid: number, units: number): void;
+}
+
+/** Reads answered here during one request, so that a request forwarded part-way (a Scan over partitions) can give them back. */
+export interface DoorCharges {
+  tableIds: string[];
+  pids: number[];
+  units: number[];
+}
+
+export class DoorRouter {
+  private readonly state: DoorState;
+  private readonly reads: LocalPointReads;
+  private readonly admission: DoorReadAdmission;
+
+  constructor(state: DoorState, reads: LocalPointReads, admission: DoorReadAdmission) {
+    this.state = state;
+    this.reads = reads;
+    this.admission = admission;
+  }
+
+  /** Router.sendByHash for one request that makes at most one read (GetItem, Query). */
+  sendByHash(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean, unmetered = false): Promise<StorageResponse> {
+    return Promise.resolve(this.read(tableId, hash32, req, leaderOnly, unmetered, null));
+  }
+
+  /** One read of a request that may make several (Scan), each recorded in `charges`. */
+  read(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean, unmetered: boolean, charges: DoorCharges | null): StorageResponse {
+    // Writes, consistent reads and the server's own reads are the main thread's.
+    if (req.op === Op.Write || leaderOnly || unmetered || req.c === true) throw forwardToMain;
+    const partition = this.state.map.find(tableId, hash32);
+    const pid = partition.pid;
+    const pointRead = req.op === Op.Get;
+    const admitted = pointRead ? this.admission.expectedReadUnits(tableId, pid) : 0.5;
+    if (!this.admission.admit(tableId, pid, admitted)) throw forwardToMain;
+    // The leader's B-tree first (it has applied the most), then the other replicas'.
+    let res = localAnswer(this.reads, tableId, partition.leader, hash32, req);
+    for (let i = 0; res === null && i < partition.replicas.length; i++) {
+      const node = partition.replicas[i];
+      if (node !== partition.leader) res = localAnswer(this.reads, tableId, node, hash32, req);
+    }
+    if (res === null) {
+      this.admission.charge(tableId, pid, 0, admitted);
+      throw forwardToMain;
+    }
+    res.cu = readUnits(res.n ?? 0, false);
+    this.admission.charge(tableId, pid, res.cu, admitted);
+    if (pointRead) this.admission.noteItemReadUnits(tableId, pid, readUnits(res.n ?? 0, true));
+    if (charges !== null) {
+      charges.tableIds.push(tableId);
+      charges.pids.push(pid);
+      charges.units.push(res.cu);
+    }
+    return res;
+  }
+
+  /** Gives back what a request's reads took, before it is forwarded (the main thread charges it anew). */
+  giveBack(charges: DoorCharges): void {
+    for (let i = 0; i < charges.units.length; i++) this.admission.charge(charges.tableIds[i], charges.pids[i], -charges.units[i], 0);
+  }
+}
+
+/** A Scan's router on a front-door thread: its reads are recorded, to be given back if it is forwarded. */
+export class DoorScanRouter {
+  readonly charges: DoorCharges = { tableIds: [], pids: [], units: [] };
+  private readonly router: DoorRouter;
+
+  constructor(router: DoorRouter) {
+    this.router = router;
+  }
+
+  sendByHash(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean, unmetered = false): Promise<StorageResponse> {
+    return Promise.resolve(this.router.read(tableId, hash32, req, leaderOnly, unmetered, this.charges));
+  }
+}
