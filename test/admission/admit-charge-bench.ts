@@ -1,0 +1,45 @@
+// Nanoseconds per admit+charge pair on the main thread's Admission, throttling on and off:
+// `node --import tsx test/admission/admit-charge-bench.ts`. Not a test (no timing assertions).
+import { performance } from 'node:perf_hooks';
+import { Admission } from '../../src/admission/admission.ts';
+import type { TableRecord } from '../../src/control/table-record.ts';
+
+const pairs = 1_000_000;
+const partitions = 4;
+
+function table(): TableRecord {
+  return {
+    name: 'bench',
+    tableId: 'bench.1',
+    arn: 'arn',
+    keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+    billingMode: 'PAY_PER_REQUEST',
+    readCapacityUnits: 0,
+    writeCapacityUnits: 0,
+    createdAt: 0,
+    partitions: Array.from({ length: partitions }, (_, pid) => ({ table: 'bench.1', pid, hashStart: 0, hashEnd: 1, replicas: [0, 1, 2], leader: 0, epoch: 1, version: 1 })),
+  };
+}
+
+function run(throttling: boolean): number {
+  // Ceilings high enough that nothing is throttled: the figure is the cost of the accounting.
+  const a = new Admission({ burstSeconds: 300, adaptive: true, partitionReadUnitsMax: 1e12, partitionWriteUnitsMax: 1e12, throttling });
+  a.configure(table(), 0);
+  let now = 0;
+  const started = performance.now();
+  for (let i = 0; i < pairs; i++) {
+    if ((i & 1023) === 0) now++;
+    const pid = i & (partitions - 1);
+    const direction = (i & 3) === 0 ? 'write' : 'read';
+    a.admit('bench.1', pid, direction, 1, now);
+    a.charge('bench.1', pid, direction, 1, 1, now);
+  }
+  return ((performance.now() - started) * 1e6) / pairs;
+}
+
+for (const throttling of [true, false]) {
+  run(throttling); // warm-up
+  const figures = [run(throttling), run(throttling), run(throttling)].map((ns) => ns.toFixed(1));
+  console.log(`throttling ${throttling ? 'on ' : 'off'}: ${figures.join(' / ')} ns per admit+charge pair`);
+}
