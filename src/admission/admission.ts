@@ -63,6 +63,12 @@ interface TableMeters {
   slot: number;
   /** Partition id → partition slot (its read and write meters). */
   partitions: Map<number, number>;
+  /**
+   * Whether the hot path takes the table's lock: only while another thread may attach, i.e. the
+   * table is in the shared arena and sharedState() was handed out. configure() and forget()
+   * always lock.
+   */
+  locking: boolean;
 }
 
 /** Where one partition's meters live: its slot in the shared arena and the slot's generation while it holds them. */
@@ -104,6 +110,8 @@ export class Admission {
   private readonly sharedArena: MeterArena;
   private readonly privateArena = MeterArena.private();
   private readonly directoryListeners: Array<(tableId: string) => void> = [];
+  /** Whether sharedState() was handed out: from then on another thread may touch the shared arena. */
+  private attachable = false;
 
   constructor(options: AdmissionOptions) {
     this.options = options;
@@ -121,12 +129,13 @@ export class Admission {
     if (meters !== undefined) directoryChanged = this.dropPartitions(meters, table);
     const arena = this.arenaFor(meters, table);
     if (meters === undefined) {
-      meters = { provisioned: false, readRate: 0, writeRate: 0, arena, slot: arena.allocateTable(), partitions: new Map() };
+      meters = { provisioned: false, readRate: 0, writeRate: 0, arena, slot: arena.allocateTable(), partitions: new Map(), locking: false };
       this.tables.set(table.tableId, meters);
     } else if (meters.arena !== arena) {
       this.move(meters, arena);
       directoryChanged = true;
     }
+    meters.locking = this.attachable && arena === this.sharedArena;
     const wasProvisioned = meters.provisioned;
     meters.provisioned = provisioned;
     meters.readRate = table.readCapacityUnits;
@@ -230,6 +239,8 @@ export class Admission {
   /** The shared buffers another thread attaches to (new AttachedAdmission(state)). */
   sharedState(): AdmissionSharedState {
     const arena = this.sharedArena;
+    this.attachable = true;
+    for (const meters of this.tables.values()) meters.locking = meters.arena === arena;
     return {
       floats: arena.floats.buffer as SharedArrayBuffer,
       ints: arena.ints.buffer as SharedArrayBuffer,
@@ -279,9 +290,9 @@ export class Admission {
     const arena = meters.arena;
     const meterAt = arena.partitionAt(slot) + (direction === 'read' ? readMeter : writeMeter);
     const tableBucketAt = arena.tableAt(meters.slot) + (direction === 'read' ? tableReadBucket : tableWriteBucket);
-    lockTable(arena.ints, meters.slot);
+    if (meters.locking) lockTable(arena.ints, meters.slot);
     const ok = admitLocked(arena.floats, meterAt, tableBucketAt, meters.provisioned, this.adaptive, units, now);
-    unlockTable(arena.ints, meters.slot);
+    if (meters.locking) unlockTable(arena.ints, meters.slot);
     if (!ok) throw new DynamoError('ProvisionedThroughputExceededException', meters.provisioned ? provisionedMessage : onDemandMessage);
   }
 
@@ -292,9 +303,9 @@ export class Admission {
     let units = 1;
     if (meters !== undefined && slot !== undefined) {
       const arena = meters.arena;
-      lockTable(arena.ints, meters.slot);
+      if (meters.locking) lockTable(arena.ints, meters.slot);
       units = itemReadUnitsLocked(arena.floats, arena.partitionAt(slot));
-      unlockTable(arena.ints, meters.slot);
+      if (meters.locking) unlockTable(arena.ints, meters.slot);
     }
     return consistent ? units : units / 2;
   }
@@ -305,9 +316,9 @@ export class Admission {
     const slot = meters?.partitions.get(pid);
     if (meters === undefined || slot === undefined) return;
     const arena = meters.arena;
-    lockTable(arena.ints, meters.slot);
+    if (meters.locking) lockTable(arena.ints, meters.slot);
     setItemReadUnitsLocked(arena.floats, arena.partitionAt(slot), units);
-    unlockTable(arena.ints, meters.slot);
+    if (meters.locking) unlockTable(arena.ints, meters.slot);
   }
 
   /** Settles an admitted request: `units` consumed in all, of which `admitted` were taken at admission. */
@@ -318,13 +329,13 @@ export class Admission {
     if (slot === undefined) return;
     const arena = meters.arena;
     const meterAt = arena.partitionAt(slot) + (direction === 'read' ? readMeter : writeMeter);
-    lockTable(arena.ints, meters.slot);
+    if (meters.locking) lockTable(arena.ints, meters.slot);
     if (this.throttling) {
       const tableBucketAt = arena.tableAt(meters.slot) + (direction === 'read' ? tableReadBucket : tableWriteBucket);
       takeLocked(arena.floats, meterAt, tableBucketAt, meters.provisioned, units - admitted, now);
     }
     recordLocked(arena.floats, meterAt, units, now);
-    unlockTable(arena.ints, meters.slot);
+    if (meters.locking) unlockTable(arena.ints, meters.slot);
   }
 
   /** Read plus write units per second a partition consumed lately (what splits for throughput look at). */
@@ -334,9 +345,9 @@ export class Admission {
     if (meters === undefined || slot === undefined) return 0;
     const arena = meters.arena;
     const at = arena.partitionAt(slot);
-    lockTable(arena.ints, meters.slot);
+    if (meters.locking) lockTable(arena.ints, meters.slot);
     const rate = rateLocked(arena.floats, at + readMeter, now) + rateLocked(arena.floats, at + writeMeter, now);
-    unlockTable(arena.ints, meters.slot);
+    if (meters.locking) unlockTable(arena.ints, meters.slot);
     return rate;
   }
 
@@ -348,10 +359,10 @@ export class Admission {
     const arena = meters.arena;
     const at = arena.partitionAt(slot);
     const tableAt = arena.tableAt(meters.slot);
-    lockTable(arena.ints, meters.slot);
+    if (meters.locking) lockTable(arena.ints, meters.slot);
     const read = meterStatsLocked(arena.floats, at + readMeter, tableAt + tableReadBucket, meters.provisioned, this.throttling, now);
     const write = meterStatsLocked(arena.floats, at + writeMeter, tableAt + tableWriteBucket, meters.provisioned, this.throttling, now);
-    unlockTable(arena.ints, meters.slot);
+    if (meters.locking) unlockTable(arena.ints, meters.slot);
     return { read, write };
   }
 }

@@ -1,4 +1,5 @@
-// Nanoseconds per admit+charge pair on the main thread's Admission, throttling on and off:
+// Nanoseconds per admit+charge pair on the main thread's Admission, throttling on and off, with
+// no other thread attached and after sharedState() was handed out (table locks taken):
 // `node --import tsx test/admission/admit-charge-bench.ts`. Not a test (no timing assertions).
 import { performance } from 'node:perf_hooks';
 import { Admission } from '../../src/admission/admission.ts';
@@ -22,10 +23,11 @@ function table(): TableRecord {
   };
 }
 
-function run(throttling: boolean): number {
+function run(throttling: boolean, attached: boolean): number {
   // Ceilings high enough that nothing is throttled: the figure is the cost of the accounting.
   const a = new Admission({ burstSeconds: 300, adaptive: true, partitionReadUnitsMax: 1e12, partitionWriteUnitsMax: 1e12, throttling });
   a.configure(table(), 0);
+  if (attached) a.sharedState();
   let now = 0;
   const started = performance.now();
   for (let i = 0; i < pairs; i++) {
@@ -38,8 +40,10 @@ function run(throttling: boolean): number {
   return ((performance.now() - started) * 1e6) / pairs;
 }
 
-for (const throttling of [true, false]) {
-  run(throttling); // warm-up
-  const figures = [run(throttling), run(throttling), run(throttling)].map((ns) => ns.toFixed(1));
-  console.log(`throttling ${throttling ? 'on ' : 'off'}: ${figures.join(' / ')} ns per admit+charge pair`);
+for (const attached of [false, true]) {
+  for (const throttling of [true, false]) {
+    run(throttling, attached); // warm-up
+    const figures = [run(throttling, attached), run(throttling, attached), run(throttling, attached)].map((ns) => ns.toFixed(1));
+    console.log(`${attached ? 'attachable' : 'alone     '} throttling ${throttling ? 'on ' : 'off'}: ${figures.join(' / ')} ns per admit+charge pair`);
+  }
 }
