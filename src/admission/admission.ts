@@ -22,7 +22,8 @@ export interface AdmissionOptions {
   throttling?: boolean;
   /**
    * Partitions (and as many tables) whose meters live in shared memory, where another thread can
-   * admit against them (AttachedAdmission): about 300 bytes each, allocated at construction.
+   * admit against them (AttachedAdmission): 368 bytes each (sharedBytesPerPartition; 5.75 MiB
+   * for the default), allocated at construction.
    * Tables beyond it keep private meters that only this thread sees. Default 16,384.
    */
   sharedPartitionsMax?: number;
