@@ -1,5 +1,5 @@
 // The main thread's side of the front-door threads' copy of its state: every change to a table's
-// record, a table's partition map or a node's read view is posted, numbered, to each door thread
+// record, a table's partition map, a node's read view or where a table's capacity meters live is posted, numbered, to each door thread
 // as it is made, and the number is then stored where every door thread sees it at once. A door
 // thread that sees a number it has not applied takes the waiting changes before it reads a
 // request (router/door-state.ts): it never routes by a state older than the main thread's when the
@@ -11,6 +11,7 @@ import type { StorageThreads } from './storage-threads.ts';
 import type { DoorReadView, DoorStateChange } from '../protocol/door-messages.ts';
 import type { TableRecord } from './table-record.ts';
 import type { PartitionAssignment } from '../storage/messages.ts';
+import type { Admission, MeterDirectory } from '../admission/admission.ts';
 
 export class DoorStatePublisher {
   /** Int32Array [0]: the number of the last change posted. */
@@ -21,23 +22,29 @@ export class DoorStatePublisher {
   private readonly map: PartitionMap;
   private readonly nodes: StorageThreads;
 
-  constructor(catalog: LmdbCatalog, map: PartitionMap, nodes: StorageThreads, seqSab: SharedArrayBuffer) {
+  private readonly admission: Admission;
+  private readonly stopMeters: () => void;
+
+  constructor(catalog: LmdbCatalog, map: PartitionMap, nodes: StorageThreads, admission: Admission, seqSab: SharedArrayBuffer) {
+    this.admission = admission;
     this.seqSab = seqSab;
     this.seq = new Int32Array(seqSab);
     this.catalog = catalog;
     this.map = map;
     this.nodes = nodes;
-    catalog.onTableChange = (name) => this.post({ seq: 0, tables: [[name, catalog.get(name) ?? null]], maps: [], views: null });
-    map.onTableChange = (tableId) => this.post({ seq: 0, tables: [], maps: [[tableId, this.partitionsOf(tableId)]], views: null });
-    nodes.onReadViewsChange = () => this.post({ seq: 0, tables: [], maps: [], views: this.views() });
+    catalog.onTableChange = (name) => this.post({ seq: 0, tables: [[name, catalog.get(name) ?? null]], maps: [], views: null, meters: [] });
+    map.onTableChange = (tableId) => this.post({ seq: 0, tables: [], maps: [[tableId, this.partitionsOf(tableId)]], views: null, meters: [] });
+    nodes.onReadViewsChange = () => this.post({ seq: 0, tables: [], maps: [], views: this.views(), meters: [] });
+    this.stopMeters = admission.onDirectoryChange((tableId) => this.post({ seq: 0, tables: [], maps: [], views: null, meters: [[tableId, admission.directory(tableId)]] }));
   }
 
   /** A new door thread's port: it first gets the whole state as it is now. */
   attach(port: MessagePort): void {
     const tables: Array<[string, TableRecord | null]> = this.catalog.all().map((t) => [t.name, t]);
     const maps: Array<[string, PartitionAssignment[] | null]> = this.catalog.all().map((t) => [t.tableId, this.partitionsOf(t.tableId)]);
+    const meters: Array<[string, MeterDirectory | null]> = this.catalog.all().map((t) => [t.tableId, this.admission.directory(t.tableId)]);
     this.ports.push(port);
-    this.post({ seq: 0, tables, maps, views: this.views() }, port);
+    this.post({ seq: 0, tables, maps, views: this.views(), meters }, port);
   }
 
   detach(port: MessagePort): void {
@@ -50,6 +57,7 @@ export class DoorStatePublisher {
     this.catalog.onTableChange = null;
     this.map.onTableChange = null;
     this.nodes.onReadViewsChange = null;
+    this.stopMeters();
     this.ports.length = 0;
   }
 

@@ -7,6 +7,7 @@ import type { Config } from '../server/config.ts';
 import type { TableRecord } from '../control/table-record.ts';
 import type { PartitionAssignment } from '../storage/messages.ts';
 import type { ErrorName } from './errors.ts';
+import type { AdmissionSharedState, MeterDirectory } from '../admission/admission.ts';
 
 /** What a door thread starts with (its workerData). */
 export interface DoorThreadData {
@@ -58,6 +59,8 @@ export interface DoorStateChange {
   maps: Array<[string, PartitionAssignment[] | null]>;
   /** Every node's read view (null: none now), when one changed. */
   views: Array<DoorReadView | null> | null;
+  /** Where tables' capacity meters live in the shared arena (Admission.directory; null: not there). */
+  meters: Array<[string, MeterDirectory | null]>;
 }
 
 /** Door thread → main, on `requests`. */
@@ -73,7 +76,7 @@ export type MainToDoor =
   | { k: 'ok'; id: number; body: string | Uint8Array }
   | { k: 'error'; id: number; name: ErrorName; message: string; extra?: Record<string, unknown> }
   | { k: 'admin'; id: number; status: number; body: string }
-  | { k: 'listen'; port: number }
+  | { k: 'listen'; port: number; admission: AdmissionSharedState }
   | { k: 'drain'; timeoutMs: number }
   | { k: 'close' };
 

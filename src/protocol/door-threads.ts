@@ -9,6 +9,7 @@ import type { AdminHandler } from './front-door.ts';
 import type { ResponseBody } from './wire.ts';
 import type { DispatchedRequest } from '../api/request-body.ts';
 import type { DoorStatePublisher } from '../control/door-state-publisher.ts';
+import type { AdmissionSharedState } from '../admission/admission.ts';
 import type { Config } from '../server/config.ts';
 import { doorThreadFile, storageWorkerExecArgv } from '../server/runtime-files.ts';
 import { log } from '../server/logger.ts';
@@ -72,9 +73,10 @@ export class DoorThreads {
 
   /**
    * Has every thread join `port` (the main thread listens on it, shared) once the server can
-   * answer what they forward; resolves once each listens, rejects if one cannot.
+   * answer what they forward, metering reads on `admission`'s shared meters; resolves once each
+   * listens, rejects if one cannot.
    */
-  async join(port: number, handler: ForwardedRequestHandler, admin: AdminHandler, publisher: DoorStatePublisher): Promise<void> {
+  async join(port: number, handler: ForwardedRequestHandler, admin: AdminHandler, publisher: DoorStatePublisher, admission: AdmissionSharedState): Promise<void> {
     this.handler = handler;
     this.admin = admin;
     this.publisher = publisher;
@@ -84,7 +86,7 @@ export class DoorThreads {
           new Promise<void>((resolve, reject) => {
             thread.listening = (err) => (err === null ? resolve() : reject(err));
             publisher.attach(thread.statePort);
-            post(thread, { k: 'listen', port });
+            post(thread, { k: 'listen', port, admission });
           }),
       ),
     );

@@ -8,6 +8,7 @@ import { readUnits } from '../admission/capacity-units.ts';
 import { localAnswer } from './local-answers.ts';
 import { forwardToMain, type DoorState } from './door-state.ts';
 import type { LocalPointReads } from './router.ts';
+import type { AttachedAdmission } from '../admission/attached-admission.ts';
 
 /** Read capacity on a front-door thread: the main thread's meters, shared (admission/). */
 export interface DoorReadAdmission {
@@ -19,6 +20,38 @@ export interface DoorReadAdmission {
   charge(tableId: string, pid: number, units: number, admitted: number): void;
   /** Admission.noteItemReadUnits. */
   noteItemReadUnits(tableId: string, pid: number, units: number): void;
+}
+
+/** DoorReadAdmission on the main thread's meters in shared memory, found by the directories the main thread posts. */
+export class SharedReadAdmission implements DoorReadAdmission {
+  private readonly state: DoorState;
+  private readonly meters: AttachedAdmission;
+
+  constructor(state: DoorState, meters: AttachedAdmission) {
+    this.state = state;
+    this.meters = meters;
+  }
+
+  admit(tableId: string, pid: number, units: number): boolean {
+    const directory = this.state.metersOf(tableId);
+    return directory !== undefined && this.meters.admit(directory, pid, 'read', units);
+  }
+
+  expectedReadUnits(tableId: string, pid: number): number {
+    const directory = this.state.metersOf(tableId);
+    return (directory === undefined ? null : this.meters.expectedReadUnits(directory, pid, false)) ?? 0.5;
+  }
+
+  charge(tableId: string, pid: number, units: number, admitted: number): void {
+    // A meter that moved since admission (a split the main thread made meanwhile) is dropped, as the main thread's router drops it.
+    const directory = this.state.metersOf(tableId);
+    if (directory !== undefined) this.meters.charge(directory, pid, 'read', units, admitted);
+  }
+
+  noteItemReadUnits(tableId: string, pid: number, units: number): void {
+    const directory = this.state.metersOf(tableId);
+    if (directory !== undefined) this.meters.noteItemReadUnits(directory, pid, units);
+  }
 }
 
 /** Reads answered here during one request, so that a request forwarded part-way (a Scan over partitions) can give them back. */

@@ -1,5 +1,5 @@
 // A front-door thread's copy of the main thread's state (control/door-state-publisher.ts): table
-// records, partition maps and the nodes' read views. Before each request the thread catches up
+// records, partition maps, the nodes' read views and where the capacity meters are. Before each request the thread catches up
 // with every change the main thread had made by then, synchronously, so it never routes by an
 // older state than the main thread would have. What it does not know (a table, an index holder, a
 // map) it does not guess at: the request goes to the main thread (forwardToMain).
@@ -10,6 +10,7 @@ import { indexHolderName, type TableRecord } from '../control/table-record.ts';
 import type { NodeReadView } from '../control/storage-threads.ts';
 import type { DoorReadView, DoorStateChange } from '../protocol/door-messages.ts';
 import type { PartitionAssignment } from '../storage/messages.ts';
+import type { MeterDirectory } from '../admission/admission.ts';
 
 /**
  * Thrown (not an Error: no stack is taken) where a front-door thread cannot answer a request
@@ -34,6 +35,7 @@ export class DoorState {
   readonly map: PartitionMap = new DoorPartitionMap();
   private readonly tables = new Map<string, TableRecord>();
   private views: Array<HeldView | null> = [];
+  private readonly meters = new Map<string, MeterDirectory>();
   private readonly port: MessagePort;
   private readonly seq: Int32Array;
   private applied = 0;
@@ -62,6 +64,10 @@ export class DoorState {
       if (partitions === null) this.map.deleteTable(tableId);
       else this.map.setTable(tableId, partitions);
     }
+    for (const [tableId, directory] of change.meters) {
+      if (directory === null) this.meters.delete(tableId);
+      else this.meters.set(tableId, directory);
+    }
     if (change.views !== null) this.views = change.views.map((view, node) => this.heldView(node, view));
   }
 
@@ -83,6 +89,11 @@ export class DoorState {
   /** A global index's hidden table, as ControlPlane.indexHolder. */
   indexHolder(table: TableRecord, index: string): TableRecord {
     return this.getTable(indexHolderName(table.name, index));
+  }
+
+  /** Where the table's capacity meters are in the shared arena (undefined: this thread cannot meter it). */
+  metersOf(tableId: string): MeterDirectory | undefined {
+    return this.meters.get(tableId);
   }
 
   /** LocalReads' view of node `node` (null: none, or the node is not alive). */

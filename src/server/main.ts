@@ -226,9 +226,10 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     throw new Error(`cannot listen on ${config.server.host}:${config.server.port}: ${await listenProblem(config.server.host, config.server.port)}`);
   }
   undo.push(() => frontDoor.close());
-  const publisher = doors === null ? null : new DoorStatePublisher(catalog, map, nodes, doorStateSeq);
+  const publisher = doors === null ? null : new DoorStatePublisher(catalog, map, nodes, admission, doorStateSeq);
   undo.push(() => publisher?.close());
-  await doors?.join(port, dispatcher, admin, publisher!);
+  // From here on the main thread's admission locks its meters: another thread meters reads too.
+  await doors?.join(port, dispatcher, admin, publisher!, admission.sharedState());
 
   let closing: Promise<void> | null = null;
   const close = () => {
