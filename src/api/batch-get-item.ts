@@ -10,7 +10,7 @@ import { Op, type GetRequest, type StorageResponse } from '../storage/messages.t
 import { keyInfoOf, type TableRecord } from '../control/table-record.ts';
 import { compileRequestExpressions, project, type CompiledProjection } from '../expressions/index.ts';
 import { batchGetKeysMax, batchGetResponseBytesMax, itemSizeBytesMax, tableNameLengthMax, tableNameLengthMin, tableNamePattern } from '../limits.ts';
-import { tableFor, type ApiContext } from './context.ts';
+import { tableFor, type ReadApiContext } from './context.ts';
 import { routeKey } from './item-key.ts';
 import type { Item } from '../values/types.ts';
 import { jsonBytes, type ResponseBody } from '../protocol/wire.ts';
@@ -278,7 +278,7 @@ interface BatchGather {
   fatal: unknown;
 }
 
-export async function batchGetItem(ctx: ApiContext, input: Record<string, unknown>): Promise<ResponseBody> {
+export async function batchGetItem(ctx: ReadApiContext, input: Record<string, unknown>): Promise<ResponseBody> {
   checkRequestShape(input, batchGetTypes);
   checkBatchGetConstraints(input);
   const requestItems = input.RequestItems as Record<string, Record<string, unknown>>;
@@ -335,7 +335,7 @@ export async function batchGetItem(ctx: ApiContext, input: Record<string, unknow
  * storage request (so each answer is one frame of one item); calls `done` once every read sent
  * has settled and no more will be.
  */
-function readKeys(ctx: ApiContext, gather: BatchGather, done: () => void): void {
+function readKeys(ctx: ReadApiContext, gather: BatchGather, done: () => void): void {
   while (
     !gather.full &&
     gather.fatal === undefined &&

@@ -14,12 +14,27 @@ export interface AdminEndpointsOptions {
   faultsEnabled: boolean;
 }
 
+/** One front-door thread as GET /_monodyne/partitions reports it (thread 0 is the main thread). */
+export interface FrontDoorReport {
+  thread: number;
+  /** Its id in the operating system (the main thread's is the process id), for per-thread CPU. */
+  tid: number | null;
+  /** Eventually consistent reads it answered from the nodes' B-trees, and those it sent on. */
+  localServed: number;
+  localPassed: number;
+  /** Other front-door threads: requests answered there, and those forwarded to the main thread. */
+  answered?: number;
+  forwarded?: number;
+}
+
 export class AdminEndpoints implements AdminHandler {
   private readonly control: ControlPlane;
   private readonly autoAdmin: AutoAdmin;
   private readonly nodes: StorageThreads;
   private readonly faultsEnabled: boolean;
   private readonly consoleFiles = new ConsoleFiles();
+  /** The front-door threads, as the server reports them (set once they run). */
+  frontDoors: () => FrontDoorReport[] = () => [];
 
   constructor(control: ControlPlane, autoAdmin: AutoAdmin, nodes: StorageThreads, options: AdminEndpointsOptions) {
     this.control = control;
@@ -52,6 +67,7 @@ export class AdminEndpoints implements AdminHandler {
     return {
       mapVersion: this.control.map.version,
       faultsEnabled: this.faultsEnabled,
+      frontDoors: this.frontDoors(),
       nodes: Array.from({ length: this.nodes.count }, (_, node) => ({
         node,
         zone: node,

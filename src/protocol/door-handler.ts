@@ -1,4 +1,4 @@
-// A front-door thread's handler: eventually consistent GetItem, Query and Scan run here, with
+// A front-door thread's handler: eventually consistent GetItem, Query, Scan and BatchGetItem run here, with
 // the same operation code as on the main thread, against this thread's copy of the main thread's
 // state (router/door-state.ts) and the nodes' B-trees (router/door-router.ts); every other
 // request, and any of these that cannot be answered here exactly as the main thread would
@@ -8,12 +8,13 @@ import type { HttpExchange, RequestHandler } from './front-door.ts';
 import type { MainLink } from './main-link.ts';
 import { DoorCount } from './door-messages.ts';
 import { forwardToMain, type DoorState } from '../router/door-state.ts';
-import { DoorScanRouter, type DoorRouter } from '../router/door-router.ts';
+import { DoorRequestRouter, type DoorRouter } from '../router/door-router.ts';
 import type { ReadApiContext } from '../api/context.ts';
 import { parseBody } from '../api/request-body.ts';
 import { getItem } from '../api/get-item.ts';
 import { query } from '../api/query.ts';
 import { scan } from '../api/scan.ts';
+import { batchGetItem } from '../api/batch-get-item.ts';
 
 /** Contributor Insights counts keys on the main thread only: a table that has it enabled is read there. */
 const countedOnMain: ReadApiContext['contributors'] = {
@@ -52,7 +53,9 @@ export class DoorHandler implements RequestHandler {
       case 'Query':
         return this.here(query, this.ctx, exchange);
       case 'Scan':
-        return this.scanHere(exchange);
+        return this.severalReadsHere(scan, exchange);
+      case 'BatchGetItem':
+        return this.severalReadsHere(batchGetItem, exchange);
       default:
         return this.forward(exchange);
     }
@@ -69,11 +72,11 @@ export class DoorHandler implements RequestHandler {
     }
   }
 
-  /** A Scan may read several partitions: what it took is given back if it is forwarded part-way. */
-  private async scanHere(exchange: HttpExchange): Promise<ResponseBody> {
-    const router = new DoorScanRouter(this.router);
+  /** A Scan or BatchGetItem may make several reads: what they took is given back if it is forwarded part-way. */
+  private async severalReadsHere(operation: (ctx: ReadApiContext, input: Record<string, unknown>) => Promise<ResponseBody>, exchange: HttpExchange): Promise<ResponseBody> {
+    const router = new DoorRequestRouter(this.router);
     try {
-      const answer = await scan({ control: this.state, router, contributors: countedOnMain }, parseBody(exchange.body!));
+      const answer = await operation({ control: this.state, router, contributors: countedOnMain }, parseBody(exchange.body!));
       this.answeredHere();
       return answer;
     } catch (err) {

@@ -65,7 +65,7 @@ export interface DoorStateChange {
 
 /** Door thread → main, on `requests`. */
 export type DoorToMain =
-  | { k: 'listening' }
+  | { k: 'listening'; tid: number | null }
   | { k: 'listenFailed'; message: string }
   | { k: 'op'; id: number; target: string; body: Uint8Array; authorization: string }
   | { k: 'admin'; id: number; method: string; path: string; authorization: string; body: Uint8Array }

@@ -6,6 +6,7 @@
 //
 // The thread loads its code while the server starts; the main thread's 'listen' message, once
 // the server can answer, hands it the port and the shared capacity meters.
+import { readFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { FrontDoor, type AdminHandler } from './front-door.ts';
 import { DoorCounters } from './door-counters.ts';
@@ -54,12 +55,21 @@ function listen(port: number, meters: AdmissionSharedState): void {
   });
   frontDoor = door;
   door.listen({ host: config.server.host, port, shared: true }).then(
-    () => main.send({ k: 'listening' }),
+    () => main.send({ k: 'listening', tid: osThreadId() }),
     (err: Error) => {
       main.send({ k: 'listenFailed', message: err.message });
       finish();
     },
   );
+}
+
+/** This thread's id in the operating system (Linux: /proc/thread-self), for per-thread CPU figures; null elsewhere. */
+function osThreadId(): number | null {
+  try {
+    return Number(readFileSync('/proc/thread-self/stat', 'utf8').split(' ', 1)[0]);
+  } catch {
+    return null;
+  }
 }
 
 let finished = false;

@@ -4,6 +4,7 @@
 // server, or at once if the process exits without stopping it.
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { DynamoError } from './errors.ts';
+import type { DoorThreadCounts } from './door-counts.ts';
 import { DoorCount, ownedBytes, type DoorThreadData, type DoorToMain, type MainToDoor } from './door-messages.ts';
 import type { AdminHandler } from './front-door.ts';
 import type { ResponseBody } from './wire.ts';
@@ -31,14 +32,6 @@ export interface DoorThreadsOptions {
   stateSeq: SharedArrayBuffer;
 }
 
-export interface DoorThreadCounts {
-  /** Requests the thread answered itself, and those it forwarded to the main thread. */
-  answered: number;
-  forwarded: number;
-  /** Its eventually consistent reads answered from a B-tree, and those it could not answer there. */
-  localServed: number;
-  localPassed: number;
-}
 
 /** How long a door thread may take to close its sockets when the process exits without stopping the server. */
 const exitCloseWaitMs = 2000;
@@ -50,6 +43,8 @@ interface DoorThread {
   statePort: import('node:worker_threads').MessagePort;
   closed: Int32Array;
   counts: Float64Array;
+  /** The thread's id in the operating system (null: not known). */
+  tid: number | null;
   exited: Promise<void>;
   /** Settles the thread's start (join) or drain, whichever is waited for. */
   listening: ((err: Error | null) => void) | null;
@@ -119,6 +114,7 @@ export class DoorThreads {
       statePort: state.port1,
       closed: new Int32Array(closedSab),
       counts: new Float64Array(countsSab),
+      tid: null,
       exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())),
       listening: null,
       drained: null,
@@ -139,6 +135,7 @@ export class DoorThreads {
   private received(thread: DoorThread, message: DoorToMain): void {
     switch (message.k) {
       case 'listening':
+        thread.tid = message.tid;
         thread.listening?.(null);
         thread.listening = null;
         return;
@@ -169,7 +166,7 @@ export class DoorThreads {
 
   /** What each thread did so far (DoorCount slots), in thread order. */
   counts(): DoorThreadCounts[] {
-    return this.threads.map((t) => ({ answered: t.counts[DoorCount.Answered], forwarded: t.counts[DoorCount.Forwarded], localServed: t.counts[DoorCount.LocalServed], localPassed: t.counts[DoorCount.LocalPassed] }));
+    return this.threads.map((t) => ({ thread: t.index, tid: t.tid, answered: t.counts[DoorCount.Answered], forwarded: t.counts[DoorCount.Forwarded], localServed: t.counts[DoorCount.LocalServed], localPassed: t.counts[DoorCount.LocalPassed] }));
   }
 
   /** Stops the threads' listeners and waits (bounded) for what they have in flight, forwarded requests included. */

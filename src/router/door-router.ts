@@ -74,7 +74,16 @@ export class DoorRouter {
 
   /** Router.sendByHash for one request that makes at most one read (GetItem, Query). */
   sendByHash(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean, unmetered = false): Promise<StorageResponse> {
-    return Promise.resolve(this.read(tableId, hash32, req, leaderOnly, unmetered, null));
+    return this.settled(tableId, hash32, req, leaderOnly, unmetered, null);
+  }
+
+  /** read() as the router's promise: a refusal (forwardToMain, a throttle) rejects it, as the main thread's router's would. */
+  settled(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean, unmetered: boolean, charges: DoorCharges | null): Promise<StorageResponse> {
+    try {
+      return Promise.resolve(this.read(tableId, hash32, req, leaderOnly, unmetered, charges));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** One read of a request that may make several (Scan), each recorded in `charges`. */
@@ -86,12 +95,10 @@ export class DoorRouter {
     const pointRead = req.op === Op.Get;
     const admitted = pointRead ? this.admission.expectedReadUnits(tableId, pid) : 0.5;
     if (!this.admission.admit(tableId, pid, admitted)) throw forwardToMain;
-    // The leader's B-tree first (it has applied the most), then the other replicas'.
-    let res = localAnswer(this.reads, tableId, partition.leader, hash32, req);
-    for (let i = 0; res === null && i < partition.replicas.length; i++) {
-      const node = partition.replicas[i];
-      if (node !== partition.leader) res = localAnswer(this.reads, tableId, node, hash32, req);
-    }
+    // The leader's B-tree only, the replica the main thread's router picks while none is busier: a
+    // follower may not have applied a write the client was just answered. What the leader cannot
+    // answer here goes to the main thread, which routes it as it routes every read.
+    const res = localAnswer(this.reads, tableId, partition.leader, hash32, req);
     if (res === null) {
       this.admission.charge(tableId, pid, 0, admitted);
       throw forwardToMain;
@@ -113,8 +120,8 @@ export class DoorRouter {
   }
 }
 
-/** A Scan's router on a front-door thread: its reads are recorded, to be given back if it is forwarded. */
-export class DoorScanRouter {
+/** The router of one request that may make several reads (Scan, BatchGetItem): they are recorded, to be given back if it is forwarded. */
+export class DoorRequestRouter {
   readonly charges: DoorCharges = { tableIds: [], pids: [], units: [] };
   private readonly router: DoorRouter;
 
@@ -123,6 +130,6 @@ export class DoorScanRouter {
   }
 
   sendByHash(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean, unmetered = false): Promise<StorageResponse> {
-    return Promise.resolve(this.router.read(tableId, hash32, req, leaderOnly, unmetered, this.charges));
+    return this.router.settled(tableId, hash32, req, leaderOnly, unmetered, this.charges);
   }
 }

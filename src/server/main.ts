@@ -17,7 +17,8 @@ import { FrontDoorLoad, LocalReads } from '../router/local-reads.ts';
 import { Dispatcher } from '../api/dispatcher.ts';
 import { FrontDoor, claimPort } from '../protocol/front-door.ts';
 import { DoorCounters } from '../protocol/door-counters.ts';
-import { DoorThreads, type DoorThreadCounts } from '../protocol/door-threads.ts';
+import { DoorThreads } from '../protocol/door-threads.ts';
+import type { DoorThreadCounts } from '../protocol/door-counts.ts';
 import { DoorStatePublisher } from '../control/door-state-publisher.ts';
 import { AutoAdmin } from '../control/auto-admin.ts';
 import { Propagator } from '../indexes/propagator.ts';
@@ -230,6 +231,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   undo.push(() => publisher?.close());
   // From here on the main thread's admission locks its meters: another thread meters reads too.
   await doors?.join(port, dispatcher, admin, publisher!, admission.sharedState());
+  admin.frontDoors = () => [{ thread: 0, tid: process.pid, localServed: localReads?.served ?? 0, localPassed: localReads?.passed ?? 0 }, ...(doors?.counts() ?? [])];
 
   let closing: Promise<void> | null = null;
   const close = () => {

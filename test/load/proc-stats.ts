@@ -49,23 +49,29 @@ export function threadCpu(pid: number): Map<number, { name: string; cpuS: number
 export interface CpuSplit {
   /** Share of one core used by the main thread over the interval (1 = a whole core). */
   mainCores: number;
+  /** Cores used by the other front-door threads together (their ids given to cpuSplit). */
+  doorCores: number;
   /** Cores used by the other threads together, and the busiest few by name. */
   otherCores: number;
   busiest: Array<{ tid: number; name: string; cores: number }>;
 }
 
-export function cpuSplit(pid: number, before: Map<number, { name: string; cpuS: number }>, after: Map<number, { name: string; cpuS: number }>, seconds: number): CpuSplit {
+export function cpuSplit(pid: number, before: Map<number, { name: string; cpuS: number }>, after: Map<number, { name: string; cpuS: number }>, seconds: number, doorTids: readonly number[] = []): CpuSplit {
   let mainCores = 0;
+  let doorCores = 0;
   let otherCores = 0;
   const busiest: Array<{ tid: number; name: string; cores: number }> = [];
   for (const [tid, a] of after) {
     const used = (a.cpuS - (before.get(tid)?.cpuS ?? 0)) / seconds;
     if (tid === pid) mainCores = used;
-    else {
+    else if (doorTids.includes(tid)) {
+      doorCores += used;
+      busiest.push({ tid, name: 'front door', cores: used });
+    } else {
       otherCores += used;
       if (used >= 0.02) busiest.push({ tid, name: a.name, cores: used });
     }
   }
   busiest.sort((x, y) => y.cores - x.cores);
-  return { mainCores, otherCores, busiest: busiest.slice(0, 6) };
+  return { mainCores, doorCores, otherCores, busiest: busiest.slice(0, 6) };
 }

@@ -11,6 +11,7 @@ import { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
+  BatchGetItemCommand,
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
@@ -82,6 +83,9 @@ test('every operation is answered whichever thread accepted it; the door thread 
       );
       const scan = await client.send(new ScanCommand({ TableName: 'doors', Limit: 20 }));
       assert.equal(scan.Count, 8);
+      const batch = await client.send(new BatchGetItemCommand({ RequestItems: { doors: { Keys: [0, 3, 5, 7].map((i) => ({ pk: { S: `p${i % 3}` }, sk: { N: String(i) } })) } }, ReturnConsumedCapacity: 'TOTAL' }));
+      assert.deepEqual(batch.Responses?.doors.map((item) => item.sk.N).sort(), ['0', '3', '5', '7']);
+      assert.equal(batch.ConsumedCapacity?.[0].CapacityUnits, 2);
     }
     const counts = t.server.frontDoorCounts();
     assert.equal(counts.length, 1);
@@ -156,4 +160,71 @@ test('a process that exits without stopping its server (two front-door threads) 
   assert.equal(run.signal, null, `no abort: ${run.stderr}`);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /healthy: monodyne/);
+});
+
+interface MeteredView {
+  frontDoors: Array<{ thread: number; tid: number | null; answered?: number; forwarded?: number; localServed: number }>;
+  tables: Array<{ tableName: string; partitions: Array<{ capacity: { read: { consumedUnitsTotal: number; throttledRequests: number } } }> }>;
+}
+
+async function meteredView(endpoint: string): Promise<MeteredView> {
+  return (await (await fetch(`${endpoint}/_monodyne/partitions`, { signal: AbortSignal.timeout(20_000) })).json()) as MeteredView;
+}
+
+function readUnitsOf(view: MeteredView, table: string): { consumed: number; throttled: number } {
+  const partitions = view.tables.find((t) => t.tableName === table)!.partitions;
+  return {
+    consumed: partitions.reduce((sum, p) => sum + p.capacity.read.consumedUnitsTotal, 0),
+    throttled: partitions.reduce((sum, p) => sum + p.capacity.read.throttledRequests, 0),
+  };
+}
+
+test('reads on either thread are metered on the same meters: consumed units add up exactly, and either thread throttles', async () => {
+  const t = await startTestServer((c) => {
+    c.server.frontDoorThreads = 2;
+    c.storage.checkpointIntervalMs = 10;
+    c.storage.localReadsBusyPercentMax = 100;
+    c.capacity.burstSeconds = 0;
+    c.capacity.adaptive = false;
+  });
+  const client = connectionPerRequest(t.endpoint);
+  try {
+    await client.send(new CreateTableCommand({ TableName: 'metered', ...keySchema, BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: 3000, WriteCapacityUnits: 100 } }));
+    for (let i = 0; i < 6; i++) await client.send(new PutItemCommand({ TableName: 'metered', Item: { pk: { S: `p${i}` }, sk: { N: '0' } } }));
+    const reads = 120;
+    let reported = 0;
+    for (let i = 0; i < reads; i++) {
+      const got = await client.send(new GetItemCommand({ TableName: 'metered', Key: { pk: { S: `p${i % 6}` }, sk: { N: '0' } }, ReturnConsumedCapacity: 'TOTAL' }));
+      reported += got.ConsumedCapacity!.CapacityUnits!;
+    }
+    const view = await meteredView(t.endpoint);
+    const door = view.frontDoors.find((d) => d.thread === 1)!;
+    assert.ok(door.tid === null || door.tid > 0);
+    assert.ok((door.answered ?? 0) > 0, `the door thread answered some of the reads (${JSON.stringify(view.frontDoors)})`);
+    assert.equal(reported, reads * 0.5);
+    assert.equal(readUnitsOf(view, 'metered').consumed, reads * 0.5, 'every read, on whichever thread, was charged once on the one set of meters');
+
+    // One read unit a second per partition, no burst: most reads are refused, on either thread.
+    await client.send(new UpdateTableCommand({ TableName: 'metered', ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 100 } }));
+    let admitted = 0;
+    let refused = 0;
+    const answeredBefore = t.server.frontDoorCounts()[0].answered;
+    for (let i = 0; i < 80; i++) {
+      try {
+        await client.send(new GetItemCommand({ TableName: 'metered', Key: { pk: { S: 'p1' }, sk: { N: '0' } } }));
+        admitted++;
+      } catch (err) {
+        assert.equal((err as Error).name, 'ProvisionedThroughputExceededException');
+        refused++;
+      }
+    }
+    const after = readUnitsOf(await meteredView(t.endpoint), 'metered');
+    assert.ok(refused > 0, 'reads over the rate are throttled');
+    assert.equal(after.throttled, refused, 'each refusal counted once on the shared meters');
+    assert.equal(after.consumed, reads * 0.5 + admitted * 0.5, 'each admitted read charged once');
+    assert.ok(t.server.frontDoorCounts()[0].answered >= answeredBefore);
+  } finally {
+    client.destroy();
+    await t.stop();
+  }
 });
