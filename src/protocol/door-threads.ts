@@ -5,6 +5,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { DynamoError } from './errors.ts';
 import type { DoorThreadCounts } from './door-counts.ts';
+import { MessageBatch } from './message-batch.ts';
 import { DoorCount, ownedBytes, type DoorThreadData, type DoorToMain, type MainToDoor } from './door-messages.ts';
 import type { AdminHandler } from './front-door.ts';
 import type { ResponseBody } from './wire.ts';
@@ -40,6 +41,8 @@ interface DoorThread {
   index: number;
   worker: Worker;
   port: import('node:worker_threads').MessagePort;
+  /** What goes to the thread on `port`, a batch per turn. */
+  out: MessageBatch<MainToDoor>;
   statePort: import('node:worker_threads').MessagePort;
   closed: Int32Array;
   counts: Float64Array;
@@ -111,6 +114,7 @@ export class DoorThreads {
       index,
       worker,
       port: requests.port1,
+      out: new MessageBatch(requests.port1),
       statePort: state.port1,
       closed: new Int32Array(closedSab),
       counts: new Float64Array(countsSab),
@@ -120,7 +124,9 @@ export class DoorThreads {
       drained: null,
     };
     this.threads.push(thread);
-    requests.port1.on('message', (message: DoorToMain) => this.received(thread, message));
+    requests.port1.on('message', (batch: DoorToMain[]) => {
+      for (const message of batch) this.received(thread, message);
+    });
     // Neither port keeps the process alive: a server's requests and timers do.
     requests.port1.unref();
     state.port1.unref();
@@ -209,13 +215,13 @@ export class DoorThreads {
    * process, so each is told to close them, and waited for, synchronously.
    */
   private closeAtExit(): void {
-    for (const thread of this.threads) post(thread, { k: 'close' });
+    for (const thread of this.threads) thread.out.sendNow({ k: 'close' });
     for (const thread of this.threads) Atomics.wait(thread.closed, 0, 0, exitCloseWaitMs);
   }
 }
 
-function post(thread: DoorThread, message: MainToDoor, transfer?: ArrayBuffer[]): void {
-  thread.port.postMessage(message, transfer);
+function post(thread: DoorThread, message: MainToDoor, transfer?: ArrayBuffer): void {
+  thread.out.add(message, transfer);
 }
 
 function answer(thread: DoorThread, id: number, body: ResponseBody): void {
@@ -224,7 +230,7 @@ function answer(thread: DoorThread, id: number, body: ResponseBody): void {
     return;
   }
   const bytes = ownedBytes(body);
-  post(thread, { k: 'ok', id, body: bytes }, [bytes.buffer as ArrayBuffer]);
+  post(thread, { k: 'ok', id, body: bytes }, bytes.buffer as ArrayBuffer);
 }
 
 function answerError(thread: DoorThread, id: number, err: unknown): void {

@@ -3,6 +3,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { DynamoError } from './errors.ts';
 import { ownedBytes, type DoorToMain, type MainToDoor } from './door-messages.ts';
+import { MessageBatch } from './message-batch.ts';
 import type { DispatchedRequest } from '../api/request-body.ts';
 import type { AdminRequest } from './front-door.ts';
 import type { ResponseBody } from './wire.ts';
@@ -14,6 +15,7 @@ interface Waiting {
 
 export class MainLink {
   private readonly port: MessagePort;
+  private readonly out: MessageBatch<DoorToMain>;
   private nextId = 1;
   private readonly waiting = new Map<number, Waiting>();
   /** Control messages from the main thread (drain, close). */
@@ -21,18 +23,21 @@ export class MainLink {
 
   constructor(port: MessagePort) {
     this.port = port;
-    port.on('message', (message: MainToDoor) => this.received(message));
+    this.out = new MessageBatch(port);
+    port.on('message', (batch: MainToDoor[]) => {
+      for (const message of batch) this.received(message);
+    });
   }
 
   send(message: DoorToMain): void {
-    this.port.postMessage(message);
+    this.out.sendNow(message);
   }
 
   /** Runs a DynamoDB request on the main thread; settles as the dispatcher there did. */
   forward(request: DispatchedRequest): Promise<ResponseBody> {
     const id = this.nextId++;
     const body = ownedBytes(request.body ?? Buffer.alloc(0));
-    this.port.postMessage({ k: 'op', id, target: request.target, body, authorization: request.authorization } satisfies DoorToMain, [body.buffer as ArrayBuffer]);
+    this.out.add({ k: 'op', id, target: request.target, body, authorization: request.authorization }, body.buffer as ArrayBuffer);
     return this.answer(id) as Promise<ResponseBody>;
   }
 
@@ -40,7 +45,7 @@ export class MainLink {
   admin(request: AdminRequest): Promise<{ status: number; body: string }> {
     const id = this.nextId++;
     const body = ownedBytes(request.body);
-    this.port.postMessage({ k: 'admin', id, method: request.method, path: request.path, authorization: request.authorization, body } satisfies DoorToMain, [body.buffer as ArrayBuffer]);
+    this.out.add({ k: 'admin', id, method: request.method, path: request.path, authorization: request.authorization, body }, body.buffer as ArrayBuffer);
     return this.answer(id) as Promise<{ status: number; body: string }>;
   }
 

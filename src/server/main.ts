@@ -171,7 +171,10 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   }
   autoAdmin.start();
   undo.push(() => autoAdmin.stop());
-  const frontDoorLoad = new FrontDoorLoad(config.storage.localReadsBusyPercentMax / 100);
+  // Stepping aside pays only while the one front-door thread is the limit and the storage threads
+  // have CPU to spare; with other front-door threads the cores are the limit, and a read answered
+  // here costs less in all than one handed to a storage thread (README: The threads).
+  const frontDoorLoad = new FrontDoorLoad(otherDoors > 0 ? 1 : config.storage.localReadsBusyPercentMax / 100);
   const localReads = config.storage.localReads ? new LocalReads(nodes, { sync: config.storage.sync, mapSizeBytes: config.storage.mapSizeBytes, encryptionKey: security.encryptionKey, pageJsonBudgetBytes: storageNodeSettings(config).pageJsonBudgetBytes }, frontDoorLoad) : null;
   if (localReads !== null) frontDoorLoad.start();
   undo.push(() => {

@@ -357,7 +357,31 @@ interface PartitionsView {
   splits?: number;
   nodes?: Array<{ batches: number | null; entries: number | null }>;
   tables?: Array<{ tableName: string; partitions: Array<{ partition: number }> }>;
-  frontDoors?: Array<{ thread: number; tid: number | null }>;
+  frontDoors?: Array<FrontDoorFigures>;
+}
+
+/** One front-door thread as GET /_monodyne/partitions reports it. */
+interface FrontDoorFigures {
+  thread: number;
+  tid: number | null;
+  localServed: number;
+  localPassed: number;
+  answered?: number;
+  forwarded?: number;
+}
+
+/** What each front-door thread did during a run: "0: 1,234 of 1,300 reads local; 1: ...". */
+function frontDoorNote(before: FrontDoorFigures[] | undefined, after: FrontDoorFigures[] | undefined): string | undefined {
+  if (before === undefined || after === undefined || after.length === 0) return undefined;
+  return after
+    .map((a) => {
+      const b = before.find((d) => d.thread === a.thread);
+      const served = a.localServed - (b?.localServed ?? 0);
+      const passed = a.localPassed - (b?.localPassed ?? 0);
+      const handled = a.answered === undefined ? '' : `, answered ${(a.answered - (b?.answered ?? 0)).toLocaleString('en-US')}, forwarded ${((a.forwarded ?? 0) - (b?.forwarded ?? 0)).toLocaleString('en-US')}`;
+      return `thread ${a.thread}: local reads ${served.toLocaleString('en-US')}, sent on ${passed.toLocaleString('en-US')}${handled}`;
+    })
+    .join('; ');
 }
 
 async function partitionsView(port: number): Promise<PartitionsView | null> {
@@ -496,6 +520,8 @@ interface WorkloadFigures {
   ratioToTable?: number;
   /** Partitions split during the measured run (not its warm-up): a split under load is what issue 21 point 5 measures. */
   splitsDuringRun?: number;
+  /** What each front-door thread did during the run (local reads, forwarded requests). */
+  frontDoors?: string;
   /** Of them, those LOADTEST_SPLIT_ROUNDS forced. */
   splitsForced?: number;
 }
@@ -622,8 +648,10 @@ async function measure(
   await beside;
   const cpu = pid === null || before === null ? null : cpuSplit(pid, before, threadCpu(pid), seconds, doorTids);
   const out = figures(name, result, ceilingRps, cpu, pid === null ? null : readRss(pid));
-  const splitsAfter = splitsBefore === undefined ? undefined : (await partitionsView(port))?.splits;
+  const viewAfter = pid === null ? null : await partitionsView(port);
+  const splitsAfter = viewAfter?.splits;
   if (splitsBefore !== undefined && splitsAfter !== undefined) out.splitsDuringRun = splitsAfter - splitsBefore;
+  out.frontDoors = frontDoorNote(viewBefore?.frontDoors, viewAfter?.frontDoors);
   if (out.non2xx > 0 && out.firstError === null) out.firstError = await sampleError(port, pool);
   return out;
 }
@@ -842,6 +870,7 @@ try {
       const vsTable = row.ratioToTable === undefined ? '' : `, ${row.ratioToTable.toFixed(2)} × ${w.startsWith('transact') ? (w === 'transact-get' ? 'GetItem' : 'PutItem') : 'the same on the table without the index'}`;
       const splitNote = row.splitsDuringRun ? `, ${row.splitsDuringRun} partition split${row.splitsDuringRun > 1 ? 's' : ''} during the run` : '';
       console.log(`${label}: ${row.requestsPerS.toLocaleString('en-US')} req/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.errors} errors${splitNote}${perCommit}${vsTable}${row.firstError ? ` (first: ${row.firstError})` : ''}`);
+      if (row.frontDoors !== undefined) console.log(`  front doors: ${row.frontDoors}`);
       if (w === 'put-gsi') {
         // The server's view: its lag samples are per propagator pass (oldest write waiting → pass done), its last 1,000 passes.
         propagation = await serverPropagation(monodyne.port, itemsGsiTable);
