@@ -13,8 +13,21 @@ import type { RangeRequest } from '../storage/messages.ts';
 import { encodeHashPrefix } from '../storage/key-encoding.ts';
 import { hashSpaceEnd } from './partition-map.ts';
 
-/** Query and Scan pages read here have a Limit of at most this many items; longer ones go to the node. */
-export const localPageItemsMax = 100;
+/**
+ * A Query or Scan page read here reads at most this many bytes of stored items (counted as items
+ * are read and again as they are written out); a longer page is handed to the node rather than
+ * hold this thread (a page may be 1 MB). Whatever its Limit, a short page is answered here.
+ */
+export const localPageBytesMax = 64 * 1024;
+
+/** Thrown from readRange's progress callback once a page read here passes localPageBytesMax. */
+const pageTooLong: { readonly tooLong: true } = Object.freeze({ tooLong: true });
+/** Bytes the page being read here has read so far (one page at a time on a thread). */
+let localPageBytes = 0;
+function countLocalPageBytes(bytesAhead: number): void {
+  localPageBytes += bytesAhead;
+  if (localPageBytes > localPageBytesMax) throw pageTooLong;
+}
 
 /** The first 4 bytes of an item key (or a Scan's bound) are its partition key's hash. */
 function hashOfKey(key: Uint8Array): number {
@@ -131,11 +144,11 @@ export class LocalReads {
 
   /**
    * A Query page of one partition key (hash32) as node `node` last applied its items, or
-   * undefined when the node must be asked (as for get). Only short pages (a Limit of at most
-   * localPageItemsMax): a page of up to 1 MB would hold this thread for milliseconds.
+   * undefined when the node must be asked (as for get, and for a page longer than
+   * localPageBytesMax).
    */
   query(tableId: string, node: number, hash32: number, req: RangeRequest): RangePage | undefined {
-    if (req.lim === 0 || req.lim > localPageItemsMax || !this.load.spare) return this.pass();
+    if (!this.load.spare) return this.pass();
     const view = this.views.readView(node);
     if (view === null) return this.pass();
     const stamp = view.visibility.readable(tableTag(tableId), hash32);
@@ -151,7 +164,7 @@ export class LocalReads {
    * answer says where: `end`), or undefined: ask the node. Short pages only, as for query.
    */
   scan(tableId: string, node: number, req: RangeRequest): { page: RangePage; end: number } | undefined {
-    if (req.lim === 0 || req.lim > localPageItemsMax || !this.load.spare) return this.pass();
+    if (!this.load.spare) return this.pass();
     const view = this.views.readView(node);
     if (view === null) return this.pass();
     const from = hashOfKey(req.lo);
@@ -180,7 +193,13 @@ export class LocalReads {
     }
     // The page ends where the node's would: its answer frame bounds a page's JSON.
     if (req.jm > this.environment.pageJsonBudgetBytes) req.jm = this.environment.pageJsonBudgetBytes;
-    return readRange(db, req);
+    localPageBytes = 0;
+    try {
+      return readRange(db, req, countLocalPageBytes);
+    } catch (err) {
+      if (err === pageTooLong) return undefined;
+      throw err;
+    }
   }
 
   close(): void {
