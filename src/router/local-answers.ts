@@ -20,9 +20,9 @@ function localGet(reads: LocalPointReads, tableId: string, node: number, hash32:
   return { id: req.id, s: Status.Ok, json: storedItemJson(value), n: storedItemSize(value) };
 }
 
-/** An eventually consistent Query or Scan page (a local secondary index's entries go to the node). */
+/** An eventually consistent Query or Scan page, of the table or of a local secondary index. */
 function localRange(reads: LocalPointReads, tableId: string, node: number, hash32: number, req: RangeRequest): StorageResponse | null {
-  if ((req.op !== Op.Query && req.op !== Op.Scan) || req.fd === true) return null;
+  if (req.op !== Op.Query && req.op !== Op.Scan) return null;
   if (req.op === Op.Query) {
     const page = reads.query(tableId, node, hash32, req);
     return page === undefined ? null : { id: req.id, s: Status.Ok, items: page.items, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead };

@@ -5,7 +5,7 @@
 // consistent reads and writes, the request goes to the node as before.
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { environmentOptions, itemsDbOptions } from '../storage/lmdb-tree.ts';
+import { environmentOptions, followerDataDbOptions, itemsDbOptions } from '../storage/lmdb-tree.ts';
 import { tableTag } from '../storage/read-visibility.ts';
 import type { NodeReadView } from '../control/storage-threads.ts';
 import { readRange, type RangePage } from '../storage/range-read.ts';
@@ -95,10 +95,11 @@ export interface LocalReadEnvironment {
 interface OpenedNode {
   view: NodeReadView;
   root: RootDatabase;
-  items: Map<string, Database<Buffer, Buffer>>;
+  /** A table's items and followers' data, by database name. */
+  dbs: Map<string, Database<Buffer, Buffer>>;
   /** The generation this thread's read transaction of the environment was renewed at. */
   generation: number;
-  /** Tables whose items were not in the B-tree at a generation: tried again only at a later one. */
+  /** Databases not in the B-tree at a generation: tried again only at a later one. */
   missing: Map<string, number>;
 }
 
@@ -185,8 +186,11 @@ export class LocalReads {
 
   private readPage(node: number, view: NodeReadView, tableId: string, generation: number, req: RangeRequest): RangePage | undefined {
     const opened = this.openedNode(node, view);
-    const db = this.itemsDb(opened, tableId, generation);
-    if (db === undefined) return undefined;
+    const items = this.itemsDb(opened, tableId, generation);
+    if (items === undefined) return undefined;
+    // A local secondary index's entries are the followers' data beside the items, as on the node (read-serve.ts).
+    const entries = req.fd === true ? this.followerDataDb(opened, tableId, generation) : items;
+    if (entries === undefined) return undefined;
     if (opened.generation !== generation) {
       opened.root.resetReadTxn();
       opened.generation = generation;
@@ -195,7 +199,7 @@ export class LocalReads {
     if (req.jm > this.environment.pageJsonBudgetBytes) req.jm = this.environment.pageJsonBudgetBytes;
     localPageBytes = 0;
     try {
-      return readRange(db, req, countLocalPageBytes);
+      return req.fd === true ? readRange(entries, req, countLocalPageBytes, req.tk === undefined ? undefined : items) : readRange(items, req, countLocalPageBytes);
     } catch (err) {
       if (err === pageTooLong) return undefined;
       throw err;
@@ -218,23 +222,32 @@ export class LocalReads {
     // A new incarnation of the node (a replacement, in a new directory).
     had?.root.close();
     const root = open(environmentOptions({ path: view.dir, ...this.environment }));
-    const opened: OpenedNode = { view, root, items: new Map(), generation: -1, missing: new Map() };
+    const opened: OpenedNode = { view, root, dbs: new Map(), generation: -1, missing: new Map() };
     this.opened[node] = opened;
     return opened;
   }
 
   private itemsDb(opened: OpenedNode, tableId: string, generation: number): Database<Buffer, Buffer> | undefined {
-    const db = opened.items.get(tableId);
+    return this.namedDb(opened, itemsDbOptions(tableId, false), generation);
+  }
+
+  private followerDataDb(opened: OpenedNode, tableId: string, generation: number): Database<Buffer, Buffer> | undefined {
+    return this.namedDb(opened, followerDataDbOptions(tableId, false), generation);
+  }
+
+  private namedDb(opened: OpenedNode, options: ReturnType<typeof itemsDbOptions>, generation: number): Database<Buffer, Buffer> | undefined {
+    const name = options.name;
+    const db = opened.dbs.get(name);
     if (db !== undefined) return db;
     // Not in the B-tree yet: only a checkpoint (a new generation) can have made it.
-    if (opened.missing.get(tableId) === generation) return undefined;
-    const made = opened.root.openDB<Buffer, Buffer>(itemsDbOptions(tableId, false)) as Database<Buffer, Buffer> | undefined;
+    if (opened.missing.get(name) === generation) return undefined;
+    const made = opened.root.openDB<Buffer, Buffer>(options) as Database<Buffer, Buffer> | undefined;
     if (made === undefined) {
-      opened.missing.set(tableId, generation);
+      opened.missing.set(name, generation);
       return undefined;
     }
-    opened.missing.delete(tableId);
-    opened.items.set(tableId, made);
+    opened.missing.delete(name);
+    opened.dbs.set(name, made);
     return made;
   }
 }

@@ -95,6 +95,11 @@ export function itemsDbOptions(table: string, create = true) {
   return { name: `d:${table}`, keyEncoding: 'binary' as const, encoding: 'binary' as const, ...(create ? {} : { create: false }) };
 }
 
+/** A table's followers' data (local secondary index entries, the global indexes' outbox, ...), opened as itemsDbOptions. */
+export function followerDataDbOptions(table: string, create = true) {
+  return { name: `x:${table}`, keyEncoding: 'binary' as const, encoding: 'binary' as const, ...(create ? {} : { create: false }) };
+}
+
 export class LmdbTree implements CheckpointTree {
   private readonly root: RootDatabase;
   private readonly meta: Database<unknown, string>;
@@ -132,7 +137,7 @@ export class LmdbTree implements CheckpointTree {
     if (dbs === undefined) {
       dbs = {
         items: this.root.openDB<Buffer, Buffer>(itemsDbOptions(table)),
-        followerData: this.root.openDB<Buffer, Buffer>({ name: `x:${table}`, keyEncoding: 'binary', encoding: 'binary' }),
+        followerData: this.root.openDB<Buffer, Buffer>(followerDataDbOptions(table)),
         log: this.root.openDB<Buffer, Buffer>({ name: `l:${table}`, keyEncoding: 'binary', encoding: 'binary' }),
       };
       this.tables.set(table, dbs);

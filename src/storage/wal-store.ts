@@ -222,20 +222,26 @@ export class WalNodeStore implements NodeStore {
     this.builder.keyValue(WalRecordType.SnapshotItem, table, key, value);
   }
 
+  // Followers' data (local secondary index entries among it) is read by other threads as the
+  // items are (read-visibility.ts): its keys start with their item's partition key hash.
   putFollowerData(table: string, key: Uint8Array, value: Uint8Array): void {
+    this.options.visibility?.markDirty(keyHash(key));
     this.memtable.put(followerDataTreeId(table), toBuffer(key), toBuffer(value));
     this.builder.keyValue(WalRecordType.FollowerDataPut, table, key, value);
   }
 
   putDerivedData(table: string, key: Uint8Array, value: Uint8Array): void {
+    this.options.visibility?.markDirty(keyHash(key));
     this.memtable.put(followerDataTreeId(table), toBuffer(key), toBuffer(value));
   }
 
   removeDerivedData(table: string, key: Uint8Array): void {
+    this.options.visibility?.markDirty(keyHash(key));
     this.memtable.remove(followerDataTreeId(table), toBuffer(key));
   }
 
   removeFollowerData(table: string, key: Uint8Array): void {
+    this.options.visibility?.markDirty(keyHash(key));
     this.memtable.remove(followerDataTreeId(table), toBuffer(key));
     this.builder.followerDataRemove(table, key);
   }

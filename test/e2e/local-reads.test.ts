@@ -168,3 +168,39 @@ test('a page without a Limit is answered here while it is short; a long one (pas
     await t.stop();
   }
 });
+
+test('a local secondary index read after each acknowledged write returns it, answered here once checkpointed (entries, and items fetched for them)', async () => {
+  const t = await startWithFastCheckpoints();
+  try {
+    await t.client.send(
+      new CreateTableCommand({
+        TableName: table,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' }, { AttributeName: 'rank', AttributeType: 'N' }],
+        LocalSecondaryIndexes: [{ IndexName: 'byRank', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'rank', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const reads = t.server.localReads!;
+    const servedBefore = reads.served;
+    const ranks = new Map<number, number>();
+    for (let round = 1; round <= 25; round++) {
+      for (let i = 0; i < 4; i++) {
+        // Each round moves every item to a new rank: the index's entries move with it.
+        const sk = (round * 4 + i) % 6;
+        const rank = (round * 7 + i * 3) % 50;
+        ranks.set(sk, rank);
+        await t.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'p' }, sk: { N: String(sk) }, rank: { N: String(rank) }, v: { N: String(round) } } }));
+        const expected = [...ranks.entries()].sort((a, b) => a[1] - b[1] || a[0] - b[0]).map(([s]) => s);
+        const keysOnly = await t.client.send(new QueryCommand({ TableName: table, IndexName: 'byRank', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'p' } } }));
+        assert.deepEqual(keysOnly.Items?.map((item) => Number(item.sk.N)), expected, `round ${round}, item ${i}: the index's entries`);
+        const whole = await t.client.send(new QueryCommand({ TableName: table, IndexName: 'byRank', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'p' } }, Select: 'ALL_ATTRIBUTES', Limit: 3 }));
+        assert.deepEqual(whole.Items?.map((item) => Number(item.sk.N)), expected.slice(0, 3));
+        for (const item of whole.Items ?? []) assert.equal(Number(item.rank.N), ranks.get(Number(item.sk.N)), 'the item fetched is the one the entry stands for');
+      }
+    }
+    assert.ok(reads.served > servedBefore, 'index reads were answered from the B-trees');
+  } finally {
+    await t.stop();
+  }
+});
