@@ -54,6 +54,8 @@ export interface RunningServer {
   localReads: LocalReadCounts | null;
   /** Threads accepting connections on the port: the main thread and the others (server.frontDoorThreads). */
   frontDoorThreads: number;
+  /** Settles once every other front-door thread listens (or could not: it is logged); until then the main thread serves alone. */
+  frontDoorsJoined: Promise<void>;
   /** What each front-door thread besides the main thread did so far (tests, operators). */
   frontDoorCounts(): DoorThreadCounts[];
 }
@@ -233,7 +235,11 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   const publisher = doors === null ? null : new DoorStatePublisher(catalog, map, nodes, admission, doorStateSeq);
   undo.push(() => publisher?.close());
   // From here on the main thread's admission locks its meters: another thread meters reads too.
-  await doors?.join(port, dispatcher, admin, publisher!, admission.sharedState());
+  // The server is up once this thread listens; the others join the port once their code is
+  // loaded (a thread that cannot leaves this one serving alone, and says so).
+  const frontDoorsJoined = (doors?.join(port, dispatcher, admin, publisher!, admission.sharedState()) ?? Promise.resolve()).catch((err: Error) => {
+    log.error(`a front-door thread could not join port ${port}; the main thread serves without it: ${err.message}`);
+  });
   admin.frontDoors = () => [{ thread: 0, tid: process.pid, localServed: localReads?.served ?? 0, localPassed: localReads?.passed ?? 0 }, ...(doors?.counts() ?? [])];
 
   let closing: Promise<void> | null = null;
@@ -276,6 +282,7 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
     streams,
     localReads: localReads === null ? null : everyThreadsLocalReads(localReads, doors),
     frontDoorThreads: otherDoors + 1,
+    frontDoorsJoined,
     frontDoorCounts: () => doors?.counts() ?? [],
   };
 }

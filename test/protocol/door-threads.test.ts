@@ -37,13 +37,16 @@ function connectionPerRequest(endpoint: string): DynamoDBClient {
   });
 }
 
-function startTwoDoors(): Promise<TestServer> {
-  return startTestServer((c) => {
+async function startTwoDoors(): Promise<TestServer> {
+  const t = await startTestServer((c) => {
     c.server.frontDoorThreads = 2;
     // Items reach the B-trees the door thread reads within milliseconds.
     c.storage.checkpointIntervalMs = 10;
     c.storage.localReadsBusyPercentMax = 100;
   });
+  // The server answers once the main thread listens; the other thread joins when its code is loaded.
+  await t.server.frontDoorsJoined;
+  return t;
 }
 
 const keySchema = {
@@ -152,6 +155,8 @@ test('a process that exits without stopping its server (two front-door threads) 
     config.auth.enabled = false;
     config.log.level = 'silent';
     const server = await startServer(config);
+    // The other thread holds its sockets when the process exits: the case that would abort it.
+    await server.frontDoorsJoined;
     const res = await fetch(server.endpoint + '/');
     console.log(await res.text());
     process.exit(0);
@@ -187,6 +192,7 @@ test('reads on either thread are metered on the same meters: consumed units add 
     c.capacity.burstSeconds = 0;
     c.capacity.adaptive = false;
   });
+  await t.server.frontDoorsJoined;
   const client = connectionPerRequest(t.endpoint);
   try {
     await client.send(new CreateTableCommand({ TableName: 'metered', ...keySchema, BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: 3000, WriteCapacityUnits: 100 } }));
