@@ -16,12 +16,17 @@ export interface AuthenticatorOptions {
   now?: () => number;
   /** Where refused signatures and unknown access keys are reported (default: the server's log, as warnings). */
   logRefusal?: (line: string) => void;
+  /**
+   * Takes each refusal instead of this authenticator's own log: another front-door thread hands
+   * its refusals to the main thread's, so that each is logged once for the server, not per thread.
+   */
+  refusals?: { note(accessKeyId: string, error: DynamoError): void };
 }
 
 export class Authenticator {
   private readonly verifier: SigV4Verifier<Credential>;
   private readonly byAccessKey = new Map<string, Credential>();
-  private readonly refusals: RefusalLog;
+  private readonly refusals: { note(accessKeyId: string, error: DynamoError): void };
 
   constructor(options: AuthenticatorOptions) {
     for (const c of options.credentials) this.byAccessKey.set(c.accessKeyId, new Credential(c));
@@ -30,7 +35,12 @@ export class Authenticator {
       clockSkewSeconds: options.clockSkewSeconds,
       now: options.now,
     });
-    this.refusals = new RefusalLog(options.logRefusal ?? log.warn, options.now);
+    this.refusals = options.refusals ?? new RefusalLog(options.logRefusal ?? log.warn, options.now);
+  }
+
+  /** A refusal another front-door thread saw (its authenticator's `refusals`), logged as this one's are. */
+  noteRefusal(accessKeyId: string, error: DynamoError): void {
+    this.refusals.note(accessKeyId, error);
   }
 
   /** While the headers are at hand: everything but the signature itself. Throws DynamoError. */

@@ -69,7 +69,9 @@ export type DoorToMain =
   | { k: 'listenFailed'; message: string }
   | { k: 'op'; id: number; target: string; body: Uint8Array; authorization: string }
   | { k: 'admin'; id: number; method: string; path: string; authorization: string; body: Uint8Array }
-  | { k: 'drained' };
+  | { k: 'drained' }
+  /** A refused signature or unknown access key, for the main thread's refusal log. */
+  | { k: 'refused'; accessKeyId: string; name: ErrorName; message: string };
 
 /** Main → door thread, on `requests`. */
 export type MainToDoor =

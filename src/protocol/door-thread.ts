@@ -47,7 +47,7 @@ function listen(port: number, meters: AdmissionSharedState): void {
   const router = localReads === null ? null : new DoorRouter(state, localReads, new SharedReadAdmission(state, new AttachedAdmission(meters)));
   const handler = new DoorHandler(state, router, main, new Float64Array(data.counts), localReads);
   const door = new FrontDoor(handler, admin, {
-    auth: config.auth.enabled ? new Authenticator({ credentials: config.auth.credentials, clockSkewSeconds: config.auth.clockSkewSeconds }) : null,
+    auth: config.auth.enabled ? new Authenticator({ credentials: config.auth.credentials, clockSkewSeconds: config.auth.clockSkewSeconds, refusals: { note: (accessKeyId, error) => main.refused(accessKeyId, error) } }) : null,
     tls: tlsFilesOf(config.tls),
     limits: { ...config.limits },
     operations: new Set(data.operations),

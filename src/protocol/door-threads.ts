@@ -59,6 +59,8 @@ export class DoorThreads {
   private handler: ForwardedRequestHandler | null = null;
   private admin: AdminHandler | null = null;
   private publisher: DoorStatePublisher | null = null;
+  /** Where the threads' refused signatures are logged (the main thread's authenticator). */
+  private onRefused: ((accessKeyId: string, error: DynamoError) => void) | null = null;
   private readonly onExit = () => this.closeAtExit();
 
   /** Starts the threads: they load their code while the rest of the server starts (join). */
@@ -74,8 +76,9 @@ export class DoorThreads {
    * answer what they forward, metering reads on `admission`'s shared meters; resolves once each
    * listens, rejects if one cannot.
    */
-  async join(port: number, handler: ForwardedRequestHandler, admin: AdminHandler, publisher: DoorStatePublisher, admission: AdmissionSharedState): Promise<void> {
+  async join(port: number, handler: ForwardedRequestHandler, admin: AdminHandler, publisher: DoorStatePublisher, admission: AdmissionSharedState, onRefused: ((accessKeyId: string, error: DynamoError) => void) | null): Promise<void> {
     this.handler = handler;
+    this.onRefused = onRefused;
     this.admin = admin;
     this.publisher = publisher;
     await Promise.all(
@@ -166,6 +169,9 @@ export class DoorThreads {
         return;
       case 'drained':
         thread.drained?.();
+        return;
+      case 'refused':
+        this.onRefused?.(message.accessKeyId, new DynamoError(message.name, message.message));
         return;
     }
   }

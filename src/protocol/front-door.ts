@@ -51,6 +51,9 @@ export interface AdminRequest {
 /** Admin request bodies are small JSON commands. */
 const adminBodyBytesMax = 64 * 1024;
 
+/** Bytes of a body past its bound read and dropped before 413 is sent; past these the connection is closed at once. */
+const tooLargeDiscardBytesMax = 16 * 1024 * 1024;
+
 /** Bounds on what one client can make the front door hold or wait for (config: limits.*). */
 export interface FrontDoorLimits {
   requestBodyBytesMax: number;
@@ -115,6 +118,8 @@ export class HttpExchange {
   pending: PendingAuth | null = null;
   /** An answer decided from the headers alone: the body is read and dropped, then this is sent. */
   early: DynamoError | null = null;
+  /** The body passed its bound: the rest is read and dropped, then 413 is sent and the connection closed. */
+  tooLarge = false;
   /** When the body must have arrived (ms since the epoch). */
   deadline = 0;
   /** Set for requests under /_monodyne/: the admin action name checked against the policy. */
@@ -152,8 +157,17 @@ export class HttpExchange {
     const size = chunk.byteLength;
     this.received += size;
     const bodyMax = this.adminAction === null ? server.limits.requestBodyBytesMax : adminBodyBytesMax;
-    if (this.received > bodyMax) {
-      this.fail(new DynamoError('RequestEntityTooLarge', `Request size ${this.received} exceeded ${bodyMax} bytes`), true);
+    if (this.received > bodyMax && !this.tooLarge) {
+      // Answered once the rest of the body is read and dropped: closing while the client still
+      // sends makes the kernel reset the connection, and the client may never see the answer.
+      this.tooLarge = true;
+      this.early = new DynamoError('RequestEntityTooLarge', `Request size ${this.received} exceeded ${bodyMax} bytes`);
+      this.chunks = [];
+      server.releaseBodyBytes(this);
+    }
+    if (this.tooLarge && this.received > bodyMax + tooLargeDiscardBytesMax) {
+      // A sender that goes on and on is cut off.
+      this.fail(this.early, true);
       return;
     }
     if (this.early === null && size > 0) {
@@ -515,6 +529,12 @@ export class FrontDoor {
     return this.operations === null || this.operations.has(name);
   }
 
+  /** Stops counting the body bytes an exchange holds (it dropped them). */
+  releaseBodyBytes(exchange: HttpExchange): void {
+    this.counters.subtractBodyBytes(exchange.buffered);
+    exchange.buffered = 0;
+  }
+
   /** Counts body bytes against the in-flight bound; false when they do not fit. */
   admitBodyBytes(bytes: number): boolean {
     return this.counters.tryAddBodyBytes(bytes, this.limits.inFlightBodyBytesMax);
@@ -524,7 +544,7 @@ export class FrontDoor {
   bodyComplete(exchange: HttpExchange): void {
     this.receiving.delete(exchange);
     if (exchange.early !== null) {
-      exchange.fail(exchange.early);
+      exchange.fail(exchange.early, exchange.tooLarge);
       return;
     }
     const pending = exchange.pending;

@@ -1,7 +1,7 @@
 // A front-door thread's link to the main thread: requests it does not answer itself go there
 // whole (after their signature and policy were checked here), and their answers come back.
 import type { MessagePort } from 'node:worker_threads';
-import { DynamoError } from './errors.ts';
+import { DynamoError, type ErrorName } from './errors.ts';
 import { ownedBytes, type DoorToMain, type MainToDoor } from './door-messages.ts';
 import { MessageBatch } from './message-batch.ts';
 import type { DispatchedRequest } from '../api/request-body.ts';
@@ -39,6 +39,12 @@ export class MainLink {
     const body = ownedBytes(request.body ?? Buffer.alloc(0));
     this.out.add({ k: 'op', id, target: request.target, body, authorization: request.authorization }, body.buffer as ArrayBuffer);
     return this.answer(id) as Promise<ResponseBody>;
+  }
+
+  /** A refusal this thread's authenticator saw: the main thread logs it (once for the server). */
+  refused(accessKeyId: string, error: DynamoError): void {
+    // At once, before the refusal is answered: the log keeps the order the client saw.
+    this.out.sendNow({ k: 'refused', accessKeyId, name: error.kind.name as ErrorName, message: error.message });
   }
 
   /** An admin request (already authorized here), answered by the main thread's admin endpoints. */

@@ -29,7 +29,7 @@ export const contentType = 'application/x-amz-json-1.0';
 export const serverHeaderValue = 'Server';
 
 const base32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-/** Per-process random part of request ids; the rest is a counter, so ids are unique and cheap. */
+/** Random part of request ids, one per front-door thread (each loads this module); the rest is a counter, so ids are unique and cheap. */
 const requestIdPrefix = Array.from(randomBytes(36), (b) => base32[b & 31]).join('');
 /** Every pair of base32 digits, so a 10-bit group is one lookup. */
 const base32Pairs: string[] = [];

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, frontDoorThreadsOf, type Config } from './config.ts';
+import type { DynamoError } from '../protocol/errors.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { listenProblem } from './listen-problem.ts';
 import { LmdbCatalog, nodeDir } from '../control/catalog.ts';
@@ -237,7 +238,9 @@ async function startIn(config: Config, dataDir: string, undo: Array<() => unknow
   // From here on the main thread's admission locks its meters: another thread meters reads too.
   // The server is up once this thread listens; the others join the port once their code is
   // loaded (a thread that cannot leaves this one serving alone, and says so).
-  const frontDoorsJoined = (doors?.join(port, dispatcher, admin, publisher!, admission.sharedState()) ?? Promise.resolve()).catch((err: Error) => {
+  const auth = security.frontDoor.auth;
+  const onRefused = auth === null ? null : (accessKeyId: string, error: DynamoError) => auth.noteRefusal(accessKeyId, error);
+  const frontDoorsJoined = (doors?.join(port, dispatcher, admin, publisher!, admission.sharedState(), onRefused) ?? Promise.resolve()).catch((err: Error) => {
     log.error(`a front-door thread could not join port ${port}; the main thread serves without it: ${err.message}`);
   });
   admin.frontDoors = () => [{ thread: 0, tid: process.pid, localServed: localReads?.served ?? 0, localPassed: localReads?.passed ?? 0 }, ...(doors?.counts() ?? [])];

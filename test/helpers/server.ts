@@ -61,6 +61,8 @@ export async function startTestServer(overrides: (config: Config) => void = () =
   config.auth.enabled = false;
   overrides(config);
   const server = await startServer(config);
+  // Every front-door thread listens before the test starts: its requests reach all of them.
+  await server.frontDoorsJoined;
   const client = clientFor(server.endpoint);
   const doc = DynamoDBDocumentClient.from(client);
   return {
