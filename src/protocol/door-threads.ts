@@ -2,7 +2,7 @@
 // load their code while the storage nodes start), has them join the port it listens on, runs the
 // requests they forward as if they had arrived here, and stops them (drained first) with the
 // server, or at once if the process exits without stopping it.
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { DynamoError } from './errors.ts';
 import type { DoorThreadCounts } from './door-counts.ts';
 import { MessageBatch } from './message-batch.ts';
@@ -33,23 +33,24 @@ export interface DoorThreadsOptions {
   stateSeq: SharedArrayBuffer;
 }
 
-
 /** How long a door thread may take to close its sockets when the process exits without stopping the server. */
 const exitCloseWaitMs = 2000;
 
 interface DoorThread {
   index: number;
   worker: Worker;
-  port: import('node:worker_threads').MessagePort;
+  port: MessagePort;
   /** What goes to the thread on `port`, a batch per turn. */
   out: MessageBatch<MainToDoor>;
-  statePort: import('node:worker_threads').MessagePort;
+  statePort: MessagePort;
   closed: Int32Array;
   counts: Float64Array;
   /** The thread's id in the operating system (null: not known). */
   tid: number | null;
   exited: Promise<void>;
-  /** Settles the thread's start (join) or drain, whichever is waited for. */
+  /** False once the thread ended. */
+  running: boolean;
+  /** Settles join's wait for the thread to listen. */
   listening: ((err: Error | null) => void) | null;
   drained: (() => void) | null;
 }
@@ -85,6 +86,10 @@ export class DoorThreads {
       this.threads.map(
         (thread) =>
           new Promise<void>((resolve, reject) => {
+            if (!thread.running) {
+              reject(new Error(`front-door thread ${thread.index} ended before it listened`));
+              return;
+            }
             thread.listening = (err) => (err === null ? resolve() : reject(err));
             publisher.attach(thread.statePort);
             post(thread, { k: 'listen', port, admission });
@@ -122,6 +127,7 @@ export class DoorThreads {
       closed: new Int32Array(closedSab),
       counts: new Float64Array(countsSab),
       tid: null,
+      running: true,
       exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())),
       listening: null,
       drained: null,
@@ -135,6 +141,7 @@ export class DoorThreads {
     state.port1.unref();
     worker.on('error', (err) => log.error(`front-door thread ${index} failed:`, err));
     void thread.exited.then(() => {
+      thread.running = false;
       this.publisher?.detach(state.port1);
       thread.listening?.(new Error(`front-door thread ${index} ended before it listened`));
       thread.drained?.();
