@@ -277,22 +277,36 @@ export class Workload {
     return `c${c}v${this.valueCounter++}`;
   }
 
-  /** Records a write attempt on a register (or row) in its history. */
-  private recordWrite(client: Client, id: string, a: { outcome: Outcome; invokedAt: number; completedAt: number }, op: RegisterOp): void {
+  /**
+   * A register write attempt as it is sent: in the history at once, as one whose outcome is not
+   * known, until its answer says what it did (recordWrite). The run may end, or the process crash,
+   * before an attempt is answered (the router retries for up to its retry window): a read of what
+   * it wrote is then explained by it, as it is for a client that never heard back.
+   */
+  private writeInFlight(client: Client, id: string, op: RegisterOp): HistoryEntry {
+    const entry: HistoryEntry = { process: client.proc, invokedAt: this.now, completedAt: Infinity, op: op.kind === 'cas' ? { ...op, result: 'unknown' } : op };
+    this.history(id).push(entry);
+    return entry;
+  }
+
+  /** Records a write attempt on a register (or row) in its history (in place of its in-flight entry, when it has one). */
+  private recordWrite(client: Client, id: string, a: { outcome: Outcome; invokedAt: number; completedAt: number }, op: RegisterOp, inFlight: HistoryEntry | null = null): void {
     const stats = this.env.stats;
+    const history = this.history(id);
+    if (inFlight !== null) history.splice(history.indexOf(inFlight), 1);
     switch (a.outcome) {
       case 'ok':
         stats.writesAcked++;
-        this.history(id).push({ process: client.proc, invokedAt: a.invokedAt, completedAt: a.completedAt, op });
+        history.push({ process: client.proc, invokedAt: a.invokedAt, completedAt: a.completedAt, op });
         break;
       case 'fail':
         stats.casFailed++;
-        this.history(id).push({ process: client.proc, invokedAt: a.invokedAt, completedAt: a.completedAt, op });
+        history.push({ process: client.proc, invokedAt: a.invokedAt, completedAt: a.completedAt, op });
         break;
       case 'unknown':
         // It may take effect at any later time, or never.
         stats.unknown++;
-        this.history(id).push({ process: client.proc, invokedAt: a.invokedAt, completedAt: Infinity, op: op.kind === 'cas' ? { ...op, result: 'unknown' } : op });
+        history.push({ process: client.proc, invokedAt: a.invokedAt, completedAt: Infinity, op: op.kind === 'cas' ? { ...op, result: 'unknown' } : op });
         client.lastSeen.delete(id);
         break;
       case 'refused':
@@ -446,9 +460,14 @@ export class Workload {
     const input: Record<string, unknown> = { TableName: ref.table, Item: { pk: { S: ref.key }, v: { S: value } } };
     if (conditional) Object.assign(input, conditionOn(expected));
     const op: RegisterOp = conditional ? { kind: 'cas', expected, value, result: 'ok' } : { kind: 'write', value };
-    const last = await this.sdk(client, `PutItem ${ref.id}`, (ctx) => putItem(ctx, input), (a) => {
+    let inFlight: HistoryEntry | null = null;
+    const send = (ctx: ApiContext) => {
+      inFlight = this.writeInFlight(client, ref.id, op);
+      return putItem(ctx, input);
+    };
+    const last = await this.sdk(client, `PutItem ${ref.id}`, send, (a) => {
       if (a.outcome === 'ok') this.checkDurable(a.sent[0], `PutItem ${ref.id}`, (item) => (item?.v as { S?: string } | undefined)?.S === value);
-      this.recordWrite(client, ref.id, a, a.outcome === 'fail' ? { kind: 'cas', expected, value, result: 'fail' } : op);
+      this.recordWrite(client, ref.id, a, a.outcome === 'fail' ? { kind: 'cas', expected, value, result: 'fail' } : op, inFlight);
       if (a.outcome === 'ok') client.lastSeen.set(ref.id, value);
       this.afterUnknown(client, a.outcome === 'unknown');
     });
@@ -460,13 +479,18 @@ export class Workload {
     const onValue = conditional && expected !== null;
     const input: Record<string, unknown> = { TableName: ref.table, Key: { pk: { S: ref.key } } };
     if (onValue) Object.assign(input, conditionOn(expected));
-    const last = await this.sdk(client, `DeleteItem ${ref.id}`, (ctx) => deleteItem(ctx, input), (a) => {
+    let inFlight: HistoryEntry | null = null;
+    const send = (ctx: ApiContext) => {
+      inFlight = this.writeInFlight(client, ref.id, onValue ? { kind: 'cas', expected, value: null, result: 'ok' } : { kind: 'write', value: null });
+      return deleteItem(ctx, input);
+    };
+    const last = await this.sdk(client, `DeleteItem ${ref.id}`, send, (a) => {
       if (a.outcome === 'ok') {
         this.env.stats.deletes++;
         if (deletedSomething(a.sent[0])) this.checkDurable(a.sent[0], `DeleteItem ${ref.id}`, (item) => item === undefined);
       }
       const op: RegisterOp = onValue ? { kind: 'cas', expected, value: null, result: a.outcome === 'fail' ? 'fail' : 'ok' } : { kind: 'write', value: null };
-      this.recordWrite(client, ref.id, a, op);
+      this.recordWrite(client, ref.id, a, op, inFlight);
       if (a.outcome === 'ok') client.lastSeen.set(ref.id, null);
       this.afterUnknown(client, a.outcome === 'unknown');
     });
