@@ -40,9 +40,10 @@ export class DoorStatePublisher {
 
   /** A new door thread's port: it first gets the whole state as it is now. */
   attach(port: MessagePort): void {
-    const tables: Array<[string, TableRecord | null]> = this.catalog.all().map((t) => [t.name, t]);
-    const maps: Array<[string, PartitionAssignment[] | null]> = this.catalog.all().map((t) => [t.tableId, this.partitionsOf(t.tableId)]);
-    const meters: Array<[string, MeterDirectory | null]> = this.catalog.all().map((t) => [t.tableId, this.admission.directory(t.tableId)]);
+    const all = this.catalog.all();
+    const tables: Array<[string, TableRecord | null]> = all.map((t) => [t.name, t]);
+    const maps: Array<[string, PartitionAssignment[] | null]> = all.map((t) => [t.tableId, this.partitionsOf(t.tableId)]);
+    const meters: Array<[string, MeterDirectory | null]> = all.map((t) => [t.tableId, this.admission.directory(t.tableId)]);
     this.ports.push(port);
     this.post({ seq: 0, tables, maps, views: this.views(), meters }, port);
   }

@@ -28,42 +28,43 @@ const countedOnMain: ReadApiContext['contributors'] = {
 
 export class DoorHandler implements RequestHandler {
   private readonly state: DoorState;
-  private readonly router: DoorRouter;
+  /** null: storage.localReads is off, and every request goes to the main thread. */
+  private readonly router: DoorRouter | null;
   private readonly main: MainLink;
-  private readonly ctx: ReadApiContext;
+  private readonly ctx: ReadApiContext | null;
   /** What this thread did, for the main thread to read (DoorCount). */
   private readonly counts: Float64Array;
   private readonly localReads: { readonly served: number; readonly passed: number } | null;
 
-  constructor(state: DoorState, router: DoorRouter | null, main: MainLink, counts: Float64Array, localReads: { readonly served: number; readonly passed: number } | null) {
+  constructor(state: DoorState, reads: { router: DoorRouter; localReads: { readonly served: number; readonly passed: number } } | null, main: MainLink, counts: Float64Array) {
     this.state = state;
     this.counts = counts;
-    this.localReads = localReads;
-    this.router = router!;
+    this.router = reads?.router ?? null;
+    this.localReads = reads?.localReads ?? null;
     this.main = main;
-    this.ctx = { control: state, router: router!, contributors: countedOnMain };
-    if (router === null) this.handle = (exchange) => this.forward(exchange);
+    this.ctx = reads === null ? null : { control: state, router: reads.router, contributors: countedOnMain };
   }
 
   handle(exchange: HttpExchange): Promise<ResponseBody> {
+    if (this.router === null) return this.forward(exchange);
     this.state.catchUp();
     switch (operationOf(exchange.target)) {
       case 'GetItem':
-        return this.here(getItem, this.ctx, exchange);
+        return this.here(getItem, exchange);
       case 'Query':
-        return this.here(query, this.ctx, exchange);
+        return this.here(query, exchange);
       case 'Scan':
-        return this.severalReadsHere(scan, exchange);
+        return this.severalReadsHere(scan, this.router, exchange);
       case 'BatchGetItem':
-        return this.severalReadsHere(batchGetItem, exchange);
+        return this.severalReadsHere(batchGetItem, this.router, exchange);
       default:
         return this.forward(exchange);
     }
   }
 
-  private async here(operation: (ctx: ReadApiContext, input: Record<string, unknown>) => Promise<ResponseBody>, ctx: ReadApiContext, exchange: HttpExchange): Promise<ResponseBody> {
+  private async here(operation: (ctx: ReadApiContext, input: Record<string, unknown>) => Promise<ResponseBody>, exchange: HttpExchange): Promise<ResponseBody> {
     try {
-      const answer = await operation(ctx, parseBody(exchange.body!));
+      const answer = await operation(this.ctx!, parseBody(exchange.body!));
       this.answeredHere();
       return answer;
     } catch (err) {
@@ -73,33 +74,34 @@ export class DoorHandler implements RequestHandler {
   }
 
   /** A Scan or BatchGetItem may make several reads: what they took is given back if it is forwarded part-way. */
-  private async severalReadsHere(operation: (ctx: ReadApiContext, input: Record<string, unknown>) => Promise<ResponseBody>, exchange: HttpExchange): Promise<ResponseBody> {
-    const router = new DoorRequestRouter(this.router);
+  private async severalReadsHere(operation: (ctx: ReadApiContext, input: Record<string, unknown>) => Promise<ResponseBody>, doorRouter: DoorRouter, exchange: HttpExchange): Promise<ResponseBody> {
+    const router = new DoorRequestRouter(doorRouter);
     try {
       const answer = await operation({ control: this.state, router, contributors: countedOnMain }, parseBody(exchange.body!));
       this.answeredHere();
       return answer;
     } catch (err) {
       if (err !== forwardToMain) throw err;
-      this.router.giveBack(router.charges);
+      doorRouter.giveBack(router.charges);
       return this.forward(exchange);
     }
   }
 
   private answeredHere(): void {
-    const counts = this.counts;
-    counts[DoorCount.Answered]++;
-    counts[DoorCount.LocalServed] = this.localReads!.served;
-    counts[DoorCount.LocalPassed] = this.localReads!.passed;
+    this.counts[DoorCount.Answered]++;
+    this.publishLocalReads();
   }
 
   private forward(exchange: HttpExchange): Promise<ResponseBody> {
-    const counts = this.counts;
-    counts[DoorCount.Forwarded]++;
-    if (this.localReads !== null) {
-      counts[DoorCount.LocalServed] = this.localReads.served;
-      counts[DoorCount.LocalPassed] = this.localReads.passed;
-    }
+    this.counts[DoorCount.Forwarded]++;
+    this.publishLocalReads();
     return this.main.forward(exchange);
+  }
+
+  /** The local reads' counts where the main thread reads them. */
+  private publishLocalReads(): void {
+    if (this.localReads === null) return;
+    this.counts[DoorCount.LocalServed] = this.localReads.served;
+    this.counts[DoorCount.LocalPassed] = this.localReads.passed;
   }
 }

@@ -44,8 +44,8 @@ let frontDoor: FrontDoor | null = null;
 
 /** Joins the main thread on its port, reads metered on the main thread's meters. */
 function listen(port: number, meters: AdmissionSharedState): void {
-  const router = localReads === null ? null : new DoorRouter(state, localReads, new SharedReadAdmission(state, new AttachedAdmission(meters)));
-  const handler = new DoorHandler(state, router, main, new Float64Array(data.counts), localReads);
+  const reads = localReads === null ? null : { router: new DoorRouter(state, localReads, new SharedReadAdmission(state, new AttachedAdmission(meters))), localReads };
+  const handler = new DoorHandler(state, reads, main, new Float64Array(data.counts));
   const door = new FrontDoor(handler, admin, {
     auth: config.auth.enabled ? new Authenticator({ credentials: config.auth.credentials, clockSkewSeconds: config.auth.clockSkewSeconds, refusals: { note: (accessKeyId, error) => main.refused(accessKeyId, error) } }) : null,
     tls: tlsFilesOf(config.tls),
