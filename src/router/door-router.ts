@@ -87,7 +87,7 @@ export class DoorRouter {
   }
 
   /** One read of a request that may make several (Scan), each recorded in `charges`. */
-  read(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean, unmetered: boolean, charges: DoorCharges | null): StorageResponse {
+  read(tableId: string, hash32: number, req: StorageRequest, leaderOnly: boolean, unmetered: boolean, charges: DoorCharges | null): StorageResponse | Promise<StorageResponse> {
     // Writes, consistent reads and the server's own reads are the main thread's.
     if (req.op === Op.Write || leaderOnly || unmetered || req.c === true) throw forwardToMain;
     const partition = this.state.map.find(tableId, hash32);
@@ -99,6 +99,12 @@ export class DoorRouter {
     // follower may not have applied a write the client was just answered. What the leader cannot
     // answer here goes to the main thread, which routes it as it routes every read.
     const res = localAnswer(this.reads, tableId, partition.leader, hash32, req);
+    if (res instanceof Promise) return res.then((read) => this.settle(tableId, pid, admitted, pointRead, read, charges));
+    return this.settle(tableId, pid, admitted, pointRead, res, charges);
+  }
+
+  /** Charges a read answered here (null: not answered, forward it, its admission given back). */
+  private settle(tableId: string, pid: number, admitted: number, pointRead: boolean, res: StorageResponse | null, charges: DoorCharges | null): StorageResponse {
     if (res === null) {
       this.admission.charge(tableId, pid, 0, admitted);
       throw forwardToMain;

@@ -4,9 +4,11 @@
 import { Op, Status, type GetRequest, type RangeRequest, type StorageRequest, type StorageResponse } from '../storage/messages.ts';
 import { storedItemJson, storedItemSize } from '../storage/stored-item.ts';
 import type { LocalPointReads } from './router.ts';
+import type { ScanPage } from './local-reads.ts';
+import type { RangePage } from '../storage/range-read.ts';
 
-/** An eventually consistent read's answer from node `node`'s B-tree, or null: ask the node. */
-export function localAnswer(reads: LocalPointReads, tableId: string, node: number, hash32: number, req: StorageRequest): StorageResponse | null {
+/** An eventually consistent read's answer from node `node`'s B-tree, or null: ask the node (promised for a long page, read in steps). */
+export function localAnswer(reads: LocalPointReads, tableId: string, node: number, hash32: number, req: StorageRequest): StorageResponse | null | Promise<StorageResponse | null> {
   return req.op === Op.Get ? localGet(reads, tableId, node, hash32, req) : localRange(reads, tableId, node, hash32, req as RangeRequest);
 }
 
@@ -20,15 +22,24 @@ function localGet(reads: LocalPointReads, tableId: string, node: number, hash32:
   return { id: req.id, s: Status.Ok, json: storedItemJson(value), n: storedItemSize(value) };
 }
 
-/** An eventually consistent Query or Scan page, of the table or of a local secondary index. */
-function localRange(reads: LocalPointReads, tableId: string, node: number, hash32: number, req: RangeRequest): StorageResponse | null {
+/** An eventually consistent Query or Scan page, of the table or of a local secondary index; promised when read in steps. */
+function localRange(reads: LocalPointReads, tableId: string, node: number, hash32: number, req: RangeRequest): StorageResponse | null | Promise<StorageResponse | null> {
   if (req.op !== Op.Query && req.op !== Op.Scan) return null;
   if (req.op === Op.Query) {
     const page = reads.query(tableId, node, hash32, req);
-    return page === undefined ? null : { id: req.id, s: Status.Ok, items: page.items, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead };
+    if (page instanceof Promise) return page.then((read) => (read === undefined ? null : queryAnswer(req, read)));
+    return page === undefined ? null : queryAnswer(req, page);
   }
   const read = reads.scan(tableId, node, req);
-  if (read === undefined) return null;
+  if (read instanceof Promise) return read.then((scanned) => (scanned === undefined ? null : scanAnswer(req, scanned)));
+  return read === undefined ? null : scanAnswer(req, read);
+}
+
+function queryAnswer(req: RangeRequest, page: RangePage): StorageResponse {
+  return { id: req.id, s: Status.Ok, items: page.items, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead };
+}
+
+function scanAnswer(req: RangeRequest, read: ScanPage): StorageResponse {
   const page = read.page;
   return { id: req.id, s: Status.Ok, items: page.items, count: page.count, scanned: page.scanned, last: page.last, n: page.bytesRead, he: read.end };
 }

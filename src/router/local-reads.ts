@@ -8,25 +8,29 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { environmentOptions, followerDataDbOptions, itemsDbOptions } from '../storage/lmdb-tree.ts';
 import { tableTag } from '../storage/read-visibility.ts';
 import type { NodeReadView } from '../control/storage-threads.ts';
-import { readRange, type RangePage } from '../storage/range-read.ts';
+import type { RangePage } from '../storage/range-read.ts';
+import { SteppedPage } from '../storage/stepped-range.ts';
 import type { RangeRequest } from '../storage/messages.ts';
 import { encodeHashPrefix } from '../storage/key-encoding.ts';
 import { hashSpaceEnd } from './partition-map.ts';
 
 /**
- * A Query or Scan page read here reads at most this many bytes of stored items (counted as items
- * are read and again as they are written out); a longer page is handed to the node rather than
- * hold this thread (a page may be 1 MB). Whatever its Limit, a short page is answered here.
+ * A Query or Scan page read here reads at most this many bytes of stored items in one go; a longer
+ * page (a page may read 1 MB) goes on in further steps, each in a later turn of the event loop, so
+ * that the thread answers other requests between them instead of holding them for milliseconds.
  */
-export const localPageBytesMax = 64 * 1024;
+export const localPageStepBytes = 64 * 1024;
 
-/** Thrown from readRange's progress callback once a page read here passes localPageBytesMax. */
-const pageTooLong: { readonly tooLong: true } = Object.freeze({ tooLong: true });
-/** Bytes the page being read here has read so far (one page at a time on a thread). */
-let localPageBytes = 0;
-function countLocalPageBytes(bytesAhead: number): void {
-  localPageBytes += bytesAhead;
-  if (localPageBytes > localPageBytesMax) throw pageTooLong;
+/** How a step of a page read here went: the page is complete, has more to read, or the node must be asked. */
+const enum Step {
+  Done,
+  More,
+  AskNode,
+}
+
+/** The next turn of the event loop, after the I/O waiting now. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The first 4 bytes of an item key (or a Scan's bound) are its partition key's hash. */
@@ -103,11 +107,19 @@ interface OpenedNode {
   missing: Map<string, number>;
 }
 
+/** A Scan page read here, and where the replica it was read from ends (the next page starts there). */
+export interface ScanPage {
+  page: RangePage;
+  end: number;
+}
+
 export class LocalReads {
   private readonly views: ReadViews;
   private readonly environment: LocalReadEnvironment;
   private readonly load: { readonly spare: boolean };
   private readonly opened: Array<OpenedNode | undefined> = [];
+  /** Closed: a page still being read in steps asks the node for the rest rather than reopen an environment. */
+  private closed = false;
   /** Reads answered here, and those sent on to a node (operators, tests). */
   served = 0;
   passed = 0;
@@ -145,49 +157,105 @@ export class LocalReads {
 
   /**
    * A Query page of one partition key (hash32) as node `node` last applied its items, or
-   * undefined when the node must be asked (as for get, and for a page longer than
-   * localPageBytesMax).
+   * undefined when the node must be asked (as for get). A page longer than localPageStepBytes is
+   * read in steps, and promised.
    */
-  query(tableId: string, node: number, hash32: number, req: RangeRequest): RangePage | undefined {
+  query(tableId: string, node: number, hash32: number, req: RangeRequest): RangePage | undefined | Promise<RangePage | undefined> {
     if (!this.load.spare) return this.pass();
-    const view = this.views.readView(node);
-    if (view === null) return this.pass();
-    const stamp = view.visibility.readable(tableTag(tableId), hash32);
-    if (stamp === null) return this.pass();
-    const page = this.readPage(node, view, tableId, stamp.generation, req);
-    if (page === undefined || !view.visibility.stillReadable(stamp, hash32)) return this.pass();
+    const page = new SteppedPage(this.withinPageBudget(req), localPageStepBytes);
+    const step = this.queryStep(tableId, node, hash32, page);
+    if (step === Step.AskNode) return this.pass();
+    if (step === Step.More) return this.finishQuery(tableId, node, hash32, page);
     this.served++;
-    return page;
+    return page.page();
   }
 
   /**
    * A Scan page from `req.lo` on, stopping where the replica on `node` that holds it ends (its
-   * answer says where: `end`), or undefined: ask the node. Short pages only, as for query.
+   * answer says where: `end`), or undefined: ask the node. Long pages in steps, as for query.
    */
-  scan(tableId: string, node: number, req: RangeRequest): { page: RangePage; end: number } | undefined {
+  scan(tableId: string, node: number, req: RangeRequest): ScanPage | undefined | Promise<ScanPage | undefined> {
     if (!this.load.spare) return this.pass();
     const view = this.views.readView(node);
     if (view === null) return this.pass();
-    const from = hashOfKey(req.lo);
     const requestedEnd = req.hi === null ? hashSpaceEnd : hashOfKey(req.hi);
-    const stamp = view.visibility.readableSpan(tableTag(tableId), from, requestedEnd);
+    const stamp = view.visibility.readableSpan(tableTag(tableId), hashOfKey(req.lo), requestedEnd);
     if (stamp === null) return this.pass();
-    const hi = req.hi;
     // As a node does: the page stops at the end of its replica's range.
-    if (stamp.end < requestedEnd) req.hi = encodeHashPrefix(stamp.end);
-    const page = this.readPage(node, view, tableId, stamp.generation, req);
-    if (page === undefined || !view.visibility.stillReadableSpan(stamp, from)) {
-      req.hi = hi;
-      return this.pass();
-    }
+    const pageReq = this.withinPageBudget(stamp.end < requestedEnd ? { ...req, hi: encodeHashPrefix(stamp.end) } : req);
+    const page = new SteppedPage(pageReq, localPageStepBytes);
+    // What every step needs readable: from where it starts to where the page must stop.
+    const spanEnd = Math.min(stamp.end, requestedEnd);
+    const step = this.scanStep(tableId, node, page, spanEnd, pageReq.lo);
+    if (step === Step.AskNode) return this.pass();
+    if (step === Step.More) return this.finishScan(tableId, node, page, spanEnd, stamp.end);
     this.served++;
-    return { page, end: stamp.end };
+    return { page: page.page(), end: stamp.end };
   }
 
-  private readPage(node: number, view: NodeReadView, tableId: string, generation: number, req: RangeRequest): RangePage | undefined {
+  private async finishQuery(tableId: string, node: number, hash32: number, page: SteppedPage): Promise<RangePage | undefined> {
+    for (;;) {
+      await nextTurn();
+      const step = this.queryStep(tableId, node, hash32, page);
+      if (step === Step.AskNode) return this.pass();
+      if (step === Step.Done) {
+        this.served++;
+        return page.page();
+      }
+    }
+  }
+
+  private async finishScan(tableId: string, node: number, page: SteppedPage, spanEnd: number, end: number): Promise<ScanPage | undefined> {
+    for (;;) {
+      await nextTurn();
+      const step = this.scanStep(tableId, node, page, spanEnd, page.nextLo);
+      if (step === Step.AskNode) return this.pass();
+      if (step === Step.Done) {
+        this.served++;
+        return { page: page.page(), end };
+      }
+    }
+  }
+
+  /** One step of a Query page, if the node's B-tree holds all it applied to the partition key, before and after. */
+  private queryStep(tableId: string, node: number, hash32: number, page: SteppedPage): Step {
+    const view = this.views.readView(node);
+    if (view === null) return Step.AskNode;
+    const stamp = view.visibility.readable(tableTag(tableId), hash32);
+    if (stamp === null) return Step.AskNode;
+    const done = this.readStep(node, view, tableId, stamp.generation, page);
+    if (done === undefined || !view.visibility.stillReadable(stamp, hash32)) return Step.AskNode;
+    return done ? Step.Done : Step.More;
+  }
+
+  /**
+   * One step of a Scan page from `from` (a key) on, if the node's B-tree holds all it applied
+   * from there to `end` (where the page stops), before and after, and its replica still reaches `end`.
+   */
+  private scanStep(tableId: string, node: number, page: SteppedPage, end: number, from: Uint8Array): Step {
+    const view = this.views.readView(node);
+    if (view === null) return Step.AskNode;
+    const fromHash = hashOfKey(from);
+    const stamp = view.visibility.readableSpan(tableTag(tableId), fromHash, end);
+    if (stamp === null || stamp.end < end) return Step.AskNode;
+    const done = this.readStep(node, view, tableId, stamp.generation, page);
+    if (done === undefined || !view.visibility.stillReadableSpan(stamp, fromHash)) return Step.AskNode;
+    return done ? Step.Done : Step.More;
+  }
+
+  /** The request with its page's JSON bounded as the nodes bound it: a page read here ends where theirs would. */
+  private withinPageBudget(req: RangeRequest): RangeRequest {
+    const budget = this.environment.pageJsonBudgetBytes;
+    return req.jm > budget ? { ...req, jm: budget } : req;
+  }
+
+  /** Reads the page's next step from the node's B-tree: true once the page is complete, undefined when the B-tree lacks its table. */
+  private readStep(node: number, view: NodeReadView, tableId: string, generation: number, page: SteppedPage): boolean | undefined {
+    if (this.closed) return undefined;
     const opened = this.openedNode(node, view);
     const items = this.itemsDb(opened, tableId, generation);
     if (items === undefined) return undefined;
+    const req = page.req;
     // A local secondary index's entries are the followers' data beside the items, as on the node (read-serve.ts).
     const entries = req.fd === true ? this.followerDataDb(opened, tableId, generation) : items;
     if (entries === undefined) return undefined;
@@ -195,18 +263,11 @@ export class LocalReads {
       opened.root.resetReadTxn();
       opened.generation = generation;
     }
-    // The page ends where the node's would: its answer frame bounds a page's JSON.
-    if (req.jm > this.environment.pageJsonBudgetBytes) req.jm = this.environment.pageJsonBudgetBytes;
-    localPageBytes = 0;
-    try {
-      return req.fd === true ? readRange(entries, req, countLocalPageBytes, req.tk === undefined ? undefined : items) : readRange(items, req, countLocalPageBytes);
-    } catch (err) {
-      if (err === pageTooLong) return undefined;
-      throw err;
-    }
+    return req.fd === true ? page.step(entries, req.tk === undefined ? undefined : items) : page.step(items);
   }
 
   close(): void {
+    this.closed = true;
     for (const opened of this.opened) opened?.root.close();
     this.opened.length = 0;
   }

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PartitionMap } from './partition-map.ts';
 import type { RangePage } from '../storage/range-read.ts';
+import type { ScanPage } from './local-reads.ts';
 import { Op, Status, WriteKind, type PartitionAssignment, type RangeRequest, type StorageRequest, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
 import { localAnswer } from './local-answers.ts';
 import { DynamoError, type ErrorName } from '../protocol/errors.ts';
@@ -43,10 +44,10 @@ export interface RouterOptions {
 export interface LocalPointReads {
   /** The stored bytes of an item the node applied (null: none). */
   get(tableId: string, node: number, hash32: number, key: Uint8Array): Buffer | null | undefined;
-  /** A Query page of one partition key. */
-  query(tableId: string, node: number, hash32: number, req: RangeRequest): RangePage | undefined;
-  /** A Scan page, up to the end of the node's replica (`end`). */
-  scan(tableId: string, node: number, req: RangeRequest): { page: RangePage; end: number } | undefined;
+  /** A Query page of one partition key; promised when it is read in steps. */
+  query(tableId: string, node: number, hash32: number, req: RangeRequest): RangePage | undefined | Promise<RangePage | undefined>;
+  /** A Scan page, up to the end of the node's replica (`end`); promised when it is read in steps. */
+  scan(tableId: string, node: number, req: RangeRequest): ScanPage | undefined | Promise<ScanPage | undefined>;
 }
 
 
@@ -149,7 +150,8 @@ export class Router {
       }
       const target = leaderOnly ? partition.leader : this.leastLoadedReplica(partition, refusedBy);
       // An eventually consistent read this thread can answer from the node's B-tree (local-reads.ts).
-      let res: StorageResponse | null = write || consistent || this.options.localReads === undefined ? null : localAnswer(this.options.localReads, tableId, target, hash32, req);
+      const local = write || consistent || this.options.localReads === undefined ? null : localAnswer(this.options.localReads, tableId, target, hash32, req);
+      let res: StorageResponse | null = local instanceof Promise ? await local : local;
       if (res === null) {
         try {
           req.p = partition.pid;

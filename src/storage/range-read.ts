@@ -20,6 +20,22 @@ export interface RangePage {
   last: Item | null;
 }
 
+/**
+ * A page read in several steps (stepped-range.ts): the page as the steps before this one left it,
+ * updated by each step. A step gives exactly the items a read of the whole page would have given
+ * from where it starts.
+ */
+export interface PageSteps {
+  /** Items on the page so far (after the filter). */
+  count: number;
+  /** UTF-8 bytes of the page so far as one JSON array (its brackets included). */
+  jsonBytes: number;
+  /** The key of the last item read so far: the page's LastEvaluatedKey if the next item ends it. */
+  last: Item | null;
+  /** Set by each step: the storage key after which the next step starts, or null when this step ended for a reason other than its byte bound (`max`). */
+  resumeAfter: Buffer | null;
+}
+
 /** The page's items as one JSON array text (tests, and readers that want it whole). */
 export function pageJson(page: RangePage): string {
   return '[' + bufferView(page.items).toString('utf8') + ']';
@@ -48,7 +64,7 @@ function append(bytes: Uint8Array, separator: boolean): void {
  * its stored size: a node can announce a long step there, since one item of 27.5 MB takes a few
  * hundred milliseconds to decode or to write out.
  */
-export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAhead: number) => void, fetchFrom?: ItemTree): RangePage {
+export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAhead: number) => void, fetchFrom?: ItemTree, steps?: PageSteps): RangePage {
   let keyCheck: CompiledCondition | null = null;
   let filter: CompiledCondition | null = null;
   let projection: CompiledProjection | null = null;
@@ -67,13 +83,16 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
   const jsonBytesMax = req.jm;
   scratchBytes = 0;
   // UTF-8 bytes of the page as one JSON array (its brackets included).
-  let jsonBytes = 2;
+  let jsonBytes = steps === undefined ? 2 : steps.jsonBytes;
+  // Items the page had before this step: the budget and the separators count them.
+  const countBefore = steps === undefined ? 0 : steps.count;
+  if (steps !== undefined) steps.resumeAfter = null;
   let count = 0;
   let scanned = 0;
   let bytesRead = 0;
   let last: Item | null = null;
   // The item read before this one: decoded, or where its JSON sits in the page, to build LastEvaluatedKey from.
-  let previous: Item | null = null;
+  let previous: Item | null = steps === undefined ? null : steps.last;
   let previousStart = 0;
   let previousEnd = 0;
   for (const { key, value } of range) {
@@ -117,9 +136,9 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
       if (!req.cnt) {
         if (progress !== undefined) progress(value.length);
         const json = projection === null ? storedItemJson(stored) : Buffer.from(JSON.stringify(project(projection, item!)), 'utf8');
-        const itemBytes = (count === 0 ? 0 : 1) + json.length;
+        const itemBytes = (countBefore + count === 0 ? 0 : 1) + json.length;
         // Over the budget: the page ends before this item (it has one already), which the next page starts with.
-        if (count > 0 && jsonBytes + itemBytes > jsonBytesMax) {
+        if (countBefore + count > 0 && jsonBytes + itemBytes > jsonBytesMax) {
           last = keyAttributes(previous ?? itemAt(previousStart, previousEnd), req.kn);
           break;
         }
@@ -134,10 +153,18 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
     bytesRead += storedItemSize(value);
     // An item not decoded is found again, if it ends the page, from its JSON there (or, counted only, from its stored bytes).
     previous = item;
-    if ((req.lim > 0 && scanned >= req.lim) || bytesRead >= req.max || (count > 0 && !req.cnt && jsonBytes >= jsonBytesMax)) {
+    const limitReached = req.lim > 0 && scanned >= req.lim;
+    const budgetReached = countBefore + count > 0 && !req.cnt && jsonBytes >= jsonBytesMax;
+    if (limitReached || bytesRead >= req.max || budgetReached) {
       last = keyAttributes(item ?? (req.cnt ? decodeStoredItem(stored) : itemAt(previousStart, previousEnd)), req.kn);
+      if (steps !== undefined && !limitReached && !budgetReached) steps.resumeAfter = Buffer.from(key);
       break;
     }
+  }
+  if (steps !== undefined) {
+    steps.count = countBefore + count;
+    steps.jsonBytes = jsonBytes;
+    steps.last = last;
   }
   return { items: Buffer.from(scratch.subarray(0, scratchBytes)), count, scanned, bytesRead, last };
 }

@@ -14,8 +14,13 @@ import { FileSegments } from '../../src/storage/wal/wal-files.ts';
 import { scanWal } from '../../src/storage/wal/wal-reader.ts';
 import { DirectWalLink } from '../../src/storage/wal/direct-link.ts';
 import { ReadVisibility } from '../../src/storage/read-visibility.ts';
-import { encodeHashPrefix } from '../../src/storage/key-encoding.ts';
-import { LocalReads, hasTimeToSpare } from '../../src/router/local-reads.ts';
+import { encodeHashPrefix, encodeItemKey, partitionKeyHash32, sortKeyRange } from '../../src/storage/key-encoding.ts';
+import { LocalReads, hasTimeToSpare, localPageStepBytes } from '../../src/router/local-reads.ts';
+import { encodeStoredItem } from '../../src/storage/stored-item.ts';
+import { itemSizeBytes } from '../../src/validation/attribute-values.ts';
+import { readRange, pageJson, type RangePage } from '../../src/storage/range-read.ts';
+import { Op, type RangeRequest } from '../../src/storage/messages.ts';
+import type { Item } from '../../src/values/types.ts';
 import type { NodeReadView } from '../../src/control/storage-threads.ts';
 
 const segmentBytes = 256 * 1024;
@@ -164,4 +169,76 @@ test('reads leave the front door once it is busier than the bound, and come back
   assert.equal(hasTimeToSpare(false, 0.75, 0.85), false, 'not yet: within the hysteresis');
   assert.equal(hasTimeToSpare(false, 0.69, 0.85), true);
   assert.equal(hasTimeToSpare(true, 1, 1), true, 'a bound of 100 % keeps them here');
+});
+
+/** Turns of the event loop that ran while `work` was pending: what the thread could do meanwhile. */
+async function turnsWhile<T>(work: Promise<T>): Promise<{ value: T; turns: number }> {
+  let turns = 0;
+  let ticking = true;
+  const tick = () => {
+    turns++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const value = await work;
+  ticking = false;
+  return { value, turns };
+}
+
+function samePage(got: RangePage, expected: RangePage, label: string): void {
+  assert.equal(pageJson(got), pageJson(expected), label);
+  assert.deepEqual({ count: got.count, scanned: got.scanned, bytesRead: got.bytesRead, last: got.last }, { count: expected.count, scanned: expected.scanned, bytesRead: expected.bytesRead, last: expected.last }, label);
+}
+
+test('a long Query or Scan page is read here in steps, other work running between them, and is the page the node reads; a write between steps sends it to the node', async () => {
+  const node = new Node();
+  try {
+    const store = node.open();
+    const pk = { S: 'p' };
+    const hash32 = partitionKeyHash32(pk);
+    const itemKey = (i: number) => Buffer.from(encodeItemKey(hash32, pk, { N: String(i) }));
+    const put = (i: number, filler: string) => {
+      const item: Item = { pk, sk: { N: String(i) }, filler: { S: filler } };
+      store.putItem('t', itemKey(i), Buffer.from(encodeStoredItem(item, itemSizeBytes(item))));
+    };
+    // About 300 KB in one partition key: several steps of localPageStepBytes.
+    for (let i = 0; i < 300; i++) put(i, 'x'.repeat(1000));
+    node.commit();
+    await node.checkpoint('items');
+    const range = sortKeyRange(hash32, pk);
+    const query = (lim: number, rev: boolean): RangeRequest => ({
+      id: 1, op: Op.Query, t: 't', p: 0, v: 0,
+      lo: range.start, loInc: range.startInclusive, hi: range.end ?? null, hiInc: range.endInclusive, pre: range.prefix ?? null, rev,
+      lim, max: 1024 * 1024, jm: 1024 * 1024, c: false, kn: ['pk', 'sk'], x: null, cnt: false,
+    });
+    const scan = (lim: number): RangeRequest => ({
+      id: 1, op: Op.Scan, t: 't', p: 0, v: 0, lo: encodeHashPrefix(0), loInc: true, hi: null, hiInc: false, pre: null, rev: false,
+      lim, max: 1024 * 1024, jm: 1024 * 1024, c: false, kn: ['pk', 'sk'], x: null, cnt: false,
+    });
+    const served = node.reads.served;
+    for (const [label, req] of [['Query', query(0, false)], ['Query backwards', query(0, true)], ['Query Limit 250', query(250, false)], ['Scan', scan(0)], ['Scan Limit 120', scan(120)]] as const) {
+      const asked = { ...req };
+      const answered = req.op === Op.Query ? node.reads.query('t', 0, hash32, req) : node.reads.scan('t', 0, req);
+      assert.ok(answered instanceof Promise, `${label}: a long page is read in steps`);
+      const { value, turns } = await turnsWhile(answered as Promise<RangePage | { page: RangePage } | undefined>);
+      assert.ok(value !== undefined, `${label}: read here`);
+      const page = 'page' in value ? value.page : value;
+      samePage(page, readRange(node.store.items('t'), req), `${label}: the node's page`);
+      assert.ok(turns >= Math.floor(page.bytesRead / localPageStepBytes) - 1, `${label}: ${turns} turns of the event loop ran while ${page.bytesRead} B were read`);
+      assert.deepEqual(req, asked, `${label}: the request is left as it was, for the node should it be asked`);
+    }
+    assert.equal(node.reads.served, served + 5);
+
+    // A write to the partition key between two steps: the page is the node's to read.
+    for (const [label, req] of [['Query', query(0, false)], ['Scan', scan(0)]] as const) {
+      const answered = req.op === Op.Query ? node.reads.query('t', 0, hash32, req) : node.reads.scan('t', 0, req);
+      assert.ok(answered instanceof Promise);
+      put(299, 'changed');
+      node.commit();
+      assert.equal(await answered, undefined, `${label}: written while it was read`);
+      await node.checkpoint(`${label}: the write`);
+    }
+  } finally {
+    await node.remove();
+  }
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { pageJson, readRange, type RangePage } from '../../src/storage/range-read.ts';
+import { SteppedPage } from '../../src/storage/stepped-range.ts';
 import { encodeStoredItem } from '../../src/storage/stored-item.ts';
 import { encodeItemKey, partitionKeyHash32, sortKeyRange } from '../../src/storage/key-encoding.ts';
 import { itemSizeBytes } from '../../src/validation/attribute-values.ts';
@@ -187,4 +188,52 @@ test('progress is reported after each item is read and after each is serialized'
   let counted = 0;
   readRange(data, request({ jm: 64 * 1024 * 1024, cnt: true }, null), () => counted++);
   assert.equal(counted, items.length, 'COUNT serializes nothing');
+});
+
+test('a page read in steps of any size is the page read at once: items, counts, bytes read and LastEvaluatedKey', () => {
+  const filter: RangeExpressions = { FilterExpression: 'contains(s, :c)', ExpressionAttributeValues: { ':c': { S: '€' } } };
+  const projection: RangeExpressions = { ProjectionExpression: 'sk' };
+  // Budgets one byte short of k whole items, forwards: where the separators' bytes decide.
+  const jsonSizes = items.map((i) => Buffer.byteLength(JSON.stringify(i), 'utf8'));
+  const shortOf = (k: number) => 2 + jsonSizes.slice(0, k).reduce((a, b) => a + b, 0) + (k - 1) - 1;
+  const cases: PageOptions[] = [];
+  for (const rev of [false, true]) {
+    for (const jm of [1, 2000, 7777, shortOf(5), shortOf(17), 64 * 1024 * 1024]) {
+      for (const lim of [0, 1, 7, 59]) {
+        for (const max of [1, 4000, 1024 * 1024]) {
+          cases.push({ jm, rev, lim, max });
+          cases.push({ jm, rev, lim, max, x: filter });
+        }
+      }
+      cases.push({ jm, rev, x: projection }, { jm, rev, cnt: true }, { jm, rev, cnt: true, x: filter, lim: 9 });
+    }
+  }
+  let multiStep = 0;
+  for (const options of cases) {
+    for (const stepBytes of [1, 300, 2500, 10_000]) {
+      // Page through the partition both ways: each page at once, and in steps.
+      let last: Item | null = null;
+      for (let n = 0; ; n++) {
+        assert.ok(n < 1000, 'paging ends');
+        const whole = readRange(data, request(options, last));
+        const req = request(options, last);
+        const stepped = new SteppedPage(req, stepBytes);
+        let steps = 1;
+        while (!stepped.step(data)) steps++;
+        if (steps > 1) multiStep++;
+        const page = stepped.page();
+        const what = `${JSON.stringify(options)} in steps of ${stepBytes} B, page ${n}`;
+        assert.deepEqual(pageItems(page), pageItems(whole), what);
+        assert.deepEqual(
+          { count: page.count, scanned: page.scanned, bytesRead: page.bytesRead, last: page.last },
+          { count: whole.count, scanned: whole.scanned, bytesRead: whole.bytesRead, last: whole.last },
+          what,
+        );
+        assert.deepEqual(req, request(options, last), 'the page request is left as it was');
+        last = whole.last;
+        if (last === null) break;
+      }
+    }
+  }
+  assert.ok(multiStep > 1000, `most pages took several steps (${multiStep})`);
 });
