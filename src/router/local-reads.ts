@@ -96,10 +96,26 @@ export interface LocalReadEnvironment {
   pageJsonBudgetBytes: number;
 }
 
+/**
+ * Values read in place from the environment's read buffer, valid until the next read: a range read
+ * copies each item's JSON into its page at once, so it needs no copy of its own (measured: a
+ * 10-item page 19-20 µs with a copy of each value, 9-10 µs without). Point reads keep their copy:
+ * their answer outlives the next read.
+ */
+const inPlaceValues = {
+  encode: (value: Buffer): Buffer => value,
+  decode: (bytes: Buffer, size?: unknown): Buffer => bytes.subarray(0, typeof size === 'number' ? size : bytes.length),
+};
+
+/** lmdb-js takes an `encoder` among a database's options; its typings leave it out. */
+function inPlaceOptions(options: ReturnType<typeof itemsDbOptions>): ReturnType<typeof itemsDbOptions> {
+  return { ...options, encoder: inPlaceValues } as ReturnType<typeof itemsDbOptions>;
+}
+
 interface OpenedNode {
   view: NodeReadView;
   root: RootDatabase;
-  /** A table's items and followers' data, by database name. */
+  /** A table's items and followers' data, by database name, and for range reads (values read in place) by that name and '>'. */
   dbs: Map<string, Database<Buffer, Buffer>>;
   /** The generation this thread's read transaction of the environment was renewed at. */
   generation: number;
@@ -253,17 +269,21 @@ export class LocalReads {
   private readStep(node: number, view: NodeReadView, tableId: string, generation: number, page: SteppedPage): boolean | undefined {
     if (this.closed) return undefined;
     const opened = this.openedNode(node, view);
-    const items = this.itemsDb(opened, tableId, generation);
-    if (items === undefined) return undefined;
     const req = page.req;
-    // A local secondary index's entries are the followers' data beside the items, as on the node (read-serve.ts).
-    const entries = req.fd === true ? this.followerDataDb(opened, tableId, generation) : items;
-    if (entries === undefined) return undefined;
+    // The items, and a local secondary index's entries (the followers' data beside them, as on the node: read-serve.ts), read in place.
+    const walked = this.namedDb(opened, req.fd === true ? followerDataDbOptions(tableId, false) : itemsDbOptions(tableId, false), generation, true);
+    if (walked === undefined) return undefined;
+    // The items an index's entries stand for, when asked for: kept while the entries are walked.
+    let fetchFrom: Database<Buffer, Buffer> | undefined;
+    if (req.fd === true && req.tk !== undefined) {
+      fetchFrom = this.itemsDb(opened, tableId, generation);
+      if (fetchFrom === undefined) return undefined;
+    }
     if (opened.generation !== generation) {
       opened.root.resetReadTxn();
       opened.generation = generation;
     }
-    return req.fd === true ? page.step(entries, req.tk === undefined ? undefined : items) : page.step(items);
+    return page.step(walked, fetchFrom);
   }
 
   close(): void {
@@ -292,23 +312,21 @@ export class LocalReads {
     return this.namedDb(opened, itemsDbOptions(tableId, false), generation);
   }
 
-  private followerDataDb(opened: OpenedNode, tableId: string, generation: number): Database<Buffer, Buffer> | undefined {
-    return this.namedDb(opened, followerDataDbOptions(tableId, false), generation);
-  }
-
-  private namedDb(opened: OpenedNode, options: ReturnType<typeof itemsDbOptions>, generation: number): Database<Buffer, Buffer> | undefined {
+  /** A database of the node's B-tree, undefined while it lacks it; `inPlace`: its values read in place (inPlaceValues). */
+  private namedDb(opened: OpenedNode, options: ReturnType<typeof itemsDbOptions>, generation: number, inPlace = false): Database<Buffer, Buffer> | undefined {
     const name = options.name;
-    const db = opened.dbs.get(name);
+    const handle = inPlace ? name + '>' : name;
+    const db = opened.dbs.get(handle);
     if (db !== undefined) return db;
     // Not in the B-tree yet: only a checkpoint (a new generation) can have made it.
     if (opened.missing.get(name) === generation) return undefined;
-    const made = opened.root.openDB<Buffer, Buffer>(options) as Database<Buffer, Buffer> | undefined;
+    const made = opened.root.openDB<Buffer, Buffer>(inPlace ? inPlaceOptions(options) : options) as Database<Buffer, Buffer> | undefined;
     if (made === undefined) {
       opened.missing.set(name, generation);
       return undefined;
     }
     opened.missing.delete(name);
-    opened.dbs.set(name, made);
+    opened.dbs.set(handle, made);
     return made;
   }
 }

@@ -5,6 +5,7 @@ import type { ItemTree } from './node-store.ts';
 import type { RangeRequest } from './messages.ts';
 import { decodeStoredItem, storedItemJson, storedItemSize } from './stored-item.ts';
 import { bufferView } from './buffer-view.ts';
+import { keyAttributesFromJson } from './json-key-attributes.ts';
 import { encodeItemKey, partitionKeyHash32 } from './key-encoding.ts';
 import { compileRequestExpressions, evaluateCondition, project, type CompiledCondition, type CompiledProjection } from '../expressions/index.ts';
 import type { Item } from '../values/types.ts';
@@ -57,12 +58,34 @@ function append(bytes: Uint8Array, separator: boolean): void {
   scratchBytes += bytes.length;
 }
 
+// Pages are copied out into slices of a larger block, so that one allocation serves many short
+// pages (Buffer.from allocates per page past 4 KB, and a new 8 KB pool every few pages below).
+const pageBlockBytes = 256 * 1024;
+const pageInBlockBytesMax = 16 * 1024;
+let pageBlock = Buffer.allocUnsafeSlow(pageBlockBytes);
+let pageBlockUsed = 0;
+
+/** The page gathered in scratch, copied out. */
+function copyOutPage(length: number): Buffer {
+  if (length > pageInBlockBytesMax) return Buffer.from(scratch.subarray(0, length));
+  if (pageBlockUsed + length > pageBlockBytes) {
+    pageBlock = Buffer.allocUnsafeSlow(pageBlockBytes);
+    pageBlockUsed = 0;
+  }
+  const page = pageBlock.subarray(pageBlockUsed, pageBlockUsed + length);
+  scratch.copy(page, 0, 0, length);
+  // The next page starts on an 8-byte boundary, as pooled buffers do.
+  pageBlockUsed += (length + 7) & ~7;
+  return page;
+}
+
 /**
  * Reads one page. Each item's stored JSON is copied into the page as it is; an item is decoded
  * only when a key re-check, a filter, a projection or an index entry's table key needs it.
  * `progress`, when given, is called before each item is read and before it is written out, with
  * its stored size: a node can announce a long step there, since one item of 27.5 MB takes a few
- * hundred milliseconds to decode or to write out.
+ * hundred milliseconds to decode or to write out. Each value `data` yields is used before the next
+ * is read (it may be the tree's buffer, read in place, as LocalReads' are); `fetchFrom`'s are kept.
  */
 export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAhead: number) => void, fetchFrom?: ItemTree, steps?: PageSteps): RangePage {
   let keyCheck: CompiledCondition | null = null;
@@ -117,6 +140,8 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
     }
     if (tag !== null && !hasTag(key, tag)) continue;
     if (progress !== undefined) progress(value.length);
+    // Read now: `value` may be the tree's buffer read in place, which reading the item an index entry stands for overwrites.
+    const size = storedItemSize(value);
     let stored = value;
     let item: Item | null = null;
     if (decodes) {
@@ -139,7 +164,7 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
         const itemBytes = (countBefore + count === 0 ? 0 : 1) + json.length;
         // Over the budget: the page ends before this item (it has one already), which the next page starts with.
         if (countBefore + count > 0 && jsonBytes + itemBytes > jsonBytesMax) {
-          last = keyAttributes(previous ?? itemAt(previousStart, previousEnd), req.kn);
+          last = previous !== null ? keyAttributes(previous, req.kn) : keyAt(previousStart, previousEnd, req.kn);
           break;
         }
         previousStart = scratchBytes + (count === 0 ? 0 : 1);
@@ -150,13 +175,13 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
       count++;
     }
     scanned++;
-    bytesRead += storedItemSize(value);
+    bytesRead += size;
     // An item not decoded is found again, if it ends the page, from its JSON there (or, counted only, from its stored bytes).
     previous = item;
     const limitReached = req.lim > 0 && scanned >= req.lim;
     const budgetReached = countBefore + count > 0 && !req.cnt && jsonBytes >= jsonBytesMax;
     if (limitReached || bytesRead >= req.max || budgetReached) {
-      last = keyAttributes(item ?? (req.cnt ? decodeStoredItem(stored) : itemAt(previousStart, previousEnd)), req.kn);
+      last = item !== null ? keyAttributes(item, req.kn) : req.cnt ? keyAttributes(decodeStoredItem(stored), req.kn) : keyAt(previousStart, previousEnd, req.kn);
       if (steps !== undefined && !limitReached && !budgetReached) steps.resumeAfter = Buffer.from(key);
       break;
     }
@@ -166,12 +191,12 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
     steps.jsonBytes = jsonBytes;
     steps.last = last;
   }
-  return { items: Buffer.from(scratch.subarray(0, scratchBytes)), count, scanned, bytesRead, last };
+  return { items: copyOutPage(scratchBytes), count, scanned, bytesRead, last };
 }
 
-/** An item of the page being gathered, from its JSON there. */
-function itemAt(start: number, end: number): Item {
-  return JSON.parse(scratch.toString('utf8', start, end)) as Item;
+/** The key of an item of the page being gathered, from its JSON there. */
+function keyAt(start: number, end: number, names: string[]): Item {
+  return keyAttributesFromJson(scratch, start, end, names);
 }
 
 /** The storage key of the table item an index entry stands for. */
