@@ -5,18 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { keyAttributesFromJson } from '../../src/storage/json-key-attributes.ts';
 import type { AttributeValue, Item } from '../../src/values/types.ts';
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/prng.ts';
 
 const alphabet = ['a', 'Z', '"', '\\', '{', '}', '[', ']', ',', ':', ' ', '€', '😀', '\n', '\u0001'];
 
@@ -45,7 +34,7 @@ function value(next: () => number, depth: number): AttributeValue {
 }
 
 test('the key attributes read from an item\'s JSON are those of the parsed item, in the order asked', () => {
-  const next = random(7);
+  const next = seededRandom(7);
   for (let n = 0; n < 3000; n++) {
     const names = next() < 0.3 ? ['pk'] : next() < 0.5 ? ['pk', 'sk'] : ['s"k\\', 'p€k'];
     const item: Item = {};
