@@ -3,7 +3,7 @@
 // page's JSON bytes here, off the router's thread.
 import type { ItemTree } from './node-store.ts';
 import type { RangeRequest } from './messages.ts';
-import { decodeStoredItem, storedItemJson, storedItemSize } from './stored-item.ts';
+import { decodeStoredItem, isJsonStoredItem, storedItemJson, storedItemSize, storedJsonOffset } from './stored-item.ts';
 import { bufferView } from './buffer-view.ts';
 import { keyAttributesFromJson } from './json-key-attributes.ts';
 import { encodeItemKey, partitionKeyHash32 } from './key-encoding.ts';
@@ -46,16 +46,18 @@ export function pageJson(page: RangePage): string {
 let scratch = Buffer.allocUnsafeSlow(64 * 1024);
 let scratchBytes = 0;
 
-function append(bytes: Uint8Array, separator: boolean): void {
-  const needed = scratchBytes + bytes.length + 1;
+/** Appends bytes[from..] to the page. */
+function append(bytes: Uint8Array, from: number, separator: boolean): void {
+  const length = bytes.length - from;
+  const needed = scratchBytes + length + 1;
   if (needed > scratch.length) {
     const larger = Buffer.allocUnsafeSlow(Math.max(needed, scratch.length * 2));
     scratch.copy(larger, 0, 0, scratchBytes);
     scratch = larger;
   }
   if (separator) scratch[scratchBytes++] = 0x2c; // ','
-  scratch.set(bytes, scratchBytes);
-  scratchBytes += bytes.length;
+  Buffer.prototype.copy.call(bytes, scratch, scratchBytes, from);
+  scratchBytes += length;
 }
 
 // Pages are copied out into slices of a larger block, so that one allocation serves many short
@@ -102,7 +104,13 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
   const hi = req.hi ? bufferView(req.hi) : null;
   const prefix = req.pre ? bufferView(req.pre) : null;
   const tag = req.tag ? bufferView(req.tag) : null;
-  const range = req.rev ? data.getRange({ start: hi ?? undefined, reverse: true }) : data.getRange({ start: lo });
+  // Forwards, an exclusive upper bound is the tree's to stop at; the walk checks only the others.
+  const treeEnds = !req.rev && hi !== null && !req.hiInc;
+  const range = req.rev ? data.getRange({ start: hi ?? undefined, reverse: true }) : data.getRange({ start: lo, end: treeEnds ? hi : undefined });
+  // Every key in [lo, hi) starts with the prefix when both bounds lie within it (a Query's do): no check per key.
+  const prefixChecked = prefix !== null && !(treeEnds && startsWith(lo, prefix) && (startsWith(hi!, prefix) || isPrefixSuccessor(hi!, prefix)));
+  // Only the first key can equal the lower bound it starts at.
+  let first = true;
   const jsonBytesMax = req.jm;
   scratchBytes = 0;
   // UTF-8 bytes of the page as one JSON array (its brackets included).
@@ -127,13 +135,13 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
       const c = Buffer.compare(key, lo);
       if (c < 0 || (c === 0 && !req.loInc)) break;
     } else {
-      if (!req.loInc && key.equals(lo)) continue;
-      if (hi !== null) {
-        const c = Buffer.compare(key, hi);
-        if (c > 0 || (c === 0 && !req.hiInc)) break;
+      if (first) {
+        first = false;
+        if (!req.loInc && key.equals(lo)) continue;
       }
+      if (hi !== null && !treeEnds && Buffer.compare(key, hi) > 0) break;
     }
-    if (prefix !== null && !startsWith(key, prefix)) {
+    if (prefixChecked && !startsWith(key, prefix!)) {
       // Keys sharing a prefix are contiguous: leaving it ends the walk in either direction.
       if (req.rev ? Buffer.compare(key, prefix) < 0 : Buffer.compare(key, prefix) > 0) break;
       continue;
@@ -160,15 +168,18 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
     if (filter === null || evaluateCondition(filter, item!)) {
       if (!req.cnt) {
         if (progress !== undefined) progress(value.length);
-        const json = projection === null ? storedItemJson(stored) : Buffer.from(JSON.stringify(project(projection, item!)), 'utf8');
-        const itemBytes = (countBefore + count === 0 ? 0 : 1) + json.length;
+        // The stored JSON is copied from where it sits (no view of it is made); other items are encoded.
+        const inPlace = projection === null && isJsonStoredItem(stored);
+        const json = inPlace ? stored : projection === null ? storedItemJson(stored) : Buffer.from(JSON.stringify(project(projection, item!)), 'utf8');
+        const jsonFrom = inPlace ? storedJsonOffset : 0;
+        const itemBytes = (countBefore + count === 0 ? 0 : 1) + json.length - jsonFrom;
         // Over the budget: the page ends before this item (it has one already), which the next page starts with.
         if (countBefore + count > 0 && jsonBytes + itemBytes > jsonBytesMax) {
           last = previous !== null ? keyAttributes(previous, req.kn) : keyAt(previousStart, previousEnd, req.kn);
           break;
         }
         previousStart = scratchBytes + (count === 0 ? 0 : 1);
-        append(json, count > 0);
+        append(json, jsonFrom, count > 0);
         previousEnd = scratchBytes;
         jsonBytes += itemBytes;
       }
@@ -214,6 +225,14 @@ function keyAttributes(item: Item, names: string[]): Item {
 /** Whether a followers'-data key carries `tag` (hash ‖ tag length ‖ tag ‖ …). */
 function hasTag(key: Buffer, tag: Buffer): boolean {
   return key.length > 5 + tag.length && key[4] === tag.length && key.compare(tag, 0, tag.length, 5, 5 + tag.length) === 0;
+}
+
+/** Whether `key` is prefixSuccessor(prefix) (key-encoding.ts), without making it. */
+function isPrefixSuccessor(key: Buffer, prefix: Buffer): boolean {
+  let end = prefix.length;
+  while (end > 0 && prefix[end - 1] === 0xff) end--;
+  if (end === 0 || key.length !== end || key[end - 1] !== prefix[end - 1] + 1) return false;
+  return end === 1 || key.compare(prefix, 0, end - 1, 0, end - 1) === 0;
 }
 
 function startsWith(key: Buffer, prefix: Buffer): boolean {

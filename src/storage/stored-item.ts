@@ -15,6 +15,8 @@ import type { AttributeValue, Item } from '../values/types.ts';
 import { bufferView } from './buffer-view.ts';
 
 const sizePrefixBytes = 4;
+/** Where the JSON body of an item stored as JSON starts (isJsonStoredItem). */
+export const storedJsonOffset = sizePrefixBytes;
 /** '{': the first byte of a JSON body. */
 const JSON_BODY = 0x7b;
 /** Four characters that encode to four bytes, overwritten by the size: one string, one allocation. */
