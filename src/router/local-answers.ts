@@ -4,8 +4,7 @@
 import { Op, Status, type GetRequest, type RangeRequest, type StorageRequest, type StorageResponse } from '../storage/messages.ts';
 import { storedItemJson, storedItemSize } from '../storage/stored-item.ts';
 import type { LocalPointReads } from './router.ts';
-import type { ScanPage } from './local-reads.ts';
-import type { RangePage } from '../storage/range-read.ts';
+import type { RangePage, ScanPage } from '../storage/range-read.ts';
 
 /** An eventually consistent read's answer from node `node`'s B-tree, or null: ask the node (promised for a long page, read in steps). */
 export function localAnswer(reads: LocalPointReads, tableId: string, node: number, hash32: number, req: StorageRequest): StorageResponse | null | Promise<StorageResponse | null> {

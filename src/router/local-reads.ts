@@ -8,7 +8,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { environmentOptions, followerDataDbOptions, itemsDbOptions } from '../storage/lmdb-tree.ts';
 import { tableTag } from '../storage/read-visibility.ts';
 import type { NodeReadView } from '../control/storage-threads.ts';
-import type { RangePage } from '../storage/range-read.ts';
+import type { RangePage, ScanPage } from '../storage/range-read.ts';
 import { SteppedPage } from '../storage/stepped-range.ts';
 import type { RangeRequest } from '../storage/messages.ts';
 import { encodeHashPrefix } from '../storage/key-encoding.ts';
@@ -121,12 +121,6 @@ interface OpenedNode {
   generation: number;
   /** Databases not in the B-tree at a generation: tried again only at a later one. */
   missing: Map<string, number>;
-}
-
-/** A Scan page read here, and where the replica it was read from ends (the next page starts there). */
-export interface ScanPage {
-  page: RangePage;
-  end: number;
 }
 
 export class LocalReads {

@@ -6,8 +6,7 @@
 // not throttled, and the partition's leader answers it from its log if it has it.
 import { randomBytes } from 'node:crypto';
 import type { PartitionMap } from './partition-map.ts';
-import type { RangePage } from '../storage/range-read.ts';
-import type { ScanPage } from './local-reads.ts';
+import type { RangePage, ScanPage } from '../storage/range-read.ts';
 import { Op, Status, WriteKind, type PartitionAssignment, type RangeRequest, type StorageRequest, type StorageResponse, type WriteRequest } from '../storage/messages.ts';
 import { localAnswer } from './local-answers.ts';
 import { DynamoError, type ErrorName } from '../protocol/errors.ts';

@@ -21,6 +21,12 @@ export interface RangePage {
   last: Item | null;
 }
 
+/** A Scan page, and where the replica it was read from ends (the next page starts there). */
+export interface ScanPage {
+  page: RangePage;
+  end: number;
+}
+
 /**
  * A page read in several steps (stepped-range.ts): the page as the steps before this one left it,
  * updated by each step. A step gives exactly the items a read of the whole page would have given
