@@ -234,3 +234,34 @@ test('reads on either thread are metered on the same meters: consumed units add 
     await t.stop();
   }
 });
+
+test('a long Query or Scan page (read in steps) is answered on the door thread too, as the leader answers it, and charged once', async () => {
+  const t = await startTwoDoors();
+  const client = connectionPerRequest(t.endpoint);
+  try {
+    await client.send(new CreateTableCommand({ TableName: 'long_pages', ...keySchema, BillingMode: 'PAY_PER_REQUEST' }));
+    // About 200 KB in one partition key: several steps of 64 KB.
+    const filler = 'x'.repeat(1000);
+    for (let i = 0; i < 200; i++) await client.send(new PutItemCommand({ TableName: 'long_pages', Item: { pk: { S: 'long' }, sk: { N: String(i) }, filler: { S: filler } } }));
+    const keyCondition = { KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'long' } } };
+    const leaderQuery = await client.send(new QueryCommand({ TableName: 'long_pages', ...keyCondition, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }));
+    const leaderScan = await client.send(new ScanCommand({ TableName: 'long_pages', ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }));
+    assert.equal(leaderQuery.Count, 200);
+    assert.equal(leaderScan.Count, 200);
+    const answeredBefore = t.server.frontDoorCounts()[0].answered;
+    for (let n = 0; n < 30; n++) {
+      const query = await client.send(new QueryCommand({ TableName: 'long_pages', ...keyCondition, ReturnConsumedCapacity: 'TOTAL' }));
+      assert.deepEqual(query.Items, leaderQuery.Items, `query ${n}: the leader's page`);
+      assert.equal(query.LastEvaluatedKey, undefined);
+      // An eventually consistent read of the same bytes costs half.
+      assert.equal(query.ConsumedCapacity?.CapacityUnits, leaderQuery.ConsumedCapacity!.CapacityUnits! / 2);
+      const scan = await client.send(new ScanCommand({ TableName: 'long_pages', ReturnConsumedCapacity: 'TOTAL' }));
+      assert.deepEqual(scan.Items, leaderScan.Items, `scan ${n}: the leader's page`);
+      assert.equal(scan.ConsumedCapacity?.CapacityUnits, leaderScan.ConsumedCapacity!.CapacityUnits! / 2);
+    }
+    assert.ok(t.server.frontDoorCounts()[0].answered > answeredBefore, 'the door thread answered long pages itself');
+  } finally {
+    client.destroy();
+    await t.stop();
+  }
+});
