@@ -15,9 +15,10 @@ import { encodeHashPrefix } from '../storage/key-encoding.ts';
 import { hashSpaceEnd } from './partition-map.ts';
 
 /**
- * A Query or Scan page read here reads at most this many bytes of stored items in one go; a longer
- * page (a page may read 1 MB) goes on in further steps, each in a later turn of the event loop, so
- * that the thread answers other requests between them instead of holding them for milliseconds.
+ * A Query or Scan page read here reads about this many bytes of stored items in one go (a step
+ * ends after the item that reaches it, and an item may be 400 KB); a longer page (a page may read
+ * 1 MB) goes on in further steps, each in a later turn of the event loop, so that the thread
+ * answers other requests between them instead of holding them for milliseconds.
  */
 export const localPageStepBytes = 64 * 1024;
 
@@ -97,7 +98,8 @@ export interface LocalReadEnvironment {
 }
 
 /**
- * Values read in place from the environment's read buffer, valid until the next read: a range read
+ * Values read in place from lmdb-js's read buffer (one per thread, overwritten by the next read of
+ * any database on this thread), valid until that next read: a range read
  * copies each item's JSON into its page at once, so it needs no copy of its own (measured: a
  * 10-item page 19-20 µs with a copy of each value, 9-10 µs without). Point reads keep their copy:
  * their answer outlives the next read.
@@ -194,11 +196,10 @@ export class LocalReads {
     // As a node does: the page stops at the end of its replica's range.
     const pageReq = this.withinPageBudget(stamp.end < requestedEnd ? { ...req, hi: encodeHashPrefix(stamp.end) } : req);
     const page = new SteppedPage(pageReq, localPageStepBytes);
-    // What every step needs readable: from where it starts to where the page must stop.
-    const spanEnd = Math.min(stamp.end, requestedEnd);
-    const step = this.scanStep(tableId, node, page, spanEnd, pageReq.lo);
+    // Every step needs its span readable, from where it starts to where the page stops (stamp.end: at most requestedEnd).
+    const step = this.scanStep(tableId, node, page, stamp.end, pageReq.lo);
     if (step === Step.AskNode) return this.pass();
-    if (step === Step.More) return this.finishScan(tableId, node, page, spanEnd, stamp.end);
+    if (step === Step.More) return this.finishScan(tableId, node, page, stamp.end);
     this.served++;
     return { page: page.page(), end: stamp.end };
   }
@@ -215,10 +216,10 @@ export class LocalReads {
     }
   }
 
-  private async finishScan(tableId: string, node: number, page: SteppedPage, spanEnd: number, end: number): Promise<ScanPage | undefined> {
+  private async finishScan(tableId: string, node: number, page: SteppedPage, end: number): Promise<ScanPage | undefined> {
     for (;;) {
       await nextTurn();
-      const step = this.scanStep(tableId, node, page, spanEnd, page.nextLo);
+      const step = this.scanStep(tableId, node, page, end, page.nextLo);
       if (step === Step.AskNode) return this.pass();
       if (step === Step.Done) {
         this.served++;

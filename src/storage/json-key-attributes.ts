@@ -17,7 +17,8 @@ const COLON = 0x3a;
  * name the object lacks is left out). The text must be a JSON object, as stored items' are.
  */
 export function keyAttributesFromJson(json: Buffer, start: number, end: number, names: readonly string[]): Item {
-  const values: Item = {};
+  // No prototype: a key attribute may be named "constructor" or "toString".
+  const values: Item = Object.create(null) as Item;
   let found = 0;
   let i = skipSpace(json, start, end);
   if (json[i] !== OPEN_BRACE) throw new SyntaxError('an item\'s JSON must be an object');
@@ -32,7 +33,7 @@ export function keyAttributesFromJson(json: Buffer, start: number, end: number, 
     if (json[i] !== COLON) throw new SyntaxError('a member of an item\'s JSON lacks its colon');
     const valueStart = skipSpace(json, i + 1, end);
     const valueEnd = valueEndOf(json, valueStart, end);
-    if (names.includes(name) && values[name] === undefined) {
+    if (names.includes(name) && !Object.hasOwn(values, name)) {
       values[name] = JSON.parse(json.toString('utf8', valueStart, valueEnd)) as AttributeValue;
       found++;
     }
@@ -40,7 +41,12 @@ export function keyAttributesFromJson(json: Buffer, start: number, end: number, 
   }
   // In the order of `names`, as a key built from the parsed item is.
   const key: Item = {};
-  for (const name of names) if (values[name] !== undefined) key[name] = values[name];
+  for (const name of names) {
+    if (!Object.hasOwn(values, name)) continue;
+    // As JSON.parse makes it: an own property, even one named "__proto__".
+    if (name === '__proto__') Object.defineProperty(key, name, { value: values[name], enumerable: true, writable: true, configurable: true });
+    else key[name] = values[name];
+  }
   return key;
 }
 

@@ -68,6 +68,8 @@ function append(bytes: Uint8Array, from: number, separator: boolean): void {
 
 // Pages are copied out into slices of a larger block, so that one allocation serves many short
 // pages (Buffer.from allocates per page past 4 KB, and a new 8 KB pool every few pages below).
+// A page's items are read and copied soon (into an answer frame or a response body); never
+// post or transfer them as they are: their buffer is the block's, other pages' bytes included.
 const pageBlockBytes = 256 * 1024;
 const pageInBlockBytesMax = 16 * 1024;
 let pageBlock = Buffer.allocUnsafeSlow(pageBlockBytes);

@@ -1,6 +1,7 @@
 // One Query or Scan page read in bounded steps, so that a thread reading a long page (up to 1 MB
-// of items) can serve other requests between steps. Each step reads at most `stepBytes` of stored
-// items from where the last one stopped; together the steps give exactly the page one readRange
+// of items) can serve other requests between steps. Each step reads from where the last one
+// stopped until it has read `stepBytes` of stored items (it ends after the item that reaches that,
+// as a page ends after the item that reaches its 1 MB); together the steps give exactly the page one readRange
 // call would (same items, counts, bytes read and LastEvaluatedKey), read from the tree as it is at
 // each step.
 import type { ItemTree } from './node-store.ts';
