@@ -172,18 +172,23 @@ test('a page without a Limit is answered here, short or long (a long one in step
   }
 });
 
+/** The table with a local secondary index on `rank` (KEYS_ONLY), for the index tests below. */
+function createTableWithRankIndex(t: Awaited<ReturnType<typeof startWithFastCheckpoints>>) {
+  return t.client.send(
+    new CreateTableCommand({
+      TableName: table,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' }, { AttributeName: 'rank', AttributeType: 'N' }],
+      LocalSecondaryIndexes: [{ IndexName: 'byRank', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'rank', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}
+
 test('a local secondary index read after each acknowledged write returns it, answered here once checkpointed (entries, and items fetched for them)', async () => {
   const t = await startWithFastCheckpoints();
   try {
-    await t.client.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' }, { AttributeName: 'rank', AttributeType: 'N' }],
-        LocalSecondaryIndexes: [{ IndexName: 'byRank', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'rank', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createTableWithRankIndex(t);
     const reads = t.server.localReads!;
     const servedBefore = reads.served;
     const ranks = new Map<number, number>();
@@ -211,15 +216,7 @@ test('a local secondary index read after each acknowledged write returns it, ans
 test('a local secondary index read that fetches the items counts the entries\' and the items\' bytes, here as on the node', async () => {
   const t = await startWithFastCheckpoints();
   try {
-    await t.client.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' }, { AttributeName: 'rank', AttributeType: 'N' }],
-        LocalSecondaryIndexes: [{ IndexName: 'byRank', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'rank', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await createTableWithRankIndex(t);
     const reads = t.server.localReads!;
     // One item of about 3 KB: its entry and it come to under 4 KB (0.5 units); the item counted twice would not.
     await t.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'p' }, sk: { N: '1' }, rank: { N: '7' }, filler: { S: 'f'.repeat(3000) } } }));
