@@ -6,7 +6,7 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { environmentOptions, followerDataDbOptions, itemsDbOptions } from '../storage/lmdb-tree.ts';
-import { tableTag } from '../storage/read-visibility.ts';
+import { tableTag, type SpanStamp } from '../storage/read-visibility.ts';
 import type { NodeReadView } from '../control/storage-threads.ts';
 import type { RangePage, ScanPage } from '../storage/range-read.ts';
 import { SteppedPage } from '../storage/stepped-range.ts';
@@ -174,7 +174,7 @@ export class LocalReads {
    */
   query(tableId: string, node: number, hash32: number, req: RangeRequest): RangePage | undefined | Promise<RangePage | undefined> {
     if (!this.load.spare) return this.pass();
-    const page = new SteppedPage(this.withinPageBudget(req), localPageStepBytes);
+    const page = new SteppedPage(req, localPageStepBytes, this.environment.pageJsonBudgetBytes);
     const step = this.queryStep(tableId, node, hash32, page);
     if (step === Step.AskNode) return this.pass();
     if (step === Step.More) return this.finishQuery(tableId, node, hash32, page);
@@ -191,13 +191,13 @@ export class LocalReads {
     const view = this.views.readView(node);
     if (view === null) return this.pass();
     const requestedEnd = req.hi === null ? hashSpaceEnd : hashOfKey(req.hi);
-    const stamp = view.visibility.readableSpan(tableTag(tableId), hashOfKey(req.lo), requestedEnd);
+    const fromHash = hashOfKey(req.lo);
+    const stamp = view.visibility.readableSpan(tableTag(tableId), fromHash, requestedEnd);
     if (stamp === null) return this.pass();
-    // As a node does: the page stops at the end of its replica's range.
-    const pageReq = this.withinPageBudget(stamp.end < requestedEnd ? { ...req, hi: encodeHashPrefix(stamp.end) } : req);
-    const page = new SteppedPage(pageReq, localPageStepBytes);
-    // Every step needs its span readable, from where it starts to where the page stops (stamp.end: at most requestedEnd).
-    const step = this.scanStep(tableId, node, page, stamp.end, pageReq.lo);
+    // As a node does: the page stops at the end of its replica's range (stamp.end: at most requestedEnd).
+    const pageReq = stamp.end < requestedEnd ? { ...req, hi: encodeHashPrefix(stamp.end) } : req;
+    const page = new SteppedPage(pageReq, localPageStepBytes, this.environment.pageJsonBudgetBytes);
+    const step = this.readScanStep(node, view, tableId, stamp, fromHash, page);
     if (step === Step.AskNode) return this.pass();
     if (step === Step.More) return this.finishScan(tableId, node, page, stamp.end);
     this.served++;
@@ -249,15 +249,14 @@ export class LocalReads {
     const fromHash = hashOfKey(from);
     const stamp = view.visibility.readableSpan(tableTag(tableId), fromHash, end);
     if (stamp === null || stamp.end < end) return Step.AskNode;
+    return this.readScanStep(node, view, tableId, stamp, fromHash, page);
+  }
+
+  /** Reads a Scan step under `stamp` (readable from fromHash on): AskNode if something moved meanwhile. */
+  private readScanStep(node: number, view: NodeReadView, tableId: string, stamp: SpanStamp, fromHash: number, page: SteppedPage): Step {
     const done = this.readStep(node, view, tableId, stamp.generation, page);
     if (done === undefined || !view.visibility.stillReadableSpan(stamp, fromHash)) return Step.AskNode;
     return done ? Step.Done : Step.More;
-  }
-
-  /** The request with its page's JSON bounded as the nodes bound it: a page read here ends where theirs would. */
-  private withinPageBudget(req: RangeRequest): RangeRequest {
-    const budget = this.environment.pageJsonBudgetBytes;
-    return req.jm > budget ? { ...req, jm: budget } : req;
   }
 
   /** Reads the page's next step from the node's B-tree: true once the page is complete, undefined when the B-tree lacks its table. */

@@ -20,11 +20,13 @@ export class SteppedPage {
   private bytesRead = 0;
   private finished = false;
 
-  constructor(req: RangeRequest, stepBytes: number) {
+  /** `jsonBytesMax`: the reader's bound on a page's JSON, applied when the request's (jm) is larger. */
+  constructor(req: RangeRequest, stepBytes: number, jsonBytesMax = req.jm) {
     if (!(stepBytes > 0)) throw new RangeError(`a page step must read some bytes, got ${stepBytes}`);
     this.req = req;
     this.stepBytes = stepBytes;
     this.stepReq = { ...req };
+    if (this.stepReq.jm > jsonBytesMax) this.stepReq.jm = jsonBytesMax;
   }
 
   /** Whether the page is complete. */
