@@ -5,6 +5,7 @@ import { encodeItemKey, partitionKeyHash32 } from '../src/storage/key-encoding.t
 import { itemSizeBytes, normalizeItem } from '../src/validation/attribute-values.ts';
 import { canonicalNumber, compareNumbers } from '../src/values/number.ts';
 import type { AttributeValue, Item } from '../src/values/types.ts';
+import { keyAttributesFromJson } from '../src/storage/json-key-attributes.ts';
 
 const partitionKey: AttributeValue = { S: 'customer#8f14e45f-ceea-467f-a9b4' };
 const sortKey: AttributeValue = { N: '1718035200123' };
@@ -24,6 +25,11 @@ const wireItem = JSON.stringify({
 const parsedItems: unknown[] = [];
 for (let i = 0; i < 64; i++) parsedItems.push(JSON.parse(wireItem));
 export const normalized: Item = normalizeItem(JSON.parse(wireItem), 'Item');
+// A Query page's last item as stored JSON, for its LastEvaluatedKey: the key first, or last of nine members.
+const keyFirstJson = Buffer.from(wireItem, 'utf8');
+const { pk: _pk, sk: _sk, ...rest } = JSON.parse(wireItem) as Item;
+const keyLastJson = Buffer.from(JSON.stringify({ ...rest, pk: partitionKey, sk: sortKey }), 'utf8');
+const keyNames = ['pk', 'sk'];
 
 export function register(bench: Bench): void {
   let i = 0;
@@ -38,6 +44,12 @@ export function register(bench: Bench): void {
     .add(`normalizeItem (${itemSizeBytes(normalized)}-byte item, 9 attributes)`, () => {
       const item = normalizeItem(parsedItems[i++ & 63], 'Item');
       sink ^= item === undefined ? 1 : 0;
+    })
+    .add('keyAttributesFromJson (pk, sk first of 9 members)', () => {
+      sink ^= Object.keys(keyAttributesFromJson(keyFirstJson, 0, keyFirstJson.length, keyNames)).length;
+    })
+    .add('keyAttributesFromJson (pk, sk last of 9 members)', () => {
+      sink ^= Object.keys(keyAttributesFromJson(keyLastJson, 0, keyLastJson.length, keyNames)).length;
     })
     .add('itemSizeBytes (same item)', () => {
       sink ^= itemSizeBytes(normalized);

@@ -17,8 +17,11 @@ const COLON = 0x3a;
  * name the object lacks is left out). The text must be a JSON object, as stored items' are.
  */
 export function keyAttributesFromJson(json: Buffer, start: number, end: number, names: readonly string[]): Item {
-  // No prototype: a key attribute may be named "constructor" or "toString".
-  const values: Item = Object.create(null) as Item;
+  // Found values by the position of their name in `names`: no object keyed by a name that may be
+  // "constructor" or "__proto__" until the key is built.
+  const values: Array<AttributeValue | undefined> = new Array<AttributeValue | undefined>(names.length);
+  // A member whose name has no escape is read only when its length in bytes is one of these.
+  for (let n = 0; n < names.length; n++) nameLengths[n] = Buffer.byteLength(names[n], 'utf8');
   let found = 0;
   let i = skipSpace(json, start, end);
   if (json[i] !== OPEN_BRACE) throw new SyntaxError('an item\'s JSON must be an object');
@@ -28,26 +31,68 @@ export function keyAttributesFromJson(json: Buffer, start: number, end: number, 
     if (json[i] === CLOSE_BRACE || i >= end) break;
     if (json[i] === COMMA) i = skipSpace(json, i + 1, end);
     const nameEnd = stringEnd(json, i, end);
-    const name = nameOf(json, i, nameEnd);
+    const escaped = stringEscaped;
+    const wanted = escaped || lengthWanted(nameEnd - i - 2, names.length) ? names.indexOf(nameOf(json, i, nameEnd, escaped)) : -1;
     i = skipSpace(json, nameEnd, end);
     if (json[i] !== COLON) throw new SyntaxError('a member of an item\'s JSON lacks its colon');
     const valueStart = skipSpace(json, i + 1, end);
     const valueEnd = valueEndOf(json, valueStart, end);
-    if (names.includes(name) && !Object.hasOwn(values, name)) {
-      values[name] = JSON.parse(json.toString('utf8', valueStart, valueEnd)) as AttributeValue;
+    if (wanted !== -1 && values[wanted] === undefined) {
+      values[wanted] = keyValueOf(json, valueStart, valueEnd);
       found++;
     }
     i = valueEnd;
   }
   // In the order of `names`, as a key built from the parsed item is.
   const key: Item = {};
-  for (const name of names) {
-    if (!Object.hasOwn(values, name)) continue;
+  for (let n = 0; n < names.length; n++) {
+    const value = values[n];
+    if (value === undefined) continue;
     // As JSON.parse makes it: an own property, even one named "__proto__".
-    if (name === '__proto__') Object.defineProperty(key, name, { value: values[name], enumerable: true, writable: true, configurable: true });
-    else key[name] = values[name];
+    if (names[n] === '__proto__') Object.defineProperty(key, '__proto__', { value, enumerable: true, writable: true, configurable: true });
+    else key[names[n]] = value;
   }
   return key;
+}
+
+/** The byte lengths of the names asked for (reused: one call at a time on a thread). */
+const nameLengths: number[] = [];
+
+function lengthWanted(length: number, count: number): boolean {
+  for (let n = 0; n < count; n++) if (nameLengths[n] === length) return true;
+  return false;
+}
+
+/**
+ * A key attribute's value, json[start, end). A key is a string, number or binary: {"S":"…"},
+ * {"N":"…"} or {"B":"…"}, read here when written compactly and without escapes (as stored
+ * items are); anything else is left to JSON.parse.
+ */
+function keyValueOf(json: Buffer, start: number, end: number): AttributeValue {
+  // {"T":"…"}: 6 bytes before the text, 2 after it.
+  if (end - start >= 8 && json[start] === OPEN_BRACE && json[start + 1] === QUOTE && json[start + 3] === QUOTE && json[start + 4] === COLON && json[start + 5] === QUOTE && json[end - 2] === QUOTE && json[end - 1] === CLOSE_BRACE) {
+    const textEnd = end - 2;
+    let plain = true;
+    for (let k = start + 6; k < textEnd; k++) {
+      const c = json[k];
+      if (c === BACKSLASH || c === QUOTE) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      const text = json.toString('utf8', start + 6, textEnd);
+      switch (json[start + 2]) {
+        case 0x53:
+          return { S: text };
+        case 0x4e:
+          return { N: text };
+        case 0x42:
+          return { B: text };
+      }
+    }
+  }
+  return JSON.parse(json.toString('utf8', start, end)) as AttributeValue;
 }
 
 function skipSpace(json: Buffer, i: number, end: number): number {
@@ -55,23 +100,26 @@ function skipSpace(json: Buffer, i: number, end: number): number {
   return i;
 }
 
+/** Whether the string stringEnd last walked over holds an escape. */
+let stringEscaped = false;
+
 /** Where the string starting at json[i] (its opening quote) ends: after its closing quote. */
 function stringEnd(json: Buffer, i: number, end: number): number {
   if (json[i] !== QUOTE) throw new SyntaxError('expected a string in an item\'s JSON');
+  stringEscaped = false;
   for (i++; i < end; i++) {
     const c = json[i];
-    if (c === BACKSLASH) i++;
-    else if (c === QUOTE) return i + 1;
+    if (c === BACKSLASH) {
+      stringEscaped = true;
+      i++;
+    } else if (c === QUOTE) return i + 1;
   }
   throw new SyntaxError('an unterminated string in an item\'s JSON');
 }
 
 /** A member name, quotes included in [start, end). */
-function nameOf(json: Buffer, start: number, end: number): string {
-  for (let i = start + 1; i < end - 1; i++) {
-    if (json[i] === BACKSLASH) return JSON.parse(json.toString('utf8', start, end)) as string;
-  }
-  return json.toString('utf8', start + 1, end - 1);
+function nameOf(json: Buffer, start: number, end: number, escaped: boolean): string {
+  return escaped ? (JSON.parse(json.toString('utf8', start, end)) as string) : json.toString('utf8', start + 1, end - 1);
 }
 
 /** Where the value starting at json[i] ends. */
