@@ -446,6 +446,8 @@ async function countFailovers(port: number): Promise<number> {
 
 /** The table each workload reads or writes, for LOADTEST_SPLIT_ROUNDS (the others are not split). */
 const splitTableOf: Record<string, string> = { get: itemsTable, put: itemsTable, mixed: itemsTable, query: sortedTable };
+/** The table each workload reads or writes (the index's table for the GSI workloads). */
+const tableOf: Record<string, string> = { ...splitTableOf, 'gsi-query': sortedTable, 'put-gsi': itemsGsiTable, 'transact-write': itemsTable, 'transact-get': itemsTable };
 
 /**
  * LOADTEST_SPLIT_ROUNDS: from a fifth of the measured run on, splits every partition of `table`
@@ -520,6 +522,11 @@ interface WorkloadFigures {
   ratioToTable?: number;
   /** Partitions split during the measured run (not its warm-up): a split under load is what issue 21 point 5 measures. */
   splitsDuringRun?: number;
+  /**
+   * Partitions the workload's table had as the measured run began. Earlier workloads of the same
+   * run split it as they load it: a faster read run leaves a put run more partitions to write to.
+   */
+  partitionsAtStart?: number;
   /** What each front-door thread did during the run (local reads, forwarded requests). */
   frontDoors?: string;
   /** Of them, those LOADTEST_SPLIT_ROUNDS forced. */
@@ -629,6 +636,7 @@ async function measure(
   pid: number | null,
   pool: Buffer[],
   name: string,
+  table: string | undefined,
   workDir: string,
   ceilingRps: number | null,
   alongside?: (runEnded: Promise<number>) => Promise<void>,
@@ -636,6 +644,7 @@ async function measure(
   if (options.warmupS > 0) await drive(port, pool, `${name}-warmup`, options.warmupS, workDir);
   const viewBefore = pid === null ? null : await partitionsView(port);
   const splitsBefore = viewBefore?.splits;
+  const partitionsAtStart = table === undefined ? undefined : viewBefore?.tables?.find((t) => t.tableName === table)?.partitions.length;
   // The other front-door threads' ids: their CPU is shown apart from the storage threads'.
   const doorTids = (viewBefore?.frontDoors ?? []).flatMap((door) => (door.thread > 0 && door.tid !== null ? [door.tid] : []));
   const before = pid === null ? null : threadCpu(pid);
@@ -651,6 +660,7 @@ async function measure(
   const viewAfter = pid === null ? null : await partitionsView(port);
   const splitsAfter = viewAfter?.splits;
   if (splitsBefore !== undefined && splitsAfter !== undefined) out.splitsDuringRun = splitsAfter - splitsBefore;
+  out.partitionsAtStart = partitionsAtStart;
   out.frontDoors = frontDoorNote(viewBefore?.frontDoors, viewAfter?.frontDoors);
   if (out.non2xx > 0 && out.firstError === null) out.firstError = await sampleError(port, pool);
   return out;
@@ -810,7 +820,7 @@ try {
       })();
       const ceiling = await startChild(['--import', 'tsx', join(root, 'test/load/ceiling-server.ts')], { ...env, LOADTEST_CEILING_BODY: sample }, /ceiling listening on (\d+)/, 'ceiling server');
       const ceilingPool = requestPool(`${host}:${ceiling.port}`, getMaker, options.poolSize, signing, 1);
-      const c = await measure(ceiling.port, ceiling.child.pid!, ceilingPool, 'ceiling', workDir, null);
+      const c = await measure(ceiling.port, ceiling.child.pid!, ceilingPool, 'ceiling', undefined, workDir, null);
       c.workload = `ceiling (bare uWS, ${Buffer.byteLength(sample)} B body)`;
       ceilingRps = c.requestsPerS;
       c.ratioToCeiling = 1;
@@ -843,7 +853,7 @@ try {
       if (w === 'put-gsi' && options.lagRate > 0) {
         // The lag probe writes and polls while the measured run (not the warm-up) goes on.
         const probe = await startLagProbe(monodyne.port, options.durationS);
-        row = await measure(monodyne.port, pid, pool, label, workDir, ceilingRps, async (runEnded) => {
+        row = await measure(monodyne.port, pid, pool, label, tableOf[w], workDir, ceilingRps, async (runEnded) => {
           await Promise.all([
             probe.go().then((result) => (lag = result)),
             runEnded.then(async (at) => (drain = await propagatorIdle(monodyne.port, itemsGsiTable, at))),
@@ -851,12 +861,12 @@ try {
         });
       } else if (options.splitRounds > 0 && splitTableOf[w] !== undefined) {
         let forced = 0;
-        row = await measure(monodyne.port, pid, pool, label, workDir, ceilingRps, async (runEnded) => {
+        row = await measure(monodyne.port, pid, pool, label, tableOf[w], workDir, ceilingRps, async (runEnded) => {
           forced = await forceSplits(monodyne.port, splitTableOf[w], runEnded);
         });
         row.splitsForced = forced;
       } else {
-        row = await measure(monodyne.port, pid, pool, label, workDir, ceilingRps);
+        row = await measure(monodyne.port, pid, pool, label, tableOf[w], workDir, ceilingRps);
       }
       const commitsAfter = await commitCounts(monodyne.port);
       if (commitsBefore !== null && commitsAfter !== null && commitsAfter.batches > commitsBefore.batches && w !== 'get' && w !== 'query' && w !== 'gsi-query' && w !== 'transact-get') {
@@ -868,7 +878,9 @@ try {
       rows.push(row);
       const perCommit = row.entriesPerCommit === undefined ? '' : `, ${row.entriesPerCommit.toFixed(1)} log entries per commit`;
       const vsTable = row.ratioToTable === undefined ? '' : `, ${row.ratioToTable.toFixed(2)} × ${w.startsWith('transact') ? (w === 'transact-get' ? 'GetItem' : 'PutItem') : 'the same on the table without the index'}`;
-      const splitNote = row.splitsDuringRun ? `, ${row.splitsDuringRun} partition split${row.splitsDuringRun > 1 ? 's' : ''} during the run` : '';
+      const splitNote =
+        (row.partitionsAtStart === undefined ? '' : `, ${tableOf[w]} on ${row.partitionsAtStart} partitions as it began`) +
+        (row.splitsDuringRun ? `, ${row.splitsDuringRun} partition split${row.splitsDuringRun > 1 ? 's' : ''} during the run` : '');
       console.log(`${label}: ${row.requestsPerS.toLocaleString('en-US')} req/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.errors} errors${splitNote}${perCommit}${vsTable}${row.firstError ? ` (first: ${row.firstError})` : ''}`);
       if (row.frontDoors !== undefined) console.log(`  front doors: ${row.frontDoors}`);
       if (w === 'put-gsi') {
