@@ -19,7 +19,28 @@ export interface DerivedSource {
 
 /** A store's batch as the place derived data goes (not logged). */
 export function derivedWritesOf(batch: NodeStore): DerivedWrites {
-  return { put: (table, key, value) => batch.putDerivedData(table, key, value), remove: (table, key) => batch.removeDerivedData(table, key) };
+  // One per store, made once: each follower asks for it on every commit of every replica.
+  let writes = writesByStore.get(batch);
+  if (writes === undefined) writesByStore.set(batch, (writes = new StoreDerivedWrites(batch)));
+  return writes;
+}
+
+const writesByStore = new WeakMap<NodeStore, DerivedWrites>();
+
+class StoreDerivedWrites implements DerivedWrites {
+  private readonly store: NodeStore;
+
+  constructor(store: NodeStore) {
+    this.store = store;
+  }
+
+  put(table: string, key: Uint8Array, value: Uint8Array): void {
+    this.store.putDerivedData(table, key, value);
+  }
+
+  remove(table: string, key: Uint8Array): void {
+    this.store.removeDerivedData(table, key);
+  }
 }
 
 /** A follower whose data is derived: it can make it again from an entry, during recovery. */
