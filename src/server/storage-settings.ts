@@ -4,8 +4,14 @@ import type { Config } from './config.ts';
 import type { StorageNodeTask } from '../storage/worker.ts';
 import { pageJsonBudgetFor, replicationBatchBudgetFor, replicationBatchEntriesMax, snapshotChunkBudgetFor } from '../limits-relations.ts';
 
-/** Log entries kept behind the slowest follower, for catch-up after restarts. */
-const logRetainedEntries = 2048;
+/**
+ * Log entries kept behind the slowest follower, for catch-up after restarts (what a follower is
+ * known to need is kept whatever this says). Each checkpoint writes every replica's retained tail
+ * to the B-tree and removes the previous one, so a node pays for replicas × this many entries per
+ * checkpoint however few writes they took: at 2,048, a table of 12 partitions cost each write
+ * about a tenth more than at 512 (BENCH_PARTITIONS=12 npm run bench:storage).
+ */
+const logRetainedEntries = 512;
 /** Trimming waits until this many entries can go (whole pages freed, not one entry per commit). */
 const logTrimStep = 256;
 /** Ticks (heartbeat intervals) without an answer before a leader resends to a follower. */

@@ -5,6 +5,7 @@
 // how many log entries each commit carried (every write is one entry on each of 3 replicas).
 //
 //   npm run bench:storage -- [inFlight=64] [seconds=5] [itemBytes=200] [keys=3000]
+//   BENCH_PARTITIONS=N spreads the table over N partitions (default 3; leaders spread over the nodes)
 //   BENCH_THREADS=1 also prints each thread's user and system CPU (storage nodes, lmdb-js flushes
 //   in the libuv pool, V8's helper threads)
 //
@@ -26,7 +27,7 @@ const seconds = Number(process.argv[3] ?? 5);
 const itemBytes = Number(process.argv[4] ?? 200);
 const keys = Number(process.argv[5] ?? 3000);
 const workers = 3;
-const partitions = 3;
+const partitions = Number(process.env.BENCH_PARTITIONS ?? 3);
 const hashSpace = 2 ** 32;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'monodyne-write-bench-'));
