@@ -28,6 +28,7 @@ const itemBytes = Number(process.argv[4] ?? 200);
 const keys = Number(process.argv[5] ?? 3000);
 const workers = 3;
 const partitions = Number(process.env.BENCH_PARTITIONS ?? 3);
+if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`BENCH_PARTITIONS must be a whole number of partitions, 1 or more (got ${process.env.BENCH_PARTITIONS})`);
 const hashSpace = 2 ** 32;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'monodyne-write-bench-'));
