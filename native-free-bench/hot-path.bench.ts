@@ -5,7 +5,7 @@ import { checkRequestShape, tableNameShape } from '../src/validation/request-sha
 import { validateKey } from '../src/validation/attribute-values.ts';
 import { encodeItemKey, partitionKeyHash32 } from '../src/storage/key-encoding.ts';
 import { PartitionMap, splitHashSpace } from '../src/router/partition-map.ts';
-import { crc32Of, nextRequestId } from '../src/protocol/wire.ts';
+import { crc32Of, nextRequestNumber, requestIdBytes } from '../src/protocol/wire.ts';
 import type { KeySchemaElement, AttributeDefinition } from '../src/values/types.ts';
 
 const body = Buffer.from(JSON.stringify({ TableName: 'users', Key: { pk: { S: 'user#000123' }, sk: { N: '42' } }, ConsistentRead: true }));
@@ -49,7 +49,7 @@ export function register(bench: Bench): void {
   });
   bench.add('response assembly + x-amz-crc32 + request id', () => {
     const payload = Buffer.from(`{"Item":${itemJson}}`);
-    sink += crc32Of(payload).length + nextRequestId().length;
+    sink += crc32Of(payload).length + requestIdBytes(nextRequestNumber()).length;
   });
   if (sink < 0) console.log(sink);
 }

@@ -6,7 +6,7 @@ import { checkRequestShape } from '../src/validation/request-shape.ts';
 import { getItemShape } from '../src/api/get-item.ts';
 import { putItemShape } from '../src/api/put-item.ts';
 import { queryShape } from '../src/api/query.ts';
-import { crc32Of, nextRequestId } from '../src/protocol/wire.ts';
+import { crc32Of, nextRequestNumber, requestIdBytes } from '../src/protocol/wire.ts';
 
 const getBody = { TableName: 'lt_items', Key: { pk: { S: 'item#0012345' } } };
 const putBody = {
@@ -45,8 +45,8 @@ export function register(bench: Bench): void {
     .add(`x-amz-crc32 straight from the string (${itemJson.length} chars)`, () => {
       sink += crc32Of(itemJson).length;
     })
-    .add('nextRequestId', () => {
-      sink += nextRequestId().length;
+    .add('request id bytes', () => {
+      sink += requestIdBytes(nextRequestNumber()).length;
     });
   bench.addEventListener('complete', () => {
     if (sink === -1) console.log(sink);

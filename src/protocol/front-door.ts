@@ -5,7 +5,8 @@
 // nesting, bytes buffered across all requests, open connections, and slow senders.
 import uWS from 'uWebSockets.js';
 import { DynamoError } from './errors.ts';
-import { contentType, crc32Of, errorBody, nextRequestId, operationOf, serverHeaderValue, type ResponseBody } from './wire.ts';
+import { contentType, crc32Of, errorBody, nextRequestNumber, operationOf, requestIdBytes, serverHeaderValue, type ResponseBody } from './wire.ts';
+import { headerBytes } from './header-bytes.ts';
 import { acceptsGzip, BodyEncoding, bodyEncodingOf, gzipBody, inflateBody, type BodyEncodingCode, type InflateFailure } from './compression.ts';
 import { requestBodyBytesMax } from '../limits.ts';
 import type { Authenticator, PendingAuth } from '../auth/authenticator.ts';
@@ -53,6 +54,18 @@ const adminBodyBytesMax = 64 * 1024;
 
 /** Bytes of a body past its bound read and dropped before 413 is sent; past these the connection is closed at once. */
 const tooLargeDiscardBytesMax = 16 * 1024 * 1024;
+
+// The names and fixed values of the headers every request and answer has, as bytes (header-bytes.ts).
+const okStatus = headerBytes('200 OK');
+const contentTypeName = headerBytes('Content-Type');
+const serverName = headerBytes('Server');
+const requestIdName = headerBytes('x-amzn-RequestId');
+const crc32Name = headerBytes('x-amz-crc32');
+const targetName = headerBytes('x-amz-target');
+const authorizationName = headerBytes('authorization');
+const acceptEncodingName = headerBytes('accept-encoding');
+const contentLengthName = headerBytes('content-length');
+const contentEncodingName = headerBytes('content-encoding');
 
 /** Bounds on what one client can make the front door hold or wait for (config: limits.*). */
 export interface FrontDoorLimits {
@@ -104,7 +117,8 @@ export class HttpExchange {
   readonly target: string;
   /** The Authorization header; for a presigned request, its Credential in header form (for the region). */
   authorization: string;
-  readonly requestId: string;
+  /** Numbers the request: its x-amzn-RequestId is written from it (requestIdBytes). */
+  readonly requestNumber: number;
   private chunks: Buffer[] = [];
   private received = 0;
   /** Bytes of this request's body held in memory, counted in the front door's in-flight total. */
@@ -136,10 +150,10 @@ export class HttpExchange {
   constructor(server: FrontDoor, res: uWS.HttpResponse, req: uWS.HttpRequest) {
     this.server = server;
     this.res = res;
-    this.target = req.getHeader('x-amz-target');
-    this.authorization = req.getHeader('authorization');
-    this.acceptsGzip = acceptsGzip(req.getHeader('accept-encoding'));
-    this.requestId = nextRequestId();
+    this.target = req.getHeader(targetName);
+    this.authorization = req.getHeader(authorizationName);
+    this.acceptsGzip = acceptsGzip(req.getHeader(acceptEncodingName));
+    this.requestNumber = nextRequestNumber();
   }
 
   onData(chunk: ArrayBuffer, isLast: boolean): void {
@@ -230,9 +244,9 @@ export class HttpExchange {
       const gzipped = err === null;
       const payload = gzipped ? compressed : body;
       res.cork(() => {
-        res.writeStatus('200 OK').writeHeader('Content-Type', contentType).writeHeader('Server', serverHeaderValue).writeHeader('x-amzn-RequestId', this.requestId);
+        res.writeStatus(okStatus).writeHeader(contentTypeName, contentType).writeHeader(serverName, serverHeaderValue).writeHeader(requestIdName, requestIdBytes(this.requestNumber));
         if (gzipped) res.writeHeader('Content-Encoding', 'gzip');
-        res.writeHeader('x-amz-crc32', crc32Of(payload)).end(payload);
+        res.writeHeader(crc32Name, crc32Of(payload)).end(payload);
       });
       this.server.finished(this);
     });
@@ -244,7 +258,7 @@ export class HttpExchange {
     this.done = true;
     const res = this.res;
     res.cork(() => {
-      res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').writeHeader('Server', serverHeaderValue).writeHeader('x-amzn-RequestId', this.requestId).end(body);
+      res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json').writeHeader(serverName, serverHeaderValue).writeHeader(requestIdName, requestIdBytes(this.requestNumber)).end(body);
     });
     this.server.finished(this);
   }
@@ -258,10 +272,10 @@ export class HttpExchange {
     res.cork(() => {
       res
         .writeStatus(statusLine(error.kind.status))
-        .writeHeader('Content-Type', contentType)
-        .writeHeader('Server', serverHeaderValue)
-        .writeHeader('x-amzn-RequestId', this.requestId)
-        .writeHeader('x-amz-crc32', crc32Of(payload))
+        .writeHeader(contentTypeName, contentType)
+        .writeHeader(serverName, serverHeaderValue)
+        .writeHeader(requestIdName, requestIdBytes(this.requestNumber))
+        .writeHeader(crc32Name, crc32Of(payload))
         .end(payload, closeConnection);
     });
     this.server.finished(this);
@@ -273,11 +287,11 @@ let replyBody: ResponseBody = '';
 function writeReply(): void {
   const exchange = replyExchange!;
   exchange.res
-    .writeStatus('200 OK')
-    .writeHeader('Content-Type', contentType)
-    .writeHeader('Server', serverHeaderValue)
-    .writeHeader('x-amzn-RequestId', exchange.requestId)
-    .writeHeader('x-amz-crc32', crc32Of(replyBody))
+    .writeStatus(okStatus)
+    .writeHeader(contentTypeName, contentType)
+    .writeHeader(serverName, serverHeaderValue)
+    .writeHeader(requestIdName, requestIdBytes(exchange.requestNumber))
+    .writeHeader(crc32Name, crc32Of(replyBody))
     .end(replyBody);
 }
 
@@ -309,7 +323,8 @@ export function claimPort(host: string, port: number): Promise<number> {
 
 const emptyBody = Buffer.alloc(0);
 const notFoundBody = Buffer.from('<UnknownOperationException/>\n');
-const notFoundCrc32 = crc32Of(notFoundBody);
+// A copy: crc32Of's bytes are overwritten by the next call.
+const notFoundCrc32 = crc32Of(notFoundBody).slice();
 
 /**
  * A body nested past the bound: DynamoDB parses before it validates, so one that is no JSON at
@@ -421,7 +436,7 @@ export class FrontDoor {
       this.app.get('/_monodyne/', serveStatic);
       this.app.get('/_monodyne/console/*', serveStatic);
       this.app.get('/_monodyne', (res) => {
-        res.writeStatus('301 Moved Permanently').writeHeader('Server', serverHeaderValue).writeHeader('Location', '/_monodyne/').end();
+        res.writeStatus('301 Moved Permanently').writeHeader(serverName, serverHeaderValue).writeHeader('Location', '/_monodyne/').end();
       });
     }
     if (this.admin !== null) {
@@ -430,16 +445,16 @@ export class FrontDoor {
       this.app.post('/_monodyne/*', serveAdmin);
     }
     this.app.get('/', (res) => {
-      res.writeStatus('200 OK').writeHeader('Content-Type', 'text/plain').writeHeader('Server', serverHeaderValue).end('healthy: monodyne');
+      res.writeStatus('200 OK').writeHeader('Content-Type', 'text/plain').writeHeader(serverName, serverHeaderValue).end('healthy: monodyne');
     });
     this.app.post('/*', (res, req) => this.accept(res, req, false));
     // Anything but POST (and the GET / health check) gets what DynamoDB answers to it.
     this.app.any('/*', (res) => {
       res
         .writeStatus('404 Not Found')
-        .writeHeader('Server', serverHeaderValue)
-        .writeHeader('x-amzn-RequestId', nextRequestId())
-        .writeHeader('x-amz-crc32', notFoundCrc32)
+        .writeHeader(serverName, serverHeaderValue)
+        .writeHeader(requestIdName, requestIdBytes(nextRequestNumber()))
+        .writeHeader(crc32Name, notFoundCrc32)
         .end(notFoundBody);
     });
   }
@@ -447,13 +462,13 @@ export class FrontDoor {
   private serveStatic(res: uWS.HttpResponse, url: string): void {
     const file = this.admin!.staticFile!(url.slice('/_monodyne/'.length));
     if (file === undefined) {
-      res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain').writeHeader('Server', serverHeaderValue).end('no such console file');
+      res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain').writeHeader(serverName, serverHeaderValue).end('no such console file');
       return;
     }
     res
       .writeStatus('200 OK')
       .writeHeader('Content-Type', file.contentType)
-      .writeHeader('Server', serverHeaderValue)
+      .writeHeader(serverName, serverHeaderValue)
       .writeHeader('Cache-Control', 'no-cache')
       .writeHeader('X-Content-Type-Options', 'nosniff')
       .writeHeader('Content-Security-Policy', staticFileSecurityPolicy)
@@ -492,7 +507,7 @@ export class FrontDoor {
       exchange.fail(new DynamoError('RequestEntityTooLarge', `Request headers of ${headerBytesSeen} bytes exceeded ${this.limits.headerBytesMax} bytes`), true);
       return;
     }
-    const declaredLength = req.getHeader('content-length');
+    const declaredLength = req.getHeader(contentLengthName);
     if (declaredLength !== '' && Number(declaredLength) > this.limits.requestBodyBytesMax) {
       exchange.fail(new DynamoError('RequestEntityTooLarge', `Request size ${declaredLength} exceeded ${this.limits.requestBodyBytesMax} bytes`), true);
       return;
@@ -505,7 +520,7 @@ export class FrontDoor {
     } else if (!this.isKnownTarget(exchange.target)) {
       exchange.early = new DynamoError('UnknownOperationException', '');
     }
-    const contentEncoding = req.getHeader('content-encoding');
+    const contentEncoding = req.getHeader(contentEncodingName);
     if (contentEncoding !== '') {
       const encoding = bodyEncodingOf(contentEncoding);
       if (encoding !== -1) exchange.encoding = encoding;

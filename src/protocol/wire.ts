@@ -3,6 +3,7 @@
 import { crc32 } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import type { DynamoError } from './errors.ts';
+import { decimalBytes, headerBytes } from './header-bytes.ts';
 
 export const targetPrefix = 'DynamoDB_20120810.';
 /** DynamoDB Streams' operations come on the same endpoint and credentials, under their own prefix. */
@@ -24,40 +25,49 @@ export function operationOf(target: string): string {
   }
   return '';
 }
-export const contentType = 'application/x-amz-json-1.0';
+export const contentType = headerBytes('application/x-amz-json-1.0');
 /** DynamoDB's Server header says just that: "Server: Server". (uWebSockets.js adds the Date header itself, formatted once a second.) */
-export const serverHeaderValue = 'Server';
+export const serverHeaderValue = headerBytes('Server');
 
 const base32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-/** Random part of request ids, one per front-door thread (each loads this module); the rest is a counter, so ids are unique and cheap. */
-const requestIdPrefix = Array.from(randomBytes(36), (b) => base32[b & 31]).join('');
-/** Every pair of base32 digits, so a 10-bit group is one lookup. */
-const base32Pairs: string[] = [];
-for (let i = 0; i < 1024; i++) base32Pairs.push(base32[i >> 5] + base32[i & 31]);
-const lowCounterSpan = 2 ** 30; // the last 6 digits
+const requestIdPrefixDigits = 36;
+const requestIdCounterDigits = 16;
+/**
+ * Where request ids are written: 36 random base32 digits, one set per front-door thread (each
+ * loads this module), then a 16-digit counter, so ids are unique and cheap. Answers carry the id
+ * as these bytes (header-bytes.ts): it is never made a string.
+ */
+const requestId = new Uint8Array(requestIdPrefixDigits + requestIdCounterDigits);
+const base32Codes = Uint8Array.from(base32, (digit) => digit.charCodeAt(0));
+for (const [i, b] of randomBytes(requestIdPrefixDigits).entries()) requestId[i] = base32Codes[b & 31];
 let requestCounter = 0;
-/** The first 10 of the 16 counter digits (they change once every 2^30 ids), with the prefix. */
-let requestIdHead = requestIdPrefix + 'A'.repeat(10);
 
-/** A 52-character id in DynamoDB's style (upper-case base32): 36 random digits, then a 16-digit counter. */
-export function nextRequestId(): string {
+/** Numbers a request; its id is written only when an answer carries it (requestIdBytes). */
+export function nextRequestNumber(): number {
   requestCounter = (requestCounter + 1) % 2 ** 48;
-  const low = requestCounter % lowCounterSpan;
-  if (low === 0) {
-    let high = (requestCounter - low) / lowCounterSpan;
-    let digits = '';
-    for (let i = 0; i < 10; i++) {
-      digits = base32[high % 32] + digits;
-      high = Math.floor(high / 32);
-    }
-    requestIdHead = requestIdPrefix + digits;
-  }
-  return requestIdHead + base32Pairs[low >>> 20] + base32Pairs[(low >>> 10) & 1023] + base32Pairs[low & 1023];
+  return requestCounter;
 }
 
-/** The x-amz-crc32 header of a body; a string is checksummed as its UTF-8 bytes, with no copy made here. */
-export function crc32Of(body: Uint8Array | string): string {
-  return String(crc32(body));
+/** Request `number`'s id in DynamoDB's style (52 upper-case base32 digits) as bytes, valid until the next call. */
+export function requestIdBytes(number: number): Uint8Array {
+  // The counter is below 2^48: its low 30 bits make the last 6 digits, the rest the 10 before them.
+  let low = number % 2 ** 30;
+  let high = (number - low) / 2 ** 30;
+  for (let at = requestId.length - 1; at >= requestIdPrefixDigits; at--) {
+    if (at >= requestId.length - 6) {
+      requestId[at] = base32Codes[low & 31];
+      low >>>= 5;
+    } else {
+      requestId[at] = base32Codes[high & 31];
+      high >>>= 5;
+    }
+  }
+  return requestId;
+}
+
+/** The x-amz-crc32 header of a body as bytes (valid until the next call); a string is checksummed as its UTF-8 bytes, with no copy made here. */
+export function crc32Of(body: Uint8Array | string): Uint8Array {
+  return decimalBytes(crc32(body));
 }
 
 /**

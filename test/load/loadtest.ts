@@ -113,6 +113,8 @@ const options = {
   memoryItems: num('LOADTEST_MEMORY_ITEMS', 1_000_000),
   soakS: num('LOADTEST_SOAK', 60),
   cpuProfDir: env.LOADTEST_CPU_PROF ?? '',
+  nodeArgs: (env.LOADTEST_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  serverLog: env.LOADTEST_SERVER_LOG ?? '',
   /** Rounds of splits forced during each measured run of get, put, mixed (lt_items) and query (lt_sorted): each round splits every partition the table has. */
   splitRounds: Math.floor(num('LOADTEST_SPLIT_ROUNDS', 0)),
   /** Keep throttling (capacity.throttling) at DynamoDB's per-partition ceilings; off by default, so the load test measures the server rather than the throttle. */
@@ -714,7 +716,7 @@ try {
   }
   // Forced splits go through the faults endpoint (POST /_monodyne/faults), off by default.
   if (options.splitRounds > 0) serverEnv.MONODYNE_FAULTS_ENABLED = 'true';
-  const nodeArgs: string[] = [];
+  const nodeArgs: string[] = [...options.nodeArgs];
   if (options.cpuProfDir) {
     mkdirSync(options.cpuProfDir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfDir)}`);
@@ -969,6 +971,7 @@ try {
     if (splitLines.length > 0) console.log(`splits (the server said): ${splitLines.map((l) => l.replace(/^.*\] split /, '')).join('; ')}`);
   }
   await stopChild(monodyne.child, 'SIGINT');
+  if (options.serverLog) writeFileSync(options.serverLog, monodyne.output());
   if (options.cpuProfDir) {
     const profiles = readdirSync(options.cpuProfDir).filter((f) => f.endsWith('.cpuprofile'));
     console.log(`cpu profiles in ${options.cpuProfDir}: ${profiles.length} (summarize: node --import tsx test/load/profile-summary.ts ${options.cpuProfDir})`);
