@@ -102,7 +102,9 @@ export interface LocalReadEnvironment {
  * any database on this thread), valid until that next read: a range read
  * copies each item's JSON into its page at once, so it needs no copy of its own (measured: a
  * 10-item page 19-20 µs with a copy of each value, 9-10 µs without). Point reads keep their copy:
- * their answer outlives the next read.
+ * their answer outlives the next read: they read in place too (getBinaryFast) and copy the value
+ * at once into node's pool of small buffers, where getBinary's copy is a new ArrayBuffer each time
+ * (zero-filled, tracked by V8 until collected).
  */
 const inPlaceValues = {
   encode: (value: Buffer): Buffer => value,
@@ -119,6 +121,8 @@ interface OpenedNode {
   root: RootDatabase;
   /** A table's items and followers' data, by database name, and for range reads (values read in place) by that name and '>'. */
   dbs: Map<string, Database<Buffer, Buffer>>;
+  /** dbs' items databases by table id: a point read finds its database without making its name. */
+  items: Map<string, Database<Buffer, Buffer>>;
   /** The generation this thread's read transaction of the environment was renewed at. */
   generation: number;
   /** Databases not in the B-tree at a generation: tried again only at a later one. */
@@ -161,10 +165,16 @@ export class LocalReads {
       opened.root.resetReadTxn();
       opened.generation = stamp.generation;
     }
-    const value = db.get(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
+    const inPlace = db.getBinaryFast(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
     if (!view.visibility.stillReadable(stamp, hash32)) return this.pass();
     this.served++;
-    return value ?? null;
+    if (inPlace === undefined) return null;
+    // lmdb-js's read buffer is longer than the value and says the value's size in its own `length`
+    // property (which Buffer's copy would trust): take a view of that many bytes, then copy it.
+    const size = inPlace.length;
+    const value = Buffer.allocUnsafe(size);
+    value.set(Uint8Array.prototype.subarray.call(inPlace, 0, size));
+    return value;
   }
 
   /**
@@ -297,13 +307,17 @@ export class LocalReads {
     // A new incarnation of the node (a replacement, in a new directory).
     had?.root.close();
     const root = open(environmentOptions({ path: view.dir, ...this.environment }));
-    const opened: OpenedNode = { view, root, dbs: new Map(), generation: -1, missing: new Map() };
+    const opened: OpenedNode = { view, root, dbs: new Map(), items: new Map(), generation: -1, missing: new Map() };
     this.opened[node] = opened;
     return opened;
   }
 
   private itemsDb(opened: OpenedNode, tableId: string, generation: number): Database<Buffer, Buffer> | undefined {
-    return this.namedDb(opened, itemsDbOptions(tableId, false), generation);
+    const known = opened.items.get(tableId);
+    if (known !== undefined) return known;
+    const db = this.namedDb(opened, itemsDbOptions(tableId, false), generation);
+    if (db !== undefined) opened.items.set(tableId, db);
+    return db;
   }
 
   /** A database of the node's B-tree, undefined while it lacks it; `inPlace`: its values read in place (inPlaceValues). */

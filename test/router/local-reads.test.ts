@@ -149,6 +149,22 @@ test('a local read answers what the node would, or defers to it: writes, checkpo
     assert.equal(node.check('after the restart'), 5);
     assert.equal(node.reads.get('t', 0, hashes.e, key('e'))?.toString(), 'e1');
 
+    // Values of every size, each read right after a longer one: lmdb-js reads into one buffer per
+    // thread, longer than most values, so each answer must be exactly its value's bytes (and one
+    // past the buffer's size is read some other way).
+    const sizes = { a: 400 * 1024, b: 3, c: 70 * 1024, d: 0, e: 5000 };
+    for (const [k, size] of Object.entries(sizes)) node.store.putItem('t', key(k), Buffer.alloc(size, k));
+    node.commit();
+    await node.checkpoint('checkpoint of values of every size');
+    assert.equal(node.check('values of every size, in the B-tree'), 5);
+    for (const [k, size] of Object.entries(sizes)) {
+      const value = node.reads.get('t', 0, hashes[k], key(k));
+      assert.ok(value instanceof Buffer && value.length === size && value.every((byte) => byte === k.charCodeAt(0)), `${k}: ${size} bytes`);
+    }
+    const kept = node.reads.get('t', 0, hashes.b, key('b'));
+    node.reads.get('t', 0, hashes.a, key('a'));
+    assert.equal(kept?.toString(), 'bbb', 'an answer is a copy: the next read leaves it as it was');
+
     // A front door with no time to spare sends every read to the node.
     node.load.spare = false;
     assert.equal(node.check('front door busy'), 0);
