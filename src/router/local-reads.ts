@@ -11,6 +11,7 @@ import type { NodeReadView } from '../control/storage-threads.ts';
 import type { RangePage, ScanPage } from '../storage/range-read.ts';
 import { SteppedPage } from '../storage/stepped-range.ts';
 import type { RangeRequest } from '../storage/messages.ts';
+import type { ItemEntry, ItemRangeOptions, ItemTree } from '../storage/node-store.ts';
 import { encodeHashPrefix } from '../storage/key-encoding.ts';
 import { hashSpaceEnd } from './partition-map.ts';
 
@@ -111,9 +112,47 @@ const inPlaceValues = {
   decode: (bytes: Buffer, size?: unknown): Buffer => bytes.subarray(0, typeof size === 'number' ? size : bytes.length),
 };
 
-/** lmdb-js takes an `encoder` among a database's options; its typings leave it out. */
+/**
+ * Keys read in place as well: for a 'binary' key encoding lmdb-js copies each key of a walk into
+ * a new ArrayBuffer (slice); this key encoder hands out a view of its key buffer, valid until the
+ * walk moves on or another read on this thread (readRange uses a key only before either, and
+ * copies the keys it keeps).
+ */
+const inPlaceKeys = {
+  writeKey(key: Uint8Array, target: Uint8Array, start: number): number {
+    target.set(key, start);
+    return start + key.length;
+  },
+  readKey: (target: Buffer, start: number, end: number): Buffer => target.subarray(start, end),
+};
+
+/** lmdb-js takes an `encoder` and a `keyEncoder` among a database's options; its typings leave them out. */
 function inPlaceOptions(options: ReturnType<typeof itemsDbOptions>): ReturnType<typeof itemsDbOptions> {
-  return { ...options, encoder: inPlaceValues } as ReturnType<typeof itemsDbOptions>;
+  const { keyEncoding: _binaryKeys, ...rest } = options;
+  return { ...rest, encoder: inPlaceValues, keyEncoder: inPlaceKeys } as unknown as ReturnType<typeof itemsDbOptions>;
+}
+
+/**
+ * A reverse walk ends below every storage key, as it does for 'binary' keys: lmdb-js's default end
+ * for keys it does not encode itself is 0x05, which would leave out keys that start below it.
+ */
+const belowEveryKey = Buffer.from([0]);
+
+/** An in-place database as readRange walks it. */
+class InPlaceWalk implements ItemTree {
+  private readonly db: Database<Buffer, Buffer>;
+
+  constructor(db: Database<Buffer, Buffer>) {
+    this.db = db;
+  }
+
+  get(key: Buffer): Buffer | undefined {
+    return this.db.get(key);
+  }
+
+  getRange(options: ItemRangeOptions): Iterable<ItemEntry> {
+    return this.db.getRange(options.reverse === true && options.end === undefined ? { ...options, end: belowEveryKey } : options) as Iterable<ItemEntry>;
+  }
 }
 
 interface OpenedNode {
@@ -123,6 +162,8 @@ interface OpenedNode {
   dbs: Map<string, Database<Buffer, Buffer>>;
   /** dbs' items databases by table id: a point read finds its database without making its name. */
   items: Map<string, Database<Buffer, Buffer>>;
+  /** dbs' in-place databases (keys and values read in place) as range reads walk them, by database name. */
+  walks: Map<string, InPlaceWalk>;
   /** The generation this thread's read transaction of the environment was renewed at. */
   generation: number;
   /** Databases not in the B-tree at a generation: tried again only at a later one. */
@@ -275,7 +316,7 @@ export class LocalReads {
     const opened = this.openedNode(node, view);
     const req = page.req;
     // The items, and a local secondary index's entries (the followers' data beside them, as on the node: read-serve.ts), read in place.
-    const walked = this.namedDb(opened, req.fd === true ? followerDataDbOptions(tableId, false) : itemsDbOptions(tableId, false), generation, true);
+    const walked = this.inPlaceWalk(opened, req.fd === true ? followerDataDbOptions(tableId, false) : itemsDbOptions(tableId, false), generation);
     if (walked === undefined) return undefined;
     // The items an index's entries stand for, when asked for: kept while the entries are walked.
     let fetchFrom: Database<Buffer, Buffer> | undefined;
@@ -307,7 +348,7 @@ export class LocalReads {
     // A new incarnation of the node (a replacement, in a new directory).
     had?.root.close();
     const root = open(environmentOptions({ path: view.dir, ...this.environment }));
-    const opened: OpenedNode = { view, root, dbs: new Map(), items: new Map(), generation: -1, missing: new Map() };
+    const opened: OpenedNode = { view, root, dbs: new Map(), items: new Map(), walks: new Map(), generation: -1, missing: new Map() };
     this.opened[node] = opened;
     return opened;
   }
@@ -320,7 +361,17 @@ export class LocalReads {
     return db;
   }
 
-  /** A database of the node's B-tree, undefined while it lacks it; `inPlace`: its values read in place (inPlaceValues). */
+  private inPlaceWalk(opened: OpenedNode, options: ReturnType<typeof itemsDbOptions>, generation: number): InPlaceWalk | undefined {
+    const known = opened.walks.get(options.name);
+    if (known !== undefined) return known;
+    const db = this.namedDb(opened, options, generation, true);
+    if (db === undefined) return undefined;
+    const walk = new InPlaceWalk(db);
+    opened.walks.set(options.name, walk);
+    return walk;
+  }
+
+  /** A database of the node's B-tree, undefined while it lacks it; `inPlace`: its keys and values read in place (inPlaceKeys, inPlaceValues). */
   private namedDb(opened: OpenedNode, options: ReturnType<typeof itemsDbOptions>, generation: number, inPlace = false): Database<Buffer, Buffer> | undefined {
     const name = options.name;
     const handle = inPlace ? name + '>' : name;

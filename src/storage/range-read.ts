@@ -94,8 +94,8 @@ function copyOutPage(length: number): Buffer {
  * only when a key re-check, a filter, a projection or an index entry's table key needs it.
  * `progress`, when given, is called before each item is read and before it is written out, with
  * its stored size: a node can announce a long step there, since one item of 27.5 MB takes a few
- * hundred milliseconds to decode or to write out. Each value `data` yields is used before the next
- * is read (it may be the tree's buffer, read in place, as LocalReads' are); `fetchFrom`'s are kept.
+ * hundred milliseconds to decode or to write out. Each key and value `data` yields is used before
+ * the next is read (they may be the tree's buffers, read in place, as LocalReads' are); `fetchFrom`'s are kept.
  */
 export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAhead: number) => void, fetchFrom?: ItemTree, steps?: PageSteps): RangePage {
   let keyCheck: CompiledCondition | null = null;
@@ -134,7 +134,10 @@ export function readRange(data: ItemTree, req: RangeRequest, progress?: (bytesAh
   let previous: Item | null = steps === undefined ? null : steps.last;
   let previousStart = 0;
   let previousEnd = 0;
-  for (const { key, value } of range) {
+  for (const entry of range) {
+    // A key read in place (LocalReads) is overwritten by the read of the item an index entry stands for: copied first then.
+    const key = fetchFrom === undefined ? entry.key : Buffer.from(entry.key);
+    const value = entry.value;
     if (req.rev) {
       if (hi !== null) {
         const c = Buffer.compare(key, hi);

@@ -258,3 +258,40 @@ test('a long Query or Scan page is read here in steps, other work running betwee
     await node.remove();
   }
 });
+
+test('Query pages read here are the node\'s, forwards and backwards, for partition keys at both ends of the hash space', async () => {
+  const node = new Node();
+  try {
+    const store = node.open();
+    // Keys start with their partition key's hash: the lowest and highest byte values are where a walk's default bounds would cut.
+    const partitions = [0x00000000, 0x00000001, 0x04ffffff, 0x05000000, 0x7fffffff, 0xfffffffe, 0xffffffff].map((hash32, i) => ({ hash32, pk: { S: `p${i}` } }));
+    for (const { hash32, pk } of partitions) {
+      for (let i = 0; i < 25; i++) {
+        const item: Item = { pk, sk: { N: String(i) }, v: { S: `${pk.S}/${i}` } };
+        store.putItem('t', Buffer.from(encodeItemKey(hash32, pk, item.sk)), Buffer.from(encodeStoredItem(item, itemSizeBytes(item))));
+      }
+    }
+    node.commit();
+    await node.checkpoint('items at both ends');
+    for (const { hash32, pk } of partitions) {
+      const range = sortKeyRange(hash32, pk);
+      for (const rev of [false, true]) {
+        for (const lim of [0, 10]) {
+          const req: RangeRequest = {
+            id: 1, op: Op.Query, t: 't', p: 0, v: 0,
+            lo: range.start, loInc: range.startInclusive, hi: range.end ?? null, hiInc: range.endInclusive, pre: range.prefix ?? null, rev,
+            lim, max: 1024 * 1024, jm: 1024 * 1024, c: false, kn: ['pk', 'sk'], x: null, cnt: false,
+          };
+          const label = `${pk.S} (hash ${hash32.toString(16)}), ${rev ? 'backwards' : 'forwards'}, Limit ${lim}`;
+          const page = node.reads.query('t', 0, hash32, req);
+          assert.ok(page !== undefined && !(page instanceof Promise), `${label}: read here at once`);
+          const expected = readRange(node.store.items('t'), req);
+          assert.equal(expected.count, lim === 0 ? 25 : lim, `${label}: the node's page`);
+          samePage(page, expected, label);
+        }
+      }
+    }
+  } finally {
+    await node.remove();
+  }
+});
