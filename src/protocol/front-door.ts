@@ -6,7 +6,8 @@
 import uWS from 'uWebSockets.js';
 import { DynamoError } from './errors.ts';
 import { contentType, crc32Of, errorBody, nextRequestNumber, operationOf, requestIdBytes, serverHeaderValue, type ResponseBody } from './wire.ts';
-import { headerBytes } from './header-bytes.ts';
+import { headerBytes, headerNameBytes } from './header-bytes.ts';
+import type { HeaderSource } from '../auth/sigv4.ts';
 import { acceptsGzip, BodyEncoding, bodyEncodingOf, gzipBody, inflateBody, type BodyEncodingCode, type InflateFailure } from './compression.ts';
 import { requestBodyBytesMax } from '../limits.ts';
 import type { Authenticator, PendingAuth } from '../auth/authenticator.ts';
@@ -66,6 +67,17 @@ const authorizationName = headerBytes('authorization');
 const acceptEncodingName = headerBytes('accept-encoding');
 const contentLengthName = headerBytes('content-length');
 const contentEncodingName = headerBytes('content-encoding');
+
+/** The request being accepted as the signature check reads it: header names go to uWebSockets.js as bytes. */
+class AcceptedHeaders implements HeaderSource {
+  req: uWS.HttpRequest | null = null;
+
+  getHeader(lowerCaseName: string): string {
+    return this.req!.getHeader(headerNameBytes(lowerCaseName));
+  }
+}
+/** One for the thread: a request's headers are read while it is accepted, synchronously. */
+const acceptedHeaders = new AcceptedHeaders();
 
 /** Bounds on what one client can make the front door hold or wait for (config: limits.*). */
 export interface FrontDoorLimits {
@@ -528,9 +540,13 @@ export class FrontDoor {
     }
     if (this.auth !== null && exchange.early === null) {
       try {
-        exchange.pending = this.auth.begin(req, method, url, query);
+        acceptedHeaders.req = req;
+        exchange.pending = this.auth.begin(acceptedHeaders, method, url, query);
       } catch (err) {
         exchange.early = err as DynamoError;
+      } finally {
+        // uWebSockets.js's request is valid only while it is being accepted.
+        acceptedHeaders.req = null;
       }
     }
     exchange.deadline = Date.now() + this.limits.bodyTimeoutMs;

@@ -30,3 +30,17 @@ export function decimalBytes(value: number): Uint8Array {
   } while (rest > 0);
   return digitViews[digitsMax - at];
 }
+
+/** Header names other code asks for by text (the signed headers), encoded once each; bounded, as a client picks them. */
+const namedBytes = new Map<string, ArrayBuffer>();
+const namedBytesMax = 256;
+
+/** `name` as bytes for uWebSockets.js, from the cache when it has been asked for before. */
+export function headerNameBytes(name: string): ArrayBuffer {
+  let bytes = namedBytes.get(name);
+  if (bytes === undefined) {
+    bytes = headerBytes(name);
+    if (namedBytes.size < namedBytesMax) namedBytes.set(name, bytes);
+  }
+  return bytes;
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
-import { decimalBytes, headerBytes } from '../../src/protocol/header-bytes.ts';
+import { decimalBytes, headerBytes, headerNameBytes } from '../../src/protocol/header-bytes.ts';
 import { crc32Of, nextRequestNumber, requestIdBytes } from '../../src/protocol/wire.ts';
 
 const text = (bytes: Uint8Array | ArrayBuffer): string => Buffer.from(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes).toString('latin1');
@@ -47,4 +47,10 @@ test('request ids: 52 upper-case base32 digits, the same prefix, a counter that 
 test('headerBytes encodes a fixed header once, as its ASCII bytes', () => {
   assert.equal(text(headerBytes('x-amzn-RequestId')), 'x-amzn-RequestId');
   assert.ok(headerBytes('Server') instanceof ArrayBuffer);
+});
+
+test('headerNameBytes: a name as bytes, the same ones each time, and right past what it keeps', () => {
+  assert.equal(headerNameBytes('x-amz-date'), headerNameBytes('x-amz-date'), 'kept');
+  for (let i = 0; i < 1000; i++) assert.equal(text(headerNameBytes(`x-signed-${i}`)), `x-signed-${i}`);
+  assert.equal(text(headerNameBytes('x-amz-date')), 'x-amz-date');
 });
