@@ -13,6 +13,7 @@ import { SteppedPage } from '../storage/stepped-range.ts';
 import type { RangeRequest } from '../storage/messages.ts';
 import type { ItemEntry, ItemRangeOptions, ItemTree } from '../storage/node-store.ts';
 import { encodeHashPrefix } from '../storage/key-encoding.ts';
+import { bufferView } from '../storage/buffer-view.ts';
 import { hashSpaceEnd } from './partition-map.ts';
 
 /**
@@ -206,7 +207,7 @@ export class LocalReads {
       opened.root.resetReadTxn();
       opened.generation = stamp.generation;
     }
-    const inPlace = db.getBinaryFast(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
+    const inPlace = db.getBinaryFast(bufferView(key));
     if (!view.visibility.stillReadable(stamp, hash32)) return this.pass();
     this.served++;
     if (inPlace === undefined) return null;
