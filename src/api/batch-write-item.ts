@@ -19,6 +19,7 @@ import {
   throwConstraintViolations,
 } from './batch-get-item.ts';
 import type { AttributeValue, Item } from '../values/types.ts';
+import { bufferView } from '../storage/buffer-view.ts';
 
 const attributeMapType: Shape = { type: 'Map', value: { type: 'AttributeValue' } };
 
@@ -166,7 +167,7 @@ export async function batchWriteItem(ctx: ApiContext, input: Record<string, unkn
         ? extractKey(write.value, table.keySchema, table.attributeDefinitions)
         : (write.value = validateKey(write.value, table.keySchema, table.attributeDefinitions));
       const r = routeKey(info, key);
-      const id = Buffer.from(r.storageKey.buffer, r.storageKey.byteOffset, r.storageKey.byteLength).toString('latin1');
+      const id = bufferView(r.storageKey).toString('latin1');
       if (seen.has(id)) throw validationError('Provided list of item keys contains duplicates');
       seen.add(id);
       partitionKeys[n] = key[info.partitionKey];

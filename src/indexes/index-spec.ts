@@ -6,6 +6,7 @@ import type { ScalarAttributeType } from '../values/types.ts';
 import type { SecondaryIndex, TableRecord } from '../control/table-record.ts';
 import { decodeFrame, encodeFrame } from '../rings/frame-codec.ts';
 import { InvariantError } from '../replication/invariants.ts';
+import { bufferView } from '../storage/buffer-view.ts';
 
 export interface IndexSpec {
   /** The table's key attribute names: [partition key] or [partition key, sort key]. */
@@ -99,7 +100,7 @@ const decoded = new Map<string, IndexSpec>();
 const decodedMax = 256;
 
 export function decodeIndexSpec(bytes: Uint8Array): IndexSpec {
-  const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const key = bufferView(bytes).toString('latin1');
   let spec = decoded.get(key);
   if (spec === undefined) {
     spec = decodeFrame(bytes) as IndexSpec;

@@ -3,6 +3,7 @@
 // last appended entry left it, which may be newer than the item in the B-tree.
 import type { LogEntry } from '../replication/log-entry.ts';
 import { TxOp, type TxLock } from '../transactions/tx-record.ts';
+import { bufferView } from './buffer-view.ts';
 
 export class UnappliedWrites {
   /** Item collection sizes this leader knows (item-collections.ts), by partition key prefix. */
@@ -75,5 +76,5 @@ export class UnappliedWrites {
 }
 
 export function keyText(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+  return bufferView(key).toString('latin1');
 }

@@ -6,6 +6,7 @@
 import { Op, ReturnValues, WriteKind, type TxFinishRequest, type WriteRequest } from '../storage/messages.ts';
 import type { Router } from '../router/router.ts';
 import type { LedgerItem } from './ledger.ts';
+import { bufferView } from '../storage/buffer-view.ts';
 
 interface Waiting {
   item: LedgerItem;
@@ -39,7 +40,7 @@ export class FinishBatcher {
   finish(tx: string, item: LedgerItem, commit: boolean): Promise<void> {
     const pid = this.router.partitionIdOf(item.tableId, item.hash32);
     // Items of one table share its index spec; one that differs (an index added meanwhile) goes in a group of its own.
-    const key = `${item.tableId}\u0000${pid}\u0000${item.ix === undefined ? '' : Buffer.from(item.ix.buffer, item.ix.byteOffset, item.ix.byteLength).toString('latin1')}`;
+    const key = `${item.tableId}\u0000${pid}\u0000${item.ix === undefined ? '' : bufferView(item.ix).toString('latin1')}`;
     let group = this.groups.get(key);
     if (group === undefined) this.groups.set(key, (group = { item, waiting: [] }));
     const waiting = group.waiting;

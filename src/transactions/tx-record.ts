@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { hashPrefixBytes, storageKeyBytesMax } from '../storage/key-encoding.ts';
 import { InvariantError } from '../replication/invariants.ts';
+import { bufferView } from '../storage/buffer-view.ts';
 
 export const TxOp = { Prepare: 1, Commit: 2, Cancel: 3 } as const;
 export type TxOpCode = (typeof TxOp)[keyof typeof TxOp];
@@ -70,7 +71,7 @@ export function encodeTxLock(lock: TxLock): Uint8Array {
 }
 
 export function decodeTxLock(bytes: Uint8Array): TxLock {
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = bufferView(bytes);
   const idLength = view.readUInt32LE(1);
   if (5 + idLength > view.length) throw new InvariantError('transaction lock shorter than its id');
   const id = view.toString('utf8', 5, 5 + idLength);
