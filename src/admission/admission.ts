@@ -324,18 +324,28 @@ export class Admission {
 
   /** Settles an admitted request: `units` consumed in all, of which `admitted` were taken at admission. */
   charge(tableId: string, pid: number, direction: Direction, units: number, admitted: number, now = Date.now()): void {
+    this.settle(tableId, pid, direction, units, admitted, -1, now);
+  }
+
+  /**
+   * charge(), and noteItemReadUnits(itemReadUnits) when it is 0 or more, under one hold of the
+   * table's lock: every hold is a window in which a preempted holder stalls the other threads.
+   */
+  settle(tableId: string, pid: number, direction: Direction, units: number, admitted: number, itemReadUnits: number, now = Date.now()): void {
     const meters = this.tables.get(tableId);
     if (meters === undefined) return;
     const slot = meters.partitions.get(pid);
     if (slot === undefined) return;
     const arena = meters.arena;
-    const meterAt = arena.partitionAt(slot) + (direction === 'read' ? readMeter : writeMeter);
+    const partitionAt = arena.partitionAt(slot);
+    const meterAt = partitionAt + (direction === 'read' ? readMeter : writeMeter);
     if (meters.locking) lockTable(arena.ints, meters.slot);
     if (this.throttling) {
       const tableBucketAt = arena.tableAt(meters.slot) + (direction === 'read' ? tableReadBucket : tableWriteBucket);
       takeLocked(arena.floats, meterAt, tableBucketAt, meters.provisioned, units - admitted, now);
     }
     recordLocked(arena.floats, meterAt, units, now);
+    if (itemReadUnits >= 0) setItemReadUnitsLocked(arena.floats, partitionAt, itemReadUnits);
     if (meters.locking) unlockTable(arena.ints, meters.slot);
   }
 

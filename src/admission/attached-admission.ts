@@ -54,6 +54,34 @@ export class AttachedAdmission {
     return true;
   }
 
+  /**
+   * admit() of an eventually consistent read, in one hold of the table's lock (each hold is a
+   * window in which a preempted holder stalls the other threads): a point read is admitted for
+   * what expectedReadUnits expects, any other for `units`. The units admitted, or null: unknown
+   * meter, ask the main thread.
+   */
+  admitRead(dir: MeterDirectory, pid: number, pointRead: boolean, units: number, now = Date.now()): number | null {
+    const ref = dir.partitions.get(pid);
+    if (ref === undefined) return null;
+    const slot = dir.tableSlot;
+    lockTable(this.ints, slot);
+    if (!this.current(dir, ref)) {
+      unlockTable(this.ints, slot);
+      return null;
+    }
+    const at = partitionAt(this, ref.slot);
+    if (pointRead) units = itemReadUnitsLocked(this.floats, at) / 2;
+    if (!this.throttling) {
+      unlockTable(this.ints, slot);
+      return units;
+    }
+    const provisioned = provisionedAt(this.ints, slot);
+    const ok = admitLocked(this.floats, at + readMeter, tableAt(slot) + tableReadBucket, provisioned, this.adaptive, units, now);
+    unlockTable(this.ints, slot);
+    if (!ok) throw new DynamoError('ProvisionedThroughputExceededException', provisioned ? provisionedMessage : onDemandMessage);
+    return units;
+  }
+
   /** As Admission.expectedReadUnits; null: unknown meter, ask the main thread. */
   expectedReadUnits(dir: MeterDirectory, pid: number, consistent: boolean): number | null {
     const ref = dir.partitions.get(pid);
@@ -79,6 +107,11 @@ export class AttachedAdmission {
 
   /** As Admission.charge; false: unknown meter, nothing charged (hand the charge to the main thread). */
   charge(dir: MeterDirectory, pid: number, direction: Direction, units: number, admitted: number, now = Date.now()): boolean {
+    return this.settle(dir, pid, direction, units, admitted, -1, now);
+  }
+
+  /** As Admission.settle: charge(), and noteItemReadUnits(itemReadUnits) when it is 0 or more, in one hold of the lock; false: unknown meter, nothing done. */
+  settle(dir: MeterDirectory, pid: number, direction: Direction, units: number, admitted: number, itemReadUnits: number, now = Date.now()): boolean {
     const ref = dir.partitions.get(pid);
     if (ref === undefined) return false;
     const slot = dir.tableSlot;
@@ -87,12 +120,14 @@ export class AttachedAdmission {
       unlockTable(this.ints, slot);
       return false;
     }
-    const meterAt = partitionAt(this, ref.slot) + (direction === 'read' ? readMeter : writeMeter);
+    const at = partitionAt(this, ref.slot);
+    const meterAt = at + (direction === 'read' ? readMeter : writeMeter);
     if (this.throttling) {
       const tableBucketAt = tableAt(slot) + (direction === 'read' ? tableReadBucket : tableWriteBucket);
       takeLocked(this.floats, meterAt, tableBucketAt, provisionedAt(this.ints, slot), units - admitted, now);
     }
     recordLocked(this.floats, meterAt, units, now);
+    if (itemReadUnits >= 0) setItemReadUnitsLocked(this.floats, at, itemReadUnits);
     unlockTable(this.ints, slot);
     return true;
   }

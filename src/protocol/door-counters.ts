@@ -2,19 +2,19 @@
 // bytes in memory) are the server's, not a thread's: every front-door thread counts in the same
 // shared memory.
 const connectionsAt = 0;
-const lockAt = 1;
-/** Int32 slots: connections, the body-bytes lock; then one Float64 (body bytes can pass 2^31). */
-const int32Slots = 2;
+/** Int32 slots: connections, then (from byte 8) the body bytes as one BigInt64 (they can pass 2^31). */
+const int32Slots = 1;
+const bodyBytesByte = 8;
 
 export class DoorCounters {
   readonly sab: SharedArrayBuffer;
   private readonly ints: Int32Array;
-  private readonly bodyBytes: Float64Array;
+  private readonly bodyBytes: BigInt64Array;
 
   constructor(sab: SharedArrayBuffer = new SharedArrayBuffer(16)) {
     this.sab = sab;
     this.ints = new Int32Array(sab, 0, int32Slots);
-    this.bodyBytes = new Float64Array(sab, 8, 1);
+    this.bodyBytes = new BigInt64Array(sab, bodyBytesByte, 1);
   }
 
   /** Adds `change` (negative when connections close) and returns the open connections of every thread. */
@@ -26,30 +26,26 @@ export class DoorCounters {
     return Atomics.load(this.ints, connectionsAt);
   }
 
-  /** Counts `bytes` of request bodies in memory if they fit under `max` across every thread; false when they do not. */
+  /**
+   * Counts `bytes` of request bodies in memory if they fit under `max` across every thread; false
+   * when they do not. A compare-and-swap, not a lock: a thread preempted or paused by its garbage
+   * collector while holding a lock left every other front door spinning for as long.
+   */
   tryAddBodyBytes(bytes: number, max: number): boolean {
-    this.lock();
-    const fits = this.bodyBytes[0] + bytes <= max;
-    if (fits) this.bodyBytes[0] += bytes;
-    this.unlock();
-    return fits;
+    const add = BigInt(bytes);
+    const bound = BigInt(max);
+    for (;;) {
+      const held = Atomics.load(this.bodyBytes, 0);
+      const after = held + add;
+      if (after > bound) return false;
+      if (Atomics.compareExchange(this.bodyBytes, 0, held, after) === held) return true;
+    }
   }
 
   subtractBodyBytes(bytes: number): void {
     if (bytes === 0) return;
-    this.lock();
-    this.bodyBytes[0] -= bytes;
-    const left = this.bodyBytes[0];
-    this.unlock();
-    if (left < 0) throw new Error(`front door: body bytes in memory went below zero (${left})`);
-  }
-
-  private lock(): void {
-    // Held for two float operations: spinning is cheaper than sleeping.
-    while (Atomics.compareExchange(this.ints, lockAt, 0, 1) !== 0);
-  }
-
-  private unlock(): void {
-    if (Atomics.exchange(this.ints, lockAt, 0) !== 1) throw new Error('front door: body-bytes lock released while not held');
+    const take = BigInt(bytes);
+    const left = Atomics.sub(this.bodyBytes, 0, take) - take;
+    if (left < 0n) throw new Error(`front door: body bytes in memory went below zero (${left})`);
   }
 }

@@ -12,14 +12,14 @@ import type { AttachedAdmission } from '../admission/attached-admission.ts';
 
 /** Read capacity on a front-door thread: the main thread's meters, shared (admission/). */
 export interface DoorReadAdmission {
-  /** Takes `units` from the partition's read meters; false when this thread cannot meter it (forward). Throws ProvisionedThroughputExceededException as the main thread's would. */
-  admit(tableId: string, pid: number, units: number): boolean;
-  /** What an eventually consistent point read of the partition is expected to cost (Admission.expectedReadUnits). */
-  expectedReadUnits(tableId: string, pid: number): number;
-  /** Settles an admitted read: `units` consumed in all, `admitted` taken at admission (0 consumed gives them back). */
-  charge(tableId: string, pid: number, units: number, admitted: number): void;
-  /** Admission.noteItemReadUnits. */
-  noteItemReadUnits(tableId: string, pid: number, units: number): void;
+  /**
+   * Admits an eventually consistent read of the partition: a point read for what it is expected to
+   * cost (Admission.expectedReadUnits), any other for `units`. The units taken, or -1 when this
+   * thread cannot meter it (forward). Throws ProvisionedThroughputExceededException as the main thread's would.
+   */
+  admit(tableId: string, pid: number, pointRead: boolean, units: number): number;
+  /** Settles an admitted read: `units` consumed in all, `admitted` taken at admission (0 consumed gives them back); itemReadUnits, when 0 or more, is noted (Admission.settle). */
+  settle(tableId: string, pid: number, units: number, admitted: number, itemReadUnits: number): void;
 }
 
 /** DoorReadAdmission on the main thread's meters in shared memory, found by the directories the main thread posts. */
@@ -32,25 +32,15 @@ export class SharedReadAdmission implements DoorReadAdmission {
     this.meters = meters;
   }
 
-  admit(tableId: string, pid: number, units: number): boolean {
+  admit(tableId: string, pid: number, pointRead: boolean, units: number): number {
     const directory = this.state.metersOf(tableId);
-    return directory !== undefined && this.meters.admit(directory, pid, 'read', units);
+    return (directory === undefined ? null : this.meters.admitRead(directory, pid, pointRead, units)) ?? -1;
   }
 
-  expectedReadUnits(tableId: string, pid: number): number {
-    const directory = this.state.metersOf(tableId);
-    return (directory === undefined ? null : this.meters.expectedReadUnits(directory, pid, false)) ?? 0.5;
-  }
-
-  charge(tableId: string, pid: number, units: number, admitted: number): void {
+  settle(tableId: string, pid: number, units: number, admitted: number, itemReadUnits: number): void {
     // A meter that moved since admission (a split the main thread made meanwhile) is dropped, as the main thread's router drops it.
     const directory = this.state.metersOf(tableId);
-    if (directory !== undefined) this.meters.charge(directory, pid, 'read', units, admitted);
-  }
-
-  noteItemReadUnits(tableId: string, pid: number, units: number): void {
-    const directory = this.state.metersOf(tableId);
-    if (directory !== undefined) this.meters.noteItemReadUnits(directory, pid, units);
+    if (directory !== undefined) this.meters.settle(directory, pid, 'read', units, admitted, itemReadUnits);
   }
 }
 
@@ -93,8 +83,8 @@ export class DoorRouter {
     const partition = this.state.map.find(tableId, hash32);
     const pid = partition.pid;
     const pointRead = req.op === Op.Get;
-    const admitted = pointRead ? this.admission.expectedReadUnits(tableId, pid) : 0.5;
-    if (!this.admission.admit(tableId, pid, admitted)) throw forwardToMain;
+    const admitted = this.admission.admit(tableId, pid, pointRead, 0.5);
+    if (admitted < 0) throw forwardToMain;
     // The leader's B-tree only, the replica the main thread's router picks while none is busier: a
     // follower may not have applied a write the client was just answered. What the leader cannot
     // answer here goes to the main thread, which routes it as it routes every read.
@@ -106,12 +96,11 @@ export class DoorRouter {
   /** Charges a read answered here (null: not answered, forward it, its admission given back). */
   private settle(tableId: string, pid: number, admitted: number, pointRead: boolean, res: StorageResponse | null, charges: DoorCharges | null): StorageResponse {
     if (res === null) {
-      this.admission.charge(tableId, pid, 0, admitted);
+      this.admission.settle(tableId, pid, 0, admitted, -1);
       throw forwardToMain;
     }
     res.cu = readUnits(res.n ?? 0, false);
-    this.admission.charge(tableId, pid, res.cu, admitted);
-    if (pointRead) this.admission.noteItemReadUnits(tableId, pid, readUnits(res.n ?? 0, true));
+    this.admission.settle(tableId, pid, res.cu, admitted, pointRead ? readUnits(res.n ?? 0, true) : -1);
     if (charges !== null) {
       charges.tableIds.push(tableId);
       charges.pids.push(pid);
@@ -122,7 +111,7 @@ export class DoorRouter {
 
   /** Gives back what a request's reads took, before it is forwarded (the main thread charges it anew). */
   giveBack(charges: DoorCharges): void {
-    for (let i = 0; i < charges.units.length; i++) this.admission.charge(charges.tableIds[i], charges.pids[i], -charges.units[i], 0);
+    for (let i = 0; i < charges.units.length; i++) this.admission.settle(charges.tableIds[i], charges.pids[i], -charges.units[i], 0, -1);
   }
 }
 

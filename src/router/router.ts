@@ -193,9 +193,8 @@ export class Router {
       if ((res.s === Status.Ok || res.s === Status.ClientError) && !unmetered) {
         // Charged on what was read or written; a failed condition costs its write too.
         res.cu = write ? (res.wu ?? writeUnits(res.n ?? 0)) + (res.xu ?? 0) : readUnits(res.n ?? 0, consistent);
-        this.admission.charge(tableId, admittedPid, write ? 'write' : 'read', res.cu, admitted);
-        if (pointRead) this.admission.noteItemReadUnits(tableId, admittedPid, readUnits(res.n ?? 0, true));
-        else if (write && (req as WriteRequest).w === WriteKind.Put) this.admission.noteItemReadUnits(tableId, admittedPid, readUnits((req as WriteRequest).sz, true));
+        const itemReadUnits = pointRead ? readUnits(res.n ?? 0, true) : write && (req as WriteRequest).w === WriteKind.Put ? readUnits((req as WriteRequest).sz, true) : -1;
+        this.admission.settle(tableId, admittedPid, write ? 'write' : 'read', res.cu, admitted, itemReadUnits);
       }
       if (res.s === Status.KeysOutside) {
         // Grouped by a map older than a split: nothing was applied; the sender regroups with the new one.

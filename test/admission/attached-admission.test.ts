@@ -122,6 +122,37 @@ test('item read units noted on one side are expected on the other', () => {
   assert.equal(attached.admit(dir, 7, 'read', 1, 0), false);
 });
 
+test('admitRead and settle do in one hold of the lock what admit, expectedReadUnits, charge and noteItemReadUnits do apart', () => {
+  const options: AdmissionOptions = { burstSeconds: 1, adaptive: false, partitionReadUnitsMax: 6, partitionWriteUnitsMax: 1000 };
+  const main = new Admission(options);
+  const apart = new Admission(options);
+  for (const a of [main, apart]) a.configure(table('t.1', 'PAY_PER_REQUEST', 0, 0, [0, 1]), 0);
+  const attached = new AttachedAdmission(main.sharedState());
+  const dir = main.directory('t.1')!;
+  // A point read is admitted for half the noted item read units; another read for what it asks.
+  assert.equal(attached.admitRead(dir, 0, true, 0.5, 0), 0.5);
+  assert.equal(attached.settle(dir, 0, 'read', 2, 0.5, 6, 0), true);
+  assert.equal(attached.admitRead(dir, 0, true, 0.5, 0), 3);
+  assert.equal(attached.admitRead(dir, 1, false, 0.5, 0), 0.5);
+  assert.equal(attached.settle(dir, 1, 'read', 0.5, 0.5, -1, 0), true);
+  assert.equal(main.expectedReadUnits('t.1', 1, true), 1, 'settle with -1 notes nothing');
+  // The same steps taken apart leave the same meters.
+  apart.admit('t.1', 0, 'read', apart.expectedReadUnits('t.1', 0, false), 0);
+  apart.charge('t.1', 0, 'read', 2, 0.5, 0);
+  apart.noteItemReadUnits('t.1', 0, 6);
+  apart.admit('t.1', 0, 'read', apart.expectedReadUnits('t.1', 0, false), 0);
+  apart.admit('t.1', 1, 'read', 0.5, 0);
+  apart.charge('t.1', 1, 'read', 0.5, 0.5, 0);
+  for (const pid of [0, 1]) assert.deepEqual(main.stats('t.1', pid, 0), apart.stats('t.1', pid, 0), `partition ${pid}`);
+  // The ceiling (6 units, a burst of 1 s) has 1 left: short of a 3-unit read on partition 0: throttled, as admit would be.
+  assert.throws(() => attached.admitRead(dir, 0, true, 0.5, 0), (err: unknown) => throttledName(err) === 'ProvisionedThroughputExceededException');
+  assert.throws(() => apart.admit('t.1', 0, 'read', 3, 0), (err: unknown) => throttledName(err) === 'ProvisionedThroughputExceededException');
+  assert.deepEqual(main.stats('t.1', 0, 0), apart.stats('t.1', 0, 0), 'the throttle is counted alike');
+  // Unknown meters: null and false, nothing done.
+  assert.equal(attached.admitRead(dir, 7, true, 0.5, 0), null);
+  assert.equal(attached.settle(dir, 7, 'read', 1, 1, 2, 0), false);
+});
+
 for (const throttling of [true, false]) {
   test(`a forgotten table's directory answers unknown once its slots are reused (throttling ${throttling ? 'on' : 'off'})`, () => {
     const main = new Admission({ burstSeconds: 300, adaptive: true, partitionReadUnitsMax: 3000, partitionWriteUnitsMax: 1000, throttling });

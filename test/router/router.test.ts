@@ -62,15 +62,14 @@ class OneShotAdmission {
   admit(): void {
     if (++this.admits > 1) throw new DynamoError('ProvisionedThroughputExceededException', 'throttled');
   }
-  charge(): void {}
+  settle(): void {}
   expectedReadUnits(): number {
     return 1;
   }
-  noteItemReadUnits(): void {}
 }
 
 /** Admission that admits everything. */
-const openAdmission = { admit() {}, charge() {}, expectedReadUnits: () => 1, noteItemReadUnits() {} };
+const openAdmission = { admit() {}, settle() {}, expectedReadUnits: () => 1 };
 
 function router(transport: StorageTransport, clock: Clock, admission: object = openAdmission): Router {
   const map = new PartitionMap();

@@ -29,6 +29,10 @@ export class SimAdmission extends Admission {
     super.charge(tableId, pid, direction, units, admitted, this.scheduler.now);
   }
 
+  override settle(tableId: string, pid: number, direction: Direction, units: number, admitted: number, itemReadUnits: number): void {
+    super.settle(tableId, pid, direction, units, admitted, itemReadUnits, this.scheduler.now);
+  }
+
   override unitsPerSecond(tableId: string, pid: number): number {
     return super.unitsPerSecond(tableId, pid, this.scheduler.now);
   }
