@@ -14,6 +14,7 @@ import type { Authenticator, PendingAuth } from '../auth/authenticator.ts';
 import type { Credential } from '../auth/credentials.ts';
 import { jsonNestingExceeds } from '../security/json-depth.ts';
 import { DoorCounters } from './door-counters.ts';
+import { LinkedSet, type Linked } from './linked-set.ts';
 
 /** What the front door needs from the rest of the server. */
 export interface RequestHandler {
@@ -124,7 +125,7 @@ export interface FrontDoorSecurity {
 const nestingMessage = 'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit';
 
 /** One HTTP request/response pair, alive until the response is written or the client goes away. */
-export class HttpExchange {
+export class HttpExchange implements Linked<HttpExchange> {
   readonly res: uWS.HttpResponse;
   readonly target: string;
   /** The Authorization header; for a presigned request, its Credential in header form (for the region). */
@@ -158,6 +159,10 @@ export class HttpExchange {
   /** The client takes a gzipped answer (Accept-Encoding). */
   readonly acceptsGzip: boolean;
   private readonly server: FrontDoor;
+  /** Its links in the front door's set of requests still receiving their body. */
+  linkPrev: HttpExchange | null = null;
+  linkNext: HttpExchange | null = null;
+  linked = false;
 
   constructor(server: FrontDoor, res: uWS.HttpResponse, req: uWS.HttpRequest) {
     this.server = server;
@@ -421,7 +426,7 @@ export class FrontDoor {
   /** Open connections and request body bytes held in memory, across all requests of every front-door thread. */
   private readonly counters: DoorCounters;
   /** Requests still receiving their body, watched for the body deadline. */
-  private readonly receiving = new Set<HttpExchange>();
+  private readonly receiving = new LinkedSet<HttpExchange>();
   private sweepTimer: NodeJS.Timeout | undefined;
   port = 0;
 
@@ -677,7 +682,7 @@ export class FrontDoor {
   private sweepDeadlines(): void {
     if (this.receiving.size === 0) return;
     const now = Date.now();
-    for (const exchange of this.receiving) {
+    for (const exchange of this.receiving.toArray()) {
       if (exchange.deadline <= now) {
         exchange.fail(new DynamoError('RequestTimeoutException', `The request body did not arrive within ${this.limits.bodyTimeoutMs} ms`), true);
       }
