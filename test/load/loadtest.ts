@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { HttpConnection, openConnections } from './http-client.ts';
 import { runClosedLoop, runOpenLoop, type LoadResult } from './node-generator.ts';
 import { runWrk, wrkAvailable } from './wrk-driver.ts';
+import { buildOpenLoop, runOpenLoopC } from './open-loop-driver.ts';
 import { cpuSplit, readRss, threadCpu, type CpuSplit, type Rss } from './proc-stats.ts';
 import {
   devSigning,
@@ -109,6 +110,8 @@ const options = {
   lagTimeoutS: num('LOADTEST_LAG_TIMEOUT', 30),
   indexWaitS: num('LOADTEST_INDEX_WAIT', 300),
   halfLoad: env.LOADTEST_HALF_LOAD !== '0',
+  /** The fixed-rate runs' generator: `c` (open-loop.c, built with the machine's compiler; `node` where none builds it) or `node`. */
+  fixedRateGenerator: env.LOADTEST_FIXED_RATE_GENERATOR ?? 'c',
   memory: env.LOADTEST_MEMORY === '1',
   memoryItems: num('LOADTEST_MEMORY_ITEMS', 1_000_000),
   soakS: num('LOADTEST_SOAK', 60),
@@ -486,6 +489,16 @@ async function drive(port: number, pool: Buffer[], name: string, durationS: numb
     return runWrk(`http://${host}:${port}/`, pool, name, { connections: options.connections, threads: options.threads, durationS, workDir });
   }
   return runClosedLoop(host, port, pool, options.connections, durationS);
+}
+
+/** The C fixed-rate generator, once built (null: the Node one). */
+let openLoopBinary: string | null | undefined;
+
+/** `ratePerS` requests a second on a fixed schedule (open loop): latency with the queueing a schedule brings. */
+async function driveFixedRate(port: number, pool: Buffer[], name: string, ratePerS: number, workDir: string): Promise<LoadResult> {
+  if (openLoopBinary === undefined) openLoopBinary = options.fixedRateGenerator === 'c' ? buildOpenLoop(workDir) : null;
+  if (openLoopBinary !== null) return runOpenLoopC(openLoopBinary, host, port, pool, name, ratePerS, options.connections, options.durationS, workDir);
+  return runOpenLoop(host, port, pool, ratePerS, options.connections, options.durationS);
 }
 
 /** The first non-2xx answer among a few requests of the pool, to say why a run failed. */
@@ -902,17 +915,17 @@ try {
         }
       }
       if (w === 'get' && options.halfLoad) {
-        // GetItem latency at half of monodyne's own maximum: a fixed rate (open loop, bundled generator).
+        // GetItem latency at half of monodyne's own maximum: a fixed rate (open loop).
         const rate = Math.max(1, Math.round(row.requestsPerS / 2));
-        const half = await runOpenLoop(host, monodyne.port, pool, rate, options.connections, options.durationS);
+        const half = await driveFixedRate(monodyne.port, pool, 'get-half-load', rate, workDir);
         const h = figures(`GetItem at half load (${rate.toLocaleString('en-US')} req/s fixed rate)`, half, null, null, readRss(pid));
         rows.push(h);
         results.getItemAtHalfLoad = h;
         (h as WorkloadFigures & { sendDelayP99Ms?: number }).sendDelayP99Ms = half.sendDelayP99Ms;
-        console.log(`${h.workload}: p50 ${h.p50Ms.toFixed(2)} ms, p99 ${h.p99Ms.toFixed(2)} ms, ${h.errors} errors; requests left up to ${half.sendDelayP99Ms?.toFixed(2)} ms late (p99)`);
+        console.log(`${h.workload}: p50 ${h.p50Ms.toFixed(2)} ms, p99 ${h.p99Ms.toFixed(2)} ms, ${h.errors} errors; requests left up to ${half.sendDelayP99Ms?.toFixed(2)} ms late (p99; ${openLoopBinary ? 'the C generator, open-loop.c' : 'the bundled Node generator'})`);
         if (ceilingServer !== null) {
           // The same schedule against the ceiling: the latency the generator and the machine add by themselves.
-          const floor = await runOpenLoop(host, ceilingServer.port, ceilingServer.pool, rate, options.connections, options.durationS);
+          const floor = await driveFixedRate(ceilingServer.port, ceilingServer.pool, 'ceiling-half-load', rate, workDir);
           const f = figures(`ceiling at the same fixed rate (${rate.toLocaleString('en-US')} req/s)`, floor, null, null, null);
           rows.push(f);
           results.ceilingAtHalfLoad = f;

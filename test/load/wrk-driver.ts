@@ -12,6 +12,13 @@ export function wrkAvailable(): boolean {
 
 const separator = Buffer.from([0]);
 
+/** Writes the ready-made requests to `path`, separated by NUL bytes (the form wrk's script and open-loop.c read). */
+export function writeRequestsFile(path: string, pool: Buffer[]): void {
+  const parts: Buffer[] = [];
+  for (const request of pool) parts.push(request, separator);
+  writeFileSync(path, Buffer.concat(parts));
+}
+
 // Requests are separated by NUL bytes (JSON bodies and headers never contain one).
 const script = `
 local path = os.getenv("LOADTEST_REQUESTS_FILE")
@@ -59,9 +66,7 @@ export interface WrkOptions {
 /** Runs wrk against `url` with the given request pool; resolves with its figures. */
 export async function runWrk(url: string, pool: Buffer[], name: string, options: WrkOptions): Promise<LoadResult> {
   const requestsFile = join(options.workDir, `${name.replace(/[^A-Za-z0-9_-]+/g, '_')}.requests`);
-  const parts: Buffer[] = [];
-  for (const request of pool) parts.push(request, separator);
-  writeFileSync(requestsFile, Buffer.concat(parts));
+  writeRequestsFile(requestsFile, pool);
   const scriptFile = join(options.workDir, 'loadtest.lua');
   writeFileSync(scriptFile, script);
   const args = ['-t', String(options.threads), '-c', String(options.connections), '-d', `${options.durationS}s`, '--timeout', '5s', '-s', scriptFile, url];
