@@ -4,11 +4,13 @@ import type { MessagePort } from 'node:worker_threads';
 import { DynamoError, type ErrorName } from './errors.ts';
 import { ownedBytes, type DoorToMain, type MainToDoor } from './door-messages.ts';
 import { MessageBatch } from './message-batch.ts';
+import { PendingById } from './pending-by-id.ts';
 import type { DispatchedRequest } from '../api/request-body.ts';
 import type { AdminRequest } from './front-door.ts';
 import type { ResponseBody } from './wire.ts';
 
 interface Waiting {
+  readonly id: number;
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
@@ -17,7 +19,7 @@ export class MainLink {
   private readonly port: MessagePort;
   private readonly out: MessageBatch<DoorToMain>;
   private nextId = 1;
-  private readonly waiting = new Map<number, Waiting>();
+  private readonly waiting = new PendingById<Waiting>();
   /** Control messages from the main thread (drain, close). */
   onControl: (message: Extract<MainToDoor, { k: 'listen' | 'drain' | 'close' }>) => void = () => {};
 
@@ -56,7 +58,7 @@ export class MainLink {
   }
 
   private answer(id: number): Promise<unknown> {
-    return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    return new Promise((resolve, reject) => this.waiting.add({ id, resolve, reject }));
   }
 
   private received(message: MainToDoor): void {
@@ -64,9 +66,8 @@ export class MainLink {
       this.onControl(message);
       return;
     }
-    const waiting = this.waiting.get(message.id);
+    const waiting = this.waiting.take(message.id);
     if (waiting === undefined) return;
-    this.waiting.delete(message.id);
     switch (message.k) {
       case 'ok':
         waiting.resolve(typeof message.body === 'string' ? message.body : Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength));

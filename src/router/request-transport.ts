@@ -5,6 +5,7 @@
 // share (attach, detach, and the node's liveness).
 import type { SpscRing } from '../rings/ring.ts';
 import { MessageReader } from '../rings/fragments.ts';
+import { PendingById } from '../protocol/pending-by-id.ts';
 import { Doorbell } from '../rings/doorbell.ts';
 import type { Outbox } from '../rings/outbox.ts';
 import { decodeResponse, encodeRequest } from '../storage/message-codec.ts';
@@ -14,6 +15,7 @@ import { NodeFailedError } from '../control/node-supervisor.ts';
 import type { StorageTransport } from './router.ts';
 
 interface PendingRequest {
+  readonly id: number;
   resolve: (res: StorageResponse) => void;
   reject: (err: Error) => void;
   deadline: number;
@@ -33,7 +35,7 @@ export class RequestTransport implements StorageTransport {
   /** Rung by the nodes when they write answers. */
   readonly doorbell = Doorbell.create();
   private readonly links: Array<NodeLink | null> = [];
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly pending = new PendingById<PendingRequest>();
   private readonly requestTimeoutMs: number;
   private nextRequestId = 1;
   private running = true;
@@ -55,11 +57,7 @@ export class RequestTransport implements StorageTransport {
   /** A node was declared dead: every request waiting on it fails with NodeFailedError (the router retries). */
   detach(node: number): void {
     this.links[node] = null;
-    for (const [id, p] of this.pending) {
-      if (p.node !== node) continue;
-      this.pending.delete(id);
-      p.reject(new NodeFailedError(node));
-    }
+    for (const p of this.pending.takeWhere((q) => q.node === node)) p.reject(new NodeFailedError(node));
   }
 
   isAlive(node: number): boolean {
@@ -85,7 +83,7 @@ export class RequestTransport implements StorageTransport {
     }
     link.inFlight++;
     const promise = new Promise<StorageResponse>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, deadline: Date.now() + this.requestTimeoutMs, node });
+      this.pending.add({ id, resolve, reject, deadline: Date.now() + this.requestTimeoutMs, node });
     });
     link.requests.send(frame);
     return promise;
@@ -131,18 +129,21 @@ export class RequestTransport implements StorageTransport {
   }
 
   private onResponse(node: number, link: NodeLink, res: StorageResponse): void {
-    const p = this.pending.get(res.id);
-    if (p === undefined || p.node !== node) return; // timed out, or its node was declared dead
-    this.pending.delete(res.id);
+    const p = this.pending.take(res.id);
+    if (p === undefined) return; // timed out, or its node was declared dead
+    if (p.node !== node) {
+      // Not this node's request (its node was replaced and the id reused): it stays pending.
+      this.pending.add(p);
+      return;
+    }
     link.inFlight--;
     p.resolve(res);
   }
 
   private sweepDeadlines(): void {
     const now = Date.now();
-    for (const [id, p] of this.pending) {
-      if (p.deadline > now) continue;
-      this.pending.delete(id);
+    if (this.pending.size === 0) return;
+    for (const p of this.pending.takeWhere((q) => q.deadline <= now)) {
       const link = this.links[p.node];
       if (link !== null) link.inFlight--;
       p.reject(new DynamoError('InternalServerError', 'Internal server error'));
