@@ -10,6 +10,9 @@ export class DoorCounters {
   readonly sab: SharedArrayBuffer;
   private readonly ints: Int32Array;
   private readonly bodyBytes: BigInt64Array;
+  /** The last bound asked for, as a BigInt (it is the same on every call). */
+  private bound = 0n;
+  private boundOf = 0;
 
   constructor(sab: SharedArrayBuffer = new SharedArrayBuffer(16)) {
     this.sab = sab;
@@ -33,7 +36,11 @@ export class DoorCounters {
    */
   tryAddBodyBytes(bytes: number, max: number): boolean {
     const add = BigInt(bytes);
-    const bound = BigInt(max);
+    if (max !== this.boundOf) {
+      this.bound = BigInt(max);
+      this.boundOf = max;
+    }
+    const bound = this.bound;
     for (;;) {
       const held = Atomics.load(this.bodyBytes, 0);
       const after = held + add;

@@ -1,10 +1,11 @@
 // Requests waiting for their answer, by request id (the storage transport's, a front door's
-// forwarded to the main thread): an array indexed by the id's low bits. Ids are handed out in sequence, so the ones pending together fall into distinct
-// slots; a request still pending when a later id needs its slot (one waiting for its deadline
-// while thousands pass) moves to a small map. A Map holding every request, churned once per
-// request, rehashes now and then, and V8 links each replaced table to its successor: a promoted
-// replaced table kept the newer tables and the requests in them (their promises, their answers)
-// alive through young-generation collections (see linked-set.ts for the same on the front door).
+// forwarded to the main thread): an array indexed by the id's low bits. Ids are handed out in
+// sequence, so the ones pending together fall into distinct slots; a request still pending when a
+// later id needs its slot (one waiting for its deadline while thousands pass) moves to a small
+// map. A Map holding every request, churned once per request, rehashes now and then, and V8 links
+// each replaced table to its successor: a promoted replaced table kept the newer tables and the
+// requests in them (their promises, their answers) alive through young-generation collections
+// (see linked-set.ts for the same on the front door).
 
 /** What a pending entry must carry. */
 export interface PendingEntry {
@@ -72,7 +73,7 @@ export class PendingById<T extends PendingEntry> {
     return out;
   }
 
-  /** Twice the slots, every entry placed anew (two may share a slot again: one of them moves to the map). */
+  /** Twice the slots, every entry placed anew (entries in distinct slots stay in distinct slots). */
   private grow(): void {
     const old = this.slots;
     this.slots = new Array<T | null>(old.length * 2).fill(null);

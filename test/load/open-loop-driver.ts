@@ -13,10 +13,13 @@ const source = join(import.meta.dirname, 'open-loop.c');
 export function buildOpenLoop(workDir: string): string | null {
   const binary = join(workDir, 'open-loop');
   if (existsSync(binary)) return binary;
+  const problems: string[] = [];
   for (const cc of ['cc', 'gcc', 'clang']) {
     const built = spawnSync(cc, ['-O2', '-o', binary, source], { stdio: ['ignore', 'ignore', 'pipe'] });
     if (built.error === undefined && built.status === 0) return binary;
+    problems.push(`${cc}: ${built.error?.message ?? built.stderr.toString().trim().split('\n').slice(0, 3).join(' / ')}`);
   }
+  console.log(`open-loop.c did not build (${problems.join('; ')}): the fixed-rate runs use the Node generator`);
   return null;
 }
 
@@ -28,7 +31,8 @@ export async function runOpenLoopC(binary: string, host: string, port: number, p
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  // 'close', not 'exit': the output may still be in its pipes when the process has exited.
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const match = /OPEN_LOOP_RESULT (\{.*\})/.exec(output);
   if (code !== 0 || match === null) throw new Error(`the fixed-rate generator failed (exit ${code}):\n${output}`);
   if (process.env.LOADTEST_FIXED_RATE_RAW === '1') console.log(`  ${name}: ${match[1]}`);

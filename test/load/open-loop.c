@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 typedef struct {
   int fd;
   int busy;
+  int dead;
   uint64_t sent_at;
   char *buf;
   size_t len;
@@ -102,6 +104,9 @@ int main(int argc, char **argv) {
     }
   }
 
+  // A write into a connection the server closed fails with EPIPE (counted) instead of a signal.
+  signal(SIGPIPE, SIG_IGN);
+
   // Connections.
   int ep = epoll_create1(0);
   if (ep < 0) die("epoll_create1");
@@ -139,11 +144,26 @@ int main(int argc, char **argv) {
   int idle_head = 0, idle_count = nconn;
   for (int i = 0; i < nconn; i++) idle[i] = i;
   uint64_t scheduled = 0, answered = 0, sent = 0, non2xx = 0, errors = 0, queued = 0;
+  int live = nconn;
   size_t next_req = 0;
   char first_error[256] = "";
   struct epoll_event events[256];
   uint64_t t0 = now_ns();
   uint64_t give_up = t0 + (uint64_t)((duration_s + 15) * 1e9);
+
+  // A connection the server closed, or that failed, is dropped: its request (if any) counts as an error.
+#define DROP(ci)                                       \
+  do {                                                 \
+    conn_t *d_ = &conns[ci];                           \
+    if (!d_->dead) {                                   \
+      if (d_->busy) errors++;                          \
+      epoll_ctl(ep, EPOLL_CTL_DEL, d_->fd, NULL);      \
+      close(d_->fd);                                   \
+      d_->busy = 0;                                    \
+      d_->dead = 1;                                    \
+      live--;                                          \
+    }                                                  \
+  } while (0)
 
 #define SEND(ci, due)                                                                 \
   do {                                                                                \
@@ -161,7 +181,8 @@ int main(int argc, char **argv) {
       ssize_t w_ = write(c_->fd, r_ + off_, n_ - off_);                               \
       if (w_ < 0) {                                                                   \
         if (errno == EINTR || errno == EAGAIN) continue;                              \
-        die("write");                                                                 \
+        DROP(ci);                                                                     \
+        break;                                                                        \
       }                                                                               \
       off_ += (size_t)w_;                                                             \
     }                                                                                 \
@@ -169,12 +190,17 @@ int main(int argc, char **argv) {
 
   while (answered + errors < total) {
     uint64_t now = now_ns();
-    if (now > give_up) break;
+    if (now > give_up || live == 0) break;
     // Every request now due leaves on an idle connection, or waits for one.
     while (scheduled < total) {
       uint64_t due = t0 + (uint64_t)((double)scheduled * interval_ns);
       if (due > now) break;
       scheduled++;
+      // Dropped connections are skipped as they come up.
+      while (idle_count > 0 && conns[idle[idle_head]].dead) {
+        idle_head = (idle_head + 1) % nconn;
+        idle_count--;
+      }
       if (idle_count > 0) {
         int ci = idle[idle_head];
         idle_head = (idle_head + 1) % nconn;
@@ -204,6 +230,7 @@ int main(int argc, char **argv) {
     for (int e = 0; e < n; e++) {
       int ci = (int)events[e].data.u32;
       conn_t *c = &conns[ci];
+      if (c->dead) continue;
       for (;;) {
         if (c->cap - c->len < 16384) {
           c->cap *= 2;
@@ -214,15 +241,11 @@ int main(int argc, char **argv) {
         if (r < 0) {
           if (errno == EINTR) continue;
           if (errno == EAGAIN) break;
-          die("read");
+          DROP(ci); // reset by the server
+          break;
         }
         if (r == 0) {
-          fprintf(stderr, "open-loop: the server closed a connection\n");
-          errors += c->busy ? 1 : 0;
-          epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-          close(c->fd);
-          c->busy = 0;
-          c->fd = -1;
+          DROP(ci); // closed by the server
           break;
         }
         c->len += (size_t)r;

@@ -74,7 +74,8 @@ export async function runWrk(url: string, pool: Buffer[], name: string, options:
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  // 'close', not 'exit': the output may still be in its pipes when the process has exited.
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const match = /WRK_RESULT (\{.*\})/.exec(output);
   if (code !== 0 || match === null) throw new Error(`wrk failed (exit ${code}):\n${output}`);
   const r = JSON.parse(match[1]) as Record<string, number>;

@@ -25,10 +25,7 @@ export class SimAdmission extends Admission {
     super.admit(tableId, pid, direction, units, this.scheduler.now);
   }
 
-  override charge(tableId: string, pid: number, direction: Direction, units: number, admitted: number): void {
-    super.charge(tableId, pid, direction, units, admitted, this.scheduler.now);
-  }
-
+  /** charge() settles through this too. */
   override settle(tableId: string, pid: number, direction: Direction, units: number, admitted: number, itemReadUnits: number): void {
     super.settle(tableId, pid, direction, units, admitted, itemReadUnits, this.scheduler.now);
   }
