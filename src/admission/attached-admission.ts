@@ -33,34 +33,20 @@ export class AttachedAdmission {
    * capacity.throttling off, admits everything); false: unknown meter, ask the main thread.
    */
   admit(dir: MeterDirectory, pid: number, direction: Direction, units: number, now = Date.now()): boolean {
-    const ref = dir.partitions.get(pid);
-    if (ref === undefined) return false;
-    const slot = dir.tableSlot;
-    lockTable(this.ints, slot);
-    if (!this.current(dir, ref)) {
-      unlockTable(this.ints, slot);
-      return false;
-    }
-    if (!this.throttling) {
-      unlockTable(this.ints, slot);
-      return true;
-    }
-    const provisioned = provisionedAt(this.ints, slot);
-    const meterAt = partitionAt(this, ref.slot) + (direction === 'read' ? readMeter : writeMeter);
-    const tableBucketAt = tableAt(slot) + (direction === 'read' ? tableReadBucket : tableWriteBucket);
-    const ok = admitLocked(this.floats, meterAt, tableBucketAt, provisioned, this.adaptive, units, now);
-    unlockTable(this.ints, slot);
-    if (!ok) throw new DynamoError('ProvisionedThroughputExceededException', provisioned ? provisionedMessage : onDemandMessage);
-    return true;
+    return this.admitHeld(dir, pid, direction, false, units, now) !== null;
   }
 
   /**
-   * admit() of an eventually consistent read, in one hold of the table's lock (each hold is a
-   * window in which a preempted holder stalls the other threads): a point read is admitted for
-   * what expectedReadUnits expects, any other for `units`. The units admitted, or null: unknown
-   * meter, ask the main thread.
+   * admit() of an eventually consistent read, with its expected units read in the same hold of the
+   * table's lock (each hold is a window in which a preempted holder stalls the other threads): a
+   * point read is admitted for what expectedReadUnits expects, any other for `units`. The units
+   * admitted, or null: unknown meter, ask the main thread.
    */
   admitRead(dir: MeterDirectory, pid: number, pointRead: boolean, units: number, now = Date.now()): number | null {
+    return this.admitHeld(dir, pid, 'read', pointRead, units, now);
+  }
+
+  private admitHeld(dir: MeterDirectory, pid: number, direction: Direction, expected: boolean, units: number, now: number): number | null {
     const ref = dir.partitions.get(pid);
     if (ref === undefined) return null;
     const slot = dir.tableSlot;
@@ -70,13 +56,15 @@ export class AttachedAdmission {
       return null;
     }
     const at = partitionAt(this, ref.slot);
-    if (pointRead) units = itemReadUnitsLocked(this.floats, at) / 2;
+    if (expected) units = itemReadUnitsLocked(this.floats, at) / 2;
     if (!this.throttling) {
       unlockTable(this.ints, slot);
       return units;
     }
     const provisioned = provisionedAt(this.ints, slot);
-    const ok = admitLocked(this.floats, at + readMeter, tableAt(slot) + tableReadBucket, provisioned, this.adaptive, units, now);
+    const meterAt = at + (direction === 'read' ? readMeter : writeMeter);
+    const tableBucketAt = tableAt(slot) + (direction === 'read' ? tableReadBucket : tableWriteBucket);
+    const ok = admitLocked(this.floats, meterAt, tableBucketAt, provisioned, this.adaptive, units, now);
     unlockTable(this.ints, slot);
     if (!ok) throw new DynamoError('ProvisionedThroughputExceededException', provisioned ? provisionedMessage : onDemandMessage);
     return units;

@@ -132,7 +132,7 @@ export class RequestTransport implements StorageTransport {
     const p = this.pending.take(res.id);
     if (p === undefined) return; // timed out, or its node was declared dead
     if (p.node !== node) {
-      // Not this node's request (its node was replaced and the id reused): it stays pending.
+      // An answer under this id from a node the request was not sent to: ignored, the request stays pending.
       this.pending.add(p);
       return;
     }
